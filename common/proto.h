@@ -1,0 +1,124 @@
+/*
+ * The control protocol, shared by crierd and crierctl: one JSON object per line
+ * each way over a Unix stream socket (SPEC §7). The verb table lives here and
+ * only here; the daemon attaches a handler to each entry, crierctl a printer.
+ */
+#ifndef CRIER_PROTO_H
+#define CRIER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#define CRIER_PROTO_VERSION	1
+#define CTL_MAX_REQUEST		(64 * 1024)	/* a request line, newline included */
+#define CTL_MAX_CLIENTS		256
+
+/*
+ * VERB(id, name, positional, options, changing, usage)
+ * positional: space-separated names of positional arguments; a trailing '?'
+ *   marks one optional.
+ * options: space-separated "--name" (a flag), "--name=s" (string), "--name=n"
+ *   (integer), "--name=kv" (repeatable key=value into an object "name"s),
+ *   "--name=l" (comma list into an array). The JSON field is the name with
+ *   '-' turned into '_'.
+ * changing: the verb changes state, so the peer's credentials are checked and
+ *   the change is logged with its uid.
+ */
+#define CTL_VERBS(VERB)							\
+	VERB(STATUS, "status", "", "", false,				\
+	    "status")							\
+	VERB(LIST, "list", "",						\
+	    "--state=s --channel=s --from=s --to=s --limit=n", false,	\
+	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N]") \
+	VERB(SHOW, "show", "id", "", false,				\
+	    "show ID")							\
+	VERB(POST, "post", "",						\
+	    "--channel=l --text=s --template=s --var=kv --at=s --in=s --hold", \
+	    true,							\
+	    "post --channel C[,C] (--text T | --template T [--var k=v]...) [--at T | --in 10m] [--hold]") \
+	VERB(CANCEL, "cancel", "id", "", true,				\
+	    "cancel ID")						\
+	VERB(HOLD, "hold", "id", "", true,				\
+	    "hold ID")							\
+	VERB(APPROVE, "approve", "id", "", true,			\
+	    "approve ID")						\
+	VERB(RESCHEDULE, "reschedule", "id time", "", true,		\
+	    "reschedule ID T")						\
+	VERB(RELOAD, "reload", "", "", true,				\
+	    "reload")							\
+	VERB(LOG, "log", "", "--limit=n", false,			\
+	    "log [--limit N]")
+
+enum ctl_verb_id {
+#define CTL_VERB_ENUM(id, n, p, o, c, u)	CTL_##id,
+	CTL_VERBS(CTL_VERB_ENUM)
+#undef CTL_VERB_ENUM
+	CTL_NVERBS
+};
+
+struct ctl_verb {
+	const char	*name;
+	const char	*positional;
+	const char	*options;
+	bool		 changing;
+	const char	*usage;
+};
+
+static const struct ctl_verb ctl_verbs[CTL_NVERBS] = {
+#define CTL_VERB_ENTRY(id, n, p, o, c, u)	{ n, p, o, c, u },
+	CTL_VERBS(CTL_VERB_ENTRY)
+#undef CTL_VERB_ENTRY
+};
+
+/* Index of the verb NAME names exactly or by unique prefix; -1 none, -2 ambiguous. */
+static inline int
+ctl_verb_find(const char *name)
+{
+	size_t	len = strlen(name);
+	int	i, found = -1;
+
+	if (len == 0)
+		return (-1);
+	for (i = 0; i < CTL_NVERBS; i++) {
+		if (strcmp(ctl_verbs[i].name, name) == 0)
+			return (i);
+		if (strncmp(ctl_verbs[i].name, name, len) == 0)
+			found = (found == -1) ? i : -2;
+	}
+	return (found);
+}
+
+/* Delivery states (SPEC §6), as stored and as sent over the wire. */
+#define CRIER_STATES(S)							\
+	S(SCHEDULED, "scheduled") S(SENDING, "sending") S(SENT, "sent")	\
+	S(RETRYING, "retrying") S(FAILED, "failed") S(HELD, "held")	\
+	S(CANCELLED, "cancelled") S(MISSED, "missed")			\
+	S(UNCERTAIN, "uncertain")
+
+enum dstate {
+#define CRIER_STATE_ENUM(id, s)	DS_##id,
+	CRIER_STATES(CRIER_STATE_ENUM)
+#undef CRIER_STATE_ENUM
+	DS_NSTATES
+};
+
+static const char *const dstate_names[DS_NSTATES] = {
+#define CRIER_STATE_NAME(id, s)	s,
+	CRIER_STATES(CRIER_STATE_NAME)
+#undef CRIER_STATE_NAME
+};
+
+/* The state named S, or -1. */
+static inline int
+dstate_from_name(const char *s)
+{
+	int	i;
+
+	for (i = 0; i < DS_NSTATES; i++)
+		if (strcmp(dstate_names[i], s) == 0)
+			return (i);
+	return (-1);
+}
+
+#endif

@@ -1,0 +1,564 @@
+/* crierctl: talks to crierd over its control socket (SPEC §7). */
+#include <config.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <ini.h>
+#include <jansson.h>
+
+#include "../common/proto.h"
+
+#define EXIT_NO		1	/* the daemon said no */
+#define EXIT_USAGE	2
+#define EXIT_UNREACH	3
+#define REPLY_MAX	(64 * 1024 * 1024)
+#define REPLY_TIMEOUT	60000	/* ms */
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+
+typedef void	(*printer)(json_t *reply);
+
+static int	json_out;
+
+/* Prints a usage error and exits 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "crierctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(EXIT_USAGE);
+}
+
+/* Prints the usage of every verb. */
+static void
+usage(FILE *fp)
+{
+	int	i;
+
+	fprintf(fp, "usage: crierctl [-s SOCKET] [--json] VERB [ARGS]\n\nverbs:\n");
+	for (i = 0; i < CTL_NVERBS; i++)
+		fprintf(fp, "  %s\n", ctl_verbs[i].usage);
+}
+
+struct sockcfg {
+	char	*socket;
+	char	*state_dir;
+};
+
+/* inih handler: keeps [crier] socket and state_dir. */
+static int
+cfg_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct sockcfg	*sc = user;
+
+	if (strcmp(section, "crier") != 0)
+		return (1);
+	if (strcmp(name, "socket") == 0) {
+		free(sc->socket);
+		sc->socket = strdup(value);
+	} else if (strcmp(name, "state_dir") == 0) {
+		free(sc->state_dir);
+		sc->state_dir = strdup(value);
+	}
+	return (1);
+}
+
+/* The socket path: -s, $CRIER_SOCKET, the config's, or crierd's built-in default. */
+static char *
+socket_path(const char *opt)
+{
+	struct sockcfg	 sc = { NULL, NULL };
+	const char	*cfile;
+	char		*p;
+
+	if (opt != NULL)
+		return (strdup(opt));
+	if ((p = getenv("CRIER_SOCKET")) != NULL && *p != '\0')
+		return (strdup(p));
+	if ((cfile = getenv("CRIER_CONFIG")) == NULL)
+		cfile = SYSCONFDIR "/crier/crier.conf";
+	ini_parse(cfile, cfg_handler, &sc);
+	if (sc.socket != NULL) {
+		free(sc.state_dir);
+		return (sc.socket);
+	}
+	if (asprintf(&p, "%s/crierd.sock", sc.state_dir ? sc.state_dir :
+	    "./crier-state") == -1)
+		p = NULL;
+	free(sc.state_dir);
+	return (p);
+}
+
+/* Finds option NAME (without "--") in the verb's option spec; its type in TYPE. */
+static int
+find_option(const char *spec, const char *name, size_t nlen, char *type, size_t tlen)
+{
+	const char	*p = spec, *eq;
+	size_t		 n;
+
+	while (*p != '\0') {
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n > 2 && strncmp(p, "--", 2) == 0) {
+			eq = memchr(p, '=', n);
+			size_t on = (eq ? (size_t)(eq - p) : n) - 2;
+
+			if (on == nlen && strncmp(p + 2, name, nlen) == 0) {
+				if (eq != NULL)
+					snprintf(type, tlen, "%.*s",
+					    (int)(n - (size_t)(eq - p) - 1), eq + 1);
+				else
+					snprintf(type, tlen, "flag");
+				return (0);
+			}
+		}
+		p += n;
+	}
+	return (-1);
+}
+
+/* The JSON field name of option NAME: '-' becomes '_'. */
+static void
+field_name(const char *name, size_t nlen, char *out, size_t olen)
+{
+	size_t	i;
+
+	for (i = 0; i < nlen && i + 1 < olen; i++)
+		out[i] = name[i] == '-' ? '_' : name[i];
+	out[i] = '\0';
+}
+
+/* Builds the request for verb V from ARGV. */
+static json_t *
+build_request(int v, int argc, char **argv)
+{
+	const struct ctl_verb	*vb = &ctl_verbs[v];
+	json_t			*req;
+	char			 type[8], field[64], pos[128];
+	const char		*name, *val, *eq, *p;
+	size_t			 nlen;
+	int			 i, npos = 0, nreq = 0, nopt = 0;
+	char			*tok, *save;
+	char			*posnames[8];
+
+	req = json_pack("{s:i, s:s}", "v", CRIER_PROTO_VERSION, "cmd", vb->name);
+	snprintf(pos, sizeof(pos), "%s", vb->positional);
+	for (tok = strtok_r(pos, " ", &save); tok != NULL && npos < 8;
+	    tok = strtok_r(NULL, " ", &save)) {
+		posnames[npos++] = tok;
+		if (tok[strlen(tok) - 1] != '?')
+			nreq++;
+		else
+			tok[strlen(tok) - 1] = '\0';
+	}
+	i = 0;
+	for (int a = 0; a < argc; a++) {
+		if (strncmp(argv[a], "--", 2) == 0 && argv[a][2] != '\0') {
+			name = argv[a] + 2;
+			eq = strchr(name, '=');
+			nlen = eq ? (size_t)(eq - name) : strlen(name);
+			if (find_option(vb->options, name, nlen, type, sizeof(type)) == -1)
+				usage_error("%s: unknown option --%.*s\nusage: crierctl %s",
+				    vb->name, (int)nlen, name, vb->usage);
+			field_name(name, nlen, field, sizeof(field));
+			if (strcmp(type, "flag") == 0) {
+				if (eq != NULL)
+					usage_error("--%.*s takes no value", (int)nlen, name);
+				json_object_set_new(req, field, json_true());
+				continue;
+			}
+			if (eq != NULL)
+				val = eq + 1;
+			else if (a + 1 < argc)
+				val = argv[++a];
+			else
+				usage_error("--%.*s needs a value\nusage: crierctl %s",
+				    (int)nlen, name, vb->usage);
+			nopt++;
+			if (strcmp(type, "n") == 0) {
+				char *end;
+				long long n;
+
+				errno = 0;
+				n = strtoll(val, &end, 10);
+				if (errno || *val == '\0' || *end != '\0')
+					usage_error("--%s: '%s' is not a number", field, val);
+				json_object_set_new(req, field, json_integer(n));
+			} else if (strcmp(type, "kv") == 0) {
+				json_t	*obj;
+				char	 key[128];
+
+				if ((p = strchr(val, '=')) == NULL || p == val ||
+				    (size_t)(p - val) >= sizeof(key))
+					usage_error("--%s: '%s' is not key=value", field, val);
+				snprintf(key, sizeof(key), "%.*s", (int)(p - val), val);
+				strncat(field, "s", sizeof(field) - strlen(field) - 1);
+				if ((obj = json_object_get(req, field)) == NULL) {
+					obj = json_object();
+					json_object_set_new(req, field, obj);
+				}
+				json_object_set_new(obj, key, json_string(p + 1));
+			} else if (strcmp(type, "l") == 0) {
+				json_t	*arr = json_object_get(req, field);
+				char	*copy = strdup(val), *t, *sv;
+
+				if (arr == NULL) {
+					arr = json_array();
+					json_object_set_new(req, field, arr);
+				}
+				for (t = strtok_r(copy, ",", &sv); t != NULL;
+				    t = strtok_r(NULL, ",", &sv))
+					if (*t != '\0')
+						json_array_append_new(arr, json_string(t));
+				free(copy);
+			} else
+				json_object_set_new(req, field, json_string(val));
+			continue;
+		}
+		if (i >= npos)
+			usage_error("%s: unexpected argument '%s'\nusage: crierctl %s",
+			    vb->name, argv[a], vb->usage);
+		json_object_set_new(req, posnames[i++], json_string(argv[a]));
+	}
+	if (i < nreq)
+		usage_error("%s: missing %s\nusage: crierctl %s", vb->name,
+		    posnames[i], vb->usage);
+	(void)nopt;
+	return (req);
+}
+
+/* Connects to PATH; -1 with errno on failure. */
+static int
+connect_socket(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Sends REQ as one line and reads one reply line. */
+static json_t *
+exchange(int fd, json_t *req)
+{
+	char		*s, *buf = NULL, *nl;
+	size_t		 len, off = 0, cap = 0;
+	ssize_t		 n;
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	json_t		*reply;
+	json_error_t	 jerr;
+
+	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
+		return (NULL);
+	len = strlen(s);
+	s = realloc(s, len + 2);
+	s[len++] = '\n';
+	while (off < len) {
+		if ((n = write(fd, s + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(s);
+			return (NULL);
+		}
+		off += (size_t)n;
+	}
+	free(s);
+	off = 0;
+	for (;;) {
+		if (cap - off < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > REPLY_MAX || (buf = realloc(buf, cap)) == NULL) {
+				fprintf(stderr, "crierctl: reply too large\n");
+				exit(EXIT_UNREACH);
+			}
+		}
+		if (poll(&pfd, 1, REPLY_TIMEOUT) <= 0) {
+			fprintf(stderr, "crierctl: no reply from crierd\n");
+			exit(EXIT_UNREACH);
+		}
+		if ((n = read(fd, buf + off, cap - off - 1)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			free(buf);
+			return (NULL);
+		}
+		off += (size_t)n;
+		buf[off] = '\0';
+		if ((nl = memchr(buf, '\n', off)) != NULL)
+			break;
+	}
+	reply = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+	free(buf);
+	return (reply);
+}
+
+/* A string field or "-". */
+static const char *
+sf(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return (s != NULL ? s : "-");
+}
+
+/* status: what the daemon is doing. */
+static void
+print_status(json_t *r)
+{
+	json_t		*d = json_object_get(r, "daemon"), *v, *counts;
+	const char	*k;
+	size_t		 i;
+
+	printf("crierd %s, pid %lld, up since %s\n", sf(d, "version"),
+	    (long long)json_integer_value(json_object_get(d, "pid")),
+	    sf(d, "started"));
+	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
+	    sf(d, "state_dir"), sf(d, "timezone"));
+	printf("\nchannels:\n");
+	json_array_foreach(json_object_get(r, "channels"), i, v)
+		printf("  %-20s %-10s %-8s %s\n", sf(v, "name"), sf(v, "type"),
+		    json_is_true(json_object_get(v, "paused")) ? "paused" : "active",
+		    json_is_string(json_object_get(v, "last_error")) ?
+		    sf(v, "last_error") : "");
+	if (json_array_size(json_object_get(r, "calendars")) > 0) {
+		printf("\ncalendars:\n");
+		json_array_foreach(json_object_get(r, "calendars"), i, v) {
+			printf("  %-20s %5lld events  loaded %s  %s\n", sf(v, "name"),
+			    (long long)json_integer_value(json_object_get(v, "events")),
+			    sf(v, "loaded_at"), sf(v, "source"));
+			if (json_is_string(json_object_get(v, "error")))
+				printf("    error: %s\n", sf(v, "error"));
+		}
+	}
+	printf("\ndeliveries:");
+	counts = json_object_get(r, "counts");
+	json_object_foreach(counts, k, v)
+		if (json_integer_value(v) > 0)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+	printf("\n");
+}
+
+/* list: one delivery a line. */
+static void
+print_list(json_t *r)
+{
+	json_t	*arr = json_object_get(r, "deliveries"), *v;
+	size_t	 i;
+
+	if (json_array_size(arr) == 0) {
+		printf("no deliveries\n");
+		return;
+	}
+	printf("%-12s  %-10s  %-20s  %-16s  %s\n", "ID", "STATE", "DUE",
+	    "CHANNEL", "SUMMARY");
+	json_array_foreach(arr, i, v)
+		printf("%-12s  %-10s  %-20s  %-16s  %s\n", sf(v, "id"),
+		    sf(v, "state"), sf(v, "due"), sf(v, "channel"), sf(v, "summary"));
+}
+
+/* show: everything about one delivery. */
+static void
+print_show(json_t *r)
+{
+	json_t	*d = json_object_get(r, "delivery"), *e;
+	size_t	 i;
+
+	printf("id          %s\nstate       %s\nchannel     %s\ndue         %s\n",
+	    sf(d, "id"), sf(d, "state"), sf(d, "channel"), sf(d, "due"));
+	if (json_is_string(json_object_get(d, "calendar")))
+		printf("calendar    %s\n", sf(d, "calendar"));
+	printf("uid         %s\n", sf(d, "uid"));
+	if (json_is_string(json_object_get(d, "recurrence_id")))
+		printf("instance    %s\n", sf(d, "recurrence_id"));
+	printf("attempts    %lld\n",
+	    (long long)json_integer_value(json_object_get(d, "attempts")));
+	if (json_is_string(json_object_get(d, "next_attempt")))
+		printf("next try    %s\n", sf(d, "next_attempt"));
+	if (json_is_string(json_object_get(d, "last_error")))
+		printf("last error  %s\n", sf(d, "last_error"));
+	if (json_is_string(json_object_get(d, "sent_at")))
+		printf("sent        %s\n", sf(d, "sent_at"));
+	if (json_is_string(json_object_get(d, "remote_url")))
+		printf("remote      %s\n", sf(d, "remote_url"));
+	printf("\n%s\n\nhistory:\n", sf(d, "text"));
+	json_array_foreach(json_object_get(d, "events"), i, e) {
+		json_t *actor = json_object_get(e, "actor");
+
+		printf("  %s  %-10s %s", sf(e, "at"), sf(e, "event"),
+		    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
+		if (json_is_integer(actor))
+			printf(" (uid %lld)", (long long)json_integer_value(actor));
+		printf("\n");
+	}
+}
+
+/* post: what was queued. */
+static void
+print_post(json_t *r)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(r, "ids"), i, v)
+		printf("%s %s for %s\n", json_string_value(v), sf(r, "state"),
+		    sf(r, "due"));
+}
+
+/* cancel, hold, approve, reschedule: the new state. */
+static void
+print_move(json_t *r)
+{
+	printf("%s %s\n", sf(r, "id"), sf(r, "state"));
+}
+
+/* reload. */
+static void
+print_reload(json_t *r)
+{
+	printf("reloaded\n");
+}
+
+/* log: events, oldest first. */
+static void
+print_log(json_t *r)
+{
+	json_t	*e, *actor;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(r, "events"), i, e) {
+		actor = json_object_get(e, "actor");
+		printf("%s  %-10s %-12s %-16s %s", sf(e, "at"), sf(e, "event"),
+		    sf(e, "delivery"), sf(e, "channel"),
+		    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
+		if (json_is_integer(actor))
+			printf(" (uid %lld)", (long long)json_integer_value(actor));
+		printf("\n");
+	}
+}
+
+/* How each verb of the table in common/proto.h is shown to a person. */
+static const printer printers[CTL_NVERBS] = {
+	[CTL_STATUS] = print_status,
+	[CTL_LIST] = print_list,
+	[CTL_SHOW] = print_show,
+	[CTL_POST] = print_post,
+	[CTL_CANCEL] = print_move,
+	[CTL_HOLD] = print_move,
+	[CTL_APPROVE] = print_move,
+	[CTL_RESCHEDULE] = print_move,
+	[CTL_RELOAD] = print_reload,
+	[CTL_LOG] = print_log,
+};
+
+int
+main(int argc, char *argv[])
+{
+	const char	*sockopt = NULL;
+	char		*path, *s;
+	json_t		*req, *reply;
+	int		 v, fd, a;
+
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+		if (strcmp(argv[a], "-s") == 0 || strcmp(argv[a], "--socket") == 0) {
+			if (++a >= argc)
+				usage_error("-s needs a socket path");
+			sockopt = argv[a];
+		} else if (strncmp(argv[a], "--socket=", 9) == 0)
+			sockopt = argv[a] + 9;
+		else if (strcmp(argv[a], "--json") == 0)
+			json_out = 1;
+		else if (strcmp(argv[a], "-h") == 0 || strcmp(argv[a], "--help") == 0) {
+			usage(stdout);
+			return (0);
+		} else if (strcmp(argv[a], "--version") == 0) {
+			printf("crierctl %s (protocol %d)\n", PACKAGE_VERSION,
+			    CRIER_PROTO_VERSION);
+			return (0);
+		} else {
+			fprintf(stderr, "crierctl: unknown option %s\n", argv[a]);
+			usage(stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (a >= argc) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	if ((v = ctl_verb_find(argv[a])) < 0) {
+		fprintf(stderr, "crierctl: %s verb '%s'\n", v == -2 ? "ambiguous" :
+		    "unknown", argv[a]);
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	/* --json may also follow the verb. */
+	for (int i = a + 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0) {
+			json_out = 1;
+			memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(argc - i));
+			argc--;
+			i--;
+		}
+	req = build_request(v, argc - a - 1, argv + a + 1);
+	if ((path = socket_path(sockopt)) == NULL)
+		usage_error("no socket path");
+	if ((fd = connect_socket(path)) == -1) {
+		fprintf(stderr, "crierctl: cannot reach crierd at %s: %s\n", path,
+		    strerror(errno));
+		return (EXIT_UNREACH);
+	}
+	free(path);
+	reply = exchange(fd, req);
+	close(fd);
+	json_decref(req);
+	if (reply == NULL) {
+		fprintf(stderr, "crierctl: crierd closed the connection without a "
+		    "valid reply\n");
+		return (EXIT_UNREACH);
+	}
+	if (json_out) {
+		s = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s);
+		free(s);
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		if (!json_out)
+			fprintf(stderr, "crierctl: %s\n", sf(reply, "error"));
+		json_decref(reply);
+		return (EXIT_NO);
+	}
+	if (!json_out)
+		printers[v](reply);
+	json_decref(reply);
+	return (0);
+}

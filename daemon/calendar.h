@@ -1,0 +1,88 @@
+/* iCalendar campaigns: parse with libical, expand occurrences (SPEC §2, §4). */
+#ifndef CRIER_CALENDAR_H
+#define CRIER_CALENDAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define CAL_MAX_SIZE	(16 * 1024 * 1024)	/* largest calendar accepted */
+
+enum cal_status { CAL_SCHEDULED, CAL_HELD, CAL_CANCELLED };
+
+struct cal_attach {
+	char	*uri;		/* file:// URI, absolute path or https URL, as written */
+	char	*fmttype;	/* may be NULL */
+	char	*alt;		/* X-CRIER-ALT or front matter alt:, may be NULL */
+};
+
+struct cal_var {
+	char	*name;		/* lower-cased: X-CRIER-VAR-THEME -> "theme" */
+	char	*value;
+};
+
+struct cal_occurrence {
+	char			*uid;		/* may be NULL (some files have none) */
+	char			 recurrence_id[32];	/* "" for non-recurring, else as start */
+	char			 start_str[32];	/* "2021-05-17T08:00:00Z" or "2021-05-17" */
+	char			 end_str[32];
+	time_t			 start;		/* UTC instant; all-day: 00:00 in display zone */
+	time_t			 end;
+	bool			 all_day;
+	enum cal_status		 status;
+	char			*summary;	/* may be NULL */
+	char			*description;	/* body, front matter removed; may be NULL */
+	char			*url;
+	char			*location;
+	char			**categories;
+	size_t			 ncategories;
+	char			*channels;	/* "a,b" from X-CRIER-CHANNELS / front matter; NULL */
+	char			*template;	/* X-CRIER-TEMPLATE / front matter; NULL */
+	struct cal_var		*vars;
+	size_t			 nvars;
+	struct cal_attach	*attach;
+	size_t			 nattach;
+	int			 line;		/* line of the VEVENT's BEGIN in the file, 0 if unknown */
+};
+
+struct cal_problem {
+	int	 line;		/* 0 if unknown */
+	char	*uid;		/* may be NULL */
+	char	*msg;
+};
+
+struct cal_calendar;
+
+/*
+ * Parses DATA (LEN bytes) named NAME (a path, used in messages). Floating times
+ * are read in zone DEFAULT_TZ (IANA name, NULL = UTC). Returns NULL with ERR
+ * naming file and line when the file cannot be used at all; problems with single
+ * events (bad RRULE, unknown TZID) are kept in the calendar, see cal_problems().
+ */
+struct cal_calendar	*cal_parse(const char *data, size_t len, const char *name,
+			    const char *default_tz, char *err, size_t errlen);
+/* Reads and parses the file PATH, as cal_parse. */
+struct cal_calendar	*cal_load_file(const char *path, const char *default_tz,
+			    char *err, size_t errlen);
+/* Number of VEVENT components (masters and overrides). */
+size_t			 cal_nevents(const struct cal_calendar *c);
+/* Problems found while parsing; the events they concern are left out of expansion. */
+const struct cal_problem *cal_problems(const struct cal_calendar *c, size_t *n);
+/*
+ * Expands every occurrence whose start is in [FROM, TO) into a malloc'd array,
+ * sorted by start then uid then recurrence_id. Returns the count, -1 on error.
+ */
+ssize_t			 cal_expand(const struct cal_calendar *c, time_t from, time_t to,
+			    struct cal_occurrence **out);
+void			 cal_occurrences_free(struct cal_occurrence *occ, size_t n);
+void			 cal_free(struct cal_calendar *c);
+
+/* IANA name for a Windows zone name such as "W. Europe Standard Time", or NULL (tzmap.c). */
+const char		*cal_tz_windows_to_iana(const char *windows_name);
+/* Calls FN(windows, iana, ARG) for each entry of that table; returns the count. */
+size_t			 cal_tz_windows_each(void (*fn)(const char *, const char *, void *),
+			    void *arg);
+
+#endif

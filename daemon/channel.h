@@ -1,0 +1,99 @@
+/* Channels: one vtable per network type; the configured channels at run time. */
+#ifndef CRIER_CHANNEL_H
+#define CRIER_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "length.h"
+
+/* What a channel is asked to send: one delivery, rendered. */
+struct post {
+	const char	*id;
+	const char	*channel;
+	int64_t		 due;		/* ms since the epoch */
+	const char	*calendar;	/* NULL for ad-hoc posts */
+	const char	*uid;
+	const char	*recurrence_id;
+	const char	*summary;
+	const char	*text;
+};
+
+enum chan_outcome {
+	CHAN_SENT,		/* delivered */
+	CHAN_TRANSIENT,		/* try again later */
+	CHAN_PERMANENT,		/* will never work as it is */
+	CHAN_AUTH,		/* credentials refused: pause the channel */
+};
+
+struct chan_result {
+	enum chan_outcome	outcome;
+	char			error[512];
+	char			remote_id[128];
+	char			remote_url[512];
+	int64_t			retry_after;	/* ms from now, 0: backoff decides */
+};
+
+enum chan_key_kind {
+	CK_STRING,
+	CK_PATH,	/* a file or directory path */
+	CK_SECRET,	/* a secret file: must exist, mode 0600 or stricter */
+	CK_URL,
+	CK_BOOL,	/* yes/no */
+	CK_ENUM,	/* one of the '|'-separated values */
+};
+
+struct chan_key {
+	const char		*name;
+	enum chan_key_kind	 kind;
+	bool			 required;
+	const char		*values;	/* CK_ENUM */
+};
+
+struct channel;
+
+struct channel_ops {
+	const char		*type;
+	bool			 idempotent;	/* re-sending after a crash cannot duplicate */
+	enum len_rule		 len_rule;
+	size_t			 default_limit;	/* 0: none */
+	const struct chan_key	*keys;		/* type-specific keys, NULL-name terminated */
+	/* Further checks of a channel's configuration; may be NULL. */
+	int	(*check)(const struct cfg_channel *cc, const struct config *c,
+		    char *err, size_t errlen);
+	/* Sets up CH (ch->priv); may be NULL. */
+	int	(*open)(struct channel *ch, const struct config *c, char *err,
+		    size_t errlen);
+	void	(*close)(struct channel *ch);
+	/* Local channels: delivers P now and fills R. */
+	void	(*deliver)(struct channel *ch, const struct post *p,
+		    struct chan_result *r);
+};
+
+struct channel {
+	char				*name;
+	const struct channel_ops	*ops;
+	const struct cfg_channel	*cfg;
+	size_t				 limit;		/* effective length limit, 0: none */
+	void				*priv;
+};
+
+/* The ops for channel type TYPE, or NULL. */
+const struct channel_ops *chan_ops_find(const char *type);
+/* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
+int		 chan_config_check(const struct cfg_channel *cc, const struct config *c,
+		    char *err, size_t errlen);
+/* Opens every channel of C, replacing the current set on success. */
+int		 chan_init(const struct config *c, char *err, size_t errlen);
+void		 chan_shutdown(void);
+/* The channel named NAME, or NULL. */
+struct channel	*chan_find(const char *name);
+/* Number of channels and the I-th one. */
+size_t		 chan_count(void);
+struct channel	*chan_at(size_t i);
+
+extern const struct channel_ops outbox_ops;
+
+#endif

@@ -1,0 +1,87 @@
+/* crier.conf: parsed with inih, every key validated (SPEC §3). */
+#ifndef CRIER_CONFIG_H
+#define CRIER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_SIZE		(1024 * 1024)
+#define CONFIG_DEFAULT_TZ	"UTC"
+
+struct cfg_kv {
+	char	*key;
+	char	*value;
+	int	 line;
+};
+
+struct cfg_rate {
+	uint32_t	count;		/* 0: no limit */
+	int64_t		period;		/* seconds */
+};
+
+struct cfg_channel {
+	char		*name;
+	char		*type;
+	int		 line;		/* the [channel NAME] line */
+	struct cfg_kv	*kv;		/* every key but type, rate, limit */
+	size_t		 nkv;
+	struct cfg_rate	 rate;
+	size_t		 limit;		/* 0: the network's own */
+};
+
+struct cfg_calendar {
+	char	*name;
+	int	 line;
+	char	*path;		/* exactly one of path and url */
+	char	*url;
+	int64_t	 refresh;	/* seconds, url only */
+	char	*channels;	/* may be NULL: [crier] channels */
+	char	*template;	/* may be NULL */
+};
+
+struct config {
+	char			*file;		/* NULL: built-in defaults */
+	char			*state_dir;
+	char			*socket;
+	mode_t			 socket_mode;
+	char			*socket_group;	/* may be NULL */
+	char			*timezone;
+	int64_t			 horizon;	/* seconds */
+	int64_t			 catch_up;	/* seconds */
+	int			 max_in_flight;
+	char			*templates;	/* may be NULL */
+	char			*channels;	/* default channels, may be NULL */
+	char			*ca_file;	/* may be NULL */
+	struct cfg_kv		*vars;
+	size_t			 nvars;
+	struct cfg_calendar	*calendars;
+	size_t			 ncalendars;
+	struct cfg_channel	*chans;
+	size_t			 nchans;
+};
+
+/*
+ * Loads PATH. With MUST_EXIST false a missing file gives the built-in
+ * defaults. NULL with a message naming file, line and key in ERR.
+ */
+struct config	*config_load(const char *path, bool must_exist, char *err, size_t errlen);
+void		 config_free(struct config *c);
+/* The channel named NAME, or NULL. */
+const struct cfg_channel *config_channel(const struct config *c, const char *name);
+/* The value of KEY in channel CH, or NULL; *LINE gets its line when not NULL. */
+const char	*config_chan_get(const struct cfg_channel *ch, const char *key, int *line);
+/* Parses "30s", "15m", "2h", "90d" (and sums such as "1h30m") into seconds. */
+int		 config_parse_duration(const char *s, int64_t *secs);
+/* Parses "30/5m" into RATE. */
+int		 config_parse_rate(const char *s, struct cfg_rate *rate);
+/* True if HOST is a loopback name or address (plain http/smtp is allowed there). */
+bool		 config_host_is_loopback(const char *host);
+/* Checks that the URL's scheme is in SECURE, or in PLAIN with a loopback host. */
+int		 config_check_url(const char *url, const char *secure, const char *plain,
+		    char *err, size_t errlen);
+/* Checks a secret file exists, is regular and is not readable by group or others. */
+int		 config_check_secret(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,925 @@
+/*
+ * The control socket: one JSON request per line, one reply per line. Verbs
+ * come from the table in common/proto.h; each has a handler here.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "control.h"
+#include "channel.h"
+#include "crierd.h"
+#include "log.h"
+#include "schedule.h"
+#include "store.h"
+#include "when.h"
+#include "../common/proto.h"
+
+#define BIT(s)		(1u << (s))
+#define LIST_DEFAULT	100
+#define LIST_MAX	10000
+#define LOG_DEFAULT	50
+#define POST_MAX_TEXT	(32 * 1024)
+
+struct client {
+	uv_pipe_t		 pipe;
+	LIST_ENTRY(client)	 entry;
+	char			 buf[CTL_MAX_REQUEST];
+	size_t			 len;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	int			 cred_ok;
+	int			 closing;
+};
+
+struct ctl_write {
+	uv_write_t	 req;
+	char		*data;
+	struct client	*cl;
+	int		 close_after;
+};
+
+typedef json_t	*(*ctl_handler)(struct client *, json_t *);
+
+static uv_pipe_t		 ctl_server;
+static int			 ctl_listening;
+static char			*ctl_path;	/* NULL when inherited */
+static gid_t			 ctl_gid = (gid_t)-1;
+static LIST_HEAD(, client)	 ctl_clients = LIST_HEAD_INITIALIZER(ctl_clients);
+static size_t			 ctl_nclients;
+
+/* An error reply with CODE and a formatted message. */
+static json_t *
+error_reply(const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return (json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", code));
+}
+
+/* A success reply to fill in. */
+static json_t *
+ok_reply(void)
+{
+	return (json_pack("{s:b}", "ok", 1));
+}
+
+/* A string or null. */
+static json_t *
+jstr(const char *s)
+{
+	return (s != NULL ? json_string(s) : json_null());
+}
+
+/* An instant as ISO 8601, or null when 0. */
+static json_t *
+jtime(int64_t ms)
+{
+	char	buf[40];
+
+	if (ms == 0)
+		return (json_null());
+	return (json_string(when_format(ms, buf, sizeof(buf))));
+}
+
+/* The list fields of a delivery (SPEC §7). */
+static json_t *
+delivery_json(const struct delivery *d)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "id", json_string(d->id));
+	json_object_set_new(o, "state", json_string(dstate_names[d->state]));
+	json_object_set_new(o, "channel", jstr(d->channel));
+	json_object_set_new(o, "due", jtime(d->due));
+	json_object_set_new(o, "calendar", jstr(d->calendar));
+	json_object_set_new(o, "uid", jstr(d->uid));
+	json_object_set_new(o, "recurrence_id", jstr(d->recurrence_id));
+	json_object_set_new(o, "summary", jstr(d->summary));
+	json_object_set_new(o, "attempts", json_integer(d->attempts));
+	json_object_set_new(o, "last_error", jstr(d->last_error));
+	json_object_set_new(o, "remote_url", jstr(d->remote_url));
+	return (o);
+}
+
+/* An event row as JSON. */
+static json_t *
+event_json(const struct store_event *e)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "seq", json_integer(e->seq));
+	json_object_set_new(o, "at", jtime(e->at));
+	json_object_set_new(o, "delivery", jstr(e->delivery));
+	json_object_set_new(o, "channel", jstr(e->channel));
+	json_object_set_new(o, "event", json_string(e->event));
+	json_object_set_new(o, "detail", jstr(e->detail));
+	json_object_set_new(o, "actor", e->actor == STORE_ACTOR_DAEMON ?
+	    json_string("crierd") : json_integer(e->actor));
+	return (o);
+}
+
+/* The string field NAME of REQ, or NULL. */
+static const char *
+req_str(json_t *req, const char *name)
+{
+	return (json_string_value(json_object_get(req, name)));
+}
+
+/* Resolves the request's "id" into ID; an error reply on failure. */
+static json_t *
+resolve_id(json_t *req, char id[DELIVERY_ID_LEN + 1])
+{
+	const char	*p = req_str(req, "id");
+
+	if (p == NULL)
+		return (error_reply("bad_request", "missing delivery id"));
+	switch (store_resolve(p, id)) {
+	case 0:
+		return (NULL);
+	case 1:
+		return (error_reply("not_found", "no delivery %s", p));
+	case 2:
+		return (error_reply("ambiguous", "%s matches several deliveries: "
+		    "give more digits", p));
+	default:
+		return (error_reply("internal", "database error"));
+	}
+}
+
+/* Parses an instant given to a verb, in the configured time zone. */
+static int
+parse_time(const char *s, int64_t *ms)
+{
+	return (when_parse(s, crierd_config()->timezone, ms));
+}
+
+/* status: the daemon, its channels and calendars, counts per state. */
+static json_t *
+h_status(struct client *cl, json_t *req)
+{
+	const struct config	*c = crierd_config();
+	int64_t			 counts[DS_NSTATES];
+	json_t			*r, *jc, *chans, *cals, *d;
+	size_t			 i;
+
+	if (store_counts(counts) == -1)
+		return (error_reply("internal", "database error"));
+	r = ok_reply();
+	d = json_object();
+	json_object_set_new(d, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(d, "pid", json_integer(getpid()));
+	json_object_set_new(d, "started", jtime(crierd_started()));
+	json_object_set_new(d, "config", jstr(c->file));
+	json_object_set_new(d, "state_dir", jstr(c->state_dir));
+	json_object_set_new(d, "timezone", jstr(c->timezone));
+	json_object_set_new(r, "daemon", d);
+	jc = json_object();
+	for (i = 0; i < DS_NSTATES; i++)
+		json_object_set_new(jc, dstate_names[i], json_integer(counts[i]));
+	json_object_set_new(r, "counts", jc);
+	chans = json_array();
+	for (i = 0; i < chan_count(); i++) {
+		struct channel *ch = chan_at(i);
+
+		json_array_append_new(chans, json_pack("{s:s, s:s, s:b, s:n}",
+		    "name", ch->name, "type", ch->ops->type, "paused", 0,
+		    "last_error"));
+	}
+	json_object_set_new(r, "channels", chans);
+	cals = json_array();
+	json_object_set_new(r, "calendars", cals);
+	return (r);
+}
+
+/* list: deliveries by due time, filtered. */
+static json_t *
+h_list(struct client *cl, json_t *req)
+{
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	size_t			 n = 0, i;
+	const char		*s;
+	json_t			*arr, *r, *lim;
+
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	if ((s = req_str(req, "state")) != NULL &&
+	    (f.state = dstate_from_name(s)) < 0)
+		return (error_reply("bad_request", "unknown state '%s'", s));
+	f.channel = req_str(req, "channel");
+	if ((s = req_str(req, "from")) != NULL && parse_time(s, &f.from) == -1)
+		return (error_reply("bad_request", "--from: '%s' is not a date or "
+		    "time (2027-05-17 or 2027-05-17T09:00:00Z)", s));
+	if ((s = req_str(req, "to")) != NULL && parse_time(s, &f.to) == -1)
+		return (error_reply("bad_request", "--to: '%s' is not a date or "
+		    "time (2027-05-17 or 2027-05-17T09:00:00Z)", s));
+	f.limit = LIST_DEFAULT;
+	if ((lim = json_object_get(req, "limit")) != NULL) {
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+		    json_integer_value(lim) > LIST_MAX)
+			return (error_reply("bad_request", "--limit: a number from "
+			    "1 to %d", LIST_MAX));
+		f.limit = (size_t)json_integer_value(lim);
+	}
+	if (store_list(&f, &ds, &n) == -1)
+		return (error_reply("internal", "database error"));
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, delivery_json(&ds[i]));
+	store_deliveries_free(ds, n);
+	r = ok_reply();
+	json_object_set_new(r, "deliveries", arr);
+	return (r);
+}
+
+/* show: one delivery with its text and history. */
+static json_t *
+h_show(struct client *cl, json_t *req)
+{
+	char			 id[DELIVERY_ID_LEN + 1];
+	struct delivery		 d;
+	struct store_event	*ev = NULL;
+	size_t			 nev = 0, i;
+	json_t			*r, *jd, *arr;
+
+	if ((r = resolve_id(req, id)) != NULL)
+		return (r);
+	if (store_get(id, &d) != 0)
+		return (error_reply("not_found", "no delivery %s", id));
+	jd = delivery_json(&d);
+	json_object_set_new(jd, "text", jstr(d.text));
+	json_object_set_new(jd, "remote_id", jstr(d.remote_id));
+	json_object_set_new(jd, "next_attempt", d.state == DS_RETRYING ?
+	    jtime(d.next_attempt) : json_null());
+	json_object_set_new(jd, "sent_at", jtime(d.sent_at));
+	json_object_set_new(jd, "created", jtime(d.created));
+	json_object_set_new(jd, "updated", jtime(d.updated));
+	store_delivery_clear(&d);
+	arr = json_array();
+	if (store_events_for(id, &ev, &nev) == 0) {
+		for (i = 0; i < nev; i++)
+			json_array_append_new(arr, event_json(&ev[i]));
+		store_events_free(ev, nev);
+	}
+	json_object_set_new(jd, "events", arr);
+	r = ok_reply();
+	json_object_set_new(r, "delivery", jd);
+	return (r);
+}
+
+/* The summary of an ad-hoc post: its first line, cut at a character boundary. */
+static char *
+post_summary(const char *text)
+{
+	size_t	n = strcspn(text, "\n");
+	char	*s;
+
+	if (n > 80) {
+		n = 80;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if ((s = strndup(text, n)) == NULL)
+		abort();
+	return (s);
+}
+
+/* Collects the channel names of a post request (array or comma string). */
+static json_t *
+post_channels(json_t *req, json_t **err)
+{
+	json_t		*jc = json_object_get(req, "channel"), *out, *v;
+	const char	*s, *name;
+	size_t		 i, n;
+	char		 buf[128];
+
+	out = json_array();
+	if (json_is_string(jc)) {
+		s = json_string_value(jc);
+		while (*s != '\0') {
+			n = strcspn(s, ", ");
+			if (n > 0 && n < sizeof(buf)) {
+				memcpy(buf, s, n);
+				buf[n] = '\0';
+				json_array_append_new(out, json_string(buf));
+			}
+			s += n;
+			s += strspn(s, ", ");
+		}
+	} else if (json_is_array(jc)) {
+		json_array_foreach(jc, i, v)
+			if (json_is_string(v))
+				json_array_append(out, v);
+	}
+	if (json_array_size(out) == 0) {
+		*err = error_reply("bad_request", "post needs --channel C[,C]");
+		goto fail;
+	}
+	json_array_foreach(out, i, v) {
+		name = json_string_value(v);
+		if (chan_find(name) == NULL) {
+			*err = error_reply("not_found", "no channel named '%s'", name);
+			goto fail;
+		}
+	}
+	return (out);
+fail:
+	json_decref(out);
+	return (NULL);
+}
+
+/* Measures TEXT for channel CH; an error reply when it does not fit. */
+static json_t *
+check_length(struct channel *ch, const char *text)
+{
+	struct len_result	lr;
+
+	len_measure(ch->ops->len_rule, text, ch->limit, &lr);
+	if (lr.fits)
+		return (NULL);
+	if (lr.limit != 0 && lr.length > lr.limit)
+		return (error_reply("too_long", "the post is %zu characters, %zu "
+		    "over the limit of %zu for %s", lr.length,
+		    lr.length - lr.limit, lr.limit, ch->name));
+	return (error_reply("too_long", "the post is %zu bytes, %zu over the "
+	    "limit of %zu bytes for %s", lr.bytes, lr.bytes - lr.byte_limit,
+	    lr.byte_limit, ch->name));
+}
+
+/* post: queue an ad-hoc post to one or more channels. */
+static json_t *
+h_post(struct client *cl, json_t *req)
+{
+	const char	*text = req_str(req, "text");
+	const char	*at = req_str(req, "at"), *in = req_str(req, "in");
+	json_t		*chans, *err = NULL, *ids, *v, *r;
+	struct delivery	 d;
+	int64_t		 due = when_now(), secs;
+	unsigned char	 rnd[8];
+	char		 uid[96], hex[17];
+	size_t		 i;
+	int		 hold = json_is_true(json_object_get(req, "hold"));
+
+	if (req_str(req, "template") != NULL)
+		return (error_reply("bad_request", "--template: no templates are "
+		    "configured ([crier] templates)"));
+	if (text == NULL || *text == '\0')
+		return (error_reply("bad_request", "post needs --text T"));
+	if (strlen(text) > POST_MAX_TEXT)
+		return (error_reply("too_long", "--text is over %d bytes",
+		    POST_MAX_TEXT));
+	if (at != NULL && in != NULL)
+		return (error_reply("bad_request", "give --at or --in, not both"));
+	if (at != NULL && parse_time(at, &due) == -1)
+		return (error_reply("bad_request", "--at: '%s' is not a date or "
+		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)", at));
+	if (in != NULL) {
+		if (config_parse_duration(in, &secs) == -1)
+			return (error_reply("bad_request", "--in: '%s' is not a "
+			    "duration (30s, 10m, 2h, 1d)", in));
+		due += secs * 1000;
+	}
+	if ((chans = post_channels(req, &err)) == NULL)
+		return (err);
+	json_array_foreach(chans, i, v) {
+		if ((err = check_length(chan_find(json_string_value(v)), text)) != NULL) {
+			json_decref(chans);
+			return (err);
+		}
+	}
+	RAND_bytes(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
+	snprintf(uid, sizeof(uid), "post-%lld-%s@crier", (long long)when_now(), hex);
+	ids = json_array();
+	json_array_foreach(chans, i, v) {
+		memset(&d, 0, sizeof(d));
+		d.channel = (char *)json_string_value(v);
+		store_delivery_id(NULL, uid, NULL, d.channel, d.id);
+		d.state = hold ? DS_HELD : DS_SCHEDULED;
+		d.due = due;
+		d.uid = uid;
+		d.summary = post_summary(text);
+		d.text = (char *)text;
+		if (store_insert(&d, (int)cl->uid, "queued") != 0) {
+			free(d.summary);
+			json_decref(chans);
+			json_decref(ids);
+			return (error_reply("internal", "database error"));
+		}
+		free(d.summary);
+		log_info("ctl: uid %d: post %s to %s%s", (int)cl->uid, d.id,
+		    d.channel, hold ? " (held)" : "");
+		json_array_append_new(ids, json_string(d.id));
+	}
+	json_decref(chans);
+	sched_kick();
+	r = ok_reply();
+	json_object_set_new(r, "ids", ids);
+	json_object_set_new(r, "due", jtime(due));
+	json_object_set_new(r, "state", json_string(hold ? "held" : "scheduled"));
+	return (r);
+}
+
+/* Moves the request's delivery from a state in FROM to TO. */
+static json_t *
+move(struct client *cl, json_t *req, unsigned from, enum dstate to,
+    const char *verb, const struct store_update *u, const char *detail)
+{
+	char		id[DELIVERY_ID_LEN + 1];
+	enum dstate	cur = DS_SCHEDULED;
+	json_t		*r;
+
+	if ((r = resolve_id(req, id)) != NULL)
+		return (r);
+	switch (store_transition(id, from, to, u, (int)cl->uid, verb, detail, &cur)) {
+	case 0:
+		break;
+	case 1:
+		return (error_reply("conflict", "cannot %s %s: it is %s", verb, id,
+		    dstate_names[cur]));
+	case 2:
+		return (error_reply("not_found", "no delivery %s", id));
+	default:
+		return (error_reply("internal", "database error"));
+	}
+	log_info("ctl: uid %d: %s %s -> %s", (int)cl->uid, verb, id,
+	    dstate_names[to]);
+	sched_kick();
+	r = ok_reply();
+	json_object_set_new(r, "id", json_string(id));
+	json_object_set_new(r, "state", json_string(dstate_names[to]));
+	return (r);
+}
+
+/* cancel: it will not go out. */
+static json_t *
+h_cancel(struct client *cl, json_t *req)
+{
+	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) |
+	    BIT(DS_UNCERTAIN) | BIT(DS_MISSED) | BIT(DS_FAILED), DS_CANCELLED,
+	    "cancel", NULL, NULL));
+}
+
+/* hold: keep it until approved. */
+static json_t *
+h_hold(struct client *cl, json_t *req)
+{
+	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_RETRYING), DS_HELD,
+	    "hold", NULL, NULL));
+}
+
+/* approve: a held delivery goes out when due (now, if its time has passed). */
+static json_t *
+h_approve(struct client *cl, json_t *req)
+{
+	char			id[DELIVERY_ID_LEN + 1];
+	struct delivery		d;
+	struct store_update	u;
+	int64_t			now = when_now();
+	json_t			*r;
+
+	if ((r = resolve_id(req, id)) != NULL)
+		return (r);
+	memset(&u, 0, sizeof(u));
+	/* Approving a post whose time has passed is asking for it to go now. */
+	if (store_get(id, &d) == 0) {
+		if (d.due < now)
+			u.due = now;
+		store_delivery_clear(&d);
+	}
+	return (move(cl, req, BIT(DS_HELD), DS_SCHEDULED, "approve", &u,
+	    u.due ? "due time had passed: sending now" : NULL));
+}
+
+/* reschedule: a new due time for what has not gone out. */
+static json_t *
+h_reschedule(struct client *cl, json_t *req)
+{
+	char			id[DELIVERY_ID_LEN + 1], buf[40];
+	const char		*t = req_str(req, "time");
+	struct store_update	u;
+	struct delivery		d;
+	enum dstate		to;
+	json_t			*r;
+
+	if ((r = resolve_id(req, id)) != NULL)
+		return (r);
+	memset(&u, 0, sizeof(u));
+	if (t == NULL || parse_time(t, &u.due) == -1)
+		return (error_reply("bad_request", "reschedule needs a time "
+		    "(2027-05-17T09:00:00Z, or local 2027-05-17T10:00)"));
+	if (store_get(id, &d) != 0)
+		return (error_reply("not_found", "no delivery %s", id));
+	to = d.state == DS_HELD ? DS_HELD : DS_SCHEDULED;
+	store_delivery_clear(&d);
+	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
+	    BIT(DS_MISSED) | BIT(DS_FAILED), to, "reschedule", &u,
+	    when_format(u.due, buf, sizeof(buf))));
+}
+
+/* reload: as SIGHUP. */
+static json_t *
+h_reload(struct client *cl, json_t *req)
+{
+	char	err[1024];
+
+	if (crierd_reload((int)cl->uid, err, sizeof(err)) == -1)
+		return (error_reply("reload_failed", "%s (the previous configuration "
+		    "stays in force)", err));
+	return (ok_reply());
+}
+
+/* log: the newest delivery events, oldest first. */
+static json_t *
+h_log(struct client *cl, json_t *req)
+{
+	struct store_event	*ev = NULL;
+	size_t			 n = 0, i, limit = LOG_DEFAULT;
+	json_t			*arr, *r, *lim;
+
+	if ((lim = json_object_get(req, "limit")) != NULL) {
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+		    json_integer_value(lim) > LIST_MAX)
+			return (error_reply("bad_request", "--limit: a number from "
+			    "1 to %d", LIST_MAX));
+		limit = (size_t)json_integer_value(lim);
+	}
+	if (store_events(0, limit, &ev, &n) == -1)
+		return (error_reply("internal", "database error"));
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, event_json(&ev[i]));
+	store_events_free(ev, n);
+	r = ok_reply();
+	json_object_set_new(r, "events", arr);
+	return (r);
+}
+
+/* The handler of each verb of the table in common/proto.h. */
+static const ctl_handler handlers[CTL_NVERBS] = {
+	[CTL_STATUS] = h_status,
+	[CTL_LIST] = h_list,
+	[CTL_SHOW] = h_show,
+	[CTL_POST] = h_post,
+	[CTL_CANCEL] = h_cancel,
+	[CTL_HOLD] = h_hold,
+	[CTL_APPROVE] = h_approve,
+	[CTL_RESCHEDULE] = h_reschedule,
+	[CTL_RELOAD] = h_reload,
+	[CTL_LOG] = h_log,
+};
+
+/* True if the peer may use changing verbs: root, our own user, or the socket's group. */
+static int
+authorized(struct client *cl)
+{
+	struct passwd	*pw;
+	gid_t		 groups[256];
+	int		 ng = 256, i;
+
+	if (!cl->cred_ok)
+		return (0);
+	if (cl->uid == 0 || cl->uid == geteuid())
+		return (1);
+	if (ctl_gid == (gid_t)-1)
+		return (0);
+	if (cl->gid == ctl_gid)
+		return (1);
+	if ((pw = getpwuid(cl->uid)) == NULL)
+		return (0);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) == -1)
+		return (0);
+	for (i = 0; i < ng; i++)
+		if (groups[i] == ctl_gid)
+			return (1);
+	return (0);
+}
+
+/* Handles one request line and returns the reply object. */
+static json_t *
+dispatch(struct client *cl, const char *line, size_t len)
+{
+	json_error_t	 jerr;
+	json_t		*req, *r, *jv;
+	const char	*cmd;
+	int		 v;
+
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req == NULL)
+		return (error_reply("bad_request", "malformed JSON at column %d: %s",
+		    jerr.column, jerr.text));
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return (error_reply("bad_request", "a request is a JSON object"));
+	}
+	jv = json_object_get(req, "v");
+	if (!json_is_integer(jv) || json_integer_value(jv) != CRIER_PROTO_VERSION) {
+		r = error_reply("version", "protocol version mismatch: the client "
+		    "speaks %lld, crierd speaks %d", json_is_integer(jv) ?
+		    (long long)json_integer_value(jv) : 0LL, CRIER_PROTO_VERSION);
+		json_decref(req);
+		return (r);
+	}
+	if ((cmd = req_str(req, "cmd")) == NULL) {
+		json_decref(req);
+		return (error_reply("bad_request", "missing \"cmd\""));
+	}
+	v = ctl_verb_find(cmd);
+	if (v < 0) {
+		r = error_reply("unknown_verb", v == -2 ? "'%s' is ambiguous" :
+		    "unknown verb '%s'", cmd);
+		json_decref(req);
+		return (r);
+	}
+	if (ctl_verbs[v].changing && !authorized(cl)) {
+		log_warnx("ctl: uid %d pid %d refused: %s", (int)cl->uid,
+		    (int)cl->pid, ctl_verbs[v].name);
+		json_decref(req);
+		return (error_reply("forbidden", "uid %d may not %s (root, the "
+		    "crierd user or the socket's group only)", (int)cl->uid,
+		    ctl_verbs[v].name));
+	}
+	r = handlers[v](cl, req);
+	json_decref(req);
+	return (r);
+}
+
+/* Frees a client once its handle is closed. */
+static void
+client_closed(uv_handle_t *h)
+{
+	struct client	*cl = h->data;
+
+	LIST_REMOVE(cl, entry);
+	ctl_nclients--;
+	free(cl);
+}
+
+/* Closes a client's connection. */
+static void
+client_close(struct client *cl)
+{
+	if (cl->closing)
+		return;
+	cl->closing = 1;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	uv_close((uv_handle_t *)&cl->pipe, client_closed);
+}
+
+/* Write completion: frees the buffer, closes if asked. */
+static void
+write_done(uv_write_t *req, int status)
+{
+	struct ctl_write	*w = (struct ctl_write *)req;
+
+	if (w->close_after || status < 0)
+		client_close(w->cl);
+	free(w->data);
+	free(w);
+}
+
+/* Sends reply R (consumed) as one line. */
+static void
+send_reply(struct client *cl, json_t *r, int close_after)
+{
+	struct ctl_write	*w;
+	char			*s;
+	uv_buf_t		 b;
+	size_t			 len;
+
+	json_object_set_new(r, "v", json_integer(CRIER_PROTO_VERSION));
+	s = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	if (s == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
+		free(s);
+		client_close(cl);
+		return;
+	}
+	len = strlen(s);
+	if ((w->data = realloc(s, len + 2)) == NULL) {
+		free(s);
+		free(w);
+		client_close(cl);
+		return;
+	}
+	w->data[len++] = '\n';
+	w->data[len] = '\0';
+	w->cl = cl;
+	w->close_after = close_after;
+	b = uv_buf_init(w->data, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, write_done) != 0) {
+		free(w->data);
+		free(w);
+		client_close(cl);
+	}
+}
+
+/* Gives libuv the free end of the client's line buffer. */
+static void
+client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct client	*cl = h->data;
+
+	buf->base = cl->buf + cl->len;
+	buf->len = sizeof(cl->buf) - cl->len;
+}
+
+/* Reads request lines; each complete one gets a reply. */
+static void
+client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct client	*cl = s->data;
+	char		*nl;
+	size_t		 used;
+
+	if (nread < 0) {
+		client_close(cl);
+		return;
+	}
+	if (cl->closing)
+		return;
+	cl->len += (size_t)nread;
+	while (!cl->closing &&
+	    (nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
+		used = (size_t)(nl - cl->buf) + 1;
+		if (used > 1)
+			send_reply(cl, dispatch(cl, cl->buf, used - 1), 0);
+		memmove(cl->buf, cl->buf + used, cl->len - used);
+		cl->len -= used;
+	}
+	if (cl->len == sizeof(cl->buf)) {
+		/* No newline within the limit: refuse, and end this connection. */
+		log_warnx("ctl: uid %d: request over %d bytes refused",
+		    (int)cl->uid, CTL_MAX_REQUEST);
+		uv_read_stop(s);
+		cl->len = 0;
+		send_reply(cl, error_reply("too_large", "request larger than %d "
+		    "bytes", CTL_MAX_REQUEST), 1);
+	}
+}
+
+/* Accepts a client and records who it is. */
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct client	*cl;
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+	uv_os_fd_t	 fd;
+
+	if (status < 0) {
+		log_warnx("ctl: accept: %s", uv_strerror(status));
+		return;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warnx("ctl: out of memory");
+		return;
+	}
+	uv_pipe_init(server->loop, &cl->pipe, 0);
+	cl->pipe.data = cl;
+	LIST_INSERT_HEAD(&ctl_clients, cl, entry);
+	ctl_nclients++;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0) {
+		client_close(cl);
+		return;
+	}
+	if (ctl_nclients > CTL_MAX_CLIENTS) {
+		log_warnx("ctl: too many clients (%d), refusing one",
+		    CTL_MAX_CLIENTS);
+		client_close(cl);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
+		cl->uid = uc.uid;
+		cl->gid = uc.gid;
+		cl->pid = uc.pid;
+		cl->cred_ok = 1;
+	} else
+		cl->uid = (uid_t)-1;
+	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);
+}
+
+/* Removes a stale socket file, refusing if a daemon still answers there. */
+static int
+clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return (errno == ENOENT ? 0 : -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "socket %s exists and is not a socket", path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "socket %s: another crierd is running", path);
+		return (-1);
+	}
+	unlink(path);
+	return (0);
+}
+
+/* Listens on the configured socket, or on the inherited FD. */
+int
+ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errlen)
+{
+	struct group	*gr;
+	int		 rc;
+
+	if (c->socket_group != NULL) {
+		if ((gr = getgrnam(c->socket_group)) == NULL) {
+			snprintf(err, errlen, "socket_group: no group '%s'",
+			    c->socket_group);
+			return (-1);
+		}
+		ctl_gid = gr->gr_gid;
+	}
+	uv_pipe_init(loop, &ctl_server, 0);
+	ctl_listening = 1;
+	if (fd >= 0) {
+		if ((rc = uv_pipe_open(&ctl_server, fd)) != 0) {
+			snprintf(err, errlen, "inherited socket: %s", uv_strerror(rc));
+			return (-1);
+		}
+	} else {
+		if (strlen(c->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "socket %s: path too long", c->socket);
+			return (-1);
+		}
+		if (clear_stale(c->socket, err, errlen) == -1) {
+			if (*err == '\0')
+				snprintf(err, errlen, "socket %s: %s", c->socket,
+				    strerror(errno));
+			return (-1);
+		}
+		if ((rc = uv_pipe_bind(&ctl_server, c->socket)) != 0) {
+			snprintf(err, errlen, "socket %s: %s", c->socket,
+			    uv_strerror(rc));
+			return (-1);
+		}
+		if ((ctl_path = strdup(c->socket)) == NULL)
+			abort();
+		if (chmod(c->socket, c->socket_mode) == -1 ||
+		    (ctl_gid != (gid_t)-1 && chown(c->socket, (uid_t)-1, ctl_gid) == -1)) {
+			snprintf(err, errlen, "socket %s: %s", c->socket,
+			    strerror(errno));
+			return (-1);
+		}
+	}
+	if ((rc = uv_listen((uv_stream_t *)&ctl_server, 64, on_connection)) != 0) {
+		snprintf(err, errlen, "socket %s: listen: %s", c->socket,
+		    uv_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Closes the server and every client. */
+void
+ctl_shutdown(void)
+{
+	struct client	*cl;
+
+	LIST_FOREACH(cl, &ctl_clients, entry)
+		client_close(cl);
+	if (ctl_listening) {
+		uv_close((uv_handle_t *)&ctl_server, NULL);
+		ctl_listening = 0;
+	}
+	if (ctl_path != NULL) {
+		unlink(ctl_path);
+		free(ctl_path);
+		ctl_path = NULL;
+	}
+}

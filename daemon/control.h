@@ -1,0 +1,16 @@
+/* The control socket: JSON lines from crierctl, one table of verbs (SPEC §7). */
+#ifndef CRIER_CONTROL_H
+#define CRIER_CONTROL_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "config.h"
+
+/* Listens on C's socket (or an inherited one, FD >= 0). */
+int	ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err,
+	    size_t errlen);
+/* Stops listening, closes every client and removes the socket file. */
+void	ctl_shutdown(void);
+
+#endif

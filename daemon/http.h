@@ -1,0 +1,57 @@
+/* HTTP(S) requests with libcurl's multi interface on the libuv loop. */
+#ifndef CRIER_HTTP_H
+#define CRIER_HTTP_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#define HTTP_MAX_BODY	(8 * 1024 * 1024)	/* largest response body kept */
+
+struct http_header {
+	char	*name;
+	char	*value;
+};
+
+struct http_request {
+	const char	*method;	/* "GET", "POST", "PUT", ... */
+	const char	*url;
+	const char	**headers;	/* "Name: value" strings, NULL-terminated; may be NULL */
+	const char	*body;		/* may be NULL */
+	size_t		 body_len;
+	long		 connect_timeout_ms;	/* 0: 10 s */
+	long		 timeout_ms;		/* 0: 60 s */
+};
+
+struct http_response {
+	int			 curl_code;	/* CURLcode; 0 = transfer completed */
+	char			 error[256];	/* curl's message when curl_code != 0 */
+	long			 status;	/* HTTP status, 0 if none */
+	char			*body;		/* NUL-terminated, may contain NULs */
+	size_t			 body_len;
+	struct http_header	*headers;	/* last response's headers */
+	size_t			 nheaders;
+};
+
+/* Called once per request on the loop thread; RESP is freed after it returns. */
+typedef void (*http_done_fn)(void *arg, const struct http_response *resp);
+
+/*
+ * Sets up curl multi on LOOP; CA_FILE (may be NULL) is an extra CA bundle,
+ * set as CURLOPT_CAINFO (curl's default CA directory stays in use).
+ */
+int		 http_init(uv_loop_t *loop, const char *ca_file);
+/* Starts REQ (copied); DONE is called when it ends. Returns 0, -1 on setup error. */
+int		 http_start(const struct http_request *req, http_done_fn done, void *arg);
+/* Number of requests under way. */
+size_t		 http_in_flight(void);
+/*
+ * Aborts every request (their DONE gets curl_code CURLE_ABORTED_BY_CALLBACK),
+ * frees all and uv_close()s http's handles: run the loop afterwards so they
+ * close before uv_loop_close().  http_init may then be called again.
+ */
+void		 http_shutdown(void);
+/* Case-insensitive header lookup in RESP; NULL if absent. */
+const char	*http_header_get(const struct http_response *resp, const char *name);
+
+#endif

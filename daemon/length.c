@@ -1,0 +1,468 @@
+/* Per-network length rules (SPEC §5): graphemes, URLs, mentions, bytes. */
+#include <config.h>
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <utf8proc.h>
+
+#include "length.h"
+
+#define LEN_URL			23	/* what a link counts on Mastodon and X */
+#define LEN_MASTODON_DEFAULT	500
+#define LEN_BLUESKY_DEFAULT	300
+#define LEN_BLUESKY_BYTES	3000
+#define LEN_X_DEFAULT		280
+
+/* Counts grapheme clusters, and X's weights per cluster, as code points arrive. */
+struct meter {
+	int32_t	 prev;		/* last code point, -1 at a fresh start */
+	int32_t	 state;		/* utf8proc's break state */
+	size_t	 clusters;
+	size_t	 weight;	/* X: finished clusters, in hundredths */
+	size_t	 cweight;	/* X: the open cluster's code point weights */
+	int	 cemoji;	/* X: the open cluster is an emoji */
+	int	 cvs16;		/* X: the open cluster has U+FE0F */
+	int	 cpict;		/* X: the open cluster has a pictograph */
+	int	 refused;	/* X: U+FFFE, U+FEFF or U+FFFF, which X refuses */
+};
+
+/* X's weight of code point CP in hundredths (twitter-text v3 ranges). */
+static size_t
+x_weight(int32_t cp)
+{
+	if ((cp >= 0 && cp <= 4351) || (cp >= 8192 && cp <= 8205) ||
+	    (cp >= 8208 && cp <= 8223) || (cp >= 8242 && cp <= 8247))
+		return 100;
+	return 200;
+}
+
+/* Adds the open cluster of M to its X weight. */
+static void
+meter_close(struct meter *m)
+{
+	int	 emoji;
+
+	if (m->prev == -1 && m->cweight == 0)
+		return;
+	/* Pictographs below U+2000 (©, ®) are emoji only with U+FE0F. */
+	emoji = m->cemoji || (m->cpict && m->cvs16);
+	m->weight += emoji ? 200 : m->cweight;
+	m->cweight = 0;
+	m->cemoji = m->cvs16 = m->cpict = 0;
+}
+
+/* Feeds code point CP to M. */
+static void
+meter_cp(struct meter *m, int32_t cp)
+{
+	const utf8proc_property_t	*p = utf8proc_get_property(cp);
+
+	if (m->prev == -1 ||
+	    utf8proc_grapheme_break_stateful(m->prev, cp, &m->state)) {
+		meter_close(m);
+		m->clusters++;
+	}
+	m->prev = cp;
+	m->cweight += x_weight(cp);
+	if (cp == 0xFE0F)
+		m->cvs16 = 1;
+	if (cp == 0xFFFE || cp == 0xFEFF || cp == 0xFFFF)
+		m->refused = 1;
+	if (cp == 0x20E3 ||
+	    p->boundclass == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR)
+		m->cemoji = 1;
+	if (p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC ||
+	    p->boundclass == UTF8PROC_BOUNDCLASS_E_ZWG) {
+		if (cp >= 0x2000)
+			m->cemoji = 1;
+		else
+			m->cpict = 1;
+	}
+}
+
+/* Feeds an invalid byte to M: a cluster of its own. */
+static void
+meter_bad(struct meter *m)
+{
+	meter_close(m);
+	m->clusters++;
+	m->weight += 100;
+	m->prev = -1;
+	m->state = 0;
+	m->cweight = 0;
+}
+
+/* Ends the text fed to M. */
+static void
+meter_end(struct meter *m)
+{
+	meter_close(m);
+	m->prev = -1;
+}
+
+/* Extended grapheme clusters in the UTF-8 string S (N bytes); invalid bytes count one each. */
+size_t
+len_graphemes(const char *s, size_t n)
+{
+	struct meter	 m;
+	int32_t		 cp;
+	ssize_t		 r;
+	size_t		 i = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.prev = -1;
+	while (i < n) {
+		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
+		    &cp);
+		if (r <= 0) {
+			meter_bad(&m);
+			i++;
+		} else {
+			meter_cp(&m, cp);
+			i += (size_t)r;
+		}
+	}
+	return m.clusters;
+}
+
+/* True if code point CP ends a URL: white space, a control or a format character. */
+static int
+url_stop(int32_t cp)
+{
+	utf8proc_category_t	 c;
+
+	if (cp <= 0x20 || cp == 0x7F || cp == '<' || cp == '>' || cp == '"')
+		return 1;
+	c = utf8proc_category(cp);
+	return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL ||
+	    c == UTF8PROC_CATEGORY_ZP || c == UTF8PROC_CATEGORY_CC ||
+	    c == UTF8PROC_CATEGORY_CF;
+}
+
+/* True if CP is a word character ([[:word:]]: letters, marks, digits, connectors). */
+static int
+is_word(int32_t cp)
+{
+	utf8proc_category_t	 c;
+
+	if (cp < 0)
+		return 0;
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		    (cp >= '0' && cp <= '9') || cp == '_';
+	c = utf8proc_category(cp);
+	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ND) ||
+	    c == UTF8PROC_CATEGORY_PC;
+}
+
+/* True for the ASCII characters of a user name. */
+static int
+is_user(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Punycode's bias adaptation (RFC 3492 6.1). */
+static uint32_t
+puny_adapt(uint32_t delta, uint32_t npoints, int first)
+{
+	uint32_t	 k = 0;
+
+	delta = first ? delta / 700 : delta / 2;
+	delta += delta / npoints;
+	while (delta > 35 * 26 / 2) {
+		delta /= 35;
+		k += 36;
+	}
+	return k + 36 * delta / (delta + 38);
+}
+
+/* Length of the ASCII form ("xn--" and Punycode) of the label CP[0..N). */
+static size_t
+puny_len(const int32_t *cp, size_t n)
+{
+	uint32_t	 c, m, next = 128, delta = 0, bias = 72, q, k, t;
+	size_t		 i, h = 0, b, out;
+
+	for (i = 0; i < n; i++)
+		if (cp[i] < 128)
+			h++;
+	if (h == n)
+		return n;
+	b = h;
+	out = 4 + b + (b > 0);
+	while (h < n) {
+		m = UINT32_MAX;
+		for (i = 0; i < n; i++)
+			if ((uint32_t)cp[i] >= next && (uint32_t)cp[i] < m)
+				m = (uint32_t)cp[i];
+		delta += (m - next) * (uint32_t)(h + 1);
+		next = m;
+		for (i = 0; i < n; i++) {
+			c = (uint32_t)cp[i];
+			if (c < next)
+				delta++;
+			if (c != next)
+				continue;
+			for (q = delta, k = 36;; k += 36) {
+				t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+				if (q < t)
+					break;
+				out++;
+				q = (q - t) / (36 - t);
+			}
+			out++;
+			bias = puny_adapt(delta, (uint32_t)(h + 1), h == b);
+			delta = 0;
+			h++;
+		}
+		delta++;
+		next++;
+	}
+	return out;
+}
+
+/* True if no label of the host S[0..N) is longer than 63 in its ASCII form. */
+static int
+host_ok(const char *s, size_t n)
+{
+	int32_t	 label[64];
+	size_t	 i = 0, nl = 0;
+	ssize_t	 r;
+	int32_t	 cp;
+
+	while (i <= n) {
+		if (i == n || s[i] == '.') {
+			if (nl > 63 || puny_len(label, nl) > 63)
+				return 0;
+			nl = 0;
+			i++;
+			continue;
+		}
+		if ((r = utf8proc_iterate((const uint8_t *)s + i,
+		    (ssize_t)(n - i), &cp)) <= 0)
+			return 0;
+		if (nl == 64)
+			return 0;
+		label[nl++] = cp;
+		i += (size_t)r;
+	}
+	return 1;
+}
+
+/*
+ * Length in bytes of an http(s) URL starting at S[I], or 0. PREV is the
+ * code point before it. The URL runs to white space; trailing punctuation
+ * and unbalanced closing brackets are left to the sentence, roughly as
+ * twitter-text's URL pattern (which Mastodon uses) does.
+ */
+static size_t
+url_at(const char *s, size_t n, size_t i, int32_t prev)
+{
+	size_t	 j, k, host, end;
+	int32_t	 cp;
+	ssize_t	 r;
+	long	 paren = 0, brack = 0;
+	char	 c;
+
+	if (n - i >= 7 && strncasecmp(s + i, "http://", 7) == 0)
+		host = i + 7;
+	else if (n - i >= 8 && strncasecmp(s + i, "https://", 8) == 0)
+		host = i + 8;
+	else
+		return 0;
+	if (is_word(prev) || prev == '@' || prev == '$' || prev == '#' ||
+	    prev == '/' || prev == '.')
+		return 0;
+	for (j = host; j < n; j += (size_t)r) {
+		if ((r = utf8proc_iterate((const uint8_t *)s + j,
+		    (ssize_t)(n - j), &cp)) <= 0 || url_stop(cp))
+			break;
+	}
+	end = j;
+	for (k = host; k < end; k++) {
+		if (s[k] == '(')
+			paren++;
+		else if (s[k] == ')')
+			paren--;
+		else if (s[k] == '[')
+			brack++;
+		else if (s[k] == ']')
+			brack--;
+	}
+	while (end > host) {
+		c = s[end - 1];
+		if (strchr(".,;:!?'*", c) != NULL)
+			end--;
+		else if (c == ')' && paren < 0) {
+			paren++;
+			end--;
+		} else if (c == ']' && brack < 0) {
+			brack++;
+			end--;
+		} else
+			break;
+	}
+	/* A host must start with a letter or digit; labels are DNS's. */
+	if (end == host || !(is_user(s[host]) || (unsigned char)s[host] >= 0x80))
+		return 0;
+	for (k = host; k < end && strchr("/?#:", s[k]) == NULL; k++)
+		;
+	if (!host_ok(s + host, k - host))
+		return 0;
+	return end - i;
+}
+
+/*
+ * Length in bytes of a remote mention "@user@domain" at S[I], or 0; the
+ * user part's length (without '@') in *USERLEN. Mastodon's pattern:
+ * @[a-z0-9_]+([.-]+[a-z0-9_]+)* then @ and a domain of word characters.
+ */
+static size_t
+mention_at(const char *s, size_t n, size_t i, int32_t prev, size_t *userlen)
+{
+	size_t	 j = i + 1, k;
+
+	if (is_word(prev) || prev == '=' || prev == '/')
+		return 0;
+	if (j >= n || !is_user(s[j]))
+		return 0;
+	for (;;) {
+		while (j < n && is_user(s[j]))
+			j++;
+		for (k = j; k < n && (s[k] == '.' || s[k] == '-'); k++)
+			;
+		if (k == j || k >= n || !is_user(s[k]))
+			break;
+		j = k;
+	}
+	*userlen = j - i - 1;
+	if (j >= n || s[j] != '@')
+		return 0;
+	k = j + 1;
+	if (k >= n || !is_user(s[k]))
+		return 0;
+	for (;;) {
+		while (k < n && is_user(s[k]))
+			k++;
+		for (j = k; j < n && (s[j] == '.' || s[j] == '-'); j++)
+			;
+		if (j == k || j >= n || !is_user(s[j]))
+			break;
+		k = j;
+	}
+	/* Not a mention when followed by another '@' or "://". */
+	if (k < n && (s[k] == '@' || (n - k >= 3 && memcmp(s + k, "://", 3) == 0)))
+		return 0;
+	return k - i;
+}
+
+/* Feeds TEXT (N bytes) to M, URLs as 23 characters and, if TRIM, "@user@domain" as "@user". */
+static void
+meter_text(struct meter *m, const char *s, size_t n, int trim)
+{
+	size_t	 i = 0, u, ulen, k;
+	int32_t	 prev = -1, cp;
+	ssize_t	 r;
+
+	while (i < n) {
+		if ((s[i] == 'h' || s[i] == 'H') &&
+		    (u = url_at(s, n, i, prev)) > 0) {
+			for (k = 0; k < LEN_URL; k++)
+				meter_cp(m, 'x');
+			i += u;
+			prev = (unsigned char)s[i - 1] < 0x80 ?
+			    (unsigned char)s[i - 1] : 'x';
+			continue;
+		}
+		if (trim && s[i] == '@' &&
+		    (u = mention_at(s, n, i, prev, &ulen)) > 0) {
+			for (k = 0; k <= ulen; k++)
+				meter_cp(m, (unsigned char)s[i + k]);
+			i += u;
+			prev = (unsigned char)s[i - 1];
+			continue;
+		}
+		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
+		    &cp);
+		if (r <= 0) {
+			meter_bad(m);
+			prev = -1;
+			i++;
+		} else {
+			meter_cp(m, cp);
+			prev = cp;
+			i += (size_t)r;
+		}
+	}
+	meter_end(m);
+}
+
+/* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
+int
+len_measure(enum len_rule rule, const char *text, size_t limit,
+    struct len_result *out)
+{
+	struct meter	 m;
+	uint8_t		*nfc = NULL;
+	size_t		 n;
+
+	if (text == NULL)
+		text = "";
+	n = strlen(text);
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	m.prev = -1;
+	out->bytes = n;
+	switch (rule) {
+	case LEN_MASTODON:
+		meter_text(&m, text, n, 1);
+		out->length = m.clusters;
+		out->limit = limit ? limit : LEN_MASTODON_DEFAULT;
+		break;
+	case LEN_BLUESKY:
+		out->length = len_graphemes(text, n);
+		out->limit = limit ? limit : LEN_BLUESKY_DEFAULT;
+		out->byte_limit = LEN_BLUESKY_BYTES;
+		break;
+	case LEN_X:
+		/* twitter-text weighs the NFC form; keep the raw text if it is not UTF-8. */
+		if ((nfc = utf8proc_NFC((const uint8_t *)text)) != NULL)
+			meter_text(&m, (const char *)nfc, strlen((char *)nfc), 0);
+		else
+			meter_text(&m, text, n, 0);
+		free(nfc);
+		out->length = m.weight / 100;
+		out->limit = limit ? limit : LEN_X_DEFAULT;
+		break;
+	default:
+		out->length = len_graphemes(text, n);
+		out->limit = limit;
+		break;
+	}
+	out->fits = (out->limit == 0 || out->length <= out->limit) &&
+	    (out->byte_limit == 0 || out->bytes <= out->byte_limit) &&
+	    !(rule == LEN_X && m.refused);
+	return 0;
+}
+
+/* The rule for a channel type name ("mastodon", "bluesky", ...); LEN_PLAIN otherwise. */
+enum len_rule
+len_rule_for(const char *type)
+{
+	if (type == NULL)
+		return LEN_PLAIN;
+	if (strcmp(type, "mastodon") == 0)
+		return LEN_MASTODON;
+	if (strcmp(type, "bluesky") == 0)
+		return LEN_BLUESKY;
+	if (strcmp(type, "x") == 0)
+		return LEN_X;
+	return LEN_PLAIN;
+}

@@ -1,0 +1,31 @@
+/* Per-network length rules (SPEC §5), in one place every channel uses. */
+#ifndef CRIER_LENGTH_H
+#define CRIER_LENGTH_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+enum len_rule {
+	LEN_PLAIN,	/* graphemes, no limit unless configured */
+	LEN_MASTODON,	/* graphemes, URL = 23, @user@domain = @user, default 500 */
+	LEN_BLUESKY,	/* 300 graphemes and 3000 UTF-8 bytes */
+	LEN_X,		/* twitter-text weighted length, URL = 23, default 280 */
+};
+
+struct len_result {
+	size_t	length;		/* as the network counts it */
+	size_t	bytes;		/* UTF-8 bytes */
+	size_t	limit;		/* 0: none */
+	size_t	byte_limit;	/* 0: none */
+	bool	fits;
+};
+
+/* Extended grapheme clusters in the UTF-8 string S (N bytes); invalid bytes count one each. */
+size_t	 len_graphemes(const char *s, size_t n);
+/* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
+int	 len_measure(enum len_rule rule, const char *text, size_t limit,
+	    struct len_result *out);
+/* The rule for a channel type name ("mastodon", "bluesky", ...); LEN_PLAIN otherwise. */
+enum len_rule len_rule_for(const char *type);
+
+#endif

@@ -1,0 +1,645 @@
+/* Durable state in SQLite: a versioned schema, deliveries and their event log. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "log.h"
+#include "when.h"
+
+static sqlite3	*db;
+
+/* Schema migrations: entry N brings version N to N + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE deliveries ("
+	"  id TEXT PRIMARY KEY,"
+	"  channel TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  calendar TEXT, uid TEXT, recurrence_id TEXT, summary TEXT,"
+	"  text TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT, remote_id TEXT, remote_url TEXT,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX deliveries_state_due ON deliveries(state, due);"
+	"CREATE INDEX deliveries_due ON deliveries(due, id);"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL, delivery TEXT, channel TEXT,"
+	"  event TEXT NOT NULL, detail TEXT, actor INTEGER NOT NULL);"
+	"CREATE TABLE channels ("
+	"  name TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT, tokens REAL, tokens_at INTEGER);",
+};
+
+#define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+
+#define DELIVERY_COLS	"id, channel, state, due, calendar, uid, recurrence_id, " \
+			"summary, text, attempts, last_error, remote_id, " \
+			"remote_url, next_attempt, sent_at, created, updated"
+
+/* Runs SQL with no result rows; logs and returns -1 on error. */
+static int
+exec(const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("store: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Prepares SQL, logging failures. */
+static sqlite3_stmt *
+prepare(const char *sql)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("store: prepare: %s", sqlite3_errmsg(db));
+		return (NULL);
+	}
+	return (st);
+}
+
+/* Binds S as text at I, or NULL. */
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* A copy of column I as a string, or NULL. */
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+	char			*p;
+
+	if (s == NULL)
+		return (NULL);
+	if ((p = strdup((const char *)s)) == NULL)
+		abort();
+	return (p);
+}
+
+/* Opens the database under DIR and brings its schema up to date. */
+int
+store_open(const char *dir, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	char		 path[4096];
+	int		 version;
+	size_t		 v;
+
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	snprintf(path, sizeof(path), "%s/crier.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) :
+		    "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	/* WAL + synchronous=FULL: a commit is on disk before we answer OK. */
+	if (exec("PRAGMA journal_mode=WAL") == -1 ||
+	    exec("PRAGMA synchronous=FULL") == -1 ||
+	    exec("PRAGMA foreign_keys=ON") == -1) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	if ((st = prepare("PRAGMA user_version")) == NULL ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)NMIGRATIONS) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this "
+		    "crierd knows (%zu)", path, version, NMIGRATIONS);
+		goto fail;
+	}
+	for (v = (size_t)version; v < NMIGRATIONS; v++) {
+		char	sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", v + 1);
+		if (exec("BEGIN IMMEDIATE") == -1 || exec(migrations[v]) == -1 ||
+		    exec(sql) == -1 || exec("COMMIT") == -1) {
+			snprintf(err, errlen, "%s: migration to schema %zu failed: "
+			    "%s", path, v + 1, sqlite3_errmsg(db));
+			exec("ROLLBACK");
+			goto fail;
+		}
+		log_info("store: %s migrated to schema %zu", path, v + 1);
+	}
+	return (0);
+fail:
+	sqlite3_close(db);
+	db = NULL;
+	return (-1);
+}
+
+/* Closes the database (checkpointing the WAL). */
+void
+store_close(void)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/* Appends an event row; part of the caller's transaction if one is open. */
+int
+store_log(const char *delivery, const char *channel, int actor,
+    const char *event, const char *detail)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = prepare("INSERT INTO events (at, delivery, channel, event, detail, "
+	    "actor) VALUES (?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, when_now());
+	bind_text(st, 2, delivery);
+	bind_text(st, 3, channel);
+	bind_text(st, 4, event);
+	bind_text(st, 5, detail);
+	sqlite3_bind_int(st, 6, actor);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: event: %s", sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Inserts a new delivery and its first event in one transaction. */
+int
+store_insert(const struct delivery *d, int actor, const char *event)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now = when_now();
+	int		 rc;
+
+	if (exec("BEGIN IMMEDIATE") == -1)
+		return (-1);
+	st = prepare("INSERT INTO deliveries (id, channel, state, due, calendar, "
+	    "uid, recurrence_id, summary, text, created, updated) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		goto fail;
+	bind_text(st, 1, d->id);
+	bind_text(st, 2, d->channel);
+	bind_text(st, 3, dstate_names[d->state]);
+	sqlite3_bind_int64(st, 4, d->due);
+	bind_text(st, 5, d->calendar);
+	bind_text(st, 6, d->uid);
+	bind_text(st, 7, d->recurrence_id);
+	bind_text(st, 8, d->summary);
+	bind_text(st, 9, d->text ? d->text : "");
+	sqlite3_bind_int64(st, 10, now);
+	sqlite3_bind_int64(st, 11, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == SQLITE_CONSTRAINT) {
+		exec("ROLLBACK");
+		return (1);
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: insert %s: %s", d->id, sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (store_log(d->id, d->channel, actor, event, dstate_names[d->state]) == -1 ||
+	    exec("COMMIT") == -1)
+		goto fail;
+	return (0);
+fail:
+	exec("ROLLBACK");
+	return (-1);
+}
+
+/* Fills D from the current row of ST (columns DELIVERY_COLS). */
+static void
+row_to_delivery(sqlite3_stmt *st, struct delivery *d)
+{
+	const unsigned char	*id = sqlite3_column_text(st, 0);
+	int			 s;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", id ? (const char *)id : "");
+	d->channel = col_text(st, 1);
+	s = dstate_from_name((const char *)sqlite3_column_text(st, 2));
+	d->state = s < 0 ? DS_FAILED : (enum dstate)s;
+	d->due = sqlite3_column_int64(st, 3);
+	d->calendar = col_text(st, 4);
+	d->uid = col_text(st, 5);
+	d->recurrence_id = col_text(st, 6);
+	d->summary = col_text(st, 7);
+	d->text = col_text(st, 8);
+	d->attempts = sqlite3_column_int(st, 9);
+	d->last_error = col_text(st, 10);
+	d->remote_id = col_text(st, 11);
+	d->remote_url = col_text(st, 12);
+	d->next_attempt = sqlite3_column_int64(st, 13);
+	d->sent_at = sqlite3_column_int64(st, 14);
+	d->created = sqlite3_column_int64(st, 15);
+	d->updated = sqlite3_column_int64(st, 16);
+}
+
+/* Loads delivery ID. */
+int
+store_get(const char *id, struct delivery *d)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ?"))
+	    == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_to_delivery(st, d);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Resolves an id prefix (hex digits only) to one full id. */
+int
+store_resolve(const char *prefix, char id[DELIVERY_ID_LEN + 1])
+{
+	sqlite3_stmt	*st;
+	char		 hi[DELIVERY_ID_LEN + 2];
+	size_t		 len = strlen(prefix), i;
+	int		 rc, found = 0;
+
+	if (len == 0 || len > DELIVERY_ID_LEN)
+		return (1);
+	for (i = 0; i < len; i++)
+		if (strchr("0123456789abcdef", prefix[i]) == NULL)
+			return (1);
+	/* A range scan on the primary key: [prefix, prefix + "g"). */
+	snprintf(hi, sizeof(hi), "%sg", prefix);
+	if ((st = prepare("SELECT id FROM deliveries WHERE id >= ? AND id < ? "
+	    "LIMIT 2")) == NULL)
+		return (-1);
+	bind_text(st, 1, prefix);
+	bind_text(st, 2, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0)
+			snprintf(id, DELIVERY_ID_LEN + 1, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (-1);
+	return (found == 0 ? 1 : found == 1 ? 0 : 2);
+}
+
+/* Moves ID from a state in FROM_MASK to TO with U applied, and logs it. */
+int
+store_transition(const char *id, unsigned from_mask, enum dstate to,
+    const struct store_update *u, int actor, const char *event,
+    const char *detail, enum dstate *cur)
+{
+	static const struct store_update none;
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+	char		*channel = NULL;
+	int		 rc, state;
+
+	if (u == NULL)
+		u = &none;
+	if (exec("BEGIN IMMEDIATE") == -1)
+		return (-1);
+	if ((st = prepare("SELECT state, channel FROM deliveries WHERE id = ?"))
+	    == NULL)
+		goto fail;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		exec("ROLLBACK");
+		return (2);
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	s = (const char *)sqlite3_column_text(st, 0);
+	state = dstate_from_name(s ? s : "");
+	channel = col_text(st, 1);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (state < 0 || (from_mask & (1u << state)) == 0) {
+		if (cur != NULL)
+			*cur = state < 0 ? DS_FAILED : (enum dstate)state;
+		free(channel);
+		exec("ROLLBACK");
+		return (1);
+	}
+	st = prepare("UPDATE deliveries SET state = ?, updated = ?,"
+	    " due = CASE WHEN ?3 > 0 THEN ?3 ELSE due END,"
+	    " attempts = attempts + ?4,"
+	    " last_error = CASE WHEN ?5 IS NULL THEN last_error"
+	    "   WHEN ?5 = '' THEN NULL ELSE ?5 END,"
+	    " remote_id = COALESCE(?6, remote_id),"
+	    " remote_url = COALESCE(?7, remote_url),"
+	    " sent_at = CASE WHEN ?8 > 0 THEN ?8 ELSE sent_at END,"
+	    " next_attempt = ?9"
+	    " WHERE id = ?10");
+	if (st == NULL)
+		goto fail;
+	bind_text(st, 1, dstate_names[to]);
+	sqlite3_bind_int64(st, 2, when_now());
+	sqlite3_bind_int64(st, 3, u->due);
+	sqlite3_bind_int(st, 4, u->attempt ? 1 : 0);
+	bind_text(st, 5, u->last_error);
+	bind_text(st, 6, u->remote_id);
+	bind_text(st, 7, u->remote_url);
+	sqlite3_bind_int64(st, 8, u->sent_at);
+	sqlite3_bind_int64(st, 9, u->next_attempt);
+	bind_text(st, 10, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (store_log(id, channel, actor, event, detail) == -1 ||
+	    exec("COMMIT") == -1)
+		goto fail;
+	free(channel);
+	return (0);
+fail:
+	log_warnx("store: transition %s: %s", id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	free(channel);
+	exec("ROLLBACK");
+	return (-1);
+}
+
+/* Collects every row of ST into a malloc'd array. */
+static int
+collect(sqlite3_stmt *st, struct delivery **out, size_t *n)
+{
+	struct delivery	*arr = NULL, *na;
+	size_t		 cap = 0, cnt = 0;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((na = reallocarray(arr, cap, sizeof(*arr))) == NULL)
+				abort();
+			arr = na;
+		}
+		row_to_delivery(st, &arr[cnt++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: query: %s", sqlite3_errmsg(db));
+		store_deliveries_free(arr, cnt);
+		return (-1);
+	}
+	*out = arr;
+	*n = cnt;
+	return (0);
+}
+
+/* Lists deliveries matching F, ordered by due then id. */
+int
+store_list(const struct store_filter *f, struct delivery **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries"
+	    " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)"
+	    " AND (?3 = 0 OR due >= ?3) AND (?4 = 0 OR due < ?4)"
+	    " ORDER BY due, id LIMIT ?5");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, f->state >= 0 ? dstate_names[f->state] : NULL);
+	bind_text(st, 2, f->channel);
+	sqlite3_bind_int64(st, 3, f->from);
+	sqlite3_bind_int64(st, 4, f->to);
+	sqlite3_bind_int64(st, 5, f->limit ? (int64_t)f->limit : -1);
+	return (collect(st, out, n));
+}
+
+/* Deliveries ready to go at NOW. */
+int
+store_due(int64_t now, size_t max, struct delivery **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries"
+	    " WHERE (state = 'scheduled' AND due <= ?1)"
+	    " OR (state = 'retrying' AND next_attempt <= ?1)"
+	    " ORDER BY due, id LIMIT ?2");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	return (collect(st, out, n));
+}
+
+/* The earliest instant a delivery becomes ready. */
+int
+store_next_wakeup(int64_t *ms)
+{
+	sqlite3_stmt	*st;
+	int		 rc, ret = 1;
+
+	st = prepare("SELECT MIN(t) FROM ("
+	    " SELECT MIN(due) AS t FROM deliveries WHERE state = 'scheduled'"
+	    " UNION ALL"
+	    " SELECT MIN(next_attempt) FROM deliveries WHERE state = 'retrying')");
+	if (st == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*ms = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else if (rc != SQLITE_ROW)
+		ret = -1;
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+/* Counts deliveries per state. */
+int
+store_counts(int64_t counts[DS_NSTATES])
+{
+	sqlite3_stmt	*st;
+	int		 rc, s;
+
+	memset(counts, 0, sizeof(int64_t) * DS_NSTATES);
+	if ((st = prepare("SELECT state, COUNT(*) FROM deliveries GROUP BY state"))
+	    == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s = dstate_from_name((const char *)sqlite3_column_text(st, 0));
+		if (s >= 0)
+			counts[s] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Collects the event rows of ST into a malloc'd array. */
+static int
+collect_events(sqlite3_stmt *st, struct store_event **out, size_t *n)
+{
+	struct store_event	*arr = NULL, *na;
+	size_t			 cap = 0, cnt = 0;
+	int			 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			if ((na = reallocarray(arr, cap, sizeof(*arr))) == NULL)
+				abort();
+			arr = na;
+		}
+		arr[cnt].seq = sqlite3_column_int64(st, 0);
+		arr[cnt].at = sqlite3_column_int64(st, 1);
+		arr[cnt].delivery = col_text(st, 2);
+		arr[cnt].channel = col_text(st, 3);
+		arr[cnt].event = col_text(st, 4);
+		arr[cnt].detail = col_text(st, 5);
+		arr[cnt].actor = sqlite3_column_int(st, 6);
+		cnt++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: events: %s", sqlite3_errmsg(db));
+		store_events_free(arr, cnt);
+		return (-1);
+	}
+	*out = arr;
+	*n = cnt;
+	return (0);
+}
+
+/* The LIMIT newest events after AFTER, oldest first. */
+int
+store_events(int64_t after, size_t limit, struct store_event **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT seq, at, delivery, channel, event, detail, actor FROM"
+	    " (SELECT * FROM events WHERE seq > ? ORDER BY seq DESC LIMIT ?)"
+	    " ORDER BY seq");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	return (collect_events(st, out, n));
+}
+
+/* Every event of delivery ID, oldest first. */
+int
+store_events_for(const char *id, struct store_event **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT seq, at, delivery, channel, event, detail, actor"
+	    " FROM events WHERE delivery = ? ORDER BY seq");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	return (collect_events(st, out, n));
+}
+
+/* Frees what D owns. */
+void
+store_delivery_clear(struct delivery *d)
+{
+	free(d->channel);
+	free(d->calendar);
+	free(d->uid);
+	free(d->recurrence_id);
+	free(d->summary);
+	free(d->text);
+	free(d->last_error);
+	free(d->remote_id);
+	free(d->remote_url);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Frees an array of N deliveries. */
+void
+store_deliveries_free(struct delivery *d, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		store_delivery_clear(&d[i]);
+	free(d);
+}
+
+/* Frees an array of N events. */
+void
+store_events_free(struct store_event *e, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(e[i].delivery);
+		free(e[i].channel);
+		free(e[i].event);
+		free(e[i].detail);
+	}
+	free(e);
+}
+
+/* First 12 hex digits of SHA-256 over the NUL-separated identifying fields. */
+void
+store_delivery_id(const char *calendar, const char *uid,
+    const char *recurrence_id, const char *channel, char id[DELIVERY_ID_LEN + 1])
+{
+	const char	*parts[4] = { calendar, uid, recurrence_id, channel };
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	EVP_MD_CTX	*ctx;
+	int		 i;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		abort();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (i = 0; i < 4; i++) {
+		const char *s = parts[i] ? parts[i] : "";
+
+		/* NUL separators: ("ab","c") and ("a","bc") must differ. */
+		EVP_DigestUpdate(ctx, s, strlen(s) + 1);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < DELIVERY_ID_LEN / 2; i++)
+		snprintf(id + i * 2, 3, "%02x", md[i]);
+	id[DELIVERY_ID_LEN] = '\0';
+}

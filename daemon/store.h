@@ -1,0 +1,103 @@
+/* Durable state in SQLite (WAL): deliveries, their events, channel state. */
+#ifndef CRIER_STORE_H
+#define CRIER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/proto.h"
+
+#define DELIVERY_ID_LEN		12
+#define STORE_SCHEMA_VERSION	1
+#define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
+
+struct delivery {
+	char		 id[DELIVERY_ID_LEN + 1];
+	char		*channel;
+	enum dstate	 state;
+	int64_t		 due;		/* ms since the epoch */
+	char		*calendar;	/* NULL: an ad-hoc post */
+	char		*uid;
+	char		*recurrence_id;
+	char		*summary;
+	char		*text;		/* the rendered post */
+	int		 attempts;
+	char		*last_error;
+	char		*remote_id;
+	char		*remote_url;
+	int64_t		 next_attempt;	/* retrying: when, ms */
+	int64_t		 sent_at;	/* 0 if not sent */
+	int64_t		 created;
+	int64_t		 updated;
+};
+
+/* What a transition changes besides the state; fields left at their zero keep. */
+struct store_update {
+	int64_t		 due;		/* 0: keep */
+	bool		 attempt;	/* count one more attempt */
+	const char	*last_error;	/* NULL: keep; "": clear */
+	const char	*remote_id;
+	const char	*remote_url;
+	int64_t		 sent_at;
+	int64_t		 next_attempt;
+};
+
+struct store_filter {
+	int		 state;		/* -1: any */
+	const char	*channel;	/* NULL: any */
+	int64_t		 from, to;	/* due in [from, to); 0: unbounded */
+	size_t		 limit;
+};
+
+struct store_event {
+	int64_t	 seq;
+	int64_t	 at;
+	char	*delivery;	/* may be NULL */
+	char	*channel;	/* may be NULL */
+	char	*event;
+	char	*detail;	/* may be NULL */
+	int	 actor;		/* uid, or STORE_ACTOR_DAEMON */
+};
+
+/* Opens (creating and migrating) DIR/crier.db. */
+int	 store_open(const char *dir, char *err, size_t errlen);
+void	 store_close(void);
+/* Inserts D (state, due, text...) and logs EVENT; 1 if the id exists. */
+int	 store_insert(const struct delivery *d, int actor, const char *event);
+/* Loads delivery ID into D (to be freed with store_delivery_clear); 1 if none. */
+int	 store_get(const char *id, struct delivery *d);
+/* Resolves an id or unique prefix into ID; 1 none, 2 ambiguous. */
+int	 store_resolve(const char *prefix, char id[DELIVERY_ID_LEN + 1]);
+/*
+ * Moves ID to state TO if its state is in FROM_MASK (1 << state), applying U,
+ * and logs EVENT with DETAIL, atomically. 1 (with *CUR set) if the state
+ * did not allow it, 2 if there is no such delivery.
+ */
+int	 store_transition(const char *id, unsigned from_mask, enum dstate to,
+	    const struct store_update *u, int actor, const char *event,
+	    const char *detail, enum dstate *cur);
+/* Lists deliveries matching F ordered by due, id. */
+int	 store_list(const struct store_filter *f, struct delivery **out, size_t *n);
+/* Deliveries ready at NOW: scheduled and due, or retrying and their time come. */
+int	 store_due(int64_t now, size_t max, struct delivery **out, size_t *n);
+/* The next instant something becomes ready; 1 if nothing is waiting. */
+int	 store_next_wakeup(int64_t *ms);
+/* Number of deliveries in each state. */
+int	 store_counts(int64_t counts[DS_NSTATES]);
+/* Appends an event not tied to a transition. */
+int	 store_log(const char *delivery, const char *channel, int actor,
+	    const char *event, const char *detail);
+/* The LIMIT newest events after sequence AFTER, oldest first. */
+int	 store_events(int64_t after, size_t limit, struct store_event **out, size_t *n);
+/* Every event of delivery ID, oldest first. */
+int	 store_events_for(const char *id, struct store_event **out, size_t *n);
+void	 store_delivery_clear(struct delivery *d);
+void	 store_deliveries_free(struct delivery *d, size_t n);
+void	 store_events_free(struct store_event *e, size_t n);
+/* Computes the stable delivery id from calendar, uid, recurrence id and channel. */
+void	 store_delivery_id(const char *calendar, const char *uid,
+	    const char *recurrence_id, const char *channel,
+	    char id[DELIVERY_ID_LEN + 1]);
+
+#endif

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs what building and testing crier needs on Debian 12, if missing.
+# Run as root (or with sudo). Does nothing when everything is present.
+set -eu
+
+PKGS="build-essential autoconf automake libtool pkg-config
+libuv1-dev libcurl4-openssl-dev libical-dev libjansson-dev libsqlite3-dev
+libinih-dev libutf8proc-dev libsystemd-dev libssl-dev check
+python3 python3-aiosmtpd openssl tzdata sqlite3 git ca-certificates"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+	    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo "$0" "$@"
+	fi
+	echo "install-deps: missing packages:$missing; run this script as root" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,146 @@
+# Shared helpers for crier's system tests: a temp config, a private crierd,
+# crierctl against it, and output matching. Sourced by each test script.
+# Exit 77 means "skipped" to automake.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${CRIERD:=$top_builddir/daemon/crierd}"
+: "${CRIERCTL:=$top_builddir/ctl/crierctl}"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+T=$(mktemp -d /tmp/crier-it.XXXXXX)
+SOCK="$T/ctl.sock"
+STATE="$T/state"
+CONF="$T/crier.conf"
+LOG="$T/crierd.log"
+CRIERD_PID=
+TEST_NAME=$(basename "$0" .sh)
+
+# Stops what the test started and removes its files (kept on failure).
+cleanup() {
+	if [ -n "$CRIERD_PID" ] && kill -0 "$CRIERD_PID" 2>/dev/null; then
+		kill -KILL "$CRIERD_PID" 2>/dev/null
+		wait "$CRIERD_PID" 2>/dev/null
+	fi
+	for f in "$T"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+# Fails the test with a message and the daemon's log.
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	if [ -f "$LOG" ]; then
+		echo "---- crierd log (last 40 lines) ----" >&2
+		tail -n 40 "$LOG" >&2
+	fi
+	exit 1
+}
+
+# Skips the test with a reason.
+skip() {
+	echo "SKIP: $TEST_NAME: $*"
+	exit 77
+}
+
+# Writes the test config: [crier] with private paths, an outbox channel, then "$@" lines.
+write_config() {
+	{
+		echo "[crier]"
+		echo "state_dir = $STATE"
+		echo "socket = $SOCK"
+		echo "socket_mode = 0600"
+		echo "catch_up = ${CATCH_UP:-15m}"
+		for l in "$@"; do echo "$l"; done
+		if ! printf '%s\n' "$@" | grep -q '^\[channel'; then
+			echo "[channel outbox]"
+			echo "type = outbox"
+		fi
+	} > "$CONF"
+}
+
+# Starts crierd on the test config and waits until it answers.
+start_daemon() {
+	"$CRIERD" -c "$CONF" -f "$@" >>"$LOG" 2>&1 &
+	CRIERD_PID=$!
+	for _ in $(seq 1 200); do
+		if "$CRIERCTL" -s "$SOCK" status >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$CRIERD_PID" 2>/dev/null || fail "crierd exited at start"
+		sleep 0.05
+	done
+	fail "crierd did not answer within 10 s"
+}
+
+# Stops crierd with SIGTERM and checks it exits 0.
+stop_daemon() {
+	kill -TERM "$CRIERD_PID"
+	wait "$CRIERD_PID"
+	rc=$?
+	CRIERD_PID=
+	[ "$rc" = 0 ] || fail "crierd exited $rc on SIGTERM"
+}
+
+# Kills crierd with SIGKILL, as a crash or power cut would.
+kill9_daemon() {
+	kill -KILL "$CRIERD_PID"
+	wait "$CRIERD_PID" 2>/dev/null
+	CRIERD_PID=
+}
+
+# Runs crierctl against the test daemon.
+ctl() {
+	"$CRIERCTL" -s "$SOCK" "$@"
+}
+
+# Prints a value from JSON on stdin: jq-like Python expression on d.
+jget() {
+	"$PY" -c 'import json,sys
+d=json.load(sys.stdin)
+v=eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v,(dict,list)) else ("null" if v is None else v))' "$1"
+}
+
+# Waits up to $2 seconds (default 15) until the shell command $1 succeeds.
+wait_for() {
+	local i n=$(( ${2:-15} * 20 ))
+	for i in $(seq 1 "$n"); do
+		if eval "$1" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# Expects command "$@" to exit with status $EXPECT_RC; output in $OUT.
+expect_rc() {
+	local want=$1
+	shift
+	OUT=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want: $OUT"
+}
+
+# Checks that $OUT contains $1.
+expect_out() {
+	case "$OUT" in
+	*"$1"*) ;;
+	*) fail "expected '$1' in: $OUT" ;;
+	esac
+}
+
+# The state of delivery $1.
+state_of() {
+	ctl --json show "$1" | jget 'd["delivery"]["state"]'
+}

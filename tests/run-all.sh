@@ -1,0 +1,61 @@
+#!/bin/sh
+# The whole test suite: installs what is missing, then builds and runs
+# `make check` twice (a normal build, and one with ASan+UBSan), and `make distcheck`
+# when DISTCHECK=1. Ends with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/install-deps.sh || exit 1
+
+passed=0 failed=0 skipped=0
+# Adds the automake summary of build dir $1 to the totals.
+count() {
+	log="$1/test-suite.log"
+	if [ ! -f "$log" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -n1)
+	f=$(sed -n 's/^# FAIL: *//p' "$log" | head -n1)
+	e=$(sed -n 's/^# ERROR: *//p' "$log" | head -n1)
+	x=$(sed -n 's/^# XPASS: *//p' "$log" | head -n1)
+	s=$(sed -n 's/^# SKIP: *//p' "$log" | head -n1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+for variant in plain sanitizers; do
+	dir="build-test-$variant"
+	rm -rf "$dir"
+	opts=
+	[ "$variant" = sanitizers ] && opts=--enable-sanitizers
+	echo "== build ($variant)"
+	# shellcheck disable=SC2086
+	if ! sh scripts/build.sh "$dir" $opts; then
+		echo "build ($variant) failed"
+		failed=$((failed + 1))
+		continue
+	fi
+	echo "== make check ($variant)"
+	(cd "$dir" && make -s -j"$(nproc)" check 2>&1 | grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):')
+	count "$dir"
+	if grep -qE '^(FAIL|ERROR)' "$dir/test-suite.log" 2>/dev/null; then
+		for l in "$dir"/tests/*.log "$dir"/tests/*/*.log; do
+			[ -f "$l" ] && grep -qE '^(FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null && {
+				echo "---- $l"; tail -n 60 "$l"; }
+		done
+	fi
+done
+
+if [ "${DISTCHECK:-0}" = 1 ]; then
+	echo "== make distcheck"
+	if (cd build-test-plain && make -s distcheck >distcheck.log 2>&1); then
+		passed=$((passed + 1))
+	else
+		tail -n 40 build-test-plain/distcheck.log
+		failed=$((failed + 1))
+	fi
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,329 @@
+/* Unit tests: the SQLite store, its schema and its state transitions. */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/store.h"
+#include "daemon/log.h"
+
+#define BIT(s)	(1u << (s))
+
+static char	tmpdir[] = "/tmp/crier-check-store-XXXXXX";
+static char	err[512];
+
+/* Opens a fresh store in a new subdirectory. */
+static void
+setup(void)
+{
+	static int	n;
+	char		dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/db%d", tmpdir, n++);
+	ck_assert_msg(store_open(dir, err, sizeof(err)) == 0, "%s", err);
+}
+
+static void
+teardown(void)
+{
+	store_close();
+}
+
+/* Inserts a delivery for channel CH due at DUE in STATE; its id into ID. */
+static void
+add(const char *uid, const char *ch, int64_t due, enum dstate state, char *id)
+{
+	struct delivery	d;
+
+	memset(&d, 0, sizeof(d));
+	store_delivery_id("cal", uid, NULL, ch, d.id);
+	d.channel = (char *)ch;
+	d.due = due;
+	d.state = state;
+	d.uid = (char *)uid;
+	d.summary = (char *)"summary";
+	d.text = (char *)"hello";
+	ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
+	if (id != NULL)
+		strcpy(id, d.id);
+}
+
+START_TEST(test_ids)
+{
+	char	a[13], b[13], c[13], d[13];
+
+	store_delivery_id("ogw", "u1", "2021-05-17T08:00:00Z", "m", a);
+	store_delivery_id("ogw", "u1", "2021-05-17T08:00:00Z", "m", b);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_eq(strlen(a), 12);
+	ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 12);
+	store_delivery_id("ogw", "u1", "2021-05-17T08:00:00Z", "b", c);
+	ck_assert_str_ne(a, c);
+	/* Field boundaries matter: ("ab","c") is not ("a","bc"). */
+	store_delivery_id("ab", "c", NULL, "m", c);
+	store_delivery_id("a", "bc", NULL, "m", d);
+	ck_assert_str_ne(c, d);
+}
+END_TEST
+
+START_TEST(test_insert_get)
+{
+	struct delivery	d;
+	char		id[13];
+
+	add("u1", "box", 5000, DS_SCHEDULED, id);
+	ck_assert_int_eq(store_get(id, &d), 0);
+	ck_assert_str_eq(d.channel, "box");
+	ck_assert_int_eq(d.state, DS_SCHEDULED);
+	ck_assert_int_eq(d.due, 5000);
+	ck_assert_str_eq(d.text, "hello");
+	ck_assert_str_eq(d.calendar == NULL ? "" : "x", "");
+	store_delivery_clear(&d);
+	/* Same id twice: refused, not duplicated. */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, id);
+	d.channel = (char *)"box";
+	d.text = (char *)"x";
+	ck_assert_int_eq(store_insert(&d, 0, "queued"), 1);
+	ck_assert_int_eq(store_get("000000000000", &d), 1);
+}
+END_TEST
+
+START_TEST(test_resolve)
+{
+	char	id[13], out[13];
+	char	ids[40][13];
+	int	i, j, found = 0;
+
+	add("u1", "box", 1, DS_SCHEDULED, id);
+	ck_assert_int_eq(store_resolve(id, out), 0);
+	ck_assert_str_eq(out, id);
+	ck_assert_int_eq(store_resolve("", out), 1);
+	ck_assert_int_eq(store_resolve("zz", out), 1);
+	/* 40 ids: two of them share a first hex digit, so that prefix is ambiguous. */
+	for (i = 0; i < 40; i++) {
+		char uid[16];
+
+		snprintf(uid, sizeof(uid), "m%d", i);
+		add(uid, "box", 1, DS_SCHEDULED, ids[i]);
+	}
+	for (i = 0; i < 40 && !found; i++)
+		for (j = i + 1; j < 40 && !found; j++)
+			if (ids[i][0] == ids[j][0]) {
+				char p[2] = { ids[i][0], '\0' };
+
+				ck_assert_int_eq(store_resolve(p, out), 2);
+				found = 1;
+			}
+	ck_assert(found);
+	ck_assert_int_eq(store_resolve(ids[5], out), 0);
+}
+END_TEST
+
+START_TEST(test_transitions)
+{
+	struct store_update	 u;
+	struct delivery		 d;
+	struct store_event	*ev;
+	size_t			 n;
+	enum dstate		 cur;
+	char			 id[13];
+
+	add("u1", "box", 1000, DS_SCHEDULED, id);
+	/* Allowed. */
+	ck_assert_int_eq(store_transition(id, BIT(DS_SCHEDULED), DS_SENDING, NULL,
+	    STORE_ACTOR_DAEMON, "sending", NULL, NULL), 0);
+	/* Not allowed from here: the current state is reported. */
+	ck_assert_int_eq(store_transition(id, BIT(DS_SCHEDULED), DS_CANCELLED,
+	    NULL, 1000, "cancel", NULL, &cur), 1);
+	ck_assert_int_eq(cur, DS_SENDING);
+	memset(&u, 0, sizeof(u));
+	u.attempt = true;
+	u.remote_url = "https://example.social/@ogp/1";
+	u.sent_at = 4242;
+	u.last_error = "";
+	ck_assert_int_eq(store_transition(id, BIT(DS_SENDING), DS_SENT, &u,
+	    STORE_ACTOR_DAEMON, "sent", NULL, NULL), 0);
+	ck_assert_int_eq(store_get(id, &d), 0);
+	ck_assert_int_eq(d.state, DS_SENT);
+	ck_assert_int_eq(d.attempts, 1);
+	ck_assert_int_eq(d.sent_at, 4242);
+	ck_assert_str_eq(d.remote_url, "https://example.social/@ogp/1");
+	ck_assert_ptr_null(d.last_error);
+	store_delivery_clear(&d);
+	/* Sent stays sent. */
+	ck_assert_int_eq(store_transition(id, BIT(DS_SCHEDULED) | BIT(DS_HELD),
+	    DS_CANCELLED, NULL, 1000, "cancel", NULL, &cur), 1);
+	ck_assert_int_eq(cur, DS_SENT);
+	ck_assert_int_eq(store_transition("ffffffffffff", BIT(DS_SCHEDULED),
+	    DS_CANCELLED, NULL, 1000, "cancel", NULL, NULL), 2);
+	/* Every change is in the log, with who asked. */
+	ck_assert_int_eq(store_events_for(id, &ev, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ev[0].event, "queued");
+	ck_assert_int_eq(ev[0].actor, 1000);
+	ck_assert_str_eq(ev[2].event, "sent");
+	ck_assert_int_eq(ev[2].actor, STORE_ACTOR_DAEMON);
+	store_events_free(ev, n);
+}
+END_TEST
+
+START_TEST(test_due_and_counts)
+{
+	struct delivery	*ds;
+	size_t		 n;
+	int64_t		 next, counts[DS_NSTATES];
+	char		 a[13], b[13], c[13];
+	struct store_update u = { .next_attempt = 1500 };
+
+	ck_assert_int_eq(store_next_wakeup(&next), 1);
+	add("a", "box", 3000, DS_SCHEDULED, a);
+	add("b", "box", 1000, DS_SCHEDULED, b);
+	add("c", "box", 500, DS_HELD, c);
+	ck_assert_int_eq(store_next_wakeup(&next), 0);
+	ck_assert_int_eq(next, 1000);
+	ck_assert_int_eq(store_due(2000, 10, &ds, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ds[0].id, b);
+	store_deliveries_free(ds, n);
+	/* A retry waits for its own time, not its due time. */
+	store_transition(b, BIT(DS_SCHEDULED), DS_SENDING, NULL, -1, "s", NULL, NULL);
+	store_transition(b, BIT(DS_SENDING), DS_RETRYING, &u, -1, "r", NULL, NULL);
+	ck_assert_int_eq(store_next_wakeup(&next), 0);
+	ck_assert_int_eq(next, 1500);
+	ck_assert_int_eq(store_due(1400, 10, &ds, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	store_deliveries_free(ds, n);
+	ck_assert_int_eq(store_due(1600, 10, &ds, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	store_deliveries_free(ds, n);
+	ck_assert_int_eq(store_counts(counts), 0);
+	ck_assert_int_eq(counts[DS_SCHEDULED], 1);
+	ck_assert_int_eq(counts[DS_RETRYING], 1);
+	ck_assert_int_eq(counts[DS_HELD], 1);
+	ck_assert_int_eq(counts[DS_SENT], 0);
+}
+END_TEST
+
+START_TEST(test_list_filter)
+{
+	struct store_filter	 f;
+	struct delivery		*ds;
+	size_t			 n;
+	int			 i;
+
+	for (i = 0; i < 10; i++) {
+		char uid[8];
+
+		snprintf(uid, sizeof(uid), "u%d", i);
+		add(uid, i % 2 ? "odd" : "even", 1000 * (10 - i), DS_SCHEDULED, NULL);
+	}
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	ck_assert_int_eq(store_list(&f, &ds, &n), 0);
+	ck_assert_uint_eq(n, 10);
+	for (i = 1; i < 10; i++)
+		ck_assert_int_le(ds[i - 1].due, ds[i].due);
+	store_deliveries_free(ds, n);
+	f.channel = "odd";
+	f.limit = 3;
+	ck_assert_int_eq(store_list(&f, &ds, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ds[0].channel, "odd");
+	store_deliveries_free(ds, n);
+	f.channel = NULL;
+	f.limit = 0;
+	f.from = 3000;
+	f.to = 6000;
+	ck_assert_int_eq(store_list(&f, &ds, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	store_deliveries_free(ds, n);
+	f.from = f.to = 0;
+	f.state = DS_SENT;
+	ck_assert_int_eq(store_list(&f, &ds, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	store_deliveries_free(ds, n);
+}
+END_TEST
+
+START_TEST(test_persist_and_schema)
+{
+	char		 dir[600], dbp[700], id[13];
+	struct delivery	 d;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	store_close();
+	snprintf(dir, sizeof(dir), "%s/persist", tmpdir);
+	ck_assert_int_eq(store_open(dir, err, sizeof(err)), 0);
+	add("p", "box", 77, DS_HELD, id);
+	store_close();
+	ck_assert_int_eq(store_open(dir, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_get(id, &d), 0);
+	ck_assert_int_eq(d.state, DS_HELD);
+	store_delivery_clear(&d);
+	store_close();
+	/* WAL mode and the schema version, as another SQLite client sees them. */
+	snprintf(dbp, sizeof(dbp), "%s/crier.db", dir);
+	ck_assert_int_eq(sqlite3_open(dbp, &db), SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	/* A database from a newer crierd is refused, not damaged. */
+	sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(dir, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "99"));
+	/* The fixture's teardown closes again: give it a store to close. */
+	setup();
+}
+END_TEST
+
+/* The test suite. */
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_insert_get);
+	tcase_add_test(tc, test_resolve);
+	tcase_add_test(tc, test_transitions);
+	tcase_add_test(tc, test_due_and_counts);
+	tcase_add_test(tc, test_list_filter);
+	tcase_add_test(tc, test_persist_and_schema);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+	char	 cmd[600];
+
+	log_init(0);
+	if (mkdtemp(tmpdir) == NULL)
+		return (99);
+	sr = srunner_create(store_suite());
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		return (99);
+	return (failed ? 1 : 0);
+}
