@@ -29,6 +29,7 @@
 typedef void	(*printer)(json_t *reply);
 
 static int	json_out;
+static json_t	*request;	/* global so early exits leave nothing unreachable */
 
 /* Prints a usage error and exits 2. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -157,6 +158,7 @@ build_request(int v, int argc, char **argv)
 	char			*posnames[8];
 
 	req = json_pack("{s:i, s:s}", "v", CRIER_PROTO_VERSION, "cmd", vb->name);
+	request = req;
 	snprintf(pos, sizeof(pos), "%s", vb->positional);
 	for (tok = strtok_r(pos, " ", &save); tok != NULL && npos < 8;
 	    tok = strtok_r(NULL, " ", &save)) {
@@ -256,16 +258,21 @@ connect_socket(const char *path)
 		return (-1);
 	}
 	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	/* A full listen queue says EAGAIN: a busy daemon, so wait a little. */
+	for (int tries = 0; tries < 100; tries++) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return (-1);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return (fd);
 		int e = errno;
 
 		close(fd);
 		errno = e;
-		return (-1);
+		if (e != EAGAIN)
+			return (-1);
+		poll(NULL, 0, 20);
 	}
-	return (fd);
+	return (-1);
 }
 
 /* Sends REQ as one line and reads one reply line. */
@@ -486,7 +493,7 @@ main(int argc, char *argv[])
 {
 	const char	*sockopt = NULL;
 	char		*path, *s;
-	json_t		*req, *reply;
+	json_t		*reply;
 	int		 v, fd, a;
 
 	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
@@ -529,18 +536,21 @@ main(int argc, char *argv[])
 			argc--;
 			i--;
 		}
-	req = build_request(v, argc - a - 1, argv + a + 1);
+	request = build_request(v, argc - a - 1, argv + a + 1);
 	if ((path = socket_path(sockopt)) == NULL)
 		usage_error("no socket path");
 	if ((fd = connect_socket(path)) == -1) {
 		fprintf(stderr, "crierctl: cannot reach crierd at %s: %s\n", path,
 		    strerror(errno));
+		free(path);
+		json_decref(request);
 		return (EXIT_UNREACH);
 	}
 	free(path);
-	reply = exchange(fd, req);
+	reply = exchange(fd, request);
 	close(fd);
-	json_decref(req);
+	json_decref(request);
+	request = NULL;
 	if (reply == NULL) {
 		fprintf(stderr, "crierctl: crierd closed the connection without a "
 		    "valid reply\n");

@@ -897,7 +897,7 @@ ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errl
 			return (-1);
 		}
 	}
-	if ((rc = uv_listen((uv_stream_t *)&ctl_server, 64, on_connection)) != 0) {
+	if ((rc = uv_listen((uv_stream_t *)&ctl_server, SOMAXCONN, on_connection)) != 0) {
 		snprintf(err, errlen, "socket %s: listen: %s", c->socket,
 		    uv_strerror(rc));
 		return (-1);

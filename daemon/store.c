@@ -15,6 +15,7 @@
 #include "when.h"
 
 static sqlite3	*db;
+static int	 batch;		/* a store_begin() batch is open */
 
 /* Schema migrations: entry N brings version N to N + 1. */
 static const char *const migrations[] = {
@@ -40,13 +41,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE channels ("
 	"  name TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0,"
 	"  reason TEXT, tokens REAL, tokens_at INTEGER);",
+	/* 1 -> 2: what the calendar last said of a delivery (see campaign.c). */
+	"ALTER TABLE deliveries ADD COLUMN cal_state TEXT;"
+	"CREATE INDEX deliveries_calendar ON deliveries(calendar, state);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
 #define DELIVERY_COLS	"id, channel, state, due, calendar, uid, recurrence_id, " \
 			"summary, text, attempts, last_error, remote_id, " \
-			"remote_url, next_attempt, sent_at, created, updated"
+			"remote_url, next_attempt, sent_at, created, updated, cal_state"
 
 /* Runs SQL with no result rows; logs and returns -1 on error. */
 static int
@@ -60,6 +64,65 @@ exec(const char *sql)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Opens a unit of work: its own transaction, or a savepoint inside a batch. */
+static int
+tx_begin(void)
+{
+	return (exec(batch ? "SAVEPOINT unit" : "BEGIN IMMEDIATE"));
+}
+
+/* Commits the unit of work. */
+static int
+tx_commit(void)
+{
+	return (exec(batch ? "RELEASE unit" : "COMMIT"));
+}
+
+/* Abandons the unit of work (only it, inside a batch). */
+static void
+tx_rollback(void)
+{
+	if (batch) {
+		exec("ROLLBACK TO unit");
+		exec("RELEASE unit");
+	} else
+		exec("ROLLBACK");
+}
+
+/* Starts a batch: every change until store_commit() is one transaction. */
+int
+store_begin(void)
+{
+	if (batch || exec("BEGIN IMMEDIATE") == -1)
+		return (-1);
+	batch = 1;
+	return (0);
+}
+
+/* Commits the batch. */
+int
+store_commit(void)
+{
+	if (!batch)
+		return (-1);
+	batch = 0;
+	if (exec("COMMIT") == -1) {
+		exec("ROLLBACK");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Abandons the whole batch. */
+void
+store_rollback(void)
+{
+	if (!batch)
+		return;
+	batch = 0;
+	exec("ROLLBACK");
 }
 
 /* Prepares SQL, logging failures. */
@@ -205,11 +268,11 @@ store_insert(const struct delivery *d, int actor, const char *event)
 	int64_t		 now = when_now();
 	int		 rc;
 
-	if (exec("BEGIN IMMEDIATE") == -1)
+	if (tx_begin() == -1)
 		return (-1);
 	st = prepare("INSERT INTO deliveries (id, channel, state, due, calendar, "
-	    "uid, recurrence_id, summary, text, created, updated) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "uid, recurrence_id, summary, text, created, updated, cal_state, "
+	    "last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		goto fail;
 	bind_text(st, 1, d->id);
@@ -223,11 +286,13 @@ store_insert(const struct delivery *d, int actor, const char *event)
 	bind_text(st, 9, d->text ? d->text : "");
 	sqlite3_bind_int64(st, 10, now);
 	sqlite3_bind_int64(st, 11, now);
+	bind_text(st, 12, d->cal_state);
+	bind_text(st, 13, d->last_error);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (rc == SQLITE_CONSTRAINT) {
-		exec("ROLLBACK");
+		tx_rollback();
 		return (1);
 	}
 	if (rc != SQLITE_DONE) {
@@ -235,11 +300,11 @@ store_insert(const struct delivery *d, int actor, const char *event)
 		goto fail;
 	}
 	if (store_log(d->id, d->channel, actor, event, dstate_names[d->state]) == -1 ||
-	    exec("COMMIT") == -1)
+	    tx_commit() == -1)
 		goto fail;
 	return (0);
 fail:
-	exec("ROLLBACK");
+	tx_rollback();
 	return (-1);
 }
 
@@ -269,6 +334,7 @@ row_to_delivery(sqlite3_stmt *st, struct delivery *d)
 	d->sent_at = sqlite3_column_int64(st, 14);
 	d->created = sqlite3_column_int64(st, 15);
 	d->updated = sqlite3_column_int64(st, 16);
+	d->cal_state = col_text(st, 17);
 }
 
 /* Loads delivery ID. */
@@ -337,7 +403,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 
 	if (u == NULL)
 		u = &none;
-	if (exec("BEGIN IMMEDIATE") == -1)
+	if (tx_begin() == -1)
 		return (-1);
 	if ((st = prepare("SELECT state, channel FROM deliveries WHERE id = ?"))
 	    == NULL)
@@ -346,7 +412,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
-		exec("ROLLBACK");
+		tx_rollback();
 		return (2);
 	}
 	if (rc != SQLITE_ROW)
@@ -360,7 +426,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 		if (cur != NULL)
 			*cur = state < 0 ? DS_FAILED : (enum dstate)state;
 		free(channel);
-		exec("ROLLBACK");
+		tx_rollback();
 		return (1);
 	}
 	st = prepare("UPDATE deliveries SET state = ?, updated = ?,"
@@ -390,7 +456,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	sqlite3_finalize(st);
 	st = NULL;
 	if (store_log(id, channel, actor, event, detail) == -1 ||
-	    exec("COMMIT") == -1)
+	    tx_commit() == -1)
 		goto fail;
 	free(channel);
 	return (0);
@@ -398,8 +464,52 @@ fail:
 	log_warnx("store: transition %s: %s", id, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	free(channel);
-	exec("ROLLBACK");
+	tx_rollback();
 	return (-1);
+}
+
+static int	collect(sqlite3_stmt *, struct delivery **, size_t *);
+
+/* Rewrites what the calendar decides of a delivery that has not gone out. */
+int
+store_set_content(const char *id, int64_t due, const char *summary,
+    const char *text, const char *cal_state, const char *last_error)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = prepare("UPDATE deliveries SET due = ?, summary = ?, text = ?,"
+	    " cal_state = ?, last_error = ?, updated = ? WHERE id = ?");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, due);
+	bind_text(st, 2, summary);
+	bind_text(st, 3, text ? text : "");
+	bind_text(st, 4, cal_state);
+	bind_text(st, 5, last_error);
+	sqlite3_bind_int64(st, 6, when_now());
+	bind_text(st, 7, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: update %s: %s", id, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Every delivery of calendar NAME, ordered by due. */
+int
+store_list_calendar(const char *name, struct delivery **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries WHERE calendar = ?"
+	    " ORDER BY due, id");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, name);
+	return (collect(st, out, n));
 }
 
 /* Collects every row of ST into a malloc'd array. */
@@ -588,6 +698,7 @@ store_delivery_clear(struct delivery *d)
 	free(d->last_error);
 	free(d->remote_id);
 	free(d->remote_url);
+	free(d->cal_state);
 	memset(d, 0, sizeof(*d));
 }
 

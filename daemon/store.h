@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
@@ -30,6 +30,7 @@ struct delivery {
 	int64_t		 sent_at;	/* 0 if not sent */
 	int64_t		 created;
 	int64_t		 updated;
+	char		*cal_state;	/* what the calendar says: scheduled, held, cancelled, removed */
 };
 
 /* What a transition changes besides the state; fields left at their zero keep. */
@@ -63,6 +64,10 @@ struct store_event {
 /* Opens (creating and migrating) DIR/crier.db. */
 int	 store_open(const char *dir, char *err, size_t errlen);
 void	 store_close(void);
+/* Groups the changes until store_commit() into one transaction. */
+int	 store_begin(void);
+int	 store_commit(void);
+void	 store_rollback(void);
 /* Inserts D (state, due, text...) and logs EVENT; 1 if the id exists. */
 int	 store_insert(const struct delivery *d, int actor, const char *event);
 /* Loads delivery ID into D (to be freed with store_delivery_clear); 1 if none. */
@@ -77,6 +82,11 @@ int	 store_resolve(const char *prefix, char id[DELIVERY_ID_LEN + 1]);
 int	 store_transition(const char *id, unsigned from_mask, enum dstate to,
 	    const struct store_update *u, int actor, const char *event,
 	    const char *detail, enum dstate *cur);
+/* Sets due, summary, text, calendar state and last error of ID (no state change). */
+int	 store_set_content(const char *id, int64_t due, const char *summary,
+	    const char *text, const char *cal_state, const char *last_error);
+/* Every delivery of calendar NAME. */
+int	 store_list_calendar(const char *name, struct delivery **out, size_t *n);
 /* Lists deliveries matching F ordered by due, id. */
 int	 store_list(const struct store_filter *f, struct delivery **out, size_t *n);
 /* Deliveries ready at NOW: scheduled and due, or retrying and their time come. */
