@@ -33,6 +33,10 @@
 	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N]") \
 	VERB(SHOW, "show", "id", "", false,				\
 	    "show ID")							\
+	VERB(AGENDA, "agenda", "", "--days=n", false,			\
+	    "agenda [--days N]")					\
+	VERB(PREVIEW, "preview", "id?", "--calendar=s --uid=s", false,	\
+	    "preview ID | --calendar C --uid U")			\
 	VERB(POST, "post", "",						\
 	    "--channel=l --text=s --template=s --var=kv --at=s --in=s --hold", \
 	    true,							\

@@ -430,6 +430,51 @@ print_show(json_t *r)
 	}
 }
 
+/* agenda: the coming days as a person reads a calendar. */
+static void
+print_agenda(json_t *r)
+{
+	json_t	*day, *it;
+	size_t	 i, j;
+
+	if (json_array_size(json_object_get(r, "days")) == 0) {
+		printf("nothing scheduled\n");
+		return;
+	}
+	json_array_foreach(json_object_get(r, "days"), i, day) {
+		printf("%s%s\n", i ? "\n" : "", sf(day, "label"));
+		json_array_foreach(json_object_get(day, "items"), j, it)
+			printf("  %s  %-16s %-10s %s  [%s]\n", sf(it, "time"),
+			    sf(it, "channel"), sf(it, "state"), sf(it, "summary"),
+			    sf(it, "id"));
+	}
+	printf("\n(times in %s)\n", sf(r, "timezone"));
+}
+
+/* preview: the rendered text and its length per channel. */
+static void
+print_preview(json_t *r)
+{
+	json_t	*p, *lim;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(r, "previews"), i, p) {
+		lim = json_object_get(p, "limit");
+		printf("%s── %s (%s) %s, due %s\n", i ? "\n" : "", sf(p, "channel"),
+		    sf(p, "type"), sf(p, "id"), sf(p, "due"));
+		printf("%s\n", sf(p, "text"));
+		if (json_is_integer(lim))
+			printf("── %lld / %lld%s\n",
+			    (long long)json_integer_value(json_object_get(p, "length")),
+			    (long long)json_integer_value(lim),
+			    json_is_true(json_object_get(p, "fits")) ? "" :
+			    "  DOES NOT FIT");
+		else
+			printf("── %lld characters, no limit\n",
+			    (long long)json_integer_value(json_object_get(p, "length")));
+	}
+}
+
 /* post: what was queued. */
 static void
 print_post(json_t *r)
@@ -479,6 +524,8 @@ static const printer printers[CTL_NVERBS] = {
 	[CTL_STATUS] = print_status,
 	[CTL_LIST] = print_list,
 	[CTL_SHOW] = print_show,
+	[CTL_AGENDA] = print_agenda,
+	[CTL_PREVIEW] = print_preview,
 	[CTL_POST] = print_post,
 	[CTL_CANCEL] = print_move,
 	[CTL_HOLD] = print_move,

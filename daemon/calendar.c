@@ -1,5 +1,5 @@
 /* iCalendar campaigns: parse with libical, expand occurrences (SPEC §2, §4). */
-#include "config.h"
+#include <config.h>
 
 #include <sys/stat.h>
 
@@ -1644,7 +1644,9 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
     size_t *nraw, char *err, size_t errlen)
 {
 	enum { OTHER, VCAL, VEV };
-	int		 stack[64], depth = 0, lineno = 0, start = 0, calline = 0;
+	int		 stack[64], begins[64], depth = 0, lineno = 0, start = 0;
+	int		 calline = 0;
+	char		 names[64][32];
 	int		 nx;
 	char		*logical = NULL, *nl;
 	size_t		 ll = 0, cap = 0, plen, rawlen, skip;
@@ -1683,12 +1685,31 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
 					saw_cal = true;
 					calline = start;
 				}
-				if (depth < 64)
+				if (depth < 64) {
 					stack[depth] = nx;
+					if (strlen(logical + 6) >= sizeof(names[0]))
+						names[depth][0] = '\0';	/* not checked */
+					else
+						strcpy(names[depth], logical + 6);
+					begins[depth] = start;
+				}
 				depth++;
 			} else if (strncasecmp(logical, "END:", 4) == 0) {
-				if (depth > 0)
-					depth--;
+				/* libical would complain on stderr: say it here */
+				if (depth == 0) {
+					snprintf(err, errlen, "%s:%d: %s without "
+					    "BEGIN", c->name, start, logical);
+					goto fail;
+				}
+				if (depth <= 64 && names[depth - 1][0] != '\0' &&
+				    strcasecmp(logical + 4,
+				    names[depth - 1]) != 0) {
+					snprintf(err, errlen, "%s:%d: %s does not end "
+					    "BEGIN:%s of line %d", c->name, start,
+					    logical, names[depth - 1], begins[depth - 1]);
+					goto fail;
+				}
+				depth--;
 			} else if (depth >= 2 && depth <= 64 &&
 			    stack[depth - 1] == VEV && stack[depth - 2] == VCAL &&
 			    *nraw > 0 && vraw_keep(&(*raw)[*nraw - 1], logical) == -1)

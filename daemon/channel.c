@@ -150,7 +150,7 @@ close_all(struct channel *cs, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		if (cs[i].ops->close != NULL)
+		if (cs[i].ops->close != NULL && cs[i].priv != NULL)
 			cs[i].ops->close(&cs[i]);
 		free(cs[i].name);
 	}
@@ -159,7 +159,7 @@ close_all(struct channel *cs, size_t n)
 
 /* Opens every channel of C; the current set is replaced only if all open. */
 int
-chan_init(const struct config *c, char *err, size_t errlen)
+chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 {
 	struct channel	*cs;
 	size_t		 i, n = 0;
@@ -178,7 +178,8 @@ chan_init(const struct config *c, char *err, size_t errlen)
 		ch->limit = c->chans[i].limit ? c->chans[i].limit :
 		    ch->ops->default_limit;
 		n++;
-		if (ch->ops->open != NULL && ch->ops->open(ch, c, err, errlen) == -1) {
+		if (!offline && ch->ops->open != NULL &&
+		    ch->ops->open(ch, c, err, errlen) == -1) {
 			n--;
 			free(ch->name);
 			goto fail;

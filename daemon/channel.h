@@ -85,8 +85,12 @@ const struct channel_ops *chan_ops_find(const char *type);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
 int		 chan_config_check(const struct cfg_channel *cc, const struct config *c,
 		    char *err, size_t errlen);
-/* Opens every channel of C, replacing the current set on success. */
-int		 chan_init(const struct config *c, char *err, size_t errlen);
+/*
+ * Opens every channel of C, replacing the current set on success. OFFLINE
+ * (crierd --check) sets them up without opening anything: no files, no network.
+ */
+int		 chan_init(const struct config *c, bool offline, char *err,
+		    size_t errlen);
 void		 chan_shutdown(void);
 /* The channel named NAME, or NULL. */
 struct channel	*chan_find(const char *name);

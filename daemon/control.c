@@ -18,22 +18,28 @@
 #include <sys/un.h>
 
 #include <jansson.h>
+#include <libical/ical.h>
 #include <openssl/rand.h>
 
 #include "control.h"
+#include "campaign.h"
 #include "channel.h"
 #include "crierd.h"
 #include "log.h"
+#include "render.h"
 #include "schedule.h"
 #include "store.h"
 #include "when.h"
 #include "../common/proto.h"
 
 #define BIT(s)		(1u << (s))
+#define PENDING_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD))
 #define LIST_DEFAULT	100
 #define LIST_MAX	10000
 #define LOG_DEFAULT	50
 #define POST_MAX_TEXT	(32 * 1024)
+#define AGENDA_DEFAULT	7
+#define AGENDA_MAX	400
 
 struct client {
 	uv_pipe_t		 pipe;
@@ -206,7 +212,7 @@ h_status(struct client *cl, json_t *req)
 		    "last_error"));
 	}
 	json_object_set_new(r, "channels", chans);
-	cals = json_array();
+	cals = camp_status_json();
 	json_object_set_new(r, "calendars", cals);
 	return (r);
 }
@@ -366,26 +372,54 @@ check_length(struct channel *ch, const char *text)
 	    lr.byte_limit, ch->name));
 }
 
+/* Renders template TMPL for channel CH with the request's vars into *TEXT. */
+static json_t *
+post_render(struct channel *ch, const char *tmpl, json_t *vars, int64_t due,
+    char **text)
+{
+	struct render_input	 in;
+	struct render_output	 out;
+	json_t			*err = NULL;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.ch = ch;
+	in.conf = crierd_config();
+	in.tmpls = crierd_templates();
+	in.template = tmpl;
+	in.vars = vars;
+	in.start = due;
+	in.strict = true;
+	if (render_post(&in, &out) == -1)
+		err = error_reply("render", "%s: %s", ch->name, out.error);
+	else if ((*text = strdup(out.text)) == NULL)
+		abort();
+	render_output_clear(&out);
+	return (err);
+}
+
 /* post: queue an ad-hoc post to one or more channels. */
 static json_t *
 h_post(struct client *cl, json_t *req)
 {
-	const char	*text = req_str(req, "text");
+	const char	*text = req_str(req, "text"), *tmpl = req_str(req, "template");
 	const char	*at = req_str(req, "at"), *in = req_str(req, "in");
-	json_t		*chans, *err = NULL, *ids, *v, *r;
+	json_t		*chans, *err = NULL, *ids, *v, *r, *vars;
 	struct delivery	 d;
 	int64_t		 due = when_now(), secs;
 	unsigned char	 rnd[8];
 	char		 uid[96], hex[17];
-	size_t		 i;
+	char		**texts = NULL;
+	size_t		 i, n;
 	int		 hold = json_is_true(json_object_get(req, "hold"));
 
-	if (req_str(req, "template") != NULL)
-		return (error_reply("bad_request", "--template: no templates are "
-		    "configured ([crier] templates)"));
-	if (text == NULL || *text == '\0')
-		return (error_reply("bad_request", "post needs --text T"));
-	if (strlen(text) > POST_MAX_TEXT)
+	vars = json_object_get(req, "vars");
+	if ((text == NULL || *text == '\0') == (tmpl == NULL))
+		return (error_reply("bad_request", "post needs --text T or "
+		    "--template T"));
+	if (vars != NULL && (tmpl == NULL || !json_is_object(vars)))
+		return (error_reply("bad_request", "--var goes with --template"));
+	if (text != NULL && strlen(text) > POST_MAX_TEXT)
 		return (error_reply("too_long", "--text is over %d bytes",
 		    POST_MAX_TEXT));
 	if (at != NULL && in != NULL)
@@ -401,17 +435,32 @@ h_post(struct client *cl, json_t *req)
 	}
 	if ((chans = post_channels(req, &err)) == NULL)
 		return (err);
+	n = json_array_size(chans);
+	if ((texts = calloc(n, sizeof(*texts))) == NULL)
+		abort();
+	/* Every channel's text is rendered and measured before anything is queued. */
 	json_array_foreach(chans, i, v) {
-		if ((err = check_length(chan_find(json_string_value(v)), text)) != NULL) {
-			json_decref(chans);
-			return (err);
-		}
+		struct channel *ch = chan_find(json_string_value(v));
+
+		if (tmpl != NULL)
+			err = post_render(ch, tmpl, vars, due, &texts[i]);
+		else if ((texts[i] = strdup(text)) == NULL)
+			abort();
+		if (err == NULL)
+			err = check_length(ch, texts[i]);
+		if (err != NULL)
+			goto out;
 	}
 	RAND_bytes(rnd, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
 	snprintf(uid, sizeof(uid), "post-%lld-%s@crier", (long long)when_now(), hex);
 	ids = json_array();
+	if (store_begin() == -1) {
+		json_decref(ids);
+		err = error_reply("internal", "database error");
+		goto out;
+	}
 	json_array_foreach(chans, i, v) {
 		memset(&d, 0, sizeof(d));
 		d.channel = (char *)json_string_value(v);
@@ -419,25 +468,198 @@ h_post(struct client *cl, json_t *req)
 		d.state = hold ? DS_HELD : DS_SCHEDULED;
 		d.due = due;
 		d.uid = uid;
-		d.summary = post_summary(text);
-		d.text = (char *)text;
+		d.summary = post_summary(texts[i]);
+		d.text = texts[i];
 		if (store_insert(&d, (int)cl->uid, "queued") != 0) {
 			free(d.summary);
-			json_decref(chans);
+			store_rollback();
 			json_decref(ids);
-			return (error_reply("internal", "database error"));
+			err = error_reply("internal", "database error");
+			goto out;
 		}
 		free(d.summary);
-		log_info("ctl: uid %d: post %s to %s%s", (int)cl->uid, d.id,
-		    d.channel, hold ? " (held)" : "");
 		json_array_append_new(ids, json_string(d.id));
 	}
-	json_decref(chans);
+	/* All channels or none: acknowledged only once committed. */
+	if (store_commit() == -1) {
+		json_decref(ids);
+		err = error_reply("internal", "database error");
+		goto out;
+	}
+	json_array_foreach(ids, i, v)
+		log_info("ctl: uid %d: post %s to %s%s", (int)cl->uid,
+		    json_string_value(v), json_string_value(json_array_get(chans, i)),
+		    hold ? " (held)" : "");
 	sched_kick();
 	r = ok_reply();
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", jtime(due));
 	json_object_set_new(r, "state", json_string(hold ? "held" : "scheduled"));
+	err = r;
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+	json_decref(chans);
+	return (err);
+}
+
+/* The calendar date and time of MS in the display zone. */
+static void
+local_time(int64_t ms, struct icaltimetype *t)
+{
+	const char	*tz = crierd_config()->timezone;
+	icaltimezone	*z = NULL;
+
+	if (tz != NULL && strcmp(tz, "UTC") != 0)
+		z = icaltimezone_get_builtin_timezone(tz);
+	if (z == NULL)
+		z = icaltimezone_get_utc_timezone();
+	*t = icaltime_from_timet_with_zone((time_t)(ms / 1000), 0, z);
+}
+
+/* agenda: the coming days, grouped by day in the display zone. */
+static json_t *
+h_agenda(struct client *cl, json_t *req)
+{
+	static const char *const wd[] = { "Sunday", "Monday", "Tuesday",
+	    "Wednesday", "Thursday", "Friday", "Saturday" };
+	static const char *const mo[] = { "January", "February", "March",
+	    "April", "May", "June", "July", "August", "September", "October",
+	    "November", "December" };
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	struct icaltimetype	 t;
+	json_t			*days, *day = NULL, *items = NULL, *r, *jd, *it;
+	char			 date[16], last[16] = "", hm[8], label[64];
+	size_t			 n = 0, i;
+	json_int_t		 ndays = AGENDA_DEFAULT;
+
+	if ((jd = json_object_get(req, "days")) != NULL) {
+		if (!json_is_integer(jd) || json_integer_value(jd) < 1 ||
+		    json_integer_value(jd) > AGENDA_MAX)
+			return (error_reply("bad_request", "--days: a number from "
+			    "1 to %d", AGENDA_MAX));
+		ndays = json_integer_value(jd);
+	}
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.from = when_now();
+	f.to = f.from + (int64_t)ndays * 86400 * 1000;
+	f.limit = LIST_MAX;
+	if (store_list(&f, &ds, &n) == -1)
+		return (error_reply("internal", "database error"));
+	days = json_array();
+	for (i = 0; i < n; i++) {
+		local_time(ds[i].due, &t);
+		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
+		if (strcmp(date, last) != 0) {
+			snprintf(label, sizeof(label), "%s %d %s %d",
+			    wd[icaltime_day_of_week(t) - 1], t.day,
+			    mo[t.month - 1], t.year);
+			items = json_array();
+			day = json_pack("{s:s, s:s, s:o}", "date", date, "label",
+			    label, "items", items);
+			json_array_append_new(days, day);
+			snprintf(last, sizeof(last), "%s", date);
+		}
+		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		it = delivery_json(&ds[i]);
+		json_object_set_new(it, "time", json_string(hm));
+		json_array_append_new(items, it);
+	}
+	store_deliveries_free(ds, n);
+	r = ok_reply();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "days", days);
+	return (r);
+}
+
+/* One delivery's rendered text measured for its channel. */
+static json_t *
+preview_json(const struct delivery *d)
+{
+	struct channel		*ch = chan_find(d->channel);
+	struct len_result	 lr;
+	json_t			*o = delivery_json(d);
+
+	json_object_set_new(o, "text", jstr(d->text));
+	if (ch == NULL) {
+		json_object_set_new(o, "error", json_string("channel is not "
+		    "configured"));
+		return (o);
+	}
+	len_measure(ch->ops->len_rule, d->text ? d->text : "", ch->limit, &lr);
+	json_object_set_new(o, "type", json_string(ch->ops->type));
+	json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
+	json_object_set_new(o, "limit", lr.limit ?
+	    json_integer((json_int_t)lr.limit) : json_null());
+	json_object_set_new(o, "fits", json_boolean(lr.fits));
+	return (o);
+}
+
+/* preview: the text of a delivery, or of a calendar event's next instance, per channel. */
+static json_t *
+h_preview(struct client *cl, json_t *req)
+{
+	const char	*cal = req_str(req, "calendar"), *uid = req_str(req, "uid");
+	char		 id[DELIVERY_ID_LEN + 1];
+	struct delivery	 d, *ds = NULL;
+	json_t		*r, *arr;
+	const char	*rid = NULL;
+	size_t		 n = 0, i;
+	int64_t		 due = 0;
+	int		 best = 0;
+
+	arr = json_array();
+	if (req_str(req, "id") != NULL) {
+		if ((r = resolve_id(req, id)) != NULL) {
+			json_decref(arr);
+			return (r);
+		}
+		if (store_get(id, &d) != 0) {
+			json_decref(arr);
+			return (error_reply("not_found", "no delivery %s", id));
+		}
+		json_array_append_new(arr, preview_json(&d));
+		store_delivery_clear(&d);
+	} else if (cal != NULL && uid != NULL) {
+		if (store_list_calendar(cal, &ds, &n) == -1) {
+			json_decref(arr);
+			return (error_reply("internal", "database error"));
+		}
+		/* The next instance still to go out, else the last one. */
+		for (i = 0; i < n; i++) {
+			int pending = (PENDING_MASK & BIT(ds[i].state)) != 0;
+
+			if (ds[i].uid == NULL || strcmp(ds[i].uid, uid) != 0)
+				continue;
+			if ((pending && (!best || ds[i].due < due)) ||
+			    (!pending && !best && ds[i].due > due)) {
+				due = ds[i].due;
+				rid = ds[i].recurrence_id;
+				best = pending;
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (ds[i].uid != NULL && strcmp(ds[i].uid, uid) == 0 &&
+			    ds[i].due == due && ((rid == NULL) ==
+			    (ds[i].recurrence_id == NULL)) && (rid == NULL ||
+			    strcmp(rid, ds[i].recurrence_id) == 0))
+				json_array_append_new(arr, preview_json(&ds[i]));
+		store_deliveries_free(ds, n);
+		if (json_array_size(arr) == 0) {
+			json_decref(arr);
+			return (error_reply("not_found", "no event %s in calendar %s",
+			    uid, cal));
+		}
+	} else {
+		json_decref(arr);
+		return (error_reply("bad_request", "preview needs an ID, or "
+		    "--calendar C --uid U"));
+	}
+	r = ok_reply();
+	json_object_set_new(r, "previews", arr);
 	return (r);
 }
 
@@ -581,6 +803,8 @@ static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_STATUS] = h_status,
 	[CTL_LIST] = h_list,
 	[CTL_SHOW] = h_show,
+	[CTL_AGENDA] = h_agenda,
+	[CTL_PREVIEW] = h_preview,
 	[CTL_POST] = h_post,
 	[CTL_CANCEL] = h_cancel,
 	[CTL_HOLD] = h_hold,

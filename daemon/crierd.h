@@ -9,6 +9,9 @@
 
 /* The configuration in force. */
 const struct config	*crierd_config(void);
+struct tmpl_set;
+/* The templates in force, or NULL when none are configured. */
+const struct tmpl_set	*crierd_templates(void);
 /* When this crierd started, ms since the epoch. */
 int64_t			 crierd_started(void);
 /* Reloads configuration (and what hangs off it); -1 with ERR keeps the old one. */

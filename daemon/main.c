@@ -16,13 +16,17 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "campaign.h"
 #include "channel.h"
 #include "config.h"
 #include "control.h"
 #include "crierd.h"
+#include "http.h"
 #include "log.h"
 #include "schedule.h"
 #include "store.h"
+#include "template.h"
+#include "verify.h"
 #include "when.h"
 
 #ifndef SYSCONFDIR
@@ -31,6 +35,7 @@
 #define DEFAULT_CONFIG	SYSCONFDIR "/crier/crier.conf"
 
 static struct config	*conf;
+static struct tmpl_set	*tmpls;		/* NULL without a templates dir */
 static int64_t		 started;
 static uv_loop_t	*loop;
 static uv_signal_t	 sig_term, sig_int, sig_hup;
@@ -40,6 +45,30 @@ const struct config *
 crierd_config(void)
 {
 	return (conf);
+}
+
+/* The templates in force, or NULL. */
+const struct tmpl_set *
+crierd_templates(void)
+{
+	return (tmpls);
+}
+
+/* Loads the templates directory of C into *OUT (NULL when none is configured). */
+static int
+load_templates(const struct config *c, struct tmpl_set **out, char *err,
+    size_t errlen)
+{
+	char	msg[900];
+
+	*out = NULL;
+	if (c->templates == NULL)
+		return (0);
+	if ((*out = tmpl_set_load(c->templates, msg, sizeof(msg))) == NULL) {
+		snprintf(err, errlen, "templates %s: %s", c->templates, msg);
+		return (-1);
+	}
+	return (0);
 }
 
 /* When this crierd started. */
@@ -60,11 +89,12 @@ notify(const char *what)
 #endif
 }
 
-/* Reloads the configuration; on any error the old one stays. */
+/* Reloads configuration, templates and calendars; on any error the old ones stay. */
 int
 crierd_reload(int actor, char *err, size_t errlen)
 {
 	struct config	*nc;
+	struct tmpl_set	*nt = NULL;
 
 	notify("RELOADING=1");
 	if ((nc = config_load(conf->file ? conf->file : DEFAULT_CONFIG,
@@ -74,18 +104,24 @@ crierd_reload(int actor, char *err, size_t errlen)
 	    strcmp(nc->socket, conf->socket) != 0)
 		log_warnx("reload: state_dir and socket changes take effect "
 		    "after a restart");
-	if (chan_init(nc, err, errlen) == -1)
+	if (load_templates(nc, &nt, err, errlen) == -1)
+		goto fail;
+	if (chan_init(nc, false, err, errlen) == -1)
 		goto fail;
 	/* chan_init replaced the channels; they now point into NC. */
 	sched_set_config(nc);
+	camp_set_config(nc, nt);
 	config_free(conf);
+	tmpl_set_free(tmpls);
 	conf = nc;
+	tmpls = nt;
 	store_log(NULL, NULL, actor, "reload", conf->file);
 	log_info("reload: configuration %s loaded (uid %d)",
 	    conf->file ? conf->file : "(built-in defaults)", actor);
 	notify("READY=1");
 	return (0);
 fail:
+	tmpl_set_free(nt);
 	config_free(nc);
 	log_errx("reload failed, keeping the previous configuration: %s", err);
 	notify("READY=1");
@@ -120,7 +156,9 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: crierd [-c FILE] [-f] [-v] [--version]\n");
+	    "usage: crierd [-c FILE] [-f] [-v] [--version]\n"
+	    "       crierd [-c FILE] --check [--json] [--calendar FILE.ics]... "
+	    "[--from T] [--to T]\n");
 	exit(status);
 }
 
@@ -148,8 +186,18 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "calendar", required_argument, NULL, 'K' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct verify_opts	 vo;
+	char			*calv[64];
+	const char		*from = NULL, *to = NULL;
+	int			 check = 0, json = 0;
+	size_t			 ncal = 0;
 	const char	*cfile = getenv("CRIER_CONFIG");
 	char		 err[1024];
 	int		 ch, verbose = 0, explicit = cfile != NULL;
@@ -171,6 +219,23 @@ main(int argc, char *argv[])
 			return (0);
 		case 'h':
 			usage(0);
+		case 'C':
+			check = 1;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'K':
+			if (ncal == sizeof(calv) / sizeof(calv[0]))
+				fatalx("--calendar: at most %zu files", ncal);
+			calv[ncal++] = optarg;
+			break;
+		case 'F':
+			from = optarg;
+			break;
+		case 'T':
+			to = optarg;
+			break;
 		default:
 			usage(2);
 		}
@@ -180,7 +245,31 @@ main(int argc, char *argv[])
 	log_init(verbose);
 	if (cfile == NULL)
 		cfile = DEFAULT_CONFIG;
+	if ((json || ncal || from || to) && !check)
+		usage(2);
 	if ((conf = config_load(cfile, explicit, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (check) {
+		int rc;
+
+		memset(&vo, 0, sizeof(vo));
+		vo.conf = conf;
+		vo.calendars = calv;
+		vo.ncalendars = ncal;
+		vo.json = json;
+		vo.from = when_now();
+		if (from != NULL && when_parse(from, conf->timezone, &vo.from) == -1)
+			fatalx("--from: '%s' is not a date or time "
+			    "(2021-05-17 or 2021-05-17T09:00:00Z)", from);
+		vo.to = vo.from + conf->horizon * 1000;
+		if (to != NULL && when_parse(to, conf->timezone, &vo.to) == -1)
+			fatalx("--to: '%s' is not a date or time "
+			    "(2021-05-17 or 2021-05-17T09:00:00Z)", to);
+		rc = verify_run(&vo);
+		config_free(conf);
+		return (rc);
+	}
+	if (load_templates(conf, &tmpls, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 
 	umask(027);
@@ -190,7 +279,7 @@ main(int argc, char *argv[])
 		fatalx("curl_global_init failed");
 	if (store_open(conf->state_dir, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (chan_init(conf, err, sizeof(err)) == -1)
+	if (chan_init(conf, false, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	loop = uv_default_loop();
 	if (sched_init(loop, conf) == -1)
@@ -205,6 +294,9 @@ main(int argc, char *argv[])
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
+	if (http_init(loop, conf->ca_file) == -1)
+		fatalx("http: cannot set up libcurl on the event loop");
+	camp_init(loop, conf, tmpls);
 	sched_kick();
 	log_info("crierd %s ready: config %s, state %s, socket %s",
 	    PACKAGE_VERSION, conf->file ? conf->file : "(built-in defaults)",
@@ -215,7 +307,10 @@ main(int argc, char *argv[])
 
 	/* Torn down in the reverse order of setting up. */
 	ctl_shutdown();
+	camp_shutdown();
+	http_shutdown();
 	sched_shutdown();
+	/* Close what is left (signals); running the loop lets calendar jobs finish. */
 	uv_walk(loop, close_walk, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(loop) != 0)
@@ -223,6 +318,7 @@ main(int argc, char *argv[])
 	chan_shutdown();
 	store_close();
 	curl_global_cleanup();
+	tmpl_set_free(tmpls);
 	config_free(conf);
 	log_info("stopped");
 	return (0);

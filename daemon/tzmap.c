@@ -1,5 +1,5 @@
 /* Windows time zone names (as Outlook and Exchange write them) to IANA names. */
-#include "config.h"
+#include <config.h>
 
 #include <stddef.h>
 #include <string.h>

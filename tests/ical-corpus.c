@@ -1,5 +1,5 @@
 /* Checks calendar expansion against the iCalendar corpus in shared/testdata/ical. */
-#include "config.h"
+#include <config.h>
 
 #include <sys/stat.h>
 
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "calendar.h"
+#include "daemon/calendar.h"
 
 #define SHOW	4	/* differing records shown per calendar and side */
 

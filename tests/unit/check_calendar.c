@@ -1,5 +1,5 @@
 /* Unit tests for daemon/calendar.c: time zones, recurrence, crier's conventions. */
-#include "config.h"
+#include <config.h>
 
 #include <libical/ical.h>
 
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "calendar.h"
+#include "daemon/calendar.h"
 
 #define W_FROM	((time_t)946684800)	/* 2000-01-01 */
 #define W_TO	((time_t)4102444800)	/* 2100-01-01 */
@@ -381,7 +381,7 @@ START_TEST(categories)
 }
 END_TEST
 
-START_TEST(crlf)
+START_TEST(test_crlf)
 {
 	const char	*lf = HEAD "BEGIN:VEVENT\nUID:c\nDTSTART;TZID=Europe/London:"
 	    "20240701T090000\nRRULE:FREQ=WEEKLY;COUNT=3\nSUMMARY:trailing space \n"
@@ -493,7 +493,7 @@ calendar_suite(void)
 	tcase_add_test(tc, x_crier);
 	tcase_add_test(tc, attach_alt);
 	tcase_add_test(tc, categories);
-	tcase_add_test(tc, crlf);
+	tcase_add_test(tc, test_crlf);
 	tcase_add_test(tc, far_future);
 	tcase_add_test(tc, size_limit);
 	tcase_add_test(tc, not_a_calendar);

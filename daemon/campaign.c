@@ -1,0 +1,696 @@
+/*
+ * Campaigns: each configured calendar is read and expanded on a worker thread
+ * (so the control socket keeps answering), checked on the loop thread, and,
+ * only if it has no problem at all, reconciled into the store. A calendar
+ * with problems leaves the store as the last good version made it.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "campaign.h"
+#include "calendar.h"
+#include "channel.h"
+#include "fetch.h"
+#include "log.h"
+#include "render.h"
+#include "schedule.h"
+#include "store.h"
+#include "watch.h"
+#include "when.h"
+
+#define BIT(s)		(1u << (s))
+#define PENDING		(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) | \
+			    BIT(DS_MISSED))
+#define MAX_PROBLEMS	20	/* logged per load; status shows the first */
+
+struct camp {
+	LIST_ENTRY(camp)	 entry;
+	char			*name;
+	char			*path;		/* exactly one of path and url */
+	char			*url;
+	char			*channels;	/* calendar default, may be NULL */
+	char			*template;	/* calendar default, may be NULL */
+	struct watch		*watch;
+	struct fetch		*fetch;
+	int			 dead;		/* dropped by a reload; free when idle */
+	int			 loading;	/* a job is on the worker thread */
+	int			 again;		/* load again when this job ends */
+	char			*error;		/* last problem, NULL when good */
+	int64_t			 loaded_at;	/* last good load, ms */
+	size_t			 events;
+	/* The job: inputs and outputs, owned by the loop thread between jobs. */
+	uv_work_t		 work;
+	char			*data;		/* url calendars: the body to parse */
+	size_t			 len;
+	char			*tz;
+	int64_t			 from, to;	/* ms */
+	struct cal_calendar	*cal;
+	struct cal_occurrence	*occ;
+	ssize_t			 nocc;
+	char			 err[1024];
+};
+
+static uv_loop_t		*camp_loop;
+static const struct config	*camp_conf;
+static const struct tmpl_set	*camp_tmpls;
+static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
+
+static void	load(struct camp *);
+
+/* Duplicates S (NULL stays NULL). */
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return (NULL);
+	if ((p = strdup(s)) == NULL)
+		abort();
+	return (p);
+}
+
+/* Replaces the calendar's error message (NULL clears it). */
+static void
+set_error(struct camp *cp, const char *msg)
+{
+	free(cp->error);
+	cp->error = xstrdup(msg);
+}
+
+/* Worker thread: parse and expand. Touches nothing but the job's fields. */
+static void
+work(uv_work_t *w)
+{
+	struct camp	*cp = w->data;
+
+	cp->err[0] = '\0';
+	if (cp->path != NULL)
+		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));
+	else
+		cp->cal = cal_parse(cp->data, cp->len, cp->url, cp->tz, cp->err,
+		    sizeof(cp->err));
+	if (cp->cal == NULL)
+		return;
+	cp->nocc = cal_expand(cp->cal, (time_t)(cp->from / 1000),
+	    (time_t)((cp->to + 999) / 1000), &cp->occ);
+	if (cp->nocc < 0)
+		snprintf(cp->err, sizeof(cp->err), "%s: expanding the calendar "
+		    "failed", cp->path ? cp->path : cp->url);
+}
+
+/* Frees a calendar's state once nothing uses it. */
+static void
+camp_free(struct camp *cp)
+{
+	if (cp->watch != NULL)
+		watch_free(cp->watch);
+	if (cp->fetch != NULL)
+		fetch_free(cp->fetch);
+	free(cp->name);
+	free(cp->path);
+	free(cp->url);
+	free(cp->channels);
+	free(cp->template);
+	free(cp->error);
+	free(cp->data);
+	free(cp->tz);
+	free(cp);
+}
+
+/* The channels for OCC: its own, the calendar's, or the config's default. */
+static const char *
+occ_channels(const struct camp *cp, const struct cal_occurrence *o)
+{
+	if (o->channels != NULL)
+		return (o->channels);
+	if (cp->channels != NULL)
+		return (cp->channels);
+	return (camp_conf->channels);
+}
+
+/* Calls FN for each channel name of the comma-separated LIST. */
+static int
+each_channel(const char *list, int (*fn)(void *, const char *), void *arg)
+{
+	char	 buf[128];
+	size_t	 n;
+	int	 rc;
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, ", ");
+		n = strcspn(list, ", ");
+		if (n == 0)
+			break;
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, list, n);
+		buf[n] = '\0';
+		if ((rc = fn(arg, buf)) != 0)
+			return (rc);
+		list += n;
+	}
+	return (0);
+}
+
+struct vctx {
+	struct camp			*cp;
+	const struct cal_occurrence	*o;
+	char				 msg[512];
+	int				 nchan;
+};
+
+/* Checks one channel name of an occurrence. */
+static int
+check_channel(void *arg, const char *name)
+{
+	struct vctx	*v = arg;
+	const char	*tmpl;
+	struct channel	*ch;
+
+	v->nchan++;
+	if ((ch = chan_find(name)) == NULL) {
+		snprintf(v->msg, sizeof(v->msg), "no channel named '%s'", name);
+		return (1);
+	}
+	tmpl = v->o->template ? v->o->template : v->cp->template;
+	if (tmpl != NULL && (camp_tmpls == NULL ||
+	    !tmpl_set_has(camp_tmpls, tmpl, ch->ops->type))) {
+		snprintf(v->msg, sizeof(v->msg), "no template '%s' for %s",
+		    tmpl, ch->ops->type);
+		return (1);
+	}
+	return (0);
+}
+
+/* Collects every problem of the finished job into MSGS; returns how many. */
+static size_t
+problems(struct camp *cp, char msgs[][640], size_t max)
+{
+	const struct cal_problem	*pr;
+	struct vctx			 v;
+	const char			*src = cp->path ? cp->path : cp->url;
+	size_t				 n = 0, np, i;
+
+	if (cp->cal == NULL || cp->nocc < 0) {
+		snprintf(msgs[n++], 640, "%s", cp->err);
+		return (n);
+	}
+	pr = cal_problems(cp->cal, &np);
+	for (i = 0; i < np && n < max; i++)
+		snprintf(msgs[n++], 640, "%s:%d: %s%s%s", src, pr[i].line,
+		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
+		    pr[i].msg);
+	for (i = 0; i < (size_t)cp->nocc && n < max; i++) {
+		memset(&v, 0, sizeof(v));
+		v.cp = cp;
+		v.o = &cp->occ[i];
+		if (each_channel(occ_channels(cp, v.o), check_channel, &v) != 0 ||
+		    v.nchan == 0) {
+			if (v.nchan == 0)
+				snprintf(v.msg, sizeof(v.msg), "no channel (set "
+				    "X-CRIER-CHANNELS, or channels = in the config)");
+			snprintf(msgs[n++], 640, "%s:%d: uid %s: %s", src, v.o->line,
+			    v.o->uid ? v.o->uid : "(none)", v.msg);
+			/* One report per event is enough; skip its other instances. */
+			while (i + 1 < (size_t)cp->nocc && cp->occ[i + 1].uid &&
+			    v.o->uid && strcmp(cp->occ[i + 1].uid, v.o->uid) == 0)
+				i++;
+		}
+	}
+	return (n);
+}
+
+struct rec {
+	struct camp			*cp;
+	const struct cal_occurrence	*o;
+	struct delivery			*have;		/* the calendar's deliveries, by id */
+	size_t				 nhave;
+	char				*seen;		/* per have[] entry */
+	int				 added, moved, changed, cancelled;
+	int64_t				 now;
+};
+
+/* Compares deliveries by id, for bsearch. */
+static int
+by_id(const void *a, const void *b)
+{
+	return (strcmp(((const struct delivery *)a)->id,
+	    ((const struct delivery *)b)->id));
+}
+
+/* What the calendar says of occurrence O. */
+static const char *
+cal_state_of(const struct cal_occurrence *o)
+{
+	switch (o->status) {
+	case CAL_CANCELLED:
+		return ("cancelled");
+	case CAL_HELD:
+		return ("held");
+	default:
+		return ("scheduled");
+	}
+}
+
+/* Reconciles occurrence R->o on channel NAME with the store. */
+static int
+rec_channel(void *arg, const char *name)
+{
+	struct rec		*r = arg;
+	const struct cal_occurrence *o = r->o;
+	struct render_input	 in;
+	struct render_output	 out;
+	struct delivery		 key, d, *e;
+	struct channel		*ch = chan_find(name);
+	const char		*cs = cal_state_of(o);
+	const char		*err = NULL;
+	char			 msg[600], when[40], was[40];
+	int64_t			 due = (int64_t)o->start * 1000;
+	enum dstate		 want;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.occ = o;
+	in.calendar = r->cp->name;
+	in.ch = ch;
+	in.conf = camp_conf;
+	in.tmpls = camp_tmpls;
+	in.template = o->template ? o->template : r->cp->template;
+	in.start = due;
+	if (render_post(&in, &out) == -1) {
+		snprintf(msg, sizeof(msg), "cannot render: %s", out.error);
+		err = msg;
+	} else if (!out.len.fits) {
+		snprintf(msg, sizeof(msg), "does not fit: %zu of %zu%s",
+		    out.len.limit && out.len.length > out.len.limit ?
+		    out.len.length : out.len.bytes,
+		    out.len.limit && out.len.length > out.len.limit ?
+		    out.len.limit : out.len.byte_limit,
+		    out.len.limit && out.len.length > out.len.limit ?
+		    " characters" : " bytes");
+		err = msg;
+	}
+	/* A post that cannot go out right waits for a person, visibly. */
+	if (err != NULL && strcmp(cs, "scheduled") == 0)
+		cs = "invalid";
+	memset(&key, 0, sizeof(key));
+	store_delivery_id(r->cp->name, o->uid, o->recurrence_id[0] ?
+	    o->recurrence_id : NULL, name, key.id);
+	e = r->nhave ? bsearch(&key, r->have, r->nhave, sizeof(*e), by_id) : NULL;
+	if (e == NULL) {
+		memset(&d, 0, sizeof(d));
+		memcpy(d.id, key.id, sizeof(d.id));
+		d.channel = (char *)name;
+		d.due = due;
+		d.calendar = r->cp->name;
+		d.uid = o->uid;
+		d.recurrence_id = o->recurrence_id[0] ? (char *)o->recurrence_id : NULL;
+		d.summary = o->summary;
+		d.text = out.text;
+		d.cal_state = (char *)cs;
+		d.last_error = (char *)err;
+		d.state = strcmp(cs, "cancelled") == 0 ? DS_CANCELLED :
+		    strcmp(cs, "scheduled") == 0 ? DS_SCHEDULED : DS_HELD;
+		if (store_insert(&d, STORE_ACTOR_DAEMON, "calendar") == 0)
+			r->added++;
+		goto done;
+	}
+	r->seen[e - r->have] = 1;
+	/* What went out, or may have, is never touched again. */
+	if (e->state == DS_SENT || e->state == DS_SENDING || e->state == DS_UNCERTAIN)
+		goto done;
+	if (e->due != due) {
+		snprintf(msg, sizeof(msg), "moved in the calendar from %s to %s",
+		    when_format(e->due, was, sizeof(was)),
+		    when_format(due, when, sizeof(when)));
+		store_log(e->id, e->channel, STORE_ACTOR_DAEMON, "moved", msg);
+		log_info("calendar %s: %s %s", r->cp->name, e->id, msg);
+		r->moved++;
+	} else if ((e->text == NULL) != (out.text == NULL) ||
+	    (e->text && out.text && strcmp(e->text, out.text) != 0))
+		r->changed++;
+	store_set_content(e->id, due, o->summary, out.text, cs, err ? err :
+	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ? "" :
+	    e->last_error);
+	want = e->state;
+	if (strcmp(cs, "cancelled") == 0)
+		want = DS_CANCELLED;
+	else if (strcmp(cs, "held") == 0 || strcmp(cs, "invalid") == 0) {
+		/* A person's approve of a tentative post stands. */
+		if ((e->state == DS_SCHEDULED || e->state == DS_RETRYING) &&
+		    (e->cal_state == NULL || strcmp(e->cal_state, cs) != 0))
+			want = DS_HELD;
+	} else if (e->cal_state != NULL && (
+	    (e->state == DS_CANCELLED && (strcmp(e->cal_state, "cancelled") == 0 ||
+	    strcmp(e->cal_state, "removed") == 0)) ||
+	    (e->state == DS_HELD && (strcmp(e->cal_state, "held") == 0 ||
+	    strcmp(e->cal_state, "invalid") == 0))))
+		want = DS_SCHEDULED;	/* back, confirmed or fixed in the calendar */
+	else if (e->state == DS_MISSED && due > r->now)
+		want = DS_SCHEDULED;	/* moved to a time still to come */
+	if (want != e->state) {
+		snprintf(msg, sizeof(msg), "%s in the calendar%s%s", cs,
+		    err ? ": " : "", err ? err : "");
+		if (store_transition(e->id, BIT(e->state), want, NULL,
+		    STORE_ACTOR_DAEMON, dstate_names[want], msg, NULL) == 0) {
+			log_info("calendar %s: %s %s -> %s (%s)", r->cp->name, e->id,
+			    dstate_names[e->state], dstate_names[want], msg);
+			if (want == DS_CANCELLED)
+				r->cancelled++;
+		}
+	}
+done:
+	if (err != NULL)
+		log_warnx("calendar %s: uid %s on %s: %s", r->cp->name,
+		    o->uid ? o->uid : "(none)", name, err);
+	render_output_clear(&out);
+	return (0);
+}
+
+/* Brings the store in line with the freshly loaded occurrences of CP. */
+static int
+reconcile(struct camp *cp)
+{
+	struct rec	 r;
+	size_t		 i;
+	int		 removed = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.cp = cp;
+	r.now = when_now();
+	if (store_list_calendar(cp->name, &r.have, &r.nhave) == -1)
+		return (-1);
+	qsort(r.have, r.nhave, sizeof(*r.have), by_id);
+	if ((r.seen = calloc(r.nhave + 1, 1)) == NULL)
+		abort();
+	if (store_begin() == -1)
+		goto fail;
+	for (i = 0; i < (size_t)cp->nocc; i++) {
+		r.o = &cp->occ[i];
+		each_channel(occ_channels(cp, r.o), rec_channel, &r);
+	}
+	/* Pending deliveries in the window that the calendar no longer has. */
+	for (i = 0; i < r.nhave; i++) {
+		struct delivery *e = &r.have[i];
+
+		if (r.seen[i] || (PENDING & BIT(e->state)) == 0 ||
+		    e->due < cp->from || e->due >= cp->to)
+			continue;
+		store_set_content(e->id, e->due, e->summary, e->text, "removed",
+		    e->last_error);
+		if (store_transition(e->id, BIT(e->state), DS_CANCELLED, NULL,
+		    STORE_ACTOR_DAEMON, "cancelled", "removed from the calendar",
+		    NULL) == 0) {
+			log_info("calendar %s: %s cancelled: removed from the "
+			    "calendar", cp->name, e->id);
+			removed++;
+		}
+	}
+	if (store_commit() == -1)
+		goto fail;
+	if (r.added || r.moved || r.changed || r.cancelled || removed)
+		log_info("calendar %s: %d new, %d moved, %d changed, %d cancelled, "
+		    "%d removed", cp->name, r.added, r.moved, r.changed,
+		    r.cancelled, removed);
+	store_deliveries_free(r.have, r.nhave);
+	free(r.seen);
+	sched_kick();
+	return (0);
+fail:
+	store_rollback();
+	store_deliveries_free(r.have, r.nhave);
+	free(r.seen);
+	return (-1);
+}
+
+/* Loop thread, after the worker: check, then reconcile or keep the last good. */
+static void
+after_work(uv_work_t *w, int status)
+{
+	struct camp	*cp = w->data;
+	char		 msgs[MAX_PROBLEMS][640];
+	size_t		 n, i;
+
+	cp->loading = 0;
+	if (cp->dead) {
+		LIST_REMOVE(cp, entry);
+		goto out;
+	}
+	n = problems(cp, msgs, MAX_PROBLEMS);
+	if (n > 0) {
+		char	err[700];
+
+		for (i = 0; i < n; i++)
+			log_errx("calendar %s: %s", cp->name, msgs[i]);
+		snprintf(err, sizeof(err), "%s%s", msgs[0], n > 1 ?
+		    " (and more: see the log)" : "");
+		set_error(cp, err);
+		log_errx("calendar %s: not loaded; %s", cp->name, cp->loaded_at ?
+		    "the last good version stays in force" :
+		    "nothing from it is scheduled");
+		goto out;
+	}
+	if (reconcile(cp) == -1) {
+		set_error(cp, "database error while scheduling");
+		goto out;
+	}
+	set_error(cp, NULL);
+	cp->loaded_at = when_now();
+	cp->events = cal_nevents(cp->cal);
+	log_info("calendar %s: loaded %zu events, %zd occurrences in the window",
+	    cp->name, cp->events, cp->nocc);
+out:
+	if (cp->occ != NULL)
+		cal_occurrences_free(cp->occ, (size_t)(cp->nocc > 0 ? cp->nocc : 0));
+	cal_free(cp->cal);
+	cp->occ = NULL;
+	cp->cal = NULL;
+	cp->nocc = 0;
+	if (cp->dead) {
+		camp_free(cp);
+		return;
+	}
+	if (cp->again) {
+		cp->again = 0;
+		load(cp);
+	}
+}
+
+/* Queues a load of CP on the worker pool (or marks one to follow). */
+static void
+load(struct camp *cp)
+{
+	int64_t	now = when_now();
+
+	if (cp->loading) {
+		cp->again = 1;
+		return;
+	}
+	if (cp->url != NULL && cp->data == NULL)
+		return;		/* nothing fetched or cached yet */
+	free(cp->tz);
+	cp->tz = xstrdup(camp_conf->timezone);
+	cp->from = now - camp_conf->catch_up * 1000;
+	cp->to = now + camp_conf->horizon * 1000;
+	cp->work.data = cp;
+	cp->loading = 1;
+	if (uv_queue_work(camp_loop, &cp->work, work, after_work) != 0) {
+		cp->loading = 0;
+		set_error(cp, "cannot queue the calendar load");
+	}
+}
+
+/* The calendar file changed on disk. */
+static void
+on_change(void *arg)
+{
+	struct camp	*cp = arg;
+
+	log_info("calendar %s: %s changed, reloading", cp->name, cp->path);
+	load(cp);
+}
+
+/* A fetch of a url calendar ended. */
+static void
+on_fetch(void *arg, const char *data, size_t len, bool changed, const char *error)
+{
+	struct camp	*cp = arg;
+
+	if (error != NULL) {
+		log_warnx("calendar %s: %s%s", cp->name, error, data ?
+		    " (using the cached copy)" : "");
+		if (data == NULL)
+			set_error(cp, error);
+	}
+	if (data == NULL || (!changed && cp->data != NULL && cp->loaded_at))
+		return;
+	free(cp->data);
+	if ((cp->data = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(cp->data, data, len);
+	cp->data[len] = '\0';
+	cp->len = len;
+	load(cp);
+}
+
+/* Creates the state of configured calendar CC and starts its first load. */
+static void
+camp_add(const struct cfg_calendar *cc)
+{
+	struct camp	*cp;
+	const char	*cached;
+	char		 dir[4096];
+	size_t		 len;
+
+	if ((cp = calloc(1, sizeof(*cp))) == NULL)
+		abort();
+	cp->name = xstrdup(cc->name);
+	cp->path = xstrdup(cc->path);
+	cp->url = xstrdup(cc->url);
+	cp->channels = xstrdup(cc->channels);
+	cp->template = xstrdup(cc->template);
+	LIST_INSERT_HEAD(&camps, cp, entry);
+	if (cp->path != NULL) {
+		cp->watch = watch_new(camp_loop, cp->path, CAMP_DEBOUNCE_MS,
+		    on_change, cp);
+		if (cp->watch == NULL)
+			log_warnx("calendar %s: cannot watch %s; edits are read on "
+			    "reload only", cp->name, cp->path);
+		load(cp);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/calendars", camp_conf->state_dir);
+	cp->fetch = fetch_new(camp_loop, cp->name, cp->url, dir,
+	    cc->refresh, on_fetch, cp);
+	if (cp->fetch == NULL) {
+		set_error(cp, "cannot set up fetching");
+		return;
+	}
+	/* A restart without network still has the last good copy. */
+	if ((cached = fetch_cached(cp->fetch, &len)) != NULL)
+		on_fetch(cp, cached, len, true, NULL);
+	fetch_start(cp->fetch);
+}
+
+/* Drops every calendar (freed now if idle, else when its job ends). */
+static void
+drop_all(void)
+{
+	struct camp	*cp, *next;
+
+	for (cp = LIST_FIRST(&camps); cp != NULL; cp = next) {
+		next = LIST_NEXT(cp, entry);
+		if (cp->dead)
+			continue;
+		cp->dead = 1;
+		if (cp->watch != NULL) {
+			watch_free(cp->watch);
+			cp->watch = NULL;
+		}
+		if (cp->fetch != NULL) {
+			fetch_free(cp->fetch);
+			cp->fetch = NULL;
+		}
+		if (!cp->loading) {
+			LIST_REMOVE(cp, entry);
+			camp_free(cp);
+		}
+	}
+}
+
+/* Starts every calendar of C. */
+int
+camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t)
+{
+	size_t	i;
+
+	camp_loop = loop;
+	camp_conf = c;
+	camp_tmpls = t;
+	for (i = 0; i < c->ncalendars; i++)
+		camp_add(&c->calendars[i]);
+	return (0);
+}
+
+/* Switches to a new configuration: calendars are set up afresh. */
+void
+camp_set_config(const struct config *c, const struct tmpl_set *t)
+{
+	size_t	i;
+
+	drop_all();
+	camp_conf = c;
+	camp_tmpls = t;
+	for (i = 0; i < c->ncalendars; i++)
+		camp_add(&c->calendars[i]);
+}
+
+/* Re-reads every calendar. */
+void
+camp_reload_all(void)
+{
+	struct camp	*cp;
+
+	LIST_FOREACH(cp, &camps, entry) {
+		if (cp->dead)
+			continue;
+		if (cp->fetch != NULL)
+			fetch_now(cp->fetch);
+		else
+			load(cp);
+	}
+}
+
+/* The calendars as `status` shows them. */
+json_t *
+camp_status_json(void)
+{
+	json_t		*arr = json_array(), *o;
+	struct camp	*cp;
+	char		 buf[40];
+	size_t		 i;
+
+	/* In configuration order: the list was built by inserting at the head. */
+	for (i = 0; camp_conf != NULL && i < camp_conf->ncalendars; i++)
+		LIST_FOREACH(cp, &camps, entry) {
+			if (cp->dead || strcmp(cp->name, camp_conf->calendars[i].name))
+				continue;
+			o = json_object();
+			json_object_set_new(o, "name", json_string(cp->name));
+			json_object_set_new(o, "source", json_string(cp->path ?
+			    cp->path : cp->url));
+			json_object_set_new(o, "events", json_integer((json_int_t)cp->events));
+			json_object_set_new(o, "loaded_at", cp->loaded_at ?
+			    json_string(when_format(cp->loaded_at, buf, sizeof(buf))) :
+			    json_null());
+			json_object_set_new(o, "error", cp->error ?
+			    json_string(cp->error) : json_null());
+			json_object_set_new(o, "loading", json_boolean(cp->loading));
+			json_array_append_new(arr, o);
+		}
+	return (arr);
+}
+
+/* True while any calendar is being loaded. */
+int
+camp_busy(void)
+{
+	struct camp	*cp;
+
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->loading)
+			return (1);
+	return (0);
+}
+
+/* Drops every calendar; the caller runs the loop so jobs and handles finish. */
+void
+camp_shutdown(void)
+{
+	drop_all();
+}

@@ -1,0 +1,619 @@
+/* Rendering: an occurrence or an ad-hoc post into the text a channel sends (SPEC §5). */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libical/ical.h>
+#include <utf8proc.h>
+
+#include "render.h"
+
+static const char *const weekdays[] = {
+	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+	"Saturday",
+};
+
+static const char *const months[] = {
+	"January", "February", "March", "April", "May", "June", "July",
+	"August", "September", "October", "November", "December",
+};
+
+/* Formats into ERR unless it is NULL. */
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* True if S is NULL or empty. */
+static bool
+empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
+/*
+ * A JSON string for S ("" for NULL). Calendars are not always valid UTF-8,
+ * which jansson refuses, so each bad byte becomes U+FFFD rather than
+ * losing the whole field.
+ */
+static json_t *
+jstr(const char *s)
+{
+	const utf8proc_uint8_t	*p;
+	utf8proc_int32_t	 cp;
+	utf8proc_ssize_t	 n, left;
+	json_t			*v;
+	char			*b, *o;
+
+	if (s == NULL)
+		s = "";
+	if ((v = json_string(s)) != NULL)
+		return v;
+	left = (utf8proc_ssize_t)strlen(s);
+	if ((b = malloc((size_t)left * 3 + 1)) == NULL)
+		return NULL;
+	o = b;
+	p = (const utf8proc_uint8_t *)s;
+	while (left > 0) {
+		n = utf8proc_iterate(p, left, &cp);
+		if (n <= 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(o, p, (size_t)n);
+			o += n;
+		}
+		p += n;
+		left -= n;
+	}
+	*o = '\0';
+	v = json_string(b);
+	free(b);
+	return v;
+}
+
+/* Sets KEY of OBJ to the string S; -1 when out of memory. */
+static int
+set_str(json_t *obj, const char *key, const char *s)
+{
+	json_t	*v;
+
+	if ((v = jstr(s)) == NULL)
+		return -1;
+	return json_object_set_new(obj, key, v);
+}
+
+/* True if code point CP belongs in a hashtag: a letter, a mark or a digit. */
+static bool
+tag_char(utf8proc_int32_t cp)
+{
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_MN:
+	case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
+	case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Appends to B (room for twice S) the letters, marks and digits of S. In a
+ * category of several words each word starts with a capital ("break the
+ * roles" is BreakTheRoles), as screen readers need; other letters keep
+ * their case, and a single word ("iPhone") is kept as it is.
+ */
+static void
+tag_word(char *b, const char *s)
+{
+	const utf8proc_uint8_t	*p;
+	utf8proc_int32_t	 cp;
+	utf8proc_ssize_t	 n, left;
+	char			*o = b + strlen(b);
+	size_t			 words = 0;
+	bool			 gap;
+	int			 pass;
+
+	/* The first pass counts the words, the second writes them. */
+	for (pass = 0; pass < 2; pass++) {
+		p = (const utf8proc_uint8_t *)s;
+		left = (utf8proc_ssize_t)strlen(s);
+		gap = true;
+		while (left > 0) {
+			if ((n = utf8proc_iterate(p, left, &cp)) <= 0) {
+				p++;
+				left--;
+				continue;
+			}
+			if (!tag_char(cp))
+				gap = true;
+			else if (pass == 0) {
+				words += gap;
+				gap = false;
+			} else if (gap && words > 1) {
+				o += utf8proc_encode_char(utf8proc_totitle(cp),
+				    (utf8proc_uint8_t *)o);
+				gap = false;
+			} else {
+				memcpy(o, p, (size_t)n);
+				o += n;
+				gap = false;
+			}
+			p += n;
+			left -= n;
+		}
+	}
+	*o = '\0';
+}
+
+/* Sets "categories" and "hashtags" of CTX from occurrence OCC (NULL: none). */
+static int
+set_categories(json_t *ctx, const struct cal_occurrence *occ)
+{
+	json_t	*list = NULL;
+	char	*tags = NULL;
+	size_t	 i, size = 1, n;
+	int	 rv = -1;
+
+	if ((list = json_array()) == NULL)
+		goto fail;
+	for (i = 0; occ != NULL && i < occ->ncategories; i++)
+		if (occ->categories[i] != NULL)
+			size += 2 * strlen(occ->categories[i]) + 2;
+	if ((tags = calloc(1, size)) == NULL)
+		goto fail;
+	for (i = 0; occ != NULL && i < occ->ncategories; i++) {
+		if (empty(occ->categories[i]))
+			continue;
+		if (json_array_append_new(list, jstr(occ->categories[i])) == -1)
+			goto fail;
+		n = strlen(tags);
+		strcpy(tags + n, n > 0 ? " #" : "#");
+		tag_word(tags, occ->categories[i]);
+		/* A category of punctuation only makes no tag. */
+		if (tags[strlen(tags) - 1] == '#')
+			tags[n] = '\0';
+	}
+	if (json_object_set_new(ctx, "categories", list) == -1) {
+		list = NULL;
+		goto fail;
+	}
+	list = NULL;
+	if (set_str(ctx, "hashtags", tags) == -1)
+		goto fail;
+	rv = 0;
+ fail:
+	json_decref(list);
+	free(tags);
+	return rv;
+}
+
+/* The zone named NAME ("UTC" included), or NULL. */
+static icaltimezone *
+zone_find(const char *name)
+{
+	if (empty(name) || strcmp(name, "UTC") == 0 ||
+	    strcmp(name, "Etc/UTC") == 0)
+		return icaltimezone_get_utc_timezone();
+	return icaltimezone_get_builtin_timezone(name);
+}
+
+/*
+ * Sets "start" of CTX for the instant T in zone TZ. An all-day event is a
+ * date, so its calendar date (DATE, "2027-05-17") is used as written
+ * rather than converted.
+ */
+static int
+set_start(json_t *ctx, time_t t, bool all_day, const char *date,
+    const char *tz, char *err, size_t errlen)
+{
+	struct icaltimetype	 tt;
+	icaltimezone		*zone;
+	struct tm		 tm;
+	json_t			*st = NULL;
+	char			 b[64];
+	int			 wd;
+
+	if ((zone = zone_find(tz)) == NULL) {
+		seterr(err, errlen, "unknown time zone \"%s\"", tz);
+		return -1;
+	}
+	tt = icaltime_null_time();
+	if (all_day && !empty(date) && sscanf(date, "%4d-%2d-%2d", &tt.year,
+	    &tt.month, &tt.day) == 3 && tt.month >= 1 && tt.month <= 12 &&
+	    tt.day >= 1 && tt.day <= icaltime_days_in_month(tt.month, tt.year))
+		tt.is_date = 1;
+	else
+		tt = icaltime_from_timet_with_zone(t, all_day, zone);
+	if ((st = json_object()) == NULL)
+		goto nomem;
+	if (all_day) {
+		snprintf(b, sizeof(b), "%04d-%02d-%02d", tt.year, tt.month,
+		    tt.day);
+	} else {
+		if (gmtime_r(&t, &tm) == NULL) {
+			seterr(err, errlen, "start time out of range");
+			goto fail;
+		}
+		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (set_str(st, "iso", b) == -1)
+		goto nomem;
+	snprintf(b, sizeof(b), "%04d-%02d-%02d", tt.year, tt.month, tt.day);
+	if (set_str(st, "date", b) == -1)
+		goto nomem;
+	if (all_day)
+		b[0] = '\0';
+	else
+		snprintf(b, sizeof(b), "%02d:%02d", tt.hour, tt.minute);
+	if (set_str(st, "time", b) == -1)
+		goto nomem;
+	wd = icaltime_day_of_week(tt);
+	if (set_str(st, "weekday", wd >= 1 && wd <= 7 ?
+	    weekdays[wd - 1] : "") == -1)
+		goto nomem;
+	snprintf(b, sizeof(b), "%d", tt.day);
+	if (set_str(st, "day", b) == -1)
+		goto nomem;
+	if (set_str(st, "month", tt.month >= 1 && tt.month <= 12 ?
+	    months[tt.month - 1] : "") == -1)
+		goto nomem;
+	snprintf(b, sizeof(b), "%d", tt.year);
+	if (set_str(st, "year", b) == -1)
+		goto nomem;
+	if (json_object_set_new(ctx, "start", st) == -1) {
+		st = NULL;
+		goto nomem;
+	}
+	return 0;
+ nomem:
+	seterr(err, errlen, "out of memory");
+ fail:
+	json_decref(st);
+	return -1;
+}
+
+/* Sets "vars": config [vars], then the occurrence's, then the post's, each overriding. */
+static int
+set_vars(json_t *ctx, const struct render_input *in)
+{
+	json_t	*vars;
+	size_t	 i;
+
+	if ((vars = json_object()) == NULL)
+		return -1;
+	for (i = 0; in->conf != NULL && i < in->conf->nvars; i++)
+		if (set_str(vars, in->conf->vars[i].key,
+		    in->conf->vars[i].value) == -1)
+			goto fail;
+	for (i = 0; in->occ != NULL && i < in->occ->nvars; i++)
+		if (set_str(vars, in->occ->vars[i].name,
+		    in->occ->vars[i].value) == -1)
+			goto fail;
+	if (json_is_object(in->vars) && json_object_update(vars, in->vars) == -1)
+		goto fail;
+	return json_object_set_new(ctx, "vars", vars);
+ fail:
+	json_decref(vars);
+	return -1;
+}
+
+/* Sets "channel" {name, type, limit} of CTX; limit is left out when there is none. */
+static int
+set_channel(json_t *ctx, const struct channel *ch)
+{
+	json_t	*c, *lim;
+
+	if ((c = json_object()) == NULL)
+		return -1;
+	if (set_str(c, "name", ch->name) == -1 ||
+	    set_str(c, "type", ch->ops->type) == -1)
+		goto fail;
+	if (ch->limit != 0) {
+		if ((lim = json_integer((json_int_t)ch->limit)) == NULL ||
+		    json_object_set_new(c, "limit", lim) == -1)
+			goto fail;
+	}
+	return json_object_set_new(ctx, "channel", c);
+ fail:
+	json_decref(c);
+	return -1;
+}
+
+/* Builds the context of IN; NULL with ERR on failure. */
+static json_t *
+context(const struct render_input *in, char *err, size_t errlen)
+{
+	const struct cal_occurrence	*o = in->occ;
+	json_t				*ctx = NULL, *cal;
+	const char			*tz;
+	time_t				 t;
+
+	if ((ctx = json_object()) == NULL)
+		goto nomem;
+	/*
+	 * Absent fields are empty strings, not missing keys, so that a strict
+	 * check of a template does not depend on what one event happens to set.
+	 */
+	if (set_str(ctx, "summary", o ? o->summary : NULL) == -1 ||
+	    set_str(ctx, "description", o ? o->description : NULL) == -1 ||
+	    set_str(ctx, "url", o ? o->url : NULL) == -1 ||
+	    set_str(ctx, "location", o ? o->location : NULL) == -1 ||
+	    set_categories(ctx, o) == -1)
+		goto nomem;
+	tz = in->conf != NULL && in->conf->timezone != NULL ?
+	    in->conf->timezone : CONFIG_DEFAULT_TZ;
+	if (o != NULL)
+		t = o->start;
+	else
+		t = (time_t)(in->start / 1000 - (in->start % 1000 < 0));
+	if (set_start(ctx, t, o != NULL && o->all_day,
+	    o != NULL ? o->start_str : NULL, tz, err, errlen) == -1)
+		goto fail;
+	if (in->calendar != NULL) {
+		if ((cal = json_object()) == NULL)
+			goto nomem;
+		if (set_str(cal, "name", in->calendar) == -1) {
+			json_decref(cal);
+			goto nomem;
+		}
+		if (json_object_set_new(ctx, "calendar", cal) == -1)
+			goto nomem;
+	}
+	if (in->ch != NULL && set_channel(ctx, in->ch) == -1)
+		goto nomem;
+	if (set_vars(ctx, in) == -1)
+		goto nomem;
+	return ctx;
+ nomem:
+	seterr(err, errlen, "out of memory");
+ fail:
+	json_decref(ctx);
+	return NULL;
+}
+
+/* The Mustache context for IN (a new reference), or NULL. */
+json_t *
+render_context(const struct render_input *in)
+{
+	return context(in, NULL, 0);
+}
+
+/* Removes leading blank lines and trailing white space from S, in place. */
+static void
+trim_text(char *s)
+{
+	char	*p = s, *q;
+	size_t	 n;
+
+	for (;;) {
+		for (q = p; *q == ' ' || *q == '\t' || *q == '\r'; q++)
+			;
+		if (*q != '\n')
+			break;
+		p = q + 1;
+	}
+	n = strlen(p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+	    p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	memmove(s, p, n);
+	s[n] = '\0';
+}
+
+/* Makes S one line: white space around a line break becomes one space; trimmed. */
+static void
+one_line(char *s)
+{
+	char	*r = s, *w = s, *q;
+	bool	 nl;
+
+	while (*r != '\0') {
+		if (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n') {
+			nl = false;
+			for (q = r; *q == ' ' || *q == '\t' || *q == '\r' ||
+			    *q == '\n'; q++)
+				if (*q == '\r' || *q == '\n')
+					nl = true;
+			if (nl) {
+				*w++ = ' ';
+				r = q;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	trim_text(s);
+	for (r = s; *r == ' ' || *r == '\t'; r++)
+		;
+	memmove(s, r, strlen(r) + 1);
+}
+
+/* The post without a template: description, a blank line, the URL; else the summary. */
+static char *
+plain_text(const struct cal_occurrence *o)
+{
+	const char	*d = o ? o->description : NULL, *u = o ? o->url : NULL;
+	char		*s;
+
+	if (!empty(d) && !empty(u)) {
+		if (asprintf(&s, "%s\n\n%s", d, u) == -1)
+			return NULL;
+		return s;
+	}
+	if (!empty(d))
+		return strdup(d);
+	if (!empty(u))
+		return strdup(u);
+	return strdup(o != NULL && o->summary != NULL ? o->summary : "");
+}
+
+/* Renders the email parts of IN's template with CTX into OUT. */
+static int
+render_email_parts(const struct render_input *in, json_t *ctx,
+    struct render_output *out)
+{
+	const char	*name = in->template, *type = in->ch->ops->type;
+	char		 err[448], missing[256];
+
+	if (tmpl_set_render(in->tmpls, name, type, "subject", ctx, in->strict,
+	    &out->subject, err, sizeof(err)) == -1) {
+		seterr(out->error, sizeof(out->error), "template %s, subject: %s",
+		    name, err);
+		return -1;
+	}
+	if (tmpl_set_render(in->tmpls, name, type, "txt", ctx, in->strict,
+	    &out->text, err, sizeof(err)) == -1) {
+		seterr(out->error, sizeof(out->error), "template %s, text part: "
+		    "%s", name, err);
+		return -1;
+	}
+	if (tmpl_set_render(in->tmpls, name, type, "html", ctx, in->strict,
+	    &out->html, err, sizeof(err)) == -1) {
+		/* Only the message for a missing file means "no HTML part". */
+		snprintf(missing, sizeof(missing), "no template %s.html for %s",
+		    name, type);
+		if (strcmp(err, missing) != 0) {
+			seterr(out->error, sizeof(out->error), "template %s, "
+			    "html part: %s", name, err);
+			return -1;
+		}
+		out->html = NULL;
+	}
+	return 0;
+}
+
+/* Renders IN into OUT, with RECIPIENT for an email (NULL: a blank one). */
+static int
+render(const struct render_input *in, json_t *recipient,
+    struct render_output *out)
+{
+	json_t	*ctx = NULL, *blank = NULL;
+	char	 err[448];
+	bool	 email;
+	int	 rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (in->ch == NULL || in->ch->ops == NULL) {
+		seterr(out->error, sizeof(out->error), "no channel to render for");
+		goto fail;
+	}
+	email = strcmp(in->ch->ops->type, "smtp") == 0;
+	if ((ctx = context(in, err, sizeof(err))) == NULL) {
+		seterr(out->error, sizeof(out->error), "%s", err);
+		goto fail;
+	}
+	if (email) {
+		if (recipient == NULL && (recipient = blank = json_pack(
+		    "{s:s, s:s, s:s}", "email", "", "name", "",
+		    "unsubscribe_url", "")) == NULL)
+			goto nomem;
+		if (json_object_set(ctx, "recipient", recipient) == -1)
+			goto nomem;
+	}
+
+	if (in->template == NULL) {
+		if ((out->text = plain_text(in->occ)) == NULL)
+			goto nomem;
+		if (email && (out->subject = strdup(in->occ != NULL &&
+		    !empty(in->occ->summary) ? in->occ->summary :
+		    out->text)) == NULL)
+			goto nomem;
+	} else if (in->tmpls == NULL) {
+		seterr(out->error, sizeof(out->error), "template %s: no "
+		    "templates directory is configured", in->template);
+		goto fail;
+	} else if (email) {
+		if (render_email_parts(in, ctx, out) == -1)
+			goto fail;
+	} else if (tmpl_set_render(in->tmpls, in->template, in->ch->ops->type,
+	    NULL, ctx, in->strict, &out->text, err, sizeof(err)) == -1) {
+		seterr(out->error, sizeof(out->error), "template %s: %s",
+		    in->template, err);
+		goto fail;
+	}
+
+	trim_text(out->text);
+	if (out->subject != NULL)
+		one_line(out->subject);
+	if (out->html != NULL)
+		trim_text(out->html);
+	if (out->text[0] == '\0') {
+		if (in->template != NULL)
+			seterr(out->error, sizeof(out->error), "template %s: "
+			    "the post is empty", in->template);
+		else
+			seterr(out->error, sizeof(out->error), "nothing to "
+			    "post: no template, description, URL or summary");
+		goto fail;
+	}
+	if (email && out->subject[0] == '\0') {
+		seterr(out->error, sizeof(out->error), "template %s: the "
+		    "subject is empty", in->template ? in->template : "(none)");
+		goto fail;
+	}
+	len_measure(in->ch->ops->len_rule, out->text, in->ch->limit, &out->len);
+	rv = 0;
+	goto fail;
+ nomem:
+	seterr(out->error, sizeof(out->error), "out of memory");
+ fail:
+	if (rv == -1) {
+		free(out->text);
+		free(out->subject);
+		free(out->html);
+		out->text = out->subject = out->html = NULL;
+	}
+	json_decref(blank);
+	json_decref(ctx);
+	return rv;
+}
+
+/* Renders IN for its channel into OUT; 0 even if too long, -1 with out->error. */
+int
+render_post(const struct render_input *in, struct render_output *out)
+{
+	return render(in, NULL, out);
+}
+
+/* Renders the email of IN for RECIPIENT into OUT. */
+int
+render_email_for(const struct render_input *in, json_t *recipient,
+    struct render_output *out)
+{
+	return render(in, recipient, out);
+}
+
+/* Frees what OUT holds and zeroes it. */
+void
+render_output_clear(struct render_output *out)
+{
+	if (out == NULL)
+		return;
+	free(out->text);
+	free(out->subject);
+	free(out->html);
+	memset(out, 0, sizeof(*out));
+}

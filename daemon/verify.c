@@ -1,0 +1,313 @@
+/*
+ * crierd --check: every occurrence in the window, rendered for each of its
+ * channels and measured, with every problem named by calendar, uid, start
+ * and channel. Works offline: url calendars use their cached copy.
+ */
+#include <config.h>
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "verify.h"
+#include "calendar.h"
+#include "channel.h"
+#include "render.h"
+#include "template.h"
+
+struct vsrc {
+	char		*name;
+	const char	*path;
+	const char	*channels;	/* calendar default */
+	const char	*template;
+	char		*label;		/* for messages: the path or url */
+};
+
+struct vstate {
+	const struct verify_opts	*o;
+	const struct tmpl_set		*tmpls;
+	json_t				*rows;		/* one object per occurrence */
+	size_t				 problems;
+};
+
+/* Prints a problem line (human mode) and counts it. */
+static void
+problem(struct vstate *vs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct vstate *vs, const char *fmt, ...)
+{
+	va_list	ap;
+
+	vs->problems++;
+	if (vs->o->json) {
+		/* In JSON mode problems outside any occurrence go to stderr. */
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+		return;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* The status word of SPEC §2. */
+static const char *
+status_name(enum cal_status s)
+{
+	return (s == CAL_CANCELLED ? "cancelled" : s == CAL_HELD ? "held" :
+	    "scheduled");
+}
+
+/* Renders O for channel NAME and appends the result to ROW's channels. */
+static void
+check_channel(struct vstate *vs, const struct vsrc *src,
+    const struct cal_occurrence *o, const char *name, json_t *chans,
+    json_t *probs)
+{
+	struct render_input	 in;
+	struct render_output	 out;
+	struct channel		*ch = chan_find(name);
+	const char		*tmpl = o->template ? o->template : src->template;
+	char			 msg[700];
+	json_t			*jc;
+
+	if (ch == NULL) {
+		snprintf(msg, sizeof(msg), "no channel named '%s'", name);
+		json_array_append_new(probs, json_string(msg));
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.occ = o;
+	in.calendar = src->name;
+	in.ch = ch;
+	in.conf = vs->o->conf;
+	in.tmpls = vs->tmpls;
+	in.template = tmpl;
+	in.start = (int64_t)o->start * 1000;
+	in.strict = true;
+	jc = json_object();
+	json_object_set_new(jc, "name", json_string(name));
+	json_object_set_new(jc, "type", json_string(ch->ops->type));
+	if (render_post(&in, &out) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", name, out.error);
+		json_array_append_new(probs, json_string(msg));
+		json_object_set_new(jc, "text", json_null());
+		json_object_set_new(jc, "error", json_string(out.error));
+		json_object_set_new(jc, "fits", json_false());
+	} else {
+		json_object_set_new(jc, "text", json_string(out.text));
+		if (out.subject != NULL)
+			json_object_set_new(jc, "subject", json_string(out.subject));
+		json_object_set_new(jc, "length", json_integer((json_int_t)out.len.length));
+		json_object_set_new(jc, "limit", out.len.limit ?
+		    json_integer((json_int_t)out.len.limit) : json_null());
+		json_object_set_new(jc, "fits", json_boolean(out.len.fits));
+		if (!out.len.fits) {
+			if (out.len.limit && out.len.length > out.len.limit)
+				snprintf(msg, sizeof(msg), "%s: too long: %zu "
+				    "characters, %zu over the limit of %zu", name,
+				    out.len.length, out.len.length - out.len.limit,
+				    out.len.limit);
+			else
+				snprintf(msg, sizeof(msg), "%s: too long: %zu bytes, "
+				    "%zu over the limit of %zu bytes", name,
+				    out.len.bytes, out.len.bytes - out.len.byte_limit,
+				    out.len.byte_limit);
+			json_array_append_new(probs, json_string(msg));
+		}
+	}
+	json_array_append_new(chans, jc);
+	render_output_clear(&out);
+}
+
+/* Checks one occurrence and records its row. */
+static void
+check_occurrence(struct vstate *vs, const struct vsrc *src,
+    const struct cal_occurrence *o)
+{
+	json_t		*row, *chans, *probs, *p;
+	const char	*list = o->channels ? o->channels : src->channels ?
+			    src->channels : vs->o->conf->channels;
+	char		 name[128];
+	size_t		 n, i;
+
+	chans = json_array();
+	probs = json_array();
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, ", ");
+		if ((n = strcspn(list, ", ")) == 0)
+			break;
+		snprintf(name, sizeof(name), "%.*s", (int)n, list);
+		check_channel(vs, src, o, name, chans, probs);
+		list += n;
+	}
+	if (json_array_size(chans) == 0 && json_array_size(probs) == 0)
+		json_array_append_new(probs, json_string("no channel (set "
+		    "X-CRIER-CHANNELS, or channels = in the config)"));
+	/* What never goes out cannot go out wrong. */
+	if (o->status == CAL_CANCELLED)
+		json_array_clear(probs);
+	row = json_pack("{s:s, s:s?, s:o, s:s, s:s, s:s?, s:s, s:o, s:o}",
+	    "calendar", src->name, "uid", o->uid,
+	    "recurrence_id", o->recurrence_id[0] ? json_string(o->recurrence_id) :
+	    json_null(), "start", o->start_str, "end", o->end_str,
+	    "summary", o->summary, "status", status_name(o->status),
+	    "channels", chans, "problems", probs);
+	/* Sort keys kept aside, removed before printing. */
+	json_object_set_new(row, "_t", json_integer((json_int_t)o->start));
+	json_array_append_new(vs->rows, row);
+	json_array_foreach(probs, i, p) {
+		vs->problems++;
+		if (!vs->o->json)
+			printf("%s:%d: uid %s at %s: %s\n", src->label, o->line,
+			    o->uid ? o->uid : "(none)", o->start_str,
+			    json_string_value(p));
+	}
+}
+
+/* Loads, expands and checks one calendar. */
+static void
+check_calendar(struct vstate *vs, const struct vsrc *src)
+{
+	const struct cal_problem	*pr;
+	struct cal_calendar		*cal;
+	struct cal_occurrence		*occ = NULL;
+	ssize_t				 n;
+	size_t				 np, i;
+	char				 err[1024];
+
+	cal = cal_load_file(src->path, vs->o->conf->timezone, err, sizeof(err));
+	if (cal == NULL) {
+		problem(vs, "%s", err);
+		return;
+	}
+	pr = cal_problems(cal, &np);
+	for (i = 0; i < np; i++)
+		problem(vs, "%s:%d: %s%s%s", src->label, pr[i].line,
+		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
+		    pr[i].msg);
+	n = cal_expand(cal, (time_t)(vs->o->from / 1000),
+	    (time_t)((vs->o->to + 999) / 1000), &occ);
+	if (n < 0)
+		problem(vs, "%s: expanding the calendar failed", src->label);
+	for (i = 0; n > 0 && i < (size_t)n; i++)
+		check_occurrence(vs, src, &occ[i]);
+	if (n > 0)
+		cal_occurrences_free(occ, (size_t)n);
+	cal_free(cal);
+}
+
+/* Orders rows by start, then uid, then recurrence id. */
+static int
+row_cmp(const void *a, const void *b)
+{
+	json_t		*x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t	 tx = json_integer_value(json_object_get(x, "_t"));
+	json_int_t	 ty = json_integer_value(json_object_get(y, "_t"));
+	const char	*ux, *uy;
+	int		 c;
+
+	if (tx != ty)
+		return (tx < ty ? -1 : 1);
+	ux = json_string_value(json_object_get(x, "uid"));
+	uy = json_string_value(json_object_get(y, "uid"));
+	if ((c = strcmp(ux ? ux : "", uy ? uy : "")) != 0)
+		return (c);
+	ux = json_string_value(json_object_get(x, "recurrence_id"));
+	uy = json_string_value(json_object_get(y, "recurrence_id"));
+	return (strcmp(ux ? ux : "", uy ? uy : ""));
+}
+
+/* Runs the whole check. */
+int
+verify_run(const struct verify_opts *o)
+{
+	const struct config	*c = o->conf;
+	struct tmpl_set		*tmpls = NULL;
+	struct vstate		 vs;
+	struct vsrc		 src;
+	json_t			**rows = NULL, *r;
+	char			 err[1024], cache[4096], *copy;
+	size_t			 i, n, nocc = 0;
+
+	memset(&vs, 0, sizeof(vs));
+	vs.o = o;
+	vs.rows = json_array();
+	if (chan_init(c, true, err, sizeof(err)) == -1)
+		problem(&vs, "%s", err);
+	if (c->templates != NULL &&
+	    (tmpls = tmpl_set_load(c->templates, err, sizeof(err))) == NULL)
+		problem(&vs, "templates: %s", err);
+	vs.tmpls = tmpls;
+	for (i = 0; i < c->ncalendars; i++) {
+		const struct cfg_calendar *cc = &c->calendars[i];
+
+		memset(&src, 0, sizeof(src));
+		src.name = cc->name;
+		src.channels = cc->channels;
+		src.template = cc->template;
+		if (cc->path != NULL) {
+			src.path = cc->path;
+			src.label = cc->path;
+		} else {
+			/* Offline: the copy crierd fetched last. */
+			snprintf(cache, sizeof(cache), "%s/calendars/%s.ics",
+			    c->state_dir, cc->name);
+			if (access(cache, R_OK) == -1) {
+				problem(&vs, "calendar %s: no cached copy of %s yet "
+				    "(crierd fetches it when running)", cc->name,
+				    cc->url);
+				continue;
+			}
+			src.path = cache;
+			src.label = cc->url;
+		}
+		check_calendar(&vs, &src);
+	}
+	for (i = 0; i < o->ncalendars; i++) {
+		memset(&src, 0, sizeof(src));
+		if ((copy = strdup(o->calendars[i])) == NULL)
+			abort();
+		src.name = basename(copy);
+		src.name[strcspn(src.name, ".")] = '\0';
+		src.path = o->calendars[i];
+		src.label = (char *)o->calendars[i];
+		check_calendar(&vs, &src);
+		free(copy);
+	}
+	n = json_array_size(vs.rows);
+	if (n > 0 && (rows = calloc(n, sizeof(*rows))) == NULL)
+		abort();
+	json_array_foreach(vs.rows, i, r)
+		rows[i] = r;
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	for (i = 0; i < n; i++) {
+		json_object_del(rows[i], "_t");
+		nocc++;
+		if (o->json) {
+			char *s = json_dumps(rows[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+			printf("%s\n", s);
+			free(s);
+		}
+	}
+	if (!o->json)
+		printf("%zu occurrence%s checked, %zu problem%s\n", nocc,
+		    nocc == 1 ? "" : "s", vs.problems, vs.problems == 1 ? "" : "s");
+	free(rows);
+	json_decref(vs.rows);
+	tmpl_set_free(tmpls);
+	chan_shutdown();
+	return (vs.problems ? 1 : 0);
+}
