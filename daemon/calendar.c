@@ -34,6 +34,7 @@
 #define TZDIR_DEFAULT	"/usr/share/zoneinfo"
 #define TZIF_MAX	(512 * 1024)	/* larger files are not tz data */
 #define MAX_ITER	1000000		/* rule instances enumerated per rule at most */
+#define MAX_KEEP	100000		/* instances of one event kept per expansion */
 #define MAX_FRONT	64		/* front matter lines at most */
 
 enum zone_kind { ZONE_FIXED, ZONE_TZIF, ZONE_VTZ, ZONE_NONE };
@@ -1269,17 +1270,22 @@ licerror_fatal(const char *msg)
 	return NULL;
 }
 
-/* Appends item IT of size SZ to array *V of *N; -1 without memory. */
+/*
+ * Appends item IT of size SZ to array *V of *N items, made only by push():
+ * its room doubles whenever N reaches a power of two.  -1 without memory.
+ */
 static int
 push(void *vp, size_t *n, const void *it, size_t sz)
 {
 	void	**v = vp;
 	char	 *nv;
 
-	if ((nv = reallocarray(*v, *n + 1, sz)) == NULL)
-		return -1;
-	memcpy(nv + *n * sz, it, sz);
-	*v = nv;
+	if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
+		if ((nv = reallocarray(*v, *n == 0 ? 4 : *n * 2, sz)) == NULL)
+			return -1;
+		*v = nv;
+	}
+	memcpy((char *)*v + *n * sz, it, sz);
 	(*n)++;
 	return 0;
 }
@@ -2087,6 +2093,8 @@ collect(const struct cal_calendar *c, const struct event *e, int64_t lo,
 				break;
 			if (local < lo)
 				continue;
+			if (*nout >= MAX_KEEP)
+				break;
 			in.v = e->start;
 			in.v.local = local;
 			in.ord = *nout;

@@ -55,6 +55,7 @@ outbox_open(struct channel *ch, const struct config *c, char *err, size_t errlen
 {
 	struct outbox	*ob;
 	const char	*dir = config_chan_get(ch->cfg, "dir", NULL);
+	char		 abs[PATH_MAX];
 	int		 n;
 
 	if ((ob = calloc(1, sizeof(*ob))) == NULL) {
@@ -73,6 +74,9 @@ outbox_open(struct channel *ch, const struct config *c, char *err, size_t errlen
 		free(ob);
 		return (-1);
 	}
+	/* Absolute, so remote URLs (file://...) mean the same from anywhere. */
+	if (realpath(ob->dir, abs) != NULL)
+		snprintf(ob->dir, sizeof(ob->dir), "%s", abs);
 	ch->priv = ob;
 	return (0);
 }
