@@ -784,6 +784,31 @@ unescape(const char *src)
 	return out;
 }
 
+/* Copies parameter value SRC with RFC 6868 escapes (^n ^' ^^) undone. */
+static char *
+param_decode(const char *src)
+{
+	char	*out, *o;
+
+	if ((out = malloc(strlen(src) + 1)) == NULL)
+		return NULL;
+	for (o = out; *src != '\0'; src++) {
+		if (*src == '^' && (src[1] == 'n' || src[1] == 'N')) {
+			*o++ = '\n';
+			src++;
+		} else if (*src == '^' && src[1] == '\'') {
+			*o++ = '"';
+			src++;
+		} else if (*src == '^' && src[1] == '^') {
+			*o++ = '^';
+			src++;
+		} else
+			*o++ = *src;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Copies the list "a, b,,c" as "a,b,c"; NULL without memory. */
 static char *
 norm_list(const char *s)
@@ -1478,7 +1503,13 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			    (s = icalattach_get_url(att)) == NULL || *s == '\0')
 				break;
 			alt = prop_xparam(p, "X-CRIER-ALT");
-			tmp = alt != NULL ? unescape(alt) : NULL;
+			tmp = alt != NULL ? param_decode(alt) : NULL;
+			if (alt != NULL && tmp == NULL) {
+				free(alt);
+				alt = NULL;
+				r = -1;
+				break;
+			}
 			{
 				icalparameter *fp = icalproperty_get_first_parameter(p,
 				    ICAL_FMTTYPE_PARAMETER);

@@ -385,7 +385,8 @@ reconcile(struct camp *cp)
 	r.now = when_now();
 	if (store_list_calendar(cp->name, &r.have, &r.nhave) == -1)
 		return (-1);
-	qsort(r.have, r.nhave, sizeof(*r.have), by_id);
+	if (r.nhave > 1)
+		qsort(r.have, r.nhave, sizeof(*r.have), by_id);
 	if ((r.seen = calloc(r.nhave + 1, 1)) == NULL)
 		abort();
 	if (store_begin() == -1)

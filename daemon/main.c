@@ -39,6 +39,7 @@ static struct tmpl_set	*tmpls;		/* NULL without a templates dir */
 static int64_t		 started;
 static uv_loop_t	*loop;
 static uv_signal_t	 sig_term, sig_int, sig_hup;
+static uv_timer_t	 watchdog;	/* WATCHDOG=1 and STATUS= for systemd */
 
 /* The configuration in force. */
 const struct config *
@@ -89,6 +90,47 @@ notify(const char *what)
 #endif
 }
 
+/* Tells systemd a one-line summary of the deliveries. */
+static void
+notify_status(void)
+{
+	int64_t	counts[DS_NSTATES];
+	char	buf[256];
+
+	if (store_counts(counts) == -1)
+		return;
+	snprintf(buf, sizeof(buf), "STATUS=%lld scheduled, %lld held, %lld "
+	    "retrying, %lld sent, %lld failed, %lld uncertain",
+	    (long long)counts[DS_SCHEDULED], (long long)counts[DS_HELD],
+	    (long long)counts[DS_RETRYING], (long long)counts[DS_SENT],
+	    (long long)counts[DS_FAILED], (long long)counts[DS_UNCERTAIN]);
+	notify(buf);
+}
+
+/* Pets the systemd watchdog from the loop, so a stuck loop gets restarted. */
+static void
+on_watchdog(uv_timer_t *t)
+{
+	notify("WATCHDOG=1");
+	notify_status();
+}
+
+/* Starts the watchdog timer at half of systemd's WatchdogSec, or every minute for STATUS. */
+static void
+start_watchdog(void)
+{
+	uint64_t	period = 60 * 1000;
+#ifdef HAVE_SYSTEMD
+	uint64_t	usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		period = usec / 2000 > 0 ? usec / 2000 : 1;
+#endif
+	uv_timer_init(loop, &watchdog);
+	uv_timer_start(&watchdog, on_watchdog, period, period);
+	uv_unref((uv_handle_t *)&watchdog);
+}
+
 /* Reloads configuration, templates and calendars; on any error the old ones stay. */
 int
 crierd_reload(int actor, char *err, size_t errlen)
@@ -119,6 +161,7 @@ crierd_reload(int actor, char *err, size_t errlen)
 	log_info("reload: configuration %s loaded (uid %d)",
 	    conf->file ? conf->file : "(built-in defaults)", actor);
 	notify("READY=1");
+	notify_status();
 	return (0);
 fail:
 	tmpl_set_free(nt);
@@ -302,10 +345,13 @@ main(int argc, char *argv[])
 	    PACKAGE_VERSION, conf->file ? conf->file : "(built-in defaults)",
 	    conf->state_dir, conf->socket);
 	notify("READY=1");
+	notify_status();
+	start_watchdog();
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
 	/* Torn down in the reverse order of setting up. */
+	uv_timer_stop(&watchdog);
 	ctl_shutdown();
 	camp_shutdown();
 	http_shutdown();

@@ -355,9 +355,12 @@ START_TEST(attach_alt)
 	load(HEAD "BEGIN:VEVENT\nUID:at\nDTSTART:20240701T090000Z\n"
 	    "ATTACH;FMTTYPE=image/png;X-CRIER-ALT=\"Logo: Open Gov Week\":https://ex\n"
 	    " ample.org/ogw.png\nATTACH;FMTTYPE=image/jpeg:file:///srv/media/a.jpg\n"
-	    "ATTACH:/srv/media/b.png\nEND:VEVENT\n" TAIL, NULL);
+	    "ATTACH:/srv/media/b.png\n"
+	    "ATTACH;X-CRIER-ALT=\"A sign: ^'Open^' \\o/\":https://example.org/c.png\n"
+	    "END:VEVENT\n" TAIL, NULL);
 	ck_assert_int_eq(nocc, 1);
-	ck_assert_uint_eq(occ[0].nattach, 3);
+	ck_assert_uint_eq(occ[0].nattach, 4);
+	ck_assert_str_eq(occ[0].attach[3].alt, "A sign: \"Open\" \\o/");
 	ck_assert_str_eq(occ[0].attach[0].uri, "https://example.org/ogw.png");
 	ck_assert_str_eq(occ[0].attach[0].fmttype, "image/png");
 	ck_assert_str_eq(occ[0].attach[0].alt, "Logo: Open Gov Week");
@@ -441,6 +444,10 @@ START_TEST(not_a_calendar)
 	cal = cal_parse(cut, strlen(cut), "cut.ics", NULL, err, sizeof(err));
 	ck_assert_ptr_null(cal);
 	ck_assert_ptr_nonnull(strstr(err, "cut.ics:1:"));
+	cal = cal_parse(HEAD "BEGIN:VEVENT\nEND:VTODO\n" TAIL, strlen(HEAD
+	    "BEGIN:VEVENT\nEND:VTODO\n" TAIL), "m.ics", NULL, err, sizeof(err));
+	ck_assert_ptr_null(cal);
+	ck_assert_ptr_nonnull(strstr(err, "m.ics:5: END:VTODO"));
 	cal = cal_parse(HEAD TAIL, strlen(HEAD TAIL), "t.ics", "Mars/Base", err,
 	    sizeof(err));
 	ck_assert_ptr_null(cal);
