@@ -40,6 +40,7 @@ struct camp {
 	int			 loading;	/* a job is on the worker thread */
 	int			 again;		/* load again when this job ends */
 	char			*error;		/* last problem, NULL when good */
+	char			*fetch_error;	/* url: the last fetch failed (cache in use) */
 	int64_t			 loaded_at;	/* last good load, ms */
 	size_t			 events;
 	/* The job: inputs and outputs, owned by the loop thread between jobs. */
@@ -117,6 +118,7 @@ camp_free(struct camp *cp)
 	free(cp->channels);
 	free(cp->template);
 	free(cp->error);
+	free(cp->fetch_error);
 	free(cp->data);
 	free(cp->tz);
 	free(cp);
@@ -522,11 +524,15 @@ on_fetch(void *arg, const char *data, size_t len, bool changed, const char *erro
 {
 	struct camp	*cp = arg;
 
+	free(cp->fetch_error);
+	cp->fetch_error = NULL;
 	if (error != NULL) {
-		log_warnx("calendar %s: %s%s", cp->name, error, data ?
-		    " (using the cached copy)" : "");
-		if (data == NULL)
-			set_error(cp, error);
+		char	msg[1024];
+
+		/* fetch.c has logged it; status shows it until a fetch works. */
+		snprintf(msg, sizeof(msg), "%s%s", error, data ?
+		    " (using the last good copy)" : "");
+		cp->fetch_error = xstrdup(msg);
 	}
 	if (data == NULL || (!changed && cp->data != NULL && cp->loaded_at))
 		return;
@@ -670,7 +676,8 @@ camp_status_json(void)
 			    json_string(when_format(cp->loaded_at, buf, sizeof(buf))) :
 			    json_null());
 			json_object_set_new(o, "error", cp->error ?
-			    json_string(cp->error) : json_null());
+			    json_string(cp->error) : cp->fetch_error ?
+			    json_string(cp->fetch_error) : json_null());
 			json_object_set_new(o, "loading", json_boolean(cp->loading));
 			json_array_append_new(arr, o);
 		}
