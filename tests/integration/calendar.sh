@@ -32,7 +32,8 @@ if "broken" in flags:
 if "badchannel" in flags:
     ev.append(f"BEGIN:VEVENT\r\nUID:bad@ogw.test\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:{t(4000)}\r\n"
               "SUMMARY:Bad\r\nDESCRIPTION:x\r\nX-CRIER-CHANNELS:telegraph\r\nEND:VEVENT\r\n")
-open(out, "w", newline="").write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crier tests//EN\r\n" + "".join(ev) + "END:VCALENDAR\r\n")
+tail = "END:VCALENDAR\r\n" if "truncated" not in flags else "BEGIN:VEVENT\r\nUID:cut@ogw.test\r\nDTSTART:2027"
+open(out, "w", newline="").write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crier tests//EN\r\n" + "".join(ev) + tail)
 PYEOF
 	mv "$CAL.tmp" "$CAL"
 }
@@ -89,6 +90,11 @@ wait_for "ctl --json status | jget 'd[\"calendars\"][0][\"error\"]' | grep -q No
 ctl --json status | jget 'd["calendars"][0]["error"]' | grep -q "campaign.ics:" || fail "error lacks the file"
 [ "$(field "$B" due)" = "$dueB" ] && [ "$(field "$B" state)" = scheduled ] || fail "broken edit changed B"
 [ "$(field "$C" state)" = scheduled ] || fail "broken edit changed C"
+write_cal moveB moveA truncated
+wait_for "ctl --json status | jget 'd[\"calendars\"][0][\"error\"]' | grep -q 'campaign.ics'" 10 ||
+    fail "a truncated file not reported: $(ctl --json status | jget 'd["calendars"]')"
+grep -q "calendar camp: .*campaign.ics" "$LOG" || fail "truncated file not logged"
+[ "$(field "$B" due)" = "$dueB" ] && [ "$(field "$C" state)" = scheduled ] || fail "truncated file changed the schedule"
 write_cal moveB moveA badchannel
 wait_for "ctl --json status | jget 'd[\"calendars\"][0][\"error\"]' | grep -q telegraph" 10 ||
     fail "unknown channel not reported"
