@@ -108,6 +108,7 @@ struct cal_calendar {
 	size_t		 nzones;
 	struct event	*events;
 	size_t		 nevents;
+	size_t		 events_cap;
 	struct cal_problem *problems;
 	size_t		 nproblems;
 };
@@ -1845,10 +1846,15 @@ read_vcalendar(struct cal_calendar *c, icalcomponent *root, icalcomponent *cal,
 	for (ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	    ev != NULL; ev = icalcomponent_get_next_component(cal,
 	    ICAL_VEVENT_COMPONENT)) {
-		ne = reallocarray(c->events, c->nevents + 1, sizeof(*ne));
-		if (ne == NULL)
-			return -1;
-		c->events = ne;
+		/* Geometric growth: a calendar may hold tens of thousands. */
+		if (c->nevents == c->events_cap) {
+			size_t cap = c->events_cap ? c->events_cap * 2 : 16;
+
+			if ((ne = reallocarray(c->events, cap, sizeof(*ne))) == NULL)
+				return -1;
+			c->events = ne;
+			c->events_cap = cap;
+		}
 		if (event_read(c, root, ev, *idx < nraw ? &raw[*idx] : NULL,
 		    &c->events[c->nevents]) == -1) {
 			event_clear(&c->events[c->nevents]);
