@@ -51,8 +51,16 @@
 	    "reschedule ID T")						\
 	VERB(RELOAD, "reload", "", "", true,				\
 	    "reload")							\
-	VERB(LOG, "log", "", "--limit=n", false,			\
-	    "log [--limit N]")
+	VERB(RETRY, "retry", "id", "", true,				\
+	    "retry ID")							\
+	VERB(SEND_NOW, "send-now", "id", "", true,			\
+	    "send-now ID")						\
+	VERB(PAUSE, "pause", "channel?", "--all", true,			\
+	    "pause [CHANNEL|--all]")					\
+	VERB(RESUME, "resume", "channel?", "--all", true,		\
+	    "resume [CHANNEL|--all]")					\
+	VERB(LOG, "log", "", "--limit=n --follow", false,		\
+	    "log [--follow] [--limit N]")
 
 enum ctl_verb_id {
 #define CTL_VERB_ENUM(id, n, p, o, c, u)	CTL_##id,

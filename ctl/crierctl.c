@@ -275,14 +275,62 @@ connect_socket(const char *path)
 	return (-1);
 }
 
+/* What was read from the daemon and not yet taken as a line. */
+static char	*rbuf;
+static size_t	 rlen, rcap;
+
+/*
+ * Reads one line from FD into *LINE (NUL-terminated, owned by the caller),
+ * waiting at most TIMEOUT ms (-1: forever). 0, or -1 on EOF or error.
+ */
+static int
+read_line(int fd, int timeout, char **line)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	char		*nl;
+	ssize_t		 n;
+	size_t		 len;
+
+	for (;;) {
+		if (rlen > 0 && (nl = memchr(rbuf, '\n', rlen)) != NULL) {
+			len = (size_t)(nl - rbuf);
+			if ((*line = malloc(len + 1)) == NULL)
+				exit(EXIT_UNREACH);
+			memcpy(*line, rbuf, len);
+			(*line)[len] = '\0';
+			memmove(rbuf, nl + 1, rlen - len - 1);
+			rlen -= len + 1;
+			return (0);
+		}
+		if (rcap - rlen < 4096) {
+			rcap = rcap ? rcap * 2 : 65536;
+			if (rcap > REPLY_MAX || (rbuf = realloc(rbuf, rcap)) == NULL) {
+				fprintf(stderr, "crierctl: reply too large\n");
+				exit(EXIT_UNREACH);
+			}
+		}
+		if ((n = poll(&pfd, 1, timeout)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			fprintf(stderr, "crierctl: no reply from crierd\n");
+			exit(EXIT_UNREACH);
+		}
+		if ((n = read(fd, rbuf + rlen, rcap - rlen)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			return (-1);
+		}
+		rlen += (size_t)n;
+	}
+}
+
 /* Sends REQ as one line and reads one reply line. */
 static json_t *
 exchange(int fd, json_t *req)
 {
-	char		*s, *buf = NULL, *nl;
-	size_t		 len, off = 0, cap = 0;
+	char		*s, *line = NULL;
+	size_t		 len, off = 0;
 	ssize_t		 n;
-	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
 	json_t		*reply;
 	json_error_t	 jerr;
 
@@ -301,32 +349,10 @@ exchange(int fd, json_t *req)
 		off += (size_t)n;
 	}
 	free(s);
-	off = 0;
-	for (;;) {
-		if (cap - off < 4096) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > REPLY_MAX || (buf = realloc(buf, cap)) == NULL) {
-				fprintf(stderr, "crierctl: reply too large\n");
-				exit(EXIT_UNREACH);
-			}
-		}
-		if (poll(&pfd, 1, REPLY_TIMEOUT) <= 0) {
-			fprintf(stderr, "crierctl: no reply from crierd\n");
-			exit(EXIT_UNREACH);
-		}
-		if ((n = read(fd, buf + off, cap - off - 1)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			free(buf);
-			return (NULL);
-		}
-		off += (size_t)n;
-		buf[off] = '\0';
-		if ((nl = memchr(buf, '\n', off)) != NULL)
-			break;
-	}
-	reply = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
-	free(buf);
+	if (read_line(fd, REPLY_TIMEOUT, &line) == -1)
+		return (NULL);
+	reply = json_loadb(line, strlen(line), 0, &jerr);
+	free(line);
 	return (reply);
 }
 
@@ -353,11 +379,15 @@ print_status(json_t *r)
 	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
 	    sf(d, "state_dir"), sf(d, "timezone"));
 	printf("\nchannels:\n");
-	json_array_foreach(json_object_get(r, "channels"), i, v)
+	json_array_foreach(json_object_get(r, "channels"), i, v) {
 		printf("  %-20s %-10s %-8s %s\n", sf(v, "name"), sf(v, "type"),
 		    json_is_true(json_object_get(v, "paused")) ? "paused" : "active",
 		    json_is_string(json_object_get(v, "last_error")) ?
 		    sf(v, "last_error") : "");
+		if (json_is_true(json_object_get(v, "paused")) &&
+		    json_is_string(json_object_get(v, "reason")))
+			printf("    paused: %s\n", sf(v, "reason"));
+	}
 	if (json_array_size(json_object_get(r, "calendars")) > 0) {
 		printf("\ncalendars:\n");
 		json_array_foreach(json_object_get(r, "calendars"), i, v) {
@@ -501,22 +531,67 @@ print_reload(json_t *r)
 	printf("reloaded\n");
 }
 
+/* One event a line. */
+static void
+print_event(json_t *e)
+{
+	json_t	*actor = json_object_get(e, "actor");
+
+	printf("%s  %-10s %-12s %-16s %s", sf(e, "at"), sf(e, "event"),
+	    sf(e, "delivery"), sf(e, "channel"),
+	    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
+	if (json_is_integer(actor))
+		printf(" (uid %lld)", (long long)json_integer_value(actor));
+	printf("\n");
+}
+
 /* log: events, oldest first. */
 static void
 print_log(json_t *r)
 {
-	json_t	*e, *actor;
+	json_t	*e;
 	size_t	 i;
 
-	json_array_foreach(json_object_get(r, "events"), i, e) {
-		actor = json_object_get(e, "actor");
-		printf("%s  %-10s %-12s %-16s %s", sf(e, "at"), sf(e, "event"),
-		    sf(e, "delivery"), sf(e, "channel"),
-		    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
-		if (json_is_integer(actor))
-			printf(" (uid %lld)", (long long)json_integer_value(actor));
-		printf("\n");
+	json_array_foreach(json_object_get(r, "events"), i, e)
+		print_event(e);
+}
+
+/* pause, resume: which channels. */
+static void
+print_pause(json_t *r)
+{
+	json_t	*v;
+	size_t	 i;
+	int	 pause = json_is_true(json_object_get(r, "paused"));
+
+	json_array_foreach(json_object_get(r, "channels"), i, v)
+		printf("%s %s\n", json_string_value(v), pause ? "paused" : "resumed");
+	printf("%lld deliveries %s\n", (long long)json_integer_value(
+	    json_object_get(r, pause ? "held" : "released")),
+	    pause ? "held" : "released");
+}
+
+/* log --follow: prints each event line from FD until the daemon goes away. */
+static int
+follow(int fd)
+{
+	char		*line;
+	json_t		*msg;
+	json_error_t	 jerr;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (read_line(fd, -1, &line) == 0) {
+		if (json_out)
+			printf("%s\n", line);
+		else if ((msg = json_loads(line, 0, &jerr)) != NULL) {
+			if (json_is_object(json_object_get(msg, "event")))
+				print_event(json_object_get(msg, "event"));
+			json_decref(msg);
+		}
+		free(line);
 	}
+	fprintf(stderr, "crierctl: crierd closed the connection\n");
+	return (EXIT_UNREACH);
 }
 
 /* How each verb of the table in common/proto.h is shown to a person. */
@@ -532,6 +607,10 @@ static const printer printers[CTL_NVERBS] = {
 	[CTL_APPROVE] = print_move,
 	[CTL_RESCHEDULE] = print_move,
 	[CTL_RELOAD] = print_reload,
+	[CTL_RETRY] = print_move,
+	[CTL_SEND_NOW] = print_move,
+	[CTL_PAUSE] = print_pause,
+	[CTL_RESUME] = print_pause,
 	[CTL_LOG] = print_log,
 };
 
@@ -541,7 +620,7 @@ main(int argc, char *argv[])
 	const char	*sockopt = NULL;
 	char		*path, *s;
 	json_t		*reply;
-	int		 v, fd, a;
+	int		 v, fd, a, following, rc;
 
 	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
 		if (strcmp(argv[a], "-s") == 0 || strcmp(argv[a], "--socket") == 0) {
@@ -595,19 +674,36 @@ main(int argc, char *argv[])
 	}
 	free(path);
 	reply = exchange(fd, request);
-	close(fd);
+	following = json_is_true(json_object_get(request, "follow"));
 	json_decref(request);
 	request = NULL;
 	if (reply == NULL) {
+		close(fd);
+		free(rbuf);
 		fprintf(stderr, "crierctl: crierd closed the connection without a "
 		    "valid reply\n");
 		return (EXIT_UNREACH);
 	}
+	following = following && json_is_true(json_object_get(reply, "following"));
 	if (json_out) {
-		s = json_dumps(reply, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		/* Following, every message is one line, as the daemon sent it. */
+		s = json_dumps(reply, following ? JSON_COMPACT :
+		    JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s);
 		free(s);
 	}
+	if (following) {
+		if (!json_out)
+			printers[v](reply);
+		fflush(stdout);
+		json_decref(reply);
+		rc = follow(fd);
+		close(fd);
+		free(rbuf);
+		return (rc);
+	}
+	close(fd);
+	free(rbuf);
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		if (!json_out)
 			fprintf(stderr, "crierctl: %s\n", sf(reply, "error"));

@@ -6,12 +6,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+
 #include "channel.h"
+#include "http.h"
 #include "log.h"
+#include "retry.h"
+#include "when.h"
 
 /* Every channel type this build knows; adding a network adds a line here. */
 static const struct channel_ops *const chan_types[] = {
 	&outbox_ops,
+	&webhook_ops,
 };
 
 static struct channel	*chans;
@@ -79,6 +86,16 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 			return (-1);
 		}
 		return (0);
+	case CK_DURATION: {
+		int64_t	secs;
+
+		if (config_parse_duration(v, &secs) == -1 || secs <= 0) {
+			snprintf(err, errlen, "'%s' is not a duration (such as "
+			    "30s, 2m)", v);
+			return (-1);
+		}
+		return (0);
+	}
 	case CK_URL:
 		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
@@ -227,4 +244,152 @@ struct channel *
 chan_at(size_t i)
 {
 	return (i < nchans ? &chans[i] : NULL);
+}
+
+/* Appends header "NAME: VALUE" to RQ. */
+void
+chan_request_header(struct chan_request *rq, const char *name,
+    const char *value)
+{
+	char	**nh;
+
+	if ((nh = reallocarray(rq->headers, rq->nheaders + 2,
+	    sizeof(*nh))) == NULL)
+		abort();
+	rq->headers = nh;
+	if (asprintf(&nh[rq->nheaders], "%s: %s", name, value) == -1)
+		abort();
+	nh[++rq->nheaders] = NULL;
+}
+
+/* Frees what RQ owns. */
+void
+chan_request_clear(struct chan_request *rq)
+{
+	size_t	i;
+
+	for (i = 0; i < rq->nheaders; i++)
+		free(rq->headers[i]);
+	free(rq->headers);
+	free(rq->url);
+	free(rq->body);
+	memset(rq, 0, sizeof(*rq));
+}
+
+/* Copies at most one line of S (length N) into BUF, printable characters only. */
+static void
+clean_copy(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n && o + 1 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' || c == '\n' || c == '\t')
+			c = ' ';
+		if (c < 0x20 || c == 0x7f)
+			continue;
+		buf[o++] = (char)c;
+	}
+	while (o > 0 && buf[o - 1] == ' ')
+		o--;
+	buf[o] = '\0';
+}
+
+/* The API's error message in BODY: common JSON fields, else the text. */
+static void
+api_message(const struct http_response *resp, char *buf, size_t len)
+{
+	static const char *const fields[] = { "error_description", "message",
+	    "error", "detail", "title", NULL };
+	json_t		*j, *v;
+	const char	*const *f;
+
+	buf[0] = '\0';
+	if (resp->body == NULL || resp->body_len == 0)
+		return;
+	if ((j = json_loadb(resp->body, resp->body_len, 0, NULL)) != NULL) {
+		for (f = fields; *f != NULL && buf[0] == '\0'; f++) {
+			v = json_object_get(j, *f);
+			if (json_is_string(v))
+				clean_copy(buf, len, json_string_value(v),
+				    json_string_length(v));
+			else if (json_is_object(v) &&
+			    json_is_string(json_object_get(v, "message")))
+				clean_copy(buf, len, json_string_value(
+				    json_object_get(v, "message")),
+				    strlen(json_string_value(
+				    json_object_get(v, "message"))));
+		}
+		json_decref(j);
+		if (buf[0] != '\0')
+			return;
+	}
+	clean_copy(buf, len, resp->body, resp->body_len < 200 ?
+	    resp->body_len : 200);
+}
+
+/* How long the answer asks us to wait, from Retry-After or reset headers. */
+static int64_t
+wait_hint(const struct http_response *resp, int64_t now)
+{
+	const char	*v;
+	int64_t		 d;
+
+	if ((v = http_header_get(resp, "Retry-After")) != NULL &&
+	    retry_after_parse(v, now, &d) == 0)
+		return (d);
+	if ((v = http_header_get(resp, "X-RateLimit-Reset")) == NULL)
+		v = http_header_get(resp, "RateLimit-Reset");
+	if (v != NULL && ratelimit_reset_parse(v, now, &d) == 0)
+		return (d);
+	return (0);
+}
+
+/* True if the answer says the rate limit is spent. */
+static int
+limit_spent(const struct http_response *resp)
+{
+	const char	*v;
+
+	if ((v = http_header_get(resp, "X-RateLimit-Remaining")) == NULL)
+		v = http_header_get(resp, "RateLimit-Remaining");
+	return (v != NULL && strspn(v, " 0") == strlen(v) && strchr(v, '0'));
+}
+
+/* The usual reading of an HTTP answer. */
+void
+chan_http_classify(const struct http_response *resp, struct chan_result *r)
+{
+	int64_t	now = when_now();
+	char	msg[400];
+	long	st = resp->status;
+
+	r->retry_after = 0;
+	r->channel_wait = 0;
+	if (resp->curl_code != CURLE_OK) {
+		r->outcome = CHAN_TRANSIENT;
+		snprintf(r->error, sizeof(r->error), "%s%s%s",
+		    curl_easy_strerror((CURLcode)resp->curl_code),
+		    resp->error[0] ? ": " : "", resp->error);
+		return;
+	}
+	if (limit_spent(resp))
+		r->channel_wait = wait_hint(resp, now);
+	if (st >= 200 && st < 300) {
+		r->outcome = CHAN_SENT;
+		return;
+	}
+	api_message(resp, msg, sizeof(msg));
+	snprintf(r->error, sizeof(r->error), "HTTP %ld%s%s", st,
+	    msg[0] ? ": " : "", msg);
+	if (st == 408 || st == 425 || st == 429 || st >= 500) {
+		r->outcome = CHAN_TRANSIENT;
+		r->retry_after = wait_hint(resp, now);
+		if (st == 429 && r->retry_after > r->channel_wait)
+			r->channel_wait = r->retry_after;
+	} else if (st == 401 || st == 403)
+		r->outcome = CHAN_AUTH;
+	else
+		r->outcome = CHAN_PERMANENT;
 }

@@ -19,6 +19,7 @@ struct post {
 	const char	*recurrence_id;
 	const char	*summary;
 	const char	*text;
+	int		 attempt;	/* 1 for the first */
 };
 
 enum chan_outcome {
@@ -34,7 +35,22 @@ struct chan_result {
 	char			remote_id[128];
 	char			remote_url[512];
 	int64_t			retry_after;	/* ms from now, 0: backoff decides */
+	int64_t			channel_wait;	/* ms from now the channel must
+						   send nothing (rate limit spent) */
 };
+
+/* An HTTP request built by a channel; every pointer is owned by it. */
+struct chan_request {
+	const char	*method;	/* a string constant */
+	char		*url;
+	char		**headers;	/* "Name: value", NULL-terminated */
+	size_t		 nheaders;
+	char		*body;
+	size_t		 body_len;
+	long		 timeout_ms;	/* whole request; 0: http's default */
+};
+
+struct http_response;
 
 enum chan_key_kind {
 	CK_STRING,
@@ -43,6 +59,7 @@ enum chan_key_kind {
 	CK_URL,
 	CK_BOOL,	/* yes/no */
 	CK_ENUM,	/* one of the '|'-separated values */
+	CK_DURATION,	/* 30s, 2m... */
 };
 
 struct chan_key {
@@ -70,6 +87,21 @@ struct channel_ops {
 	/* Local channels: delivers P now and fills R. */
 	void	(*deliver)(struct channel *ch, const struct post *p,
 		    struct chan_result *r);
+	/*
+	 * HTTP channels (deliver NULL): builds the request for P into RQ
+	 * (zeroed by the caller, freed with chan_request_clear); -1 with ERR
+	 * if P can never be sent as it is.
+	 */
+	int	(*build)(struct channel *ch, const struct post *p,
+		    struct chan_request *rq, char *err, size_t errlen);
+	/*
+	 * Classifies the answer RESP to P's request: sent (with remote id and
+	 * URL), transient, permanent (with the API's message) or auth. CH may
+	 * be NULL if a reload removed the channel while the request ran.
+	 * chan_http_classify() does what most APIs need.
+	 */
+	void	(*classify)(struct channel *ch, const struct post *p,
+		    const struct http_response *resp, struct chan_result *r);
 };
 
 struct channel {
@@ -80,6 +112,18 @@ struct channel {
 	void				*priv;
 };
 
+/* Appends header "NAME: VALUE" to RQ. */
+void		 chan_request_header(struct chan_request *rq, const char *name,
+		    const char *value);
+void		 chan_request_clear(struct chan_request *rq);
+/*
+ * The usual reading of an HTTP answer: 2xx sent; curl errors (connection,
+ * TLS, timeout, garbage), 408, 425, 429 and 5xx transient, with Retry-After
+ * or rate-limit reset headers in R's retry_after; 401 and 403 auth; other
+ * statuses permanent. R's error gets the API's message from the body.
+ */
+void		 chan_http_classify(const struct http_response *resp,
+		    struct chan_result *r);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
@@ -99,5 +143,6 @@ size_t		 chan_count(void);
 struct channel	*chan_at(size_t i);
 
 extern const struct channel_ops outbox_ops;
+extern const struct channel_ops webhook_ops;
 
 #endif

@@ -369,6 +369,13 @@ channel_key(struct parse *p, const char *k, const char *v)
 		    n > 1000000)
 			return (perr(p, "limit: '%s' is not a positive number", v));
 		ch->limit = (size_t)n;
+	} else if (strcmp(k, "concurrency") == 0) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || *v == '\0' || *end != '\0' || n < 1 || n > 64)
+			return (perr(p, "concurrency: '%s' is not a number from "
+			    "1 to 64", v));
+		ch->concurrency = (int)n;
 	} else {
 		if (config_chan_get(ch, k, NULL) != NULL)
 			return (perr(p, "%s: given twice in [channel %s]", k,

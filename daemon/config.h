@@ -29,6 +29,7 @@ struct cfg_channel {
 	size_t		 nkv;
 	struct cfg_rate	 rate;
 	size_t		 limit;		/* 0: the network's own */
+	int		 concurrency;	/* requests at a time (default 1) */
 };
 
 struct cfg_calendar {

@@ -51,6 +51,8 @@ struct client {
 	pid_t			 pid;
 	int			 cred_ok;
 	int			 closing;
+	int			 follow;	/* log --follow: events are streamed */
+	int64_t			 last_seq;	/* the last event streamed */
 };
 
 struct ctl_write {
@@ -68,6 +70,15 @@ static char			*ctl_path;	/* NULL when inherited */
 static gid_t			 ctl_gid = (gid_t)-1;
 static LIST_HEAD(, client)	 ctl_clients = LIST_HEAD_INITIALIZER(ctl_clients);
 static size_t			 ctl_nclients;
+static uv_timer_t		 ctl_follow_timer;
+static int			 ctl_follow_inited;
+static size_t			 ctl_nfollowers;
+
+#define FOLLOW_MAX_QUEUE	(4 * 1024 * 1024)	/* unread bytes before a
+							   follower is dropped */
+
+static void	send_reply(struct client *, json_t *, int);
+static void	client_close(struct client *);
 
 /* An error reply with CODE and a formatted message. */
 static json_t *
@@ -205,11 +216,17 @@ h_status(struct client *cl, json_t *req)
 	json_object_set_new(r, "counts", jc);
 	chans = json_array();
 	for (i = 0; i < chan_count(); i++) {
-		struct channel *ch = chan_at(i);
+		struct channel	*ch = chan_at(i);
+		const char	*reason, *last_error;
+		bool		 paused;
+		int		 in_flight;
 
-		json_array_append_new(chans, json_pack("{s:s, s:s, s:b, s:n}",
-		    "name", ch->name, "type", ch->ops->type, "paused", 0,
-		    "last_error"));
+		sched_channel_info(ch->name, &paused, &reason, &last_error,
+		    &in_flight);
+		json_array_append_new(chans, json_pack("{s:s, s:s, s:b, s:o, "
+		    "s:o, s:i}", "name", ch->name, "type", ch->ops->type,
+		    "paused", paused, "reason", jstr(reason),
+		    "last_error", jstr(last_error), "in_flight", in_flight));
 	}
 	json_object_set_new(r, "channels", chans);
 	cals = camp_status_json();
@@ -280,6 +297,9 @@ h_show(struct client *cl, json_t *req)
 	json_object_set_new(jd, "sent_at", jtime(d.sent_at));
 	json_object_set_new(jd, "created", jtime(d.created));
 	json_object_set_new(jd, "updated", jtime(d.updated));
+	json_object_set_new(jd, "held_for", d.state != DS_HELD ? json_null() :
+	    json_string(d.hold_reason != NULL && strcmp(d.hold_reason,
+	    SCHED_PAUSED) == 0 ? "channel paused" : "approval"));
 	store_delivery_clear(&d);
 	arr = json_array();
 	if (store_events_for(id, &ev, &nev) == 0) {
@@ -291,6 +311,18 @@ h_show(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "delivery", jd);
 	return (r);
+}
+
+/* True if channel NAME is paused. */
+static int
+chan_paused(const char *name)
+{
+	const char	*reason, *err;
+	bool		 paused;
+	int		 inf;
+
+	sched_channel_info(name, &paused, &reason, &err, &inf);
+	return (paused);
 }
 
 /* The summary of an ad-hoc post: its first line, cut at a character boundary. */
@@ -412,6 +444,7 @@ h_post(struct client *cl, json_t *req)
 	char		**texts = NULL;
 	size_t		 i, n;
 	int		 hold = json_is_true(json_object_get(req, "hold"));
+	int		 all_held = 1;
 
 	vars = json_object_get(req, "vars");
 	if ((text == NULL || *text == '\0') == (tmpl == NULL))
@@ -466,6 +499,14 @@ h_post(struct client *cl, json_t *req)
 		d.channel = (char *)json_string_value(v);
 		store_delivery_id(NULL, uid, NULL, d.channel, d.id);
 		d.state = hold ? DS_HELD : DS_SCHEDULED;
+		if (!hold && chan_paused(d.channel)) {
+			/* It waits, visibly, for its channel to be resumed. */
+			d.state = DS_HELD;
+			d.hold_reason = SCHED_PAUSED;
+		} else
+			d.hold_reason = NULL;
+		if (d.state == DS_SCHEDULED)
+			all_held = 0;
 		d.due = due;
 		d.uid = uid;
 		d.summary = post_summary(texts[i]);
@@ -494,7 +535,8 @@ h_post(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", jtime(due));
-	json_object_set_new(r, "state", json_string(hold ? "held" : "scheduled"));
+	json_object_set_new(r, "state", json_string(all_held ? "held" :
+	    "scheduled"));
 	err = r;
 out:
 	for (i = 0; i < n; i++)
@@ -772,6 +814,147 @@ h_reload(struct client *cl, json_t *req)
 	return (ok_reply());
 }
 
+/* retry: a failed, uncertain or missed delivery (or one waiting to retry) goes now. */
+static json_t *
+h_retry(struct client *cl, json_t *req)
+{
+	struct store_update	u;
+
+	memset(&u, 0, sizeof(u));
+	u.due = when_now();
+	u.reset_attempts = true;
+	return (move(cl, req, BIT(DS_FAILED) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
+	    BIT(DS_RETRYING), DS_SCHEDULED, "retry", &u, "sending again now"));
+}
+
+/* send-now: what waits (scheduled, held, retrying, missed) goes now. */
+static json_t *
+h_send_now(struct client *cl, json_t *req)
+{
+	char			 id[DELIVERY_ID_LEN + 1];
+	struct store_update	 u;
+	struct delivery		 d;
+	const char		*reason, *err;
+	bool			 paused = false;
+	int			 inf;
+	json_t			*r;
+
+	if ((r = resolve_id(req, id)) != NULL)
+		return (r);
+	if (store_get(id, &d) != 0)
+		return (error_reply("not_found", "no delivery %s", id));
+	if (chan_find(d.channel) != NULL)
+		sched_channel_info(d.channel, &paused, &reason, &err, &inf);
+	if (paused) {
+		r = error_reply("conflict", "cannot send-now %s: channel %s is "
+		    "paused (resume it first)", id, d.channel);
+		store_delivery_clear(&d);
+		return (r);
+	}
+	store_delivery_clear(&d);
+	memset(&u, 0, sizeof(u));
+	u.due = when_now();
+	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
+	    BIT(DS_MISSED), DS_SCHEDULED, "send-now", &u, "sending now"));
+}
+
+/* pause and resume: one channel, or --all. */
+static json_t *
+pause_resume(struct client *cl, json_t *req, int pause)
+{
+	const char	*name = req_str(req, "channel");
+	int		 all = json_is_true(json_object_get(req, "all"));
+	int		 n, total = 0, rc;
+	char		 reason[128];
+	size_t		 i;
+	json_t		*arr, *r;
+
+	if ((name != NULL) == all)
+		return (error_reply("bad_request", "%s needs a channel or --all",
+		    pause ? "pause" : "resume"));
+	if (name != NULL && chan_find(name) == NULL)
+		return (error_reply("not_found", "no channel named '%s'", name));
+	snprintf(reason, sizeof(reason), "paused by uid %d", (int)cl->uid);
+	arr = json_array();
+	for (i = 0; i < chan_count(); i++) {
+		struct channel *ch = chan_at(i);
+
+		if (name != NULL && strcmp(ch->name, name) != 0)
+			continue;
+		n = 0;
+		rc = pause ? sched_pause(ch->name, reason, (int)cl->uid, &n) :
+		    sched_resume(ch->name, (int)cl->uid, &n);
+		if (rc == -1) {
+			json_decref(arr);
+			return (error_reply("internal", "database error"));
+		}
+		log_info("ctl: uid %d: %s %s", (int)cl->uid, pause ? "pause" :
+		    "resume", ch->name);
+		total += n;
+		json_array_append_new(arr, json_string(ch->name));
+	}
+	r = ok_reply();
+	json_object_set_new(r, "channels", arr);
+	json_object_set_new(r, "paused", json_boolean(pause));
+	json_object_set_new(r, pause ? "held" : "released", json_integer(total));
+	return (r);
+}
+
+/* pause: nothing goes out on the channel until resume. */
+static json_t *
+h_pause(struct client *cl, json_t *req)
+{
+	return (pause_resume(cl, req, 1));
+}
+
+/* resume: the channel sends again, and what its pause held is scheduled. */
+static json_t *
+h_resume(struct client *cl, json_t *req)
+{
+	return (pause_resume(cl, req, 0));
+}
+
+/* Streams the events newer than what each follower has seen. */
+static void
+follow_flush(uv_timer_t *t)
+{
+	struct client		*cl;
+	struct store_event	*ev;
+	size_t			 n, i;
+	json_t			*r;
+
+	(void)t;
+	LIST_FOREACH(cl, &ctl_clients, entry) {
+		if (!cl->follow || cl->closing)
+			continue;
+		if (cl->pipe.write_queue_size > FOLLOW_MAX_QUEUE) {
+			log_warnx("ctl: uid %d: log --follow not reading; "
+			    "dropped", (int)cl->uid);
+			client_close(cl);
+			continue;
+		}
+		ev = NULL;
+		n = 0;
+		if (store_events(cl->last_seq, 0, &ev, &n) == -1)
+			continue;
+		for (i = 0; i < n && !cl->closing; i++) {
+			r = json_object();
+			json_object_set_new(r, "event", event_json(&ev[i]));
+			send_reply(cl, r, 0);
+			cl->last_seq = ev[i].seq;
+		}
+		store_events_free(ev, n);
+	}
+}
+
+/* store's hook: an event was written; followers get it once it is committed. */
+static void
+follow_hook(void)
+{
+	if (ctl_follow_inited && ctl_nfollowers > 0)
+		uv_timer_start(&ctl_follow_timer, follow_flush, 0, 0);
+}
+
 /* log: the newest delivery events, oldest first. */
 static json_t *
 h_log(struct client *cl, json_t *req)
@@ -792,9 +975,22 @@ h_log(struct client *cl, json_t *req)
 	arr = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, event_json(&ev[i]));
-	store_events_free(ev, n);
 	r = ok_reply();
 	json_object_set_new(r, "events", arr);
+	if (json_is_true(json_object_get(req, "follow")) && !cl->follow) {
+		/* From now on each new event goes out as one line. */
+		cl->follow = 1;
+		ctl_nfollowers++;
+		cl->last_seq = n > 0 ? ev[n - 1].seq : 0;
+		if (n == 0) {
+			store_events_free(ev, n);
+			ev = NULL;
+			if (store_events(0, 1, &ev, &n) == 0 && n > 0)
+				cl->last_seq = ev[n - 1].seq;
+		}
+		json_object_set_new(r, "following", json_true());
+	}
+	store_events_free(ev, n);
 	return (r);
 }
 
@@ -811,6 +1007,10 @@ static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_APPROVE] = h_approve,
 	[CTL_RESCHEDULE] = h_reschedule,
 	[CTL_RELOAD] = h_reload,
+	[CTL_RETRY] = h_retry,
+	[CTL_SEND_NOW] = h_send_now,
+	[CTL_PAUSE] = h_pause,
+	[CTL_RESUME] = h_resume,
 	[CTL_LOG] = h_log,
 };
 
@@ -897,6 +1097,8 @@ client_closed(uv_handle_t *h)
 
 	LIST_REMOVE(cl, entry);
 	ctl_nclients--;
+	if (cl->follow)
+		ctl_nfollowers--;
 	free(cl);
 }
 
@@ -1091,6 +1293,10 @@ ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errl
 	}
 	uv_pipe_init(loop, &ctl_server, 0);
 	ctl_listening = 1;
+	if (!ctl_follow_inited && uv_timer_init(loop, &ctl_follow_timer) == 0) {
+		ctl_follow_inited = 1;
+		store_set_event_hook(follow_hook);
+	}
 	if (fd >= 0) {
 		if ((rc = uv_pipe_open(&ctl_server, fd)) != 0) {
 			snprintf(err, errlen, "inherited socket: %s", uv_strerror(rc));
@@ -1137,6 +1343,12 @@ ctl_shutdown(void)
 
 	LIST_FOREACH(cl, &ctl_clients, entry)
 		client_close(cl);
+	if (ctl_follow_inited) {
+		store_set_event_hook(NULL);
+		uv_timer_stop(&ctl_follow_timer);
+		uv_close((uv_handle_t *)&ctl_follow_timer, NULL);
+		ctl_follow_inited = 0;
+	}
 	if (ctl_listening) {
 		uv_close((uv_handle_t *)&ctl_server, NULL);
 		ctl_listening = 0;

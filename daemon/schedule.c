@@ -1,6 +1,15 @@
-/* The scheduler: one libuv timer armed for the earliest waiting delivery. */
+/*
+ * The scheduler: one libuv timer armed for the earliest delivery that can
+ * go. Local channels deliver synchronously; HTTP channels send through
+ * http.c under max_in_flight overall, `concurrency` per channel (default 1)
+ * and the channel's `rate` (a token bucket kept in the store).
+ */
 #include <config.h>
 
+#include <sys/queue.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +18,67 @@
 
 #include "schedule.h"
 #include "channel.h"
+#include "http.h"
 #include "log.h"
+#include "retry.h"
 #include "store.h"
 #include "when.h"
 
 #define BIT(s)		(1u << (s))
+#define READY_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING))
 /*
  * The timer runs on the monotonic clock while due times are wall-clock; a
  * cap on how long we sleep bounds the error if the wall clock is stepped.
  */
 #define SCHED_MAX_SLEEP	(5 * 60 * 1000)
 
+/* A channel's run-time state, by name (channels are replaced on reload). */
+struct chrt {
+	char			*name;
+	int			 in_flight;
+	struct store_channel	 sc;		/* durable: pause, last error */
+	struct bucket		 bucket;	/* `rate`, saved in sc's tokens */
+	int64_t			 not_before;	/* rate-limit headers: wait */
+};
+
+/* One HTTP request under way. */
+struct job {
+	LIST_ENTRY(job)			 entry;
+	struct delivery			 d;
+	const struct channel_ops	*ops;
+	struct chan_request		 rq;
+};
+
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
 static int			 sched_inited;
 static const struct config	*sched_conf;
+static struct chrt		**rts;
+static size_t			 nrts;
+static LIST_HEAD(, job)		 jobs = LIST_HEAD_INITIALIZER(jobs);
+static int			 njobs;
+static size_t			 rr;		/* round robin over channels */
+static int64_t			 retry_base = SCHED_RETRY_BASE;
+static int64_t			 max_age = SCHED_MAX_AGE;
 
 static void	fire(uv_timer_t *);
+
+/* A positive number of ms from environment variable NAME, or DEF. */
+static int64_t
+env_ms(const char *name, int64_t def)
+{
+	const char	*v = getenv(name);
+	char		*end;
+	long long	 n;
+
+	if (v == NULL || *v == '\0')
+		return (def);
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || n <= 0)
+		return (def);
+	log_warnx("%s=%lld: for tests only", name, n);
+	return ((int64_t)n);
+}
 
 /* Sets up the timer. */
 int
@@ -33,6 +86,8 @@ sched_init(uv_loop_t *loop, const struct config *c)
 {
 	sched_loop = loop;
 	sched_conf = c;
+	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
+	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
 	if (uv_timer_init(loop, &sched_timer) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -47,37 +102,251 @@ sched_set_config(const struct config *c)
 	sched_kick();
 }
 
-/* Exponential backoff from 30 s, capped at an hour, with +-20% jitter. */
+/* Exponential backoff from retry_base, capped at an hour, with +-20% jitter. */
 int64_t
 sched_backoff(int attempts)
 {
-	int64_t		base = 30000;
 	uint32_t	r = 0;
-	int		i;
 
-	for (i = 1; i < attempts && base < 3600000; i++)
-		base *= 2;
-	if (base > 3600000)
-		base = 3600000;
 	RAND_bytes((unsigned char *)&r, sizeof(r));
-	return (base * 8 / 10 + (int64_t)(r % (uint32_t)(base * 4 / 10 + 1)));
+	return (retry_backoff(attempts, retry_base, SCHED_RETRY_CAP, r));
 }
 
-/* Books the outcome R of sending D. */
+/* The run-time state of channel NAME, loaded from the store the first time. */
+static struct chrt *
+chrt_get(const char *name)
+{
+	struct chrt	*rt, **nr;
+	size_t		 i;
+
+	for (i = 0; i < nrts; i++)
+		if (strcmp(rts[i]->name, name) == 0)
+			return (rts[i]);
+	if ((rt = calloc(1, sizeof(*rt))) == NULL ||
+	    (rt->name = strdup(name)) == NULL ||
+	    (nr = reallocarray(rts, nrts + 1, sizeof(*rts))) == NULL)
+		abort();
+	rts = nr;
+	rts[nrts++] = rt;
+	if (store_channel_get(name, &rt->sc) == 0 && rt->sc.has_tokens) {
+		rt->bucket.tokens = rt->sc.tokens;
+		rt->bucket.at = rt->sc.tokens_at;
+	}
+	return (rt);
+}
+
+/* Saves RT's durable part. */
+static int
+chrt_save(struct chrt *rt)
+{
+	rt->sc.has_tokens = rt->bucket.at != 0;
+	rt->sc.tokens = rt->bucket.tokens;
+	rt->sc.tokens_at = rt->bucket.at;
+	return (store_channel_put(rt->name, &rt->sc));
+}
+
+/* Replaces string *DST with a copy of SRC (may be NULL); 1 if it changed. */
+static int
+set_str(char **dst, const char *src)
+{
+	if ((*dst == NULL && src == NULL) ||
+	    (*dst != NULL && src != NULL && strcmp(*dst, src) == 0))
+		return (0);
+	free(*dst);
+	*dst = NULL;
+	if (src != NULL && (*dst = strdup(src)) == NULL)
+		abort();
+	return (1);
+}
+
+/* The number of requests CH may have under way. */
+static int
+chan_concurrency(const struct channel *ch)
+{
+	return (ch->cfg->concurrency > 0 ? ch->cfg->concurrency : 1);
+}
+
+/* The post to send for D. */
 static void
-book(const struct delivery *d, const struct chan_result *r)
+post_of(const struct delivery *d, struct post *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = d->id;
+	p->channel = d->channel;
+	p->due = d->due;
+	p->calendar = d->calendar;
+	p->uid = d->uid;
+	p->recurrence_id = d->recurrence_id;
+	p->summary = d->summary;
+	p->text = d->text ? d->text : "";
+	p->attempt = d->attempts + 1;
+}
+
+/* Moves ID (in `sending`, or ready when FROM says) to held: its channel is paused. */
+static void
+hold_paused(const char *id, unsigned from, const char *reason,
+    const struct store_update *base)
 {
 	struct store_update	u;
 	char			detail[640];
 
+	if (base != NULL)
+		u = *base;
+	else
+		memset(&u, 0, sizeof(u));
+	u.hold_reason = SCHED_PAUSED;
+	snprintf(detail, sizeof(detail), "channel paused%s%s",
+	    reason ? ": " : "", reason ? reason : "");
+	store_transition(id, from, DS_HELD, &u, STORE_ACTOR_DAEMON, "held",
+	    detail, NULL);
+}
+
+/* Pauses channel NAME. */
+int
+sched_pause(const char *name, const char *reason, int actor, int *held)
+{
+	struct chrt		*rt = chrt_get(name);
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	size_t			 n = 0, i;
+	int			 s, k, cnt = 0;
+
+	if (store_begin() == -1)
+		return (-1);
+	rt->sc.paused = true;
+	set_str(&rt->sc.reason, reason);
+	if (chrt_save(rt) == -1 ||
+	    store_log(NULL, name, actor, "paused", reason) == -1)
+		goto fail;
+	for (k = 0; k < 2; k++) {
+		s = k == 0 ? DS_SCHEDULED : DS_RETRYING;
+		memset(&f, 0, sizeof(f));
+		f.state = s;
+		f.channel = name;
+		if (store_list(&f, &ds, &n) == -1)
+			goto fail;
+		for (i = 0; i < n; i++) {
+			hold_paused(ds[i].id, BIT(s), reason, NULL);
+			cnt++;
+		}
+		store_deliveries_free(ds, n);
+	}
+	if (store_commit() == -1)
+		return (-1);
+	log_warnx("channel %s paused: %s (%d deliveries held)", name,
+	    reason ? reason : "", cnt);
+	if (held != NULL)
+		*held = cnt;
+	sched_kick();
+	return (0);
+fail:
+	store_rollback();
+	return (-1);
+}
+
+/* Un-pauses channel NAME. */
+int
+sched_resume(const char *name, int actor, int *released)
+{
+	struct chrt		*rt = chrt_get(name);
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	size_t			 n = 0, i;
+	int			 cnt = 0, was = rt->sc.paused;
+
+	if (store_begin() == -1)
+		return (-1);
+	rt->sc.paused = false;
+	set_str(&rt->sc.reason, NULL);
+	rt->not_before = 0;
+	if (chrt_save(rt) == -1 ||
+	    store_log(NULL, name, actor, "resumed", NULL) == -1)
+		goto fail;
+	memset(&f, 0, sizeof(f));
+	f.state = DS_HELD;
+	f.channel = name;
+	if (store_list(&f, &ds, &n) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct store_update	u;
+		const char		*cs = ds[i].cal_state;
+
+		if (ds[i].hold_reason == NULL ||
+		    strcmp(ds[i].hold_reason, SCHED_PAUSED) != 0)
+			continue;
+		memset(&u, 0, sizeof(u));
+		if (cs != NULL && (strcmp(cs, "held") == 0 ||
+		    strcmp(cs, "invalid") == 0)) {
+			/* The calendar wants it approved first. */
+			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
+			    actor, "held", "channel resumed; the calendar "
+			    "holds it for approval", NULL);
+			continue;
+		}
+		if (store_transition(ds[i].id, BIT(DS_HELD), DS_SCHEDULED, &u,
+		    actor, "resumed", "channel resumed", NULL) == 0)
+			cnt++;
+	}
+	store_deliveries_free(ds, n);
+	if (store_commit() == -1)
+		return (-1);
+	if (was || cnt)
+		log_info("channel %s resumed (%d deliveries released)", name, cnt);
+	if (released != NULL)
+		*released = cnt;
+	sched_kick();
+	return (0);
+fail:
+	store_rollback();
+	return (-1);
+}
+
+/* Channel NAME's state for status. */
+void
+sched_channel_info(const char *name, bool *paused, const char **reason,
+    const char **last_error, int *in_flight)
+{
+	struct chrt	*rt = chrt_get(name);
+
+	*paused = rt->sc.paused;
+	*reason = rt->sc.reason;
+	*last_error = rt->sc.last_error;
+	*in_flight = rt->in_flight;
+}
+
+/* Records R's error as RT's latest, or clears it after a success. */
+static void
+note_result(struct chrt *rt, const struct chan_result *r)
+{
+	int64_t	now = when_now();
+
+	if (rt == NULL)
+		return;
+	if (r->channel_wait > 0 && now + r->channel_wait > rt->not_before)
+		rt->not_before = now + r->channel_wait;
+	if (set_str(&rt->sc.last_error, r->outcome == CHAN_SENT ? NULL :
+	    r->error))
+		chrt_save(rt);
+}
+
+/* Books the outcome R of sending D (which is in `sending`). */
+static void
+book(const struct delivery *d, const struct chan_result *r)
+{
+	struct store_update	u;
+	struct chrt		*rt = chrt_get(d->channel);
+	char			detail[800], ago[32];
+	int64_t			now = when_now(), next;
+
 	memset(&u, 0, sizeof(u));
 	u.attempt = true;
+	note_result(rt, r);
 	switch (r->outcome) {
 	case CHAN_SENT:
 		u.last_error = "";
 		u.remote_id = r->remote_id[0] ? r->remote_id : NULL;
 		u.remote_url = r->remote_url[0] ? r->remote_url : NULL;
-		u.sent_at = when_now();
+		u.sent_at = now;
 		store_transition(d->id, BIT(DS_SENDING), DS_SENT, &u,
 		    STORE_ACTOR_DAEMON, "sent", r->remote_url[0] ? r->remote_url :
 		    NULL, NULL);
@@ -86,21 +355,38 @@ book(const struct delivery *d, const struct chan_result *r)
 		return;
 	case CHAN_TRANSIENT:
 		u.last_error = r->error;
-		if (d->attempts + 1 < SCHED_MAX_ATTEMPTS) {
-			u.next_attempt = when_now() + (r->retry_after > 0 ?
-			    r->retry_after : sched_backoff(d->attempts + 1));
-			snprintf(detail, sizeof(detail), "attempt %d: %s",
-			    d->attempts + 1, r->error);
-			store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
-			    STORE_ACTOR_DAEMON, "retrying", detail, NULL);
-			log_warnx("delivery %s: %s (will retry)", d->id, r->error);
-			return;
+		next = now + (r->retry_after > 0 ? r->retry_after :
+		    sched_backoff(d->attempts + 1));
+		if (d->attempts + 1 >= SCHED_MAX_ATTEMPTS) {
+			snprintf(detail, sizeof(detail), "gave up after %d "
+			    "attempts: %s", d->attempts + 1, r->error);
+			break;
 		}
-		snprintf(detail, sizeof(detail), "gave up after %d attempts: %s",
-		    d->attempts + 1, r->error);
-		break;
-	case CHAN_PERMANENT:
+		if (next - d->due > max_age) {
+			snprintf(ago, sizeof(ago), "%llds",
+			    (long long)((now - d->due) / 1000));
+			snprintf(detail, sizeof(detail), "gave up after %d "
+			    "attempts, %s after it was due: %s", d->attempts + 1,
+			    ago, r->error);
+			break;
+		}
+		u.next_attempt = next;
+		snprintf(detail, sizeof(detail), "attempt %d: %s; next in %llds",
+		    d->attempts + 1, r->error, (long long)((next - now + 999) /
+		    1000));
+		store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
+		    STORE_ACTOR_DAEMON, "retrying", detail, NULL);
+		log_warnx("delivery %s: %s (will retry)", d->id, r->error);
+		return;
 	case CHAN_AUTH:
+		/* The credentials are wrong: nothing on this channel can go. */
+		u.last_error = r->error;
+		snprintf(detail, sizeof(detail), "credentials refused: %s",
+		    r->error);
+		hold_paused(d->id, BIT(DS_SENDING), detail, &u);
+		sched_pause(d->channel, detail, STORE_ACTOR_DAEMON, NULL);
+		return;
+	case CHAN_PERMANENT:
 		u.last_error = r->error;
 		snprintf(detail, sizeof(detail), "%s", r->error);
 		break;
@@ -110,86 +396,343 @@ book(const struct delivery *d, const struct chan_result *r)
 	log_errx("delivery %s: failed: %s", d->id, detail);
 }
 
-/* Sends D: commits `sending` first, so a crash mid-request is visible. */
+/* A request cut short by our own shutdown: as a crash would leave it. */
 static void
-send_one(struct delivery *d, int64_t now)
+interrupted(const struct delivery *d, const struct channel_ops *ops)
 {
-	struct channel		*ch = chan_find(d->channel);
-	struct chan_result	 r;
-	struct post		 p;
-	char			 late[128];
+	if (ops->idempotent) {
+		struct store_update u = { .next_attempt = when_now() };
 
-	if (d->state == DS_SCHEDULED && now - d->due > sched_conf->catch_up * 1000) {
-		snprintf(late, sizeof(late), "due %llds ago, more than catch_up "
-		    "(%llds)", (long long)((now - d->due) / 1000),
-		    (long long)sched_conf->catch_up);
-		store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
-		    STORE_ACTOR_DAEMON, "missed", late, NULL);
-		log_warnx("delivery %s: missed: %s", d->id, late);
-		return;
-	}
-	if (ch == NULL) {
-		struct store_update u = { .last_error = "channel is no longer "
-		    "configured" };
+		store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
+		    STORE_ACTOR_DAEMON, "interrupted", "crierd stopped during "
+		    "the request; the channel is idempotent, sending again", NULL);
+	} else {
+		struct store_update u = { .last_error = "crierd stopped during "
+		    "the request: it may or may not have gone out" };
 
-		store_transition(d->id, BIT(DS_SCHEDULED) | BIT(DS_RETRYING),
-		    DS_FAILED, &u, STORE_ACTOR_DAEMON, "failed",
-		    u.last_error, NULL);
-		log_errx("delivery %s: channel %s is no longer configured",
+		store_transition(d->id, BIT(DS_SENDING), DS_UNCERTAIN, &u,
+		    STORE_ACTOR_DAEMON, "uncertain", u.last_error, NULL);
+		log_warnx("delivery %s: uncertain: stopped while sending to %s",
 		    d->id, d->channel);
-		return;
 	}
-	if (store_transition(d->id, BIT(DS_SCHEDULED) | BIT(DS_RETRYING),
-	    DS_SENDING, NULL, STORE_ACTOR_DAEMON, "sending", NULL, NULL) != 0)
-		return;
-	memset(&p, 0, sizeof(p));
-	p.id = d->id;
-	p.channel = d->channel;
-	p.due = d->due;
-	p.calendar = d->calendar;
-	p.uid = d->uid;
-	p.recurrence_id = d->recurrence_id;
-	p.summary = d->summary;
-	p.text = d->text ? d->text : "";
-	memset(&r, 0, sizeof(r));
-	ch->ops->deliver(ch, &p, &r);
-	book(d, &r);
 }
 
-/* Timer callback: sends everything due, then re-arms. */
+/* Frees JOB. */
 static void
-fire(uv_timer_t *t)
+job_free(struct job *job)
+{
+	store_delivery_clear(&job->d);
+	chan_request_clear(&job->rq);
+	free(job);
+}
+
+/* http.c's callback: the answer to a delivery's request. */
+static void
+on_done(void *arg, const struct http_response *resp)
+{
+	struct job		*job = arg;
+	struct chrt		*rt = chrt_get(job->d.channel);
+	struct channel		*ch = chan_find(job->d.channel);
+	struct chan_result	 r;
+	struct post		 p;
+
+	LIST_REMOVE(job, entry);
+	njobs--;
+	rt->in_flight--;
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		/* Only http_shutdown aborts: crierd is stopping. */
+		interrupted(&job->d, job->ops);
+		job_free(job);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	post_of(&job->d, &p);
+	if (job->ops->classify != NULL)
+		job->ops->classify(ch, &p, resp, &r);
+	else
+		chan_http_classify(resp, &r);
+	book(&job->d, &r);
+	job_free(job);
+	sched_kick();
+}
+
+/* Fails D at once (before any attempt) with ERR. */
+static void
+fail_now(const struct delivery *d, const char *err)
+{
+	struct store_update	u;
+
+	memset(&u, 0, sizeof(u));
+	u.last_error = err;
+	store_transition(d->id, READY_MASK, DS_FAILED, &u, STORE_ACTOR_DAEMON,
+	    "failed", err, NULL);
+	log_errx("delivery %s: failed: %s", d->id, err);
+}
+
+/*
+ * Sends D on CH: `sending` (with the token taken) is committed before the
+ * request starts, so a crash mid-request is visible afterwards. D's
+ * contents may be taken over (D is cleared then).
+ */
+static void
+send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
+{
+	struct chan_result	 r;
+	struct chan_request	 rq;
+	struct http_request	 hreq;
+	struct post		 p;
+	struct job		*job;
+	char			 err[512];
+	int			 rc;
+
+	post_of(d, &p);
+	memset(&rq, 0, sizeof(rq));
+	if (ch->ops->deliver == NULL) {
+		err[0] = '\0';
+		if (ch->ops->build(ch, &p, &rq, err, sizeof(err)) == -1) {
+			chan_request_clear(&rq);
+			fail_now(d, err[0] ? err : "cannot build the request");
+			return;
+		}
+	}
+	if (store_begin() == -1) {
+		chan_request_clear(&rq);
+		return;
+	}
+	rc = store_transition(d->id, READY_MASK, DS_SENDING, NULL,
+	    STORE_ACTOR_DAEMON, "sending", NULL, NULL);
+	if (rc != 0 && took)
+		rt->bucket.tokens += 1.0;	/* not used after all */
+	if (took && chrt_save(rt) == -1)
+		rc = -1;
+	if (rc != 0 || store_commit() == -1) {
+		store_rollback();
+		chan_request_clear(&rq);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	if (ch->ops->deliver != NULL) {
+		ch->ops->deliver(ch, &p, &r);
+		book(d, &r);
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		abort();
+	job->d = *d;
+	memset(d, 0, sizeof(*d));
+	job->ops = ch->ops;
+	job->rq = rq;
+	memset(&hreq, 0, sizeof(hreq));
+	hreq.method = rq.method;
+	hreq.url = rq.url;
+	hreq.headers = (const char **)rq.headers;
+	hreq.body = rq.body;
+	hreq.body_len = rq.body_len;
+	hreq.timeout_ms = rq.timeout_ms;
+	if (http_start(&hreq, on_done, job) == -1) {
+		r.outcome = CHAN_TRANSIENT;
+		snprintf(r.error, sizeof(r.error), "cannot start the request");
+		book(&job->d, &r);
+		job_free(job);
+		return;
+	}
+	LIST_INSERT_HEAD(&jobs, job, entry);
+	njobs++;
+	rt->in_flight++;
+}
+
+/* Marks D missed if it is a scheduled post later than catch_up; 1 if so. */
+static int
+check_missed(const struct delivery *d, int64_t now)
+{
+	char	late[128];
+
+	if (d->state != DS_SCHEDULED || now - d->due <= sched_conf->catch_up * 1000)
+		return (0);
+	snprintf(late, sizeof(late), "due %llds ago, more than catch_up (%llds)",
+	    (long long)((now - d->due) / 1000), (long long)sched_conf->catch_up);
+	store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
+	    STORE_ACTOR_DAEMON, "missed", late, NULL);
+	log_warnx("delivery %s: missed: %s", d->id, late);
+	return (1);
+}
+
+/* The configured channel names as a JSON array (for store_due_for). */
+static char *
+channel_names(void)
+{
+	json_t	*a = json_array();
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < chan_count(); i++)
+		json_array_append_new(a, json_string(chan_at(i)->name));
+	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+		abort();
+	json_decref(a);
+	return (s);
+}
+
+/* Fails what is ready on channels no longer configured; -1 on error. */
+static int
+fail_orphans(int64_t now, int *more)
 {
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i;
-	int64_t		 now = when_now();
+	char		*names = channel_names();
+	int		 rc;
 
-	if (store_due(now, SCHED_MAX_BATCH, &ds, &n) == -1) {
+	rc = store_due_for(NULL, names, now, SCHED_MAX_BATCH, &ds, &n);
+	free(names);
+	if (rc == -1)
+		return (-1);
+	for (i = 0; i < n; i++)
+		if (!check_missed(&ds[i], now))
+			fail_now(&ds[i], "channel is no longer configured");
+	if (n == SCHED_MAX_BATCH)
+		*more = 1;
+	store_deliveries_free(ds, n);
+	return (0);
+}
+
+/* Starts what channel CH may send now; -1 on a database error. */
+static int
+run_channel(struct channel *ch, int64_t now, int *more)
+{
+	struct chrt	*rt = chrt_get(ch->name);
+	struct delivery	*ds = NULL;
+	size_t		 n = 0, i, want;
+	int		 http = ch->ops->deliver == NULL, stop = 0, took;
+	int		 slots;
+
+	if (rt->sc.paused) {
+		/* What falls due on a paused channel waits, held. */
+		if (store_due_for(ch->name, NULL, now, SCHED_MAX_BATCH, &ds,
+		    &n) == -1)
+			return (-1);
+		for (i = 0; i < n; i++)
+			hold_paused(ds[i].id, READY_MASK, rt->sc.reason, NULL);
+		if (n == SCHED_MAX_BATCH)
+			*more = 1;
+		store_deliveries_free(ds, n);
+		return (0);
+	}
+	while (!stop && rt->not_before <= now) {
+		want = SCHED_MAX_BATCH;
+		if (http) {
+			slots = chan_concurrency(ch) - rt->in_flight;
+			if (sched_conf->max_in_flight - njobs < slots)
+				slots = sched_conf->max_in_flight - njobs;
+			if (slots <= 0)
+				break;
+			want = (size_t)slots;
+		}
+		if (store_due_for(ch->name, NULL, now, want, &ds, &n) == -1)
+			return (-1);
+		for (i = 0; i < n && !stop; i++) {
+			if (check_missed(&ds[i], now))
+				continue;
+			took = 0;
+			if (ch->cfg->rate.count > 0) {
+				if (bucket_take(&rt->bucket, &ch->cfg->rate,
+				    now) > 0) {
+					stop = 1;
+					break;
+				}
+				took = 1;
+			}
+			send_one(ch, rt, &ds[i], took);
+		}
+		store_deliveries_free(ds, n);
+		ds = NULL;
+		if (n < want)
+			break;
+		if (!http) {
+			/* A full batch of local deliveries: let the loop breathe. */
+			*more = 1;
+			break;
+		}
+	}
+	return (0);
+}
+
+/* Timer callback: starts everything that may go, then re-arms. */
+static void
+fire(uv_timer_t *t)
+{
+	int64_t	now = when_now();
+	size_t	i, nch = chan_count();
+	int	more = 0, err = 0;
+
+	(void)t;
+	if (fail_orphans(now, &more) == -1)
+		err = 1;
+	for (i = 0; i < nch && !err; i++)
+		if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
+			err = 1;
+	rr++;
+	if (err) {
 		/* The database is in trouble; try again shortly rather than spin. */
 		uv_timer_start(&sched_timer, fire, 1000, 0);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		send_one(&ds[i], now);
-	store_deliveries_free(ds, n);
-	if (n == SCHED_MAX_BATCH)
+	if (more)
 		uv_timer_start(&sched_timer, fire, 0, 0);
 	else
 		sched_kick();
 }
 
-/* Arms the timer for the next waiting delivery. */
+/* When channel CH next has something it may start, or -1 (nothing, or a
+ * request must end first, which kicks the scheduler). */
+static int64_t
+channel_wakeup(struct channel *ch, int64_t now)
+{
+	struct chrt	*rt = chrt_get(ch->name);
+	struct bucket	 b;
+	int64_t		 t, w;
+
+	if (!rt->sc.paused && ch->ops->deliver == NULL &&
+	    (rt->in_flight >= chan_concurrency(ch) ||
+	    njobs >= sched_conf->max_in_flight))
+		return (-1);
+	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
+		return (-1);
+	if (rt->sc.paused)
+		return (t);
+	if (t < now)
+		t = now;
+	if (rt->not_before > t)
+		t = rt->not_before;
+	if (ch->cfg->rate.count > 0) {
+		b = rt->bucket;
+		if ((w = bucket_take(&b, &ch->cfg->rate, t)) > 0)
+			t += w;
+	}
+	return (t);
+}
+
+/* Arms the timer for the next delivery that may go. */
 void
 sched_kick(void)
 {
-	int64_t	next, delay;
+	int64_t	 next = -1, t, delay, now = when_now();
+	size_t	 i;
+	char	*names;
 
-	if (!sched_inited)
+	if (!sched_inited || sched_conf == NULL)
 		return;
 	uv_timer_stop(&sched_timer);
-	if (store_next_wakeup(&next) != 0)
+	names = channel_names();
+	if (store_next_wakeup_for(NULL, names, &t) == 0)
+		next = t;
+	free(names);
+	for (i = 0; i < chan_count(); i++)
+		if ((t = channel_wakeup(chan_at(i), now)) >= 0 &&
+		    (next < 0 || t < next))
+			next = t;
+	if (next < 0)
 		return;
-	delay = next - when_now();
+	delay = next - now;
 	if (delay < 0)
 		delay = 0;
 	if (delay > SCHED_MAX_SLEEP)
@@ -258,12 +801,29 @@ sched_recover(void)
 	return (0);
 }
 
-/* Stops the timer; the loop closes it. */
+/* Stops the timer (the loop closes it) and frees the channels' state. */
 void
 sched_shutdown(void)
 {
+	struct job	*job;
+	size_t		 i;
+
 	if (!sched_inited)
 		return;
+	/* http_shutdown has normally ended every request already. */
+	while ((job = LIST_FIRST(&jobs)) != NULL) {
+		LIST_REMOVE(job, entry);
+		job_free(job);
+	}
+	njobs = 0;
+	for (i = 0; i < nrts; i++) {
+		store_channel_clear(&rts[i]->sc);
+		free(rts[i]->name);
+		free(rts[i]);
+	}
+	free(rts);
+	rts = NULL;
+	nrts = 0;
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
 	sched_inited = 0;

@@ -2,6 +2,7 @@
 #ifndef CRIER_SCHEDULE_H
 #define CRIER_SCHEDULE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -9,8 +10,16 @@
 
 #define SCHED_MAX_ATTEMPTS	8
 #define SCHED_MAX_BATCH		64
+#define SCHED_RETRY_BASE	30000		/* ms, the first backoff */
+#define SCHED_RETRY_CAP		3600000		/* ms, the longest backoff */
+#define SCHED_MAX_AGE		(24 * 3600000)	/* ms after due: retries end */
+#define SCHED_PAUSED		"paused"	/* hold_reason of a paused channel */
 
-/* Sets up the timer on LOOP; C is the configuration in force. */
+/*
+ * Sets up the timer on LOOP; C is the configuration in force. For tests
+ * only, $CRIER_TEST_BACKOFF_MS replaces SCHED_RETRY_BASE and
+ * $CRIER_TEST_RETRY_MAX_AGE_MS replaces SCHED_MAX_AGE.
+ */
 int	sched_init(uv_loop_t *loop, const struct config *c);
 /* Uses configuration C from now on (after a reload). */
 void	sched_set_config(const struct config *c);
@@ -24,6 +33,16 @@ int	sched_recover(void);
 void	sched_kick(void);
 /* Backoff before attempt ATTEMPTS + 1, in ms, with jitter. */
 int64_t	sched_backoff(int attempts);
+/*
+ * Pauses channel NAME (REASON shown in status): its scheduled and retrying
+ * deliveries become held until sched_resume. *HELD gets how many.
+ */
+int	sched_pause(const char *name, const char *reason, int actor, int *held);
+/* Un-pauses NAME: what its pause held is scheduled again; *RELEASED: how many. */
+int	sched_resume(const char *name, int actor, int *released);
+/* Channel NAME's state: paused and why, its latest error, requests under way. */
+void	sched_channel_info(const char *name, bool *paused, const char **reason,
+	    const char **last_error, int *in_flight);
 void	sched_shutdown(void);
 
 #endif

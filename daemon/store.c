@@ -16,6 +16,7 @@
 
 static sqlite3	*db;
 static int	 batch;		/* a store_begin() batch is open */
+static void	(*event_hook)(void);
 
 /* Schema migrations: entry N brings version N to N + 1. */
 static const char *const migrations[] = {
@@ -44,13 +45,18 @@ static const char *const migrations[] = {
 	/* 1 -> 2: what the calendar last said of a delivery (see campaign.c). */
 	"ALTER TABLE deliveries ADD COLUMN cal_state TEXT;"
 	"CREATE INDEX deliveries_calendar ON deliveries(calendar, state);",
+	/* 2 -> 3: why a delivery is held; a channel's last error. */
+	"ALTER TABLE deliveries ADD COLUMN hold_reason TEXT;"
+	"ALTER TABLE channels ADD COLUMN last_error TEXT;"
+	"CREATE INDEX deliveries_channel_state ON deliveries(channel, state, due);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
 #define DELIVERY_COLS	"id, channel, state, due, calendar, uid, recurrence_id, " \
 			"summary, text, attempts, last_error, remote_id, " \
-			"remote_url, next_attempt, sent_at, created, updated, cal_state"
+			"remote_url, next_attempt, sent_at, created, updated, cal_state, " \
+			"hold_reason"
 
 /* Runs SQL with no result rows; logs and returns -1 on error. */
 static int
@@ -257,7 +263,16 @@ store_log(const char *delivery, const char *channel, int actor,
 		log_warnx("store: event: %s", sqlite3_errmsg(db));
 		return (-1);
 	}
+	if (event_hook != NULL)
+		event_hook();
 	return (0);
+}
+
+/* Calls FN after each event row is written. */
+void
+store_set_event_hook(void (*fn)(void))
+{
+	event_hook = fn;
 }
 
 /* Inserts a new delivery and its first event in one transaction. */
@@ -272,7 +287,8 @@ store_insert(const struct delivery *d, int actor, const char *event)
 		return (-1);
 	st = prepare("INSERT INTO deliveries (id, channel, state, due, calendar, "
 	    "uid, recurrence_id, summary, text, created, updated, cal_state, "
-	    "last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    "last_error, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?)");
 	if (st == NULL)
 		goto fail;
 	bind_text(st, 1, d->id);
@@ -288,6 +304,7 @@ store_insert(const struct delivery *d, int actor, const char *event)
 	sqlite3_bind_int64(st, 11, now);
 	bind_text(st, 12, d->cal_state);
 	bind_text(st, 13, d->last_error);
+	bind_text(st, 14, d->state == DS_HELD ? d->hold_reason : NULL);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
@@ -335,6 +352,7 @@ row_to_delivery(sqlite3_stmt *st, struct delivery *d)
 	d->created = sqlite3_column_int64(st, 15);
 	d->updated = sqlite3_column_int64(st, 16);
 	d->cal_state = col_text(st, 17);
+	d->hold_reason = col_text(st, 18);
 }
 
 /* Loads delivery ID. */
@@ -431,7 +449,8 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	}
 	st = prepare("UPDATE deliveries SET state = ?, updated = ?,"
 	    " due = CASE WHEN ?3 > 0 THEN ?3 ELSE due END,"
-	    " attempts = attempts + ?4,"
+	    " attempts = CASE WHEN ?12 THEN 0 ELSE attempts END + ?4,"
+	    " hold_reason = CASE WHEN ?1 = 'held' THEN ?11 ELSE NULL END,"
 	    " last_error = CASE WHEN ?5 IS NULL THEN last_error"
 	    "   WHEN ?5 = '' THEN NULL ELSE ?5 END,"
 	    " remote_id = COALESCE(?6, remote_id),"
@@ -451,6 +470,8 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	sqlite3_bind_int64(st, 8, u->sent_at);
 	sqlite3_bind_int64(st, 9, u->next_attempt);
 	bind_text(st, 10, id);
+	bind_text(st, 11, u->hold_reason);
+	sqlite3_bind_int(st, 12, u->reset_attempts ? 1 : 0);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
@@ -600,6 +621,125 @@ store_next_wakeup(int64_t *ms)
 	return (ret);
 }
 
+/* Ready deliveries of CHANNEL, or of no channel among NOT_IN. */
+int
+store_due_for(const char *channel, const char *not_in, int64_t now,
+    size_t max, struct delivery **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries"
+	    " WHERE ((state = 'scheduled' AND due <= ?1)"
+	    " OR (state = 'retrying' AND next_attempt <= ?1))"
+	    " AND (?3 IS NULL OR channel = ?3)"
+	    " AND (?4 IS NULL OR channel NOT IN (SELECT value FROM json_each(?4)))"
+	    " ORDER BY due, id LIMIT ?2");
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	bind_text(st, 3, channel);
+	bind_text(st, 4, channel == NULL ? (not_in ? not_in : "[]") : NULL);
+	return (collect(st, out, n));
+}
+
+/* The earliest instant a delivery of CHANNEL (or of none in NOT_IN) is ready. */
+int
+store_next_wakeup_for(const char *channel, const char *not_in, int64_t *ms)
+{
+	sqlite3_stmt	*st;
+	int		 rc, ret = 1;
+
+	st = prepare("SELECT MIN(CASE state WHEN 'scheduled' THEN due"
+	    " ELSE next_attempt END) FROM deliveries"
+	    " WHERE state IN ('scheduled', 'retrying')"
+	    " AND (?1 IS NULL OR channel = ?1)"
+	    " AND (?2 IS NULL OR channel NOT IN (SELECT value FROM json_each(?2)))");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, channel);
+	bind_text(st, 2, channel == NULL ? (not_in ? not_in : "[]") : NULL);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*ms = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else if (rc != SQLITE_ROW)
+		ret = -1;
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+/* Loads channel NAME's durable state. */
+int
+store_channel_get(const char *name, struct store_channel *sc)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(sc, 0, sizeof(*sc));
+	if ((st = prepare("SELECT paused, reason, last_error, tokens, tokens_at"
+	    " FROM channels WHERE name = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sc->paused = sqlite3_column_int(st, 0) != 0;
+		sc->reason = col_text(st, 1);
+		sc->last_error = col_text(st, 2);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 4) != SQLITE_NULL) {
+			sc->has_tokens = true;
+			sc->tokens = sqlite3_column_double(st, 3);
+			sc->tokens_at = sqlite3_column_int64(st, 4);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Saves channel NAME's durable state. */
+int
+store_channel_put(const char *name, const struct store_channel *sc)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("INSERT INTO channels (name, paused, reason, last_error,"
+	    " tokens, tokens_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT(name) DO UPDATE SET paused = ?2, reason = ?3,"
+	    " last_error = ?4, tokens = ?5, tokens_at = ?6")) == NULL)
+		return (-1);
+	bind_text(st, 1, name);
+	sqlite3_bind_int(st, 2, sc->paused ? 1 : 0);
+	bind_text(st, 3, sc->reason);
+	bind_text(st, 4, sc->last_error);
+	if (sc->has_tokens) {
+		sqlite3_bind_double(st, 5, sc->tokens);
+		sqlite3_bind_int64(st, 6, sc->tokens_at);
+	} else {
+		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, 6);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: channel %s: %s", name, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Frees what SC owns. */
+void
+store_channel_clear(struct store_channel *sc)
+{
+	free(sc->reason);
+	free(sc->last_error);
+	memset(sc, 0, sizeof(*sc));
+}
+
 /* Counts deliveries per state. */
 int
 store_counts(int64_t counts[DS_NSTATES])
@@ -699,6 +839,7 @@ store_delivery_clear(struct delivery *d)
 	free(d->remote_id);
 	free(d->remote_url);
 	free(d->cal_state);
+	free(d->hold_reason);
 	memset(d, 0, sizeof(*d));
 }
 

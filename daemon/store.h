@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
@@ -31,6 +31,7 @@ struct delivery {
 	int64_t		 created;
 	int64_t		 updated;
 	char		*cal_state;	/* what the calendar says: scheduled, held, cancelled, removed */
+	char		*hold_reason;	/* held: NULL awaiting approval, "paused": its channel is */
 };
 
 /* What a transition changes besides the state; fields left at their zero keep. */
@@ -42,6 +43,18 @@ struct store_update {
 	const char	*remote_url;
 	int64_t		 sent_at;
 	int64_t		 next_attempt;
+	const char	*hold_reason;	/* kept only when moving to held */
+	bool		 reset_attempts; /* attempts start again from 0 */
+};
+
+/* A channel's durable state (the `channels` table). */
+struct store_channel {
+	bool		 paused;
+	char		*reason;	/* why paused, may be NULL */
+	char		*last_error;	/* of its latest attempt, NULL after a success */
+	bool		 has_tokens;	/* tokens and tokens_at are known */
+	double		 tokens;
+	int64_t		 tokens_at;	/* ms */
 };
 
 struct store_filter {
@@ -93,6 +106,21 @@ int	 store_list(const struct store_filter *f, struct delivery **out, size_t *n);
 int	 store_due(int64_t now, size_t max, struct delivery **out, size_t *n);
 /* The next instant something becomes ready; 1 if nothing is waiting. */
 int	 store_next_wakeup(int64_t *ms);
+/*
+ * store_due and store_next_wakeup for channel CHANNEL only, or (CHANNEL NULL)
+ * for deliveries whose channel is none of the JSON array of names NOT_IN.
+ */
+int	 store_due_for(const char *channel, const char *not_in, int64_t now,
+	    size_t max, struct delivery **out, size_t *n);
+int	 store_next_wakeup_for(const char *channel, const char *not_in,
+	    int64_t *ms);
+/* Loads channel NAME's state into SC (freed with store_channel_clear); 1 if none. */
+int	 store_channel_get(const char *name, struct store_channel *sc);
+/* Saves channel NAME's state. */
+int	 store_channel_put(const char *name, const struct store_channel *sc);
+void	 store_channel_clear(struct store_channel *sc);
+/* Calls FN after each event row is written (committed or not yet). */
+void	 store_set_event_hook(void (*fn)(void));
 /* Number of deliveries in each state. */
 int	 store_counts(int64_t counts[DS_NSTATES]);
 /* Appends an event not tied to a transition. */

@@ -1,35 +1,23 @@
 /* Tests for daemon/fetch.c against tests/peers/httpmock.py on 127.0.0.1. */
 #include <config.h>
 
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "daemon/fetch.h"
 #include "daemon/http.h"
+#include "tests/unit/testpeer.h"
 
-#define PYTHON		"/usr/bin/python3"
 #define WAIT_MS		10000	/* generous bound for anything to finish */
 #define MAX_RESULTS	16
 
@@ -41,12 +29,6 @@
 		"SUMMARY:Two\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 #define LM1	"Wed, 21 Oct 2015 07:28:00 GMT"
 #define LM2	"Thu, 22 Oct 2015 08:00:00 GMT"
-
-/* A mock server process and its port. */
-struct mock {
-	pid_t	pid;
-	int	port;
-};
 
 /* What a done callback saw, copied out. */
 struct result {
@@ -60,7 +42,7 @@ struct result {
 
 static char		 tmpdir[] = "/tmp/check_fetch.XXXXXX";
 static char		 cdir[600];	/* this test's cache directory */
-static struct mock	 plain = { -1, 0 };
+static struct tp_mock	 plain = { -1, 0 };
 static int		 refused_port;
 
 static uv_loop_t	 loop;
@@ -69,164 +51,18 @@ static int		 nres;
 static struct fetch	*fx;		/* freed by teardown if set */
 static bool		 free_in_done;
 
-/*
- * Puts in BUF the path in $ENV, else REL under $top_srcdir, $srcdir
- * (automake's test driver sets it) or ".".
- */
-static void
-src_path(char *buf, size_t len, const char *env, const char *rel)
-{
-	const char	*v, *srcdir;
-
-	if ((v = getenv(env)) != NULL && v[0] != '\0') {
-		snprintf(buf, len, "%s", v);
-		return;
-	}
-	if ((srcdir = getenv("top_srcdir")) == NULL || srcdir[0] == '\0')
-		srcdir = getenv("srcdir");
-	if (srcdir == NULL || srcdir[0] == '\0')
-		srcdir = ".";
-	snprintf(buf, len, "%s/%s", srcdir, rel);
-}
-
-/* Starts httpmock.py as M and waits for its port file. */
-static int
-mock_start(struct mock *m, const char *name)
-{
-	char		 script[1024], portfile[600];
-	const char	*argv[8];
-	struct timespec	 pause = { 0, 50 * 1000 * 1000 };
-	FILE		*f;
-	int		 i, status;
-
-	src_path(script, sizeof(script), "HTTPMOCK", "tests/peers/httpmock.py");
-	snprintf(portfile, sizeof(portfile), "%s/%s.port", tmpdir, name);
-	unlink(portfile);
-	argv[0] = PYTHON;
-	argv[1] = script;
-	argv[2] = "--port-file";
-	argv[3] = portfile;
-	argv[4] = "--lifetime";
-	argv[5] = "300";
-	argv[6] = NULL;
-	if ((m->pid = fork()) == -1)
-		return -1;
-	if (m->pid == 0) {
-#ifdef __linux__
-		/* Do not outlive a test runner that dies early. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-		execv(PYTHON, (char *const *)argv);
-		_exit(127);
-	}
-	/* Up to 20 s: python may be slow to start on a loaded machine. */
-	for (i = 0; i < 400; i++) {
-		if ((f = fopen(portfile, "r")) != NULL) {
-			if (fscanf(f, "%d", &m->port) != 1)
-				m->port = 0;
-			fclose(f);
-			if (m->port > 0)
-				return 0;
-		}
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			return -1;
-		}
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
-
-/* Stops mock M and reaps it. */
-static void
-mock_stop(struct mock *m)
-{
-	int	status;
-
-	if (m->pid <= 0)
-		return;
-	kill(m->pid, SIGTERM);
-	waitpid(m->pid, &status, 0);
-	m->pid = -1;
-}
-
-/*
- * Sends one request to the mock on PORT with a blocking socket, apart
- * from http.c, and returns the response body (malloc'd) or NULL.
- */
-static char *
-ctl(int port, const char *method, const char *path, const char *body)
-{
-	struct sockaddr_in	 sin;
-	char			 head[512], *buf = NULL, *p, *r;
-	size_t			 len = 0, cap = 0;
-	ssize_t			 n;
-	int			 s;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return NULL;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		goto fail;
-	if (body == NULL)
-		body = "";
-	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", method, path,
-	    strlen(body));
-	if (write(s, head, strlen(head)) != (ssize_t)strlen(head) ||
-	    write(s, body, strlen(body)) != (ssize_t)strlen(body))
-		goto fail;
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap == 0 ? 131072 : cap * 2;
-			if ((p = realloc(buf, cap)) == NULL)
-				goto fail;
-			buf = p;
-		}
-		if ((n = read(s, buf + len, cap - len - 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(s);
-	if (buf == NULL)
-		return NULL;
-	buf[len] = '\0';
-	if ((p = strstr(buf, "\r\n\r\n")) == NULL) {
-		free(buf);
-		return NULL;
-	}
-	r = strdup(p + 4);
-	free(buf);
-	return r;
-fail:
-	close(s);
-	free(buf);
-	return NULL;
-}
-
 /* Replaces the script of the mock on PORT with SPECS (a JSON list, stolen). */
 static void
 script_port(int port, json_t *specs)
 {
-	char	*s, *r;
+	char	*s;
 
 	ck_assert_ptr_nonnull(specs);
 	s = json_dumps(specs, JSON_COMPACT);
 	json_decref(specs);
 	ck_assert_ptr_nonnull(s);
-	r = ctl(port, "POST", "/_control/script", s);
+	tp_script(port, s);
 	free(s);
-	ck_assert_msg(r != NULL && strstr(r, "\"ok\": true") != NULL,
-	    "script not accepted: %s", r != NULL ? r : "(no answer)");
-	free(r);
 }
 
 /* Replaces the plain mock's script with SPECS (stolen). */
@@ -257,40 +93,11 @@ spec(int status, const char *body, const char *h1, const char *v1,
 	return s;
 }
 
-/* Returns the requests recorded by the mock on PORT (a JSON array). */
-static json_t *
-recorded_port(int port)
-{
-	json_error_t	 err;
-	json_t		*j;
-	char		*r;
-
-	r = ctl(port, "GET", "/_control/requests", NULL);
-	ck_assert_msg(r != NULL, "no answer from /_control/requests");
-	j = json_loads(r, JSON_ALLOW_NUL, &err);
-	free(r);
-	ck_assert_msg(j != NULL && json_is_array(j), "bad requests JSON");
-	return j;
-}
-
 /* Returns the plain mock's recorded requests. */
 static json_t *
 recorded(void)
 {
-	return recorded_port(plain.port);
-}
-
-/* Returns header NAME of recorded request REQ, or NULL. */
-static const char *
-rec_header(json_t *req, const char *name)
-{
-	const char	*k;
-	json_t		*v;
-
-	json_object_foreach(json_object_get(req, "headers"), k, v)
-		if (strcasecmp(k, name) == 0)
-			return json_string_value(v);
-	return NULL;
+	return tp_recorded(plain.port);
 }
 
 /* Returns a malloc'd copy of the N bytes at S. */
@@ -328,28 +135,11 @@ on_done(void *arg, const char *data, size_t len, bool changed,
 	}
 }
 
-/* Marks the wait as over. */
-static void
-on_guard(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
 /* Runs the loop until N results or MS ms; returns the number of results. */
 static int
 run_until(int n, uint64_t ms)
 {
-	uv_timer_t	guard;
-	bool		expired = false;
-
-	uv_timer_init(&loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (nres < n && !expired)
-		uv_run(&loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	return nres;
+	return tp_run_until(&loop, &nres, n, ms);
 }
 
 /* Formats the plain mock's URL for PATH into BUF. */
@@ -457,8 +247,7 @@ prime(void)
 static void
 setup(void)
 {
-	static int	 n;
-	char		*r;
+	static int	n;
 
 	memset(results, 0, sizeof(results));
 	nres = 0;
@@ -466,9 +255,7 @@ setup(void)
 	free_in_done = false;
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
 	ck_assert_int_eq(http_init(&loop, NULL), 0);
-	r = ctl(plain.port, "POST", "/_control/reset", NULL);
-	ck_assert_msg(r != NULL, "mock server not answering");
-	free(r);
+	tp_reset(plain.port);
 	/* Check forks each test (or not: CK_FORK=no): pid and count. */
 	snprintf(cdir, sizeof(cdir), "%s/cache%ld.%d", tmpdir, (long)getpid(),
 	    n++);
@@ -524,15 +311,15 @@ START_TEST(test_200_then_304)
 	ck_assert_int_eq(json_array_size(reqs), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(
 	    json_array_get(reqs, 0), "path")), "/cal.ics");
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 0),
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 0),
 	    "If-None-Match"));
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 0),
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 0),
 	    "If-Modified-Since"));
-	ck_assert_ptr_nonnull(rec_header(json_array_get(reqs, 1),
+	ck_assert_ptr_nonnull(tp_rec_header(json_array_get(reqs, 1),
 	    "If-None-Match"));
-	ck_assert_str_eq(rec_header(json_array_get(reqs, 1), "If-None-Match"),
-	    "\"v1\"");
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 1),
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 1),
+	    "If-None-Match"), "\"v1\"");
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 1),
 	    "If-Modified-Since"));
 	json_decref(reqs);
 	ck_assert_int_eq(count_files(), 2);
@@ -581,13 +368,13 @@ START_TEST(test_last_modified)
 
 	reqs = recorded();
 	ck_assert_int_eq(json_array_size(reqs), 3);
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 0),
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 0),
 	    "If-Modified-Since"));
-	ck_assert_str_eq(rec_header(json_array_get(reqs, 1),
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 1),
 	    "If-Modified-Since"), LM1);
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 1),
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 1),
 	    "If-None-Match"));
-	ck_assert_str_eq(rec_header(json_array_get(reqs, 2),
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 2),
 	    "If-Modified-Since"), LM2);
 	json_decref(reqs);
 }
@@ -595,12 +382,12 @@ END_TEST
 
 START_TEST(test_server_down)
 {
-	struct mock	 down = { -1, 0 };
+	struct tp_mock	 down = { -1, 0 };
 	char		 u[256], want[256];
 	const char	*data;
 	size_t		 len;
 
-	ck_assert_int_eq(mock_start(&down, "down"), 0);
+	ck_assert_int_eq(tp_mock_start(&down, tmpdir, "down", NULL), 0);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/down.ics", down.port);
 	snprintf(want, sizeof(want), "GET %s: ", u);
 	script_port(down.port, json_pack("[o]",
@@ -610,7 +397,7 @@ START_TEST(test_server_down)
 	fetch_now(fx);
 	ck_assert_int_eq(run_until(1, WAIT_MS), 1);
 	ck_assert_ptr_null(results[0].error);
-	mock_stop(&down);
+	tp_mock_stop(&down);
 
 	/* No server: an error naming the URL, the cached copy still. */
 	fetch_now(fx);
@@ -717,8 +504,8 @@ START_TEST(test_not_calendar)
 	ck_assert_ptr_null(results[2].error);
 	reqs = recorded();
 	ck_assert_int_eq(json_array_size(reqs), 3);
-	ck_assert_str_eq(rec_header(json_array_get(reqs, 2), "If-None-Match"),
-	    "\"v1\"");
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 2),
+	    "If-None-Match"), "\"v1\"");
 	json_decref(reqs);
 }
 END_TEST
@@ -788,7 +575,7 @@ START_TEST(test_url_changed)
 	ck_assert_int_eq(json_array_size(reqs), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(
 	    json_array_get(reqs, 1), "path")), "/moved.ics");
-	ck_assert_ptr_null(rec_header(json_array_get(reqs, 1),
+	ck_assert_ptr_null(tp_rec_header(json_array_get(reqs, 1),
 	    "If-None-Match"));
 	json_decref(reqs);
 }
@@ -819,8 +606,8 @@ START_TEST(test_refresh_and_retry)
 	ck_assert_uint_ge(results[2].at - results[1].at, 990);
 	reqs = recorded();
 	ck_assert_int_eq(json_array_size(reqs), 3);
-	ck_assert_str_eq(rec_header(json_array_get(reqs, 2), "If-None-Match"),
-	    "\"r1\"");
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 2),
+	    "If-None-Match"), "\"r1\"");
 	json_decref(reqs);
 }
 END_TEST
@@ -940,26 +727,6 @@ START_TEST(test_bad_args)
 }
 END_TEST
 
-/* Returns the port of a loopback socket that was bound, then closed. */
-static int
-closed_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			s, port = 0;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	close(s);
-	return port;
-}
-
 static Suite *
 fetch_suite(void)
 {
@@ -990,37 +757,24 @@ fetch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	char	 cmd[600];
-	int	 rc;
+	int	rc;
 
-	if (access(PYTHON, X_OK) != 0) {
-		fprintf(stderr, "check_fetch: %s missing, skipped\n", PYTHON);
-		return 77;
-	}
-	/* Proxies from the environment would take our loopback traffic. */
-	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-	setenv("no_proxy", "127.0.0.1,localhost", 1);
+	if ((rc = tp_mock_prepare("check_fetch")) != 0)
+		return rc;
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 99;
 	}
-	if (mock_start(&plain, "plain") == -1) {
+	if (tp_mock_start(&plain, tmpdir, "plain", NULL) == -1) {
 		fprintf(stderr, "check_fetch: cannot start httpmock.py, "
 		    "skipped\n");
 		rc = 77;
 		goto done;
 	}
-	refused_port = closed_port();
-
-	sr = srunner_create(fetch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	rc = srunner_ntests_failed(sr) == 0 ? 0 : 1;
-	srunner_free(sr);
+	refused_port = tp_closed_port();
+	rc = tp_run_suite(fetch_suite());
 done:
-	mock_stop(&plain);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_fetch: cannot remove %s\n", tmpdir);
+	tp_mock_stop(&plain);
+	tp_rmtree(tmpdir, "check_fetch");
 	return rc;
 }

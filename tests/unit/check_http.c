@@ -1,41 +1,27 @@
 /* Tests for daemon/http.c against tests/peers/httpmock.py on 127.0.0.1. */
 #include <config.h>
 
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <check.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "daemon/http.h"
+#include "tests/unit/testpeer.h"
 
-#define PYTHON		"/usr/bin/python3"
 #define WAIT_MS		30000	/* generous bound for anything to finish */
 #define MAX_RESULTS	64
-
-/* A mock server process and what is needed to reach it. */
-struct mock {
-	pid_t	pid;
-	int	port;
-};
 
 /* What a done callback saw, copied out of the response. */
 struct result {
@@ -52,8 +38,8 @@ struct result {
 };
 
 static char		 tmpdir[] = "/tmp/check_http.XXXXXX";
-static struct mock	 plain = { -1, 0 };
-static struct mock	 tls = { -1, 0 };
+static struct tp_mock	 plain = { -1, 0 };
+static struct tp_mock	 tls = { -1, 0 };
 static char		 ca_path[700];
 static int		 have_tls;
 
@@ -63,190 +49,18 @@ static int		 ndone;
 static int		 refused_port;
 static int		 silent_port;
 
-/*
- * Puts in BUF the path in $ENV, else REL under $top_srcdir, $srcdir
- * (automake's test driver sets it) or ".".
- */
-static void
-src_path(char *buf, size_t len, const char *env, const char *rel)
-{
-	const char	*v, *srcdir;
-
-	if ((v = getenv(env)) != NULL && v[0] != '\0') {
-		snprintf(buf, len, "%s", v);
-		return;
-	}
-	if ((srcdir = getenv("top_srcdir")) == NULL || srcdir[0] == '\0')
-		srcdir = getenv("srcdir");
-	if (srcdir == NULL || srcdir[0] == '\0')
-		srcdir = ".";
-	snprintf(buf, len, "%s/%s", srcdir, rel);
-}
-
-/* Starts httpmock.py with EXTRA arguments and waits for its port file. */
-static int
-mock_start(struct mock *m, const char *name, const char *const *extra)
-{
-	char		 script[1024], portfile[600];
-	const char	*argv[16];
-	struct timespec	 pause = { 0, 50 * 1000 * 1000 };
-	FILE		*f;
-	int		 i, n = 0, status;
-
-	src_path(script, sizeof(script), "HTTPMOCK", "tests/peers/httpmock.py");
-	snprintf(portfile, sizeof(portfile), "%s/%s.port", tmpdir, name);
-	argv[n++] = PYTHON;
-	argv[n++] = script;
-	argv[n++] = "--port-file";
-	argv[n++] = portfile;
-	argv[n++] = "--lifetime";
-	argv[n++] = "300";
-	for (i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-
-	if ((m->pid = fork()) == -1)
-		return -1;
-	if (m->pid == 0) {
-#ifdef __linux__
-		/* Do not outlive a test runner that dies early. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-		execv(PYTHON, (char *const *)argv);
-		_exit(127);
-	}
-	/* Up to 20 s: python may be slow to start on a loaded machine. */
-	for (i = 0; i < 400; i++) {
-		if ((f = fopen(portfile, "r")) != NULL) {
-			if (fscanf(f, "%d", &m->port) != 1)
-				m->port = 0;
-			fclose(f);
-			if (m->port > 0)
-				return 0;
-		}
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			return -1;
-		}
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
-
-/* Stops mock M and reaps it. */
-static void
-mock_stop(struct mock *m)
-{
-	int	status;
-
-	if (m->pid <= 0)
-		return;
-	kill(m->pid, SIGTERM);
-	waitpid(m->pid, &status, 0);
-	m->pid = -1;
-}
-
-/*
- * Sends one request to the plain mock with a blocking socket, apart
- * from http.c, and returns the response body (malloc'd) or NULL.
- */
-static char *
-ctl(const char *method, const char *path, const char *body)
-{
-	struct sockaddr_in	 sin;
-	char			 head[512], *buf = NULL, *p, *r;
-	size_t			 len = 0, cap = 0;
-	ssize_t			 n;
-	int			 s;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return NULL;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(plain.port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		goto fail;
-	if (body == NULL)
-		body = "";
-	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", method, path,
-	    strlen(body));
-	if (write(s, head, strlen(head)) != (ssize_t)strlen(head) ||
-	    write(s, body, strlen(body)) != (ssize_t)strlen(body))
-		goto fail;
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap == 0 ? 131072 : cap * 2;
-			if ((p = realloc(buf, cap)) == NULL)
-				goto fail;
-			buf = p;
-		}
-		if ((n = read(s, buf + len, cap - len - 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(s);
-	if (buf == NULL)
-		return NULL;
-	buf[len] = '\0';
-	if ((p = strstr(buf, "\r\n\r\n")) == NULL) {
-		free(buf);
-		return NULL;
-	}
-	r = strdup(p + 4);
-	free(buf);
-	return r;
-fail:
-	close(s);
-	free(buf);
-	return NULL;
-}
-
 /* Replaces the plain mock's script with the JSON list SPECS. */
 static void
 script(const char *specs)
 {
-	char	*r;
-
-	r = ctl("POST", "/_control/script", specs);
-	ck_assert_msg(r != NULL && strstr(r, "\"ok\": true") != NULL,
-	    "script not accepted: %s", r != NULL ? r : "(no answer)");
-	free(r);
+	tp_script(plain.port, specs);
 }
 
 /* Returns the plain mock's recorded requests (a JSON array). */
 static json_t *
 recorded(void)
 {
-	json_error_t	 err;
-	json_t		*j;
-	char		*r;
-
-	r = ctl("GET", "/_control/requests", NULL);
-	ck_assert_msg(r != NULL, "no answer from /_control/requests");
-	j = json_loads(r, JSON_ALLOW_NUL, &err);
-	free(r);
-	ck_assert_msg(j != NULL && json_is_array(j), "bad requests JSON");
-	return j;
-}
-
-/* Returns header NAME of recorded request REQ, or NULL. */
-static const char *
-rec_header(json_t *req, const char *name)
-{
-	const char	*k;
-	json_t		*v;
-
-	json_object_foreach(json_object_get(req, "headers"), k, v)
-		if (strcasecmp(k, name) == 0)
-			return json_string_value(v);
-	return NULL;
+	return tp_recorded(plain.port);
 }
 
 /* Returns a malloc'd copy of S, or NULL for NULL. */
@@ -285,28 +99,11 @@ on_done(void *arg, const struct http_response *resp)
 	res->nheaders = resp->nheaders;
 }
 
-/* Marks the wait as expired. */
-static void
-on_guard(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
 /* Runs the loop until N done callbacks in all or MS ms; returns ndone. */
 static int
 run_until(int n, uint64_t ms)
 {
-	uv_timer_t	guard;
-	int		expired = 0;
-
-	uv_timer_init(&loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (ndone < n && !expired)
-		uv_run(&loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	return ndone;
+	return tp_run_until(&loop, &ndone, n, ms);
 }
 
 /* Starts a request with the given pieces into results[I]. */
@@ -354,14 +151,10 @@ clear_results(void)
 static void
 setup(void)
 {
-	char	*r;
-
 	memset(results, 0, sizeof(results));
 	ndone = 0;
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
-	r = ctl("POST", "/_control/reset", NULL);
-	ck_assert_msg(r != NULL, "mock server not answering");
-	free(r);
+	tp_reset(plain.port);
 }
 
 /* Shuts http down and checks that no handle is left open. */
@@ -465,21 +258,21 @@ START_TEST(test_post)
 	ck_assert_int_eq(json_array_size(reqs), 3);
 	for (i = 0; i < 3; i++) {
 		r = json_array_get(reqs, i);
-		ua = rec_header(r, "User-Agent");
+		ua = tp_rec_header(r, "User-Agent");
 		ck_assert_ptr_nonnull(ua);
 		ck_assert_msg(strncmp(ua, "crier/", 6) == 0, "UA %s", ua);
-		ck_assert_ptr_null(rec_header(r, "Expect"));
+		ck_assert_ptr_null(tp_rec_header(r, "Expect"));
 		if (strcmp(json_string_value(json_object_get(r, "method")),
 		    "POST") == 0) {
 			ck_assert_str_eq(json_string_value(json_object_get(r,
 			    "path")), "/api/v1/statuses");
 			ck_assert_str_eq(json_string_value(json_object_get(r,
 			    "body")), json);
-			ck_assert_str_eq(rec_header(r, "Authorization"),
+			ck_assert_str_eq(tp_rec_header(r, "Authorization"),
 			    "Bearer abc123");
-			ck_assert_str_eq(rec_header(r, "Content-Type"),
+			ck_assert_str_eq(tp_rec_header(r, "Content-Type"),
 			    "application/json");
-			ck_assert_str_eq(rec_header(r, "Idempotency-Key"),
+			ck_assert_str_eq(tp_rec_header(r, "Idempotency-Key"),
 			    "k-1");
 			ck_assert_int_eq(results[0].status, 201);
 		} else if (strcmp(json_string_value(json_object_get(r,
@@ -896,26 +689,6 @@ START_TEST(test_shutdown_in_flight)
 }
 END_TEST
 
-/* Returns a local port that refuses connections (bound, then closed). */
-static int
-closed_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			s, port = 0;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	close(s);
-	return port;
-}
-
 /* Returns the port of a loopback listener that is never accepted from. */
 static int
 silent_listener(void)
@@ -946,7 +719,7 @@ start_tls_mock(void)
 	char		 cert[700], key[700];
 	const char	*extra[4];
 
-	src_path(mk, sizeof(mk), "MKCERTS", "tests/peers/mkcerts.sh");
+	tp_src_path(mk, sizeof(mk), "MKCERTS", "tests/peers/mkcerts.sh");
 	snprintf(certdir, sizeof(certdir), "%s/certs", tmpdir);
 	snprintf(cmd, sizeof(cmd), "/bin/sh '%s' '%s'", mk, certdir);
 	if (system(cmd) != 0) {
@@ -960,7 +733,7 @@ start_tls_mock(void)
 	extra[1] = cert;
 	extra[2] = key;
 	extra[3] = NULL;
-	if (mock_start(&tls, "tls", extra) == 0)
+	if (tp_mock_start(&tls, tmpdir, "tls", extra) == 0)
 		have_tls = 1;
 	else
 		fprintf(stderr, "check_http: cannot start TLS mock\n");
@@ -997,39 +770,26 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	char	 cmd[600];
-	int	 rc;
+	int	rc;
 
-	if (access(PYTHON, X_OK) != 0) {
-		fprintf(stderr, "check_http: %s missing, skipped\n", PYTHON);
-		return 77;
-	}
-	/* Proxies from the environment would take our loopback traffic. */
-	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-	setenv("no_proxy", "127.0.0.1,localhost", 1);
+	if ((rc = tp_mock_prepare("check_http")) != 0)
+		return rc;
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 99;
 	}
-	if (mock_start(&plain, "plain", NULL) == -1) {
+	if (tp_mock_start(&plain, tmpdir, "plain", NULL) == -1) {
 		fprintf(stderr, "check_http: cannot start httpmock.py\n");
 		rc = 99;
 		goto done;
 	}
 	start_tls_mock();
-	refused_port = closed_port();
+	refused_port = tp_closed_port();
 	silent_port = silent_listener();
-
-	sr = srunner_create(http_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	rc = srunner_ntests_failed(sr) == 0 ? 0 : 1;
-	srunner_free(sr);
+	rc = tp_run_suite(http_suite());
 done:
-	mock_stop(&plain);
-	mock_stop(&tls);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_http: cannot remove %s\n", tmpdir);
+	tp_mock_stop(&plain);
+	tp_mock_stop(&tls);
+	tp_rmtree(tmpdir, "check_http");
 	return rc;
 }

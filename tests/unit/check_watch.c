@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "daemon/watch.h"
+#include "tests/unit/testpeer.h"
 
 #define DEBOUNCE	100	/* ms */
 #define MAX_CALLS	16
@@ -159,28 +160,11 @@ on_change(void *arg)
 	}
 }
 
-/* Marks the wait as over. */
-static void
-on_guard(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
 /* Runs the loop until N calls or MS ms, whichever first; returns ncalls. */
 static int
 run_until(int n, uint64_t ms)
 {
-	uv_timer_t	guard;
-	bool		expired = false;
-
-	uv_timer_init(&loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (ncalls < n && !expired)
-		uv_run(&loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	return ncalls;
+	return tp_run_until(&loop, &ncalls, n, ms);
 }
 
 /* Runs the loop for MS ms whatever happens; returns ncalls. */
@@ -418,20 +402,13 @@ watch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	char	 cmd[600];
-	int	 rc;
+	int	rc;
 
 	if (mkdtemp(base) == NULL) {
 		perror("mkdtemp");
 		return 99;
 	}
-	sr = srunner_create(watch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	rc = srunner_ntests_failed(sr) == 0 ? 0 : 1;
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "check_watch: cannot remove %s\n", base);
+	rc = tp_run_suite(watch_suite());
+	tp_rmtree(base, "check_watch");
 	return rc;
 }
