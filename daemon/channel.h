@@ -37,7 +37,12 @@ struct chan_result {
 	int64_t			retry_after;	/* ms from now, 0: backoff decides */
 	int64_t			channel_wait;	/* ms from now the channel must
 						   send nothing (rate limit spent) */
+	bool			aborted;	/* crierd is stopping: the request
+						   was cut short (start channels) */
 };
+
+/* How a multi-step channel reports the end of a delivery (exactly once). */
+typedef void (*chan_done_fn)(void *arg, const struct chan_result *r);
 
 /* An HTTP request built by a channel; every pointer is owned by it. */
 struct chan_request {
@@ -102,6 +107,16 @@ struct channel_ops {
 	 */
 	void	(*classify)(struct channel *ch, const struct post *p,
 		    const struct http_response *resp, struct chan_result *r);
+	/*
+	 * Channels that need several requests for one post (media upload, a
+	 * session, a list of recipients) set this instead of build/classify:
+	 * it starts delivering P (copy what must outlive the call) and calls
+	 * DONE(ARG, result) exactly once, on the loop thread, never from
+	 * within start itself; during shutdown with r->aborted set. -1 with
+	 * ERR if P can never be sent as it is (DONE is then not called).
+	 */
+	int	(*start)(struct channel *ch, const struct post *p,
+		    chan_done_fn done, void *arg, char *err, size_t errlen);
 };
 
 struct channel {

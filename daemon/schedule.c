@@ -456,6 +456,25 @@ on_done(void *arg, const struct http_response *resp)
 	sched_kick();
 }
 
+/* A multi-step channel's delivery ended. */
+static void
+on_start_done(void *arg, const struct chan_result *res)
+{
+	struct job	*job = arg;
+	struct chrt	*rt = chrt_get(job->d.channel);
+
+	LIST_REMOVE(job, entry);
+	njobs--;
+	rt->in_flight--;
+	if (res->aborted)
+		interrupted(&job->d, job->ops);
+	else
+		book(&job->d, res);
+	job_free(job);
+	if (!res->aborted)
+		sched_kick();
+}
+
 /* Fails D at once (before any attempt) with ERR. */
 static void
 fail_now(const struct delivery *d, const char *err)
@@ -487,7 +506,7 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 
 	post_of(d, &p);
 	memset(&rq, 0, sizeof(rq));
-	if (ch->ops->deliver == NULL) {
+	if (ch->ops->deliver == NULL && ch->ops->start == NULL) {
 		err[0] = '\0';
 		if (ch->ops->build(ch, &p, &rq, err, sizeof(err)) == -1) {
 			chan_request_clear(&rq);
@@ -522,6 +541,23 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 	memset(d, 0, sizeof(*d));
 	job->ops = ch->ops;
 	job->rq = rq;
+	if (ch->ops->start != NULL) {
+		post_of(&job->d, &p);
+		err[0] = '\0';
+		if (ch->ops->start(ch, &p, on_start_done, job, err,
+		    sizeof(err)) == -1) {
+			r.outcome = CHAN_PERMANENT;
+			snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
+			    "cannot start the delivery");
+			book(&job->d, &r);
+			job_free(job);
+			return;
+		}
+		LIST_INSERT_HEAD(&jobs, job, entry);
+		njobs++;
+		rt->in_flight++;
+		return;
+	}
 	memset(&hreq, 0, sizeof(hreq));
 	hreq.method = rq.method;
 	hreq.url = rq.url;
