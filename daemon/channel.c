@@ -1,6 +1,11 @@
 /* Channel types (a table of vtables) and the configured channels at run time. */
 #include <config.h>
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "channel.h"
 #include "http.h"
@@ -96,6 +102,31 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		}
 		return (0);
 	}
+	case CK_CREDENTIAL: {
+		const char	*dir = getenv("CREDENTIALS_DIRECTORY");
+		char		 path[4096];
+		const char	*q;
+
+		for (q = v; *q != '\0'; q++)
+			if (!isalnum((unsigned char)*q) && strchr("._-", *q) == NULL)
+				break;
+		if (*v == '\0' || *q != '\0' || *v == '.') {
+			snprintf(err, errlen, "'%s' is not a credential name", v);
+			return (-1);
+		}
+		if (dir == NULL || *dir == '\0') {
+			snprintf(err, errlen, "credential %s: $CREDENTIALS_DIRECTORY "
+			    "is not set (LoadCredential= in the unit provides it)", v);
+			return (-1);
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, v);
+		if (access(path, R_OK) == -1) {
+			snprintf(err, errlen, "credential %s: %s: %s", v, path,
+			    strerror(errno));
+			return (-1);
+		}
+		return (0);
+	}
 	case CK_URL:
 		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
@@ -117,6 +148,82 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		return (0);
 	}
 	return (0);
+}
+
+/* Reads channel CC's secret from its file or its systemd credential. */
+int
+chan_secret_read(const struct cfg_channel *cc, const char *file_key,
+    char **out, size_t *len, char *err, size_t errlen)
+{
+	const char	*file = config_chan_get(cc, file_key, NULL);
+	const char	*cred = config_chan_get(cc, "credential", NULL);
+	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
+	char		 path[4096], *buf = NULL;
+	size_t		 n = 0;
+	ssize_t		 r;
+	int		 fd = -1;
+
+	*out = NULL;
+	*len = 0;
+	if (file != NULL)
+		snprintf(path, sizeof(path), "%s", file);
+	else if (cred != NULL && dir != NULL)
+		snprintf(path, sizeof(path), "%s/%s", dir, cred);
+	else if (cred != NULL) {
+		snprintf(err, errlen, "credential %s: $CREDENTIALS_DIRECTORY is "
+		    "not set", cred);
+		return (-1);
+	} else
+		return (1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if ((buf = malloc(CHAN_SECRET_MAX + 1)) == NULL)
+		abort();
+	while (n <= CHAN_SECRET_MAX &&
+	    (r = read(fd, buf + n, CHAN_SECRET_MAX + 1 - n)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	fd = -1;
+	if (n > CHAN_SECRET_MAX) {
+		snprintf(err, errlen, "%s: over %d bytes", path, CHAN_SECRET_MAX);
+		chan_secret_free(buf, CHAN_SECRET_MAX + 1);
+		return (-1);
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0) {
+		snprintf(err, errlen, "%s: empty", path);
+		chan_secret_free(buf, CHAN_SECRET_MAX + 1);
+		return (-1);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return (0);
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	chan_secret_free(buf, buf ? CHAN_SECRET_MAX + 1 : 0);
+	return (-1);
+}
+
+/* Wipes and frees a secret. */
+void
+chan_secret_free(char *s, size_t len)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s, len);
+	free(s);
 }
 
 /* Validates channel CC: known keys, good values, required keys, secrets. */
@@ -144,6 +251,17 @@ chan_config_check(const struct cfg_channel *cc, const struct config *c,
 		if (check_value(k, cc->kv[i].value, msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%d: %s: %s", cc->kv[i].line,
 			    cc->kv[i].key, msg);
+			return (-1);
+		}
+	}
+	/* A secret comes from one place: its file or a systemd credential. */
+	for (k = ops->keys; k != NULL && k->name != NULL; k++) {
+		int line;
+
+		if (k->kind == CK_SECRET && config_chan_get(cc, k->name, &line) &&
+		    config_chan_get(cc, "credential", NULL)) {
+			snprintf(err, errlen, "%d: [channel %s]: give %s or "
+			    "credential, not both", line, cc->name, k->name);
 			return (-1);
 		}
 	}

@@ -61,6 +61,7 @@ enum chan_key_kind {
 	CK_STRING,
 	CK_PATH,	/* a file or directory path */
 	CK_SECRET,	/* a secret file: must exist, mode 0600 or stricter */
+	CK_CREDENTIAL,	/* a systemd credential: a file in $CREDENTIALS_DIRECTORY */
 	CK_URL,
 	CK_BOOL,	/* yes/no */
 	CK_ENUM,	/* one of the '|'-separated values */
@@ -139,6 +140,19 @@ void		 chan_request_clear(struct chan_request *rq);
  */
 void		 chan_http_classify(const struct http_response *resp,
 		    struct chan_result *r);
+#define CHAN_SECRET_MAX	(64 * 1024)	/* largest secret read */
+
+/*
+ * Reads channel CC's secret: the file named by its key FILE_KEY, or the
+ * systemd credential named by its `credential` key. *OUT is malloc'd and
+ * NUL-terminated, one trailing newline dropped; free it with
+ * chan_secret_free. 1 if neither key is set; -1 with ERR, which names the
+ * file but never holds the secret.
+ */
+int		 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
+		    char **out, size_t *len, char *err, size_t errlen);
+/* Wipes and frees a secret from chan_secret_read. */
+void		 chan_secret_free(char *s, size_t len);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */

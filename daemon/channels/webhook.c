@@ -20,7 +20,6 @@
 #include "../http.h"
 #include "../when.h"
 
-#define WEBHOOK_SECRET_MAX	4096
 #define WEBHOOK_TIMEOUT		30	/* s, default for the whole request */
 
 enum wh_format { WH_JSON, WH_SLACK, WH_DISCORD };
@@ -37,56 +36,10 @@ static const struct chan_key webhook_keys[] = {
 	{ "url", CK_URL, true, NULL },
 	{ "format", CK_ENUM, false, "slack|discord|json" },
 	{ "secret_file", CK_SECRET, false, NULL },
+	{ "credential", CK_CREDENTIAL, false, NULL },
 	{ "timeout", CK_DURATION, false, NULL },
 	{ NULL, 0, false, NULL },
 };
-
-/* Reads the secret in PATH (one trailing newline dropped) into W. */
-static int
-read_secret(struct webhook *w, const char *path, char *err, size_t errlen)
-{
-	unsigned char	 buf[WEBHOOK_SECRET_MAX + 1];
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "secret_file %s: %s", path, strerror(errno));
-		return (-1);
-	}
-	while (len < sizeof(buf) && (n = read(fd, buf + len,
-	    sizeof(buf) - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "secret_file %s: %s", path,
-			    strerror(errno));
-			close(fd);
-			return (-1);
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > WEBHOOK_SECRET_MAX) {
-		snprintf(err, errlen, "secret_file %s: over %d bytes", path,
-		    WEBHOOK_SECRET_MAX);
-		return (-1);
-	}
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (len == 0) {
-		snprintf(err, errlen, "secret_file %s: empty", path);
-		return (-1);
-	}
-	if ((w->secret = malloc(len)) == NULL)
-		abort();
-	memcpy(w->secret, buf, len);
-	w->secret_len = len;
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return (0);
-}
 
 /* Frees W. */
 static void
@@ -94,9 +47,7 @@ webhook_free(struct webhook *w)
 {
 	if (w == NULL)
 		return;
-	if (w->secret != NULL)
-		OPENSSL_cleanse(w->secret, w->secret_len);
-	free(w->secret);
+	chan_secret_free((char *)w->secret, w->secret_len);
 	free(w->url);
 	free(w);
 }
@@ -108,7 +59,6 @@ webhook_open(struct channel *ch, const struct config *c, char *err,
 {
 	struct webhook	*w;
 	const char	*fmt = config_chan_get(ch->cfg, "format", NULL);
-	const char	*sf = config_chan_get(ch->cfg, "secret_file", NULL);
 	const char	*to = config_chan_get(ch->cfg, "timeout", NULL);
 	int64_t		 secs = WEBHOOK_TIMEOUT;
 	char		 msg[400];
@@ -127,7 +77,8 @@ webhook_open(struct channel *ch, const struct config *c, char *err,
 	if (to != NULL)
 		config_parse_duration(to, &secs);
 	w->timeout_ms = (long)secs * 1000;
-	if (sf != NULL && read_secret(w, sf, msg, sizeof(msg)) == -1) {
+	if (chan_secret_read(ch->cfg, "secret_file", (char **)&w->secret,
+	    &w->secret_len, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "channel %s: %s", ch->name, msg);
 		webhook_free(w);
 		return (-1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "daemon/channel.h"
 #include "daemon/config.h"
 
 static char	tmpdir[] = "/tmp/crier-check-config-XXXXXX";
@@ -205,6 +206,67 @@ START_TEST(test_secret)
 }
 END_TEST
 
+START_TEST(test_secret_in_config)
+{
+	char		 sp[600], conf[1400], cdir[600], *sec;
+	size_t		 len;
+	struct config	*c;
+	FILE		*fp;
+
+	snprintf(sp, sizeof(sp), "%s/hook-secret", tmpdir);
+	fp = fopen(sp, "w");
+	fputs("hook-s3cret\n", fp);
+	fclose(fp);
+	chmod(sp, 0640);
+	snprintf(conf, sizeof(conf), "[channel hook]\ntype = webhook\n"
+	    "url = http://127.0.0.1:9/x\nsecret_file = %s\n", sp);
+	/* Readable by its group: an error naming file, line and key. */
+	expect_error(conf, "crier.conf:4:", "secret_file", sp, "chmod 600", NULL);
+	ck_assert_ptr_null(strstr(err, "hook-s3cret"));
+	chmod(sp, 0600);
+	write_conf(conf);
+	c = config_load(path, true, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(sec, "hook-s3cret");
+	ck_assert_uint_eq(len, 11);
+	chan_secret_free(sec, len);
+	config_free(c);
+
+	/* A systemd credential instead. */
+	snprintf(cdir, sizeof(cdir), "%s/creds", tmpdir);
+	mkdir(cdir, 0700);
+	snprintf(sp, sizeof(sp), "%s/hook", cdir);
+	fp = fopen(sp, "w");
+	fputs("cred-s3cret", fp);
+	fclose(fp);
+	chmod(sp, 0400);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	expect_error("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
+	    "credential = hook\n", "crier.conf:4:", "CREDENTIALS_DIRECTORY", NULL);
+	setenv("CREDENTIALS_DIRECTORY", cdir, 1);
+	expect_error("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
+	    "credential = other\n", "crier.conf:4:", "credential", "other", NULL);
+	expect_error("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
+	    "credential = ../hook\n", "crier.conf:4:", "credential", NULL);
+	snprintf(conf, sizeof(conf), "[channel hook]\ntype = webhook\n"
+	    "url = https://x.org/h\nsecret_file = %s/hook-secret\n"
+	    "credential = hook\n", tmpdir);
+	expect_error(conf, "crier.conf:4:", "not both", NULL);
+	write_conf("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
+	    "credential = hook\n");
+	c = config_load(path, true, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(sec, "cred-s3cret");
+	chan_secret_free(sec, len);
+	config_free(c);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	static const struct { const char *s; int64_t secs; } good[] = {
@@ -269,6 +331,7 @@ config_suite(void)
 	tcase_add_test(tc, test_structure);
 	tcase_add_test(tc, test_loopback_http);
 	tcase_add_test(tc, test_secret);
+	tcase_add_test(tc, test_secret_in_config);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_rates_urls);
 	suite_add_tcase(s, tc);
