@@ -60,7 +60,11 @@
 	VERB(RESUME, "resume", "channel?", "--all", true,		\
 	    "resume [CHANNEL|--all]")					\
 	VERB(LOG, "log", "", "--limit=n --follow", false,		\
-	    "log [--follow] [--limit N]")
+	    "log [--follow] [--limit N]")				\
+	VERB(UNSUBSCRIBE, "unsubscribe", "email", "", true,		\
+	    "unsubscribe EMAIL")					\
+	VERB(SUBSCRIBE, "subscribe", "email", "", true,			\
+	    "subscribe EMAIL")
 
 enum ctl_verb_id {
 #define CTL_VERB_ENUM(id, n, p, o, c, u)	CTL_##id,

@@ -424,6 +424,33 @@ print_list(json_t *r)
 		    sf(v, "state"), sf(v, "due"), sf(v, "channel"), sf(v, "summary"));
 }
 
+/* A newsletter's recipients: counts, then each (only those not sent if many). */
+static void
+print_recipients(json_t *d)
+{
+	json_t		*rs = json_object_get(d, "recipients"), *e, *v;
+	const char	*k;
+	size_t		 i, n = json_array_size(rs);
+	int		 first = 1;
+
+	if (n == 0)
+		return;
+	printf("recipients  %zu:", n);
+	json_object_foreach(json_object_get(d, "recipient_counts"), k, v) {
+		printf("%s %lld %s", first ? "" : ",",
+		    (long long)json_integer_value(v), k);
+		first = 0;
+	}
+	printf("\n");
+	json_array_foreach(rs, i, e) {
+		if (n > 100 && strcmp(sf(e, "state"), "sent") == 0)
+			continue;
+		printf("  %-36s %-10s %s\n", sf(e, "email"), sf(e, "state"),
+		    json_is_string(json_object_get(e, "error")) ?
+		    sf(e, "error") : "");
+	}
+}
+
 /* show: everything about one delivery. */
 static void
 print_show(json_t *r)
@@ -448,6 +475,7 @@ print_show(json_t *r)
 		printf("sent        %s\n", sf(d, "sent_at"));
 	if (json_is_string(json_object_get(d, "remote_url")))
 		printf("remote      %s\n", sf(d, "remote_url"));
+	print_recipients(d);
 	printf("\n%s\n\nhistory:\n", sf(d, "text"));
 	json_array_foreach(json_object_get(d, "events"), i, e) {
 		json_t *actor = json_object_get(e, "actor");
@@ -522,6 +550,15 @@ static void
 print_move(json_t *r)
 {
 	printf("%s %s\n", sf(r, "id"), sf(r, "state"));
+}
+
+/* unsubscribe, subscribe. */
+static void
+print_suppress(json_t *r)
+{
+	printf("%s %s%s\n", sf(r, "email"), json_is_true(json_object_get(r,
+	    "suppressed")) ? "unsubscribed (suppressed)" : "subscribed",
+	    json_is_true(json_object_get(r, "changed")) ? "" : " already");
 }
 
 /* reload. */
@@ -612,6 +649,8 @@ static const printer printers[CTL_NVERBS] = {
 	[CTL_PAUSE] = print_pause,
 	[CTL_RESUME] = print_pause,
 	[CTL_LOG] = print_log,
+	[CTL_UNSUBSCRIBE] = print_suppress,
+	[CTL_SUBSCRIBE] = print_suppress,
 };
 
 int

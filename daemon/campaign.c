@@ -259,6 +259,41 @@ cal_state_of(const struct cal_occurrence *o)
 	}
 }
 
+/* The attachments of O as JSON [{uri, fmttype, alt}] (malloc'd), or NULL if none. */
+static char *
+media_json(const struct cal_occurrence *o)
+{
+	json_t	*a;
+	char	*s;
+	size_t	 i;
+
+	if (o->nattach == 0)
+		return (NULL);
+	a = json_array();
+	for (i = 0; i < o->nattach; i++)
+		json_array_append_new(a, json_pack("{s:s?, s:s?, s:s?}",
+		    "uri", o->attach[i].uri, "fmttype", o->attach[i].fmttype,
+		    "alt", o->attach[i].alt));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return (s);
+}
+
+/* Keeps IN's render context for email delivery ID: its recipients get their own. */
+static void
+keep_email_context(const struct render_input *in, const char *id)
+{
+	json_t	*ctx;
+	char	*js;
+
+	if ((ctx = render_context(in)) == NULL)
+		return;
+	if ((js = json_dumps(ctx, JSON_COMPACT)) != NULL)
+		store_email_ctx_put(id, in->template, js);
+	free(js);
+	json_decref(ctx);
+}
+
 /* Reconciles occurrence R->o on channel NAME with the store. */
 static int
 rec_channel(void *arg, const char *name)
@@ -271,7 +306,7 @@ rec_channel(void *arg, const char *name)
 	struct channel		*ch = chan_find(name);
 	const char		*cs = cal_state_of(o);
 	const char		*err = NULL;
-	char			 msg[600], when[40], was[40];
+	char			 msg[600], when[40], was[40], *media = NULL;
 	int64_t			 due = (int64_t)o->start * 1000;
 	enum dstate		 want;
 
@@ -304,6 +339,10 @@ rec_channel(void *arg, const char *name)
 	store_delivery_id(r->cp->name, o->uid, o->recurrence_id[0] ?
 	    o->recurrence_id : NULL, name, key.id);
 	e = r->nhave ? bsearch(&key, r->have, r->nhave, sizeof(*e), by_id) : NULL;
+	if (ch != NULL && err == NULL && strcmp(ch->ops->type, "smtp") == 0 &&
+	    (e == NULL || (e->state != DS_SENT && e->state != DS_SENDING &&
+	    e->state != DS_UNCERTAIN)))
+		keep_email_context(&in, key.id);
 	if (e == NULL) {
 		memset(&d, 0, sizeof(d));
 		memcpy(d.id, key.id, sizeof(d.id));
@@ -318,8 +357,11 @@ rec_channel(void *arg, const char *name)
 		d.last_error = (char *)err;
 		d.state = strcmp(cs, "cancelled") == 0 ? DS_CANCELLED :
 		    strcmp(cs, "scheduled") == 0 ? DS_SCHEDULED : DS_HELD;
-		if (store_insert(&d, STORE_ACTOR_DAEMON, "calendar") == 0)
+		if (store_insert(&d, STORE_ACTOR_DAEMON, "calendar") == 0) {
 			r->added++;
+			if (o->nattach > 0 && (media = media_json(o)) != NULL)
+				store_set_media(d.id, media);
+		}
 		goto done;
 	}
 	r->seen[e - r->have] = 1;
@@ -339,6 +381,8 @@ rec_channel(void *arg, const char *name)
 	store_set_content(e->id, due, o->summary, out.text, cs, err ? err :
 	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ? "" :
 	    e->last_error);
+	media = media_json(o);
+	store_set_media(e->id, media);
 	want = e->state;
 	if (strcmp(cs, "cancelled") == 0)
 		want = DS_CANCELLED;
@@ -371,6 +415,7 @@ done:
 		log_warnx("calendar %s: uid %s on %s: %s", r->cp->name,
 		    o->uid ? o->uid : "(none)", name, err);
 	render_output_clear(&out);
+	free(media);
 	return (0);
 }
 

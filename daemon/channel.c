@@ -25,6 +25,9 @@
 static const struct channel_ops *const chan_types[] = {
 	&outbox_ops,
 	&webhook_ops,
+	&bluesky_ops,
+	&mastodon_ops,
+	&smtp_ops,
 };
 
 static struct channel	*chans;
@@ -297,7 +300,7 @@ int
 chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 {
 	struct channel	*cs;
-	size_t		 i, n = 0;
+	size_t		 i, n = 0, lim;
 
 	if ((cs = calloc(c->nchans ? c->nchans : 1, sizeof(*cs))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -312,6 +315,9 @@ chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 			abort();
 		ch->limit = c->chans[i].limit ? c->chans[i].limit :
 		    ch->ops->default_limit;
+		if (c->chans[i].limit == 0 && ch->ops->cached_limit != NULL &&
+		    (lim = ch->ops->cached_limit(&c->chans[i], c)) > 0)
+			ch->limit = lim;
 		n++;
 		if (!offline && ch->ops->open != NULL &&
 		    ch->ops->open(ch, c, err, errlen) == -1) {

@@ -56,6 +56,7 @@ struct chan_request {
 };
 
 struct http_response;
+struct cal_occurrence;
 
 enum chan_key_kind {
 	CK_STRING,
@@ -118,7 +119,26 @@ struct channel_ops {
 	 */
 	int	(*start)(struct channel *ch, const struct post *p,
 		    chan_done_fn done, void *arg, char *err, size_t errlen);
+	/*
+	 * The network's length limit as last learnt (a cache under
+	 * state_dir, no network), 0 if unknown; used when the channel sets
+	 * no `limit`, offline too. May be NULL.
+	 */
+	size_t	(*cached_limit)(const struct cfg_channel *cc,
+		    const struct config *c);
+	/*
+	 * crierd --check: what only the channel can find wrong with
+	 * occurrence O (alt text, media). Writes it to MSG and returns
+	 * CHAN_CHECK_PROBLEM or CHAN_CHECK_WARNING, else CHAN_CHECK_OK.
+	 * May be NULL.
+	 */
+	int	(*check_post)(const struct channel *ch,
+		    const struct cal_occurrence *o, char *msg, size_t len);
 };
+
+#define CHAN_CHECK_OK		0
+#define CHAN_CHECK_PROBLEM	1
+#define CHAN_CHECK_WARNING	2
 
 struct channel {
 	char				*name;
@@ -173,5 +193,8 @@ struct channel	*chan_at(size_t i);
 
 extern const struct channel_ops outbox_ops;
 extern const struct channel_ops webhook_ops;
+extern const struct channel_ops bluesky_ops;
+extern const struct channel_ops mastodon_ops;
+extern const struct channel_ops smtp_ops;
 
 #endif

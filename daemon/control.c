@@ -26,6 +26,8 @@
 #include "channel.h"
 #include "crierd.h"
 #include "log.h"
+#include "mime.h"
+#include "recipients.h"
 #include "render.h"
 #include "schedule.h"
 #include "store.h"
@@ -275,6 +277,35 @@ h_list(struct client *cl, json_t *req)
 	return (r);
 }
 
+/* Adds a newsletter's recipients of delivery ID to JD, with counts per state. */
+static void
+recipients_json(const char *id, json_t *jd)
+{
+	struct store_rcpt	*rc = NULL;
+	size_t			 n = 0, i;
+	json_t			*arr, *counts, *c;
+
+	if (store_rcpt_list(id, &rc, &n) == -1 || n == 0) {
+		store_rcpts_free(rc, n);
+		return;
+	}
+	arr = json_array();
+	counts = json_object();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, "
+		    "s:i, s:o}", "email", rc[i].email, "name", jstr(rc[i].name),
+		    "state", rc[i].state, "error", jstr(rc[i].error),
+		    "message_id", jstr(rc[i].message_id), "attempts",
+		    rc[i].attempts, "sent_at", jtime(rc[i].sent_at)));
+		c = json_object_get(counts, rc[i].state);
+		json_object_set_new(counts, rc[i].state, json_integer(
+		    c != NULL ? json_integer_value(c) + 1 : 1));
+	}
+	store_rcpts_free(rc, n);
+	json_object_set_new(jd, "recipients", arr);
+	json_object_set_new(jd, "recipient_counts", counts);
+}
+
 /* show: one delivery with its text and history. */
 static json_t *
 h_show(struct client *cl, json_t *req)
@@ -301,6 +332,7 @@ h_show(struct client *cl, json_t *req)
 	    json_string(d.hold_reason != NULL && strcmp(d.hold_reason,
 	    SCHED_PAUSED) == 0 ? "channel paused" : "approval"));
 	store_delivery_clear(&d);
+	recipients_json(id, jd);
 	arr = json_array();
 	if (store_events_for(id, &ev, &nev) == 0) {
 		for (i = 0; i < nev; i++)
@@ -994,6 +1026,52 @@ h_log(struct client *cl, json_t *req)
 	return (r);
 }
 
+/* unsubscribe (ON), subscribe: the newsletter suppression list. */
+static json_t *
+suppress(struct client *cl, json_t *req, bool on)
+{
+	const char	*email = json_string_value(json_object_get(req, "email"));
+	char		*key;
+	json_t		*r;
+	int		 rc;
+
+	if (email == NULL || !mime_addr_ok(email))
+		return (error_reply("bad_request", "'%s' is not an email address",
+		    email != NULL ? email : ""));
+	key = rcpt_key(email);
+	if ((rc = store_suppress(key, on, (int)cl->uid)) == -1) {
+		free(key);
+		return (error_reply("internal", "cannot update the suppression "
+		    "list"));
+	}
+	if (rc == 0) {
+		store_log(NULL, NULL, (int)cl->uid, on ? "unsubscribed" :
+		    "subscribed", key);
+		log_info("ctl: uid %d: %s %s", (int)cl->uid, on ? "unsubscribe" :
+		    "subscribe", key);
+	}
+	r = ok_reply();
+	json_object_set_new(r, "email", json_string(key));
+	json_object_set_new(r, "suppressed", json_boolean(on));
+	json_object_set_new(r, "changed", json_boolean(rc == 0));
+	free(key);
+	return (r);
+}
+
+/* unsubscribe: EMAIL gets no newsletter any more. */
+static json_t *
+h_unsubscribe(struct client *cl, json_t *req)
+{
+	return (suppress(cl, req, true));
+}
+
+/* subscribe: EMAIL leaves the suppression list. */
+static json_t *
+h_subscribe(struct client *cl, json_t *req)
+{
+	return (suppress(cl, req, false));
+}
+
 /* The handler of each verb of the table in common/proto.h. */
 static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_STATUS] = h_status,
@@ -1012,6 +1090,8 @@ static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_PAUSE] = h_pause,
 	[CTL_RESUME] = h_resume,
 	[CTL_LOG] = h_log,
+	[CTL_UNSUBSCRIBE] = h_unsubscribe,
+	[CTL_SUBSCRIBE] = h_subscribe,
 };
 
 /* True if the peer may use changing verbs: root, our own user, or the socket's group. */

@@ -67,6 +67,18 @@ static size_t		 http_nxfers;
 static struct http_xfers http_xfers = TAILQ_HEAD_INITIALIZER(http_xfers);
 static struct http_socks http_socks = TAILQ_HEAD_INITIALIZER(http_socks);
 
+/* A pause on the loop that http_shutdown ends like a request (http_start_delay). */
+struct http_delay {
+	TAILQ_ENTRY(http_delay)	 entry;
+	uv_timer_t		 timer;
+	http_done_fn		 done;
+	void			*arg;
+};
+TAILQ_HEAD(http_delays, http_delay);
+static struct http_delays http_delays = TAILQ_HEAD_INITIALIZER(http_delays);
+
+static void	http_delays_abort(void);
+
 /* Frees the headers collected so far for X. */
 static void
 http_headers_clear(struct http_xfer *x)
@@ -661,6 +673,7 @@ http_shutdown(void)
 		curl_multi_remove_handle(http_multi, x->easy);
 		http_finish(x, CURLE_ABORTED_BY_CALLBACK);
 	}
+	http_delays_abort();
 	/* Cleanup closes cached connections, maybe via http_socket_cb. */
 	curl_multi_cleanup(http_multi);
 	http_multi = NULL;
@@ -690,4 +703,120 @@ http_header_get(const struct http_response *resp, const char *name)
 		if (strcasecmp(resp->headers[i].name, name) == 0)
 			return resp->headers[i].value;
 	return NULL;
+}
+
+/*
+ * Starts EASY, a transfer set up by the caller (any protocol it allows:
+ * SMTP for newsletters), on the same multi handle; http owns EASY from
+ * now on, even when this fails. http sets its private pointer, error
+ * buffer, NOSIGNAL, TLS verification and ca_file; DONE gets curl's
+ * result, the last response code (SMTP's too) and curl's message.
+ * LABEL names the transfer in debug logs.
+ */
+int
+http_start_easy(CURL *easy, const char *label, http_done_fn done, void *arg)
+{
+	struct http_xfer	*x;
+	int			 rc = 0;
+
+	if (easy == NULL)
+		return -1;
+	if (http_multi == NULL || http_stopping ||
+	    (x = calloc(1, sizeof(*x))) == NULL) {
+		curl_easy_cleanup(easy);
+		return -1;
+	}
+	x->easy = easy;
+	x->done = done;
+	x->arg = arg;
+	if ((x->url = strdup(label != NULL ? label : "-")) == NULL ||
+	    (x->method = strdup("EASY")) == NULL)
+		goto fail;
+	rc |= curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
+	rc |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	rc |= curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	rc |= curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (http_ca_file != NULL)
+		rc |= curl_easy_setopt(easy, CURLOPT_CAINFO, http_ca_file);
+	rc |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	rc |= curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_write_cb);
+	rc |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
+	if (rc != 0 || curl_multi_add_handle(http_multi, easy) != CURLM_OK)
+		goto fail;
+	TAILQ_INSERT_TAIL(&http_xfers, x, entry);
+	http_nxfers++;
+	return 0;
+fail:
+	http_xfer_free(x);
+	return -1;
+}
+
+/* Frees a delay once libuv is done with its timer. */
+static void
+http_delay_closed(uv_handle_t *handle)
+{
+	free(handle->data);
+}
+
+/* Ends delay D with CODE: its done callback, then its timer closes. */
+static void
+http_delay_end(struct http_delay *d, CURLcode code)
+{
+	static char		empty[1];
+	struct http_response	resp;
+
+	TAILQ_REMOVE(&http_delays, d, entry);
+	uv_timer_stop(&d->timer);
+	memset(&resp, 0, sizeof(resp));
+	resp.curl_code = (int)code;
+	if (code != CURLE_OK)
+		snprintf(resp.error, sizeof(resp.error),
+		    "request aborted: http shutting down");
+	resp.body = empty;
+	uv_close((uv_handle_t *)&d->timer, http_delay_closed);
+	if (d->done != NULL)
+		d->done(d->arg, &resp);
+}
+
+/* A delay's time has come. */
+static void
+http_delay_cb(uv_timer_t *timer)
+{
+	http_delay_end(timer->data, CURLE_OK);
+}
+
+/* Ends every delay as aborted (http_shutdown). */
+static void
+http_delays_abort(void)
+{
+	struct http_delay	*d;
+
+	while ((d = TAILQ_FIRST(&http_delays)) != NULL)
+		http_delay_end(d, CURLE_ABORTED_BY_CALLBACK);
+}
+
+/*
+ * Calls DONE(ARG, resp) after MS milliseconds on the loop (never from
+ * within this call), with curl_code 0; http_shutdown ends it early with
+ * CURLE_ABORTED_BY_CALLBACK, as it does requests. For channels that
+ * space their requests.
+ */
+int
+http_start_delay(uint64_t ms, http_done_fn done, void *arg)
+{
+	struct http_delay	*d;
+
+	if (http_loop == NULL || http_stopping ||
+	    (d = calloc(1, sizeof(*d))) == NULL)
+		return -1;
+	d->done = done;
+	d->arg = arg;
+	if (uv_timer_init(http_loop, &d->timer) != 0) {
+		free(d);
+		return -1;
+	}
+	d->timer.data = d;
+	TAILQ_INSERT_TAIL(&http_delays, d, entry);
+	uv_timer_start(&d->timer, http_delay_cb, ms, 0);
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <uv.h>
+#include <curl/curl.h>
 
 #define HTTP_MAX_BODY	(8 * 1024 * 1024)	/* largest response body kept */
 
@@ -53,5 +54,19 @@ size_t		 http_in_flight(void);
 void		 http_shutdown(void);
 /* Case-insensitive header lookup in RESP; NULL if absent. */
 const char	*http_header_get(const struct http_response *resp, const char *name);
+/*
+ * Starts EASY, a curl transfer the caller set up (e.g. SMTP), on the same
+ * multi; http owns EASY from then on (also on failure) and sets its private
+ * pointer, error buffer, NOSIGNAL, TLS verification and ca_file. DONE gets
+ * curl's result, the last response code in status and curl's message.
+ */
+int		 http_start_easy(CURL *easy, const char *label, http_done_fn done,
+		    void *arg);
+/*
+ * Calls DONE(ARG, resp) with curl_code 0 after MS ms on the loop, never
+ * from within the call; http_shutdown ends it early with
+ * CURLE_ABORTED_BY_CALLBACK, like a request.
+ */
+int		 http_start_delay(uint64_t ms, http_done_fn done, void *arg);
 
 #endif

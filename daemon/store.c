@@ -49,6 +49,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE deliveries ADD COLUMN hold_reason TEXT;"
 	"ALTER TABLE channels ADD COLUMN last_error TEXT;"
 	"CREATE INDEX deliveries_channel_state ON deliveries(channel, state, due);",
+	/* 3 -> 4: a delivery's media (JSON [{uri, fmttype, alt}]), see campaign.c. */
+	"ALTER TABLE deliveries ADD COLUMN media TEXT;",
+	/* 4 -> 5: newsletters: recipients per delivery, suppressions, contexts. */
+	"CREATE TABLE recipients ("
+	"  delivery TEXT NOT NULL, email TEXT NOT NULL, name TEXT,"
+	"  state TEXT NOT NULL, error TEXT, message_id TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (delivery, email));"
+	"CREATE TABLE suppressions ("
+	"  email TEXT PRIMARY KEY, at INTEGER NOT NULL, actor INTEGER NOT NULL);"
+	"CREATE TABLE email_contexts ("
+	"  delivery TEXT PRIMARY KEY, template TEXT, context TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
@@ -894,4 +908,227 @@ store_delivery_id(const char *calendar, const char *uid,
 	for (i = 0; i < DELIVERY_ID_LEN / 2; i++)
 		snprintf(id + i * 2, 3, "%02x", md[i]);
 	id[DELIVERY_ID_LEN] = '\0';
+}
+
+/* Sets the media (JSON text, NULL: none) of delivery ID; no write if unchanged. */
+int
+store_set_media(const char *id, const char *media)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("UPDATE deliveries SET media = ?1 WHERE id = ?2 AND "
+	    "media IS NOT ?1")) == NULL)
+		return (-1);
+	bind_text(st, 1, media);
+	bind_text(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: media %s: %s", id, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Loads the media of delivery ID into *MEDIA (malloc'd, NULL: none); 1 if no such delivery. */
+int
+store_get_media(const char *id, char **media)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*media = NULL;
+	if ((st = prepare("SELECT media FROM deliveries WHERE id = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*media = col_text(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Records recipient EMAIL (lower-cased) of delivery ID as R says. */
+int
+store_rcpt_put(const char *id, const struct store_rcpt *r)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("INSERT INTO recipients (delivery, email, name, state,"
+	    " error, message_id, attempts, sent_at, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT(delivery, email) DO UPDATE SET name = ?3, state = ?4,"
+	    " error = ?5, message_id = coalesce(?6, message_id),"
+	    " attempts = ?7, sent_at = ?8, updated = ?9")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, r->email);
+	bind_text(st, 3, r->name);
+	bind_text(st, 4, r->state);
+	bind_text(st, 5, r->error);
+	bind_text(st, 6, r->message_id);
+	sqlite3_bind_int(st, 7, r->attempts);
+	sqlite3_bind_int64(st, 8, r->sent_at);
+	sqlite3_bind_int64(st, 9, when_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: recipient of %s: %s", id, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Every recipient recorded for delivery ID, by email. */
+int
+store_rcpt_list(const char *id, struct store_rcpt **out, size_t *n)
+{
+	sqlite3_stmt		*st;
+	struct store_rcpt	*v = NULL, *nv, *r;
+	size_t			 cnt = 0;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = prepare("SELECT email, name, state, error, message_id,"
+	    " attempts, sent_at, updated FROM recipients WHERE delivery = ?"
+	    " ORDER BY email")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(v, cnt + 1, sizeof(*v))) == NULL)
+			abort();
+		v = nv;
+		r = &v[cnt++];
+		r->email = col_text(st, 0);
+		r->name = col_text(st, 1);
+		r->state = col_text(st, 2);
+		r->error = col_text(st, 3);
+		r->message_id = col_text(st, 4);
+		r->attempts = sqlite3_column_int(st, 5);
+		r->sent_at = sqlite3_column_int64(st, 6);
+		r->updated = sqlite3_column_int64(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_rcpts_free(v, cnt);
+		return (-1);
+	}
+	*out = v;
+	*n = cnt;
+	return (0);
+}
+
+/* Frees N recipients at R. */
+void
+store_rcpts_free(struct store_rcpt *r, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].email);
+		free(r[i].name);
+		free(r[i].state);
+		free(r[i].error);
+		free(r[i].message_id);
+	}
+	free(r);
+}
+
+/* Adds (ON) or removes EMAIL (lower-cased) from the suppression list; 1 if no change. */
+int
+store_suppress(const char *email, bool on, int actor)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (on)
+		st = prepare("INSERT INTO suppressions (email, at, actor)"
+		    " VALUES (?1, ?2, ?3) ON CONFLICT(email) DO NOTHING");
+	else
+		st = prepare("DELETE FROM suppressions WHERE email = ?1");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, email);
+	if (on) {
+		sqlite3_bind_int64(st, 2, when_now());
+		sqlite3_bind_int(st, 3, actor);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: suppressions: %s", sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (sqlite3_changes(db) > 0 ? 0 : 1);
+}
+
+/* 1 if EMAIL (lower-cased) is suppressed, 0 if not, -1 on error. */
+int
+store_suppressed(const char *email)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("SELECT 1 FROM suppressions WHERE email = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, email);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (1);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Keeps the template name and render context (JSON) of email delivery ID. */
+int
+store_email_ctx_put(const char *id, const char *template, const char *context)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("INSERT INTO email_contexts (delivery, template,"
+	    " context, updated) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT(delivery) DO UPDATE SET template = ?2, context = ?3,"
+	    " updated = ?4")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, template);
+	bind_text(st, 3, context);
+	sqlite3_bind_int64(st, 4, when_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: email context of %s: %s", id,
+		    sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Loads what store_email_ctx_put kept for ID (malloc'd); 1 if nothing. */
+int
+store_email_ctx_get(const char *id, char **template, char **context)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*template = *context = NULL;
+	if ((st = prepare("SELECT template, context FROM email_contexts"
+	    " WHERE delivery = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*template = col_text(st, 0);
+		*context = col_text(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
 }

@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	5
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
@@ -137,5 +137,36 @@ void	 store_events_free(struct store_event *e, size_t n);
 void	 store_delivery_id(const char *calendar, const char *uid,
 	    const char *recurrence_id, const char *channel,
 	    char id[DELIVERY_ID_LEN + 1]);
+/* Sets the media (JSON [{uri, fmttype, alt}], NULL: none) of delivery ID. */
+int	 store_set_media(const char *id, const char *media);
+/* Loads the media of delivery ID into *MEDIA (malloc'd, NULL: none); 1 if no such delivery. */
+int	 store_get_media(const char *id, char **media);
+
+/* A newsletter recipient of a delivery (the `recipients` table). */
+struct store_rcpt {
+	char		*email;		/* lower-cased */
+	char		*name;
+	char		*state;		/* pending, sending, sent, failed, suppressed, uncertain */
+	char		*error;
+	char		*message_id;
+	int		 attempts;
+	int64_t		 sent_at;
+	int64_t		 updated;
+};
+
+/* Records recipient R->email of delivery ID (insert or update), committed at once. */
+int	 store_rcpt_put(const char *id, const struct store_rcpt *r);
+/* Every recipient recorded for delivery ID, by email; free with store_rcpts_free. */
+int	 store_rcpt_list(const char *id, struct store_rcpt **out, size_t *n);
+void	 store_rcpts_free(struct store_rcpt *r, size_t n);
+/* Adds (ON) or removes lower-cased EMAIL from the suppression list; 1 if no change. */
+int	 store_suppress(const char *email, bool on, int actor);
+/* 1 if lower-cased EMAIL is suppressed, 0 if not, -1 on error. */
+int	 store_suppressed(const char *email);
+/* Keeps the template and render context (JSON) of email delivery ID. */
+int	 store_email_ctx_put(const char *id, const char *template,
+	    const char *context);
+/* Loads them (malloc'd, TEMPLATE may be NULL); 1 if none were kept. */
+int	 store_email_ctx_get(const char *id, char **template, char **context);
 
 #endif

@@ -126,6 +126,22 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 			json_array_append_new(probs, json_string(msg));
 		}
 	}
+	if (ch->ops->check_post != NULL) {
+		char	cmsg[600];
+
+		cmsg[0] = '\0';
+		switch (ch->ops->check_post(ch, o, cmsg, sizeof(cmsg))) {
+		case CHAN_CHECK_PROBLEM:
+			snprintf(msg, sizeof(msg), "%s: %s", name, cmsg);
+			json_array_append_new(probs, json_string(msg));
+			break;
+		case CHAN_CHECK_WARNING:
+			fprintf(stderr, "%s:%d: uid %s at %s: warning: %s: %s\n",
+			    src->label, o->line, o->uid ? o->uid : "(none)",
+			    o->start_str, name, cmsg);
+			break;
+		}
+	}
 	json_array_append_new(chans, jc);
 	render_output_clear(&out);
 }

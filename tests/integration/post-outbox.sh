@@ -9,9 +9,12 @@ before=$(date +%s)
 expect_rc 0 ctl --json post --channel outbox --text "Open Gov Week starts today: #OpenGovWeek" --in 3s
 id=$(echo "$OUT" | jget 'd["ids"][0]')
 [ ${#id} = 12 ] || fail "bad id '$id'"
-[ "$(state_of "$id")" = scheduled ] || fail "not scheduled right after post"
 box="$STATE/outbox/outbox"
-ls "$box"/*"$id".txt >/dev/null 2>&1 && fail "written before it was due"
+# Only meaningful while the due time is still ahead (a loaded machine may be slow).
+if [ $(( $(date +%s) - before )) -lt 2 ]; then
+	[ "$(state_of "$id")" = scheduled ] || fail "not scheduled right after post"
+	ls "$box"/*"$id".txt >/dev/null 2>&1 && fail "written before it was due"
+fi
 
 wait_for "ls $box/*$id.txt" 15 || fail "no file in the outbox"
 after=$(date +%s)

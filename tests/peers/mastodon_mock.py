@@ -86,6 +86,9 @@ Control (besides httpmock's):
   GET  /_control/media     every uploaded attachment
   POST /_control/clock     {"advance": SECONDS} moves the mock's clock
        (idempotency expiry, rate-limit windows)
+  POST /_control/status-delay  {"seconds": S}: POST /api/v1/statuses
+       creates (or finds) the status at once but answers S seconds
+       later (0: at once) -- a client killed meanwhile never hears of it
   POST /_control/reset-all as /_control/reset, and forgets statuses,
        media, idempotency keys and rate-limit counters
 """
@@ -291,6 +294,7 @@ class App:
             self.idem = {}            # (token index, key) -> (id, time)
             self.buckets = {}         # token index -> [window start, count]
             self.next_id = 110000000000000000
+            self.status_delay = 0.0   # s before answering POST /statuses
 
     def new_id(self):
         with self.lock:
@@ -416,6 +420,10 @@ class MastodonHandler(httpmock.MockHandler):
             return self.err(429, "Too many requests", hdrs)
         if method == "POST" and path == "/api/v1/statuses":
             spec = self.post_status(idx, rec)
+            if APP.status_delay > 0:
+                # Created (or found) first, answered late: a client may
+                # die in between, as after a real request.
+                spec = dict(spec, delay=APP.status_delay)
         elif method == "GET" and path.startswith("/api/v1/statuses/"):
             st = APP.status_objs.get(path.rsplit("/", 1)[1])
             spec = ({"status": 200, "body": st} if st else
@@ -661,6 +669,15 @@ class MastodonHandler(httpmock.MockHandler):
                 return
             self.respond({"status": 200,
                           "body": {"offset": APP.clock.advance(adv)}})
+        elif p == "/_control/status-delay" and m == "POST":
+            try:
+                APP.status_delay = float(
+                    json.loads(body or b"{}").get("seconds", 0))
+            except (ValueError, AttributeError) as e:
+                self.respond({"status": 400, "body": {"error": str(e)}})
+                return
+            self.respond({"status": 200,
+                          "body": {"seconds": APP.status_delay}})
         elif p == "/_control/reset-all" and m == "POST":
             self.state.reset()
             APP.reset()

@@ -1,0 +1,1462 @@
+/*
+ * The bluesky channel: an atproto session (createSession with an app
+ * password, refreshSession before the access token expires and when the
+ * server says ExpiredToken; tokens in memory only), @mentions resolved
+ * with resolveHandle, images (the delivery's media) uploaded with
+ * uploadBlob, else an optional link card from the page's OpenGraph tags, then the post written with putRecord at a record key derived from
+ * the delivery id and swapRecord null: a retry finds the record it wrote
+ * (InvalidSwap), reads it back and reports it sent, never a second post.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "../channel.h"
+#include "../http.h"
+#include "../log.h"
+#include "../store.h"
+#include "../when.h"
+#include "bsky.h"
+
+#define BSKY_SERVICE		"https://bsky.social"
+#define BSKY_COLLECTION		"app.bsky.feed.post"
+#define BSKY_TIMEOUT_MS		30000L
+#define BSKY_CARD_TIMEOUT_MS	10000L
+#define BSKY_CARD_MAX		(1024 * 1024)	/* page bytes scanned */
+#define BSKY_CARD_TEXT_MAX	300		/* title/description bytes */
+#define BSKY_CARD_REDIRECTS	3
+#define BSKY_REFRESH_MARGIN	300		/* s before exp, at most */
+#define BSKY_MAX_LANGS		3
+#define BSKY_IMAGES_MAX		4		/* per post (the lexicon) */
+#define BSKY_IMAGE_MAX		1000000		/* bytes per image (the lexicon) */
+
+/* A Bluesky account: configuration and, once logged in, its session. */
+struct bsky_acct {
+	int			 refs;
+	char			*name;		/* the channel's, for logs */
+	char			*service;	/* no trailing slash */
+	char			*handle;
+	char			*password;
+	size_t			 pwlen;
+	json_t			*langs;		/* array, may be empty */
+	bool			 link_cards;
+	/* the session: never written anywhere */
+	char			*access;
+	char			*refresh;
+	char			*did;
+	int64_t			 refresh_at;	/* ms: refresh from then on */
+	bool			 busy;		/* a login or refresh runs */
+	TAILQ_HEAD(, bjob)	 waiters;	/* jobs waiting for it */
+};
+
+enum bstep {
+	ST_SESSION,	/* a usable access token */
+	ST_MENTIONS,	/* resolve @handles */
+	ST_IMAGES,	/* fetch (https) and upload each image */
+	ST_CARD,	/* fetch the link card's page */
+	ST_PUT,		/* putRecord */
+	ST_GET,		/* getRecord: the record was there already */
+	ST_DONE,
+};
+
+/* An image of a post: its bytes, then the blob the PDS made of them. */
+struct bimg {
+	char		*uri;
+	char		*mime;
+	char		*alt;
+	char		*data;		/* NULL: an https URL not fetched yet */
+	size_t		 len;
+	json_t		*blob;		/* NULL: not uploaded yet */
+};
+
+/* One delivery on its way. */
+struct bjob {
+	struct bsky_acct	*a;
+	chan_done_fn		 done;
+	void			*arg;
+	char			*id;
+	char			*text;
+	char			 rkey[BSKY_TID_LEN + 1];
+	enum bstep		 step;
+	enum bstep		 after_session;	/* where to go once logged in */
+	int			 relogins;	/* token refreshes this job asked for */
+	struct bsky_facet	*facets;
+	size_t			 nfacets;
+	size_t			 next;		/* mention being resolved */
+	char			*card_url;	/* page being fetched, NULL: no card */
+	int			 redirects;
+	char			*card_title;
+	char			*card_desc;
+	struct bimg		 img[BSKY_IMAGES_MAX];
+	size_t			 nimg;
+	size_t			 cur;		/* image being fetched/uploaded */
+	TAILQ_ENTRY(bjob)	 entry;
+};
+
+static const struct chan_key bluesky_keys[] = {
+	{ "service", CK_URL, false, NULL },
+	{ "handle", CK_STRING, true, NULL },
+	{ "password_file", CK_SECRET, false, NULL },
+	{ "credential", CK_CREDENTIAL, false, NULL },
+	{ "language", CK_STRING, false, NULL },
+	{ "link_cards", CK_BOOL, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static void	job_run(struct bjob *);
+
+/* True if S is a plausible BCP 47 tag: 2-3 letters, then -subtags of 1-8 alnum. */
+static bool
+lang_ok(const char *s)
+{
+	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+	if (n < 2 || n > 3)
+		return (false);
+	for (s += n; *s == '-'; s += n) {
+		s++;
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789");
+		if (n < 1 || n > 8)
+			return (false);
+	}
+	return (*s == '\0');
+}
+
+/* Splits the comma-separated LANGUAGE into a JSON array; NULL with ERR if a tag is bad. */
+static json_t *
+parse_langs(const char *language, char *err, size_t errlen)
+{
+	json_t	*a = json_array();
+	char	*copy, *p, *tok;
+
+	if (language == NULL)
+		return (a);
+	if ((copy = strdup(language)) == NULL)
+		abort();
+	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
+		tok += strspn(tok, " \t");
+		tok[strcspn(tok, " \t")] = '\0';
+		if (*tok == '\0')
+			continue;
+		if (!lang_ok(tok) || json_array_size(a) == BSKY_MAX_LANGS) {
+			snprintf(err, errlen, "language: '%s' is not a language "
+			    "tag such as en or pt-BR (at most %d, comma-separated)",
+			    tok, BSKY_MAX_LANGS);
+			free(copy);
+			json_decref(a);
+			return (NULL);
+		}
+		json_array_append_new(a, json_string(tok));
+	}
+	free(copy);
+	return (a);
+}
+
+/* Checks the keys together: a handle, one secret, good languages. */
+static int
+bluesky_check(const struct cfg_channel *cc, const struct config *c, char *err,
+    size_t errlen)
+{
+	const char	*pf = config_chan_get(cc, "password_file", NULL);
+	const char	*cr = config_chan_get(cc, "credential", NULL);
+	const char	*h = config_chan_get(cc, "handle", NULL);
+	json_t		*l;
+
+	(void)c;
+	if ((pf == NULL) == (cr == NULL)) {
+		snprintf(err, errlen, "needs exactly one of password_file and "
+		    "credential (an app password)");
+		return (-1);
+	}
+	if (h != NULL && !bsky_handle_ok(*h == '@' ? h + 1 : h) &&
+	    strncmp(h, "did:", 4) != 0) {
+		snprintf(err, errlen, "handle: '%s' is not a handle (such as "
+		    "example.bsky.social) or a DID", h);
+		return (-1);
+	}
+	if ((l = parse_langs(config_chan_get(cc, "language", NULL), err,
+	    errlen)) == NULL)
+		return (-1);
+	json_decref(l);
+	return (0);
+}
+
+/* Forgets A's session, wiping the tokens. */
+static void
+session_clear(struct bsky_acct *a)
+{
+	if (a->access != NULL)
+		chan_secret_free(a->access, strlen(a->access));
+	if (a->refresh != NULL)
+		chan_secret_free(a->refresh, strlen(a->refresh));
+	a->access = a->refresh = NULL;
+	a->refresh_at = 0;
+}
+
+/* Drops a reference to A, freeing it with the last. */
+static void
+acct_unref(struct bsky_acct *a)
+{
+	if (a == NULL || --a->refs > 0)
+		return;
+	session_clear(a);
+	chan_secret_free(a->password, a->pwlen);
+	json_decref(a->langs);
+	free(a->did);
+	free(a->name);
+	free(a->service);
+	free(a->handle);
+	free(a);
+}
+
+/* Reads the channel's keys and its app password. */
+static int
+bluesky_open(struct channel *ch, const struct config *c, char *err,
+    size_t errlen)
+{
+	struct bsky_acct	*a;
+	const char		*sv = config_chan_get(ch->cfg, "service", NULL);
+	const char		*h = config_chan_get(ch->cfg, "handle", NULL);
+	const char		*lc = config_chan_get(ch->cfg, "link_cards", NULL);
+	char			 msg[400];
+	size_t			 n;
+
+	(void)c;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		abort();
+	a->refs = 1;
+	TAILQ_INIT(&a->waiters);
+	if ((a->name = strdup(ch->name)) == NULL ||
+	    (a->service = strdup(sv != NULL ? sv : BSKY_SERVICE)) == NULL ||
+	    (a->handle = strdup(*h == '@' ? h + 1 : h)) == NULL)
+		abort();
+	n = strlen(a->service);
+	while (n > 0 && a->service[n - 1] == '/')
+		a->service[--n] = '\0';
+	a->link_cards = lc != NULL && (strcasecmp(lc, "yes") == 0 ||
+	    strcasecmp(lc, "true") == 0);
+	if ((a->langs = parse_langs(config_chan_get(ch->cfg, "language", NULL),
+	    msg, sizeof(msg))) == NULL ||
+	    chan_secret_read(ch->cfg, "password_file", &a->password, &a->pwlen,
+	    msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "channel %s: %s", ch->name, a->langs ?
+		    msg : "no password_file or credential");
+		acct_unref(a);
+		return (-1);
+	}
+	ch->priv = a;
+	return (0);
+}
+
+/* Lets go of the channel's account; requests under way keep it alive. */
+static void
+bluesky_close(struct channel *ch)
+{
+	acct_unref(ch->priv);
+	ch->priv = NULL;
+}
+
+/* Frees J. */
+static void
+job_free(struct bjob *j)
+{
+	size_t	i;
+
+	acct_unref(j->a);
+	bsky_facets_free(j->facets, j->nfacets);
+	free(j->id);
+	free(j->text);
+	free(j->card_url);
+	free(j->card_title);
+	free(j->card_desc);
+	for (i = 0; i < j->nimg; i++) {
+		free(j->img[i].uri);
+		free(j->img[i].mime);
+		free(j->img[i].alt);
+		free(j->img[i].data);
+		json_decref(j->img[i].blob);
+	}
+	free(j);
+}
+
+/* Ends J with R (exactly once), then frees it. */
+static void
+job_finish(struct bjob *j, const struct chan_result *r)
+{
+	j->step = ST_DONE;
+	j->done(j->arg, r);
+	job_free(j);
+}
+
+/* Ends J with OUTCOME and a message. */
+static void
+job_fail(struct bjob *j, enum chan_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Ends J with OUTCOME and the message FMT. */
+static void
+job_fail(struct bjob *j, enum chan_outcome outcome, const char *fmt, ...)
+{
+	struct chan_result	r;
+	va_list			ap;
+
+	memset(&r, 0, sizeof(r));
+	r.outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(r.error, sizeof(r.error), fmt, ap);
+	va_end(ap);
+	job_finish(j, &r);
+}
+
+/* Ends J as crierd stops. */
+static void
+job_abort(struct bjob *j)
+{
+	struct chan_result	r;
+
+	memset(&r, 0, sizeof(r));
+	r.outcome = CHAN_TRANSIENT;
+	r.aborted = true;
+	snprintf(r.error, sizeof(r.error), "crierd stopped during the request");
+	job_finish(j, &r);
+}
+
+/* The XRPC error name and message of RESP's body, into NAME and MSG. */
+static void
+xrpc_error(const struct http_response *resp, char *name, size_t nlen, char *msg,
+    size_t mlen)
+{
+	json_t	*j, *v;
+
+	name[0] = msg[0] = '\0';
+	if (resp->body == NULL || (j = json_loadb(resp->body, resp->body_len,
+	    0, NULL)) == NULL)
+		return;
+	if (json_is_string(v = json_object_get(j, "error")))
+		snprintf(name, nlen, "%s", json_string_value(v));
+	if (json_is_string(v = json_object_get(j, "message")))
+		snprintf(msg, mlen, "%s", json_string_value(v));
+	json_decref(j);
+}
+
+/* True if RESP says the token it was sent with is expired or unknown. */
+static bool
+token_refused(const struct http_response *resp)
+{
+	char	name[64], msg[8];
+
+	if (resp->curl_code != CURLE_OK)
+		return (false);
+	if (resp->status == 401)
+		return (true);
+	if (resp->status != 400)
+		return (false);
+	xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
+	return (strcmp(name, "ExpiredToken") == 0 ||
+	    strcmp(name, "InvalidToken") == 0);
+}
+
+/*
+ * Reads a failed XRPC answer into R: chan_http_classify's outcome and wait
+ * (429 with RateLimit-Reset, 5xx...), and "WHAT: HTTP n Name: message".
+ */
+static void
+xrpc_result(const struct http_response *resp, const char *what,
+    struct chan_result *r)
+{
+	char	name[64], msg[400];
+
+	memset(r, 0, sizeof(*r));
+	chan_http_classify(resp, r);
+	if (resp->curl_code != CURLE_OK) {
+		char	e[sizeof(r->error)];
+
+		snprintf(e, sizeof(e), "%s", r->error);
+		snprintf(r->error, sizeof(r->error), "%s: %s", what, e);
+		return;
+	}
+	xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
+	if (name[0] != '\0' || msg[0] != '\0')
+		snprintf(r->error, sizeof(r->error), "%s: HTTP %ld %s%s%s", what,
+		    resp->status, name, name[0] && msg[0] ? ": " : "", msg);
+	else {
+		char	e[sizeof(r->error)];
+
+		snprintf(e, sizeof(e), "%s", r->error);
+		snprintf(r->error, sizeof(r->error), "%s: %s", what, e);
+	}
+	/* An expired token that could not be renewed is a credential problem. */
+	if (strcmp(name, "ExpiredToken") == 0 || strcmp(name, "InvalidToken") == 0)
+		r->outcome = CHAN_AUTH;
+}
+
+/*
+ * Starts an XRPC call of A: METHOD on NSID with QUERY (may be NULL), the
+ * body BODY of type CTYPE (may be NULL), Bearer TOKEN (may be NULL).
+ */
+static int
+xrpc(struct bsky_acct *a, const char *method, const char *nsid,
+    const char *query, const char *token, const char *ctype, const char *body,
+    size_t blen, http_done_fn fn, void *arg)
+{
+	struct http_request	 rq;
+	const char		*hdrs[4];
+	char			*url, *auth = NULL, *ct = NULL;
+	size_t			 nh = 0;
+	int			 rc;
+
+	if (asprintf(&url, "%s/xrpc/%s%s%s", a->service, nsid, query ? "?" : "",
+	    query ? query : "") == -1)
+		abort();
+	hdrs[nh++] = "Accept: application/json";
+	if (token != NULL) {
+		if (asprintf(&auth, "Authorization: Bearer %s", token) == -1)
+			abort();
+		hdrs[nh++] = auth;
+	}
+	if (ctype != NULL) {
+		if (asprintf(&ct, "Content-Type: %s", ctype) == -1)
+			abort();
+		hdrs[nh++] = ct;
+	}
+	hdrs[nh] = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.url = url;
+	rq.headers = hdrs;
+	rq.body = body;
+	rq.body_len = blen;
+	rq.timeout_ms = BSKY_TIMEOUT_MS;
+	rc = http_start(&rq, fn, arg);
+	if (auth != NULL)
+		chan_secret_free(auth, strlen(auth));
+	free(ct);
+	free(url);
+	return (rc);
+}
+
+/* Calls xrpc with a JSON body J (consumed). */
+static int
+xrpc_json(struct bsky_acct *a, const char *nsid, const char *token, json_t *j,
+    http_done_fn fn, void *arg)
+{
+	char	*body;
+	int	 rc;
+
+	if ((body = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		return (-1);
+	}
+	json_decref(j);
+	rc = xrpc(a, "POST", nsid, NULL, token, "application/json", body,
+	    strlen(body), fn, arg);
+	chan_secret_free(body, strlen(body));
+	return (rc);
+}
+
+/* Takes the session in a createSession/refreshSession answer into A; -1 if malformed. */
+static int
+session_take(struct bsky_acct *a, const struct http_response *resp)
+{
+	json_t		*j;
+	const char	*acc, *ref, *did;
+	int64_t		 exp, iat, margin, now = when_now();
+
+	if (resp->body == NULL ||
+	    (j = json_loadb(resp->body, resp->body_len, 0, NULL)) == NULL)
+		return (-1);
+	acc = json_string_value(json_object_get(j, "accessJwt"));
+	ref = json_string_value(json_object_get(j, "refreshJwt"));
+	did = json_string_value(json_object_get(j, "did"));
+	if (acc == NULL || ref == NULL || did == NULL ||
+	    strncmp(did, "did:", 4) != 0) {
+		json_decref(j);
+		return (-1);
+	}
+	session_clear(a);
+	free(a->did);
+	if ((a->access = strdup(acc)) == NULL ||
+	    (a->refresh = strdup(ref)) == NULL || (a->did = strdup(did)) == NULL)
+		abort();
+	json_decref(j);
+	/* Refresh a little before exp: 5 minutes, or a tenth of short lifetimes. */
+	if (bsky_jwt_times(a->access, &exp, &iat) == 0) {
+		margin = BSKY_REFRESH_MARGIN;
+		if (iat > 0 && exp > iat && (exp - iat) / 10 < margin)
+			margin = (exp - iat) / 10;
+		a->refresh_at = (exp - margin) * 1000;
+		if (a->refresh_at < now)
+			a->refresh_at = now;
+	} else
+		a->refresh_at = INT64_MAX;	/* on ExpiredToken only */
+	return (0);
+}
+
+/* Ends the wait of every job waiting for A's session: on with it, or R. */
+static void
+session_release(struct bsky_acct *a, const struct chan_result *r)
+{
+	struct bjob	*j;
+
+	a->busy = false;
+	while ((j = TAILQ_FIRST(&a->waiters)) != NULL) {
+		TAILQ_REMOVE(&a->waiters, j, entry);
+		if (r == NULL) {
+			j->step = j->after_session;
+			job_run(j);
+		} else if (r->aborted)
+			job_abort(j);
+		else
+			job_finish(j, r);
+	}
+}
+
+static void	login_done(void *, const struct http_response *);
+
+/* Starts createSession for A. */
+static int
+login_start(struct bsky_acct *a)
+{
+	json_t	*j;
+
+	j = json_pack("{s:s, s:s%}", "identifier", a->handle, "password",
+	    a->password, a->pwlen);
+	if (j == NULL)
+		return (-1);
+	log_debug("channel %s: createSession as %s", a->name, a->handle);
+	return (xrpc_json(a, "com.atproto.server.createSession", NULL, j,
+	    login_done, a));
+}
+
+/* Ends A's session work with the failure R for every waiter, logging it. */
+static void
+session_fail(struct bsky_acct *a, const struct chan_result *r)
+{
+	log_warnx("channel %s: %s", a->name, r->error);
+	session_release(a, r);
+}
+
+/* createSession answered: a session, or a refusal that pauses the channel. */
+static void
+login_done(void *arg, const struct http_response *resp)
+{
+	struct bsky_acct	*a = arg;
+	struct chan_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		r.aborted = true;
+		session_release(a, &r);
+	} else if (resp->curl_code == CURLE_OK && resp->status == 200) {
+		if (session_take(a, resp) == -1) {
+			r.outcome = CHAN_TRANSIENT;
+			snprintf(r.error, sizeof(r.error), "createSession: "
+			    "malformed answer");
+			session_fail(a, &r);
+		} else {
+			log_info("channel %s: logged in as %s (%s)", a->name,
+			    a->handle, a->did);
+			session_release(a, NULL);
+		}
+	} else {
+		xrpc_result(resp, "createSession", &r);
+		/* Any other refusal of the login is about the account. */
+		if (r.outcome == CHAN_PERMANENT)
+			r.outcome = CHAN_AUTH;
+		session_fail(a, &r);
+	}
+	acct_unref(a);
+}
+
+/* refreshSession answered: a new pair, else log in again. */
+static void
+refresh_done(void *arg, const struct http_response *resp)
+{
+	struct bsky_acct	*a = arg;
+	struct chan_result	 r;
+
+	memset(&r, 0, sizeof(r));
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		r.aborted = true;
+		session_release(a, &r);
+	} else if (resp->curl_code == CURLE_OK && resp->status == 200 &&
+	    session_take(a, resp) == 0) {
+		log_debug("channel %s: session refreshed", a->name);
+		session_release(a, NULL);
+	} else if (token_refused(resp) || (resp->curl_code == CURLE_OK &&
+	    resp->status == 200)) {
+		/* The refresh token is spent: a new session. */
+		log_info("channel %s: refreshSession refused, logging in again",
+		    a->name);
+		session_clear(a);
+		a->refs++;
+		if (login_start(a) == -1) {
+			acct_unref(a);
+			r.outcome = CHAN_TRANSIENT;
+			snprintf(r.error, sizeof(r.error), "cannot start "
+			    "createSession");
+			session_fail(a, &r);
+		}
+	} else {
+		xrpc_result(resp, "refreshSession", &r);
+		session_fail(a, &r);
+	}
+	acct_unref(a);
+}
+
+/* Queues J for A's session, starting a login or a refresh if none runs. */
+static void
+session_wait(struct bjob *j)
+{
+	struct bsky_acct	*a = j->a;
+	struct chan_result	 r;
+	int			 rc;
+
+	TAILQ_INSERT_TAIL(&a->waiters, j, entry);
+	if (a->busy)
+		return;
+	a->busy = true;
+	a->refs++;
+	if (a->refresh != NULL) {
+		log_debug("channel %s: refreshSession", a->name);
+		rc = xrpc(a, "POST", "com.atproto.server.refreshSession", NULL,
+		    a->refresh, NULL, NULL, 0, refresh_done, a);
+	} else
+		rc = login_start(a);
+	if (rc == -1) {
+		/* Not from within start: J is in the list, so fail it later. */
+		acct_unref(a);
+		memset(&r, 0, sizeof(r));
+		r.outcome = CHAN_TRANSIENT;
+		snprintf(r.error, sizeof(r.error), "cannot start the session "
+		    "request");
+		TAILQ_REMOVE(&a->waiters, j, entry);
+		a->busy = false;
+		log_warnx("channel %s: %s", a->name, r.error);
+		j->step = ST_DONE;	/* bluesky_start reports the failure */
+	}
+}
+
+/*
+ * The token of J's account was refused: drop it (unless another job has
+ * renewed it meanwhile) and go back to STEP once there is a new one; at
+ * most twice per job, then R's refusal stands.
+ */
+static void
+job_relogin(struct bjob *j, const char *used, enum bstep step,
+    const struct http_response *resp, const char *what)
+{
+	struct chan_result	r;
+
+	if (j->relogins++ >= 2) {
+		xrpc_result(resp, what, &r);
+		r.outcome = CHAN_AUTH;
+		job_finish(j, &r);
+		return;
+	}
+	if (j->a->access != NULL && used != NULL &&
+	    strcmp(j->a->access, used) == 0) {
+		chan_secret_free(j->a->access, strlen(j->a->access));
+		j->a->access = NULL;
+	}
+	j->step = ST_SESSION;
+	j->after_session = step;
+	job_run(j);
+}
+
+/* The Authorization token a request of J sent (to compare after a refusal). */
+static char *
+token_copy(const struct bjob *j)
+{
+	char	*t;
+
+	if (j->a->access == NULL)
+		return (NULL);
+	if ((t = strdup(j->a->access)) == NULL)
+		abort();
+	return (t);
+}
+
+static void	mention_done(void *, const struct http_response *);
+static void	card_done(void *, const struct http_response *);
+static void	put_done(void *, const struct http_response *);
+static void	get_done(void *, const struct http_response *);
+
+/* Starts resolving J's next unresolved mention; 1 if none is left. */
+static int
+mention_next(struct bjob *j)
+{
+	char	*q, *esc;
+	int	 rc;
+
+	while (j->next < j->nfacets && j->facets[j->next].kind != BF_MENTION)
+		j->next++;
+	if (j->next == j->nfacets)
+		return (1);
+	if ((esc = curl_easy_escape(NULL, j->facets[j->next].value, 0)) == NULL)
+		abort();
+	if (asprintf(&q, "handle=%s", esc) == -1)
+		abort();
+	curl_free(esc);
+	rc = xrpc(j->a, "GET", "com.atproto.identity.resolveHandle", q, NULL,
+	    NULL, NULL, 0, mention_done, j);
+	free(q);
+	return (rc);
+}
+
+/* resolveHandle answered: a DID for the mention, or plain text with a warning. */
+static void
+mention_done(void *arg, const struct http_response *resp)
+{
+	struct bjob		*j = arg;
+	struct bsky_facet	*f = &j->facets[j->next];
+	struct chan_result	 r;
+	json_t			*js;
+	const char		*did;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK && resp->status == 200 &&
+	    resp->body != NULL &&
+	    (js = json_loadb(resp->body, resp->body_len, 0, NULL)) != NULL) {
+		did = json_string_value(json_object_get(js, "did"));
+		if (did != NULL && strncmp(did, "did:", 4) == 0 &&
+		    (f->did = strdup(did)) == NULL)
+			abort();
+		json_decref(js);
+	}
+	if (f->did == NULL) {
+		xrpc_result(resp, "resolveHandle", &r);
+		if (r.outcome == CHAN_TRANSIENT && resp->status != 400) {
+			job_finish(j, &r);
+			return;
+		}
+		log_warnx("delivery %s: @%s does not resolve (%s): left as "
+		    "plain text", j->id, f->value, r.error);
+	}
+	j->next++;
+	job_run(j);
+}
+
+/* Starts fetching the link card's page of J. */
+static int
+card_fetch(struct bjob *j)
+{
+	struct http_request	 rq;
+	const char		*hdrs[] = { "Accept: text/html,application/xhtml+xml",
+	    "User-Agent: crier/" PACKAGE_VERSION " (link card)", NULL };
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "GET";
+	rq.url = j->card_url;
+	rq.headers = hdrs;
+	rq.timeout_ms = BSKY_CARD_TIMEOUT_MS;
+	return (http_start(&rq, card_done, j));
+}
+
+/* The absolute URL of redirect LOCATION from BASE; NULL if not http(s). */
+static char *
+redirect_url(const char *base, const char *location)
+{
+	CURLU	*u;
+	char	*s = NULL, *out = NULL, *scheme = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return (NULL);
+	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+		if ((out = strdup(s)) == NULL)
+			abort();
+	}
+	curl_free(s);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return (out);
+}
+
+/* The page answered: its OpenGraph title and description, or no card. */
+static void
+card_done(void *arg, const struct http_response *resp)
+{
+	struct bjob	*j = arg;
+	const char	*loc, *ct;
+	char		*next;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK && resp->status >= 300 &&
+	    resp->status < 400 && j->redirects < BSKY_CARD_REDIRECTS &&
+	    (loc = http_header_get(resp, "Location")) != NULL &&
+	    (next = redirect_url(j->card_url, loc)) != NULL) {
+		free(j->card_url);
+		j->card_url = next;
+		j->redirects++;
+		if (card_fetch(j) == 0)
+			return;
+	} else if (resp->curl_code != CURLE_OK)
+		log_warnx("delivery %s: link card: %s: %s; posting without "
+		    "a card", j->id, j->card_url, resp->error[0] ? resp->error :
+		    curl_easy_strerror((CURLcode)resp->curl_code));
+	else if (resp->status != 200)
+		log_warnx("delivery %s: link card: %s: HTTP %ld; posting without "
+		    "a card", j->id, j->card_url, resp->status);
+	else if ((ct = http_header_get(resp, "Content-Type")) != NULL &&
+	    strncasecmp(ct, "text/html", 9) != 0 &&
+	    strncasecmp(ct, "application/xhtml", 17) != 0)
+		log_warnx("delivery %s: link card: %s is %s, not HTML; posting "
+		    "without a card", j->id, j->card_url, ct);
+	else
+		bsky_og_parse(resp->body, resp->body_len < BSKY_CARD_MAX ?
+		    resp->body_len : BSKY_CARD_MAX, BSKY_CARD_TEXT_MAX,
+		    &j->card_title, &j->card_desc);
+	if (j->card_title == NULL && j->card_desc == NULL) {
+		free(j->card_url);
+		j->card_url = NULL;	/* no card after all */
+	}
+	j->step = ST_PUT;
+	job_run(j);
+}
+
+/* The local path of media URI (file:// or absolute), malloc'd; NULL if none. */
+static char *
+local_path(const char *uri)
+{
+	char	*p;
+	int	 n;
+
+	if (strncmp(uri, "file://", 7) == 0) {
+		uri += 7;
+		if (strncmp(uri, "localhost/", 10) == 0)
+			uri += 9;
+		if (*uri != '/')
+			return (NULL);
+		if ((p = curl_easy_unescape(NULL, uri, 0, &n)) == NULL)
+			abort();
+		if (memchr(p, '\0', (size_t)n) != NULL) {
+			curl_free(p);
+			return (NULL);
+		}
+		uri = p;
+		p = strdup(uri);
+		curl_free((char *)uri);
+		if (p == NULL)
+			abort();
+		return (p);
+	}
+	if (*uri != '/')
+		return (NULL);
+	if ((p = strdup(uri)) == NULL)
+		abort();
+	return (p);
+}
+
+/* The image type of NAME from its extension, or NULL. */
+static const char *
+mime_guess(const char *name)
+{
+	static const char *const map[][2] = { { ".png", "image/png" },
+	    { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
+	    { ".gif", "image/gif" }, { ".webp", "image/webp" }, { NULL, NULL } };
+	size_t	i, n = strlen(name), l;
+
+	for (i = 0; map[i][0] != NULL; i++) {
+		l = strlen(map[i][0]);
+		if (n > l && strcasecmp(name + n - l, map[i][0]) == 0)
+			return (map[i][1]);
+	}
+	return (NULL);
+}
+
+/* Reads the image file PATH into IM; -1 with ERR. */
+static int
+read_image(struct bimg *im, const char *path, char *err, size_t errlen)
+{
+	struct stat	sb;
+	ssize_t		r;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "image %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+	    sb.st_size > BSKY_IMAGE_MAX) {
+		snprintf(err, errlen, "image %s: %s", path, !S_ISREG(sb.st_mode) ?
+		    "not a regular file" : sb.st_size == 0 ? "empty" :
+		    "over 1000000 bytes, Bluesky's limit");
+		close(fd);
+		return (-1);
+	}
+	if ((im->data = malloc((size_t)sb.st_size)) == NULL)
+		abort();
+	while (im->len < (size_t)sb.st_size) {
+		r = read(fd, im->data + im->len, (size_t)sb.st_size - im->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "image %s: %s", path, r == 0 ?
+			    "shorter than expected" : strerror(errno));
+			close(fd);
+			return (-1);
+		}
+		im->len += (size_t)r;
+	}
+	close(fd);
+	return (0);
+}
+
+/* Loads delivery ID's media (JSON [{uri, fmttype, alt}] in the store) into J. */
+static int
+load_images(struct bjob *j, const char *id, char *err, size_t errlen)
+{
+	json_t		*a, *e;
+	const char	*uri, *type, *alt;
+	char		*s, *path, msg[400];
+	size_t		 i;
+
+	if (store_get_media(id, &s) == -1) {
+		snprintf(err, errlen, "cannot read the delivery's media");
+		return (-1);
+	}
+	if (s == NULL)
+		return (0);
+	a = json_loads(s, 0, NULL);
+	free(s);
+	if (!json_is_array(a) || json_array_size(a) > BSKY_IMAGES_MAX) {
+		snprintf(err, errlen, a == NULL ? "unreadable media list" :
+		    "more than %d images (Bluesky's limit)", BSKY_IMAGES_MAX);
+		json_decref(a);
+		return (-1);
+	}
+	json_array_foreach(a, i, e) {
+		struct bimg *im = &j->img[j->nimg++];
+
+		uri = json_string_value(json_object_get(e, "uri"));
+		type = json_string_value(json_object_get(e, "fmttype"));
+		alt = json_string_value(json_object_get(e, "alt"));
+		if (uri == NULL) {
+			snprintf(err, errlen, "an attachment without a URI");
+			json_decref(a);
+			return (-1);
+		}
+		if (type == NULL)
+			type = mime_guess(uri);
+		if (type == NULL || strncasecmp(type, "image/", 6) != 0) {
+			snprintf(err, errlen, "attachment %s: %s", uri, type ?
+			    "not an image" : "unknown type (set FMTTYPE)");
+			json_decref(a);
+			return (-1);
+		}
+		if ((im->uri = strdup(uri)) == NULL ||
+		    (im->mime = strdup(type)) == NULL ||
+		    (im->alt = strdup(alt ? alt : "")) == NULL)
+			abort();
+		if ((path = local_path(uri)) != NULL) {
+			if (read_image(im, path, err, errlen) == -1) {
+				free(path);
+				json_decref(a);
+				return (-1);
+			}
+			free(path);
+		} else if (config_check_url(uri, "https", "http", msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "image %s: %s", uri, msg);
+			json_decref(a);
+			return (-1);
+		}
+	}
+	json_decref(a);
+	return (0);
+}
+
+static void	image_done(void *, const struct http_response *);
+static void	upload_done(void *, const struct http_response *);
+
+/* Starts J's next image step (fetch or upload); 1 if all are uploaded. */
+static int
+image_next(struct bjob *j)
+{
+	struct http_request	 rq;
+	struct bimg		*im;
+
+	while (j->cur < j->nimg && j->img[j->cur].blob != NULL)
+		j->cur++;
+	if (j->cur == j->nimg)
+		return (1);
+	im = &j->img[j->cur];
+	if (im->data == NULL) {
+		memset(&rq, 0, sizeof(rq));
+		rq.method = "GET";
+		rq.url = im->uri;
+		rq.timeout_ms = BSKY_TIMEOUT_MS;
+		return (http_start(&rq, image_done, j));
+	}
+	return (xrpc(j->a, "POST", "com.atproto.repo.uploadBlob", NULL,
+	    j->a->access, im->mime, im->data, im->len, upload_done, j));
+}
+
+/* An https image answered: keep its bytes for the upload. */
+static void
+image_done(void *arg, const struct http_response *resp)
+{
+	struct bjob		*j = arg;
+	struct bimg		*im = &j->img[j->cur];
+	struct chan_result	 r;
+	char			 what[600];
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code != CURLE_OK || resp->status != 200) {
+		snprintf(what, sizeof(what), "image %s", im->uri);
+		xrpc_result(resp, what, &r);
+		if (r.outcome == CHAN_AUTH)
+			r.outcome = CHAN_PERMANENT;	/* not our account */
+		job_finish(j, &r);
+		return;
+	}
+	if (resp->body_len == 0 || resp->body_len > BSKY_IMAGE_MAX) {
+		job_fail(j, CHAN_PERMANENT, "image %s: %s", im->uri,
+		    resp->body_len ? "over 1000000 bytes, Bluesky's limit" :
+		    "empty");
+		return;
+	}
+	if ((im->data = malloc(resp->body_len)) == NULL)
+		abort();
+	memcpy(im->data, resp->body, resp->body_len);
+	im->len = resp->body_len;
+	job_run(j);
+}
+
+/* uploadBlob answered: the blob goes into the post's images embed. */
+static void
+upload_done(void *arg, const struct http_response *resp)
+{
+	struct bjob		*j = arg;
+	struct bimg		*im = &j->img[j->cur];
+	struct chan_result	 r;
+	json_t			*js, *b;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK && resp->status == 200 &&
+	    resp->body != NULL &&
+	    (js = json_loadb(resp->body, resp->body_len, 0, NULL)) != NULL) {
+		b = json_object_get(js, "blob");
+		if (json_is_object(b))
+			im->blob = json_incref(b);
+		json_decref(js);
+		if (im->blob == NULL) {
+			job_fail(j, CHAN_TRANSIENT, "uploadBlob: an answer "
+			    "without a blob");
+			return;
+		}
+		j->cur++;
+		job_run(j);
+		return;
+	}
+	if (token_refused(resp)) {
+		char *used = token_copy(j);
+
+		job_relogin(j, used, ST_IMAGES, resp, "uploadBlob");
+		free(used);
+		return;
+	}
+	xrpc_result(resp, "uploadBlob", &r);
+	job_finish(j, &r);
+}
+
+/* The uri of J's card: the link as written in the post (not a redirect's). */
+static const char *
+card_uri(const struct bjob *j)
+{
+	size_t	i;
+
+	for (i = 0; i < j->nfacets; i++)
+		if (j->facets[i].kind == BF_LINK)
+			return (j->facets[i].value);
+	return (NULL);
+}
+
+/* The record of J: text, createdAt, langs, facets, embed. */
+static json_t *
+job_record(const struct bjob *j)
+{
+	json_t			*rec, *facets = json_array(), *feat;
+	const struct bsky_facet	*f;
+	char			 now[40];
+	int64_t			 ms = when_now();
+	time_t			 t = (time_t)(ms / 1000);
+	struct tm		 tm;
+	size_t			 i;
+
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(now + strlen(now), sizeof(now) - strlen(now), ".%03dZ",
+	    (int)(ms % 1000));
+	rec = json_pack("{s:s, s:s, s:s}", "$type", BSKY_COLLECTION,
+	    "text", j->text, "createdAt", now);
+	if (rec == NULL) {
+		json_decref(facets);
+		return (NULL);
+	}
+	if (json_array_size(j->a->langs) > 0)
+		json_object_set(rec, "langs", j->a->langs);
+	for (i = 0; i < j->nfacets; i++) {
+		f = &j->facets[i];
+		if (f->kind == BF_LINK)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#link", "uri", f->value);
+		else if (f->kind == BF_TAG)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#tag", "tag", f->value);
+		else if (f->did != NULL)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#mention", "did", f->did);
+		else
+			continue;
+		json_array_append_new(facets, json_pack("{s:{s:I, s:I}, s:[o]}",
+		    "index", "byteStart", (json_int_t)f->start, "byteEnd",
+		    (json_int_t)f->end, "features", feat));
+	}
+	if (json_array_size(facets) > 0)
+		json_object_set(rec, "facets", facets);
+	json_decref(facets);
+	if (j->nimg > 0) {
+		json_t *imgs = json_array();
+
+		for (i = 0; i < j->nimg; i++)
+			json_array_append_new(imgs, json_pack("{s:s, s:O}",
+			    "alt", j->img[i].alt, "image", j->img[i].blob));
+		json_object_set_new(rec, "embed", json_pack("{s:s, s:o}",
+		    "$type", "app.bsky.embed.images", "images", imgs));
+	} else if (j->card_url != NULL && card_uri(j) != NULL)
+		json_object_set_new(rec, "embed", json_pack("{s:s, s:{s:s, s:s, "
+		    "s:s}}", "$type", "app.bsky.embed.external", "external",
+		    "uri", card_uri(j), "title", j->card_title ? j->card_title :
+		    "", "description", j->card_desc ? j->card_desc : ""));
+	return (rec);
+}
+
+/* Starts putRecord of J's post at its record key, which must not exist yet. */
+static int
+put_start(struct bjob *j)
+{
+	json_t	*rec, *body;
+
+	if ((rec = job_record(j)) == NULL)
+		return (-1);
+	body = json_pack("{s:s, s:s, s:s, s:o, s:n}", "repo", j->a->did,
+	    "collection", BSKY_COLLECTION, "rkey", j->rkey, "record", rec,
+	    "swapRecord");
+	if (body == NULL)
+		return (-1);
+	return (xrpc_json(j->a, "com.atproto.repo.putRecord", j->a->access, body,
+	    put_done, j));
+}
+
+/* Fills R as sent, with the record's at:// URI and its bsky.app address. */
+static void
+sent_result(const struct bjob *j, const char *uri, struct chan_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->outcome = CHAN_SENT;
+	snprintf(r->remote_id, sizeof(r->remote_id), "%s", uri);
+	snprintf(r->remote_url, sizeof(r->remote_url),
+	    "https://bsky.app/profile/%s/post/%s", j->a->did, j->rkey);
+}
+
+/* The "uri" of a 200 answer, or NULL. */
+static char *
+answer_uri(const struct http_response *resp)
+{
+	json_t		*js;
+	const char	*u;
+	char		*out = NULL;
+
+	if (resp->body == NULL ||
+	    (js = json_loadb(resp->body, resp->body_len, 0, NULL)) == NULL)
+		return (NULL);
+	if ((u = json_string_value(json_object_get(js, "uri"))) != NULL &&
+	    strncmp(u, "at://", 5) == 0 && (out = strdup(u)) == NULL)
+		abort();
+	json_decref(js);
+	return (out);
+}
+
+/* putRecord answered: sent; already there (a retry): read it back; or an error. */
+static void
+put_done(void *arg, const struct http_response *resp)
+{
+	struct bjob		*j = arg;
+	struct chan_result	 r;
+	char			 name[64], msg[8], *uri;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK && resp->status == 200) {
+		if ((uri = answer_uri(resp)) == NULL) {
+			job_fail(j, CHAN_TRANSIENT, "putRecord: an answer "
+			    "without the record's uri");
+			return;
+		}
+		sent_result(j, uri, &r);
+		free(uri);
+		job_finish(j, &r);
+		return;
+	}
+	if (token_refused(resp)) {
+		char *used = token_copy(j);
+
+		log_info("delivery %s: access token refused, renewing the "
+		    "session", j->id);
+		job_relogin(j, used, ST_PUT, resp, "putRecord");
+		free(used);
+		return;
+	}
+	xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
+	if (resp->curl_code == CURLE_OK && resp->status == 400 &&
+	    strcmp(name, "InvalidSwap") == 0) {
+		/* Our record key is taken: an earlier attempt wrote it. */
+		log_info("delivery %s: record %s exists already (an earlier "
+		    "attempt): not posting again", j->id, j->rkey);
+		j->step = ST_GET;
+		job_run(j);
+		return;
+	}
+	xrpc_result(resp, "putRecord", &r);
+	job_finish(j, &r);
+}
+
+/* Starts getRecord of J's record key. */
+static int
+get_start(struct bjob *j)
+{
+	char	*q, *repo;
+	int	 rc;
+
+	if ((repo = curl_easy_escape(NULL, j->a->did, 0)) == NULL)
+		abort();
+	if (asprintf(&q, "repo=%s&collection=%s&rkey=%s", repo, BSKY_COLLECTION,
+	    j->rkey) == -1)
+		abort();
+	curl_free(repo);
+	rc = xrpc(j->a, "GET", "com.atproto.repo.getRecord", q, j->a->access,
+	    NULL, NULL, 0, get_done, j);
+	free(q);
+	return (rc);
+}
+
+/* getRecord answered: the existing record is this delivery, sent. */
+static void
+get_done(void *arg, const struct http_response *resp)
+{
+	struct bjob		*j = arg;
+	struct chan_result	 r;
+	char			*uri;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		job_abort(j);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK && resp->status == 200 &&
+	    (uri = answer_uri(resp)) != NULL) {
+		sent_result(j, uri, &r);
+		free(uri);
+		job_finish(j, &r);
+		return;
+	}
+	if (token_refused(resp)) {
+		char *used = token_copy(j);
+
+		job_relogin(j, used, ST_GET, resp, "getRecord");
+		free(used);
+		return;
+	}
+	xrpc_result(resp, "getRecord", &r);
+	if (r.outcome == CHAN_PERMANENT)	/* gone again: write it next time */
+		r.outcome = CHAN_TRANSIENT;
+	job_finish(j, &r);
+}
+
+/* Runs J's current step; ends J if a request cannot even start. */
+static void
+job_run(struct bjob *j)
+{
+	struct bsky_acct	*a = j->a;
+	int			 rc = 0;
+
+	for (;;) {
+		switch (j->step) {
+		case ST_SESSION:
+			if (a->access == NULL || a->did == NULL ||
+			    when_now() >= a->refresh_at) {
+				session_wait(j);
+				if (j->step == ST_DONE)
+					job_fail(j, CHAN_TRANSIENT, "cannot "
+					    "start the session request");
+				return;
+			}
+			j->step = j->after_session;
+			continue;
+		case ST_MENTIONS:
+			if ((rc = mention_next(j)) == 1) {
+				j->step = ST_IMAGES;
+				continue;
+			}
+			break;
+		case ST_IMAGES:
+			if (j->cur < j->nimg && (a->access == NULL ||
+			    when_now() >= a->refresh_at)) {
+				j->step = ST_SESSION;
+				j->after_session = ST_IMAGES;
+				continue;
+			}
+			if ((rc = image_next(j)) == 1) {
+				j->step = ST_CARD;
+				continue;
+			}
+			break;
+		case ST_CARD:
+			if (j->card_url == NULL || j->card_title != NULL ||
+			    j->card_desc != NULL) {
+				j->step = ST_PUT;
+				continue;
+			}
+			rc = card_fetch(j);
+			break;
+		case ST_PUT:
+			if (a->access == NULL || when_now() >= a->refresh_at) {
+				j->step = ST_SESSION;
+				j->after_session = ST_PUT;
+				continue;
+			}
+			rc = put_start(j);
+			break;
+		case ST_GET:
+			if (a->access == NULL) {
+				j->step = ST_SESSION;
+				j->after_session = ST_GET;
+				continue;
+			}
+			rc = get_start(j);
+			break;
+		case ST_DONE:
+			return;
+		}
+		if (rc == -1)
+			job_fail(j, CHAN_TRANSIENT, "cannot start the request");
+		return;
+	}
+}
+
+/* Starts delivering P: facets now, then session, mentions, card, record. */
+static int
+bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct bsky_acct	*a = ch->priv;
+	struct bjob		*j;
+	size_t			 i;
+	int			 rc;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		abort();
+	if ((j->id = strdup(p->id)) == NULL || (j->text = strdup(p->text)) == NULL)
+		abort();
+	if (bsky_facets(j->text, &j->facets, &j->nfacets) == -1) {
+		snprintf(err, errlen, "the text is not valid UTF-8");
+		j->a = NULL;
+		job_free(j);
+		return (-1);
+	}
+	j->a = a;
+	a->refs++;
+	j->done = done;
+	j->arg = arg;
+	bsky_tid(p->id, j->rkey);
+	if (load_images(j, p->id, err, errlen) == -1) {
+		job_free(j);
+		return (-1);
+	}
+	/* A post with images has no link card. */
+	if (a->link_cards && j->nimg == 0)
+		for (i = 0; i < j->nfacets; i++)
+			if (j->facets[i].kind == BF_LINK) {
+				if ((j->card_url = strdup(j->facets[i].value)) ==
+				    NULL)
+					abort();
+				break;
+			}
+	/* The session first: mentions could do without, the rest cannot. */
+	j->step = ST_SESSION;
+	j->after_session = ST_MENTIONS;
+	if (a->access != NULL && a->did != NULL && when_now() < a->refresh_at)
+		j->step = ST_MENTIONS;
+	if (j->step == ST_SESSION) {
+		session_wait(j);
+		if (j->step == ST_DONE) {
+			snprintf(err, errlen, "cannot start the session request");
+			job_free(j);
+			return (-1);
+		}
+		return (0);
+	}
+	/* ST_MENTIONS and on: each may end J only from a callback. */
+	if ((rc = mention_next(j)) == 1 && j->nimg > 0) {
+		j->step = ST_IMAGES;
+		rc = image_next(j);
+	} else if (rc == 1) {
+		j->step = ST_CARD;
+		if (j->card_url != NULL)
+			rc = card_fetch(j);
+		else {
+			j->step = ST_PUT;
+			rc = put_start(j);
+		}
+	}
+	if (rc == 0)
+		return (0);
+	snprintf(err, errlen, "cannot start the request");
+	job_free(j);
+	return (-1);
+}
+
+const struct channel_ops bluesky_ops = {
+	.type = "bluesky",
+	.idempotent = true,	/* a record key per delivery, swapRecord null */
+	.len_rule = LEN_BLUESKY,
+	.default_limit = 300,
+	.keys = bluesky_keys,
+	.check = bluesky_check,
+	.open = bluesky_open,
+	.close = bluesky_close,
+	.start = bluesky_start,
+};

@@ -1,0 +1,1035 @@
+/*
+ * The smtp channel: a newsletter. One delivery sends one personal message
+ * (subject, text and HTML templates rendered with {{recipient.*}}) to each
+ * address of recipients_file, one SMTP transaction per recipient through
+ * libcurl, spaced by the channel's rate. Every recipient's fate is
+ * committed as its transaction ends, so a restart resumes where it
+ * stopped; suppressed addresses are never sent to.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "../channel.h"
+#include "../http.h"
+#include "../log.h"
+#include "../mime.h"
+#include "../recipients.h"
+#include "../store.h"
+#include "../template.h"
+#include "../when.h"
+
+#define SMTP_TIMEOUT		60	/* s, one message */
+#define SMTP_CONNECT_TIMEOUT	10000L	/* ms */
+#define SMTP_MAX_LOGGED		20	/* recipients file problems per delivery */
+
+/* The channel's settings; shared with the sends under way (refs). */
+struct smtp_conf {
+	int		 refs;
+	char		*name;
+	char		*url;
+	bool		 starttls;
+	char		*username;	/* NULL: no AUTH */
+	char		*password;
+	size_t		 pwlen;
+	char		*from_name;	/* may be NULL */
+	char		*from_addr;
+	char		*reply_to;
+	char		*rcpt_file;
+	struct tmpl	*unsub;		/* the unsubscribe_url template, may be NULL */
+	char		*unsub_mailto;
+	char		*list_id;
+	char		*templates;	/* the templates directory, may be NULL */
+	int64_t		 interval;	/* ms between messages (rate), 0: none */
+	long		 timeout_ms;
+};
+
+/* Where a recipient of a send stands. */
+enum rstate { R_TODO, R_DONE };
+
+/* One delivery under way. */
+struct smtp_send {
+	struct smtp_conf	*c;
+	char			*id;
+	char			*channel;
+	char			*summary;
+	char			*text;		/* the delivery's own text (no template) */
+	chan_done_fn		 done;
+	void			*arg;
+	struct tmpl_set		*tmpls;
+	char			*tmpl;		/* template name, NULL: none */
+	json_t			*ctx;		/* render context without recipient */
+	struct rcpt_list	 rl;
+	unsigned char		*todo;		/* per rl entry: 1 still to send */
+	int			*attempts;	/* per rl entry, as stored */
+	size_t			 next;
+	int			 nsent, nfailed, npending, nsuppressed, nuncertain;
+	int			 ndone;		/* sent before this attempt */
+	char			 last_error[300];
+	enum chan_outcome	 fatal;		/* with fatal_set: ends the delivery */
+	bool			 fatal_set;
+	char			 fatal_error[400];
+	int64_t			 last_start;
+	/* The transaction under way. */
+	size_t			 cur;
+	char			*msg;
+	size_t			 msglen;
+	size_t			 off;
+	char			*msgid;
+	struct curl_slist	*rcpt;		/* its RCPT TO */
+	bool			 data_started;
+	char			 reply[256];	/* the server's latest 4xx/5xx line */
+};
+
+static const struct chan_key smtp_keys[] = {
+	{ "url", CK_STRING, true, NULL },
+	{ "starttls", CK_BOOL, false, NULL },
+	{ "username", CK_STRING, false, NULL },
+	{ "password_file", CK_SECRET, false, NULL },
+	{ "credential", CK_CREDENTIAL, false, NULL },
+	{ "from", CK_STRING, true, NULL },
+	{ "recipients_file", CK_PATH, true, NULL },
+	{ "reply_to", CK_STRING, false, NULL },
+	{ "unsubscribe_url", CK_STRING, false, NULL },
+	{ "unsubscribe_mailto", CK_STRING, false, NULL },
+	{ "list_id", CK_STRING, false, NULL },
+	{ "timeout", CK_DURATION, false, NULL },
+	{ NULL, 0, false, NULL },
+};
+
+static void	smtp_step(struct smtp_send *);
+
+/* True if boolean key VALUE says yes (default DEF when unset). */
+static bool
+yes(const char *value, bool def)
+{
+	if (value == NULL)
+		return (def);
+	return (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0);
+}
+
+/* The scheme of URL if it is smtp:// or smtps://, else NULL. */
+static const char *
+smtp_scheme(const char *url)
+{
+	if (strncasecmp(url, "smtps://", 8) == 0)
+		return ("smtps");
+	if (strncasecmp(url, "smtp://", 7) == 0)
+		return ("smtp");
+	return (NULL);
+}
+
+/* Checks url/starttls, the addresses, AUTH keys and the unsubscribe template. */
+static int
+smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
+    size_t errlen)
+{
+	const char	*url = config_chan_get(cc, "url", NULL);
+	const char	*st = config_chan_get(cc, "starttls", NULL);
+	const char	*v, *scheme;
+	struct tmpl	*t;
+	struct rcpt_list rl;
+	char		 msg[400], *n, *a;
+	size_t		 i;
+
+	(void)c;
+	if ((scheme = smtp_scheme(url)) == NULL) {
+		snprintf(err, errlen, "url: '%s' is not smtp:// or smtps://", url);
+		return (-1);
+	}
+	if (config_check_url(url, "smtps smtp", NULL, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "url: %s", msg);
+		return (-1);
+	}
+	if (st != NULL && !yes(st, true)) {
+		if (strcmp(scheme, "smtp") != 0) {
+			snprintf(err, errlen, "starttls = no only goes with smtp://");
+			return (-1);
+		}
+		if (config_check_url(url, "", "smtp", msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "starttls = no is only allowed for "
+			    "loopback hosts (127.0.0.1, ::1, localhost)");
+			return (-1);
+		}
+	}
+	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &n, &a) == -1) {
+		snprintf(err, errlen, "from: not an address (news@example.org or "
+		    "Name <news@example.org>)");
+		return (-1);
+	}
+	free(n);
+	free(a);
+	if ((v = config_chan_get(cc, "reply_to", NULL)) != NULL) {
+		if (mime_mailbox_parse(v, &n, &a) == -1) {
+			snprintf(err, errlen, "reply_to: '%s' is not an address", v);
+			return (-1);
+		}
+		free(n);
+		free(a);
+	}
+	if ((v = config_chan_get(cc, "unsubscribe_mailto", NULL)) != NULL &&
+	    !mime_addr_ok(v)) {
+		snprintf(err, errlen, "unsubscribe_mailto: '%s' is not an address",
+		    v);
+		return (-1);
+	}
+	if ((v = config_chan_get(cc, "list_id", NULL)) != NULL &&
+	    (strpbrk(v, "\r\n") != NULL || strchr(v, ' ') != NULL) &&
+	    strchr(v, '<') == NULL) {
+		snprintf(err, errlen, "list_id: '%s' is not a list id (such as "
+		    "news.example.org)", v);
+		return (-1);
+	}
+	if ((config_chan_get(cc, "username", NULL) != NULL) !=
+	    (config_chan_get(cc, "password_file", NULL) != NULL ||
+	    config_chan_get(cc, "credential", NULL) != NULL)) {
+		snprintf(err, errlen, "username needs password_file or "
+		    "credential, and they need username");
+		return (-1);
+	}
+	if (config_chan_get(cc, "password_file", NULL) != NULL &&
+	    config_chan_get(cc, "credential", NULL) != NULL) {
+		snprintf(err, errlen, "password_file and credential: use one");
+		return (-1);
+	}
+	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL) {
+		if ((t = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
+			snprintf(err, errlen, "unsubscribe_url: %s", msg);
+			return (-1);
+		}
+		tmpl_free(t);
+	}
+	/* A bad line is reported (here: --check, start, reload), not fatal. */
+	v = config_chan_get(cc, "recipients_file", NULL);
+	if (rcpt_load(v, &rl, msg, sizeof(msg)) == -1)
+		log_warnx("channel %s: %s", cc->name, msg);
+	else {
+		for (i = 0; i < rl.nproblems; i++)
+			log_warnx("channel %s: recipients_file %s", cc->name,
+			    rl.problems[i]);
+		rcpt_list_free(&rl);
+	}
+	return (0);
+}
+
+/* Drops a reference to C, freeing it with the last. */
+static void
+conf_release(struct smtp_conf *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	if (c->password != NULL)
+		chan_secret_free(c->password, c->pwlen);
+	free(c->name);
+	free(c->url);
+	free(c->username);
+	free(c->from_name);
+	free(c->from_addr);
+	free(c->reply_to);
+	free(c->rcpt_file);
+	if (c->unsub != NULL)
+		tmpl_free(c->unsub);
+	free(c->unsub_mailto);
+	free(c->list_id);
+	free(c->templates);
+	free(c);
+}
+
+/* A copy of S, or NULL. */
+static char *
+dup_or_null(const char *s)
+{
+	char	*r;
+
+	if (s == NULL)
+		return (NULL);
+	if ((r = strdup(s)) == NULL)
+		abort();
+	return (r);
+}
+
+/* Reads the channel's keys and its password. */
+static int
+smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
+{
+	const struct cfg_channel	*cc = ch->cfg;
+	struct smtp_conf		*sc;
+	const char			*v;
+	char				 msg[400];
+	int64_t				 secs = SMTP_TIMEOUT;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		abort();
+	sc->refs = 1;
+	sc->name = dup_or_null(ch->name);
+	sc->url = dup_or_null(config_chan_get(cc, "url", NULL));
+	sc->starttls = yes(config_chan_get(cc, "starttls", NULL), true);
+	sc->username = dup_or_null(config_chan_get(cc, "username", NULL));
+	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &sc->from_name,
+	    &sc->from_addr) == -1) {
+		snprintf(err, errlen, "channel %s: from: not an address", ch->name);
+		goto fail;
+	}
+	sc->reply_to = dup_or_null(config_chan_get(cc, "reply_to", NULL));
+	sc->rcpt_file = dup_or_null(config_chan_get(cc, "recipients_file", NULL));
+	sc->unsub_mailto = dup_or_null(config_chan_get(cc, "unsubscribe_mailto",
+	    NULL));
+	sc->list_id = dup_or_null(config_chan_get(cc, "list_id", NULL));
+	sc->templates = dup_or_null(c->templates);
+	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL &&
+	    (sc->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
+		snprintf(err, errlen, "channel %s: unsubscribe_url: %s", ch->name,
+		    msg);
+		goto fail;
+	}
+	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL)
+		config_parse_duration(v, &secs);
+	sc->timeout_ms = (long)secs * 1000;
+	if (cc->rate.count > 0)
+		sc->interval = cc->rate.period * 1000 / cc->rate.count;
+	if (sc->username != NULL && chan_secret_read(cc, "password_file",
+	    &sc->password, &sc->pwlen, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "channel %s: password: %s", ch->name, msg);
+		goto fail;
+	}
+	ch->priv = sc;
+	return (0);
+fail:
+	conf_release(sc);
+	return (-1);
+}
+
+/* Lets go of the channel's settings (sends under way keep their reference). */
+static void
+smtp_close(struct channel *ch)
+{
+	conf_release(ch->priv);
+	ch->priv = NULL;
+}
+
+/* Frees S. */
+static void
+send_free(struct smtp_send *s)
+{
+	conf_release(s->c);
+	free(s->id);
+	free(s->channel);
+	free(s->summary);
+	free(s->text);
+	if (s->tmpls != NULL)
+		tmpl_set_free(s->tmpls);
+	free(s->tmpl);
+	json_decref(s->ctx);
+	rcpt_list_free(&s->rl);
+	free(s->todo);
+	free(s->attempts);
+	free(s->msg);
+	free(s->msgid);
+	curl_slist_free_all(s->rcpt);
+	free(s);
+}
+
+/* Records recipient I of S in state STATE with ERROR (may be NULL). */
+static void
+rcpt_record(struct smtp_send *s, size_t i, const char *state,
+    const char *error, bool attempt)
+{
+	struct store_rcpt	r;
+
+	memset(&r, 0, sizeof(r));
+	r.email = s->rl.v[i].key;
+	r.name = s->rl.v[i].name;
+	r.state = (char *)state;
+	r.error = (char *)error;
+	r.message_id = strcmp(state, "pending") == 0 ? NULL : s->msgid;
+	if (attempt)
+		s->attempts[i]++;
+	r.attempts = s->attempts[i];
+	r.sent_at = strcmp(state, "sent") == 0 ? when_now() : 0;
+	if (store_rcpt_put(s->id, &r) == -1)
+		log_warnx("delivery %s: cannot record recipient %s as %s",
+		    s->id, s->rl.v[i].email, state);
+}
+
+/* Reports the end of S to the engine (R) and frees S. */
+static void
+send_end(struct smtp_send *s, struct chan_result *r)
+{
+	chan_done_fn	 done = s->done;
+	void		*arg = s->arg;
+	char		 sum[300];
+
+	if (!r->aborted) {
+		snprintf(sum, sizeof(sum), "%d sent, %d failed, %d pending, "
+		    "%d suppressed, %d uncertain (of %zu; %d sent before)",
+		    s->nsent, s->nfailed, s->npending, s->nsuppressed,
+		    s->nuncertain, s->rl.n, s->ndone);
+		store_log(s->id, s->channel, STORE_ACTOR_DAEMON, "recipients",
+		    sum);
+		log_info("delivery %s: newsletter: %s", s->id, sum);
+	}
+	send_free(s);
+	done(arg, r);
+}
+
+/* Ends S by what its recipients came to (or its fatal error). */
+static void
+send_finish(struct smtp_send *s)
+{
+	struct chan_result	r;
+
+	memset(&r, 0, sizeof(r));
+	if (s->fatal_set) {
+		r.outcome = s->fatal;
+		snprintf(r.error, sizeof(r.error), "%s", s->fatal_error);
+	} else if (s->npending > 0) {
+		r.outcome = CHAN_TRANSIENT;
+		snprintf(r.error, sizeof(r.error), "%d recipient%s not sent yet: "
+		    "%s", s->npending, s->npending == 1 ? "" : "s", s->last_error);
+	} else if (s->rl.n == 0) {
+		r.outcome = CHAN_PERMANENT;
+		snprintf(r.error, sizeof(r.error), "no recipients in %s",
+		    s->c->rcpt_file);
+	} else {
+		r.outcome = CHAN_SENT;
+		if (s->nfailed > 0)
+			snprintf(r.error, sizeof(r.error), "%d recipient%s "
+			    "refused: %s", s->nfailed, s->nfailed == 1 ? "" : "s",
+			    s->last_error);
+	}
+	send_end(s, &r);
+}
+
+/* Ends S at once with OUTCOME and ERR (the rest of its recipients wait). */
+static void
+send_fatal(struct smtp_send *s, enum chan_outcome outcome, const char *err)
+{
+	s->fatal_set = true;
+	s->fatal = outcome;
+	snprintf(s->fatal_error, sizeof(s->fatal_error), "%s", err);
+	send_finish(s);
+}
+
+/* Removes leading blank lines and trailing white space from S. */
+static void
+trim(char *s)
+{
+	char	*p = s, *q;
+	size_t	 n;
+
+	for (;;) {
+		for (q = p; *q == ' ' || *q == '\t' || *q == '\r'; q++)
+			;
+		if (*q != '\n')
+			break;
+		p = q + 1;
+	}
+	n = strlen(p);
+	while (n > 0 && strchr(" \t\r\n", p[n - 1]) != NULL)
+		n--;
+	memmove(s, p, n);
+	s[n] = '\0';
+}
+
+/* Makes S one line (line breaks and the blanks around them: one space). */
+static void
+one_line(char *s)
+{
+	char	*r, *w;
+
+	for (r = w = s; *r != '\0'; r++) {
+		if (*r == '\r' || *r == '\n' || *r == '\t') {
+			if (w > s && w[-1] != ' ')
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	trim(s);
+	for (r = s; *r == ' '; r++)
+		;
+	memmove(s, r, strlen(r) + 1);
+}
+
+/* S percent-encoded for a URL query (RFC 3986 unreserved kept). */
+static char *
+url_encode(const char *s)
+{
+	char	*r, *w;
+
+	if ((r = malloc(strlen(s) * 3 + 1)) == NULL)
+		abort();
+	for (w = r; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~@", c) != NULL)
+			*w++ = (char)c;
+		else
+			w += sprintf(w, "%%%02X", c);
+	}
+	*w = '\0';
+	return (r);
+}
+
+/* Appends TEXT to B as HTML-escaped paragraphs (the HTML of a text-only post). */
+static char *
+html_of(const char *text)
+{
+	size_t	 n = strlen(text), i;
+	char	*h, *w;
+
+	if ((h = malloc(n * 6 + 128)) == NULL)
+		abort();
+	w = h + sprintf(h, "<!DOCTYPE html>\n<html><body>\n<p>");
+	for (i = 0; i < n; i++) {
+		switch (text[i]) {
+		case '&':
+			w += sprintf(w, "&amp;");
+			break;
+		case '<':
+			w += sprintf(w, "&lt;");
+			break;
+		case '>':
+			w += sprintf(w, "&gt;");
+			break;
+		case '"':
+			w += sprintf(w, "&quot;");
+			break;
+		case '\n':
+			w += sprintf(w, "<br>\n");
+			break;
+		default:
+			*w++ = text[i];
+		}
+	}
+	sprintf(w, "</p>\n</body></html>\n");
+	return (h);
+}
+
+/* The Message-ID of S's message to recipient I: stable per (delivery, recipient). */
+static char *
+message_id(const struct smtp_send *s, size_t i)
+{
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	char		*in, *id, hex[33];
+	int		 k;
+
+	if (asprintf(&in, "%s\n%s", s->id, s->rl.v[i].key) == -1)
+		abort();
+	SHA256((unsigned char *)in, strlen(in), md);
+	free(in);
+	for (k = 0; k < 16; k++)
+		snprintf(hex + k * 2, 3, "%02x", md[k]);
+	if (asprintf(&id, "crier.%s.%s@%s", s->id, hex,
+	    strchr(s->c->from_addr, '@') + 1) == -1)
+		abort();
+	return (id);
+}
+
+/* Renders part PART of S's template with CTX into *OUT; -1 with ERR. */
+static int
+render_part(struct smtp_send *s, const char *part, json_t *ctx, char **out,
+    char *err, size_t errlen)
+{
+	char	msg[400];
+
+	if (tmpl_set_render(s->tmpls, s->tmpl, "smtp", part, ctx, false, out,
+	    msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "template %s, %s part: %s", s->tmpl, part,
+		    msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Builds S's message to recipient I into s->msg; -1 with ERR. */
+static int
+build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
+{
+	const struct rcpt	*rc = &s->rl.v[i];
+	struct tmpl_opts	 o;
+	struct mime_msg		 m;
+	json_t			*ctx, *rj;
+	char			*subject = NULL, *text = NULL, *html = NULL;
+	char			*unsub = NULL, *enc, msg[400];
+	int			 rv = -1;
+
+	enc = url_encode(rc->email);
+	rj = json_pack("{s:s, s:s, s:s, s:s}", "email", rc->email, "name",
+	    rc->name, "email_urlencoded", enc, "unsubscribe_url", "");
+	free(enc);
+	if (rj == NULL || (ctx = json_deep_copy(s->ctx)) == NULL) {
+		json_decref(rj);
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	json_object_set(ctx, "recipient", rj);
+	if (s->c->unsub != NULL) {
+		memset(&o, 0, sizeof(o));
+		if (tmpl_render(s->c->unsub, ctx, &o, &unsub, msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "unsubscribe_url: %s", msg);
+			goto done;
+		}
+		one_line(unsub);
+		json_object_set_new(rj, "unsubscribe_url", json_string(unsub));
+	}
+	if (s->tmpl != NULL) {
+		if (render_part(s, "subject", ctx, &subject, err, errlen) == -1 ||
+		    render_part(s, "txt", ctx, &text, err, errlen) == -1)
+			goto done;
+		if (tmpl_set_render(s->tmpls, s->tmpl, "smtp", "html", ctx, false,
+		    &html, msg, sizeof(msg)) == -1)
+			html = NULL;	/* no HTML template: made from the text */
+	} else {
+		subject = dup_or_null(s->summary != NULL && *s->summary ?
+		    s->summary : s->text);
+		text = dup_or_null(s->text);
+	}
+	if (subject == NULL || text == NULL) {
+		snprintf(err, errlen, "nothing to send");
+		goto done;
+	}
+	one_line(subject);
+	trim(text);
+	if (*subject == '\0' || *text == '\0') {
+		snprintf(err, errlen, "the %s is empty", *subject ? "text" :
+		    "subject");
+		goto done;
+	}
+	if (html == NULL)
+		html = html_of(text);
+	free(s->msgid);
+	s->msgid = message_id(s, i);
+	memset(&m, 0, sizeof(m));
+	m.from_name = s->c->from_name;
+	m.from_addr = s->c->from_addr;
+	m.to_name = rc->name;
+	m.to_addr = rc->email;
+	m.reply_to = s->c->reply_to;
+	m.subject = subject;
+	m.text = text;
+	m.html = html;
+	m.message_id = s->msgid;
+	m.date = when_now();
+	m.list_id = s->c->list_id;
+	m.unsub_url = unsub != NULL && *unsub != '\0' ? unsub : NULL;
+	m.unsub_mailto = s->c->unsub_mailto;
+	free(s->msg);
+	s->msg = mime_build(&m, &s->msglen);
+	s->off = 0;
+	rv = 0;
+done:
+	free(subject);
+	free(text);
+	free(html);
+	free(unsub);
+	json_decref(rj);
+	json_decref(ctx);
+	return (rv);
+}
+
+/* curl reads the message: the first call means DATA was accepted. */
+static size_t
+read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct smtp_send	*s = arg;
+	size_t			 n = size * nitems;
+
+	if (!s->data_started) {
+		/* From here on the message may arrive: a crash is uncertain. */
+		s->data_started = true;
+		rcpt_record(s, s->cur, "sending", NULL, false);
+	}
+	if (n > s->msglen - s->off)
+		n = s->msglen - s->off;
+	memcpy(buf, s->msg + s->off, n);
+	s->off += n;
+	return (n);
+}
+
+/* Keeps the server's latest error reply (curl passes SMTP replies here). */
+static size_t
+reply_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct smtp_send	*s = arg;
+	size_t			 n = size * nitems, o = 0, i;
+
+	/* Only 4xx and 5xx: a later "221 Bye" must not hide the refusal. */
+	if (n < 3 || (buf[0] != '4' && buf[0] != '5') ||
+	    !isdigit((unsigned char)buf[1]) || !isdigit((unsigned char)buf[2]))
+		return (n);
+	for (i = 0; i < n && o + 1 < sizeof(s->reply); i++) {
+		if (buf[i] == '\r' || buf[i] == '\n')
+			break;
+		if ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f)
+			s->reply[o++] = buf[i];
+	}
+	if (o > 0)
+		s->reply[o] = '\0';
+	return (n);
+}
+
+/* The time to wait before S's next message, for the rate. */
+static uint64_t
+wait_ms(const struct smtp_send *s)
+{
+	int64_t	d = s->last_start + s->c->interval - when_now();
+
+	return (s->c->interval > 0 && s->last_start > 0 && d > 0 ? (uint64_t)d :
+	    0);
+}
+
+/* Goes on with S's next recipient after the rate's wait. */
+static void
+delay_done(void *arg, const struct http_response *resp)
+{
+	struct smtp_send	*s = arg;
+	struct chan_result	 r;
+
+	if (resp->curl_code != CURLE_OK) {
+		memset(&r, 0, sizeof(r));
+		r.aborted = true;
+		send_end(s, &r);
+		return;
+	}
+	smtp_step(s);
+}
+
+/* Schedules S's next step. */
+static void
+send_next(struct smtp_send *s)
+{
+	struct chan_result	r;
+
+	if (http_start_delay(wait_ms(s), delay_done, s) == -1) {
+		/* Only when http is stopping. */
+		memset(&r, 0, sizeof(r));
+		r.aborted = true;
+		send_end(s, &r);
+	}
+}
+
+/* The end of one SMTP transaction: books its recipient, goes on. */
+static void
+xfer_done(void *arg, const struct http_response *resp)
+{
+	struct smtp_send	*s = arg;
+	struct chan_result	 r;
+	size_t			 i = s->cur;
+	long			 code = 0;
+	bool			 per_rcpt;
+	char			 err[400];
+
+	/* The handle is out of curl's multi: its RCPT list can go. */
+	curl_slist_free_all(s->rcpt);
+	s->rcpt = NULL;
+
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		/* crierd stops: the recipient stays as a crash leaves it. */
+		memset(&r, 0, sizeof(r));
+		r.aborted = true;
+		send_end(s, &r);
+		return;
+	}
+	if (resp->curl_code == CURLE_OK) {
+		rcpt_record(s, i, "sent", NULL, true);
+		s->nsent++;
+		send_next(s);
+		return;
+	}
+	/* The code of the refusal, not of what curl said after it (QUIT). */
+	if (s->reply[0] != '\0') {
+		code = strtol(s->reply, NULL, 10);
+		snprintf(err, sizeof(err), "%s", s->reply);
+	} else
+		snprintf(err, sizeof(err), "%s", resp->error[0] ? resp->error :
+		    curl_easy_strerror((CURLcode)resp->curl_code));
+	per_rcpt = s->data_started || strncmp(resp->error, "RCPT", 4) == 0;
+	if (per_rcpt && code >= 500 && code < 600) {
+		rcpt_record(s, i, "failed", err, true);
+		s->nfailed++;
+		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
+		    s->rl.v[i].email, err);
+		log_warnx("delivery %s: %s refused: %s", s->id, s->rl.v[i].email,
+		    err);
+	} else if (per_rcpt && code >= 400 && code < 500) {
+		rcpt_record(s, i, "pending", err, true);
+		s->npending++;
+		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
+		    s->rl.v[i].email, err);
+	} else if (s->data_started) {
+		/* Cut off during DATA: the server may have taken it. */
+		rcpt_record(s, i, "uncertain", err, true);
+		s->nuncertain++;
+		log_warnx("delivery %s: %s: uncertain: %s", s->id,
+		    s->rl.v[i].email, err);
+	} else {
+		/* The server or the session failed: so would everyone else. */
+		rcpt_record(s, i, "pending", err, false);
+		s->npending++;
+		send_fatal(s, resp->curl_code == CURLE_LOGIN_DENIED ||
+		    code == 535 ? CHAN_AUTH : code >= 500 && code < 600 ?
+		    CHAN_PERMANENT : CHAN_TRANSIENT, err);
+		return;
+	}
+	send_next(s);
+}
+
+/* Sets up the curl transfer of S's current message. */
+static CURL *
+make_easy(struct smtp_send *s, struct curl_slist **rcpt)
+{
+	CURL	*e;
+	char	 to[MIME_ADDR_MAX + 3], from[MIME_ADDR_MAX + 3];
+	int	 rc = 0;
+
+	if ((e = curl_easy_init()) == NULL)
+		return (NULL);
+	snprintf(from, sizeof(from), "<%s>", s->c->from_addr);
+	snprintf(to, sizeof(to), "<%s>", s->rl.v[s->cur].email);
+	if ((*rcpt = curl_slist_append(NULL, to)) == NULL) {
+		curl_easy_cleanup(e);
+		return (NULL);
+	}
+	rc |= curl_easy_setopt(e, CURLOPT_URL, s->c->url);
+	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	rc |= curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
+	rc |= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, *rcpt);
+	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	rc |= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+	    (curl_off_t)s->msglen);
+	rc |= curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+	rc |= curl_easy_setopt(e, CURLOPT_READDATA, s);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, reply_cb);
+	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, SMTP_CONNECT_TIMEOUT);
+	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->c->timeout_ms);
+	/* STARTTLS is required on smtp:// unless starttls = no (loopback). */
+	rc |= curl_easy_setopt(e, CURLOPT_USE_SSL, s->c->starttls ?
+	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	if (s->c->username != NULL) {
+		rc |= curl_easy_setopt(e, CURLOPT_USERNAME, s->c->username);
+		rc |= curl_easy_setopt(e, CURLOPT_PASSWORD, s->c->password);
+	}
+	if (rc != 0) {
+		curl_easy_cleanup(e);
+		curl_slist_free_all(*rcpt);
+		*rcpt = NULL;
+		return (NULL);
+	}
+	return (e);
+}
+
+/* Sends S's next message, or ends S when none is left. */
+static void
+smtp_step(struct smtp_send *s)
+{
+	CURL			*e;
+	char			 err[512];
+
+	for (; s->next < s->rl.n; s->next++) {
+		if (!s->todo[s->next])
+			continue;
+		/* An unsubscribe while the list goes out is honoured. */
+		if (store_suppressed(s->rl.v[s->next].key) == 1) {
+			rcpt_record(s, s->next, "suppressed", NULL, false);
+			s->nsuppressed++;
+			continue;
+		}
+		break;
+	}
+	if (s->next >= s->rl.n) {
+		send_finish(s);
+		return;
+	}
+	s->cur = s->next++;
+	s->data_started = false;
+	s->reply[0] = '\0';
+	if (build_message(s, s->cur, err, sizeof(err)) == -1) {
+		send_fatal(s, CHAN_PERMANENT, err);
+		return;
+	}
+	if ((e = make_easy(s, &s->rcpt)) == NULL) {
+		send_fatal(s, CHAN_TRANSIENT, "cannot set up the SMTP transfer");
+		return;
+	}
+	s->last_start = when_now();
+	if (http_start_easy(e, s->c->url, xfer_done, s) == -1) {
+		send_fatal(s, CHAN_TRANSIENT, "cannot start the SMTP transfer");
+		return;
+	}
+}
+
+/* Orders stored recipients by email, for bsearch. */
+static int
+by_email(const void *a, const void *b)
+{
+	return (strcmp(((const struct store_rcpt *)a)->email,
+	    ((const struct store_rcpt *)b)->email));
+}
+
+/* Loads the render context of P (kept by campaign.c) or makes one of its text. */
+static int
+load_context(struct smtp_send *s, const struct post *p, char *err,
+    size_t errlen)
+{
+	json_error_t	 je;
+	char		*tmpl = NULL, *ctx = NULL;
+	int		 rc;
+
+	if ((rc = store_email_ctx_get(p->id, &tmpl, &ctx)) == -1) {
+		snprintf(err, errlen, "cannot read the render context");
+		return (-1);
+	}
+	if (rc == 1) {
+		/* An ad-hoc post: its text as it is, for everyone. */
+		s->ctx = json_pack("{s:s?, s:s}", "summary", p->summary, "text",
+		    p->text);
+		return (s->ctx == NULL ? -1 : 0);
+	}
+	s->tmpl = tmpl;
+	s->ctx = json_loads(ctx, 0, &je);
+	free(ctx);
+	if (!json_is_object(s->ctx)) {
+		snprintf(err, errlen, "the render context is not valid JSON");
+		return (-1);
+	}
+	if (s->tmpl == NULL)
+		return (0);
+	if (s->c->templates == NULL) {
+		snprintf(err, errlen, "template %s: no templates directory is "
+		    "configured", s->tmpl);
+		return (-1);
+	}
+	if ((s->tmpls = tmpl_set_load(s->c->templates, err, errlen)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Sorts out who is still to get P: recorded recipients sent, failed,
+ * suppressed or uncertain are done; `sending` ones (DATA had begun when
+ * crierd died) become uncertain, never sent twice.
+ */
+static int
+plan(struct smtp_send *s)
+{
+	struct store_rcpt	*have = NULL, key, *h;
+	size_t			 nhave = 0, i, left = 0;
+	int			 bad = 0;
+
+	if (store_rcpt_list(s->id, &have, &nhave) == -1)
+		return (-1);
+	if ((s->todo = calloc(s->rl.n + 1, 1)) == NULL ||
+	    (s->attempts = calloc(s->rl.n + 1, sizeof(int))) == NULL)
+		abort();
+	if (store_begin() == -1) {
+		store_rcpts_free(have, nhave);
+		return (-1);
+	}
+	for (i = 0; i < s->rl.n; i++) {
+		memset(&key, 0, sizeof(key));
+		key.email = s->rl.v[i].key;
+		h = nhave ? bsearch(&key, have, nhave, sizeof(*have),
+		    by_email) : NULL;
+		if (h != NULL) {
+			s->attempts[i] = h->attempts;
+			if (strcmp(h->state, "sending") == 0) {
+				free(s->msgid);
+				s->msgid = dup_or_null(h->message_id);
+				rcpt_record(s, i, "uncertain", "crierd stopped "
+				    "during the SMTP transaction: it may or may "
+				    "not have gone out", false);
+				s->nuncertain++;
+				continue;
+			}
+			if (strcmp(h->state, "pending") != 0) {
+				if (strcmp(h->state, "sent") == 0)
+					s->ndone++;
+				continue;
+			}
+		} else
+			rcpt_record(s, i, "pending", NULL, false);
+		s->todo[i] = 1;
+		left++;
+	}
+	free(s->msgid);
+	s->msgid = NULL;
+	if (store_commit() == -1)
+		bad = -1;
+	store_rcpts_free(have, nhave);
+	log_info("delivery %s: newsletter to %zu recipients, %zu to go",
+	    s->id, s->rl.n, left);
+	return (bad);
+}
+
+/* Starts sending P to every recipient still to get it. */
+static int
+smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct smtp_send	*s;
+	char			 msg[400];
+	size_t			 i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		abort();
+	s->c = ch->priv;
+	s->c->refs++;
+	s->id = dup_or_null(p->id);
+	s->channel = dup_or_null(p->channel);
+	s->summary = dup_or_null(p->summary);
+	s->text = dup_or_null(p->text);
+	s->done = done;
+	s->arg = arg;
+	if (load_context(s, p, err, errlen) == -1)
+		goto fail;
+	if (rcpt_load(s->c->rcpt_file, &s->rl, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s", msg);
+		goto fail;
+	}
+	for (i = 0; i < s->rl.nproblems && i < SMTP_MAX_LOGGED; i++)
+		store_log(s->id, s->channel, STORE_ACTOR_DAEMON,
+		    "recipients_file", s->rl.problems[i]);
+	if (s->rl.nproblems > SMTP_MAX_LOGGED) {
+		snprintf(msg, sizeof(msg), "and %zu more problems",
+		    s->rl.nproblems - SMTP_MAX_LOGGED);
+		store_log(s->id, s->channel, STORE_ACTOR_DAEMON,
+		    "recipients_file", msg);
+	}
+	if (plan(s) == -1) {
+		snprintf(err, errlen, "cannot record the recipients");
+		goto fail;
+	}
+	if (http_start_delay(0, delay_done, s) == -1) {
+		snprintf(err, errlen, "cannot start sending");
+		goto fail;
+	}
+	return (0);
+fail:
+	send_free(s);
+	return (-1);
+}
+
+const struct channel_ops smtp_ops = {
+	.type = "smtp",
+	/* Recipients sent to are recorded: a re-run skips them. */
+	.idempotent = true,
+	.len_rule = LEN_PLAIN,
+	.default_limit = 0,
+	.keys = smtp_keys,
+	.check = smtp_check,
+	.open = smtp_open,
+	.close = smtp_close,
+	.start = smtp_start,
+};

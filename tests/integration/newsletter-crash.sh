@@ -1,0 +1,69 @@
+#!/bin/sh
+# SIGTERM, then kill -9, in the middle of a rated newsletter, then a restart: the delivery
+# resumes where it stopped and every recipient has exactly one copy. A
+# recipient the server refuses for now (450) stays pending and is tried
+# again with the delivery, which ends retrying, never re-sending the others.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/smtp-lib.sh"
+
+N=30
+start_smtp s --tempfail-rcpt r30@example.org
+P=$(smtp_port s)
+RC="$T/recipients.csv"
+write_recipients "$RC" $N
+write_newsletter_cal "$T/news.ics" 3 "Weekly"
+# 4 messages a second: 250 ms between two, each takes a few ms.
+write_config "templates = $top_srcdir/templates" \
+	"[calendar news]" "path = $T/news.ics" \
+	"[channel newsletter]" "type = smtp" "url = smtp://127.0.0.1:$P" \
+	"starttls = no" "from = news@example.org" "recipients_file = $RC" \
+	"unsubscribe_url = https://example.org/u/{{recipient.email}}" \
+	"rate = 4/1s"
+export CRIER_TEST_BACKOFF_MS=500
+start_daemon
+# A clean stop mid-list first (SIGTERM: the delivery is left to resume)...
+wait_for "[ \$(smtp_count s) -ge 4 ]" 30 || fail "the newsletter did not start"
+stop_daemon
+at_stop=$(smtp_count s)
+sleep 0.5
+[ "$(smtp_count s)" = "$at_stop" ] || fail "sent after SIGTERM"
+start_daemon
+# ...then a crash.
+wait_for "[ \$(smtp_count s) -ge $((at_stop + 6)) ]" 30 || fail "the newsletter did not resume"
+# Half way between two messages.
+sleep 0.12
+kill9_daemon
+at_kill=$(smtp_count s)
+[ "$at_kill" -lt $((N - 1)) ] || fail "the list ended before the kill ($at_kill)"
+echo "killed after $at_kill messages"
+
+start_daemon
+ID=$(newsletter_id)
+wait_for "[ \$(smtp_count s) -ge $((N - 1)) ]" 30 || fail "did not resume: $(smtp_count s)"
+wait_for "[ \"\$(state_of $ID)\" = retrying ]" 10 || fail "not retrying: $(state_of "$ID")"
+# One more attempt for r30 (still refused), then check nothing was doubled.
+wait_for "ctl --json show $ID | jget '[r for r in d[\"delivery\"][\"recipients\"] if r[\"email\"] == \"r30@example.org\"][0][\"attempts\"]' | grep -qv '^1\$'" 20 ||
+	fail "the pending recipient was not tried again"
+"$PY" - "$T/s.mail/index.json" $N <<'PYEOF' || fail "copies"
+import collections, json, sys
+meta = json.load(open(sys.argv[1]))
+n = int(sys.argv[2])
+got = collections.Counter(m["rcpt_tos"][0] for m in meta)
+want = {"r%02d@example.org" % i for i in range(1, n)}
+assert set(got) == want, sorted(set(want) ^ set(got))
+assert all(c == 1 for c in got.values()), [a for a, c in got.items() if c > 1]
+PYEOF
+ctl --json show "$ID" > "$T/show.json"
+"$PY" - "$T/show.json" <<'PYEOF' || fail "show: $(head -c 1500 "$T/show.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))["delivery"]
+c = d["recipient_counts"]
+assert c == {"sent": 29, "pending": 1}, c
+r30 = [r for r in d["recipients"] if r["email"] == "r30@example.org"][0]
+assert "450" in r30["error"], r30
+assert "1 recipient not sent yet" in d["last_error"], d["last_error"]
+ev = [e["event"] for e in d["events"]]
+assert "recovered" in ev and "interrupted" in ev, ev
+PYEOF
+stop_daemon
+echo "PASS: $TEST_NAME"

@@ -1,0 +1,214 @@
+/* Unit tests for channels/bsky.c: record keys (TIDs), facets, OpenGraph, JWTs. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "daemon/channels/bsky.h"
+
+/* The TID of an id is fixed, valid, and differs between ids. */
+START_TEST(test_tid)
+{
+	char	a[BSKY_TID_LEN + 1], b[BSKY_TID_LEN + 1];
+
+	bsky_tid("000000000000", a);
+	ck_assert_str_eq(a, "3khuwc44c2222");	/* 2024-01-01, clock 0 */
+	bsky_tid("29aec091077e", a);
+	ck_assert_str_eq(a, "3khw7xx4l43vy");
+	bsky_tid("ffffffffffff", a);
+	ck_assert_str_eq(a, "3ki4wc44bzzzz");
+	ck_assert(bsky_is_tid(a));
+	bsky_tid("29aec091077e", b);
+	ck_assert_str_eq(b, "3khw7xx4l43vy");	/* the same every time */
+	bsky_tid("29aec091077f", b);
+	ck_assert_str_ne(b, "3khw7xx4l43vy");
+	ck_assert(bsky_is_tid(b));
+	bsky_tid("not-hex-id", b);				/* hashed */
+	ck_assert(bsky_is_tid(b));
+	ck_assert(!bsky_is_tid("3khw7xx4l43v"));
+	ck_assert(!bsky_is_tid("kkhw7xx4l43vy"));
+	ck_assert(!bsky_is_tid("3khw7xx4l43v1"));
+}
+END_TEST
+
+struct fexp {
+	enum bsky_facet_kind	 kind;
+	const char		*slice;		/* exact text of the span */
+	const char		*value;
+};
+
+/* Checks that TEXT has exactly the facets WANT (N), at their byte offsets. */
+static void
+check_facets(const char *text, const struct fexp *want, size_t n)
+{
+	struct bsky_facet	*f;
+	size_t			 nf, i;
+	const char		*at, *from = text;
+
+	ck_assert_int_eq(bsky_facets(text, &f, &nf), 0);
+	ck_assert_uint_eq(nf, n);
+	for (i = 0; i < n; i++) {
+		at = strstr(from, want[i].slice);
+		ck_assert_ptr_nonnull(at);
+		ck_assert_int_eq(f[i].kind, want[i].kind);
+		ck_assert_uint_eq(f[i].start, (size_t)(at - text));
+		ck_assert_uint_eq(f[i].end, (size_t)(at - text) +
+		    strlen(want[i].slice));
+		ck_assert_str_eq(f[i].value, want[i].value);
+		from = at + strlen(want[i].slice);
+	}
+	bsky_facets_free(f, nf);
+}
+
+/* Offsets are UTF-8 bytes: emoji (4 bytes + skin tone), Cyrillic, CJK before. */
+START_TEST(test_facets_offsets)
+{
+	/* "👋🏽 世界 " is 16 bytes, then the link up to byte 30. */
+	const char *t = "\xf0\x9f\x91\x8b\xf0\x9f\x8f\xbd \xe4\xb8\x96\xe7\x95\x8c "
+	    "https://x.org #tag";
+	struct bsky_facet	*f;
+	size_t			 nf;
+
+	ck_assert_int_eq(bsky_facets(t, &f, &nf), 0);
+	ck_assert_uint_eq(nf, 2);
+	ck_assert_uint_eq(f[0].start, 16);
+	ck_assert_uint_eq(f[0].end, 29);
+	ck_assert_uint_eq(f[1].start, 30);
+	ck_assert_uint_eq(f[1].end, 34);
+	ck_assert_str_eq(f[1].value, "tag");
+	bsky_facets_free(f, nf);
+}
+END_TEST
+
+/* Links, tags and mentions, with the punctuation around them left out. */
+START_TEST(test_facets_kinds)
+{
+	static const struct fexp w1[] = {
+		{ BF_LINK, "https://example.org/a_(b)?q=1#frag", "https://example.org/a_(b)?q=1#frag" },
+		{ BF_TAG, "#OpenGovWeek", "OpenGovWeek" },
+		{ BF_MENTION, "@alice.test", "alice.test" },
+		{ BF_TAG, "#\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82" },
+	};
+	static const struct fexp w2[] = {
+		{ BF_LINK, "http://a.example/x", "http://a.example/x" },
+		{ BF_MENTION, "@Bob.Example.COM", "Bob.Example.COM" },
+	};
+
+	check_facets("(see https://example.org/a_(b)?q=1#frag). #OpenGovWeek, "
+	    "@alice.test! #\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\xe3\x80\x82",
+	    w1, 4);
+	/* not: mail@bob.test, #123, a#b, @nodot, x://, bare https:// */
+	check_facets("mail@bob.test #123 a#b @nodot ftp://x.org https:// "
+	    "\"http://a.example/x\" (@Bob.Example.COM)", w2, 2);
+	check_facets("", NULL, 0);
+}
+END_TEST
+
+/* Text that is not UTF-8 is refused. */
+START_TEST(test_facets_invalid)
+{
+	struct bsky_facet	*f;
+	size_t			 nf;
+
+	ck_assert_int_eq(bsky_facets("a\xff https://x.org", &f, &nf), -1);
+}
+END_TEST
+
+/* Handles are domain names. */
+START_TEST(test_handles)
+{
+	ck_assert(bsky_handle_ok("alice.bsky.social"));
+	ck_assert(bsky_handle_ok("a.test"));
+	ck_assert(!bsky_handle_ok("alice"));
+	ck_assert(!bsky_handle_ok("alice."));
+	ck_assert(!bsky_handle_ok("-a.test"));
+	ck_assert(!bsky_handle_ok("a.123"));
+	ck_assert(!bsky_handle_ok("a..test"));
+}
+END_TEST
+
+/* og: tags win over <title>; entities decode; attributes in any order. */
+START_TEST(test_og)
+{
+	const char	*p1 = "<html><head><title>T &amp; x</title>"
+	    "<!-- <meta property=\"og:title\" content=\"no\"> -->"
+	    "<script>var s = '<meta property=\"og:title\" content=\"no\">';</script>"
+	    "<META content='Og &#8212; title' PROPERTY='og:title'/>"
+	    "<meta name=description content=plain>"
+	    "<meta property=\"og:description\"\n content=\"  two\n lines &#x263A; \">"
+	    "</head><body><meta property=\"og:title\" content=\"late\"></body>";
+	const char	*p2 = "<title>\n Only a title </title>";
+	char		*t, *d;
+
+	bsky_og_parse(p1, strlen(p1), 300, &t, &d);
+	ck_assert_str_eq(t, "Og \xe2\x80\x94 title");
+	ck_assert_str_eq(d, "two lines \xe2\x98\xba");
+	free(t);
+	free(d);
+	bsky_og_parse(p2, strlen(p2), 300, &t, &d);
+	ck_assert_str_eq(t, "Only a title");
+	ck_assert_ptr_null(d);
+	free(t);
+	/* cut on a character boundary; Latin-1 bytes are dropped */
+	p2 = "<title>\xd0\xbf\xd1\x80\xd0\xb8</title><meta name=description "
+	    "content=\"caf\xe9\">";
+	bsky_og_parse(p2, strlen(p2), 3, &t, &d);
+	ck_assert_str_eq(t, "\xd0\xbf");
+	ck_assert_ptr_null(d);
+	free(t);
+	bsky_og_parse("", 0, 300, &t, &d);
+	ck_assert_ptr_null(t);
+	ck_assert_ptr_null(d);
+}
+END_TEST
+
+/* exp and iat come from the payload, unverified. */
+START_TEST(test_jwt)
+{
+	int64_t	exp, iat;
+
+	/* {"sub":"did:plc:x","iat":1700000000,"exp":1700007200} */
+	ck_assert_int_eq(bsky_jwt_times("eyJhbGciOiJIUzI1NiJ9."
+	    "eyJzdWIiOiJkaWQ6cGxjOngiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwNzIwMH0"
+	    ".sig", &exp, &iat), 0);
+	ck_assert_int_eq(exp, 1700007200);
+	ck_assert_int_eq(iat, 1700000000);
+	ck_assert_int_eq(bsky_jwt_times("opaque-token", &exp, &iat), -1);
+	ck_assert_int_eq(bsky_jwt_times("a.e30.b", &exp, &iat), -1);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+bluesky_suite(void)
+{
+	Suite	*s = suite_create("bluesky");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_tid);
+	tcase_add_test(tc, test_facets_offsets);
+	tcase_add_test(tc, test_facets_kinds);
+	tcase_add_test(tc, test_facets_invalid);
+	tcase_add_test(tc, test_handles);
+	tcase_add_test(tc, test_og);
+	tcase_add_test(tc, test_jwt);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+/* Runs the suite. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(bluesky_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
