@@ -9,16 +9,12 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -26,7 +22,7 @@
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
-#include "../store.h"
+#include "../media.h"
 #include "../when.h"
 #include "bsky.h"
 
@@ -113,6 +109,15 @@ static const struct chan_key bluesky_keys[] = {
 	{ "language", CK_STRING, false, NULL },
 	{ "link_cards", CK_BOOL, false, NULL },
 	{ NULL, 0, false, NULL },
+};
+
+static const struct media_rules bsky_rules = {
+	.max_items = BSKY_IMAGES_MAX,
+	.items = "images (Bluesky's limit)",
+	.max_bytes = BSKY_IMAGE_MAX,
+	.too_big = "over 1000000 bytes, Bluesky's limit",
+	.what = "image",
+	.images_only = true,
 };
 
 static void	job_run(struct bjob *);
@@ -837,157 +842,32 @@ card_done(void *arg, const struct http_response *resp)
 	job_run(j);
 }
 
-/* The local path of media URI (file:// or absolute), malloc'd; NULL if none. */
-static char *
-local_path(const char *uri)
-{
-	char	*p;
-	int	 n;
-
-	if (strncmp(uri, "file://", 7) == 0) {
-		uri += 7;
-		if (strncmp(uri, "localhost/", 10) == 0)
-			uri += 9;
-		if (*uri != '/')
-			return (NULL);
-		if ((p = curl_easy_unescape(NULL, uri, 0, &n)) == NULL)
-			abort();
-		if (memchr(p, '\0', (size_t)n) != NULL) {
-			curl_free(p);
-			return (NULL);
-		}
-		uri = p;
-		p = strdup(uri);
-		curl_free((char *)uri);
-		if (p == NULL)
-			abort();
-		return (p);
-	}
-	if (*uri != '/')
-		return (NULL);
-	if ((p = strdup(uri)) == NULL)
-		abort();
-	return (p);
-}
-
-/* The image type of NAME from its extension, or NULL. */
-static const char *
-mime_guess(const char *name)
-{
-	static const char *const map[][2] = { { ".png", "image/png" },
-	    { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
-	    { ".gif", "image/gif" }, { ".webp", "image/webp" }, { NULL, NULL } };
-	size_t	i, n = strlen(name), l;
-
-	for (i = 0; map[i][0] != NULL; i++) {
-		l = strlen(map[i][0]);
-		if (n > l && strcasecmp(name + n - l, map[i][0]) == 0)
-			return (map[i][1]);
-	}
-	return (NULL);
-}
-
-/* Reads the image file PATH into IM; -1 with ERR. */
-static int
-read_image(struct bimg *im, const char *path, char *err, size_t errlen)
-{
-	struct stat	sb;
-	ssize_t		r;
-	int		fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "image %s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return (-1);
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size == 0 ||
-	    sb.st_size > BSKY_IMAGE_MAX) {
-		snprintf(err, errlen, "image %s: %s", path, !S_ISREG(sb.st_mode) ?
-		    "not a regular file" : sb.st_size == 0 ? "empty" :
-		    "over 1000000 bytes, Bluesky's limit");
-		close(fd);
-		return (-1);
-	}
-	if ((im->data = malloc((size_t)sb.st_size)) == NULL)
-		abort();
-	while (im->len < (size_t)sb.st_size) {
-		r = read(fd, im->data + im->len, (size_t)sb.st_size - im->len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "image %s: %s", path, r == 0 ?
-			    "shorter than expected" : strerror(errno));
-			close(fd);
-			return (-1);
-		}
-		im->len += (size_t)r;
-	}
-	close(fd);
-	return (0);
-}
-
-/* Loads delivery ID's media (JSON [{uri, fmttype, alt}] in the store) into J. */
+/* Loads delivery ID's images (JSON [{uri, fmttype, alt}] in the store) into J. */
 static int
 load_images(struct bjob *j, const char *id, char *err, size_t errlen)
 {
-	json_t		*a, *e;
-	const char	*uri, *type, *alt;
-	char		*s, *path, msg[400];
-	size_t		 i;
+	struct media	*l;
+	size_t		 i, n;
 
-	if (store_get_media(id, &s) == -1) {
-		snprintf(err, errlen, "cannot read the delivery's media");
+	if (media_load(id, &bsky_rules, &l, &n, err, errlen) == -1)
 		return (-1);
-	}
-	if (s == NULL)
-		return (0);
-	a = json_loads(s, 0, NULL);
-	free(s);
-	if (!json_is_array(a) || json_array_size(a) > BSKY_IMAGES_MAX) {
-		snprintf(err, errlen, a == NULL ? "unreadable media list" :
-		    "more than %d images (Bluesky's limit)", BSKY_IMAGES_MAX);
-		json_decref(a);
-		return (-1);
-	}
-	json_array_foreach(a, i, e) {
-		struct bimg *im = &j->img[j->nimg++];
+	for (i = 0; i < n; i++) {
+		struct bimg *im = &j->img[i];
 
-		uri = json_string_value(json_object_get(e, "uri"));
-		type = json_string_value(json_object_get(e, "fmttype"));
-		alt = json_string_value(json_object_get(e, "alt"));
-		if (uri == NULL) {
-			snprintf(err, errlen, "an attachment without a URI");
-			json_decref(a);
-			return (-1);
-		}
-		if (type == NULL)
-			type = mime_guess(uri);
-		if (type == NULL || strncasecmp(type, "image/", 6) != 0) {
-			snprintf(err, errlen, "attachment %s: %s", uri, type ?
-			    "not an image" : "unknown type (set FMTTYPE)");
-			json_decref(a);
-			return (-1);
-		}
-		if ((im->uri = strdup(uri)) == NULL ||
-		    (im->mime = strdup(type)) == NULL ||
-		    (im->alt = strdup(alt ? alt : "")) == NULL)
+		im->uri = l[i].uri;
+		im->mime = l[i].type;
+		if (im->mime == NULL && (im->mime =
+		    strdup(media_guess_type(im->uri))) == NULL)
 			abort();
-		if ((path = local_path(uri)) != NULL) {
-			if (read_image(im, path, err, errlen) == -1) {
-				free(path);
-				json_decref(a);
-				return (-1);
-			}
-			free(path);
-		} else if (config_check_url(uri, "https", "http", msg,
-		    sizeof(msg)) == -1) {
-			snprintf(err, errlen, "image %s: %s", uri, msg);
-			json_decref(a);
-			return (-1);
-		}
+		im->alt = l[i].alt;
+		if (im->alt == NULL && (im->alt = strdup("")) == NULL)
+			abort();
+		im->data = l[i].data;
+		im->len = l[i].len;
+		free(l[i].path);
 	}
-	json_decref(a);
+	j->nimg = n;
+	free(l);
 	return (0);
 }
 

@@ -9,11 +9,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
+#include "../media.h"
 #include "../store.h"
 
 #define MASTO_TIMEOUT		60		/* s, default for each request */
@@ -96,6 +95,14 @@ static const struct chan_key mastodon_keys[] = {
 	{ "alt_text", CK_ENUM, false, "required|warn" },
 	{ "timeout", CK_DURATION, false, NULL },
 	{ NULL, 0, false, NULL },
+};
+
+static const struct media_rules masto_rules = {
+	.max_items = MASTO_MEDIA_NMAX,
+	.items = "attachments",
+	.max_bytes = MASTO_FILE_MAX,
+	.too_big = "larger than 16 MiB",
+	.what = "media",
 };
 
 static void	job_next(struct mjob *);
@@ -377,109 +384,6 @@ mastodon_close(struct channel *ch)
 {
 	masto_free(ch->priv);
 	ch->priv = NULL;
-}
-
-/* The local path of media URI (file:// or absolute), malloc'd; NULL if remote. */
-static char *
-local_path(const char *uri)
-{
-	const char	*s = uri;
-	char		*p, *o;
-	unsigned int	 c;
-
-	if (strncasecmp(s, "file://", 7) == 0) {
-		s += 7;
-		if (strncasecmp(s, "localhost/", 10) == 0)
-			s += 9;
-	} else if (*s != '/')
-		return (NULL);
-	p = o = xstrdup(s);
-	for (; *s != '\0'; s++) {
-		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2]) && sscanf(s + 1, "%2x", &c) == 1 &&
-		    c != 0) {
-			*o++ = (char)c;
-			s += 2;
-		} else
-			*o++ = *s;
-	}
-	*o = '\0';
-	return (p);
-}
-
-/* Reads the regular file PATH (at most MASTO_FILE_MAX bytes) into MD. */
-static int
-read_media(struct mmedia *md, const char *path, char *err, size_t errlen)
-{
-	struct stat	 sb;
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "media %s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return (-1);
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > MASTO_FILE_MAX) {
-		snprintf(err, errlen, "media %s: %s", path, !S_ISREG(sb.st_mode) ?
-		    "not a regular file" : "larger than 16 MiB");
-		close(fd);
-		return (-1);
-	}
-	if ((md->data = malloc((size_t)sb.st_size + 1)) == NULL)
-		abort();
-	while (len < (size_t)sb.st_size && (n = read(fd, md->data + len,
-	    (size_t)sb.st_size - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "media %s: %s", path,
-			    strerror(errno));
-			close(fd);
-			return (-1);
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	md->len = len;
-	return (0);
-}
-
-/* A MIME type guessed from the extension of URI, or NULL. */
-static const char *
-guess_type(const char *uri)
-{
-	static const char *const map[][2] = {
-		{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
-		{ ".jpeg", "image/jpeg" }, { ".gif", "image/gif" },
-		{ ".webp", "image/webp" }, { ".mp4", "video/mp4" },
-		{ ".mp3", "audio/mpeg" },
-	};
-	size_t		 i, n = strcspn(uri, "?#"), e;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		e = strlen(map[i][0]);
-		if (n >= e && strncasecmp(uri + n - e, map[i][0], e) == 0)
-			return (map[i][1]);
-	}
-	return (NULL);
-}
-
-/* The last path segment of PATH or URL (query and fragment dropped), malloc'd. */
-static char *
-file_name(const char *s)
-{
-	const char	*end = s + strcspn(s, "?#"), *b = end;
-	char		*p;
-
-	while (b > s && b[-1] != '/')
-		b--;
-	if ((p = strndup(b, (size_t)(end - b))) == NULL)
-		abort();
-	return (p);
 }
 
 /* Frees J (after its timer, if any, has closed). */
@@ -838,7 +742,7 @@ start_upload(struct mjob *j, struct mmedia *md)
 		if (fname[i] == '"' || fname[i] == '\\' ||
 		    (unsigned char)fname[i] < 0x20)
 			fname[i] = '_';
-	type = md->fmttype ? md->fmttype : guess_type(md->uri);
+	type = md->fmttype ? md->fmttype : media_guess_type(md->uri);
 	if (asprintf(&head, "--%s\r\nContent-Disposition: form-data; "
 	    "name=\"file\"; filename=\"%s\"\r\nContent-Type: %s\r\n\r\n", bnd,
 	    fname[0] ? fname : "media", type ? type :
@@ -904,56 +808,26 @@ job_next(struct mjob *j)
 static int
 load_media(struct mjob *j, const char *id, char *err, size_t errlen)
 {
-	json_t		*a, *e;
-	char		*s, *path, msg[400];
-	size_t		 i;
+	struct media	*l;
+	size_t		 i, n;
 
-	if (store_get_media(id, &s) == -1) {
-		snprintf(err, errlen, "cannot read the delivery's media");
+	if (media_load(id, &masto_rules, &l, &n, err, errlen) == -1)
 		return (-1);
-	}
-	if (s == NULL)
-		return (0);
-	a = json_loads(s, 0, NULL);
-	free(s);
-	if (!json_is_array(a) || json_array_size(a) > MASTO_MEDIA_NMAX) {
-		snprintf(err, errlen, a == NULL ? "unreadable media list" :
-		    "more than %d attachments", MASTO_MEDIA_NMAX);
-		json_decref(a);
-		return (-1);
-	}
-	if ((j->media = calloc(json_array_size(a) + 1, sizeof(*j->media)))
-	    == NULL)
+	if ((j->media = calloc(n + 1, sizeof(*j->media))) == NULL)
 		abort();
-	json_array_foreach(a, i, e) {
-		struct mmedia *md = &j->media[j->nmedia++];
+	for (i = 0; i < n; i++) {
+		struct mmedia *md = &j->media[i];
 
-		md->uri = xstrdup(json_string_value(json_object_get(e, "uri")));
-		md->fmttype = xstrdup(json_string_value(json_object_get(e,
-		    "fmttype")));
-		md->alt = xstrdup(json_string_value(json_object_get(e, "alt")));
-		if (md->uri == NULL) {
-			snprintf(err, errlen, "an attachment without a URI");
-			json_decref(a);
-			return (-1);
-		}
-		if ((path = local_path(md->uri)) != NULL) {
-			md->name = file_name(path);
-			if (read_media(md, path, err, errlen) == -1) {
-				free(path);
-				json_decref(a);
-				return (-1);
-			}
-			free(path);
-		} else if ((md->name = file_name(md->uri)) == NULL ||
-		    config_check_url(md->uri, "https", "http", msg,
-		    sizeof(msg)) == -1) {
-			snprintf(err, errlen, "media %s: %s", md->uri, msg);
-			json_decref(a);
-			return (-1);
-		}
+		md->uri = l[i].uri;
+		md->fmttype = l[i].type;
+		md->alt = l[i].alt;
+		md->data = l[i].data;
+		md->len = l[i].len;
+		md->name = media_file_name(l[i].path ? l[i].path : l[i].uri);
+		free(l[i].path);
 	}
-	json_decref(a);
+	j->nmedia = n;
+	free(l);
 	return (0);
 }
 
@@ -997,7 +871,6 @@ mastodon_check_post(const struct channel *ch, const struct cal_occurrence *o,
     char *msg, size_t len)
 {
 	const char	*mode = config_chan_get(ch->cfg, "alt_text", NULL);
-	struct stat	 sb;
 	char		*path;
 	size_t		 i;
 
@@ -1007,14 +880,9 @@ mastodon_check_post(const struct channel *ch, const struct cal_occurrence *o,
 		return (CHAN_CHECK_PROBLEM);
 	}
 	for (i = 0; i < o->nattach; i++) {
-		if ((path = local_path(o->attach[i].uri)) == NULL)
+		if ((path = media_local_path(o->attach[i].uri)) == NULL)
 			continue;
-		if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-		    sb.st_size > MASTO_FILE_MAX) {
-			snprintf(msg, len, "media %s: %s", path,
-			    access(path, F_OK) == -1 ? strerror(errno) :
-			    !S_ISREG(sb.st_mode) ? "not a regular file" :
-			    "larger than 16 MiB");
+		if (media_check(path, &masto_rules, msg, len) == -1) {
 			free(path);
 			return (CHAN_CHECK_PROBLEM);
 		}
