@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -33,8 +34,9 @@
 #define DAY		86400
 #define TZDIR_DEFAULT	"/usr/share/zoneinfo"
 #define TZIF_MAX	(512 * 1024)	/* larger files are not tz data */
-#define MAX_ITER	1000000		/* rule instances enumerated per rule at most */
 #define MAX_KEEP	100000		/* instances of one event kept per expansion */
+#define MAX_VTZ_RDATES	1000		/* RDATEs of one VTIMEZONE at most */
+#define TICK_EVERY	1024		/* steps between looks at the clock */
 #define MAX_FRONT	64		/* front matter lines at most */
 
 enum zone_kind { ZONE_FIXED, ZONE_TZIF, ZONE_VTZ, ZONE_NONE };
@@ -59,6 +61,7 @@ struct tzone {
 	bool		 has_dst;
 	struct prule	 rstart, rend;
 	icaltimezone	*vtz;		/* ZONE_VTZ: built from the file's VTIMEZONE */
+	char		*why;		/* ZONE_NONE: why the VTIMEZONE is not used */
 };
 
 struct tval {				/* a DATE or DATE-TIME value as written */
@@ -83,6 +86,7 @@ struct rdate {
 
 struct event {
 	int		 line;
+	int		 dtstart_line, dtend_line;
 	bool		 bad;		/* a problem was reported: left out */
 	bool		 has_start;
 	struct tval	 start;
@@ -111,7 +115,23 @@ struct cal_calendar {
 	size_t		 events_cap;
 	struct cal_problem *problems;
 	size_t		 nproblems;
+	struct cal_problem *warnings;
+	size_t		 nwarnings;
+	struct cal_limits limits;
+	/* the expansion under way: its budget, and why it stopped */
+	int64_t		 deadline;	/* CLOCK_MONOTONIC ms */
+	unsigned	 ticks;
+	char		 error[256];
 };
+
+static atomic_int	 cal_stopping;	/* cal_interrupt() was called */
+
+static int	problem(struct cal_calendar *, int, const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+static int	warning(struct cal_calendar *, int, const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+static int	strip_event_controls(struct cal_calendar *, struct cal_occurrence *);
+
 
 struct inst {				/* one candidate instance of a master */
 	bool		 kdate;
@@ -130,6 +150,11 @@ struct ovr {				/* the override chosen for a (uid, instance) */
 
 struct vraw {				/* what the scan of the text found for one VEVENT */
 	int		 line;		/* of its BEGIN */
+	int		 dtstart_line, dtend_line;
+	int		 bad_line;	/* first line that is not UTF-8, 0: none */
+	char		 bad_prop[40];	/* its property name */
+	int		*attach_lines;	/* of its ATTACH properties, in order */
+	size_t		 nattach_lines;
 	char		*summary;	/* raw values, TEXT escapes undone */
 	char		*description;
 	char		*location;
@@ -519,6 +544,7 @@ zone_free(struct tzone *z)
 	if (z->vtz != NULL)
 		icaltimezone_free(z->vtz, 1);
 	free(z->tzid);
+	free(z->why);
 	free(z->trans);
 	free(z->tidx);
 	free(z->utoff);
@@ -649,6 +675,60 @@ find_vtimezone(icalcomponent *root, const char *tzid)
 	return NULL;
 }
 
+/*
+ * Whether VTIMEZONE VTZ is safe to hand to libical, which expands its
+ * rules into a table: only yearly rules (any other is no time zone, and a
+ * SECONDLY one would grow that table without bound) and a bounded number
+ * of RDATEs. Else false with WHY.
+ */
+static bool
+vtz_sane(icalcomponent *vtz, char *why, size_t len)
+{
+	icalcompiter		 it;
+	icalcomponent		*sub;
+	icalproperty		*p;
+	struct icalrecurrencetype r;
+	size_t			 nrdate = 0;
+
+	for (it = icalcomponent_begin_component(vtz, ICAL_ANY_COMPONENT);
+	    (sub = icalcompiter_deref(&it)) != NULL; icalcompiter_next(&it)) {
+		for (p = icalcomponent_get_first_property(sub, ICAL_RRULE_PROPERTY);
+		    p != NULL; p = icalcomponent_get_next_property(sub,
+		    ICAL_RRULE_PROPERTY)) {
+			r = icalproperty_get_rrule(p);
+			if (r.freq != ICAL_YEARLY_RECURRENCE) {
+				snprintf(why, len, "a %s rule (FREQ=%s); time "
+				    "zone rules must be yearly",
+				    icalcomponent_kind_to_string(
+				    icalcomponent_isa(sub)),
+				    icalrecur_freq_to_string(r.freq));
+				return false;
+			}
+		}
+		for (p = icalcomponent_get_first_property(sub, ICAL_RDATE_PROPERTY);
+		    p != NULL; p = icalcomponent_get_next_property(sub,
+		    ICAL_RDATE_PROPERTY))
+			if (++nrdate > MAX_VTZ_RDATES) {
+				snprintf(why, len, "more than %d RDATEs",
+				    MAX_VTZ_RDATES);
+				return false;
+			}
+	}
+	return true;
+}
+
+/* Why the VTIMEZONE of TZID was refused, or NULL. */
+static const char *
+zone_why(const struct cal_calendar *c, const char *tzid)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nzones; i++)
+		if (c->zones[i]->tzid != NULL && strcmp(c->zones[i]->tzid, tzid) == 0)
+			return c->zones[i]->why;
+	return NULL;
+}
+
 /* Adds Z to the zones C owns; returns Z, or NULL (and frees Z) without memory. */
 static struct tzone *
 zone_keep(struct cal_calendar *c, struct tzone *z)
@@ -674,8 +754,9 @@ static struct tzone *
 zone_get(struct cal_calendar *c, icalcomponent *root, const char *tzid, bool *oom)
 {
 	struct tzone	*z = NULL;
-	icalcomponent	*vtz, *clone = NULL;
+	icalcomponent	*vtz = NULL, *clone = NULL;
 	const char	*iana;
+	char		 why[200];
 	size_t		 i;
 
 	for (i = 0; i < c->nzones; i++)
@@ -684,7 +765,13 @@ zone_get(struct cal_calendar *c, icalcomponent *root, const char *tzid, bool *oo
 	if ((z = zone_from_iana_tzid(tzid)) == NULL &&
 	    (iana = cal_tz_windows_to_iana(tzid)) != NULL)
 		z = zone_load_iana(iana);
-	if (z == NULL && (vtz = find_vtimezone(root, tzid)) != NULL) {
+	if (z == NULL && (vtz = find_vtimezone(root, tzid)) != NULL &&
+	    !vtz_sane(vtz, why, sizeof(why))) {
+		if ((z = calloc(1, sizeof(*z))) == NULL ||
+		    (z->why = strdup(why)) == NULL)
+			goto oom;
+		z->kind = ZONE_NONE;
+	} else if (z == NULL && vtz != NULL) {
 		if ((z = calloc(1, sizeof(*z))) == NULL)
 			goto oom;
 		z->kind = ZONE_VTZ;
@@ -721,26 +808,24 @@ oom:
 	return NULL;
 }
 
-/* Records a problem "NAME:LINE: message" in C; returns -1 without memory. */
+/* Appends "NAME:LINE: message" to the list *V (*N items) of C; -1 without memory. */
 static int
-problem(struct cal_calendar *c, int line, const char *uid, const char *fmt, ...)
+record(struct cal_calendar *c, struct cal_problem **v, size_t *n, int line,
+    const char *uid, const char *fmt, va_list ap)
 {
 	struct cal_problem	*np, *p;
 	char			 msg[768], full[1024];
-	va_list			 ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (line > 0)
 		snprintf(full, sizeof(full), "%s:%d: %s", c->name, line, msg);
 	else
 		snprintf(full, sizeof(full), "%s: %s", c->name, msg);
-	np = reallocarray(c->problems, c->nproblems + 1, sizeof(*np));
+	np = reallocarray(*v, *n + 1, sizeof(*np));
 	if (np == NULL)
 		return -1;
-	c->problems = np;
-	p = &np[c->nproblems];
+	*v = np;
+	p = &np[*n];
 	p->line = line;
 	p->uid = NULL;
 	if ((p->msg = strdup(full)) == NULL)
@@ -749,8 +834,34 @@ problem(struct cal_calendar *c, int line, const char *uid, const char *fmt, ...)
 		free(p->msg);
 		return -1;
 	}
-	c->nproblems++;
+	(*n)++;
 	return 0;
+}
+
+/* Records a problem "NAME:LINE: message" in C; returns -1 without memory. */
+static int
+problem(struct cal_calendar *c, int line, const char *uid, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = record(c, &c->problems, &c->nproblems, line, uid, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Records a warning (something repaired, not refused) in C; -1 without memory. */
+static int
+warning(struct cal_calendar *c, int line, const char *uid, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = record(c, &c->warnings, &c->nwarnings, line, uid, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* Replaces *DST with a copy of SRC (NULL allowed); returns -1 without memory. */
@@ -903,6 +1014,7 @@ add_attach(struct cal_occurrence *o, const char *uri, const char *fmttype,
 	o->attach = na;
 	a = &na[o->nattach];
 	memset(a, 0, sizeof(*a));
+	a->line = o->line;
 	if ((a->uri = strdup(uri)) == NULL ||
 	    (fmttype != NULL && (a->fmttype = strdup(fmttype)) == NULL) ||
 	    (alt != NULL && (a->alt = strdup(alt)) == NULL)) {
@@ -1141,7 +1253,8 @@ occ_copy(struct cal_occurrence *dst, const struct cal_occurrence *src)
 		    set_str(&dst->attach[i].alt, src->attach[i].alt) == -1) {
 			dst->nattach++;
 			goto fail;
-		}
+		} else
+			dst->attach[i].line = src->attach[i].line;
 	return 0;
 fail:
 	occ_clear(dst);
@@ -1382,11 +1495,16 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 	char			*alt = NULL, *tmp = NULL, fatalmsg[256] = "";
 	bool			 has_end = false, has_dur = false;
 	int64_t			 dursecs = 0;
+	size_t			 nattach = 0;
 	int			 r;
 
 	memset(e, 0, sizeof(*e));
 	e->line = line;
 	o->line = line;
+	if (raw != NULL) {
+		e->dtstart_line = raw->dtstart_line;
+		e->dtend_line = raw->dtend_line;
+	}
 	for (p = icalcomponent_get_first_property(comp, ICAL_ANY_PROPERTY);
 	    p != NULL; p = icalcomponent_get_next_property(comp, ICAL_ANY_PROPERTY)) {
 		r = 0;
@@ -1514,9 +1632,14 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			{
 				icalparameter *fp = icalproperty_get_first_parameter(p,
 				    ICAL_FMTTYPE_PARAMETER);
-				if (add_attach(o, s, fp == NULL ? NULL :
-				    icalparameter_get_fmttype(fp), tmp) == NULL)
+				struct cal_attach *na = add_attach(o, s, fp ==
+				    NULL ? NULL : icalparameter_get_fmttype(fp), tmp);
+
+				if (na == NULL)
 					r = -1;
+				else if (raw != NULL && nattach < raw->nattach_lines)
+					na->line = raw->attach_lines[nattach];
+				nattach++;
 			}
 			free(alt);
 			free(tmp);
@@ -1566,8 +1689,17 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 		return -1;
 	if (front_matter(o) == -1)
 		return -1;
+	if (strip_event_controls(c, o) == -1)
+		return -1;
 
 	/* what makes the event unusable, first cause only */
+	if (raw != NULL && raw->bad_line > 0) {
+		e->bad = true;
+		return problem(c, raw->bad_line, o->uid, "event %s%s%s: %s is not "
+		    "valid UTF-8 text (save the calendar as UTF-8); event left out",
+		    o->uid ? "\"" : "", o->uid ? o->uid : "without UID",
+		    o->uid ? "\"" : "", raw->bad_prop);
+	}
 	if (fatal != NULL) {
 		e->bad = true;
 		for (char *q = fatalmsg; *q != '\0'; q++)
@@ -1577,6 +1709,13 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 		    " event left out", o->uid ? "\"" : "", o->uid ? o->uid :
 		    "without UID", o->uid ? "\"" : "", fatal, *fatalmsg ? " \"" : "",
 		    fatalmsg, *fatalmsg ? "\"" : "");
+	}
+	if (badtz != NULL && zone_why(c, badtz) != NULL) {
+		e->bad = true;
+		return problem(c, line, o->uid, "event %s%s%s: TZID \"%s\" cannot "
+		    "be used: its VTIMEZONE has %s; event left out", o->uid ?
+		    "\"" : "", o->uid ? o->uid : "without UID", o->uid ? "\"" : "",
+		    badtz, zone_why(c, badtz));
 	}
 	if (badtz != NULL) {
 		e->bad = true;
@@ -1609,6 +1748,18 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 		e->len = tval_instant(c, &endv) - tval_instant(c, &e->start);
 	else if (has_dur)
 		e->len = dursecs;
+	if (has_end && tval_instant(c, &endv) < tval_instant(c, &e->start)) {
+		char	sv[32], ev[32];
+
+		e->bad = true;
+		tval_text(c, &e->start, sv, sizeof(sv));
+		tval_text(c, &endv, ev, sizeof(ev));
+		return problem(c, e->dtend_line ? e->dtend_line : line, o->uid,
+		    "event %s%s%s: DTEND %s (line %d) is before DTSTART %s (line "
+		    "%d); event left out", o->uid ? "\"" : "", o->uid ? o->uid :
+		    "without UID", o->uid ? "\"" : "", ev, e->dtend_line, sv,
+		    e->dtstart_line);
+	}
 
 	for (size_t i = 0; i < e->nrules; i++) {
 		it = icalrecur_iterator_new(e->rules[i].r,
@@ -1624,6 +1775,62 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 	return 0;
 }
 
+/*
+ * Removes C0 and C1 control characters but newline and tab from S (a
+ * calendar's text goes to networks and terminals as it is); how many.
+ */
+static size_t
+strip_controls(char *s)
+{
+	unsigned char	*r = (unsigned char *)s, *w = r;
+	size_t		 n = 0;
+
+	if (s == NULL)
+		return 0;
+	while (*r != '\0') {
+		if ((*r < 0x20 && *r != '\n' && *r != '\t') || *r == 0x7f) {
+			r++;
+			n++;
+		} else if (r[0] == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			r += 2;
+			n++;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return n;
+}
+
+/* Strips control characters from every text of O, warning where it did. */
+static int
+strip_event_controls(struct cal_calendar *c, struct cal_occurrence *o)
+{
+	struct { const char *name; char *s; } f[] = {
+		{ "SUMMARY", o->summary }, { "DESCRIPTION", o->description },
+		{ "LOCATION", o->location }, { "URL", o->url },
+		{ "X-CRIER-CHANNELS", o->channels },
+		{ "X-CRIER-TEMPLATE", o->template },
+	};
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if ((n = strip_controls(f[i].s)) > 0 && warning(c, o->line,
+		    o->uid, "%zu control character%s removed from %s", n,
+		    n == 1 ? "" : "s", f[i].name) == -1)
+			return -1;
+	for (i = 0, n = 0; i < o->ncategories; i++)
+		n += strip_controls(o->categories[i]);
+	for (i = 0; i < o->nvars; i++)
+		n += strip_controls(o->vars[i].value);
+	for (i = 0; i < o->nattach; i++)
+		n += strip_controls(o->attach[i].alt);
+	if (n > 0 && warning(c, o->line, o->uid, "%zu control character%s "
+	    "removed from CATEGORIES, X-CRIER-VAR or alt text", n,
+	    n == 1 ? "" : "s") == -1)
+		return -1;
+	return 0;
+}
+
 /* Frees the raw texts of N scanned VEVENTs, and the array. */
 static void
 vraw_free(struct vraw *v, size_t n)
@@ -1634,6 +1841,7 @@ vraw_free(struct vraw *v, size_t n)
 		free(v[i].summary);
 		free(v[i].description);
 		free(v[i].location);
+		free(v[i].attach_lines);
 	}
 	free(v);
 }
@@ -1671,6 +1879,70 @@ vraw_keep(struct vraw *v, const char *l)
 	return 0;
 }
 
+/* Whether the N bytes at S are well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t	 i = 0, k, need;
+	uint32_t cp;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			need = 1, cp = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			need = 2, cp = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			need = 3, cp = s[i] & 0x07;
+		else
+			return false;
+		for (k = 1; k <= need; k++) {
+			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* The property name of logical line L, for messages. */
+static void
+prop_name(const char *l, char *buf, size_t len)
+{
+	size_t	 n = strcspn(l, ";:");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, l, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
+			buf[i] = '?';
+}
+
+/* Notes where VEVENT V's DTSTART, DTEND and ATTACH properties are (logical line L at LINE). */
+static int
+vraw_note(struct vraw *v, const char *l, int line)
+{
+	size_t	 nlen = strcspn(l, ";:");
+
+	if (nlen == 7 && strncasecmp(l, "DTSTART", 7) == 0 && !v->dtstart_line)
+		v->dtstart_line = line;
+	else if (nlen == 5 && strncasecmp(l, "DTEND", 5) == 0 && !v->dtend_line)
+		v->dtend_line = line;
+	else if (nlen == 6 && strncasecmp(l, "ATTACH", 6) == 0)
+		return push(&v->attach_lines, &v->nattach_lines, &line,
+		    sizeof(line));
+	return 0;
+}
+
 /*
  * Finds the line of each VEVENT's BEGIN directly inside a VCALENDAR (the
  * ones libical hands over, in the same order) and their raw texts,
@@ -1683,8 +1955,8 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
 {
 	enum { OTHER, VCAL, VEV };
 	int		 stack[64], begins[64], depth = 0, lineno = 0, start = 0;
-	int		 calline = 0;
-	char		 names[64][32];
+	int		 calline = 0, ev_depth = 0;
+	char		 names[64][32], pname[40];
 	int		 nx;
 	char		*logical = NULL, *nl;
 	size_t		 ll = 0, cap = 0, plen, rawlen, skip;
@@ -1707,6 +1979,21 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
 			/* a logical line is complete: look at it */
 			if (logical != NULL)
 				logical[ll] = '\0';
+			if (logical != NULL && ll > 0 &&
+			    !utf8_valid((unsigned char *)logical, ll)) {
+				prop_name(logical, pname, sizeof(pname));
+				if (ev_depth > 0 && *nraw > 0) {
+					struct vraw *bv = &(*raw)[*nraw - 1];
+
+					if (bv->bad_line == 0) {
+						bv->bad_line = start;
+						snprintf(bv->bad_prop,
+						    sizeof(bv->bad_prop), "%s", pname);
+					}
+				} else if (problem(c, start, NULL, "%s is not valid "
+				    "UTF-8 text", pname) == -1)
+					goto oom;
+			}
 			if (logical == NULL || ll == 0)
 				;
 			else if (strncasecmp(logical, "BEGIN:", 6) == 0) {
@@ -1718,6 +2005,7 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
 					v.line = start;
 					if (push(raw, nraw, &v, sizeof(v)) == -1)
 						goto oom;
+					ev_depth = depth + 1;
 				}
 				if (nx == VCAL && depth == 0) {
 					saw_cal = true;
@@ -1748,9 +2036,12 @@ scan_lines(struct cal_calendar *c, const char *buf, struct vraw **raw,
 					goto fail;
 				}
 				depth--;
+				if (depth < ev_depth)
+					ev_depth = 0;
 			} else if (depth >= 2 && depth <= 64 &&
 			    stack[depth - 1] == VEV && stack[depth - 2] == VCAL &&
-			    *nraw > 0 && vraw_keep(&(*raw)[*nraw - 1], logical) == -1)
+			    *nraw > 0 && (vraw_keep(&(*raw)[*nraw - 1], logical) == -1 ||
+			    vraw_note(&(*raw)[*nraw - 1], logical, start) == -1))
 				goto oom;
 			ll = 0;
 			start = lineno;
@@ -1789,32 +2080,75 @@ fail:
 	return -1;
 }
 
-/* Gives overrides without X-CRIER-CHANNELS/TEMPLATE those of their master. */
+/* Orders events (pointers) by UID, then by their place in the file. */
 static int
-inherit_routing(struct cal_calendar *c)
+ev_uid_cmp(const void *a, const void *b)
 {
-	struct event	*o, *m;
-	size_t		 i, j;
+	const struct event	*x = *(const struct event *const *)a;
+	const struct event	*y = *(const struct event *const *)b;
+	int			 r = strcmp(x->proto.uid, y->proto.uid);
 
+	if (r != 0)
+		return r;
+	return x < y ? -1 : x > y;
+}
+
+/* Compares a UID (the key) with an event pointer's UID, for bsearch. */
+static int
+uid_key_cmp(const void *key, const void *elt)
+{
+	return strcmp(key, (*(const struct event *const *)elt)->proto.uid);
+}
+
+/*
+ * Two VEVENTs without RECURRENCE-ID that share a UID are one problem
+ * naming both lines (which one is meant cannot be known: both are left
+ * out); overrides without X-CRIER-CHANNELS/TEMPLATE get their master's.
+ * Sorted, so a calendar of many events costs n log n.  -1 without memory.
+ */
+static int
+check_uids(struct cal_calendar *c)
+{
+	struct event	**m = NULL, **hit, *o;
+	size_t		 nm = 0, i;
+	int		 rc = -1;
+
+	if (c->nevents > 0 && (m = calloc(c->nevents, sizeof(*m))) == NULL)
+		return -1;
+	for (i = 0; i < c->nevents; i++)
+		if (!c->events[i].has_rid && c->events[i].proto.uid != NULL)
+			m[nm++] = &c->events[i];
+	if (nm > 1)
+		qsort(m, nm, sizeof(*m), ev_uid_cmp);
+	for (i = 1; i < nm; i++) {
+		if (strcmp(m[i - 1]->proto.uid, m[i]->proto.uid) != 0)
+			continue;
+		m[i - 1]->bad = m[i]->bad = true;
+		if (problem(c, m[i]->line, m[i]->proto.uid, "event \"%s\": the "
+		    "VEVENTs at lines %d and %d share this UID and neither has a "
+		    "RECURRENCE-ID; both left out (give each its own UID)",
+		    m[i]->proto.uid, m[i - 1]->line, m[i]->line) == -1)
+			goto out;
+	}
 	for (i = 0; i < c->nevents; i++) {
 		o = &c->events[i];
-		if (!o->has_rid || o->proto.uid == NULL)
+		if (!o->has_rid || o->proto.uid == NULL || nm == 0 ||
+		    (hit = bsearch(o->proto.uid, m, nm, sizeof(*m),
+		    uid_key_cmp)) == NULL)
 			continue;
-		for (j = 0; j < c->nevents; j++) {
-			m = &c->events[j];
-			if (m->has_rid || m->proto.uid == NULL ||
-			    strcmp(m->proto.uid, o->proto.uid) != 0)
-				continue;
-			if (o->proto.channels == NULL &&
-			    set_str(&o->proto.channels, m->proto.channels) == -1)
-				return -1;
-			if (o->proto.template == NULL &&
-			    set_str(&o->proto.template, m->proto.template) == -1)
-				return -1;
-			break;
-		}
+		while (hit > m && strcmp(hit[-1]->proto.uid, o->proto.uid) == 0)
+			hit--;
+		if (o->proto.channels == NULL &&
+		    set_str(&o->proto.channels, (*hit)->proto.channels) == -1)
+			goto out;
+		if (o->proto.template == NULL &&
+		    set_str(&o->proto.template, (*hit)->proto.template) == -1)
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(m);
+	return rc;
 }
 
 /* Number of VEVENTs directly inside the VCALENDARs of ROOT. */
@@ -1936,7 +2270,7 @@ cal_parse(const char *data, size_t len, const char *name, const char *default_tz
 		    ICAL_VCALENDAR_COMPONENT))
 			if (read_vcalendar(c, root, cal, raw, nraw, &idx) == -1)
 				goto oom;
-	if (inherit_routing(c) == -1)
+	if (check_uids(c) == -1)
 		goto oom;
 	icalcomponent_free(root);
 	vraw_free(raw, nraw_all);
@@ -2016,6 +2350,13 @@ cal_problems(const struct cal_calendar *c, size_t *n)
 	return c->problems;
 }
 
+const struct cal_problem *
+cal_warnings(const struct cal_calendar *c, size_t *n)
+{
+	*n = c->nwarnings;
+	return c->warnings;
+}
+
 /* Identity of an instance: its date, or its instant. */
 static void
 tval_key(const struct cal_calendar *c, const struct tval *v, bool *kdate,
@@ -2036,15 +2377,6 @@ inst_cmp(const void *a, const void *b)
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return x->ord < y->ord ? -1 : x->ord > y->ord;
-}
-
-/* Whether uids A and B (either may be NULL) are the same. */
-static bool
-uid_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
 }
 
 /* Appends an occurrence of event E starting at V to OV; -1 without memory. */
@@ -2100,75 +2432,6 @@ rule_past_until(const struct cal_calendar *c, const struct event *e,
 	return local > r->until.local;
 }
 
-/* Collects the instances of master E whose wall clock lies in [LO, HI]. */
-static int
-collect(const struct cal_calendar *c, const struct event *e, int64_t lo,
-    int64_t hi, struct inst **out, size_t *nout)
-{
-	struct inst		 in;
-	icalrecur_iterator	*it;
-	struct icaltimetype	 t;
-	size_t			 i, n;
-	int64_t			 local;
-
-	memset(&in, 0, sizeof(in));
-	in.v = e->start;
-	tval_key(c, &in.v, &in.kdate, &in.key);
-	if (push(out, nout, &in, sizeof(in)) == -1)
-		return -1;
-	for (i = 0; i < e->nrules; i++) {
-		it = icalrecur_iterator_new(e->rules[i].r,
-		    ical_from_local(e->start.local, e->start.is_date));
-		if (it == NULL)
-			continue;
-		for (n = 0; n < MAX_ITER; n++) {
-			t = icalrecur_iterator_next(it);
-			if (icaltime_is_null_time(t))
-				break;
-			local = ical_local(t);
-			if (local > hi || rule_past_until(c, e, &e->rules[i], local))
-				break;
-			if (local < lo)
-				continue;
-			if (*nout >= MAX_KEEP)
-				break;
-			in.v = e->start;
-			in.v.local = local;
-			in.ord = *nout;
-			tval_key(c, &in.v, &in.kdate, &in.key);
-			if (push(out, nout, &in, sizeof(in)) == -1) {
-				icalrecur_iterator_free(it);
-				return -1;
-			}
-		}
-		icalrecur_iterator_free(it);
-	}
-	for (i = 0; i < e->nrdates; i++) {
-		memset(&in, 0, sizeof(in));
-		in.v = e->rdates[i].v;
-		if (e->start.is_date && !in.v.is_date) {
-			/* a date-time RDATE in an all-day series: its date */
-			in.v.local = fdiv(in.v.local, DAY) * DAY;
-			in.v.is_date = true;
-			in.v.zone = c->deflt;
-		} else if (!e->start.is_date && in.v.is_date) {
-			/* an all-day RDATE in a timed series: the series' time that day */
-			local = in.v.local;
-			in.v = e->start;
-			in.v.local = local + (e->start.local - fdiv(e->start.local,
-			    DAY) * DAY);
-		} else if (!e->start.is_date) {
-			in.has_len = e->rdates[i].has_len;
-			in.len = e->rdates[i].len;
-		}
-		in.ord = *nout;
-		tval_key(c, &in.v, &in.kdate, &in.key);
-		if (push(out, nout, &in, sizeof(in)) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* Whether instance IN of E is removed by an EXDATE. */
 static bool
 excluded(const struct cal_calendar *c, const struct event *e, const struct inst *in)
@@ -2189,62 +2452,532 @@ excluded(const struct cal_calendar *c, const struct event *e, const struct inst 
 	return false;
 }
 
-/* Whether an override replaces instance IN of master E. */
+/* Milliseconds on the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Counts one step of expanding C; every TICK_EVERY steps looks at the
+ * clock and at cal_interrupt(). -1 with C's error when the calendar's
+ * time budget is spent or crierd is stopping.
+ */
+static int
+tick(struct cal_calendar *c)
+{
+	if (++c->ticks % TICK_EVERY != 0)
+		return 0;
+	if (atomic_load(&cal_stopping)) {
+		snprintf(c->error, sizeof(c->error), "%s: interrupted (crierd is "
+		    "stopping)", c->name);
+		return -1;
+	}
+	if (mono_ms() > c->deadline) {
+		snprintf(c->error, sizeof(c->error), "%s: expanding the calendar "
+		    "took longer than its budget of %lld s; this version is not "
+		    "used", c->name, (long long)((c->limits.budget_ms > 0 ?
+		    c->limits.budget_ms : CAL_BUDGET_MS) / 1000));
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes SECS as a person reads a duration: "1s", "15m", "2h30m", "1d". */
+static void
+fmt_dur(int64_t secs, char *buf, size_t len)
+{
+	static const struct { int64_t n; char u; } units[] = {
+		{ DAY, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t	 i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 4 && o < len; i++)
+		if (secs >= units[i].n || (secs == 0 && i == 3)) {
+			o += (size_t)snprintf(buf + o, len - o, "%lld%c",
+			    (long long)(secs / units[i].n), units[i].u);
+			secs %= units[i].n;
+		}
+}
+
+/* How expanding one master goes: what it has found and counted so far. */
+struct xmaster {
+	struct cal_calendar	*c;
+	struct event		*e;
+	int64_t			 lo, hi;	/* wall clock collected */
+	int64_t			 from, to;	/* instants counted */
+	struct inst		*in;
+	size_t			 n;
+	size_t			 inwin;		/* instances in [from, to) */
+	size_t			 steps;		/* of the rule being enumerated */
+	bool			 have_prev;
+	int64_t			 prev;		/* wall clock of the rule's last instance */
+};
+
+/* The event's name for messages: "event "UID"" or "event without UID". */
+static void
+ev_name(const struct event *e, char *buf, size_t len)
+{
+	if (e->proto.uid != NULL)
+		snprintf(buf, len, "event \"%s\"", e->proto.uid);
+	else
+		snprintf(buf, len, "event without UID");
+}
+
+/* Refuses X's master with a problem; 1, or -1 without memory. */
+static int
+refuse(struct xmaster *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int
+refuse(struct xmaster *x, const char *fmt, ...)
+{
+	char	 name[300], msg[600];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev_name(x->e, name, sizeof(name));
+	x->e->bad = true;
+	if (problem(x->c, x->e->line, x->e->proto.uid, "%s: %s; event left out",
+	    name, msg) == -1)
+		return -1;
+	return 1;
+}
+
+/*
+ * Takes the instance of rule R at wall clock LOCAL: checks its distance
+ * from the rule's previous one against min_interval, keeps it when in
+ * [lo, hi] and counts it against max_occurrences when in [from, to).
+ * 0, 1 when the event is refused, -1 without memory, -2 out of budget.
+ */
+static int
+take(struct xmaster *x, int64_t local)
+{
+	struct cal_calendar	*c = x->c;
+	struct inst		 in;
+	char			 d[40], m[40];
+
+	if (tick(c) == -1)
+		return -2;
+	if (x->have_prev && c->limits.min_interval > 0 && local != x->prev &&
+	    llabs(local - x->prev) < c->limits.min_interval) {
+		fmt_dur(llabs(local - x->prev), d, sizeof(d));
+		fmt_dur(c->limits.min_interval, m, sizeof(m));
+		return refuse(x, "its RRULE puts posts %s apart, closer than "
+		    "min_interval (%s)", d, m);
+	}
+	x->have_prev = true;
+	x->prev = local;
+	if (local < x->lo || local > x->hi)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.v = x->e->start;
+	in.v.local = local;
+	in.ord = x->n;
+	tval_key(c, &in.v, &in.kdate, &in.key);
+	if (push(&x->in, &x->n, &in, sizeof(in)) == -1)
+		return -1;
+	if (c->limits.max_occurrences > 0 && tval_instant(c, &in.v) >= x->from &&
+	    tval_instant(c, &in.v) < x->to && !excluded(c, x->e, &in) &&
+	    ++x->inwin > c->limits.max_occurrences)
+		return refuse(x, "more than max_occurrences (%zu) posts in the "
+		    "window", c->limits.max_occurrences);
+	if (x->n > MAX_KEEP)
+		return refuse(x, "more than %d instances to consider", MAX_KEEP);
+	return 0;
+}
+
+/* Whether V is in BY-list L (ended by ICAL_RECURRENCE_ARRAY_MAX), or L is empty. */
 static bool
-overridden(const struct event *e, const struct inst *in, const struct ovr *ov,
-    size_t nov)
+by_ok(const short *l, size_t size, int v)
 {
 	size_t	 i;
 
-	for (i = 0; i < nov; i++)
-		if (uid_eq(ov[i].ev->proto.uid, e->proto.uid) &&
-		    ov[i].kdate == in->kdate && ov[i].key == in->key)
-			return true;
-	/* a RECURRENCE-ID of the other value type (Outlook, Google): by date */
-	for (i = 0; i < nov; i++)
-		if (uid_eq(ov[i].ev->proto.uid, e->proto.uid) &&
-		    ov[i].ev->rid.is_date != e->start.is_date &&
-		    fdiv(ov[i].ev->rid.local, DAY) == fdiv(in->v.local, DAY))
+	if (l[0] == ICAL_RECURRENCE_ARRAY_MAX)
+		return true;
+	for (i = 0; i < size && l[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+		if (l[i] == v)
 			return true;
 	return false;
 }
 
-/* Expands master E into OV, leaving out what overrides OVR replace. */
-static int
-expand_master(const struct cal_calendar *c, const struct event *e, int64_t from,
-    int64_t to, const struct ovr *ovr, size_t novr, struct occvec *ov)
+/* Whether day DAY (days since 1970) passes the day-level parts of rule R. */
+static bool
+day_ok(const struct icalrecurrencetype *r, int64_t day)
 {
-	struct inst	*in = NULL;
-	size_t		 n = 0, i;
+	int	 y, m, d, mdays, ydays, yday, wd;
+	size_t	 i;
+	bool	 ok;
+
+	civil_from_days(day, &y, &m, &d);
+	mdays = (int)(days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+	    days_from_civil(y, m, 1));
+	ydays = (int)(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1));
+	yday = (int)(day - days_from_civil(y, 1, 1)) + 1;
+	wd = (int)(((day % 7) + 11) % 7) + 1;	/* 1 = Sunday, as libical */
+	if (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+		for (ok = false, i = 0; i < ICAL_BY_MONTH_SIZE &&
+		    r->by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+			ok |= icalrecurrencetype_month_month(r->by_month[i]) == m;
+		if (!ok)
+			return false;
+	}
+	if (r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+		for (ok = false, i = 0; i < ICAL_BY_MONTHDAY_SIZE &&
+		    r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+			ok |= r->by_month_day[i] > 0 ? r->by_month_day[i] == d :
+			    mdays + r->by_month_day[i] + 1 == d;
+		if (!ok)
+			return false;
+	}
+	if (r->by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+		for (ok = false, i = 0; i < ICAL_BY_YEARDAY_SIZE &&
+		    r->by_year_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+			ok |= r->by_year_day[i] > 0 ? r->by_year_day[i] == yday :
+			    ydays + r->by_year_day[i] + 1 == yday;
+		if (!ok)
+			return false;
+	}
+	if (r->by_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+		for (ok = false, i = 0; i < ICAL_BY_DAY_SIZE &&
+		    r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+			ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) ==
+			    wd;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Enumerates sub-daily rule RU (SECONDLY, MINUTELY, HOURLY) of X's master
+ * here rather than with libical, whose iterator tries every second until
+ * 2037 when such a rule never matches (minutes of CPU for one call). Days
+ * and hours that cannot match are skipped whole, so the work follows the
+ * matches, and every match goes through take(). Returns as take().
+ */
+static int
+subdaily(struct xmaster *x, const struct rule *ru)
+{
+	const struct icalrecurrencetype *r = &ru->r;
+	int64_t		 t0 = x->e->start.local, step, t, day, sod, begin;
+	int64_t		 h, mi, se, count = 1;
+	size_t		 i;
+	int		 rc;
+	bool		 keep = true;
+
+	step = r->freq == ICAL_SECONDLY_RECURRENCE ? 1 :
+	    r->freq == ICAL_MINUTELY_RECURRENCE ? 60 : 3600;
+	step *= r->interval > 0 ? r->interval : 1;
+	if (r->by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX)
+		return refuse(x, "BYWEEKNO goes with FREQ=YEARLY only");
+	for (i = 0; i < ICAL_BY_DAY_SIZE &&
+	    r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+		if (icalrecurrencetype_day_position(r->by_day[i]) != 0)
+			return refuse(x, "a numbered BYDAY goes with FREQ=MONTHLY "
+			    "or YEARLY only");
+	/* Each interval holds one candidate: BYSETPOS keeps it or not. */
+	if (r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
+		keep = !by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 2) &&
+		    (by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 1) ||
+		    by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, -1));
+	if (!keep)
+		return 0;
+	x->have_prev = true;
+	x->prev = t0;
+	begin = t0 + 1;
+	if (r->count == 0 && x->lo > begin) {
+		begin = x->lo;
+		x->have_prev = false;
+	}
+#define ALIGN(v)	((v) <= t0 ? t0 : t0 + ((v) - t0 + step - 1) / step * step)
+	for (t = ALIGN(begin); t <= x->hi; ) {
+		if (++x->steps > CAL_MAX_STEPS)
+			return refuse(x, "its RRULE takes more than %d steps",
+			    CAL_MAX_STEPS);
+		if (tick(x->c) == -1)
+			return -2;
+		day = fdiv(t, DAY);
+		sod = t - day * DAY;
+		h = sod / 3600;
+		mi = sod / 60 % 60;
+		se = sod % 60;
+		if (!day_ok(r, day))
+			t = ALIGN((day + 1) * DAY);
+		else if (!by_ok(r->by_hour, ICAL_BY_HOUR_SIZE, (int)h))
+			t = ALIGN(day * DAY + (h + 1) * 3600);
+		else if (!by_ok(r->by_minute, ICAL_BY_MINUTE_SIZE, (int)mi))
+			t = ALIGN(day * DAY + h * 3600 + (mi + 1) * 60);
+		else if (!by_ok(r->by_second, ICAL_BY_SECOND_SIZE, (int)se))
+			t = ALIGN(t + 1);
+		else {
+			if (t > t0) {
+				if (rule_past_until(x->c, x->e, ru, t) ||
+				    (r->count > 0 && count >= r->count))
+					break;
+				count++;
+				if ((rc = take(x, t)) != 0)
+					return rc;
+			}
+			t += step;
+		}
+	}
+#undef ALIGN
+	return 0;
+}
+
+/* Whether rule R can never match: no month it names has a day BYMONTHDAY names. */
+static bool
+rule_impossible(const struct icalrecurrencetype *r)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+	size_t	 i, j;
+	int	 m, d;
+	bool	 named;
+
+	if (r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX)
+		return false;
+	for (m = 1; m <= 12; m++) {
+		named = r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX;
+		for (j = 0; !named && j < ICAL_BY_MONTH_SIZE &&
+		    r->by_month[j] != ICAL_RECURRENCE_ARRAY_MAX; j++)
+			named = icalrecurrencetype_month_month(r->by_month[j]) == m;
+		if (!named)
+			continue;
+		for (i = 0; i < ICAL_BY_MONTHDAY_SIZE &&
+		    r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+			d = r->by_month_day[i];
+			if ((d > 0 ? d : -d) <= mdays[m - 1])
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Collects the instances of X's master whose wall clock lies in [lo, hi]
+ * into X. Returns 0, 1 when the event is refused (a problem recorded), -1
+ * without memory, -2 when the calendar's budget is spent.
+ */
+static int
+collect(struct xmaster *x)
+{
+	struct cal_calendar	*c = x->c;
+	struct event		*e = x->e;
+	struct inst		 in;
+	icalrecur_iterator	*it;
+	struct icaltimetype	 t;
+	size_t			 i;
+	int64_t			 local;
+	int			 rc;
+
+	memset(&in, 0, sizeof(in));
+	in.v = e->start;
+	tval_key(c, &in.v, &in.kdate, &in.key);
+	if (push(&x->in, &x->n, &in, sizeof(in)) == -1)
+		return -1;
+	if (c->limits.max_occurrences > 0 &&
+	    e->nrdates > c->limits.max_occurrences)
+		return refuse(x, "%zu RDATEs, more than max_occurrences (%zu)",
+		    e->nrdates, c->limits.max_occurrences);
+	for (i = 0; i < e->nrules; i++) {
+		x->steps = 0;
+		x->have_prev = false;
+		if (rule_impossible(&e->rules[i].r))
+			return refuse(x, "its RRULE can never match (no month it "
+			    "names has the days its BYMONTHDAY names)");
+		switch (e->rules[i].r.freq) {
+		case ICAL_SECONDLY_RECURRENCE:
+		case ICAL_MINUTELY_RECURRENCE:
+		case ICAL_HOURLY_RECURRENCE:
+			if (e->start.is_date)
+				return refuse(x, "an all-day event cannot repeat "
+				    "more often than daily");
+			if ((rc = subdaily(x, &e->rules[i])) != 0)
+				return rc;
+			continue;
+		default:
+			break;
+		}
+		it = icalrecur_iterator_new(e->rules[i].r,
+		    ical_from_local(e->start.local, e->start.is_date));
+		if (it == NULL)
+			continue;
+		for (rc = 0;;) {
+			if (++x->steps > CAL_MAX_STEPS) {
+				rc = refuse(x, "its RRULE takes more than %d steps",
+				    CAL_MAX_STEPS);
+				break;
+			}
+			t = icalrecur_iterator_next(it);
+			if (icaltime_is_null_time(t))
+				break;
+			local = ical_local(t);
+			if (local > x->hi || rule_past_until(c, e, &e->rules[i], local))
+				break;
+			if ((rc = take(x, local)) != 0)
+				break;
+		}
+		icalrecur_iterator_free(it);
+		if (rc != 0)
+			return rc;
+	}
+	for (i = 0; i < e->nrdates; i++) {
+		memset(&in, 0, sizeof(in));
+		in.v = e->rdates[i].v;
+		if (e->start.is_date && !in.v.is_date) {
+			/* a date-time RDATE in an all-day series: its date */
+			in.v.local = fdiv(in.v.local, DAY) * DAY;
+			in.v.is_date = true;
+			in.v.zone = c->deflt;
+		} else if (!e->start.is_date && in.v.is_date) {
+			/* an all-day RDATE in a timed series: the series' time that day */
+			local = in.v.local;
+			in.v = e->start;
+			in.v.local = local + (e->start.local - fdiv(e->start.local,
+			    DAY) * DAY);
+		} else if (!e->start.is_date) {
+			in.has_len = e->rdates[i].has_len;
+			in.len = e->rdates[i].len;
+		}
+		in.ord = x->n;
+		tval_key(c, &in.v, &in.kdate, &in.key);
+		if (push(&x->in, &x->n, &in, sizeof(in)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Orders overrides by UID, identity, then SEQUENCE and place in the file. */
+static int
+ovr_cmp(const void *a, const void *b)
+{
+	const struct ovr	*x = a, *y = b;
+	int			 r;
+
+	if ((r = strcmp(x->ev->proto.uid ? x->ev->proto.uid : "",
+	    y->ev->proto.uid ? y->ev->proto.uid : "")) != 0)
+		return r;
+	if (x->kdate != y->kdate)
+		return x->kdate ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->ev->seq != y->ev->seq)
+		return x->ev->seq < y->ev->seq ? -1 : 1;
+	return x->ev < y->ev ? -1 : x->ev > y->ev;
+}
+
+/* Orders overrides by UID, value type and date, for matching across types. */
+static int
+ovr_day_cmp(const void *a, const void *b)
+{
+	const struct ovr	*x = a, *y = b;
+	int64_t			 dx = fdiv(x->ev->rid.local, DAY);
+	int64_t			 dy = fdiv(y->ev->rid.local, DAY);
+	int			 r;
+
+	if ((r = strcmp(x->ev->proto.uid ? x->ev->proto.uid : "",
+	    y->ev->proto.uid ? y->ev->proto.uid : "")) != 0)
+		return r;
+	if (x->ev->rid.is_date != y->ev->rid.is_date)
+		return x->ev->rid.is_date ? -1 : 1;
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return 0;
+}
+
+/* Whether an override replaces instance IN of master E (binary searches). */
+static bool
+overridden(const struct event *e, const struct inst *in, const struct ovr *ov,
+    size_t nov, const struct ovr *byday, size_t nbyday)
+{
+	struct event	 kev;
+	struct ovr	 k;
+
+	memset(&kev, 0, sizeof(kev));
+	kev.proto.uid = e->proto.uid;
+	kev.seq = INT_MIN;
+	k.ev = &kev;
+	k.kdate = in->kdate;
+	k.key = in->key;
+	/* ov holds one entry per identity: compare without SEQUENCE */
+	{
+		size_t lo = 0, hi = nov;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int r = strcmp(ov[mid].ev->proto.uid ? ov[mid].ev->proto.uid :
+			    "", e->proto.uid ? e->proto.uid : "");
+
+			if (r == 0 && ov[mid].kdate != k.kdate)
+				r = ov[mid].kdate ? -1 : 1;
+			if (r == 0 && ov[mid].key != k.key)
+				r = ov[mid].key < k.key ? -1 : 1;
+			if (r == 0)
+				return true;
+			if (r < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	/* a RECURRENCE-ID of the other value type (Outlook, Google): by date */
+	kev.rid.is_date = !e->start.is_date;
+	kev.rid.local = fdiv(in->v.local, DAY) * DAY;
+	return nbyday > 0 && bsearch(&k, byday, nbyday, sizeof(*byday),
+	    ovr_day_cmp) != NULL;
+}
+
+/* Expands master E into OV, leaving out what overrides replace; as collect(). */
+static int
+expand_master(struct cal_calendar *c, struct event *e, int64_t from,
+    int64_t to, const struct ovr *ovr, size_t novr, const struct ovr *byday,
+    size_t nbyday, struct occvec *ov)
+{
+	struct xmaster	 x;
+	size_t		 i;
 	bool		 recurring;
 	int64_t		 t;
 	char		 rid[32];
+	int		 rc;
 
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.e = e;
+	x.lo = from - 2 * DAY;
+	x.hi = to + 2 * DAY;
+	x.from = from;
+	x.to = to;
 	recurring = e->nrules > 0 || e->nrdates > 0;
-	if (collect(c, e, from - 2 * DAY, to + 2 * DAY, &in, &n) == -1)
-		goto fail;
-	qsort(in, n, sizeof(*in), inst_cmp);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && in[i].kdate == in[i - 1].kdate &&
-		    in[i].key == in[i - 1].key)
+	if ((rc = collect(&x)) != 0)
+		goto out;
+	qsort(x.in, x.n, sizeof(*x.in), inst_cmp);
+	for (i = 0; i < x.n; i++) {
+		if (i > 0 && x.in[i].kdate == x.in[i - 1].kdate &&
+		    x.in[i].key == x.in[i - 1].key)
 			continue;
-		if (excluded(c, e, &in[i]))
+		if (excluded(c, e, &x.in[i]))
 			continue;
-		t = tval_instant(c, &in[i].v);
+		t = tval_instant(c, &x.in[i].v);
 		if (t < from || t >= to)
 			continue;
-		if (recurring && overridden(e, &in[i], ovr, novr))
+		if (recurring && overridden(e, &x.in[i], ovr, novr, byday, nbyday))
 			continue;
-		tval_text(c, &in[i].v, rid, sizeof(rid));
-		if (emit(c, ov, e, &in[i].v, in[i].has_len, in[i].len,
-		    recurring ? rid : NULL) == -1)
-			goto fail;
+		tval_text(c, &x.in[i].v, rid, sizeof(rid));
+		if (emit(c, ov, e, &x.in[i].v, x.in[i].has_len, x.in[i].len,
+		    recurring ? rid : NULL) == -1) {
+			rc = -1;
+			goto out;
+		}
 	}
-	free(in);
-	return 0;
-fail:
-	free(in);
-	return -1;
+out:
+	free(x.in);
+	return rc == 1 ? 0 : rc;
 }
 
 /* Orders occurrences by start, uid, recurrence-id, end, summary. */
@@ -2265,35 +2998,79 @@ occ_cmp(const void *a, const void *b)
 	return strcmp(x->summary ? x->summary : "", y->summary ? y->summary : "");
 }
 
-/* Whether a master with UID was left out because of a problem. */
+/* Whether UID is among the sorted UIDs of masters left out (BAD, N). */
 static bool
-master_bad(const struct cal_calendar *c, const char *uid)
+master_bad(const char *const *bad, size_t n, const char *uid)
 {
-	size_t	 i;
+	size_t	 lo = 0, hi = n, mid;
+	int	 r;
 
-	for (i = 0; uid != NULL && i < c->nevents; i++)
-		if (c->events[i].bad && !c->events[i].has_rid &&
-		    uid_eq(c->events[i].proto.uid, uid))
+	while (uid != NULL && lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((r = strcmp(bad[mid], uid)) == 0)
 			return true;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
+}
+
+/* Orders strings, for qsort. */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+cal_set_limits(struct cal_calendar *c, const struct cal_limits *l)
+{
+	c->limits = *l;
+}
+
+const char *
+cal_error(const struct cal_calendar *c)
+{
+	return c->error[0] != '\0' ? c->error : NULL;
+}
+
+void
+cal_interrupt(void)
+{
+	atomic_store(&cal_stopping, 1);
 }
 
 /*
  * Not safe to call on one calendar from two threads at once: zones read
- * from a VTIMEZONE fill libical's cache of changes lazily.
+ * from a VTIMEZONE fill libical's cache of changes lazily. Events refused
+ * while expanding (too dense, too many) become problems of C and are left
+ * out; a spent time budget fails the whole expansion (cal_error says so).
  */
 ssize_t
-cal_expand(const struct cal_calendar *c, time_t from, time_t to,
+cal_expand(struct cal_calendar *c, time_t from, time_t to,
     struct cal_occurrence **out)
 {
 	struct occvec		 ov = { NULL, 0, 0 };
-	struct ovr		*ovr = NULL, o;
-	const struct event	*e;
-	size_t			 novr = 0, i, j;
+	struct ovr		*ovr = NULL, *byday = NULL, o;
+	struct event		*e;
+	const char		**bad = NULL;
+	size_t			 novr = 0, nbyday = 0, nbad = 0, i, k;
 	char			 rid[32];
 	int64_t			 t;
+	int			 rc;
 
 	*out = NULL;
+	c->error[0] = '\0';
+	c->ticks = 0;
+	c->deadline = mono_ms() + (c->limits.budget_ms > 0 ?
+	    c->limits.budget_ms : CAL_BUDGET_MS);
+	if (atomic_load(&cal_stopping)) {
+		snprintf(c->error, sizeof(c->error), "%s: interrupted (crierd is "
+		    "stopping)", c->name);
+		return -1;
+	}
 	/* one override per (uid, instance): the highest SEQUENCE, then the last */
 	for (i = 0; i < c->nevents; i++) {
 		e = &c->events[i];
@@ -2301,26 +3078,47 @@ cal_expand(const struct cal_calendar *c, time_t from, time_t to,
 			continue;
 		o.ev = e;
 		tval_key(c, &e->rid, &o.kdate, &o.key);
-		for (j = 0; j < novr; j++)
-			if (uid_eq(ovr[j].ev->proto.uid, e->proto.uid) &&
-			    ovr[j].kdate == o.kdate && ovr[j].key == o.key)
-				break;
-		if (j < novr) {
-			if (e->seq >= ovr[j].ev->seq)
-				ovr[j] = o;
-		} else if (push(&ovr, &novr, &o, sizeof(o)) == -1)
+		if (push(&ovr, &novr, &o, sizeof(o)) == -1)
 			goto fail;
+	}
+	if (novr > 1)
+		qsort(ovr, novr, sizeof(*ovr), ovr_cmp);
+	for (i = k = 0; i < novr; i++) {
+		if (i + 1 < novr && ovr_cmp(&ovr[i], &ovr[i + 1]) != 0 &&
+		    strcmp(ovr[i].ev->proto.uid ? ovr[i].ev->proto.uid : "",
+		    ovr[i + 1].ev->proto.uid ? ovr[i + 1].ev->proto.uid : "") == 0 &&
+		    ovr[i].kdate == ovr[i + 1].kdate && ovr[i].key == ovr[i + 1].key)
+			continue;	/* a later one of the same identity wins */
+		ovr[k++] = ovr[i];
+	}
+	novr = k;
+	if (novr > 0) {
+		if ((byday = calloc(novr, sizeof(*byday))) == NULL)
+			goto fail;
+		memcpy(byday, ovr, novr * sizeof(*byday));
+		nbyday = novr;
+		qsort(byday, nbyday, sizeof(*byday), ovr_day_cmp);
 	}
 	for (i = 0; i < c->nevents; i++) {
 		e = &c->events[i];
 		if (e->has_rid || e->bad)
 			continue;
-		if (expand_master(c, e, from, to, ovr, novr, &ov) == -1)
+		rc = expand_master(c, e, from, to, ovr, novr, byday, nbyday, &ov);
+		if (rc == -2)
+			goto failed;
+		if (rc == -1)
 			goto fail;
 	}
+	for (i = 0; i < c->nevents; i++)
+		if (c->events[i].bad && !c->events[i].has_rid &&
+		    c->events[i].proto.uid != NULL &&
+		    push(&bad, &nbad, &c->events[i].proto.uid, sizeof(*bad)) == -1)
+			goto fail;
+	if (nbad > 1)
+		qsort(bad, nbad, sizeof(*bad), str_cmp);
 	for (i = 0; i < novr; i++) {
-		e = ovr[i].ev;
-		if (master_bad(c, e->proto.uid))
+		e = (struct event *)(uintptr_t)ovr[i].ev;
+		if (master_bad(bad, nbad, e->proto.uid))
 			continue;
 		t = tval_instant(c, &e->start);
 		if (t < from || t >= to)
@@ -2330,12 +3128,18 @@ cal_expand(const struct cal_calendar *c, time_t from, time_t to,
 			goto fail;
 	}
 	free(ovr);
+	free(byday);
+	free(bad);
 	if (ov.n > 0)
 		qsort(ov.v, ov.n, sizeof(*ov.v), occ_cmp);
 	*out = ov.v;
 	return (ssize_t)ov.n;
 fail:
+	snprintf(c->error, sizeof(c->error), "%s: out of memory", c->name);
+failed:
 	free(ovr);
+	free(byday);
+	free(bad);
 	cal_occurrences_free(ov.v, ov.n);
 	return -1;
 }
@@ -2365,6 +3169,11 @@ cal_free(struct cal_calendar *c)
 		free(c->problems[i].msg);
 	}
 	free(c->problems);
+	for (i = 0; i < c->nwarnings; i++) {
+		free(c->warnings[i].uid);
+		free(c->warnings[i].msg);
+	}
+	free(c->warnings);
 	for (i = 0; i < c->nzones; i++)
 		zone_free(c->zones[i]);
 	free(c->zones);

@@ -16,7 +16,21 @@ struct cal_attach {
 	char	*uri;		/* file:// URI, absolute path or https URL, as written */
 	char	*fmttype;	/* may be NULL */
 	char	*alt;		/* X-CRIER-ALT or front matter alt:, may be NULL */
+	int	 line;		/* of the ATTACH (or the event), 0 if unknown */
 };
+
+/*
+ * What expanding a calendar may cost (the calendar is untrusted input).
+ * Zero fields: no such limit; the iteration cap and time budget always apply.
+ */
+struct cal_limits {
+	int64_t	 min_interval;		/* s: instances of a rule closer are refused */
+	size_t	 max_occurrences;	/* per event in the window; more is a problem */
+	int64_t	 budget_ms;		/* 0: CAL_BUDGET_MS */
+};
+
+#define CAL_BUDGET_MS	30000	/* wall-clock time one calendar may take to expand */
+#define CAL_MAX_STEPS	2000000	/* recurrence steps one rule may take */
 
 struct cal_var {
 	char	*name;		/* lower-cased: X-CRIER-VAR-THEME -> "theme" */
@@ -68,13 +82,27 @@ struct cal_calendar	*cal_load_file(const char *path, const char *default_tz,
 			    char *err, size_t errlen);
 /* Number of VEVENT components (masters and overrides). */
 size_t			 cal_nevents(const struct cal_calendar *c);
-/* Problems found while parsing; the events they concern are left out of expansion. */
+/*
+ * Problems found while parsing and expanding; the events they concern are
+ * left out. Call after cal_expand to have the expansion's too.
+ */
 const struct cal_problem *cal_problems(const struct cal_calendar *c, size_t *n);
+/* What was repaired rather than refused (control characters removed). */
+const struct cal_problem *cal_warnings(const struct cal_calendar *c, size_t *n);
+/* Sets what expanding C may cost (see struct cal_limits). */
+void			 cal_set_limits(struct cal_calendar *c, const struct cal_limits *l);
+/* Why the last cal_expand of C failed ("took longer than 30 s"), or NULL. */
+const char		*cal_error(const struct cal_calendar *c);
+/*
+ * Makes every parse and expansion under way, on any thread, stop soon
+ * with an error, and every later one fail at once (crierd is stopping).
+ */
+void			 cal_interrupt(void);
 /*
  * Expands every occurrence whose start is in [FROM, TO) into a malloc'd array,
  * sorted by start then uid then recurrence_id. Returns the count, -1 on error.
  */
-ssize_t			 cal_expand(const struct cal_calendar *c, time_t from, time_t to,
+ssize_t			 cal_expand(struct cal_calendar *c, time_t from, time_t to,
 			    struct cal_occurrence **out);
 void			 cal_occurrences_free(struct cal_occurrence *occ, size_t n);
 void			 cal_free(struct cal_calendar *c);

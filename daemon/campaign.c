@@ -1,8 +1,12 @@
 /*
  * Campaigns: each configured calendar is read and expanded on a worker thread
- * (so the control socket keeps answering), checked on the loop thread, and,
- * only if it has no problem at all, reconciled into the store. A calendar
- * with problems leaves the store as the last good version made it.
+ * (so the control socket keeps answering), checked on the loop thread, and
+ * reconciled into the store. The rule for what is broken: an event with a
+ * problem is left out of this load, and its deliveries stay as the last good
+ * version of the calendar made them, while the rest of the calendar loads; a
+ * file that cannot be used at all (unreadable, not iCalendar, over its time
+ * budget) leaves the whole calendar as its last good version made it. A
+ * delivery that cannot go out right (does not fit, media refused) is held.
  */
 #include <config.h>
 
@@ -16,6 +20,7 @@
 #include "channel.h"
 #include "fetch.h"
 #include "log.h"
+#include "media.h"
 #include "render.h"
 #include "schedule.h"
 #include "store.h"
@@ -52,7 +57,11 @@ struct camp {
 	struct cal_calendar	*cal;
 	struct cal_occurrence	*occ;
 	ssize_t			 nocc;
+	struct cal_limits	 lim;
 	char			 err[1024];
+	/* the UIDs of events left out of this load, sorted */
+	char			**skip;
+	size_t			 nskip;
 };
 
 static uv_loop_t		*camp_loop;
@@ -97,11 +106,49 @@ work(uv_work_t *w)
 		    sizeof(cp->err));
 	if (cp->cal == NULL)
 		return;
+	cal_set_limits(cp->cal, &cp->lim);
 	cp->nocc = cal_expand(cp->cal, (time_t)(cp->from / 1000),
 	    (time_t)((cp->to + 999) / 1000), &cp->occ);
 	if (cp->nocc < 0)
-		snprintf(cp->err, sizeof(cp->err), "%s: expanding the calendar "
-		    "failed", cp->path ? cp->path : cp->url);
+		snprintf(cp->err, sizeof(cp->err), "%s", cal_error(cp->cal) ?
+		    cal_error(cp->cal) : "expanding the calendar failed");
+}
+
+/* Compares strings, for qsort and bsearch of the skip list. */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* Adds UID (may be NULL) to the events CP leaves out of this load. */
+static void
+skip_add(struct camp *cp, const char *uid)
+{
+	if (uid == NULL)
+		return;
+	if ((cp->skip = reallocarray(cp->skip, cp->nskip + 1,
+	    sizeof(*cp->skip))) == NULL)
+		abort();
+	cp->skip[cp->nskip++] = xstrdup(uid);
+}
+
+/* Whether the event UID is left out of this load of CP. */
+static int
+skipped(const struct camp *cp, const char *uid)
+{
+	return (uid != NULL && cp->nskip > 0 && bsearch(&uid, cp->skip,
+	    cp->nskip, sizeof(*cp->skip), str_cmp) != NULL);
+}
+
+/* Forgets the skip list of the last load. */
+static void
+skip_clear(struct camp *cp)
+{
+	while (cp->nskip > 0)
+		free(cp->skip[--cp->nskip]);
+	free(cp->skip);
+	cp->skip = NULL;
 }
 
 /* Frees a calendar's state once nothing uses it. */
@@ -203,11 +250,15 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 		return (n);
 	}
 	pr = cal_problems(cp->cal, &np);
-	for (i = 0; i < np && n < max; i++)
-		snprintf(msgs[n++], 640, "%s:%d: %s%s%s", src, pr[i].line,
-		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
-		    pr[i].msg);
-	for (i = 0; i < (size_t)cp->nocc && n < max; i++) {
+	for (i = 0; i < np; i++) {
+		skip_add(cp, pr[i].uid);
+		if (n < max)
+			snprintf(msgs[n++], 640, "%s", pr[i].msg);
+	}
+	pr = cal_warnings(cp->cal, &np);
+	for (i = 0; i < np; i++)
+		log_warnx("calendar %s: %s", cp->name, pr[i].msg);
+	for (i = 0; i < (size_t)cp->nocc; i++) {
 		memset(&v, 0, sizeof(v));
 		v.cp = cp;
 		v.o = &cp->occ[i];
@@ -216,8 +267,11 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 			if (v.nchan == 0)
 				snprintf(v.msg, sizeof(v.msg), "no channel (set "
 				    "X-CRIER-CHANNELS, or channels = in the config)");
-			snprintf(msgs[n++], 640, "%s:%d: uid %s: %s", src, v.o->line,
-			    v.o->uid ? v.o->uid : "(none)", v.msg);
+			skip_add(cp, v.o->uid);
+			if (n < max)
+				snprintf(msgs[n++], 640, "%s:%d: uid %s: %s; event "
+				    "left out", src, v.o->line, v.o->uid ?
+				    v.o->uid : "(none)", v.msg);
 			/* One report per event is enough; skip its other instances. */
 			while (i + 1 < (size_t)cp->nocc && cp->occ[i + 1].uid &&
 			    v.o->uid && strcmp(cp->occ[i + 1].uid, v.o->uid) == 0)
@@ -235,6 +289,7 @@ struct rec {
 	char				*seen;		/* per have[] entry */
 	int				 added, moved, changed, cancelled;
 	int64_t				 now;
+	char				 held[640];	/* the first post held for a problem */
 };
 
 /* Compares deliveries by id, for bsearch. */
@@ -307,6 +362,8 @@ rec_channel(void *arg, const char *name)
 	const char		*cs = cal_state_of(o);
 	const char		*err = NULL;
 	char			 msg[600], when[40], was[40], *media = NULL;
+	char			 mmsg[500];
+	int			 mline;
 	int64_t			 due = (int64_t)o->start * 1000;
 	enum dstate		 want;
 
@@ -331,6 +388,16 @@ rec_channel(void *arg, const char *name)
 		    out.len.limit && out.len.length > out.len.limit ?
 		    " characters" : " bytes");
 		err = msg;
+	} else if (o->nattach > 0 && ch != NULL && ch->ops->media != NULL &&
+	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
+	    &mline, mmsg, sizeof(mmsg)) == -1) {
+		snprintf(msg, sizeof(msg), "%s", mmsg);
+		err = msg;
+		if (r->held[0] == '\0' && o->status != CAL_CANCELLED)
+			snprintf(r->held, sizeof(r->held), "%s:%d: uid %s on %s: "
+			    "%s; the post is held", r->cp->path ? r->cp->path :
+			    r->cp->url, mline, o->uid ? o->uid : "(none)", name,
+			    mmsg);
 	}
 	/* A post that cannot go out right waits for a person, visibly. */
 	if (err != NULL && strcmp(cs, "scheduled") == 0)
@@ -440,14 +507,16 @@ reconcile(struct camp *cp)
 		goto fail;
 	for (i = 0; i < (size_t)cp->nocc; i++) {
 		r.o = &cp->occ[i];
-		each_channel(occ_channels(cp, r.o), rec_channel, &r);
+		if (!skipped(cp, r.o->uid))
+			each_channel(occ_channels(cp, r.o), rec_channel, &r);
 	}
 	/* Pending deliveries in the window that the calendar no longer has. */
 	for (i = 0; i < r.nhave; i++) {
 		struct delivery *e = &r.have[i];
 
 		if (r.seen[i] || (PENDING & BIT(e->state)) == 0 ||
-		    e->due < cp->from || e->due >= cp->to)
+		    e->due < cp->from || e->due >= cp->to ||
+		    skipped(cp, e->uid))
 			continue;
 		store_set_content(e->id, e->due, e->summary, e->text, "removed",
 		    e->last_error);
@@ -467,6 +536,7 @@ reconcile(struct camp *cp)
 		    r.cancelled, removed);
 	store_deliveries_free(r.have, r.nhave);
 	free(r.seen);
+	set_error(cp, r.held[0] ? r.held : NULL);
 	sched_kick();
 	return (0);
 fail:
@@ -476,43 +546,52 @@ fail:
 	return (-1);
 }
 
-/* Loop thread, after the worker: check, then reconcile or keep the last good. */
+/* Loop thread, after the worker: check, then reconcile what can be used. */
 static void
 after_work(uv_work_t *w, int status)
 {
 	struct camp	*cp = w->data;
-	char		 msgs[MAX_PROBLEMS][640];
+	char		 msgs[MAX_PROBLEMS][640], err[700];
 	size_t		 n, i;
 
+	(void)status;
 	cp->loading = 0;
 	if (cp->dead) {
 		LIST_REMOVE(cp, entry);
 		goto out;
 	}
+	skip_clear(cp);
 	n = problems(cp, msgs, MAX_PROBLEMS);
-	if (n > 0) {
-		char	err[700];
-
-		for (i = 0; i < n; i++)
-			log_errx("calendar %s: %s", cp->name, msgs[i]);
-		snprintf(err, sizeof(err), "%s%s", msgs[0], n > 1 ?
-		    " (and more: see the log)" : "");
-		set_error(cp, err);
-		log_errx("calendar %s: not loaded; %s", cp->name, cp->loaded_at ?
-		    "the last good version stays in force" :
-		    "nothing from it is scheduled");
+	if (cp->nskip > 1)
+		qsort(cp->skip, cp->nskip, sizeof(*cp->skip), str_cmp);
+	for (i = 0; i < n; i++)
+		log_errx("calendar %s: %s", cp->name, msgs[i]);
+	if (cp->cal == NULL || cp->nocc < 0) {
+		set_error(cp, msgs[0]);
+		log_errx("calendar %s: this version cannot be used; %s", cp->name,
+		    cp->loaded_at ? "the last good version stays in force" :
+		    "nothing from it is scheduled yet");
 		goto out;
 	}
 	if (reconcile(cp) == -1) {
 		set_error(cp, "database error while scheduling");
 		goto out;
 	}
-	set_error(cp, NULL);
+	if (n > 0) {
+		snprintf(err, sizeof(err), "%s%s", msgs[0], n > 1 ?
+		    " (and more: see the log)" : "");
+		set_error(cp, err);
+		log_errx("calendar %s: %zu event%s left out of this load (their "
+		    "posts stay as the last good version made them); the rest "
+		    "is loaded", cp->name, cp->nskip ? cp->nskip : n,
+		    (cp->nskip ? cp->nskip : n) == 1 ? "" : "s");
+	}
 	cp->loaded_at = when_now();
 	cp->events = cal_nevents(cp->cal);
 	log_info("calendar %s: loaded %zu events, %zd occurrences in the window",
 	    cp->name, cp->events, cp->nocc);
 out:
+	skip_clear(cp);
 	if (cp->occ != NULL)
 		cal_occurrences_free(cp->occ, (size_t)(cp->nocc > 0 ? cp->nocc : 0));
 	cal_free(cp->cal);
@@ -545,6 +624,9 @@ load(struct camp *cp)
 	cp->tz = xstrdup(camp_conf->timezone);
 	cp->from = now - camp_conf->catch_up * 1000;
 	cp->to = now + camp_conf->horizon * 1000;
+	memset(&cp->lim, 0, sizeof(cp->lim));
+	cp->lim.min_interval = camp_conf->min_interval;
+	cp->lim.max_occurrences = camp_conf->max_occurrences;
 	cp->work.data = cp;
 	cp->loading = 1;
 	if (uv_queue_work(camp_loop, &cp->work, work, after_work) != 0) {

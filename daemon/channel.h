@@ -57,6 +57,7 @@ struct chan_request {
 
 struct http_response;
 struct cal_occurrence;
+struct media_rules;
 
 enum chan_key_kind {
 	CK_STRING,
@@ -84,6 +85,7 @@ struct channel_ops {
 	enum len_rule		 len_rule;
 	size_t			 default_limit;	/* 0: none */
 	const struct chan_key	*keys;		/* type-specific keys, NULL-name terminated */
+	const struct media_rules *media;	/* attachments it takes; NULL: none */
 	/* Further checks of a channel's configuration; may be NULL. */
 	int	(*check)(const struct cfg_channel *cc, const struct config *c,
 		    char *err, size_t errlen);

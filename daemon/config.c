@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "channel.h"
+#include "netguard.h"
 
 struct parse {
 	struct config	*c;
@@ -249,6 +250,38 @@ valid_name(const char *name)
 	return (true);
 }
 
+/* Handles media_dirs = DIR[, DIR...]: absolute directories, at most 16. */
+static int
+media_dirs_key(struct parse *p, const char *v)
+{
+	struct config	*c = p->c;
+	char		*list = xstrdup(v), *tok, *save;
+	size_t		 i;
+
+	for (i = 0; i < c->nmedia_dirs; i++)
+		free(c->media_dirs[i]);
+	free(c->media_dirs);
+	c->media_dirs = NULL;
+	c->nmedia_dirs = 0;
+	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (tok[0] != '/' || c->nmedia_dirs == 16) {
+			perr(p, tok[0] != '/' ? "media_dirs: '%s' is not an "
+			    "absolute path" : "media_dirs: more than 16 "
+			    "directories ('%s')", tok);
+			free(list);
+			return (0);
+		}
+		c->media_dirs = reallocarray(c->media_dirs, c->nmedia_dirs + 1,
+		    sizeof(*c->media_dirs));
+		if (c->media_dirs == NULL)
+			abort();
+		c->media_dirs[c->nmedia_dirs++] = xstrdup(tok);
+	}
+	free(list);
+	return (1);
+}
+
 /* Handles a key of [crier]. */
 static int
 crier_key(struct parse *p, const char *k, const char *v)
@@ -297,6 +330,31 @@ crier_key(struct parse *p, const char *k, const char *v)
 			c->horizon = secs;
 		} else
 			c->catch_up = secs;
+		return (1);
+	} else if (strcmp(k, "media_dirs") == 0) {
+		return (media_dirs_key(p, v));
+	} else if (strcmp(k, "fetch_allow") == 0) {
+		char	msg[300];
+
+		if (netguard_parse(v, msg, sizeof(msg)) == -1)
+			return (perr(p, "%s", msg));
+		sp = &c->fetch_allow;
+	} else if (strcmp(k, "min_interval") == 0) {
+		int64_t	secs;
+
+		if (config_parse_duration(v, &secs) == -1)
+			return (perr(p, "min_interval: '%s' is not a duration "
+			    "(such as 15m, 30m, 1h; 0 for none)", v));
+		c->min_interval = secs;
+		return (1);
+	} else if (strcmp(k, "max_occurrences") == 0) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || *v == '\0' || *end != '\0' || n < 1 ||
+		    n > 100000)
+			return (perr(p, "max_occurrences: '%s' is not a number "
+			    "from 1 to 100000", v));
+		c->max_occurrences = (size_t)n;
 		return (1);
 	} else if (strcmp(k, "max_in_flight") == 0) {
 		errno = 0;
@@ -538,6 +596,8 @@ set_defaults(struct config *c)
 	c->horizon = 90 * 86400;
 	c->catch_up = 15 * 60;
 	c->max_in_flight = 16;
+	c->min_interval = 15 * 60;
+	c->max_occurrences = 1000;
 }
 
 /* Checks what can only be checked once the whole file is read. */
@@ -711,6 +771,10 @@ config_free(struct config *c)
 	free(c->templates);
 	free(c->channels);
 	free(c->ca_file);
+	for (size_t m = 0; m < c->nmedia_dirs; m++)
+		free(c->media_dirs[m]);
+	free(c->media_dirs);
+	free(c->fetch_allow);
 	kv_free(c->vars, c->nvars);
 	for (i = 0; i < c->ncalendars; i++) {
 		free(c->calendars[i].name);

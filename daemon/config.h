@@ -55,6 +55,11 @@ struct config {
 	char			*templates;	/* may be NULL */
 	char			*channels;	/* default channels, may be NULL */
 	char			*ca_file;	/* may be NULL */
+	char			**media_dirs;	/* where local attachments may come from; */
+	size_t			 nmedia_dirs;	/* none: <state_dir>/media */
+	char			*fetch_allow;	/* hosts and CIDRs calendars may reach; NULL */
+	int64_t			 min_interval;	/* seconds; 0: no minimum */
+	size_t			 max_occurrences; /* per event in the horizon */
 	struct cfg_kv		*vars;
 	size_t			 nvars;
 	struct cfg_calendar	*calendars;

@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "netguard.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION	"0"
@@ -43,6 +44,9 @@ struct http_xfer {
 	struct http_header	*headers;	/* of the latest response */
 	size_t			 nheaders;
 	int			 too_big;	/* HTTP_TOO_BIG_* */
+	size_t			 max_body;
+	char			*host;		/* public_only: the URL's host */
+	char			 refused[300];	/* public_only: why a connect was refused */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -59,6 +63,8 @@ TAILQ_HEAD(http_xfers, http_xfer);
 TAILQ_HEAD(http_socks, http_sock);
 
 static uv_loop_t	*http_loop;
+static struct curl_slist *http_resolve;	/* CRIER_RESOLVE, for tests */
+static int	http_resolve_setup(void);
 static CURLM		*http_multi;
 static uv_timer_t	*http_timer;
 static char		*http_ca_file;
@@ -104,6 +110,7 @@ http_xfer_free(struct http_xfer *x)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->hdrs);
 	free(x->url);
+	free(x->host);
 	free(x->method);
 	free(x->body);
 	http_headers_clear(x);
@@ -128,10 +135,15 @@ http_finish(struct http_xfer *x, CURLcode code)
 		resp.status = status;
 	resp.curl_code = (int)code;
 	if (code != CURLE_OK) {
-		if (x->too_big == HTTP_TOO_BIG_BODY)
+		resp.refused = x->refused[0] != '\0';
+		if (resp.refused)
+			snprintf(resp.error, sizeof(resp.error), "refused: %s",
+			    x->refused);
+		else if (x->too_big == HTTP_TOO_BIG_BODY ||
+		    code == CURLE_FILESIZE_EXCEEDED)
 			snprintf(resp.error, sizeof(resp.error),
-			    "response body larger than %d bytes",
-			    HTTP_MAX_BODY);
+			    "response body larger than %zu bytes",
+			    x->max_body);
 		else if (x->too_big == HTTP_TOO_BIG_HEADERS)
 			snprintf(resp.error, sizeof(resp.error),
 			    "response has more than %d headers",
@@ -174,7 +186,7 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t			 n = size * nmemb, cap;
 	char			*p;
 
-	if (n > (size_t)HTTP_MAX_BODY - x->body_len) {
+	if (n > x->max_body - x->body_len) {
 		x->too_big = HTTP_TOO_BIG_BODY;
 		return 0;	/* not n: CURLE_WRITE_ERROR */
 	}
@@ -182,8 +194,8 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 		cap = x->body_cap == 0 ? 4096 : x->body_cap;
 		while (cap < x->body_len + n + 1)
 			cap *= 2;
-		if (cap > (size_t)HTTP_MAX_BODY + 1)
-			cap = (size_t)HTTP_MAX_BODY + 1;
+		if (cap > x->max_body + 1)
+			cap = x->max_body + 1;
 		if ((p = realloc(x->body, cap)) == NULL)
 			return 0;
 		x->body = p;
@@ -466,6 +478,8 @@ http_init(uv_loop_t *loop, const char *ca_file)
 	}
 	http_loop = loop;
 	http_stopping = 0;
+	if (http_resolve_setup() == -1)
+		goto fail;
 	if (ca_file != NULL && ca_file[0] != '\0' &&
 	    (http_ca_file = strdup(ca_file)) == NULL)
 		goto fail;
@@ -492,9 +506,36 @@ fail:
 	}
 	free(http_ca_file);
 	http_ca_file = NULL;
+	curl_slist_free_all(http_resolve);
+	http_resolve = NULL;
 	http_loop = NULL;
 	curl_global_cleanup();
 	return -1;
+}
+
+/* Builds the CURLOPT_RESOLVE list from CRIER_RESOLVE (tests pin names to loopback). */
+static int
+http_resolve_setup(void)
+{
+	const char		*p = netguard_resolve_override();
+	struct curl_slist	*l;
+	char			 ent[300];
+	size_t			 n;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, ", ");
+		if ((n = strcspn(p, ", ")) == 0)
+			break;
+		if (n < sizeof(ent)) {
+			memcpy(ent, p, n);
+			ent[n] = '\0';
+			if ((l = curl_slist_append(http_resolve, ent)) == NULL)
+				return -1;
+			http_resolve = l;
+		}
+		p += n;
+	}
+	return 0;
 }
 
 /* Returns whether M is a plausible method token (upper-case letters). */
@@ -538,6 +579,25 @@ http_build_headers(struct http_xfer *x, const char **headers, int has_body)
 	return 0;
 }
 
+/*
+ * Opens the socket of a public_only request only towards an address
+ * netguard allows: the check is on the address curl is about to connect
+ * to, after every DNS answer, so rebinding cannot get past it.
+ */
+static curl_socket_t
+http_opensocket_cb(void *clientp, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+	struct http_xfer	*x = clientp;
+
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    !netguard_allowed(x->host, &addr->addr, x->refused,
+	    sizeof(x->refused)))
+		return CURL_SOCKET_BAD;
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+	    addr->protocol);
+}
+
 /* Sets the options shared by every request on X's easy handle. */
 static int
 http_setup_easy(struct http_xfer *x, const struct http_request *req)
@@ -568,6 +628,14 @@ http_setup_easy(struct http_xfer *x, const struct http_request *req)
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	if (http_resolve != NULL)
+		rc |= curl_easy_setopt(e, CURLOPT_RESOLVE, http_resolve);
+	if (req->public_only) {
+		rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+		    http_opensocket_cb);
+		rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+		rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -599,10 +667,27 @@ http_setup_method(struct http_xfer *x, const struct http_request *req)
 	 */
 	if (strcmp(x->method, "HEAD") != 0)
 		rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)HTTP_MAX_BODY);
+		    (curl_off_t)x->max_body);
 	if (x->hdrs != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
 	return rc == 0 ? 0 : -1;
+}
+
+/* The host of URL, malloc'd, or NULL. */
+static char *
+http_url_host(const char *url)
+{
+	CURLU	*u;
+	char	*h = NULL, *copy = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+		copy = strdup(h);
+	curl_free(h);
+	curl_url_cleanup(u);
+	return copy;
 }
 
 /* Starts REQ (copied); DONE(ARG, response) is called once when it ends. */
@@ -625,6 +710,12 @@ http_start(const struct http_request *req, http_done_fn done, void *arg)
 		return -1;
 	x->done = done;
 	x->arg = arg;
+	x->max_body = req->max_body > 0 && req->max_body < HTTP_MAX_BODY ?
+	    req->max_body : HTTP_MAX_BODY;
+	if (req->public_only && (x->host = http_url_host(req->url)) == NULL) {
+		log_warnx("http: no host in the URL of a calendar-caused fetch");
+		goto fail;
+	}
 	if ((x->url = strdup(req->url)) == NULL ||
 	    (x->method = strdup(method)) == NULL)
 		goto fail;
@@ -686,6 +777,8 @@ http_shutdown(void)
 	}
 	free(http_ca_file);
 	http_ca_file = NULL;
+	curl_slist_free_all(http_resolve);
+	http_resolve = NULL;
 	http_loop = NULL;
 	http_stopping = 0;
 	curl_global_cleanup();
@@ -729,6 +822,7 @@ http_start_easy(CURL *easy, const char *label, http_done_fn done, void *arg)
 	x->easy = easy;
 	x->done = done;
 	x->arg = arg;
+	x->max_body = HTTP_MAX_BODY;
 	if ((x->url = strdup(label != NULL ? label : "-")) == NULL ||
 	    (x->method = strdup("EASY")) == NULL)
 		goto fail;

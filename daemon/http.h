@@ -22,12 +22,20 @@ struct http_request {
 	size_t		 body_len;
 	long		 connect_timeout_ms;	/* 0: 10 s */
 	long		 timeout_ms;		/* 0: 60 s */
+	/*
+	 * A fetch a calendar caused (link card, media URL): connects only to
+	 * addresses netguard allows, judged on the address connected to, and
+	 * never through a proxy.
+	 */
+	bool		 public_only;
+	size_t		 max_body;		/* 0: HTTP_MAX_BODY */
 };
 
 struct http_response {
 	int			 curl_code;	/* CURLcode; 0 = transfer completed */
 	char			 error[256];	/* curl's message when curl_code != 0 */
 	long			 status;	/* HTTP status, 0 if none */
+	bool			 refused;	/* public_only: netguard refused the address */
 	char			*body;		/* NUL-terminated, may contain NULs */
 	size_t			 body_len;
 	struct http_header	*headers;	/* last response's headers */

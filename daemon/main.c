@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "calendar.h"
 #include "campaign.h"
 #include "channel.h"
 #include "config.h"
@@ -23,6 +24,8 @@
 #include "crierd.h"
 #include "http.h"
 #include "log.h"
+#include "media.h"
+#include "netguard.h"
 #include "schedule.h"
 #include "store.h"
 #include "template.h"
@@ -148,8 +151,14 @@ crierd_reload(int actor, char *err, size_t errlen)
 		    "after a restart");
 	if (load_templates(nc, &nt, err, errlen) == -1)
 		goto fail;
+	if (netguard_parse(nc->fetch_allow, err, errlen) == -1)
+		goto fail;
 	if (chan_init(nc, false, err, errlen) == -1)
 		goto fail;
+	/* From here on NC is in force. */
+	if (media_setup(nc, true, err, errlen) == -1)
+		log_warnx("reload: %s", err);
+	netguard_set_allow(nc->fetch_allow, err, errlen);
 	/* chan_init replaced the channels; they now point into NC. */
 	sched_set_config(nc);
 	camp_set_config(nc, nt);
@@ -183,6 +192,7 @@ on_signal(uv_signal_t *h, int signum)
 	}
 	log_info("signal %d: stopping", signum);
 	notify("STOPPING=1");
+	cal_interrupt();	/* a calendar load under way ends within a second */
 	uv_stop(loop);
 }
 
@@ -324,6 +334,9 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (chan_init(conf, false, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (media_setup(conf, true, err, sizeof(err)) == -1 ||
+	    netguard_set_allow(conf->fetch_allow, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	loop = uv_default_loop();
 	if (sched_init(loop, conf) == -1)
 		fatalx("scheduler: cannot set up its timer");
@@ -362,6 +375,8 @@ main(int argc, char *argv[])
 	if (uv_loop_close(loop) != 0)
 		log_warnx("event loop: handles still open at exit");
 	chan_shutdown();
+	netguard_shutdown();
+	media_shutdown();
 	store_close();
 	curl_global_cleanup();
 	tmpl_set_free(tmpls);

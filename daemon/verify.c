@@ -17,6 +17,8 @@
 #include "verify.h"
 #include "calendar.h"
 #include "channel.h"
+#include "media.h"
+#include "netguard.h"
 #include "render.h"
 #include "template.h"
 
@@ -65,6 +67,53 @@ status_name(enum cal_status s)
 {
 	return (s == CAL_CANCELLED ? "cancelled" : s == CAL_HELD ? "held" :
 	    "scheduled");
+}
+
+/*
+ * What crierd would fetch or read for O on CH, checked as it would be:
+ * attachments confined to media_dirs and typed by content, URLs (media,
+ * and Bluesky's link cards) public. Problems go to PROBS.
+ */
+static void
+check_fetches(const struct channel *ch, const struct cal_occurrence *o,
+    const char *text, const char *name, json_t *probs)
+{
+	const char	*p, *lc;
+	char		 msg[700], why[500], url[2048];
+	size_t		 n;
+	int		 line;
+
+	/* Channels that take no media never read or fetch the attachments. */
+	if (o->nattach > 0 && ch->ops->media != NULL &&
+	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
+	    &line, why, sizeof(why)) == -1) {
+		if (line > 0 && line != o->line)
+			snprintf(msg, sizeof(msg), "%s: line %d: %s", name, line,
+			    why);
+		else
+			snprintf(msg, sizeof(msg), "%s: %s", name, why);
+		json_array_append_new(probs, json_string(msg));
+	}
+	lc = config_chan_get(ch->cfg, "link_cards", NULL);
+	if (text == NULL || strcmp(ch->ops->type, "bluesky") != 0 || lc == NULL ||
+	    (strcasecmp(lc, "yes") != 0 && strcasecmp(lc, "true") != 0) ||
+	    o->nattach > 0)
+		return;
+	/* The link card is fetched from the first link of the post. */
+	for (p = text; (p = strstr(p, "http")) != NULL; p++) {
+		if (strncmp(p, "http://", 7) != 0 && strncmp(p, "https://", 8) != 0)
+			continue;
+		n = strcspn(p, " \t\n\r\"<>");
+		while (n > 0 && strchr(".,;:!?)'", p[n - 1]) != NULL)
+			n--;
+		snprintf(url, sizeof(url), "%.*s", (int)n, p);
+		if (netguard_check_url(url, why, sizeof(why)) == -1) {
+			snprintf(msg, sizeof(msg), "%s: link card %s: %s", name,
+			    url, why);
+			json_array_append_new(probs, json_string(msg));
+		}
+		break;
+	}
 }
 
 /* Renders O for channel NAME and appends the result to ROW's channels. */
@@ -126,6 +175,7 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 			json_array_append_new(probs, json_string(msg));
 		}
 	}
+	check_fetches(ch, o, out.text, name, probs);
 	if (ch->ops->check_post != NULL) {
 		char	cmsg[600];
 
@@ -196,6 +246,7 @@ static void
 check_calendar(struct vstate *vs, const struct vsrc *src)
 {
 	const struct cal_problem	*pr;
+	struct cal_limits		 lim;
 	struct cal_calendar		*cal;
 	struct cal_occurrence		*occ = NULL;
 	ssize_t				 n;
@@ -207,15 +258,22 @@ check_calendar(struct vstate *vs, const struct vsrc *src)
 		problem(vs, "%s", err);
 		return;
 	}
-	pr = cal_problems(cal, &np);
-	for (i = 0; i < np; i++)
-		problem(vs, "%s:%d: %s%s%s", src->label, pr[i].line,
-		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
-		    pr[i].msg);
+	memset(&lim, 0, sizeof(lim));
+	lim.min_interval = vs->o->conf->min_interval;
+	lim.max_occurrences = vs->o->conf->max_occurrences;
+	cal_set_limits(cal, &lim);
 	n = cal_expand(cal, (time_t)(vs->o->from / 1000),
 	    (time_t)((vs->o->to + 999) / 1000), &occ);
+	/* The problems of reading and of expanding, each naming file and line. */
+	pr = cal_problems(cal, &np);
+	for (i = 0; i < np; i++)
+		problem(vs, "%s", pr[i].msg);
+	pr = cal_warnings(cal, &np);
+	for (i = 0; i < np; i++)
+		fprintf(stderr, "%s (warning)\n", pr[i].msg);
 	if (n < 0)
-		problem(vs, "%s: expanding the calendar failed", src->label);
+		problem(vs, "%s", cal_error(cal) ? cal_error(cal) :
+		    "expanding the calendar failed");
 	for (i = 0; n > 0 && i < (size_t)n; i++)
 		check_occurrence(vs, src, &occ[i]);
 	if (n > 0)
@@ -260,6 +318,9 @@ verify_run(const struct verify_opts *o)
 	vs.o = o;
 	vs.rows = json_array();
 	if (chan_init(c, true, err, sizeof(err)) == -1)
+		problem(&vs, "%s", err);
+	if (media_setup(c, false, err, sizeof(err)) == -1 ||
+	    netguard_set_allow(c->fetch_allow, err, sizeof(err)) == -1)
 		problem(&vs, "%s", err);
 	if (c->templates != NULL &&
 	    (tmpls = tmpl_set_load(c->templates, err, sizeof(err))) == NULL)
@@ -325,5 +386,7 @@ verify_run(const struct verify_opts *o)
 	json_decref(vs.rows);
 	tmpl_set_free(tmpls);
 	chan_shutdown();
+	media_shutdown();
+	netguard_shutdown();
 	return (vs.problems ? 1 : 0);
 }

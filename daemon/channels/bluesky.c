@@ -771,6 +771,8 @@ card_fetch(struct bjob *j)
 	rq.url = j->card_url;
 	rq.headers = hdrs;
 	rq.timeout_ms = BSKY_CARD_TIMEOUT_MS;
+	rq.public_only = true;		/* the link is the calendar's */
+	rq.max_body = BSKY_CARD_MAX;
 	return (http_start(&rq, card_done, j));
 }
 
@@ -855,10 +857,7 @@ load_images(struct bjob *j, const char *id, char *err, size_t errlen)
 		struct bimg *im = &j->img[i];
 
 		im->uri = l[i].uri;
-		im->mime = l[i].type;
-		if (im->mime == NULL && (im->mime =
-		    strdup(media_guess_type(im->uri))) == NULL)
-			abort();
+		im->mime = l[i].type;	/* remote: known once fetched */
 		im->alt = l[i].alt;
 		if (im->alt == NULL && (im->alt = strdup("")) == NULL)
 			abort();
@@ -891,6 +890,8 @@ image_next(struct bjob *j)
 		rq.method = "GET";
 		rq.url = im->uri;
 		rq.timeout_ms = BSKY_TIMEOUT_MS;
+		rq.public_only = true;	/* the URL is the calendar's */
+		rq.max_body = BSKY_IMAGE_MAX;
 		return (http_start(&rq, image_done, j));
 	}
 	return (xrpc(j->a, "POST", "com.atproto.repo.uploadBlob", NULL,
@@ -904,10 +905,15 @@ image_done(void *arg, const struct http_response *resp)
 	struct bjob		*j = arg;
 	struct bimg		*im = &j->img[j->cur];
 	struct chan_result	 r;
+	const char		*type;
 	char			 what[600];
 
 	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
 		job_abort(j);
+		return;
+	}
+	if (resp->refused) {
+		job_fail(j, CHAN_PERMANENT, "image %s: %s", im->uri, resp->error);
 		return;
 	}
 	if (resp->curl_code != CURLE_OK || resp->status != 200) {
@@ -924,7 +930,14 @@ image_done(void *arg, const struct http_response *resp)
 		    "empty");
 		return;
 	}
-	if ((im->data = malloc(resp->body_len)) == NULL)
+	if (media_content_type(resp->body, resp->body_len, im->mime, &bsky_rules,
+	    &type, what, sizeof(what)) == -1) {
+		job_fail(j, CHAN_PERMANENT, "image %s: %s", im->uri, what);
+		return;
+	}
+	free(im->mime);
+	if ((im->mime = strdup(type)) == NULL ||
+	    (im->data = malloc(resp->body_len)) == NULL)
 		abort();
 	memcpy(im->data, resp->body, resp->body_len);
 	im->len = resp->body_len;
@@ -1331,6 +1344,7 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 
 const struct channel_ops bluesky_ops = {
 	.type = "bluesky",
+	.media = &bsky_rules,
 	.idempotent = true,	/* a record key per delivery, swapRecord null */
 	.len_rule = LEN_BLUESKY,
 	.default_limit = 300,

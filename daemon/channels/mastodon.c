@@ -536,29 +536,37 @@ poll_later(struct mjob *j)
 	uv_timer_start(&j->timer, poll_fire, MASTO_POLL_MS, 0);
 }
 
-/* The answer of an https media fetch. */
+/* The answer of an https media fetch: its bytes, typed by their content. */
 static void
 on_fetch(void *arg, const struct http_response *resp)
 {
 	struct mjob	*j = arg;
 	struct mmedia	*md = &j->media[j->cur];
-	const char	*ct;
-	char		 what[300];
+	const char	*type;
+	char		 what[300], why[300];
 
+	if (resp->refused) {
+		snprintf(what, sizeof(what), "media %s: %s", md->uri, resp->error);
+		job_fail(j, CHAN_PERMANENT, what);
+		return;
+	}
 	if (resp->curl_code != CURLE_OK || resp->status != 200) {
 		snprintf(what, sizeof(what), "media %s", md->uri);
 		job_error(j, resp, what);
+		return;
+	}
+	if (media_content_type(resp->body, resp->body_len, md->fmttype,
+	    &masto_rules, &type, why, sizeof(why)) == -1) {
+		snprintf(what, sizeof(what), "media %s: %s", md->uri, why);
+		job_fail(j, CHAN_PERMANENT, what);
 		return;
 	}
 	if ((md->data = malloc(resp->body_len + 1)) == NULL)
 		abort();
 	memcpy(md->data, resp->body, resp->body_len);
 	md->len = resp->body_len;
-	if (md->fmttype == NULL && (ct = http_header_get(resp, "Content-Type"))
-	    != NULL && strchr(ct, '/') != NULL) {
-		md->fmttype = xstrdup(ct);
-		md->fmttype[strcspn(md->fmttype, "; ")] = '\0';
-	}
+	free(md->fmttype);
+	md->fmttype = xstrdup(type);
 	job_next(j);
 }
 
@@ -791,6 +799,8 @@ job_step(struct mjob *j)
 		req.method = "GET";
 		req.url = md->uri;
 		req.timeout_ms = j->timeout_ms;
+		req.public_only = true;	/* the URL is the calendar's */
+		req.max_body = MASTO_FILE_MAX;
 		return (http_start(&req, on_fetch, j));
 	}
 	return (start_upload(j, md));
@@ -871,22 +881,12 @@ mastodon_check_post(const struct channel *ch, const struct cal_occurrence *o,
     char *msg, size_t len)
 {
 	const char	*mode = config_chan_get(ch->cfg, "alt_text", NULL);
-	char		*path;
 	size_t		 i;
 
 	if (o->nattach > MASTO_MEDIA_NMAX) {
 		snprintf(msg, len, "%zu attachments, Mastodon takes at most %d",
 		    o->nattach, MASTO_MEDIA_NMAX);
 		return (CHAN_CHECK_PROBLEM);
-	}
-	for (i = 0; i < o->nattach; i++) {
-		if ((path = media_local_path(o->attach[i].uri)) == NULL)
-			continue;
-		if (media_check(path, &masto_rules, msg, len) == -1) {
-			free(path);
-			return (CHAN_CHECK_PROBLEM);
-		}
-		free(path);
 	}
 	for (i = 0; i < o->nattach; i++)
 		if (o->attach[i].alt == NULL || o->attach[i].alt[0] == '\0') {
@@ -901,6 +901,7 @@ mastodon_check_post(const struct channel *ch, const struct cal_occurrence *o,
 
 const struct channel_ops mastodon_ops = {
 	.type = "mastodon",
+	.media = &masto_rules,
 	.idempotent = true,	/* Idempotency-Key: the delivery id */
 	.len_rule = LEN_MASTODON,
 	.default_limit = 500,

@@ -7,6 +7,9 @@
 # lost post, 429 with RateLimit-Reset honoured, InvalidRequest failing with
 # the server's message, and a wrong app password pausing the channel.
 . "$(dirname "$0")/lib.sh"
+# The peers are on loopback; the test's files are the media.
+FETCH_ALLOW=127.0.0.1
+MEDIA_DIRS=$T
 . "$top_srcdir/tests/peers/mock.sh"
 
 printf 'app-pass-1234\n' > "$T/pw"

@@ -60,6 +60,10 @@ write_config() {
 		echo "socket = $SOCK"
 		echo "socket_mode = 0600"
 		echo "catch_up = ${CATCH_UP:-15m}"
+		# Calendar-caused fetches reach public addresses only: tests
+		# whose peers are on loopback say so (FETCH_ALLOW=127.0.0.1).
+		[ -n "${FETCH_ALLOW:-}" ] && echo "fetch_allow = $FETCH_ALLOW"
+		[ -n "${MEDIA_DIRS:-}" ] && echo "media_dirs = $MEDIA_DIRS"
 		for l in "$@"; do echo "$l"; done
 		if ! printf '%s\n' "$@" | grep -q '^\[channel'; then
 			echo "[channel outbox]"

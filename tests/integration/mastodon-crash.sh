@@ -5,6 +5,9 @@
 # with the same Idempotency-Key, and the instance returns the first status:
 # exactly one status for the delivery, and its id is the one recorded.
 . "$(dirname "$0")/lib.sh"
+# The peers are on loopback; the test's files are the media.
+FETCH_ALLOW=127.0.0.1
+MEDIA_DIRS=$T
 . "$top_srcdir/tests/peers/mock.sh"
 . "$top_srcdir/tests/integration/mastodon-lib.sh"
 

@@ -7,6 +7,9 @@
 # 422, which fails the delivery with Mastodon's text); --check works
 # offline with the cached limit and requires alt text (alt_text = warn).
 . "$(dirname "$0")/lib.sh"
+# The peers are on loopback; the test's files are the media.
+FETCH_ALLOW=127.0.0.1
+MEDIA_DIRS=$T
 . "$top_srcdir/tests/peers/mock.sh"
 . "$top_srcdir/tests/integration/mastodon-lib.sh"
 

@@ -21,6 +21,7 @@ A response spec is a JSON object; every key is optional:
   headers      {"Name": "value"} added to the response
   body         object/list: sent as JSON; string: sent as-is (UTF-8)
   body_size    send this many bytes of filler as the body instead
+  body_hex     send these bytes (hex) as the body
   chunked      true: send the body with chunked encoding (no length)
   interim      [{"status": 103, "headers": {...}}] 1xx responses first
   delay        seconds to wait before answering
@@ -294,6 +295,9 @@ class MockHandler(http.server.BaseHTTPRequestHandler):
         headers = dict(spec.get("headers") or {})
         if "body_size" in spec:
             body = b"x" * int(spec["body_size"])
+            headers.setdefault("Content-Type", "application/octet-stream")
+        elif "body_hex" in spec:
+            body = bytes.fromhex(spec["body_hex"])
             headers.setdefault("Content-Type", "application/octet-stream")
         elif "body" in spec and spec["body"] is not None:
             body = spec["body"]

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <check.h>
 
+#include "daemon/config.h"
 #include "daemon/media.h"
 
 static const struct media_rules rules = {
@@ -51,18 +53,6 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Writes N bytes of S to DIR/NAME; the full path in PATH. */
-static void
-put(const char *name, const char *s, size_t n, char *path, size_t len)
-{
-	FILE	*f;
-
-	snprintf(path, len, "%s/%s", dir, name);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	ck_assert_uint_eq(fwrite(s, 1, n, f), n);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 /* ck_assert on a malloc'd path, then frees it. */
 static void
 path_is(char *got, const char *want)
@@ -87,7 +77,8 @@ START_TEST(test_local_path)
 	path_is(media_local_path("/srv/img/a b.png"), "/srv/img/a b.png");
 	path_is(media_local_path("/srv/a%20b.png"), "/srv/a%20b.png");
 	path_is(media_local_path("file://img/a.png"), NULL);
-	path_is(media_local_path("img/a.png"), NULL);
+	path_is(media_local_path("img/a.png"), "img/a.png");
+	path_is(media_local_path("data:image/png;base64,AAAA"), NULL);
 	path_is(media_local_path("https://example.org/a.png"), NULL);
 	path_is(media_local_path("http://example.org/a.png"), NULL);
 }
@@ -118,6 +109,169 @@ START_TEST(test_guess_type)
 }
 END_TEST
 
+static const char PNG[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+static const char JPEG[] = "\xff\xd8\xff\xe0\0\x10JFIF\0";
+static const char MP4[] = "\0\0\0\x18" "ftypisom\0\0\0\0";
+
+static char	state[PATH_MAX], media[PATH_MAX + 8];
+
+/* Sets the media policy: state in DIR/state, media_dirs DIRS (NULL: the default). */
+static void
+policy(const char *const *dirs, size_t n, const char *secret)
+{
+	static struct cfg_kv	 kv;
+	static struct cfg_channel ch;
+	struct config		 c;
+	char			 err[512];
+
+	memset(&c, 0, sizeof(c));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	mkdir(state, 0700);
+	snprintf(media, sizeof(media), "%s/media", state);
+	c.state_dir = state;
+	c.media_dirs = (char **)(uintptr_t)dirs;
+	c.nmedia_dirs = n;
+	if (secret != NULL) {
+		kv.key = "token_file";
+		kv.value = (char *)(uintptr_t)secret;
+		ch.kv = &kv;
+		ch.nkv = 1;
+		c.chans = &ch;
+		c.nchans = 1;
+	}
+	ck_assert_int_eq(media_setup(&c, true, err, sizeof(err)), 0);
+}
+
+/* Writes N bytes of S to PATH. */
+static void
+write_file(const char *path, const char *s, size_t n)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_uint_eq(fwrite(s, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Asserts media_check(PATH, FMTTYPE) fails with an error that contains WANT. */
+static void
+refused(const char *path, const char *fmttype, const struct media_rules *r,
+    const char *want)
+{
+	char	err[PATH_MAX + 256];
+
+	ck_assert_int_eq(media_check(path, fmttype, r, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		ck_abort_msg("\"%s\" lacks \"%s\"", err, want);
+}
+
+/* Types come from the first bytes, never from names or FMTTYPE. */
+START_TEST(test_sniff)
+{
+	const char	*t;
+	char		 err[256];
+
+	ck_assert_str_eq(media_sniff((const unsigned char *)PNG, 16), "image/png");
+	ck_assert_str_eq(media_sniff((const unsigned char *)JPEG, 12), "image/jpeg");
+	ck_assert_str_eq(media_sniff((const unsigned char *)"GIF89a....", 10),
+	    "image/gif");
+	ck_assert_str_eq(media_sniff((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ",
+	    16), "image/webp");
+	ck_assert_str_eq(media_sniff((const unsigned char *)MP4, 16), "video/mp4");
+	ck_assert_ptr_null(media_sniff((const unsigned char *)"root:x:0:0:", 11));
+	ck_assert_ptr_null(media_sniff((const unsigned char *)"\x89PN", 3));
+	ck_assert_int_eq(media_content_type(JPEG, 12, "image/jpg", &image_rules,
+	    &t, err, sizeof(err)), 0);
+	ck_assert_str_eq(t, "image/jpeg");
+	ck_assert_int_eq(media_content_type(JPEG, 12, "image/png", &image_rules,
+	    &t, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "FMTTYPE says image/png but the content is "
+	    "image/jpeg");
+	ck_assert_int_eq(media_content_type(MP4, 16, NULL, &image_rules, &t, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "video/mp4, not an image");
+	ck_assert_int_eq(media_content_type(MP4, 16, NULL, NULL, &t, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(media_content_type("hello", 5, NULL, NULL, &t, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
+/* Files come only from the media directories, by no symbolic link. */
+START_TEST(test_confined)
+{
+	char	 p[PATH_MAX + 64], q[PATH_MAX + 64], secret[PATH_MAX + 64];
+	char	 err[PATH_MAX + 256];
+	struct stat sb;
+
+	snprintf(secret, sizeof(secret), "%s/state/media/token", dir);
+	policy(NULL, 0, secret);
+	/* the default media dir is made, 0750 */
+	ck_assert_int_eq(stat(media, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0750);
+	snprintf(p, sizeof(p), "%s/ok.png", media);
+	write_file(p, PNG, 16);
+	ck_assert_int_eq(media_check(p, NULL, &image_rules, err, sizeof(err)), 0);
+	ck_assert_int_eq(media_check("ok.png", "image/png", &image_rules, err,
+	    sizeof(err)), 0);
+	snprintf(q, sizeof(q), "%s/state/media/../media/ok.png", dir);
+	refused(q, NULL, &image_rules, "outside the media directories");
+	/* a PNG named .txt is a PNG; FMTTYPE that lies is a problem */
+	snprintf(p, sizeof(p), "%s/chart.txt", media);
+	write_file(p, PNG, 16);
+	ck_assert_int_eq(media_check(p, NULL, &image_rules, err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/photo.png", media);
+	write_file(p, JPEG, 12);
+	refused(p, "image/png", &image_rules, "FMTTYPE says image/png but the "
+	    "content is image/jpeg");
+	snprintf(p, sizeof(p), "%s/notes.png", media);
+	write_file(p, "just text", 9);
+	refused(p, NULL, NULL, "not a PNG, JPEG, GIF or WebP image");
+	/* outside, by path, by .., by a link */
+	snprintf(p, sizeof(p), "%s/outside.png", dir);
+	write_file(p, PNG, 16);
+	refused(p, NULL, NULL, "outside the media directories (media_dirs)");
+	refused("../../outside.png", NULL, NULL, "outside the media directories");
+	refused("/etc/passwd", NULL, NULL, "outside the media directories");
+	snprintf(q, sizeof(q), "%s/link.png", media);
+	ck_assert_int_eq(symlink(p, q), 0);
+	refused(q, NULL, NULL, "a symbolic link");
+	refused("link.png", NULL, NULL, "a symbolic link");
+	snprintf(q, sizeof(q), "%s/sub", media);
+	ck_assert_int_eq(symlink(dir, q), 0);
+	refused("sub/outside.png", NULL, NULL, "a symbolic link");
+	/* not files, and secrets */
+	snprintf(q, sizeof(q), "%s/fifo.png", media);
+	ck_assert_int_eq(mkfifo(q, 0600), 0);
+	refused(q, NULL, NULL, "not a regular file");
+	refused(media, NULL, NULL, "a directory");
+	write_file(secret, PNG, 16);
+	policy(NULL, 0, secret);
+	refused(secret, NULL, NULL, "a secret or configuration file");
+	refused("missing.png", NULL, NULL, "No such file");
+	media_shutdown();
+}
+END_TEST
+
+/* A media dir holding the state dir still never yields crier's own files. */
+START_TEST(test_state_dir)
+{
+	const char	*dirs[1];
+	char		 p[PATH_MAX + 64], err[PATH_MAX + 256];
+
+	dirs[0] = dir;
+	policy(dirs, 1, NULL);
+	snprintf(p, sizeof(p), "%s/crier.db", state);
+	write_file(p, PNG, 16);
+	refused(p, NULL, NULL, "in crier's state directory");
+	refused("state/crier.db", NULL, NULL, "in crier's state directory");
+	snprintf(p, sizeof(p), "%s/banner.png", dir);
+	write_file(p, PNG, 16);
+	ck_assert_int_eq(media_check(p, NULL, NULL, err, sizeof(err)), 0);
+	media_shutdown();
+}
+END_TEST
+
 /* A file within the cap is read whole; others are refused with the reason. */
 START_TEST(test_read)
 {
@@ -125,96 +279,80 @@ START_TEST(test_read)
 	char	*data = NULL;
 	size_t	 len = 0;
 
-	put("ok.png", "12345678", 8, path, sizeof(path));
+	policy(NULL, 0, NULL);
+	snprintf(path, sizeof(path), "%s/ok.png", media);
+	write_file(path, "12345678", 8);
 	ck_assert_int_eq(media_read(path, &rules, &data, &len, err,
 	    sizeof(err)), 0);
 	ck_assert_uint_eq(len, 8);
 	ck_assert_int_eq(memcmp(data, "12345678", 8), 0);
 	free(data);
-	ck_assert_int_eq(media_check(path, &rules, err, sizeof(err)), 0);
 
 	data = NULL;
-	put("big.png", "123456789", 9, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/big.png", media);
+	write_file(path, "123456789", 9);
 	ck_assert_int_eq(media_read(path, &rules, &data, &len, err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_null(data);
 	snprintf(want, sizeof(want), "media %s: over 8 bytes", path);
 	ck_assert_str_eq(err, want);
-	ck_assert_int_eq(media_check(path, &rules, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, want);
 
-	put("empty.png", "", 0, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/empty.png", media);
+	write_file(path, "", 0);
 	ck_assert_int_eq(media_read(path, &rules, &data, &len, err,
 	    sizeof(err)), -1);
 	snprintf(want, sizeof(want), "media %s: empty", path);
 	ck_assert_str_eq(err, want);
-
-	ck_assert_int_eq(media_read(dir, &rules, &data, &len, err,
-	    sizeof(err)), -1);
-	snprintf(want, sizeof(want), "media %s: not a regular file", dir);
-	ck_assert_str_eq(err, want);
-	ck_assert_int_eq(media_check(dir, &rules, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, want);
-
-	snprintf(path, sizeof(path), "%s/missing.png", dir);
-	ck_assert_int_eq(media_read(path, &image_rules, &data, &len, err,
-	    sizeof(err)), -1);
-	snprintf(want, sizeof(want), "image %s: No such file", path);
-	ck_assert_int_eq(strncmp(err, want, strlen(want)), 0);
-	ck_assert_int_eq(media_check(path, &image_rules, err, sizeof(err)), -1);
-	ck_assert_int_eq(strncmp(err, want, strlen(want)), 0);
-	ck_assert_ptr_null(data);
+	media_shutdown();
 }
 END_TEST
 
-/* A media list: local files read, URLs kept for later, fields as given. */
+/* A media list: local files read and typed by content, URLs kept for later. */
 START_TEST(test_parse)
 {
 	char		 path[PATH_MAX + 32], json[2 * PATH_MAX], err[PATH_MAX + 128];
 	struct media	*l;
 	size_t		 n;
 
-	put("a b.png", "PNG", 3, path, sizeof(path));
+	policy(NULL, 0, NULL);
+	snprintf(path, sizeof(path), "%s/a b.png", media);
+	write_file(path, PNG, 8);
 	/* the space, percent-encoded */
 	snprintf(json, sizeof(json), "[{\"uri\": \"file://%s/a%%20b.png\", "
-	    "\"fmttype\": \"image/png\", \"alt\": \"A chart\"}, {\"uri\": "
-	    "\"https://example.org/logo.png?v=2\"}]", dir);
-	ck_assert_int_eq(media_parse(json, &rules, &l, &n, err, sizeof(err)),
-	    0);
+	    "\"alt\": \"A chart\"}, {\"uri\": "
+	    "\"https://example.org/logo.png?v=2\"}]", media);
+	ck_assert_int_eq(media_parse(json, &image_rules, &l, &n, err,
+	    sizeof(err)), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(l[0].path, path);
 	ck_assert_str_eq(l[0].type, "image/png");
 	ck_assert_str_eq(l[0].alt, "A chart");
-	ck_assert_uint_eq(l[0].len, 3);
-	ck_assert_int_eq(memcmp(l[0].data, "PNG", 3), 0);
+	ck_assert_uint_eq(l[0].len, 8);
 	ck_assert_str_eq(l[1].uri, "https://example.org/logo.png?v=2");
 	ck_assert_ptr_null(l[1].path);
 	ck_assert_ptr_null(l[1].data);
 	ck_assert_ptr_null(l[1].type);
-	ck_assert_ptr_null(l[1].alt);
 	media_free(l, n);
-
-	ck_assert_int_eq(media_parse("[]", &rules, &l, &n, err, sizeof(err)),
-	    0);
-	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(media_parse("[{\"uri\": \"a b.png\"}]", &image_rules,
+	    &l, &n, err, sizeof(err)), 0);
+	ck_assert_str_eq(l[0].type, "image/png");
 	media_free(l, n);
+	media_shutdown();
 }
 END_TEST
 
-/* Lists that are not JSON arrays, too long, or with bad entries are refused. */
+/* Lists that are not JSON arrays, too long, or with refused entries fail. */
 START_TEST(test_parse_errors)
 {
-	char		 json[2 * PATH_MAX], err[PATH_MAX + 128], want[sizeof(err)];
+	char		 json[2 * PATH_MAX], err[PATH_MAX + 128];
 	struct media	*l;
 	size_t		 n;
 
+	policy(NULL, 0, NULL);
 	ck_assert_int_eq(media_parse("[{", &rules, &l, &n, err, sizeof(err)),
 	    -1);
 	ck_assert_str_eq(err, "unreadable media list");
 	ck_assert_ptr_null(l);
-	ck_assert_int_eq(media_parse("{\"uri\": \"/a.png\"}", &rules, &l, &n,
-	    err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "unreadable media list");
 	ck_assert_int_eq(media_parse("[{\"uri\": \"https://h/a\"}, {\"uri\": "
 	    "\"https://h/b\"}, {\"uri\": \"https://h/c\"}]", &rules, &l, &n,
 	    err, sizeof(err)), -1);
@@ -222,32 +360,23 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(media_parse("[{\"alt\": \"x\"}]", &rules, &l, &n, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err, "an attachment without a URI");
-	ck_assert_int_eq(media_parse("[{\"uri\": \"img/a.png\"}]", &rules, &l,
-	    &n, err, sizeof(err)), -1);
-	ck_assert_int_eq(strncmp(err, "media img/a.png: ", 17), 0);
 	ck_assert_int_eq(media_parse("[{\"uri\": \"ftp://h/a.png\"}]", &rules,
 	    &l, &n, err, sizeof(err)), -1);
 	ck_assert_int_eq(strncmp(err, "media ftp://h/a.png: ", 21), 0);
+	ck_assert_int_eq(media_parse("[{\"uri\": \"https://127.0.0.1/a.png\"}]",
+	    &rules, &l, &n, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "127.0.0.1 is a loopback address"));
+	ck_assert_int_eq(media_parse("[{\"uri\": \"https://[::ffff:127.0.0.1]/a\"}]",
+	    &rules, &l, &n, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "loopback"));
 	snprintf(json, sizeof(json), "[{\"uri\": \"https://h/a\"}, {\"uri\": "
-	    "\"file://%s/missing.png\"}]", dir);
+	    "\"file:///etc/shadow\"}]");
 	ck_assert_int_eq(media_parse(json, &rules, &l, &n, err, sizeof(err)),
 	    -1);
-	snprintf(want, sizeof(want), "media %s/missing.png: ", dir);
-	ck_assert_int_eq(strncmp(err, want, strlen(want)), 0);
+	ck_assert_str_eq(err, "media /etc/shadow: outside the media directories "
+	    "(media_dirs)");
 	ck_assert_ptr_null(l);
-
-	/* images only: the type is given or guessed, and image/ */
-	ck_assert_int_eq(media_parse("[{\"uri\": \"https://h/a.mp4\"}]",
-	    &image_rules, &l, &n, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "attachment https://h/a.mp4: not an image");
-	ck_assert_int_eq(media_parse("[{\"uri\": \"https://h/a\"}]",
-	    &image_rules, &l, &n, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "attachment https://h/a: unknown type (set "
-	    "FMTTYPE)");
-	ck_assert_int_eq(media_parse("[{\"uri\": \"https://h/a\", \"fmttype\": "
-	    "\"image/png\"}]", &image_rules, &l, &n, err, sizeof(err)), 0);
-	ck_assert_uint_eq(n, 1);
-	media_free(l, n);
+	media_shutdown();
 }
 END_TEST
 
@@ -261,6 +390,9 @@ media_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_local_path);
 	tcase_add_test(tc, test_guess_type);
+	tcase_add_test(tc, test_sniff);
+	tcase_add_test(tc, test_confined);
+	tcase_add_test(tc, test_state_dir);
 	tcase_add_test(tc, test_read);
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_parse_errors);
