@@ -36,6 +36,7 @@
 #define TZIF_MAX	(512 * 1024)	/* larger files are not tz data */
 #define MAX_KEEP	100000		/* instances of one event kept per expansion */
 #define MAX_VTZ_RDATES	1000		/* RDATEs of one VTIMEZONE at most */
+#define ICAL_MAX_VALUES	500		/* libical keeps no more values of one property */
 #define TICK_EVERY	1024		/* steps between looks at the clock */
 #define MAX_FRONT	64		/* front matter lines at most */
 
@@ -87,6 +88,7 @@ struct rdate {
 struct event {
 	int		 line;
 	int		 dtstart_line, dtend_line;
+	size_t		 nrdate_values;	/* as written, before libical */
 	bool		 bad;		/* a problem was reported: left out */
 	bool		 has_start;
 	struct tval	 start;
@@ -155,6 +157,9 @@ struct vraw {				/* what the scan of the text found for one VEVENT */
 	char		 bad_prop[40];	/* its property name */
 	int		*attach_lines;	/* of its ATTACH properties, in order */
 	size_t		 nattach_lines;
+	size_t		 nrdate_values;	/* values of all its RDATEs */
+	int		 toomany_line;	/* an RDATE/EXDATE libical would cut short */
+	char		 toomany_prop[8];
 	char		*summary;	/* raw values, TEXT escapes undone */
 	char		*description;
 	char		*location;
@@ -1693,6 +1698,16 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 		return -1;
 
 	/* what makes the event unusable, first cause only */
+	if (raw != NULL && raw->toomany_line > 0) {
+		e->bad = true;
+		return problem(c, raw->toomany_line, o->uid, "event %s%s%s: one %s "
+		    "with more than %d dates (split it over several %s lines); "
+		    "event left out", o->uid ? "\"" : "", o->uid ? o->uid :
+		    "without UID", o->uid ? "\"" : "", raw->toomany_prop,
+		    ICAL_MAX_VALUES, raw->toomany_prop);
+	}
+	if (raw != NULL)
+		e->nrdate_values = raw->nrdate_values;
 	if (raw != NULL && raw->bad_line > 0) {
 		e->bad = true;
 		return problem(c, raw->bad_line, o->uid, "event %s%s%s: %s is not "
@@ -1940,6 +1955,21 @@ vraw_note(struct vraw *v, const char *l, int line)
 	else if (nlen == 6 && strncasecmp(l, "ATTACH", 6) == 0)
 		return push(&v->attach_lines, &v->nattach_lines, &line,
 		    sizeof(line));
+	else if ((nlen == 5 && strncasecmp(l, "RDATE", 5) == 0) ||
+	    (nlen == 6 && strncasecmp(l, "EXDATE", 6) == 0)) {
+		const char	*val = strchr(l, ':');
+		size_t		 n = 1;
+
+		for (; val != NULL && *val != '\0'; val++)
+			n += *val == ',';
+		if (nlen == 5)
+			v->nrdate_values += n;
+		if (n > ICAL_MAX_VALUES && v->toomany_line == 0) {
+			v->toomany_line = line;
+			snprintf(v->toomany_prop, sizeof(v->toomany_prop), "%.*s",
+			    (int)nlen, l);
+		}
+	}
 	return 0;
 }
 
@@ -2497,7 +2527,7 @@ fmt_dur(int64_t secs, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < 4 && o < len; i++)
-		if (secs >= units[i].n || (secs == 0 && i == 3)) {
+		if (secs >= units[i].n || (o == 0 && i == 3)) {
 			o += (size_t)snprintf(buf + o, len - o, "%lld%c",
 			    (long long)(secs / units[i].n), units[i].u);
 			secs %= units[i].n;
@@ -2782,9 +2812,11 @@ collect(struct xmaster *x)
 	if (push(&x->in, &x->n, &in, sizeof(in)) == -1)
 		return -1;
 	if (c->limits.max_occurrences > 0 &&
-	    e->nrdates > c->limits.max_occurrences)
+	    (e->nrdates > c->limits.max_occurrences ||
+	    e->nrdate_values > c->limits.max_occurrences))
 		return refuse(x, "%zu RDATEs, more than max_occurrences (%zu)",
-		    e->nrdates, c->limits.max_occurrences);
+		    e->nrdates > e->nrdate_values ? e->nrdates : e->nrdate_values,
+		    c->limits.max_occurrences);
 	for (i = 0; i < e->nrules; i++) {
 		x->steps = 0;
 		x->have_prev = false;
@@ -2808,6 +2840,19 @@ collect(struct xmaster *x)
 		    ical_from_local(e->start.local, e->start.is_date));
 		if (it == NULL)
 			continue;
+		/*
+		 * Without COUNT nothing before the window matters: start there
+		 * (a day early, for the spacing check) rather than walk years.
+		 */
+		if (e->rules[i].r.count == 0 && x->lo - DAY > e->start.local &&
+		    icalrecur_iterator_set_start(it, ical_from_local(x->lo - DAY,
+		    e->start.is_date)) == 0) {
+			icalrecur_iterator_free(it);
+			it = icalrecur_iterator_new(e->rules[i].r,
+			    ical_from_local(e->start.local, e->start.is_date));
+			if (it == NULL)
+				continue;
+		}
 		for (rc = 0;;) {
 			if (++x->steps > CAL_MAX_STEPS) {
 				rc = refuse(x, "its RRULE takes more than %d steps",

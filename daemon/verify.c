@@ -35,6 +35,7 @@ struct vstate {
 	const struct tmpl_set		*tmpls;
 	json_t				*rows;		/* one object per occurrence */
 	size_t				 problems;
+	json_t				*lines;		/* problem -> its line, when not the event's */
 };
 
 /* Prints a problem line (human mode) and counts it. */
@@ -75,8 +76,9 @@ status_name(enum cal_status s)
  * and Bluesky's link cards) public. Problems go to PROBS.
  */
 static void
-check_fetches(const struct channel *ch, const struct cal_occurrence *o,
-    const char *text, const char *name, json_t *probs)
+check_fetches(struct vstate *vs, const struct channel *ch,
+    const struct cal_occurrence *o, const char *text, const char *name,
+    json_t *probs)
 {
 	const char	*p, *lc;
 	char		 msg[700], why[500], url[2048];
@@ -87,12 +89,10 @@ check_fetches(const struct channel *ch, const struct cal_occurrence *o,
 	if (o->nattach > 0 && ch->ops->media != NULL &&
 	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
 	    &line, why, sizeof(why)) == -1) {
-		if (line > 0 && line != o->line)
-			snprintf(msg, sizeof(msg), "%s: line %d: %s", name, line,
-			    why);
-		else
-			snprintf(msg, sizeof(msg), "%s: %s", name, why);
+		snprintf(msg, sizeof(msg), "%s: %s", name, why);
 		json_array_append_new(probs, json_string(msg));
+		if (line > 0)
+			json_object_set_new(vs->lines, msg, json_integer(line));
 	}
 	lc = config_chan_get(ch->cfg, "link_cards", NULL);
 	if (text == NULL || strcmp(ch->ops->type, "bluesky") != 0 || lc == NULL ||
@@ -175,7 +175,7 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 			json_array_append_new(probs, json_string(msg));
 		}
 	}
-	check_fetches(ch, o, out.text, name, probs);
+	check_fetches(vs, ch, o, out.text, name, probs);
 	if (ch->ops->check_post != NULL) {
 		char	cmsg[600];
 
@@ -233,12 +233,16 @@ check_occurrence(struct vstate *vs, const struct vsrc *src,
 	json_object_set_new(row, "_t", json_integer((json_int_t)o->start));
 	json_array_append_new(vs->rows, row);
 	json_array_foreach(probs, i, p) {
+		json_t	*l = json_object_get(vs->lines, json_string_value(p));
+
 		vs->problems++;
 		if (!vs->o->json)
-			printf("%s:%d: uid %s at %s: %s\n", src->label, o->line,
+			printf("%s:%d: uid %s at %s: %s\n", src->label, l != NULL ?
+			    (int)json_integer_value(l) : o->line,
 			    o->uid ? o->uid : "(none)", o->start_str,
 			    json_string_value(p));
 	}
+	json_object_clear(vs->lines);
 }
 
 /* Loads, expands and checks one calendar. */
@@ -317,6 +321,7 @@ verify_run(const struct verify_opts *o)
 	memset(&vs, 0, sizeof(vs));
 	vs.o = o;
 	vs.rows = json_array();
+	vs.lines = json_object();
 	if (chan_init(c, true, err, sizeof(err)) == -1)
 		problem(&vs, "%s", err);
 	if (media_setup(c, false, err, sizeof(err)) == -1 ||
@@ -384,6 +389,7 @@ verify_run(const struct verify_opts *o)
 		    nocc == 1 ? "" : "s", vs.problems, vs.problems == 1 ? "" : "s");
 	free(rows);
 	json_decref(vs.rows);
+	json_decref(vs.lines);
 	tmpl_set_free(tmpls);
 	chan_shutdown();
 	media_shutdown();
