@@ -2695,7 +2695,7 @@ subdaily(struct xmaster *x, const struct rule *ru)
 {
 	const struct icalrecurrencetype *r = &ru->r;
 	int64_t		 t0 = x->e->start.local, step, t, day, sod, begin;
-	int64_t		 h, mi, se, count = 1;
+	int64_t		 h, mi, se, count = 0;
 	size_t		 i;
 	int		 rc;
 	bool		 keep = true;
@@ -2717,9 +2717,10 @@ subdaily(struct xmaster *x, const struct rule *ru)
 		    by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, -1));
 	if (!keep)
 		return 0;
+	/* COUNT counts matches from DTSTART on, as libical does */
 	x->have_prev = true;
 	x->prev = t0;
-	begin = t0 + 1;
+	begin = t0;
 	if (r->count == 0 && x->lo > begin) {
 		begin = x->lo;
 		x->have_prev = false;
@@ -2745,14 +2746,13 @@ subdaily(struct xmaster *x, const struct rule *ru)
 		else if (!by_ok(r->by_second, ICAL_BY_SECOND_SIZE, (int)se))
 			t = ALIGN(t + 1);
 		else {
-			if (t > t0) {
-				if (rule_past_until(x->c, x->e, ru, t) ||
-				    (r->count > 0 && count >= r->count))
-					break;
-				count++;
-				if ((rc = take(x, t)) != 0)
-					return rc;
-			}
+			if (rule_past_until(x->c, x->e, ru, t) ||
+			    (r->count > 0 && count >= r->count))
+				break;
+			count++;
+			/* DTSTART itself is already taken by collect() */
+			if (t > t0 && (rc = take(x, t)) != 0)
+				return rc;
 			t += step;
 		}
 	}

@@ -342,7 +342,9 @@ crier_key(struct parse *p, const char *k, const char *v)
 	} else if (strcmp(k, "min_interval") == 0) {
 		int64_t	secs;
 
-		if (config_parse_duration(v, &secs) == -1)
+		if (strcmp(v, "0") == 0)
+			secs = 0;
+		else if (config_parse_duration(v, &secs) == -1)
 			return (perr(p, "min_interval: '%s' is not a duration "
 			    "(such as 15m, 30m, 1h; 0 for none)", v));
 		c->min_interval = secs;

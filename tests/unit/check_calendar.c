@@ -473,6 +473,171 @@ START_TEST(window_and_sort)
 }
 END_TEST
 
+/*
+ * Sub-daily rules are enumerated by crier, not libical: for rules libical
+ * handles quickly, both must give the same instants (UTC and zoned, with
+ * COUNT, UNTIL, INTERVAL and BY parts).
+ */
+START_TEST(subdaily_agrees)
+{
+	static const char *const rules[] = {
+		"FREQ=HOURLY;COUNT=30",
+		"FREQ=HOURLY;INTERVAL=3;BYDAY=MO,WE;COUNT=25",
+		"FREQ=MINUTELY;INTERVAL=30;COUNT=12",
+		"FREQ=HOURLY;BYHOUR=9,13,17;BYDAY=TU,TH;COUNT=20",
+		"FREQ=MINUTELY;INTERVAL=20;BYHOUR=10,11;COUNT=18",
+		"FREQ=HOURLY;INTERVAL=6;BYMONTHDAY=1,15;COUNT=16",
+		"FREQ=MINUTELY;INTERVAL=45;BYHOUR=9,10;UNTIL=20270324T120000Z",
+		"FREQ=HOURLY;BYMONTH=3;BYHOUR=8;COUNT=10",
+		"FREQ=SECONDLY;INTERVAL=1800;COUNT=9",
+		"FREQ=HOURLY;INTERVAL=5;BYYEARDAY=80,81;COUNT=8",
+		"FREQ=HOURLY;BYSETPOS=1;COUNT=5",
+	};
+	static const char *const starts[] = {
+		"DTSTART:20270318T090000Z",
+		/* no DST change near: libical converts times in a gap otherwise */
+		"DTSTART;TZID=America/New_York:20270610T230000",
+	};
+	struct cal_limits	 lim;
+	char			 text[1024];
+	size_t			 r, z, k, got;
+
+	for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+		for (z = 0; z < 2; z++) {
+			icalrecur_iterator	*it;
+			struct icaltimetype	 t, dt;
+			time_t			 want[65];
+
+			snprintf(text, sizeof(text), HEAD "BEGIN:VEVENT\nUID:s\n%s\n"
+			    "RRULE:%s\nSUMMARY:x\nEND:VEVENT\n" TAIL, starts[z],
+			    rules[r]);
+			/* libical's own answer, converted as crier does */
+			dt = icaltime_from_string(strchr(starts[z], ':') + 1);
+			if (z == 1)
+				dt = icaltime_set_timezone(&dt,
+				    icaltimezone_get_builtin_timezone("America/New_York"));
+			it = icalrecur_iterator_new(icalrecurrencetype_from_string(
+			    rules[r]), dt);
+			ck_assert_ptr_nonnull(it);
+			for (k = 0; k < 64; k++) {
+				t = icalrecur_iterator_next(it);
+				if (icaltime_is_null_time(t))
+					break;
+				want[k] = icaltime_as_timet_with_zone(t, z == 1 ?
+				    icaltimezone_get_builtin_timezone("America/New_York") :
+				    icaltimezone_get_utc_timezone());
+			}
+			icalrecur_iterator_free(it);
+			/* DTSTART is always the first instance (RFC 5545 3.8.5.3) */
+			if (k == 0 || want[0] != icaltime_as_timet_with_zone(dt,
+			    z == 1 ? icaltimezone_get_builtin_timezone(
+			    "America/New_York") : icaltimezone_get_utc_timezone())) {
+				memmove(want + 1, want, k * sizeof(*want));
+				want[0] = icaltime_as_timet_with_zone(dt, z == 1 ?
+				    icaltimezone_get_builtin_timezone("America/New_York") :
+				    icaltimezone_get_utc_timezone());
+				k++;
+			}
+			cal = cal_parse(text, strlen(text), "t.ics", NULL, err,
+			    sizeof(err));
+			ck_assert_ptr_nonnull(cal);
+			memset(&lim, 0, sizeof(lim));
+			cal_set_limits(cal, &lim);
+			nocc = cal_expand(cal, W_FROM, W_TO, &occ);
+			got = nocc > 0 ? (size_t)nocc : 0;
+			ck_assert_msg(got == k, "%s %s: %zu instances, libical %zu",
+			    rules[r], starts[z], got, k);
+			for (k = 0; k < got; k++)
+				ck_assert_msg(occ[k].start == want[k], "%s %s: "
+				    "instance %zu at %lld, libical %lld", rules[r],
+				    starts[z], k, (long long)occ[k].start,
+				    (long long)want[k]);
+			teardown();
+		}
+}
+END_TEST
+
+/* Negative BYMONTHDAY in a sub-daily rule counts from the month's end (libical 3.0 misses it; dateutil agrees). */
+START_TEST(subdaily_last_day)
+{
+	const char	*text = HEAD "BEGIN:VEVENT\nUID:s\nDTSTART:20270318T090000Z\n"
+	    "RRULE:FREQ=HOURLY;INTERVAL=6;BYMONTHDAY=1,-1;COUNT=16\nSUMMARY:x\n"
+	    "END:VEVENT\n" TAIL;
+
+	load(text, NULL);
+	ck_assert_int_eq(nocc, 17);	/* DTSTART and 16 */
+	expect(1, "2027-03-31T03:00:00Z", "2027-03-31T03:00:00Z");
+	expect(4, "2027-03-31T21:00:00Z", "2027-03-31T21:00:00Z");
+	expect(5, "2027-04-01T03:00:00Z", "2027-04-01T03:00:00Z");
+	expect(16, "2027-05-01T21:00:00Z", "2027-05-01T21:00:00Z");
+}
+END_TEST
+
+/* The budget: dense rules, too many posts, rules that never match, bad zones. */
+START_TEST(expansion_limits)
+{
+	struct cal_limits	 lim = { 900, 1000, 0 };
+	const struct cal_problem *pr;
+	size_t			 n;
+	static const struct { const char *rule, *want; } cases[] = {
+		{ "FREQ=SECONDLY", "1s apart, closer than min_interval (15m)" },
+		{ "FREQ=MINUTELY;INTERVAL=10", "10m apart" },
+		{ "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,5", "5m apart" },
+		{ "FREQ=HOURLY", "more than max_occurrences (1000)" },
+		{ "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30", "can never match" },
+		{ "FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "can never match" },
+		{ "FREQ=MINUTELY;INTERVAL=30;COUNT=4", NULL },
+		{ "FREQ=SECONDLY;BYHOUR=9;BYMINUTE=0;BYSECOND=0", NULL },
+	};
+	char	 text[1024];
+	size_t	 i;
+	time_t	 t0;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "BEGIN:VEVENT\nUID:x\n"
+		    "DTSTART:20270101T090000Z\nRRULE:%s\nSUMMARY:x\nEND:VEVENT\n"
+		    "BEGIN:VEVENT\nUID:fine\nDTSTART:20270102T090000Z\nSUMMARY:y\n"
+		    "END:VEVENT\n" TAIL, cases[i].rule);
+		cal = cal_parse(text, strlen(text), "t.ics", NULL, err, sizeof(err));
+		ck_assert_ptr_nonnull(cal);
+		cal_set_limits(cal, &lim);
+		t0 = time(NULL);
+		nocc = cal_expand(cal, 1798761600, 1806537600, &occ);	/* 2027 Q1 */
+		ck_assert_int_le(time(NULL) - t0, 5);
+		ck_assert_int_ge(nocc, 1);
+		pr = cal_problems(cal, &n);
+		if (cases[i].want == NULL)
+			ck_assert_msg(n == 0, "%s: %s", cases[i].rule, pr[0].msg);
+		else {
+			ck_assert_msg(n == 1, "%s: %zu problems", cases[i].rule, n);
+			ck_assert_msg(strstr(pr[0].msg, cases[i].want) != NULL,
+			    "%s: %s", cases[i].rule, pr[0].msg);
+			ck_assert_str_eq(pr[0].uid, "x");
+			/* the refused event is left out, the other one stays */
+			ck_assert_int_eq(nocc, 1);
+			ck_assert_str_eq(occ[0].uid, "fine");
+		}
+		teardown();
+	}
+}
+END_TEST
+
+/* An interrupted expansion stops with its reason, at once. */
+START_TEST(interrupted)
+{
+	const char	*text = HEAD "BEGIN:VEVENT\nUID:x\nDTSTART:20270101T090000Z\n"
+	    "RRULE:FREQ=DAILY\nSUMMARY:x\nEND:VEVENT\n" TAIL;
+
+	cal = cal_parse(text, strlen(text), "t.ics", NULL, err, sizeof(err));
+	ck_assert_ptr_nonnull(cal);
+	cal_interrupt();
+	nocc = cal_expand(cal, W_FROM, W_TO, &occ);
+	ck_assert_int_eq(nocc, -1);
+	ck_assert_ptr_nonnull(strstr(cal_error(cal), "interrupted"));
+	teardown();
+}
+END_TEST
+
 /* Builds the suite. */
 static Suite *
 calendar_suite(void)
@@ -505,6 +670,10 @@ calendar_suite(void)
 	tcase_add_test(tc, size_limit);
 	tcase_add_test(tc, not_a_calendar);
 	tcase_add_test(tc, window_and_sort);
+	tcase_add_test(tc, subdaily_agrees);
+	tcase_add_test(tc, subdaily_last_day);
+	tcase_add_test(tc, expansion_limits);
+	tcase_add_test(tc, interrupted);
 	suite_add_tcase(s, tc);
 	return s;
 }
