@@ -123,6 +123,7 @@ struct cal_calendar {
 	/* the expansion under way: its budget, and why it stopped */
 	int64_t		 deadline;	/* CLOCK_MONOTONIC ms */
 	unsigned	 ticks;
+	size_t		 out_bytes;	/* memory the occurrences take */
 	char		 error[256];
 };
 
@@ -2409,13 +2410,46 @@ inst_cmp(const void *a, const void *b)
 	return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
+/* Bytes occurrence O holds: itself and its strings. */
+static size_t
+occ_bytes(const struct cal_occurrence *o)
+{
+	const char	*f[] = { o->uid, o->summary, o->description, o->url,
+			    o->location, o->channels, o->template };
+	size_t		 n = sizeof(*o), i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		n += f[i] != NULL ? strlen(f[i]) + 1 : 0;
+	for (i = 0; i < o->ncategories; i++)
+		n += strlen(o->categories[i]) + 1 + sizeof(char *);
+	for (i = 0; i < o->nvars; i++)
+		n += strlen(o->vars[i].name) + strlen(o->vars[i].value) + 2 +
+		    sizeof(o->vars[i]);
+	for (i = 0; i < o->nattach; i++)
+		n += strlen(o->attach[i].uri) + (o->attach[i].alt ?
+		    strlen(o->attach[i].alt) : 0) + (o->attach[i].fmttype ?
+		    strlen(o->attach[i].fmttype) : 0) + 3 + sizeof(o->attach[i]);
+	return n;
+}
+
 /* Appends an occurrence of event E starting at V to OV; -1 without memory. */
 static int
-emit(const struct cal_calendar *c, struct occvec *ov, const struct event *e,
+emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
     const struct tval *v, bool has_len, int64_t len, const char *rid)
 {
 	struct cal_occurrence	*o, *nv;
 	size_t			 ncap;
+
+	/* Many events with long texts, each repeating: bounded all the same. */
+	c->out_bytes += occ_bytes(&e->proto);
+	if (c->out_bytes > (c->limits.max_bytes ? c->limits.max_bytes :
+	    (size_t)CAL_MAX_OUT)) {
+		snprintf(c->error, sizeof(c->error), "%s: its occurrences in the "
+		    "window would take more than %zu MiB; this version is not used",
+		    c->name, (c->limits.max_bytes ? c->limits.max_bytes :
+		    (size_t)CAL_MAX_OUT) >> 20);
+		return -2;
+	}
 
 	if (ov->n == ov->cap) {
 		ncap = ov->cap ? ov->cap * 2 : 64;
@@ -3014,11 +3048,9 @@ expand_master(struct cal_calendar *c, struct event *e, int64_t from,
 		if (recurring && overridden(e, &x.in[i], ovr, novr, byday, nbyday))
 			continue;
 		tval_text(c, &x.in[i].v, rid, sizeof(rid));
-		if (emit(c, ov, e, &x.in[i].v, x.in[i].has_len, x.in[i].len,
-		    recurring ? rid : NULL) == -1) {
-			rc = -1;
+		if ((rc = emit(c, ov, e, &x.in[i].v, x.in[i].has_len,
+		    x.in[i].len, recurring ? rid : NULL)) != 0)
 			goto out;
-		}
 	}
 out:
 	free(x.in);
@@ -3109,6 +3141,7 @@ cal_expand(struct cal_calendar *c, time_t from, time_t to,
 	*out = NULL;
 	c->error[0] = '\0';
 	c->ticks = 0;
+	c->out_bytes = 0;
 	c->deadline = mono_ms() + (c->limits.budget_ms > 0 ?
 	    c->limits.budget_ms : CAL_BUDGET_MS);
 	if (atomic_load(&cal_stopping)) {
@@ -3169,7 +3202,9 @@ cal_expand(struct cal_calendar *c, time_t from, time_t to,
 		if (t < from || t >= to)
 			continue;
 		tval_text(c, &e->rid, rid, sizeof(rid));
-		if (emit(c, &ov, e, &e->start, false, 0, rid) == -1)
+		if ((rc = emit(c, &ov, e, &e->start, false, 0, rid)) == -2)
+			goto failed;
+		if (rc == -1)
 			goto fail;
 	}
 	free(ovr);

@@ -27,10 +27,12 @@ struct cal_limits {
 	int64_t	 min_interval;		/* s: instances of a rule closer are refused */
 	size_t	 max_occurrences;	/* per event in the window; more is a problem */
 	int64_t	 budget_ms;		/* 0: CAL_BUDGET_MS */
+	size_t	 max_bytes;		/* 0: CAL_MAX_OUT */
 };
 
 #define CAL_BUDGET_MS	30000	/* wall-clock time one calendar may take to expand */
 #define CAL_MAX_STEPS	2000000	/* recurrence steps one rule may take */
+#define CAL_MAX_OUT	(512 << 20)	/* bytes the occurrences of one calendar may take */
 
 struct cal_var {
 	char	*name;		/* lower-cased: X-CRIER-VAR-THEME -> "theme" */

@@ -210,4 +210,30 @@ echo "SIGTERM during the load: stopped in $(( (t1 - t0) / 1000000 )) ms"
 [ $(( (t1 - t0) / 1000000 )) -lt 2000 ] || fail "SIGTERM took $(( (t1 - t0) / 1000000 )) ms"
 # It was the load that was cut short (it takes far longer than this test).
 [ "$(grep -c "calendar live: loaded" "$LOG")" = "$n_loaded" ] || fail "the load had ended before SIGTERM"
+
+# SIGTERM while libical reads a 16 MB file (which it cannot be asked to stop).
+"$PY" - "$T/live.ics" <<'PYEOF'
+import sys
+ev = ("BEGIN:VEVENT\r\nUID:e%d@x\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20400101T090000Z\r\n"
+      "SUMMARY:event %d\r\nDESCRIPTION:%s\r\nX-CRIER-CHANNELS:masto\r\nEND:VEVENT\r\n")
+out, size, i = ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"], 0, 0
+while size < 15500000:
+    e = ev % (i, i, "d" * 150)
+    out.append(e)
+    size += len(e)
+    i += 1
+out.append("END:VCALENDAR\r\n")
+open(sys.argv[1], "w", newline="").write("".join(out))
+PYEOF
+start_daemon
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$CRIERD_PID"
+wait "$CRIERD_PID"
+rc=$?
+t1=$(date +%s%N)
+CRIERD_PID=
+echo "SIGTERM while reading 16 MB: stopped in $(( (t1 - t0) / 1000000 )) ms (exit $rc)"
+[ "$rc" = 0 ] || fail "crierd exited $rc"
+[ $(( (t1 - t0) / 1000000 )) -lt 2000 ] || fail "SIGTERM took $(( (t1 - t0) / 1000000 )) ms"
 echo "PASS: $TEST_NAME"

@@ -576,7 +576,7 @@ END_TEST
 /* The budget: dense rules, too many posts, rules that never match, bad zones. */
 START_TEST(expansion_limits)
 {
-	struct cal_limits	 lim = { 900, 1000, 0 };
+	struct cal_limits	 lim = { 900, 1000, 0, 0 };
 	const struct cal_problem *pr;
 	size_t			 n;
 	static const struct { const char *rule, *want; } cases[] = {
@@ -619,6 +619,36 @@ START_TEST(expansion_limits)
 		}
 		teardown();
 	}
+}
+END_TEST
+
+/* Long texts repeated by many events are bounded in memory too. */
+START_TEST(memory_bound)
+{
+	struct cal_limits	 lim = { 0, 0, 0, 8 << 20 };
+	char			*text, *p;
+	size_t			 i;
+
+	/* 40 daily events with 8 KiB descriptions: 40 * 365 * 8 KiB > 8 MiB */
+	text = malloc(40 * 9000 + 256);
+	ck_assert_ptr_nonnull(text);
+	p = text + sprintf(text, HEAD);
+	for (i = 0; i < 40; i++) {
+		p += sprintf(p, "BEGIN:VEVENT\nUID:e%zu\nDTSTART:20270101T090000Z\n"
+		    "RRULE:FREQ=DAILY\nDESCRIPTION:", i);
+		memset(p, 'x', 8192);
+		p += 8192;
+		p += sprintf(p, "\nEND:VEVENT\n");
+	}
+	strcpy(p, TAIL);
+	cal = cal_parse(text, strlen(text), "big.ics", NULL, err, sizeof(err));
+	free(text);
+	ck_assert_ptr_nonnull(cal);
+	cal_set_limits(cal, &lim);
+	nocc = cal_expand(cal, 1798761600, 1830297600, &occ);
+	ck_assert_int_eq(nocc, -1);
+	ck_assert_ptr_nonnull(strstr(cal_error(cal), "more than 8 MiB"));
+	teardown();
 }
 END_TEST
 
@@ -673,6 +703,7 @@ calendar_suite(void)
 	tcase_add_test(tc, subdaily_agrees);
 	tcase_add_test(tc, subdaily_last_day);
 	tcase_add_test(tc, expansion_limits);
+	tcase_add_test(tc, memory_bound);
 	tcase_add_test(tc, interrupted);
 	suite_add_tcase(s, tc);
 	return s;
