@@ -386,11 +386,18 @@ weekno_year(struct rrule_iter *it, int y)
 	return 0;
 }
 
-/* Whether A is before B (both floating wall clock, same kind). */
+/* Whether wall clock A is before B (fields only: both floating, same kind). */
 static bool
 before(struct icaltimetype a, struct icaltimetype b)
 {
-	return icaltime_compare(a, b) < 0;
+	int	 x[6] = { a.year, a.month, a.day, a.hour, a.minute, a.second };
+	int	 y[6] = { b.year, b.month, b.day, b.hour, b.minute, b.second };
+	int	 i;
+
+	for (i = 0; i < 6; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i];
+	return false;
 }
 
 /* The next instance of a YEARLY BYWEEKNO rule. */
