@@ -21,6 +21,7 @@
 #define DAY		86400
 #define MAX_SET		100000	/* instances of one year, at most (min_interval bounds it anyway) */
 #define LAST_YEAR	9999
+#define MAX_REJECT	100000	/* libical instances failing the rule in a row, at most */
 
 struct rrule_iter {
 	struct icalrecurrencetype r;
@@ -448,17 +449,22 @@ struct icaltimetype
 rrule_iter_next(struct rrule_iter *it)
 {
 	struct icaltimetype	 t;
+	char			 why[64];
+	int			 rejected = 0;
 
 	if (it->done || (it->count > 0 && it->given >= it->count))
 		return icaltime_null_time();
 	for (;;) {
 		t = it->lic != NULL ? icalrecur_iterator_next(it->lic) :
 		    weekno_next(it);
-		if (icaltime_is_null_time(t)) {
+		/* a rule that only yields wrong instances ends: it would spin */
+		if (icaltime_is_null_time(t) || rejected++ == MAX_REJECT) {
 			it->done = true;
-			return t;
+			return icaltime_null_time();
 		}
-		if (rrule_matches(&it->r, t))
+		/* a day libical did not normalise (31 February) is no instance */
+		if (rrule_time_invalid(t, why, sizeof(why)) == NULL &&
+		    rrule_matches(&it->r, t))
 			break;
 	}
 	it->given++;
