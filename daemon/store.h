@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
