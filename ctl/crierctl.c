@@ -502,8 +502,12 @@ print_agenda(json_t *r)
 	json_array_foreach(json_object_get(r, "days"), i, day) {
 		printf("%s%s\n", i ? "\n" : "", sf(day, "label"));
 		json_array_foreach(json_object_get(day, "items"), j, it)
-			printf("  %s  %-16s %-10s %s  [%s]\n", sf(it, "time"),
+			printf("  %s  %-16s %-10s %s%s%s%s  [%s]\n", sf(it, "time"),
 			    sf(it, "channel"), sf(it, "state"), sf(it, "summary"),
+			    json_is_string(json_object_get(it, "until")) ?
+			    " (until " : "", json_is_string(json_object_get(it,
+			    "until")) ? sf(it, "until") : "",
+			    json_is_string(json_object_get(it, "until")) ? ")" : "",
 			    sf(it, "id"));
 	}
 	printf("\n(times in %s)\n", sf(r, "timezone"));

@@ -18,6 +18,7 @@
 #include <libical/ical.h>
 
 #include "calendar.h"
+#include "rrule.h"
 
 /*
  * How this file works.  libical splits the text into components and
@@ -83,6 +84,7 @@ struct rdate {
 	struct tval	 v;
 	bool		 has_len;	/* PERIOD: its own length */
 	int64_t		 len;
+	int64_t		 len_days;	/* PERIOD with a DURATION: its nominal days */
 };
 
 struct event {
@@ -92,9 +94,11 @@ struct event {
 	bool		 bad;		/* a problem was reported: left out */
 	bool		 has_start;
 	struct tval	 start;
-	int64_t		 len;		/* date-time start: seconds */
+	int64_t		 len;		/* date-time start: exact seconds */
+	int64_t		 len_days;	/* date-time start: DURATION's nominal days */
 	int64_t		 days;		/* date start: days */
 	bool		 has_rid;
+	bool		 rid_written;	/* RECURRENCE-ID present, valid or not */
 	struct tval	 rid;
 	int		 seq;
 	struct rule	*rules;
@@ -125,6 +129,8 @@ struct cal_calendar {
 	unsigned	 ticks;
 	size_t		 out_bytes;	/* memory the occurrences take */
 	char		 error[256];
+	const char	*text;		/* while parsing: the file, for lines of values */
+	char		 why[128];	/* why tval_make() last refused a value */
 };
 
 static atomic_int	 cal_stopping;	/* cal_interrupt() was called */
@@ -143,6 +149,7 @@ struct inst {				/* one candidate instance of a master */
 	struct tval	 v;
 	bool		 has_len;
 	int64_t		 len;
+	int64_t		 len_days;
 };
 
 struct ovr {				/* the override chosen for a (uid, instance) */
@@ -1277,17 +1284,6 @@ event_clear(struct event *e)
 	occ_clear(&e->proto);
 }
 
-/* Whether T holds a real date or date-time. */
-static bool
-time_valid(struct icaltimetype t)
-{
-	if (icaltime_is_null_time(t) || t.year < 1 || t.year > 9999 ||
-	    t.month < 1 || t.month > 12 || t.day < 1 || t.day > 31)
-		return false;
-	return t.is_date || (t.hour >= 0 && t.hour < 24 && t.minute >= 0 &&
-	    t.minute < 60 && t.second >= 0 && t.second <= 60);
-}
-
 /*
  * Converts libical time T with TZID (may be NULL) into a value of C.
  * Returns 0, 1 when the TZID resolves to nothing (a problem for the
@@ -1300,7 +1296,11 @@ tval_make(struct cal_calendar *c, icalcomponent *root, struct icaltimetype t,
 	bool	 oom = false;
 
 	memset(out, 0, sizeof(*out));
-	if (!time_valid(t))
+	if (icaltime_is_null_time(t)) {
+		snprintf(c->why, sizeof(c->why), "no date");
+		return 2;
+	}
+	if (rrule_time_invalid(t, c->why, sizeof(c->why)) != NULL)
 		return 2;
 	out->is_date = t.is_date != 0;
 	out->local = days_from_civil(t.year, t.month, t.day) * DAY;
@@ -1321,6 +1321,13 @@ tval_make(struct cal_calendar *c, icalcomponent *root, struct icaltimetype t,
 	} else {
 		out->floating = true;
 		out->zone = c->deflt;
+	}
+	/* RFC 5545 3.3.12: second 60 only where a leap second was inserted */
+	if (t.second == 60 &&
+	    !rrule_leap_second(zone_local_to_utc(out->zone, out->local))) {
+		snprintf(c->why, sizeof(c->why), "no leap second was inserted "
+		    "at that time");
+		return 2;
 	}
 	return 0;
 }
@@ -1480,6 +1487,27 @@ ical_from_local(int64_t local, bool is_date)
 }
 
 /*
+ * Writes the value of P as written (for an RRULE, its UNTIL part) to BUF and
+ * the line of P, searched from the VEVENT's LINE, to *PLINE.
+ */
+static void
+bad_value(struct cal_calendar *c, icalproperty *p, int line, char *buf,
+    size_t len, int *pline)
+{
+	const char	*v = icalproperty_get_value_as_string(p), *u;
+
+	if (v == NULL)
+		v = "";
+	if (icalproperty_isa(p) == ICAL_RRULE_PROPERTY &&
+	    (u = strstr(v, "UNTIL=")) != NULL)
+		snprintf(buf, len, "%.*s", (int)strcspn(u, ";"), u);
+	else
+		snprintf(buf, len, "%s", v);
+	*pline = line > 0 ? rrule_prop_line(c->text, line,
+	    icalproperty_get_property_name(p), buf) : 0;
+}
+
+/*
  * Reads one VEVENT COMP of C (BEGIN at LINE) into E.  Problems that make the
  * event unusable are recorded and mark it bad.  Returns -1 without memory.
  */
@@ -1496,9 +1524,11 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 	struct rdate		 rdv;
 	struct rule		 rule;
 	struct tval		 tv, endv;
-	icalrecur_iterator	*it;
+	struct rrule_iter	*it;
 	const char		*s, *xname, *fatal = NULL, *badtz = NULL, *badval = NULL;
 	char			*alt = NULL, *tmp = NULL, fatalmsg[256] = "";
+	char			 badtext[128] = "", badwhy[128] = "";
+	int			 badline = line;
 	bool			 has_end = false, has_dur = false;
 	int64_t			 dursecs = 0;
 	size_t			 nattach = 0;
@@ -1564,6 +1594,7 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			has_dur = true;
 			break;
 		case ICAL_RECURRENCEID_PROPERTY:
+			e->rid_written = true;
 			r = tval_make(c, root, icalproperty_get_recurrenceid(p),
 			    prop_tzid(p), &e->rid);
 			if (r == 0)
@@ -1593,8 +1624,8 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 						    tval_instant(c, &rdv.v);
 				} else if (r == 0) {
 					rdv.has_len = true;
-					rdv.len = icaldurationtype_as_int(
-					    rd.period.duration);
+					rrule_duration(rd.period.duration,
+					    &rdv.len_days, &rdv.len);
 				}
 			}
 			if (r == 0 && push(&e->rdates, &e->nrdates, &rdv,
@@ -1606,6 +1637,10 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			rule.r = icalproperty_get_rrule(p);
 			if (rule.r.freq == ICAL_NO_RECURRENCE)
 				break;
+			if (!icaltime_is_null_time(rule.r.until) &&
+			    rrule_time_invalid(rule.r.until, c->why,
+			    sizeof(c->why)) != NULL)
+				r = 2;
 			if (rule.r.rscale != NULL &&
 			    strcasecmp(rule.r.rscale, "GREGORIAN") != 0) {
 				fatal = "RRULE";
@@ -1613,6 +1648,9 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 				    "RSCALE=%s is not supported", rule.r.rscale);
 			}
 			rule.r.rscale = NULL;
+			if (fatal == NULL && rrule_check(&rule.r, fatalmsg,
+			    sizeof(fatalmsg)) == -1)
+				fatal = "RRULE";
 			if (!icaltime_is_null_time(rule.r.until)) {
 				rule.has_until = true;
 				rule.until.is_date = rule.r.until.is_date != 0;
@@ -1620,7 +1658,8 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 				rule.until.local = ical_local(rule.r.until);
 				rule.r.until = icaltime_null_time();
 			}
-			r = push(&e->rules, &e->nrules, &rule, sizeof(rule));
+			if (r == 0)
+				r = push(&e->rules, &e->nrules, &rule, sizeof(rule));
 			break;
 		case ICAL_ATTACH_PROPERTY:
 			att = icalproperty_get_attach(p);
@@ -1686,8 +1725,11 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			return -1;
 		if (r == 1 && badtz == NULL)
 			badtz = prop_tzid(p);
-		if (r == 2 && badval == NULL)
+		if (r == 2 && badval == NULL) {
 			badval = icalproperty_get_property_name(p);
+			bad_value(c, p, line, badtext, sizeof(badtext), &badline);
+			snprintf(badwhy, sizeof(badwhy), "%s", c->why);
+		}
 	}
 	if (raw != NULL && (keep_raw(&o->summary, raw->summary) == -1 ||
 	    keep_raw(&o->description, raw->description) == -1 ||
@@ -1740,12 +1782,18 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 		    "event left out", o->uid ? "\"" : "", o->uid ? o->uid :
 		    "without UID", o->uid ? "\"" : "", badtz);
 	}
-	if (badval != NULL || !e->has_start) {
+	if (badval != NULL) {
 		e->bad = true;
-		return problem(c, line, o->uid, "event %s%s%s: %s%s; event left out",
-		    o->uid ? "\"" : "", o->uid ? o->uid : "without UID",
-		    o->uid ? "\"" : "", badval ? "bad date in " : "no DTSTART",
-		    badval ? badval : "");
+		return problem(c, badline, o->uid, "event %s%s%s: %s \"%s\" is not "
+		    "a real date or time (%s); event left out", o->uid ? "\"" : "",
+		    o->uid ? o->uid : "without UID", o->uid ? "\"" : "", badval,
+		    badtext, badwhy);
+	}
+	if (!e->has_start) {
+		e->bad = true;
+		return problem(c, line, o->uid, "event %s%s%s: no DTSTART; event "
+		    "left out", o->uid ? "\"" : "", o->uid ? o->uid : "without UID",
+		    o->uid ? "\"" : "");
 	}
 
 	/* its length, RFC 5545 3.6.1 */
@@ -1763,7 +1811,7 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 	} else if (has_end)
 		e->len = tval_instant(c, &endv) - tval_instant(c, &e->start);
 	else if (has_dur)
-		e->len = dursecs;
+		rrule_duration(dur, &e->len_days, &e->len);
 	if (has_end && tval_instant(c, &endv) < tval_instant(c, &e->start)) {
 		char	sv[32], ev[32];
 
@@ -1778,7 +1826,7 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 	}
 
 	for (size_t i = 0; i < e->nrules; i++) {
-		it = icalrecur_iterator_new(e->rules[i].r,
+		it = rrule_iter_new(&e->rules[i].r,
 		    ical_from_local(e->start.local, e->start.is_date));
 		if (it == NULL) {
 			e->bad = true;
@@ -1786,7 +1834,7 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			    "be enumerated; event left out", o->uid ? "\"" : "",
 			    o->uid ? o->uid : "without UID", o->uid ? "\"" : "");
 		}
-		icalrecur_iterator_free(it);
+		rrule_iter_free(it);
 	}
 	return 0;
 }
@@ -2147,7 +2195,7 @@ check_uids(struct cal_calendar *c)
 	if (c->nevents > 0 && (m = calloc(c->nevents, sizeof(*m))) == NULL)
 		return -1;
 	for (i = 0; i < c->nevents; i++)
-		if (!c->events[i].has_rid && c->events[i].proto.uid != NULL)
+		if (!c->events[i].rid_written && c->events[i].proto.uid != NULL)
 			m[nm++] = &c->events[i];
 	if (nm > 1)
 		qsort(m, nm, sizeof(*m), ev_uid_cmp);
@@ -2291,6 +2339,7 @@ cal_parse(const char *data, size_t len, const char *name, const char *default_tz
 	/* if libical saw other VEVENTs than the scan did, lines would lie */
 	if (count_vevents(root) != nraw)
 		nraw = 0;
+	c->text = text;
 	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
 		if (read_vcalendar(c, root, root, raw, nraw, &idx) == -1)
 			goto oom;
@@ -2301,6 +2350,7 @@ cal_parse(const char *data, size_t len, const char *name, const char *default_tz
 		    ICAL_VCALENDAR_COMPONENT))
 			if (read_vcalendar(c, root, cal, raw, nraw, &idx) == -1)
 				goto oom;
+	c->text = NULL;
 	if (check_uids(c) == -1)
 		goto oom;
 	icalcomponent_free(root);
@@ -2435,7 +2485,8 @@ occ_bytes(const struct cal_occurrence *o)
 /* Appends an occurrence of event E starting at V to OV; -1 without memory. */
 static int
 emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
-    const struct tval *v, bool has_len, int64_t len, const char *rid)
+    const struct tval *v, bool has_len, int64_t len, int64_t len_days,
+    const char *rid)
 {
 	struct cal_occurrence	*o, *nv;
 	size_t			 ncap;
@@ -2470,7 +2521,12 @@ emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
 		fmt_date(el, o->end_str, sizeof(o->end_str));
 		o->end = (time_t)zone_local_to_utc(c->deflt, el);
 	} else {
-		o->end = o->start + (time_t)(has_len ? len : e->len);
+		/* RFC 5545 3.3.6: days and weeks keep the wall clock, the rest is exact */
+		if (!has_len)
+			len_days = e->len_days;
+		o->end = (time_t)(len_days == 0 ? o->start :
+		    zone_local_to_utc(v->zone, v->local + len_days * DAY)) +
+		    (time_t)(has_len ? len : e->len);
 		fmt_instant((int64_t)o->end, o->end_str, sizeof(o->end_str));
 	}
 	ov->n++;
@@ -2834,7 +2890,7 @@ collect(struct xmaster *x)
 	struct cal_calendar	*c = x->c;
 	struct event		*e = x->e;
 	struct inst		 in;
-	icalrecur_iterator	*it;
+	struct rrule_iter	*it;
 	struct icaltimetype	 t;
 	size_t			 i;
 	int64_t			 local;
@@ -2870,7 +2926,7 @@ collect(struct xmaster *x)
 		default:
 			break;
 		}
-		it = icalrecur_iterator_new(e->rules[i].r,
+		it = rrule_iter_new(&e->rules[i].r,
 		    ical_from_local(e->start.local, e->start.is_date));
 		if (it == NULL)
 			continue;
@@ -2879,10 +2935,10 @@ collect(struct xmaster *x)
 		 * (a day early, for the spacing check) rather than walk years.
 		 */
 		if (e->rules[i].r.count == 0 && x->lo - DAY > e->start.local &&
-		    icalrecur_iterator_set_start(it, ical_from_local(x->lo - DAY,
-		    e->start.is_date)) == 0) {
-			icalrecur_iterator_free(it);
-			it = icalrecur_iterator_new(e->rules[i].r,
+		    rrule_iter_set_start(it, ical_from_local(x->lo - DAY,
+		    e->start.is_date)) == -1) {
+			rrule_iter_free(it);
+			it = rrule_iter_new(&e->rules[i].r,
 			    ical_from_local(e->start.local, e->start.is_date));
 			if (it == NULL)
 				continue;
@@ -2893,7 +2949,7 @@ collect(struct xmaster *x)
 				    CAL_MAX_STEPS);
 				break;
 			}
-			t = icalrecur_iterator_next(it);
+			t = rrule_iter_next(it);
 			if (icaltime_is_null_time(t))
 				break;
 			local = ical_local(t);
@@ -2902,7 +2958,7 @@ collect(struct xmaster *x)
 			if ((rc = take(x, local)) != 0)
 				break;
 		}
-		icalrecur_iterator_free(it);
+		rrule_iter_free(it);
 		if (rc != 0)
 			return rc;
 	}
@@ -2923,6 +2979,7 @@ collect(struct xmaster *x)
 		} else if (!e->start.is_date) {
 			in.has_len = e->rdates[i].has_len;
 			in.len = e->rdates[i].len;
+			in.len_days = e->rdates[i].len_days;
 		}
 		in.ord = x->n;
 		tval_key(c, &in.v, &in.kdate, &in.key);
@@ -3049,7 +3106,7 @@ expand_master(struct cal_calendar *c, struct event *e, int64_t from,
 			continue;
 		tval_text(c, &x.in[i].v, rid, sizeof(rid));
 		if ((rc = emit(c, ov, e, &x.in[i].v, x.in[i].has_len,
-		    x.in[i].len, recurring ? rid : NULL)) != 0)
+		    x.in[i].len, x.in[i].len_days, recurring ? rid : NULL)) != 0)
 			goto out;
 	}
 out:
@@ -3202,7 +3259,7 @@ cal_expand(struct cal_calendar *c, time_t from, time_t to,
 		if (t < from || t >= to)
 			continue;
 		tval_text(c, &e->rid, rid, sizeof(rid));
-		if ((rc = emit(c, &ov, e, &e->start, false, 0, rid)) == -2)
+		if ((rc = emit(c, &ov, e, &e->start, false, 0, 0, rid)) == -2)
 			goto failed;
 		if (rc == -1)
 			goto fail;

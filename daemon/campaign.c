@@ -428,6 +428,7 @@ rec_channel(void *arg, const char *name)
 			r->added++;
 			if (o->nattach > 0 && (media = media_json(o)) != NULL)
 				store_set_media(d.id, media);
+			store_set_end(d.id, o->end_str);
 		}
 		goto done;
 	}
@@ -450,6 +451,7 @@ rec_channel(void *arg, const char *name)
 	    e->last_error);
 	media = media_json(o);
 	store_set_media(e->id, media);
+	store_set_end(e->id, o->end_str);
 	want = e->state;
 	if (strcmp(cs, "cancelled") == 0)
 		want = DS_CANCELLED;

@@ -592,6 +592,44 @@ local_time(int64_t ms, struct icaltimetype *t)
 	*t = icaltime_from_timet_with_zone((time_t)(ms / 1000), 0, z);
 }
 
+/*
+ * Gives agenda item IT of delivery ID its occurrence's end: "end" as --check
+ * --json writes it, "until" as a person reads it in the display zone.
+ */
+static void
+agenda_end(json_t *it, const char *id, const struct icaltimetype *start)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	struct icaltimetype	 t;
+	char			*end = NULL, buf[48];
+	int64_t			 ms;
+
+	if (store_get_end(id, &end) != 0 || end == NULL)
+		goto done;
+	json_object_set_new(it, "end", json_string(end));
+	if (strlen(end) == 10 && when_parse(end, NULL, &ms) == 0) {
+		/* all day: the end date is exclusive, the last day is the one before */
+		t = icaltime_from_timet_with_zone((time_t)(ms / 1000 - 86400), 1,
+		    icaltimezone_get_utc_timezone());
+		snprintf(buf, sizeof(buf), "%s %04d-%02d-%02d, all day",
+		    wd[icaltime_day_of_week(t) - 1], t.year, t.month, t.day);
+	} else if (when_parse(end, NULL, &ms) == 0) {
+		local_time(ms, &t);
+		if (t.year == start->year && t.month == start->month &&
+		    t.day == start->day)
+			snprintf(buf, sizeof(buf), "%02d:%02d", t.hour, t.minute);
+		else
+			snprintf(buf, sizeof(buf), "%s %04d-%02d-%02d %02d:%02d",
+			    wd[icaltime_day_of_week(t) - 1], t.year, t.month,
+			    t.day, t.hour, t.minute);
+	} else
+		goto done;
+	json_object_set_new(it, "until", json_string(buf));
+done:
+	free(end);
+}
+
 /* agenda: the coming days, grouped by day in the display zone. */
 static json_t *
 h_agenda(struct client *cl, json_t *req)
@@ -640,6 +678,8 @@ h_agenda(struct client *cl, json_t *req)
 		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
 		it = delivery_json(&ds[i]);
 		json_object_set_new(it, "time", json_string(hm));
+		if (ds[i].calendar != NULL)
+			agenda_end(it, ds[i].id, &t);
 		json_array_append_new(items, it);
 	}
 	store_deliveries_free(ds, n);

@@ -63,6 +63,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE email_contexts ("
 	"  delivery TEXT PRIMARY KEY, template TEXT, context TEXT NOT NULL,"
 	"  updated INTEGER NOT NULL);",
+	/* 5 -> 6: a calendar delivery's end, as --check --json writes it. */
+	"ALTER TABLE deliveries ADD COLUMN ends TEXT;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
@@ -945,6 +947,47 @@ store_get_media(const char *id, char **media)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*media = col_text(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Sets the end (its occurrence's, as --check --json writes it) of delivery ID; no write if unchanged. */
+int
+store_set_end(const char *id, const char *end)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("UPDATE deliveries SET ends = ?1 WHERE id = ?2 AND "
+	    "ends IS NOT ?1")) == NULL)
+		return (-1);
+	bind_text(st, 1, end);
+	bind_text(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: end %s: %s", id, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Loads the end of delivery ID into *END (malloc'd, NULL: none); 1 if no such delivery. */
+int
+store_get_end(const char *id, char **end)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*end = NULL;
+	if ((st = prepare("SELECT ends FROM deliveries WHERE id = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*end = col_text(st, 0);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return (0);

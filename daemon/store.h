@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
@@ -141,6 +141,10 @@ void	 store_delivery_id(const char *calendar, const char *uid,
 int	 store_set_media(const char *id, const char *media);
 /* Loads the media of delivery ID into *MEDIA (malloc'd, NULL: none); 1 if no such delivery. */
 int	 store_get_media(const char *id, char **media);
+/* Sets the end (as --check --json writes it) of delivery ID; no write if unchanged. */
+int	 store_set_end(const char *id, const char *end);
+/* Loads the end of delivery ID into *END (malloc'd, NULL: none); 1 if no such delivery. */
+int	 store_get_end(const char *id, char **end);
 
 /* A newsletter recipient of a delivery (the `recipients` table). */
 struct store_rcpt {

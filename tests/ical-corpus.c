@@ -151,9 +151,50 @@ compare(const char *name, char **exp, size_t nexp, char **got, size_t ngot)
 	return onlye + onlyg == 0 ? 0 : -1;
 }
 
-/* Checks one calendar whose expectations are in NAME.expected.json. */
+/*
+ * Whether the problems PR (NP of them) of FILE are exactly those WANT lists
+ * ({line, property, value} each: the message names "FILE:LINE: ", the
+ * property and the value in quotes); prints what differs.
+ */
 static int
-check_expected(const char *dir, const char *file, time_t from, time_t to)
+check_problems(const char *file, const struct cal_problem *pr, size_t np,
+    json_t *want)
+{
+	char		 at[512], val[256];
+	json_t		*w;
+	size_t		 i, j;
+	int		 rc = 0;
+
+	if (json_array_size(want) != np) {
+		printf("FAIL %s: %zu problems, expected %zu\n", file, np,
+		    json_array_size(want));
+		rc = -1;
+	}
+	json_array_foreach(want, i, w) {
+		snprintf(at, sizeof(at), "%s:%lld: ", file, (long long)
+		    json_integer_value(json_object_get(w, "line")));
+		snprintf(val, sizeof(val), "\"%s\"", jstr(w, "value"));
+		for (j = 0; j < np; j++)
+			if (strstr(pr[j].msg, at) != NULL &&
+			    strstr(pr[j].msg, jstr(w, "property")) != NULL &&
+			    strstr(pr[j].msg, val) != NULL)
+				break;
+		if (j == np) {
+			printf("FAIL %s: no problem naming %s%s %s\n", file, at,
+			    jstr(w, "property"), val);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Checks one calendar whose expectations are in NAME.expected.json; the
+ * problems it must report are WANT (NULL: none).
+ */
+static int
+check_expected(const char *dir, const char *file, time_t from, time_t to,
+    json_t *want)
 {
 	char			 path[4096], err[1024];
 	struct cal_calendar	*c;
@@ -180,7 +221,7 @@ check_expected(const char *dir, const char *file, time_t from, time_t to)
 		return -1;
 	}
 	pr = cal_problems(c, &np);
-	for (i = 0; i < np; i++)
+	for (i = 0; want == NULL && i < np; i++)
 		printf("FAIL %s: unexpected problem: %s\n", file, pr[i].msg);
 	if ((n = cal_expand(c, from, to, &occ)) < 0) {
 		printf("FAIL %s: expansion failed\n", file);
@@ -200,7 +241,7 @@ check_expected(const char *dir, const char *file, time_t from, time_t to)
 		    "\x01null", occ[ng].end_str, occ[ng].summary ? occ[ng].summary :
 		    "\x01null", occ_status(occ[ng].status));
 	rc = compare(file, el, ne, gl, ng);
-	if (np > 0)
+	if (want != NULL ? check_problems(file, pr, np, want) == -1 : np > 0)
 		rc = -1;
 done:
 	free_lines(el, ne);
@@ -312,8 +353,12 @@ main(int argc, char *argv[])
 		ex = json_object_get(e, "expect");
 		if (json_is_string(ex) && strcmp(json_string_value(ex), "reject") == 0)
 			r = check_reject(dir, file, from, to);
+		else if (json_is_string(ex) && strcmp(json_string_value(ex),
+		    "problems") == 0)
+			r = check_expected(dir, file, from, to,
+			    json_object_get(e, "problems"));
 		else
-			r = check_expected(dir, file, from, to);
+			r = check_expected(dir, file, from, to, NULL);
 		if (r == 0)
 			passed++;
 		else
