@@ -388,7 +388,7 @@ rec_channel(void *arg, const char *name)
 		    out.len.limit && out.len.length > out.len.limit ?
 		    " characters" : " bytes");
 		err = msg;
-	} else if (o->nattach > 0 && ch != NULL && ch->ops->media != NULL &&
+	} else if (o->nattach > 0 && ch != NULL &&
 	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
 	    &mline, mmsg, sizeof(mmsg)) == -1) {
 		snprintf(msg, sizeof(msg), "%s", mmsg);

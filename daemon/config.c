@@ -250,7 +250,7 @@ valid_name(const char *name)
 	return (true);
 }
 
-/* Handles media_dirs = DIR[, DIR...]: absolute directories, at most 16. */
+/* Handles media_dirs = DIR[, DIR...]: at most 16 directories. */
 static int
 media_dirs_key(struct parse *p, const char *v)
 {
@@ -265,10 +265,8 @@ media_dirs_key(struct parse *p, const char *v)
 	c->nmedia_dirs = 0;
 	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (tok[0] != '/' || c->nmedia_dirs == 16) {
-			perr(p, tok[0] != '/' ? "media_dirs: '%s' is not an "
-			    "absolute path" : "media_dirs: more than 16 "
-			    "directories ('%s')", tok);
+		if (c->nmedia_dirs == 16) {
+			perr(p, "media_dirs: more than 16 directories ('%s')", tok);
 			free(list);
 			return (0);
 		}

@@ -85,10 +85,9 @@ check_fetches(struct vstate *vs, const struct channel *ch,
 	size_t		 n;
 	int		 line;
 
-	/* Channels that take no media never read or fetch the attachments. */
-	if (o->nattach > 0 && ch->ops->media != NULL &&
-	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
-	    &line, why, sizeof(why)) == -1) {
+	/* Where attachments come from is checked whatever the channel. */
+	if (o->nattach > 0 && media_check_attachments(o->attach, o->nattach,
+	    ch->ops->media, &line, why, sizeof(why)) == -1) {
 		snprintf(msg, sizeof(msg), "%s: %s", name, why);
 		json_array_append_new(probs, json_string(msg));
 		if (line > 0)

@@ -8,6 +8,7 @@ sed -e "s|@datadir@/crier/templates|$top_srcdir/templates|" \
     -e "s|@sysconfdir@|/etc|" \
     -e "s|^state_dir = .*|state_dir = $STATE|" -e "s|^socket = .*|socket = $SOCK|" \
     -e "s|^socket_group = .*||" \
+    -e "s|^;media_dirs = .*|media_dirs = $top_srcdir/config/media|" \
     "$top_srcdir/config/crier.conf.in" > "$CONF"
 expect_rc 0 "$CRIERD" -c "$CONF" --check --from 2027-05-01 --to 2027-06-01
 expect_out "9 occurrences checked, 0 problems"

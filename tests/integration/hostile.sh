@@ -29,7 +29,8 @@ check_conf() {
 	write_config "[channel masto]" "type = mastodon" "instance = http://127.0.0.1:9" \
 		"token_file = $MEDIA/token.secret" \
 		"[channel bsky]" "type = bluesky" "service = http://127.0.0.1:9" \
-		"handle = ogp.test" "password_file = $T/pw" "link_cards = yes" "$@"
+		"handle = ogp.test" "password_file = $T/pw" "link_cards = yes" \
+		"[channel outbox]" "type = outbox" "$@"
 }
 check_conf
 
