@@ -306,6 +306,14 @@ crier_key(struct parse *p, const char *k, const char *v)
 			    "from 1 to 1024", v));
 		c->max_in_flight = (int)n;
 		return (1);
+	} else if (strcmp(k, "max_clients_per_uid") == 0) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || *v == '\0' || *end != '\0' || n < 1 || n > 200)
+			return (perr(p, "max_clients_per_uid: '%s' is not a "
+			    "number from 1 to 200", v));
+		c->max_clients_per_uid = (int)n;
+		return (1);
 	} else
 		return (perr(p, "unknown key '%s' in [crier]", k));
 	free(*sp);
@@ -538,6 +546,7 @@ set_defaults(struct config *c)
 	c->horizon = 90 * 86400;
 	c->catch_up = 15 * 60;
 	c->max_in_flight = 16;
+	c->max_clients_per_uid = 16;
 }
 
 /* Checks what can only be checked once the whole file is read. */

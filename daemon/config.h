@@ -52,6 +52,7 @@ struct config {
 	int64_t			 horizon;	/* seconds */
 	int64_t			 catch_up;	/* seconds */
 	int			 max_in_flight;
+	int			 max_clients_per_uid;	/* control connections */
 	char			*templates;	/* may be NULL */
 	char			*channels;	/* default channels, may be NULL */
 	char			*ca_file;	/* may be NULL */
