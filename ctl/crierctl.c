@@ -378,6 +378,10 @@ print_status(json_t *r)
 	    sf(d, "started"));
 	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
 	    sf(d, "state_dir"), sf(d, "timezone"));
+	if (json_is_string(json_object_get(r, "storage")))
+		printf("STORAGE   %s\n", sf(r, "storage"));
+	if (json_is_string(json_object_get(d, "peers")))
+		printf("peers     %s\n", sf(d, "peers"));
 	printf("\nchannels:\n");
 	json_array_foreach(json_object_get(r, "channels"), i, v) {
 		printf("  %-20s %-10s %-8s %s\n", sf(v, "name"), sf(v, "type"),

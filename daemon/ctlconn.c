@@ -335,7 +335,7 @@ peer_identify(struct client *cl)
 	cl->privileged = cl->cred_ok && (cl->uid == 0 || cl->uid == geteuid());
 }
 
-/* The longest-idle connection of UID that may be closed for a new one, or NULL. */
+/* The oldest connection of UID with no reply pending, or NULL; *COUNT: how many UID has. */
 static struct client *
 evictable(uid_t uid, int *count)
 {
@@ -347,7 +347,7 @@ evictable(uid_t uid, int *count)
 		if (cl->closing || !cl->cred_ok || cl->uid != uid)
 			continue;
 		(*count)++;
-		if (!cl->follow && cl->queued == 0 && cl->len == 0)
+		if (!cl->follow && cl->queued == 0)
 			victim = cl;
 	}
 	return (victim);
@@ -382,17 +382,20 @@ admit(struct client *cl)
 	if (victim == cl)
 		victim = NULL;
 	if (cl->privileged) {
-		/* Root and the service user get in: their oldest idle one goes. */
-		if (count >= per_uid && victim != NULL) {
-			log_debug("ctl: uid %d: %d connections, the oldest idle "
-			    "one closed", (int)cl->uid, count);
+		/*
+		 * Root and the service user are not limited per uid and have
+		 * CTLCONN_RESERVED slots to themselves; when every slot is
+		 * taken, their own oldest waiting connection makes room.
+		 */
+		if (nopen > CTL_MAX_CLIENTS && victim != NULL) {
+			log_debug("ctl: uid %d: %zu connections, its oldest "
+			    "one closed", (int)cl->uid, nopen);
 			ctlconn_close(victim);
-			count--;
 		}
-		if (count < 4 * per_uid)
+		if (nopen <= CTL_MAX_CLIENTS)
 			return (1);
-		snprintf(why, sizeof(why), "uid %d has %d busy connections open",
-		    (int)cl->uid, count);
+		snprintf(why, sizeof(why), "too many connections (%d)",
+		    CTL_MAX_CLIENTS);
 	} else if (!cl->cred_ok) {
 		snprintf(why, sizeof(why), "peer credentials unknown");
 	} else if (count >= per_uid) {

@@ -101,7 +101,9 @@ os_reason(int *os)
 	    primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY &&
 	    primary != SQLITE_PERM && primary != SQLITE_AUTH)
 		return (NULL);
-	if ((*os = sqlite3_system_errno(db)) == 0)
+	if ((*os = sqlite3_system_errno(db)) == 0 && primary == SQLITE_FULL)
+		*os = ENOSPC;	/* SQLite keeps no errno for a short write */
+	if (*os == 0)
 		return (NULL);
 	return (strerror(*os));
 }
@@ -216,6 +218,8 @@ tx_commit(void)
 static void
 tx_rollback(void)
 {
+	if (sqlite3_get_autocommit(db))
+		return;		/* SQLite rolled it back already (a full disk...) */
 	if (batch) {
 		exec("ROLLBACK TO unit");
 		exec("RELEASE unit");
@@ -241,7 +245,8 @@ store_commit(void)
 		return (-1);
 	batch = 0;
 	if (exec("COMMIT") == -1) {
-		exec("ROLLBACK");
+		if (!sqlite3_get_autocommit(db))
+			exec("ROLLBACK");
 		return (-1);
 	}
 	wrote();
@@ -255,7 +260,8 @@ store_rollback(void)
 	if (!batch)
 		return;
 	batch = 0;
-	exec("ROLLBACK");
+	if (!sqlite3_get_autocommit(db))
+		exec("ROLLBACK");
 }
 
 /* Prepares SQL, logging failures. */
