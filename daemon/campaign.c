@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include "campaign.h"
+#include "redact.h"
 #include "calendar.h"
 #include "channel.h"
 #include "fetch.h"
@@ -32,6 +33,7 @@ struct camp {
 	char			*name;
 	char			*path;		/* exactly one of path and url */
 	char			*url;
+	char			*label;		/* the path, or the url redacted: shown */
 	char			*channels;	/* calendar default, may be NULL */
 	char			*template;	/* calendar default, may be NULL */
 	struct watch		*watch;
@@ -93,7 +95,7 @@ work(uv_work_t *w)
 	if (cp->path != NULL)
 		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));
 	else
-		cp->cal = cal_parse(cp->data, cp->len, cp->url, cp->tz, cp->err,
+		cp->cal = cal_parse(cp->data, cp->len, cp->label, cp->tz, cp->err,
 		    sizeof(cp->err));
 	if (cp->cal == NULL)
 		return;
@@ -101,7 +103,7 @@ work(uv_work_t *w)
 	    (time_t)((cp->to + 999) / 1000), &cp->occ);
 	if (cp->nocc < 0)
 		snprintf(cp->err, sizeof(cp->err), "%s: expanding the calendar "
-		    "failed", cp->path ? cp->path : cp->url);
+		    "failed", cp->label);
 }
 
 /* Frees a calendar's state once nothing uses it. */
@@ -115,6 +117,7 @@ camp_free(struct camp *cp)
 	free(cp->name);
 	free(cp->path);
 	free(cp->url);
+	free(cp->label);
 	free(cp->channels);
 	free(cp->template);
 	free(cp->error);
@@ -195,7 +198,7 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 {
 	const struct cal_problem	*pr;
 	struct vctx			 v;
-	const char			*src = cp->path ? cp->path : cp->url;
+	const char			*src = cp->label;
 	size_t				 n = 0, np, i;
 
 	if (cp->cal == NULL || cp->nocc < 0) {
@@ -508,6 +511,9 @@ after_work(uv_work_t *w, int status)
 		goto out;
 	}
 	set_error(cp, NULL);
+	/* It parsed and is scheduled: now it is the last good copy, kept on disk. */
+	if (cp->fetch != NULL)
+		fetch_keep(cp->fetch, cp->data, cp->len);
 	cp->loaded_at = when_now();
 	cp->events = cal_nevents(cp->cal);
 	log_info("calendar %s: loaded %zu events, %zd occurrences in the window",
@@ -590,6 +596,45 @@ on_fetch(void *arg, const char *data, size_t len, bool changed, const char *erro
 	load(cp);
 }
 
+/* Gives CP's fetcher the credentials of CC (username, password_file or credential). */
+static int
+fetch_auth(struct camp *cp, const struct cfg_calendar *cc)
+{
+	struct cfg_channel	 fake;
+	struct cfg_kv		 kv;
+	char			*pw = NULL, err[1024];
+	size_t			 len = 0;
+	int			 rc;
+
+	/* The channels' reader: the same checks, the same messages. */
+	memset(&fake, 0, sizeof(fake));
+	memset(&kv, 0, sizeof(kv));
+	fake.name = cp->name;
+	fake.kv = &kv;
+	fake.nkv = 1;
+	kv.key = cc->password_file != NULL ? "password_file" : "credential";
+	kv.value = cc->password_file != NULL ? cc->password_file :
+	    cc->credential;
+	if (kv.value == NULL)
+		fake.nkv = 0;
+	rc = chan_secret_read(&fake, "password_file", &pw, &len, err,
+	    sizeof(err));
+	if (rc == -1) {
+		char	msg[1200];
+
+		snprintf(msg, sizeof(msg), "password: %s", err);
+		set_error(cp, msg);
+		log_errx("calendar %s: %s", cp->name, msg);
+		return (-1);
+	}
+	rc = fetch_set_auth(cp->fetch, cc->username, pw != NULL ? pw : "");
+	if (pw != NULL)
+		chan_secret_free(pw, len);
+	if (rc == -1)
+		set_error(cp, "out of memory");
+	return (rc);
+}
+
 /* Creates the state of configured calendar CC and starts its first load. */
 static void
 camp_add(const struct cfg_calendar *cc)
@@ -604,6 +649,12 @@ camp_add(const struct cfg_calendar *cc)
 	cp->name = xstrdup(cc->name);
 	cp->path = xstrdup(cc->path);
 	cp->url = xstrdup(cc->url);
+	if (cc->url != NULL) {
+		char	safe[2048];
+
+		cp->label = xstrdup(redact_url(cc->url, safe, sizeof(safe)));
+	} else
+		cp->label = xstrdup(cc->path);
 	cp->channels = xstrdup(cc->channels);
 	cp->template = xstrdup(cc->template);
 	LIST_INSERT_HEAD(&camps, cp, entry);
@@ -623,6 +674,8 @@ camp_add(const struct cfg_calendar *cc)
 		set_error(cp, "cannot set up fetching");
 		return;
 	}
+	if (cc->username != NULL && fetch_auth(cp, cc) == -1)
+		return;
 	/* A restart without network still has the last good copy. */
 	if ((cached = fetch_cached(cp->fetch, &len)) != NULL)
 		on_fetch(cp, cached, len, true, NULL);
@@ -714,8 +767,7 @@ camp_status_json(void)
 				continue;
 			o = json_object();
 			json_object_set_new(o, "name", json_string(cp->name));
-			json_object_set_new(o, "source", json_string(cp->path ?
-			    cp->path : cp->url));
+			json_object_set_new(o, "source", json_string(cp->label));
 			json_object_set_new(o, "events", json_integer((json_int_t)cp->events));
 			json_object_set_new(o, "loaded_at", cp->loaded_at ?
 			    json_string(when_format(cp->loaded_at, buf, sizeof(buf))) :

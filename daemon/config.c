@@ -17,6 +17,7 @@
 #include <libical/ical.h>
 
 #include "config.h"
+#include "redact.h"
 #include "channel.h"
 
 struct parse {
@@ -160,11 +161,12 @@ config_check_url(const char *url, const char *secure, const char *plain,
 {
 	const char	*sep = strstr(url, "://");
 	const char	*h, *e;
-	char		 host[256];
+	char		 host[256], safe[1024];
 	size_t		 slen, hlen;
 
 	if (sep == NULL || sep == url) {
-		snprintf(err, errlen, "'%s' is not a URL", url);
+		snprintf(err, errlen, "'%s' is not a URL", redact_url(url, safe,
+		    sizeof(safe)));
 		return (-1);
 	}
 	slen = (size_t)(sep - url);
@@ -177,7 +179,8 @@ config_check_url(const char *url, const char *secure, const char *plain,
 		e = h + strcspn(h, ":/?#");
 	hlen = (size_t)(e - h);
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(err, errlen, "'%s' has no host", url);
+		snprintf(err, errlen, "'%s' has no host", redact_url(url, safe,
+		    sizeof(safe)));
 		return (-1);
 	}
 	memcpy(host, h, hlen);
@@ -321,6 +324,32 @@ crier_key(struct parse *p, const char *k, const char *v)
 	return (1);
 }
 
+/* Checks the credentials of url calendar CAL: username with password_file or credential. */
+static int
+calendar_auth_check(struct parse *p, const struct cfg_calendar *cal)
+{
+	const char	*sep, *at;
+
+	if (cal->username == NULL && cal->password_file == NULL &&
+	    cal->credential == NULL)
+		return (1);
+	if (cal->url == NULL)
+		return (perr(p, "[calendar %s]: username, password_file and "
+		    "credential are for url calendars", cal->name));
+	if (cal->password_file != NULL && cal->credential != NULL)
+		return (perr(p, "[calendar %s]: set password_file or credential, "
+		    "not both", cal->name));
+	if (cal->username == NULL)
+		return (perr(p, "[calendar %s]: %s needs username", cal->name,
+		    cal->password_file ? "password_file" : "credential"));
+	sep = strstr(cal->url, "://");
+	at = sep ? strchr(sep + 3, '@') : NULL;
+	if (at != NULL && at < sep + 3 + strcspn(sep + 3, "/?#"))
+		return (perr(p, "[calendar %s]: credentials both in the url and "
+		    "in username", cal->name));
+	return (1);
+}
+
 /* Handles a key of [calendar NAME]. */
 static int
 calendar_key(struct parse *p, const char *k, const char *v)
@@ -339,7 +368,20 @@ calendar_key(struct parse *p, const char *k, const char *v)
 		sp = &cal->channels;
 	else if (strcmp(k, "template") == 0)
 		sp = &cal->template;
-	else if (strcmp(k, "refresh") == 0) {
+	else if (strcmp(k, "username") == 0) {
+		if (strchr(v, ':') != NULL)
+			return (perr(p, "username: a user name cannot hold ':'"));
+		sp = &cal->username;
+	} else if (strcmp(k, "password_file") == 0) {
+		if (config_check_secret(v, msg, sizeof(msg)) == -1)
+			return (perr(p, "password_file: %s", msg));
+		sp = &cal->password_file;
+	} else if (strcmp(k, "credential") == 0) {
+		if (strchr(v, '/') != NULL)
+			return (perr(p, "credential: '%s' is a name, not a path",
+			    v));
+		sp = &cal->credential;
+	} else if (strcmp(k, "refresh") == 0) {
 		if (config_parse_duration(v, &cal->refresh) == -1 ||
 		    cal->refresh < 60)
 			return (perr(p, "refresh: '%s' is not a duration of 1m "
@@ -578,6 +620,8 @@ check_whole(struct parse *p)
 		if ((cal->path == NULL) == (cal->url == NULL))
 			return (perr(p, "[calendar %s]: exactly one of 'path' and "
 			    "'url' is required", cal->name));
+		if (calendar_auth_check(p, cal) == 0)
+			return (0);
 		if (cal->channels == NULL && c->channels == NULL)
 			lists[0] = NULL;
 		for (int j = 0; j < 1 && lists[j] != NULL; j++) {
@@ -727,6 +771,9 @@ config_free(struct config *c)
 		free(c->calendars[i].url);
 		free(c->calendars[i].channels);
 		free(c->calendars[i].template);
+		free(c->calendars[i].username);
+		free(c->calendars[i].password_file);
+		free(c->calendars[i].credential);
 	}
 	free(c->calendars);
 	for (i = 0; i < c->nchans; i++) {

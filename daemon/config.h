@@ -40,6 +40,9 @@ struct cfg_calendar {
 	int64_t	 refresh;	/* seconds, url only */
 	char	*channels;	/* may be NULL: [crier] channels */
 	char	*template;	/* may be NULL */
+	char	*username;	/* url only: HTTP Basic credentials, may be NULL */
+	char	*password_file;	/* may be NULL */
+	char	*credential;	/* a systemd credential, may be NULL */
 };
 
 struct config {
