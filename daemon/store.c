@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -372,6 +373,21 @@ store_open(const char *dir, char *err, size_t errlen)
 	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		open_error(path, NULL, err, errlen);
+		goto fail;
+	}
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		/* SQLite falls back to read-only quietly: say why it had to. */
+		struct stat	sb;
+		int		e = access(path, W_OK) == -1 ? errno : EROFS;
+
+		if (stat(path, &sb) == 0)
+			snprintf(err, errlen, "%s: crierd (uid %d) cannot write it "
+			    "(%s; owner uid %d, mode %04o)", path, (int)geteuid(),
+			    strerror(e), (int)sb.st_uid,
+			    (unsigned)(sb.st_mode & 07777));
+		else
+			snprintf(err, errlen, "%s: cannot write it: %s", path,
+			    strerror(e));
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, 5000);
