@@ -41,6 +41,7 @@ struct camp {
 	int			 dead;		/* dropped by a reload; free when idle */
 	int			 loading;	/* a job is on the worker thread */
 	int			 again;		/* load again when this job ends */
+	int			 store_retry;	/* the store failed: load again later */
 	char			*error;		/* last problem, NULL when good */
 	char			*fetch_error;	/* url: the last fetch failed (cache in use) */
 	int64_t			 loaded_at;	/* last good load, ms */
@@ -61,6 +62,10 @@ static uv_loop_t		*camp_loop;
 static const struct config	*camp_conf;
 static const struct tmpl_set	*camp_tmpls;
 static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
+static uv_timer_t		 retry_timer;	/* loads the store refused */
+static int			 retry_inited;
+
+#define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
 
@@ -429,6 +434,7 @@ reconcile(struct camp *cp)
 	struct rec	 r;
 	size_t		 i;
 	int		 removed = 0;
+	uint64_t	 failures = store_failures();
 
 	memset(&r, 0, sizeof(r));
 	r.cp = cp;
@@ -462,7 +468,8 @@ reconcile(struct camp *cp)
 			removed++;
 		}
 	}
-	if (store_commit() == -1)
+	/* Any write that failed on the way (a full disk...) undoes the whole load. */
+	if (store_failures() != failures || store_commit() == -1)
 		goto fail;
 	if (r.added || r.moved || r.changed || r.cancelled || removed)
 		log_info("calendar %s: %d new, %d moved, %d changed, %d cancelled, "
@@ -477,6 +484,20 @@ fail:
 	store_deliveries_free(r.have, r.nhave);
 	free(r.seen);
 	return (-1);
+}
+
+/* The retry timer: loads again each calendar whose scheduling the store refused. */
+static void
+retry_loads(uv_timer_t *t)
+{
+	struct camp	*cp;
+
+	(void)t;
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->store_retry && !cp->dead) {
+			cp->store_retry = 0;
+			load(cp);
+		}
 }
 
 /* Loop thread, after the worker: check, then reconcile or keep the last good. */
@@ -507,7 +528,20 @@ after_work(uv_work_t *w, int status)
 		goto out;
 	}
 	if (reconcile(cp) == -1) {
-		set_error(cp, "database error while scheduling");
+		char	msg[1024];
+
+		/* Nothing was applied; try again once the store may work. */
+		snprintf(msg, sizeof(msg), "not scheduled: %s%s; trying again "
+		    "in %d s", store_problem() ? "storage: " : "database error",
+		    store_problem() ? store_problem() : "",
+		    CAMP_STORE_RETRY_MS / 1000);
+		if (cp->error == NULL || strcmp(cp->error, msg) != 0)
+			log_errx("calendar %s: %s", cp->name, msg);
+		set_error(cp, msg);
+		cp->store_retry = 1;
+		if (retry_inited)
+			uv_timer_start(&retry_timer, retry_loads,
+			    CAMP_STORE_RETRY_MS, 0);
 		goto out;
 	}
 	set_error(cp, NULL);
@@ -717,6 +751,8 @@ camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t)
 	camp_loop = loop;
 	camp_conf = c;
 	camp_tmpls = t;
+	if (!retry_inited && uv_timer_init(loop, &retry_timer) == 0)
+		retry_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
 	return (0);
@@ -798,4 +834,9 @@ void
 camp_shutdown(void)
 {
 	drop_all();
+	if (retry_inited) {
+		uv_timer_stop(&retry_timer);
+		uv_close((uv_handle_t *)&retry_timer, NULL);
+		retry_inited = 0;
+	}
 }

@@ -20,8 +20,23 @@ finish() {
 }
 trap finish EXIT
 STATE="$FS/state"
-write_config
+CAL="$T/campaign.ics"
+# Writes the calendar with events "$@" (uids), each a day ahead, by rename.
+write_cal() {
+	"$PY" - "$CAL.tmp" "$@" <<'PYEOF'
+import sys, datetime
+t = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y%m%dT%H%M00Z")
+ev = "".join("BEGIN:VEVENT\r\nUID:%s@crier.test\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:%s\r\n"
+             "SUMMARY:%s\r\nDESCRIPTION:%s\r\nEND:VEVENT\r\n" % (u, t, u, u) for u in sys.argv[2:])
+open(sys.argv[1], "w", newline="").write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n" + ev + "END:VCALENDAR\r\n")
+PYEOF
+	mv "$CAL.tmp" "$CAL"
+}
+write_cal first
+write_config "[calendar c]" "path = $CAL" "channels = outbox"
 start_daemon
+cal_count() { ctl --json list | jget 'len([x for x in d["deliveries"] if x["calendar"] == "c"])'; }
+wait_for "[ \"\$(cal_count)\" = 1 ]" 15 || fail "the calendar was not scheduled"
 
 expect_rc 0 ctl --json post --channel outbox --text "Sent once, whatever the disk" --in 3s
 id=$(echo "$OUT" | jget 'd["ids"][0]')
@@ -33,6 +48,10 @@ dd if=/dev/zero of="$FS/fill" bs=4k >/dev/null 2>&1
 wait_for "ctl --json status | jget 'd[\"storage\"]' | grep -q 'No space left on device'" 20 ||
 	fail "status does not show the storage problem: $(ctl --json status)"
 [ "$(state_of "$id")" = scheduled ] || fail "the delivery moved: $(state_of "$id")"
+# A calendar edit cannot be scheduled now: it says why, and is not lost.
+write_cal first second
+wait_for "ctl --json status | jget 'd[\"calendars\"][0][\"error\"]' | grep -q 'No space left on device'" 20 ||
+	fail "the calendar does not show the storage problem: $(ctl --json status | jget 'd["calendars"]')"
 
 # Idle, not spinning: CPU time and log lines over 6 s.
 sleep 1
@@ -76,7 +95,11 @@ n=$(ls "$STATE/outbox/outbox/"*"$id".txt | wc -l)
 sent=$(ctl --json show "$id" | jget 'len([e for e in d["delivery"]["events"] if e["event"] == "sent"])')
 [ "$sent" = 1 ] || fail "$sent sent events"
 [ "$(ctl --json status | jget 'd["storage"]')" = null ] || fail "status still shows a storage problem"
-[ "$(ctl --json status | jget 'd["counts"]["scheduled"]')" = 0 ] || fail "the refused post was stored after all"
+[ "$(ctl --json list | jget 'len([x for x in d["deliveries"] if x["calendar"] is None])')" = 1 ] ||
+	fail "the refused post was stored after all"
+# The calendar edit is scheduled by itself too.
+wait_for "[ \"\$(cal_count)\" = 2 ]" 40 || fail "the calendar edit was lost: $(ctl --json status | jget 'd["calendars"]')"
+[ "$(ctl --json status | jget 'd["calendars"][0]["error"]')" = null ] || fail "the calendar still shows an error"
 grep -q "writing works again" "$LOG" || fail "recovery not logged"
 stop_daemon
 echo "PASS: $TEST_NAME"
