@@ -112,12 +112,19 @@ ctlconn_close_all(void)
 		ctlconn_close(cl);
 }
 
-/* The idle timer: no complete request (or reply written) for too long. */
+/* The idle timer: no complete request, and no reply bytes taken, for too long. */
 static void
 on_idle(uv_timer_t *t)
 {
 	struct client	*cl = t->data;
+	size_t		 unwritten = cl->pipe.write_queue_size;
 
+	if (cl->queued > 0 && unwritten < cl->idle_unwritten) {
+		/* A large reply is still being read, slowly: that is progress. */
+		cl->idle_unwritten = unwritten;
+		uv_timer_start(&cl->idle, on_idle, CTLCONN_IDLE_MS, 0);
+		return;
+	}
 	log_debug("ctl: uid %d pid %d: idle for %d s, closed", (int)cl->uid,
 	    (int)cl->pid, CTLCONN_IDLE_MS / 1000);
 	ctlconn_close(cl);
@@ -131,8 +138,10 @@ idle_restart(struct client *cl)
 		return;
 	if (cl->follow && !cl->eof)
 		uv_timer_stop(&cl->idle);
-	else
+	else {
+		cl->idle_unwritten = cl->pipe.write_queue_size;
 		uv_timer_start(&cl->idle, on_idle, CTLCONN_IDLE_MS, 0);
+	}
 }
 
 /* Starts or stops reading CL as its queue and its input allow. */

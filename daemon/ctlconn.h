@@ -40,6 +40,7 @@ struct client {
 	int			 reading;
 	int			 drain_close;	/* close once the replies are out */
 	size_t			 queued;	/* reply bytes not yet written */
+	size_t			 idle_unwritten; /* of those, when the timer started */
 	uint64_t		 requests;	/* answered so far */
 	int			 follow;	/* log --follow: events are streamed */
 	int64_t			 last_seq;	/* the last event streamed */

@@ -42,8 +42,10 @@ loaded() { [ "$(ctl --json status | jget 'd["calendars"][0]["loaded_at"]')" != n
 serve 200:good
 write_config "[calendar web]" "url = http://alice:$PW@127.0.0.1:$port/cal.ics?token=$TOK&x=1" \
     "refresh = 1h" "channels = outbox"
-start_daemon
+start_daemon -v		# debug lines name each request's URL
 wait_for loaded 10 || fail "url calendar not loaded: $(ctl --json status)"
+grep -q "http: GET http://alice:\*\*\*@127.0.0.1:$port/cal.ics?token=\*\*\*" "$LOG" ||
+	fail "the debug log does not show the redacted URL"
 src=$(ctl --json status | jget 'd["calendars"][0]["source"]')
 [ "$src" = "http://alice:***@127.0.0.1:$port/cal.ics?token=***&x=***" ] || fail "source shown as $src"
 # The server did get the credentials (curl sends the userinfo as Basic).

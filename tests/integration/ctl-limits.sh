@@ -1,7 +1,8 @@
 #!/bin/sh
 # The control socket against hostile clients: 300 idle connections (of root,
 # and of another user) do not lock root out; a connection without a complete
-# request is closed after 10 s; a client pipelining 20 MB without reading
+# request is closed after 10 s (a slow reader of a large reply is not idle);
+# a client pipelining 20 MB without reading
 # keeps crierd's RSS under 64 MB while others are answered; a half-closed
 # client gets a 2 MB reply whole; a last request without a newline is answered.
 . "$(dirname "$0")/lib.sh"
@@ -155,6 +156,23 @@ r = json.loads(buf)
 print(f"half-close: {len(buf)} bytes, {len(r['deliveries'])} deliveries")
 assert r["ok"] and len(r["deliveries"]) == 2000 and len(buf) > 2000000
 assert buf.endswith(b"\n") and buf.count(b"\n") == 1
+
+# A slow reader of a large reply is not taken for an idle one.
+s = connect()
+s.sendall(b'{"v":1,"cmd":"list","limit":10000}\n')
+s.settimeout(30)
+buf = b""
+t0 = time.time()
+while not buf.endswith(b"\n"):
+    time.sleep(0.3)
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+dt = time.time() - t0
+print(f"slow reader: {len(buf)} bytes in {dt:.1f} s")
+assert dt > 10 and len(json.loads(buf)["deliveries"]) == 2000, (dt, len(buf))
+s.close()
 
 # A last request without a newline, then EOF: answered.
 s = connect()
