@@ -73,8 +73,10 @@ static int64_t			 max_age = SCHED_MAX_AGE;
 static LIST_HEAD(, unbooked)	 unbooked = LIST_HEAD_INITIALIZER(unbooked);
 static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
+static int			 recover_pending; /* sched_recover met a store failure */
 
 static void	fire(uv_timer_t *);
+static int	recover(void);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -222,10 +224,13 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	size_t			 n = 0, i;
-	int			 s, k, cnt = 0;
+	int			 s, k, cnt = 0, was = rt->sc.paused;
+	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
 
-	if (store_begin() == -1)
+	if (store_begin() == -1) {
+		free(old);
 		return (-1);
+	}
 	rt->sc.paused = true;
 	set_str(&rt->sc.reason, reason);
 	if (chrt_save(rt) == -1 ||
@@ -245,7 +250,8 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 		store_deliveries_free(ds, n);
 	}
 	if (store_commit() == -1)
-		return (-1);
+		goto fail;
+	free(old);
 	log_warnx("channel %s paused: %s (%d deliveries held)", name,
 	    reason ? reason : "", cnt);
 	if (held != NULL)
@@ -253,7 +259,11 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	sched_kick();
 	return (0);
 fail:
+	/* Nothing was stored: the channel is as it was, in memory too. */
 	store_rollback();
+	rt->sc.paused = was;
+	set_str(&rt->sc.reason, old);
+	free(old);
 	return (-1);
 }
 
@@ -266,9 +276,12 @@ sched_resume(const char *name, int actor, int *released)
 	struct delivery		*ds = NULL;
 	size_t			 n = 0, i;
 	int			 cnt = 0, was = rt->sc.paused;
+	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
 
-	if (store_begin() == -1)
+	if (store_begin() == -1) {
+		free(old);
 		return (-1);
+	}
 	rt->sc.paused = false;
 	set_str(&rt->sc.reason, NULL);
 	rt->not_before = 0;
@@ -302,7 +315,8 @@ sched_resume(const char *name, int actor, int *released)
 	}
 	store_deliveries_free(ds, n);
 	if (store_commit() == -1)
-		return (-1);
+		goto fail;
+	free(old);
 	if (was || cnt)
 		log_info("channel %s resumed (%d deliveries released)", name, cnt);
 	if (released != NULL)
@@ -310,7 +324,11 @@ sched_resume(const char *name, int actor, int *released)
 	sched_kick();
 	return (0);
 fail:
+	/* Nothing was stored: the channel is as it was, in memory too. */
 	store_rollback();
+	rt->sc.paused = was;
+	set_str(&rt->sc.reason, old);
+	free(old);
 	return (-1);
 }
 
@@ -782,7 +800,12 @@ fire(uv_timer_t *t)
 	uint64_t failures = store_failures();
 
 	(void)t;
-	if (rebook() == -1 || fail_orphans(now, &more) == -1)
+	if (recover_pending) {
+		recover_pending = 0;
+		if (recover() == -1 || store_failures() != failures)
+			recover_pending = err = 1;
+	}
+	if (err || rebook() == -1 || fail_orphans(now, &more) == -1)
 		err = 1;
 	for (i = 0; i < nch && !err; i++)
 		if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
@@ -871,9 +894,9 @@ sched_kick(void)
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 
-/* Settles what a previous run left behind. */
-int
-sched_recover(void)
+/* Settles what a previous run left behind; -1 if the store could not be read. */
+static int
+recover(void)
 {
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
@@ -928,6 +951,21 @@ sched_recover(void)
 		log_warnx("delivery %s: missed: %s", ds[i].id, detail);
 	}
 	store_deliveries_free(ds, n);
+	return (0);
+}
+
+/* Settles what a previous run left behind; what the store refused is settled later. */
+int
+sched_recover(void)
+{
+	uint64_t	failures = store_failures();
+
+	if (recover() == -1)
+		return (-1);
+	recover_pending = store_failures() != failures;
+	if (recover_pending)
+		log_warnx("scheduler: what the last run left behind is settled "
+		    "once the store works again");
 	return (0);
 }
 

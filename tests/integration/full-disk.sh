@@ -86,6 +86,16 @@ expect_rc 1 ctl cancel "$id"
 expect_out "No space left on device"
 [ "$(state_of "$id")" = scheduled ] || fail "the delivery moved: $(state_of "$id")"
 ls "$STATE/outbox/outbox/"*.txt >/dev/null 2>&1 && fail "written to the outbox while full"
+expect_rc 1 ctl pause outbox
+expect_out "No space left on device"
+[ "$(ctl --json status | jget 'd["channels"][0]["paused"]')" = False ] || fail "a pause that was not stored shows"
+
+# A restart on the full disk: it starts, and says what is wrong.
+kill9_daemon
+start_daemon
+wait_for "ctl --json status | jget 'd[\"storage\"]' | grep -q 'No space left on device'" 20 ||
+	fail "after a restart, status does not show the storage problem"
+[ "$(state_of "$id")" = scheduled ] || fail "the delivery moved: $(state_of "$id")"
 
 # Space returns: the post goes out by itself, once.
 rm -f "$FS/fill"
