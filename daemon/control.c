@@ -1103,16 +1103,18 @@ authorized(struct client *cl)
 }
 
 /*
- * A handler's "internal" error that came from the store becomes the storage
- * problem itself (such as "No space left on device"), with code "storage".
+ * A handler's "internal" error that came from the store (it failed since
+ * FAILURES) becomes the storage problem itself (such as "No space left on
+ * device"), with code "storage".
  */
 static json_t *
-storage_reply(json_t *r)
+storage_reply(json_t *r, uint64_t failures)
 {
 	const char	*code = json_string_value(json_object_get(r, "code"));
 	const char	*problem = store_problem();
 
-	if (problem == NULL || code == NULL || strcmp(code, "internal") != 0)
+	if (problem == NULL || code == NULL || strcmp(code, "internal") != 0 ||
+	    store_failures() == failures)
 		return (r);
 	json_decref(r);
 	return (error_reply("storage", "storage: %s", problem));
@@ -1125,6 +1127,7 @@ dispatch(struct client *cl, const char *line, size_t len)
 	json_error_t	 jerr;
 	json_t		*req, *r, *jv;
 	const char	*cmd;
+	uint64_t	 failures;
 	int		 v;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1165,9 +1168,10 @@ dispatch(struct client *cl, const char *line, size_t len)
 		    "crierd user or the socket's group only)", (int)cl->uid,
 		    ctl_verbs[v].name));
 	}
+	failures = store_failures();
 	r = handlers[v](cl, req);
 	json_decref(req);
-	return (storage_reply(r));
+	return (storage_reply(r, failures));
 }
 
 /* A client went away. */
