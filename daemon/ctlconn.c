@@ -153,8 +153,7 @@ flow(struct client *cl)
 
 	if (want && !cl->reading) {
 		if (uv_read_start((uv_stream_t *)&cl->pipe, client_alloc,
-		    client_read)
-		    == 0)
+		    client_read) == 0)
 			cl->reading = 1;
 	} else if (!want && cl->reading) {
 		uv_read_stop((uv_stream_t *)&cl->pipe);
