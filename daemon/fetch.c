@@ -378,9 +378,10 @@ fetch_load_cache(struct fetch *f)
 	} else
 		log_info("fetch %s: calendar URL changed; refetching in full",
 		    f->name);
-	json_decref(j);
+	/* AT points into J. */
 	log_debug("fetch %s: cached copy of %zu bytes from %s", f->name,
 	    f->cache_len, at != NULL ? at : "an unknown time");
+	json_decref(j);
 }
 
 /* Arms the timer for the next fetch after one ended. */
