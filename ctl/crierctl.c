@@ -378,6 +378,10 @@ print_status(json_t *r)
 	    sf(d, "started"));
 	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
 	    sf(d, "state_dir"), sf(d, "timezone"));
+	if (json_is_string(json_object_get(r, "storage")))
+		printf("STORAGE   %s\n", sf(r, "storage"));
+	if (json_is_string(json_object_get(d, "peers")))
+		printf("peers     %s\n", sf(d, "peers"));
 	printf("\nchannels:\n");
 	json_array_foreach(json_object_get(r, "channels"), i, v) {
 		printf("  %-20s %-10s %-8s %s\n", sf(v, "name"), sf(v, "type"),
@@ -612,6 +616,79 @@ print_pause(json_t *r)
 	    pause ? "held" : "released");
 }
 
+/* Whether code point C must not reach a terminal as it is (newline and tab may). */
+static int
+unsafe_cp(unsigned long c)
+{
+	return ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
+	    (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069));
+}
+
+/*
+ * Returns a malloc'd copy of the UTF-8 text S (LEN bytes) with control
+ * characters (ESC, C1, bidi overrides...) written as \xNN or \uNNNN, or
+ * NULL when S has none.
+ */
+static char *
+defang_text(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned long		 c;
+	size_t			 i, n, o = 0;
+	char			*out = NULL;
+
+	for (i = 0; i < len; i += n) {
+		n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+		if (i + n > len)
+			n = len - i;
+		c = n == 1 ? p[i] : n == 2 ? (p[i] & 0x1fUL) << 6 |
+		    (p[i + 1] & 0x3f) : n == 3 ? (p[i] & 0x0fUL) << 12 |
+		    (p[i + 1] & 0x3fUL) << 6 | (p[i + 2] & 0x3f) : 0x10000;
+		if (!unsafe_cp(c)) {
+			if (out != NULL) {
+				memcpy(out + o, s + i, n);
+				o += n;
+			}
+			continue;
+		}
+		if (out == NULL) {
+			/* At most 6 bytes ("\u202e") for each input byte. */
+			if ((out = malloc(len * 6 + 1)) == NULL)
+				abort();
+			memcpy(out, s, i);
+			o = i;
+		}
+		o += (size_t)sprintf(out + o, c < 0x80 ? "\\x%02lx" : "\\u%04lx",
+		    c);
+	}
+	if (out != NULL)
+		out[o] = '\0';
+	return (out);
+}
+
+/* Escapes control characters in every string of J, for a person's terminal. */
+static void
+defang(json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	char		*safe;
+	size_t		 i;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			defang(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			defang(v);
+	} else if (json_is_string(j) && (safe = defang_text(json_string_value(j),
+	    json_string_length(j))) != NULL) {
+		json_string_set(j, safe);
+		free(safe);
+	}
+}
+
 /* log --follow: prints each event line from FD until the daemon goes away. */
 static int
 follow(int fd)
@@ -625,6 +702,7 @@ follow(int fd)
 		if (json_out)
 			printf("%s\n", line);
 		else if ((msg = json_loads(line, 0, &jerr)) != NULL) {
+			defang(msg);
 			if (json_is_object(json_object_get(msg, "event")))
 				print_event(json_object_get(msg, "event"));
 			json_decref(msg);
@@ -728,6 +806,8 @@ main(int argc, char *argv[])
 		return (EXIT_UNREACH);
 	}
 	following = following && json_is_true(json_object_get(reply, "following"));
+	if (!json_out)
+		defang(reply);	/* --json output is JSON-escaped already */
 	if (json_out) {
 		/* Following, every message is one line, as the daemon sent it. */
 		s = json_dumps(reply, following ? JSON_COMPACT :

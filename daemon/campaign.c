@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 
 #include "campaign.h"
+#include "redact.h"
 #include "calendar.h"
 #include "channel.h"
 #include "fetch.h"
@@ -37,6 +38,7 @@ struct camp {
 	char			*name;
 	char			*path;		/* exactly one of path and url */
 	char			*url;
+	char			*label;		/* the path, or the url redacted: shown */
 	char			*channels;	/* calendar default, may be NULL */
 	char			*template;	/* calendar default, may be NULL */
 	struct watch		*watch;
@@ -44,6 +46,7 @@ struct camp {
 	int			 dead;		/* dropped by a reload; free when idle */
 	int			 loading;	/* a job is on the worker thread */
 	int			 again;		/* load again when this job ends */
+	int			 store_retry;	/* the store failed: load again later */
 	char			*error;		/* last problem, NULL when good */
 	char			*fetch_error;	/* url: the last fetch failed (cache in use) */
 	int64_t			 loaded_at;	/* last good load, ms */
@@ -68,6 +71,10 @@ static uv_loop_t		*camp_loop;
 static const struct config	*camp_conf;
 static const struct tmpl_set	*camp_tmpls;
 static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
+static uv_timer_t		 retry_timer;	/* loads the store refused */
+static int			 retry_inited;
+
+#define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
 
@@ -102,7 +109,7 @@ work(uv_work_t *w)
 	if (cp->path != NULL)
 		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));
 	else
-		cp->cal = cal_parse(cp->data, cp->len, cp->url, cp->tz, cp->err,
+		cp->cal = cal_parse(cp->data, cp->len, cp->label, cp->tz, cp->err,
 		    sizeof(cp->err));
 	if (cp->cal == NULL)
 		return;
@@ -162,6 +169,7 @@ camp_free(struct camp *cp)
 	free(cp->name);
 	free(cp->path);
 	free(cp->url);
+	free(cp->label);
 	free(cp->channels);
 	free(cp->template);
 	free(cp->error);
@@ -242,7 +250,7 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 {
 	const struct cal_problem	*pr;
 	struct vctx			 v;
-	const char			*src = cp->path ? cp->path : cp->url;
+	const char			*src = cp->label;
 	size_t				 n = 0, np, i;
 
 	if (cp->cal == NULL || cp->nocc < 0) {
@@ -395,9 +403,8 @@ rec_channel(void *arg, const char *name)
 		err = msg;
 		if (r->held[0] == '\0' && o->status != CAL_CANCELLED)
 			snprintf(r->held, sizeof(r->held), "%s:%d: uid %s on %s: "
-			    "%s; the post is held", r->cp->path ? r->cp->path :
-			    r->cp->url, mline, o->uid ? o->uid : "(none)", name,
-			    mmsg);
+			    "%s; the post is held", r->cp->label, mline,
+			    o->uid ? o->uid : "(none)", name, mmsg);
 	}
 	/* A post that cannot go out right waits for a person, visibly. */
 	if (err != NULL && strcmp(cs, "scheduled") == 0)
@@ -495,6 +502,7 @@ reconcile(struct camp *cp)
 	struct rec	 r;
 	size_t		 i;
 	int		 removed = 0;
+	uint64_t	 failures = store_failures();
 
 	memset(&r, 0, sizeof(r));
 	r.cp = cp;
@@ -530,7 +538,8 @@ reconcile(struct camp *cp)
 			removed++;
 		}
 	}
-	if (store_commit() == -1)
+	/* Any write that failed on the way (a full disk...) undoes the whole load. */
+	if (store_failures() != failures || store_commit() == -1)
 		goto fail;
 	if (r.added || r.moved || r.changed || r.cancelled || removed)
 		log_info("calendar %s: %d new, %d moved, %d changed, %d cancelled, "
@@ -546,6 +555,20 @@ fail:
 	store_deliveries_free(r.have, r.nhave);
 	free(r.seen);
 	return (-1);
+}
+
+/* The retry timer: loads again each calendar whose scheduling the store refused. */
+static void
+retry_loads(uv_timer_t *t)
+{
+	struct camp	*cp;
+
+	(void)t;
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->store_retry && !cp->dead) {
+			cp->store_retry = 0;
+			load(cp);
+		}
 }
 
 /* Loop thread, after the worker: check, then reconcile what can be used. */
@@ -576,7 +599,20 @@ after_work(uv_work_t *w, int status)
 		goto out;
 	}
 	if (reconcile(cp) == -1) {
-		set_error(cp, "database error while scheduling");
+		char	msg[1024];
+
+		/* Nothing was applied; try again once the store may work. */
+		snprintf(msg, sizeof(msg), "not scheduled: %s%s; trying again "
+		    "in %d s", store_problem() ? "storage: " : "database error",
+		    store_problem() ? store_problem() : "",
+		    CAMP_STORE_RETRY_MS / 1000);
+		if (cp->error == NULL || strcmp(cp->error, msg) != 0)
+			log_errx("calendar %s: %s", cp->name, msg);
+		set_error(cp, msg);
+		cp->store_retry = 1;
+		if (retry_inited)
+			uv_timer_start(&retry_timer, retry_loads,
+			    CAMP_STORE_RETRY_MS, 0);
 		goto out;
 	}
 	if (n > 0) {
@@ -588,6 +624,9 @@ after_work(uv_work_t *w, int status)
 		    "is loaded", cp->name, cp->nskip ? cp->nskip : n,
 		    (cp->nskip ? cp->nskip : n) == 1 ? "" : "s");
 	}
+	/* It parsed and is scheduled: now it is the last good copy, kept on disk. */
+	if (cp->fetch != NULL)
+		fetch_keep(cp->fetch, cp->data, cp->len);
 	cp->loaded_at = when_now();
 	cp->events = cal_nevents(cp->cal);
 	log_info("calendar %s: loaded %zu events, %zd occurrences in the window",
@@ -674,6 +713,45 @@ on_fetch(void *arg, const char *data, size_t len, bool changed, const char *erro
 	load(cp);
 }
 
+/* Gives CP's fetcher the credentials of CC (username, password_file or credential). */
+static int
+fetch_auth(struct camp *cp, const struct cfg_calendar *cc)
+{
+	struct cfg_channel	 fake;
+	struct cfg_kv		 kv;
+	char			*pw = NULL, err[1024];
+	size_t			 len = 0;
+	int			 rc;
+
+	/* The channels' reader: the same checks, the same messages. */
+	memset(&fake, 0, sizeof(fake));
+	memset(&kv, 0, sizeof(kv));
+	fake.name = cp->name;
+	fake.kv = &kv;
+	fake.nkv = 1;
+	kv.key = cc->password_file != NULL ? "password_file" : "credential";
+	kv.value = cc->password_file != NULL ? cc->password_file :
+	    cc->credential;
+	if (kv.value == NULL)
+		fake.nkv = 0;
+	rc = chan_secret_read(&fake, "password_file", &pw, &len, err,
+	    sizeof(err));
+	if (rc == -1) {
+		char	msg[1200];
+
+		snprintf(msg, sizeof(msg), "password: %s", err);
+		set_error(cp, msg);
+		log_errx("calendar %s: %s", cp->name, msg);
+		return (-1);
+	}
+	rc = fetch_set_auth(cp->fetch, cc->username, pw != NULL ? pw : "");
+	if (pw != NULL)
+		chan_secret_free(pw, len);
+	if (rc == -1)
+		set_error(cp, "out of memory");
+	return (rc);
+}
+
 /* Creates the state of configured calendar CC and starts its first load. */
 static void
 camp_add(const struct cfg_calendar *cc)
@@ -688,6 +766,12 @@ camp_add(const struct cfg_calendar *cc)
 	cp->name = xstrdup(cc->name);
 	cp->path = xstrdup(cc->path);
 	cp->url = xstrdup(cc->url);
+	if (cc->url != NULL) {
+		char	safe[2048];
+
+		cp->label = xstrdup(redact_url(cc->url, safe, sizeof(safe)));
+	} else
+		cp->label = xstrdup(cc->path);
 	cp->channels = xstrdup(cc->channels);
 	cp->template = xstrdup(cc->template);
 	LIST_INSERT_HEAD(&camps, cp, entry);
@@ -707,6 +791,8 @@ camp_add(const struct cfg_calendar *cc)
 		set_error(cp, "cannot set up fetching");
 		return;
 	}
+	if (cc->username != NULL && fetch_auth(cp, cc) == -1)
+		return;
 	/* A restart without network still has the last good copy. */
 	if ((cached = fetch_cached(cp->fetch, &len)) != NULL)
 		on_fetch(cp, cached, len, true, NULL);
@@ -748,6 +834,8 @@ camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t)
 	camp_loop = loop;
 	camp_conf = c;
 	camp_tmpls = t;
+	if (!retry_inited && uv_timer_init(loop, &retry_timer) == 0)
+		retry_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
 	return (0);
@@ -798,8 +886,7 @@ camp_status_json(void)
 				continue;
 			o = json_object();
 			json_object_set_new(o, "name", json_string(cp->name));
-			json_object_set_new(o, "source", json_string(cp->path ?
-			    cp->path : cp->url));
+			json_object_set_new(o, "source", json_string(cp->label));
 			json_object_set_new(o, "events", json_integer((json_int_t)cp->events));
 			json_object_set_new(o, "loaded_at", cp->loaded_at ?
 			    json_string(when_format(cp->loaded_at, buf, sizeof(buf))) :
@@ -830,4 +917,9 @@ void
 camp_shutdown(void)
 {
 	drop_all();
+	if (retry_inited) {
+		uv_timer_stop(&retry_timer);
+		uv_close((uv_handle_t *)&retry_timer, NULL);
+		retry_inited = 0;
+	}
 }

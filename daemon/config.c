@@ -17,6 +17,7 @@
 #include <libical/ical.h>
 
 #include "config.h"
+#include "redact.h"
 #include "channel.h"
 #include "netguard.h"
 
@@ -161,11 +162,12 @@ config_check_url(const char *url, const char *secure, const char *plain,
 {
 	const char	*sep = strstr(url, "://");
 	const char	*h, *e;
-	char		 host[256];
+	char		 host[256], safe[1024];
 	size_t		 slen, hlen;
 
 	if (sep == NULL || sep == url) {
-		snprintf(err, errlen, "'%s' is not a URL", url);
+		snprintf(err, errlen, "'%s' is not a URL", redact_url(url, safe,
+		    sizeof(safe)));
 		return (-1);
 	}
 	slen = (size_t)(sep - url);
@@ -178,7 +180,8 @@ config_check_url(const char *url, const char *secure, const char *plain,
 		e = h + strcspn(h, ":/?#");
 	hlen = (size_t)(e - h);
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(err, errlen, "'%s' has no host", url);
+		snprintf(err, errlen, "'%s' has no host", redact_url(url, safe,
+		    sizeof(safe)));
 		return (-1);
 	}
 	memcpy(host, h, hlen);
@@ -364,10 +367,44 @@ crier_key(struct parse *p, const char *k, const char *v)
 			    "from 1 to 1024", v));
 		c->max_in_flight = (int)n;
 		return (1);
+	} else if (strcmp(k, "max_clients_per_uid") == 0) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || *v == '\0' || *end != '\0' || n < 1 || n > 200)
+			return (perr(p, "max_clients_per_uid: '%s' is not a "
+			    "number from 1 to 200", v));
+		c->max_clients_per_uid = (int)n;
+		return (1);
 	} else
 		return (perr(p, "unknown key '%s' in [crier]", k));
 	free(*sp);
 	*sp = (*v == '\0') ? NULL : xstrdup(v);
+	return (1);
+}
+
+/* Checks the credentials of url calendar CAL: username with password_file or credential. */
+static int
+calendar_auth_check(struct parse *p, const struct cfg_calendar *cal)
+{
+	const char	*sep, *at;
+
+	if (cal->username == NULL && cal->password_file == NULL &&
+	    cal->credential == NULL)
+		return (1);
+	if (cal->url == NULL)
+		return (perr(p, "[calendar %s]: username, password_file and "
+		    "credential are for url calendars", cal->name));
+	if (cal->password_file != NULL && cal->credential != NULL)
+		return (perr(p, "[calendar %s]: set password_file or credential, "
+		    "not both", cal->name));
+	if (cal->username == NULL)
+		return (perr(p, "[calendar %s]: %s needs username", cal->name,
+		    cal->password_file ? "password_file" : "credential"));
+	sep = strstr(cal->url, "://");
+	at = sep ? strchr(sep + 3, '@') : NULL;
+	if (at != NULL && at < sep + 3 + strcspn(sep + 3, "/?#"))
+		return (perr(p, "[calendar %s]: credentials both in the url and "
+		    "in username", cal->name));
 	return (1);
 }
 
@@ -389,7 +426,20 @@ calendar_key(struct parse *p, const char *k, const char *v)
 		sp = &cal->channels;
 	else if (strcmp(k, "template") == 0)
 		sp = &cal->template;
-	else if (strcmp(k, "refresh") == 0) {
+	else if (strcmp(k, "username") == 0) {
+		if (strchr(v, ':') != NULL)
+			return (perr(p, "username: a user name cannot hold ':'"));
+		sp = &cal->username;
+	} else if (strcmp(k, "password_file") == 0) {
+		if (config_check_secret(v, msg, sizeof(msg)) == -1)
+			return (perr(p, "password_file: %s", msg));
+		sp = &cal->password_file;
+	} else if (strcmp(k, "credential") == 0) {
+		if (strchr(v, '/') != NULL)
+			return (perr(p, "credential: '%s' is a name, not a path",
+			    v));
+		sp = &cal->credential;
+	} else if (strcmp(k, "refresh") == 0) {
 		if (config_parse_duration(v, &cal->refresh) == -1 ||
 		    cal->refresh < 60)
 			return (perr(p, "refresh: '%s' is not a duration of 1m "
@@ -598,6 +648,7 @@ set_defaults(struct config *c)
 	c->max_in_flight = 16;
 	c->min_interval = 15 * 60;
 	c->max_occurrences = 1000;
+	c->max_clients_per_uid = 16;
 }
 
 /* Checks what can only be checked once the whole file is read. */
@@ -629,6 +680,8 @@ check_whole(struct parse *p)
 		if ((cal->path == NULL) == (cal->url == NULL))
 			return (perr(p, "[calendar %s]: exactly one of 'path' and "
 			    "'url' is required", cal->name));
+		if (calendar_auth_check(p, cal) == 0)
+			return (0);
 		if (cal->channels == NULL && c->channels == NULL)
 			lists[0] = NULL;
 		for (int j = 0; j < 1 && lists[j] != NULL; j++) {
@@ -782,6 +835,9 @@ config_free(struct config *c)
 		free(c->calendars[i].url);
 		free(c->calendars[i].channels);
 		free(c->calendars[i].template);
+		free(c->calendars[i].username);
+		free(c->calendars[i].password_file);
+		free(c->calendars[i].credential);
 	}
 	free(c->calendars);
 	for (i = 0; i < c->nchans; i++) {

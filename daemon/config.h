@@ -40,6 +40,9 @@ struct cfg_calendar {
 	int64_t	 refresh;	/* seconds, url only */
 	char	*channels;	/* may be NULL: [crier] channels */
 	char	*template;	/* may be NULL */
+	char	*username;	/* url only: HTTP Basic credentials, may be NULL */
+	char	*password_file;	/* may be NULL */
+	char	*credential;	/* a systemd credential, may be NULL */
 };
 
 struct config {
@@ -52,6 +55,7 @@ struct config {
 	int64_t			 horizon;	/* seconds */
 	int64_t			 catch_up;	/* seconds */
 	int			 max_in_flight;
+	int			 max_clients_per_uid;	/* control connections */
 	char			*templates;	/* may be NULL */
 	char			*channels;	/* default channels, may be NULL */
 	char			*ca_file;	/* may be NULL */

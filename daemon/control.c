@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "control.h"
+#include "ctlconn.h"
 #include "campaign.h"
 #include "channel.h"
 #include "crierd.h"
@@ -43,35 +44,12 @@
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
 
-struct client {
-	uv_pipe_t		 pipe;
-	LIST_ENTRY(client)	 entry;
-	char			 buf[CTL_MAX_REQUEST];
-	size_t			 len;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
-	int			 cred_ok;
-	int			 closing;
-	int			 follow;	/* log --follow: events are streamed */
-	int64_t			 last_seq;	/* the last event streamed */
-};
-
-struct ctl_write {
-	uv_write_t	 req;
-	char		*data;
-	struct client	*cl;
-	int		 close_after;
-};
-
 typedef json_t	*(*ctl_handler)(struct client *, json_t *);
 
 static uv_pipe_t		 ctl_server;
 static int			 ctl_listening;
 static char			*ctl_path;	/* NULL when inherited */
 static gid_t			 ctl_gid = (gid_t)-1;
-static LIST_HEAD(, client)	 ctl_clients = LIST_HEAD_INITIALIZER(ctl_clients);
-static size_t			 ctl_nclients;
 static uv_timer_t		 ctl_follow_timer;
 static int			 ctl_follow_inited;
 static size_t			 ctl_nfollowers;
@@ -79,8 +57,7 @@ static size_t			 ctl_nfollowers;
 #define FOLLOW_MAX_QUEUE	(4 * 1024 * 1024)	/* unread bytes before a
 							   follower is dropped */
 
-static void	send_reply(struct client *, json_t *, int);
-static void	client_close(struct client *);
+static char			 ctl_userns[512];	/* why peers may be unmappable */
 
 /* An error reply with CODE and a formatted message. */
 static json_t *
@@ -216,6 +193,8 @@ h_status(struct client *cl, json_t *req)
 	for (i = 0; i < DS_NSTATES; i++)
 		json_object_set_new(jc, dstate_names[i], json_integer(counts[i]));
 	json_object_set_new(r, "counts", jc);
+	json_object_set_new(r, "storage", jstr(store_problem()));
+	json_object_set_new(d, "peers", jstr(ctl_userns[0] ? ctl_userns : NULL));
 	chans = json_array();
 	for (i = 0; i < chan_count(); i++) {
 		struct channel	*ch = chan_at(i);
@@ -996,13 +975,13 @@ follow_flush(uv_timer_t *t)
 	json_t			*r;
 
 	(void)t;
-	LIST_FOREACH(cl, &ctl_clients, entry) {
+	for (cl = ctlconn_first(); cl != NULL; cl = ctlconn_next(cl)) {
 		if (!cl->follow || cl->closing)
 			continue;
-		if (cl->pipe.write_queue_size > FOLLOW_MAX_QUEUE) {
+		if (ctlconn_queued(cl) > FOLLOW_MAX_QUEUE) {
 			log_warnx("ctl: uid %d: log --follow not reading; "
 			    "dropped", (int)cl->uid);
-			client_close(cl);
+			ctlconn_close(cl);
 			continue;
 		}
 		ev = NULL;
@@ -1012,7 +991,7 @@ follow_flush(uv_timer_t *t)
 		for (i = 0; i < n && !cl->closing; i++) {
 			r = json_object();
 			json_object_set_new(r, "event", event_json(&ev[i]));
-			send_reply(cl, r, 0);
+			ctlconn_send(cl, r);
 			cl->last_seq = ev[i].seq;
 		}
 		store_events_free(ev, n);
@@ -1150,6 +1129,9 @@ authorized(struct client *cl)
 		return (0);
 	if (cl->gid == ctl_gid)
 		return (1);
+	for (i = 0; i < cl->ngroups; i++)
+		if (cl->groups[i] == ctl_gid)
+			return (1);
 	if ((pw = getpwuid(cl->uid)) == NULL)
 		return (0);
 	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) == -1)
@@ -1160,6 +1142,24 @@ authorized(struct client *cl)
 	return (0);
 }
 
+/*
+ * A handler's "internal" error that came from the store (it failed since
+ * FAILURES) becomes the storage problem itself (such as "No space left on
+ * device"), with code "storage".
+ */
+static json_t *
+storage_reply(json_t *r, uint64_t failures)
+{
+	const char	*code = json_string_value(json_object_get(r, "code"));
+	const char	*problem = store_problem();
+
+	if (problem == NULL || code == NULL || strcmp(code, "internal") != 0 ||
+	    store_failures() == failures)
+		return (r);
+	json_decref(r);
+	return (error_reply("storage", "storage: %s", problem));
+}
+
 /* Handles one request line and returns the reply object. */
 static json_t *
 dispatch(struct client *cl, const char *line, size_t len)
@@ -1167,6 +1167,7 @@ dispatch(struct client *cl, const char *line, size_t len)
 	json_error_t	 jerr;
 	json_t		*req, *r, *jv;
 	const char	*cmd;
+	uint64_t	 failures;
 	int		 v;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1200,171 +1201,25 @@ dispatch(struct client *cl, const char *line, size_t len)
 		log_warnx("ctl: uid %d pid %d refused: %s", (int)cl->uid,
 		    (int)cl->pid, ctl_verbs[v].name);
 		json_decref(req);
+		if (cl->uid == ctlconn_overflow_uid() && ctl_userns[0] != '\0')
+			return (error_reply("forbidden", "uid %d may not %s: %s",
+			    (int)cl->uid, ctl_verbs[v].name, ctl_userns));
 		return (error_reply("forbidden", "uid %d may not %s (root, the "
 		    "crierd user or the socket's group only)", (int)cl->uid,
 		    ctl_verbs[v].name));
 	}
+	failures = store_failures();
 	r = handlers[v](cl, req);
 	json_decref(req);
-	return (r);
+	return (storage_reply(r, failures));
 }
 
-/* Frees a client once its handle is closed. */
+/* A client went away. */
 static void
-client_closed(uv_handle_t *h)
+client_gone(struct client *cl)
 {
-	struct client	*cl = h->data;
-
-	LIST_REMOVE(cl, entry);
-	ctl_nclients--;
 	if (cl->follow)
 		ctl_nfollowers--;
-	free(cl);
-}
-
-/* Closes a client's connection. */
-static void
-client_close(struct client *cl)
-{
-	if (cl->closing)
-		return;
-	cl->closing = 1;
-	uv_read_stop((uv_stream_t *)&cl->pipe);
-	uv_close((uv_handle_t *)&cl->pipe, client_closed);
-}
-
-/* Write completion: frees the buffer, closes if asked. */
-static void
-write_done(uv_write_t *req, int status)
-{
-	struct ctl_write	*w = (struct ctl_write *)req;
-
-	if (w->close_after || status < 0)
-		client_close(w->cl);
-	free(w->data);
-	free(w);
-}
-
-/* Sends reply R (consumed) as one line. */
-static void
-send_reply(struct client *cl, json_t *r, int close_after)
-{
-	struct ctl_write	*w;
-	char			*s;
-	uv_buf_t		 b;
-	size_t			 len;
-
-	json_object_set_new(r, "v", json_integer(CRIER_PROTO_VERSION));
-	s = json_dumps(r, JSON_COMPACT);
-	json_decref(r);
-	if (s == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
-		free(s);
-		client_close(cl);
-		return;
-	}
-	len = strlen(s);
-	if ((w->data = realloc(s, len + 2)) == NULL) {
-		free(s);
-		free(w);
-		client_close(cl);
-		return;
-	}
-	w->data[len++] = '\n';
-	w->data[len] = '\0';
-	w->cl = cl;
-	w->close_after = close_after;
-	b = uv_buf_init(w->data, (unsigned)len);
-	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, write_done) != 0) {
-		free(w->data);
-		free(w);
-		client_close(cl);
-	}
-}
-
-/* Gives libuv the free end of the client's line buffer. */
-static void
-client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct client	*cl = h->data;
-
-	buf->base = cl->buf + cl->len;
-	buf->len = sizeof(cl->buf) - cl->len;
-}
-
-/* Reads request lines; each complete one gets a reply. */
-static void
-client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-	struct client	*cl = s->data;
-	char		*nl;
-	size_t		 used;
-
-	if (nread < 0) {
-		client_close(cl);
-		return;
-	}
-	if (cl->closing)
-		return;
-	cl->len += (size_t)nread;
-	while (!cl->closing &&
-	    (nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
-		used = (size_t)(nl - cl->buf) + 1;
-		if (used > 1)
-			send_reply(cl, dispatch(cl, cl->buf, used - 1), 0);
-		memmove(cl->buf, cl->buf + used, cl->len - used);
-		cl->len -= used;
-	}
-	if (cl->len == sizeof(cl->buf)) {
-		/* No newline within the limit: refuse, and end this connection. */
-		log_warnx("ctl: uid %d: request over %d bytes refused",
-		    (int)cl->uid, CTL_MAX_REQUEST);
-		uv_read_stop(s);
-		cl->len = 0;
-		send_reply(cl, error_reply("too_large", "request larger than %d "
-		    "bytes", CTL_MAX_REQUEST), 1);
-	}
-}
-
-/* Accepts a client and records who it is. */
-static void
-on_connection(uv_stream_t *server, int status)
-{
-	struct client	*cl;
-	struct ucred	 uc;
-	socklen_t	 len = sizeof(uc);
-	uv_os_fd_t	 fd;
-
-	if (status < 0) {
-		log_warnx("ctl: accept: %s", uv_strerror(status));
-		return;
-	}
-	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
-		log_warnx("ctl: out of memory");
-		return;
-	}
-	uv_pipe_init(server->loop, &cl->pipe, 0);
-	cl->pipe.data = cl;
-	LIST_INSERT_HEAD(&ctl_clients, cl, entry);
-	ctl_nclients++;
-	if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0) {
-		client_close(cl);
-		return;
-	}
-	if (ctl_nclients > CTL_MAX_CLIENTS) {
-		log_warnx("ctl: too many clients (%d), refusing one",
-		    CTL_MAX_CLIENTS);
-		client_close(cl);
-		return;
-	}
-	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) == 0 &&
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
-		cl->uid = uc.uid;
-		cl->gid = uc.gid;
-		cl->pid = uc.pid;
-		cl->cred_ok = 1;
-	} else
-		cl->uid = (uid_t)-1;
-	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);
 }
 
 /* Removes a stale socket file, refusing if a daemon still answers there. */
@@ -1396,6 +1251,26 @@ clear_stale(const char *path, char *err, size_t errlen)
 	return (0);
 }
 
+/* Says at start when peers' uids cannot all be seen (a user namespace). */
+static void
+peers_check(void)
+{
+	char	map[4096];
+	size_t	n;
+	FILE	*fp;
+
+	ctl_userns[0] = '\0';
+	if ((fp = fopen("/proc/self/uid_map", "re")) == NULL)
+		return;
+	n = fread(map, 1, sizeof(map) - 1, fp);
+	fclose(fp);
+	map[n] = '\0';
+	if (ctlconn_userns_check(map, ctl_userns, sizeof(ctl_userns)) == 1)
+		log_warnx("ctl: %s", ctl_userns);
+	else
+		ctl_userns[0] = '\0';
+}
+
 /* Listens on the configured socket, or on the inherited FD. */
 int
 ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errlen)
@@ -1411,6 +1286,8 @@ ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errl
 		}
 		ctl_gid = gr->gr_gid;
 	}
+	ctlconn_init(dispatch, client_gone, c->max_clients_per_uid);
+	peers_check();
 	uv_pipe_init(loop, &ctl_server, 0);
 	ctl_listening = 1;
 	if (!ctl_follow_inited && uv_timer_init(loop, &ctl_follow_timer) == 0) {
@@ -1447,7 +1324,8 @@ ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errl
 			return (-1);
 		}
 	}
-	if ((rc = uv_listen((uv_stream_t *)&ctl_server, SOMAXCONN, on_connection)) != 0) {
+	if ((rc = uv_listen((uv_stream_t *)&ctl_server, SOMAXCONN,
+	    ctlconn_accept)) != 0) {
 		snprintf(err, errlen, "socket %s: listen: %s", c->socket,
 		    uv_strerror(rc));
 		return (-1);
@@ -1459,10 +1337,7 @@ ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errl
 void
 ctl_shutdown(void)
 {
-	struct client	*cl;
-
-	LIST_FOREACH(cl, &ctl_clients, entry)
-		client_close(cl);
+	ctlconn_close_all();
 	if (ctl_follow_inited) {
 		store_set_event_hook(NULL);
 		uv_timer_stop(&ctl_follow_timer);

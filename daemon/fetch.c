@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <uv.h>
 
@@ -62,6 +63,12 @@ struct fetch {
 	bool			 again;		/* fetch_now during a request */
 	bool			 freeing;
 	struct fetch_req	*req;		/* request under way, or NULL */
+	char			*auth;		/* "Authorization: Basic ...", or NULL */
+	/* A new body not yet known to parse: the cache keeps the last good one. */
+	char			*pending;
+	size_t			 pending_len;
+	char			*pending_etag;
+	char			*pending_lm;
 };
 
 static void	fetch_tick(uv_timer_t *);
@@ -371,9 +378,10 @@ fetch_load_cache(struct fetch *f)
 	} else
 		log_info("fetch %s: calendar URL changed; refetching in full",
 		    f->name);
-	json_decref(j);
+	/* AT points into J. */
 	log_debug("fetch %s: cached copy of %zu bytes from %s", f->name,
 	    f->cache_len, at != NULL ? at : "an unknown time");
+	json_decref(j);
 }
 
 /* Arms the timer for the next fetch after one ended. */
@@ -441,6 +449,76 @@ fetch_fail(struct fetch *f, const char *reason, ...)
 	f->done(f->arg, f->cache, f->cache_len, changed, msg);
 }
 
+/* Forgets a fetched body that was not (or not yet) found to parse. */
+static void
+fetch_drop_pending(struct fetch *f)
+{
+	free(f->pending);
+	free(f->pending_etag);
+	free(f->pending_lm);
+	f->pending = f->pending_etag = f->pending_lm = NULL;
+	f->pending_len = 0;
+}
+
+/* Makes DATA, fetched and now parsed, the last good copy (in memory and on disk). */
+void
+fetch_keep(struct fetch *f, const char *data, size_t len)
+{
+	if (f == NULL || f->pending == NULL || f->pending_len != len ||
+	    memcmp(f->pending, data, len) != 0)
+		return;
+	free(f->cache);
+	f->cache = f->pending;
+	f->cache_len = f->pending_len;
+	free(f->etag);
+	free(f->last_modified);
+	f->etag = f->pending_etag;
+	f->last_modified = f->pending_lm;
+	f->pending = f->pending_etag = f->pending_lm = NULL;
+	f->pending_len = 0;
+	/*
+	 * The body before its metadata: a crash in between leaves old
+	 * validators next to a new body (a full refetch next time), never
+	 * new validators next to an old body (a 304 keeping it for good).
+	 */
+	if (fetch_mkdir(f) == 0 &&
+	    fetch_write_atomic(f, f->ics_path, f->cache, f->cache_len) == 0)
+		fetch_save_meta(f);
+}
+
+/* Sets the HTTP Basic credentials sent with every request of F. */
+int
+fetch_set_auth(struct fetch *f, const char *user, const char *password)
+{
+	unsigned char	*plain = NULL;
+	char		*b64 = NULL;
+	size_t		 ulen = strlen(user), plen = strlen(password), n;
+	int		 rc = -1;
+
+	n = ulen + 1 + plen;
+	if ((plain = malloc(n + 1)) == NULL ||
+	    (b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		goto done;
+	memcpy(plain, user, ulen);
+	plain[ulen] = ':';
+	memcpy(plain + ulen + 1, password, plen);
+	EVP_EncodeBlock((unsigned char *)b64, plain, (int)n);
+	if (f->auth != NULL) {
+		OPENSSL_cleanse(f->auth, strlen(f->auth));
+		free(f->auth);
+	}
+	f->auth = fetch_concat("Authorization: Basic ", b64, "");
+	rc = f->auth != NULL ? 0 : -1;
+done:
+	if (plain != NULL)
+		OPENSSL_cleanse(plain, n);
+	if (b64 != NULL)
+		OPENSSL_cleanse(b64, strlen(b64));
+	free(plain);
+	free(b64);
+	return rc;
+}
+
 /* Takes a 200 response: checks it, and caches it if it is new. */
 static void
 fetch_got_body(struct fetch *f, const struct http_response *resp)
@@ -461,15 +539,32 @@ fetch_got_body(struct fetch *f, const struct http_response *resp)
 	changed = f->cache == NULL || f->cache_len != resp->body_len ||
 	    memcmp(f->cache, resp->body, resp->body_len) != 0;
 	if (changed) {
+		/*
+		 * Only once it parses (fetch_keep) does it replace the last
+		 * good copy, on disk too, with its validators.
+		 */
 		if ((copy = malloc(resp->body_len + 1)) == NULL) {
 			fetch_fail(f, "out of memory");
 			return;
 		}
 		memcpy(copy, resp->body, resp->body_len);
 		copy[resp->body_len] = '\0';
-		free(f->cache);
-		f->cache = copy;
-		f->cache_len = resp->body_len;
+		fetch_drop_pending(f);
+		f->pending = copy;
+		f->pending_len = resp->body_len;
+		fetch_set_validator(&f->pending_etag,
+		    http_header_get(resp, "ETag"));
+		fetch_set_validator(&f->pending_lm,
+		    http_header_get(resp, "Last-Modified"));
+		f->fetched_at = when_now();
+		log_debug("fetch %s: %zu bytes, changed", f->name, copy ?
+		    f->pending_len : 0);
+		f->backoff_ms = 0;
+		fetch_schedule(f, f->refresh_ms);
+		f->delivered = true;
+		/* Nothing after this: the callback may free F. */
+		f->done(f->arg, f->pending, f->pending_len, true, NULL);
+		return;
 	}
 	fetch_set_validator(&f->etag, http_header_get(resp, "ETag"));
 	fetch_set_validator(&f->last_modified,
@@ -480,13 +575,10 @@ fetch_got_body(struct fetch *f, const struct http_response *resp)
 	 * validators next to a new body (a full refetch next time), never
 	 * new validators next to an old body (a 304 keeping it for good).
 	 */
-	if (fetch_mkdir(f) == 0 &&
-	    (!changed || fetch_write_atomic(f, f->ics_path, f->cache,
-	    f->cache_len) == 0))
+	if (fetch_mkdir(f) == 0)
 		fetch_save_meta(f);
-	log_debug("fetch %s: %zu bytes, %s", f->name, f->cache_len,
-	    changed ? "changed" : "unchanged");
-	fetch_ok(f, changed);
+	log_debug("fetch %s: %zu bytes, unchanged", f->name, f->cache_len);
+	fetch_ok(f, false);
 }
 
 /* Takes a 304 response: the cached copy is still current. */
@@ -541,13 +633,15 @@ fetch_tick(uv_timer_t *timer)
 {
 	struct fetch		*f = timer->data;
 	struct http_request	 req;
-	const char		*headers[4];
+	const char		*headers[5];
 	char			*inm = NULL, *ims = NULL;
 	int			 n = 0;
 
 	if (f->req != NULL || f->freeing)
 		return;
 	headers[n++] = "Accept: text/calendar, */*;q=0.5";
+	if (f->auth != NULL)
+		headers[n++] = f->auth;
 	/* Validators without the body they describe are useless. */
 	if (f->cache != NULL && f->etag != NULL) {
 		if ((inm = fetch_concat("If-None-Match: ", f->etag, "")) ==
@@ -601,6 +695,11 @@ fetch_closed(uv_handle_t *handle)
 	free(f->cache);
 	free(f->etag);
 	free(f->last_modified);
+	fetch_drop_pending(f);
+	if (f->auth != NULL) {
+		OPENSSL_cleanse(f->auth, strlen(f->auth));
+		free(f->auth);
+	}
 	free(f);
 }
 

@@ -38,6 +38,16 @@ struct fetch	*fetch_new(uv_loop_t *loop, const char *name, const char *url,
  * Valid until the next loop iteration that may end a fetch.
  */
 const char	*fetch_cached(struct fetch *f, size_t *len);
+/*
+ * A changed body goes to DONE without replacing the cached copy: once it
+ * parses, the caller gives it back here and it becomes the last good copy,
+ * in memory and on disk (with its validators); a body that does not parse
+ * never replaces it. DATA is compared with the body fetched last.
+ */
+void		 fetch_keep(struct fetch *f, const char *data, size_t len);
+/* Sends HTTP Basic credentials USER and PASSWORD with every request; -1 on no memory. */
+int		 fetch_set_auth(struct fetch *f, const char *user,
+		    const char *password);
 /* Fetches now (from the loop), then every refresh interval. */
 void		 fetch_start(struct fetch *f);
 /*

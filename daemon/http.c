@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "redact.h"
 #include "log.h"
 #include "netguard.h"
 
@@ -123,6 +124,7 @@ http_finish(struct http_xfer *x, CURLcode code)
 {
 	static char		 empty[1];
 	struct http_response	 resp;
+	char			 safe[1024];
 	long			 status = 0;
 
 	TAILQ_REMOVE(&http_xfers, x, entry);
@@ -169,9 +171,9 @@ http_finish(struct http_xfer *x, CURLcode code)
 	resp.headers = x->headers;
 	resp.nheaders = x->nheaders;
 
-	/* The query may hold credentials: log the URL without it. */
-	log_debug("http: %s %.*s: %ld curl %d%s%s", x->method,
-	    (int)strcspn(x->url, "?#"), x->url, resp.status, resp.curl_code,
+	/* The userinfo and the query may hold credentials: never logged. */
+	log_debug("http: %s %s: %ld curl %d%s%s", x->method,
+	    redact_url(x->url, safe, sizeof(safe)), resp.status, resp.curl_code,
 	    code != CURLE_OK ? " " : "", code != CURLE_OK ? resp.error : "");
 	if (x->done != NULL)
 		x->done(x->arg, &resp);
@@ -696,6 +698,7 @@ http_start(const struct http_request *req, http_done_fn done, void *arg)
 {
 	struct http_xfer	*x;
 	const char		*method;
+	char			 safe[1024];
 	int			 has_body;
 
 	if (http_multi == NULL || http_stopping || req == NULL ||
@@ -725,7 +728,8 @@ http_start(const struct http_request *req, http_done_fn done, void *arg)
 	if ((x->easy = curl_easy_init()) == NULL)
 		goto fail;
 	if (http_setup_easy(x, req) == -1 || http_setup_method(x, req) == -1) {
-		log_warnx("http: cannot set up request for %s", x->url);
+		log_warnx("http: cannot set up request for %s",
+		    redact_url(x->url, safe, sizeof(safe)));
 		goto fail;
 	}
 	if (curl_multi_add_handle(http_multi, x->easy) != CURLM_OK)

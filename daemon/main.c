@@ -27,6 +27,7 @@
 #include "media.h"
 #include "netguard.h"
 #include "schedule.h"
+#include "statedir.h"
 #include "store.h"
 #include "template.h"
 #include "verify.h"
@@ -331,6 +332,8 @@ main(int argc, char *argv[])
 	started = when_now();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatalx("curl_global_init failed");
+	if (statedir_check(conf->state_dir, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (store_open(conf->state_dir, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (chan_init(conf, false, err, sizeof(err)) == -1)

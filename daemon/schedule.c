@@ -41,6 +41,16 @@ struct chrt {
 	int64_t			 not_before;	/* rate-limit headers: wait */
 };
 
+/* An outcome the store could not record yet: its delivery stays `sending`. */
+struct unbooked {
+	LIST_ENTRY(unbooked)	 entry;
+	char			 id[DELIVERY_ID_LEN + 1];
+	char			*channel;
+	int			 attempts;
+	int64_t			 due;
+	struct chan_result	 r;
+};
+
 /* One HTTP request under way. */
 struct job {
 	LIST_ENTRY(job)			 entry;
@@ -60,8 +70,13 @@ static int			 njobs;
 static size_t			 rr;		/* round robin over channels */
 static int64_t			 retry_base = SCHED_RETRY_BASE;
 static int64_t			 max_age = SCHED_MAX_AGE;
+static LIST_HEAD(, unbooked)	 unbooked = LIST_HEAD_INITIALIZER(unbooked);
+static int64_t			 store_wait;	/* backoff after a store failure, ms */
+static int64_t			 store_retry_at; /* not before then, wall ms */
+static int			 recover_pending; /* sched_recover met a store failure */
 
 static void	fire(uv_timer_t *);
+static int	recover(void);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -209,10 +224,13 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	size_t			 n = 0, i;
-	int			 s, k, cnt = 0;
+	int			 s, k, cnt = 0, was = rt->sc.paused;
+	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
 
-	if (store_begin() == -1)
+	if (store_begin() == -1) {
+		free(old);
 		return (-1);
+	}
 	rt->sc.paused = true;
 	set_str(&rt->sc.reason, reason);
 	if (chrt_save(rt) == -1 ||
@@ -232,7 +250,8 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 		store_deliveries_free(ds, n);
 	}
 	if (store_commit() == -1)
-		return (-1);
+		goto fail;
+	free(old);
 	log_warnx("channel %s paused: %s (%d deliveries held)", name,
 	    reason ? reason : "", cnt);
 	if (held != NULL)
@@ -240,7 +259,11 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	sched_kick();
 	return (0);
 fail:
+	/* Nothing was stored: the channel is as it was, in memory too. */
 	store_rollback();
+	rt->sc.paused = was;
+	set_str(&rt->sc.reason, old);
+	free(old);
 	return (-1);
 }
 
@@ -253,9 +276,12 @@ sched_resume(const char *name, int actor, int *released)
 	struct delivery		*ds = NULL;
 	size_t			 n = 0, i;
 	int			 cnt = 0, was = rt->sc.paused;
+	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
 
-	if (store_begin() == -1)
+	if (store_begin() == -1) {
+		free(old);
 		return (-1);
+	}
 	rt->sc.paused = false;
 	set_str(&rt->sc.reason, NULL);
 	rt->not_before = 0;
@@ -289,7 +315,8 @@ sched_resume(const char *name, int actor, int *released)
 	}
 	store_deliveries_free(ds, n);
 	if (store_commit() == -1)
-		return (-1);
+		goto fail;
+	free(old);
 	if (was || cnt)
 		log_info("channel %s resumed (%d deliveries released)", name, cnt);
 	if (released != NULL)
@@ -297,7 +324,11 @@ sched_resume(const char *name, int actor, int *released)
 	sched_kick();
 	return (0);
 fail:
+	/* Nothing was stored: the channel is as it was, in memory too. */
 	store_rollback();
+	rt->sc.paused = was;
+	set_str(&rt->sc.reason, old);
+	free(old);
 	return (-1);
 }
 
@@ -329,14 +360,15 @@ note_result(struct chrt *rt, const struct chan_result *r)
 		chrt_save(rt);
 }
 
-/* Books the outcome R of sending D (which is in `sending`). */
-static void
+/* Books the outcome R of sending D (which is in `sending`); -1 if the store failed. */
+static int
 book(const struct delivery *d, const struct chan_result *r)
 {
 	struct store_update	u;
 	struct chrt		*rt = chrt_get(d->channel);
 	char			detail[800], ago[32];
 	int64_t			now = when_now(), next;
+	uint64_t		failures = store_failures();
 
 	memset(&u, 0, sizeof(u));
 	u.attempt = true;
@@ -347,12 +379,13 @@ book(const struct delivery *d, const struct chan_result *r)
 		u.remote_id = r->remote_id[0] ? r->remote_id : NULL;
 		u.remote_url = r->remote_url[0] ? r->remote_url : NULL;
 		u.sent_at = now;
-		store_transition(d->id, BIT(DS_SENDING), DS_SENT, &u,
+		if (store_transition(d->id, BIT(DS_SENDING), DS_SENT, &u,
 		    STORE_ACTOR_DAEMON, "sent", r->remote_url[0] ? r->remote_url :
-		    NULL, NULL);
+		    NULL, NULL) == -1)
+			return (-1);
 		log_info("delivery %s: sent to %s%s%s", d->id, d->channel,
 		    r->remote_url[0] ? " as " : "", r->remote_url);
-		return;
+		return (0);
 	case CHAN_TRANSIENT:
 		u.last_error = r->error;
 		next = now + (r->retry_after > 0 ? r->retry_after :
@@ -374,26 +407,77 @@ book(const struct delivery *d, const struct chan_result *r)
 		snprintf(detail, sizeof(detail), "attempt %d: %s; next in %llds",
 		    d->attempts + 1, r->error, (long long)((next - now + 999) /
 		    1000));
-		store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
-		    STORE_ACTOR_DAEMON, "retrying", detail, NULL);
+		if (store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
+		    STORE_ACTOR_DAEMON, "retrying", detail, NULL) == -1)
+			return (-1);
 		log_warnx("delivery %s: %s (will retry)", d->id, r->error);
-		return;
+		return (0);
 	case CHAN_AUTH:
 		/* The credentials are wrong: nothing on this channel can go. */
 		u.last_error = r->error;
 		snprintf(detail, sizeof(detail), "credentials refused: %s",
 		    r->error);
 		hold_paused(d->id, BIT(DS_SENDING), detail, &u);
+		if (store_failures() != failures)
+			return (-1);
 		sched_pause(d->channel, detail, STORE_ACTOR_DAEMON, NULL);
-		return;
+		return (0);
 	case CHAN_PERMANENT:
 		u.last_error = r->error;
 		snprintf(detail, sizeof(detail), "%s", r->error);
 		break;
 	}
-	store_transition(d->id, BIT(DS_SENDING), DS_FAILED, &u,
-	    STORE_ACTOR_DAEMON, "failed", detail, NULL);
+	if (store_transition(d->id, BIT(DS_SENDING), DS_FAILED, &u,
+	    STORE_ACTOR_DAEMON, "failed", detail, NULL) == -1)
+		return (-1);
 	log_errx("delivery %s: failed: %s", d->id, detail);
+	return (0);
+}
+
+/*
+ * Books R for D, or keeps it to book once the store works again: the
+ * delivery stays `sending` meanwhile, so it is never sent twice.
+ */
+static void
+settle(const struct delivery *d, const struct chan_result *r)
+{
+	struct unbooked	*ub;
+
+	if (book(d, r) == 0)
+		return;
+	if ((ub = calloc(1, sizeof(*ub))) == NULL ||
+	    (ub->channel = strdup(d->channel)) == NULL)
+		abort();
+	snprintf(ub->id, sizeof(ub->id), "%s", d->id);
+	ub->attempts = d->attempts;
+	ub->due = d->due;
+	ub->r = *r;
+	LIST_INSERT_HEAD(&unbooked, ub, entry);
+	log_warnx("delivery %s: its outcome waits for the store to work again",
+	    d->id);
+}
+
+/* Books the outcomes the store refused before; -1 if it still refuses. */
+static int
+rebook(void)
+{
+	struct unbooked	*ub, *next;
+	struct delivery	 d;
+
+	for (ub = LIST_FIRST(&unbooked); ub != NULL; ub = next) {
+		next = LIST_NEXT(ub, entry);
+		memset(&d, 0, sizeof(d));
+		snprintf(d.id, sizeof(d.id), "%s", ub->id);
+		d.channel = ub->channel;
+		d.attempts = ub->attempts;
+		d.due = ub->due;
+		if (book(&d, &ub->r) == -1)
+			return (-1);
+		LIST_REMOVE(ub, entry);
+		free(ub->channel);
+		free(ub);
+	}
+	return (0);
 }
 
 /* A request cut short by our own shutdown: as a crash would leave it. */
@@ -451,7 +535,7 @@ on_done(void *arg, const struct http_response *resp)
 		job->ops->classify(ch, &p, resp, &r);
 	else
 		chan_http_classify(resp, &r);
-	book(&job->d, &r);
+	settle(&job->d, &r);
 	job_free(job);
 	sched_kick();
 }
@@ -469,23 +553,25 @@ on_start_done(void *arg, const struct chan_result *res)
 	if (res->aborted)
 		interrupted(&job->d, job->ops);
 	else
-		book(&job->d, res);
+		settle(&job->d, res);
 	job_free(job);
 	if (!res->aborted)
 		sched_kick();
 }
 
 /* Fails D at once (before any attempt) with ERR. */
-static void
+static int
 fail_now(const struct delivery *d, const char *err)
 {
 	struct store_update	u;
 
 	memset(&u, 0, sizeof(u));
 	u.last_error = err;
-	store_transition(d->id, READY_MASK, DS_FAILED, &u, STORE_ACTOR_DAEMON,
-	    "failed", err, NULL);
+	if (store_transition(d->id, READY_MASK, DS_FAILED, &u,
+	    STORE_ACTOR_DAEMON, "failed", err, NULL) == -1)
+		return (-1);
 	log_errx("delivery %s: failed: %s", d->id, err);
+	return (0);
 }
 
 /*
@@ -493,7 +579,7 @@ fail_now(const struct delivery *d, const char *err)
  * request starts, so a crash mid-request is visible afterwards. D's
  * contents may be taken over (D is cleared then).
  */
-static void
+static int
 send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 {
 	struct chan_result	 r;
@@ -510,30 +596,33 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 		err[0] = '\0';
 		if (ch->ops->build(ch, &p, &rq, err, sizeof(err)) == -1) {
 			chan_request_clear(&rq);
-			fail_now(d, err[0] ? err : "cannot build the request");
-			return;
+			return (fail_now(d, err[0] ? err :
+			    "cannot build the request"));
 		}
 	}
 	if (store_begin() == -1) {
 		chan_request_clear(&rq);
-		return;
+		if (took)
+			rt->bucket.tokens += 1.0;
+		return (-1);
 	}
 	rc = store_transition(d->id, READY_MASK, DS_SENDING, NULL,
 	    STORE_ACTOR_DAEMON, "sending", NULL, NULL);
-	if (rc != 0 && took)
-		rt->bucket.tokens += 1.0;	/* not used after all */
-	if (took && chrt_save(rt) == -1)
+	if (took && rc == 0 && chrt_save(rt) == -1)
 		rc = -1;
 	if (rc != 0 || store_commit() == -1) {
+		/* Nothing changed: the delivery stays where it was. */
 		store_rollback();
 		chan_request_clear(&rq);
-		return;
+		if (took)
+			rt->bucket.tokens += 1.0;	/* not used after all */
+		return (rc == 1 ? 0 : -1);
 	}
 	memset(&r, 0, sizeof(r));
 	if (ch->ops->deliver != NULL) {
 		ch->ops->deliver(ch, &p, &r);
-		book(d, &r);
-		return;
+		settle(d, &r);
+		return (0);
 	}
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		abort();
@@ -549,14 +638,14 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 			r.outcome = CHAN_PERMANENT;
 			snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
 			    "cannot start the delivery");
-			book(&job->d, &r);
+			settle(&job->d, &r);
 			job_free(job);
-			return;
+			return (0);
 		}
 		LIST_INSERT_HEAD(&jobs, job, entry);
 		njobs++;
 		rt->in_flight++;
-		return;
+		return (0);
 	}
 	memset(&hreq, 0, sizeof(hreq));
 	hreq.method = rq.method;
@@ -568,13 +657,14 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 	if (http_start(&hreq, on_done, job) == -1) {
 		r.outcome = CHAN_TRANSIENT;
 		snprintf(r.error, sizeof(r.error), "cannot start the request");
-		book(&job->d, &r);
+		settle(&job->d, &r);
 		job_free(job);
-		return;
+		return (0);
 	}
 	LIST_INSERT_HEAD(&jobs, job, entry);
 	njobs++;
 	rt->in_flight++;
+	return (0);
 }
 
 /* Marks D missed if it is a scheduled post later than catch_up; 1 if so. */
@@ -587,8 +677,9 @@ check_missed(const struct delivery *d, int64_t now)
 		return (0);
 	snprintf(late, sizeof(late), "due %llds ago, more than catch_up (%llds)",
 	    (long long)((now - d->due) / 1000), (long long)sched_conf->catch_up);
-	store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
-	    STORE_ACTOR_DAEMON, "missed", late, NULL);
+	if (store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
+	    STORE_ACTOR_DAEMON, "missed", late, NULL) == -1)
+		return (-1);
 	log_warnx("delivery %s: missed: %s", d->id, late);
 	return (1);
 }
@@ -622,13 +713,15 @@ fail_orphans(int64_t now, int *more)
 	free(names);
 	if (rc == -1)
 		return (-1);
-	for (i = 0; i < n; i++)
-		if (!check_missed(&ds[i], now))
-			fail_now(&ds[i], "channel is no longer configured");
+	for (i = 0; i < n && rc != -1; i++)
+		if ((rc = check_missed(&ds[i], now)) == 0)
+			rc = fail_now(&ds[i], "channel is no longer configured");
+	if (rc == 1)
+		rc = 0;
 	if (n == SCHED_MAX_BATCH)
 		*more = 1;
 	store_deliveries_free(ds, n);
-	return (0);
+	return (rc == -1 ? -1 : 0);
 }
 
 /* Starts what channel CH may send now; -1 on a database error. */
@@ -639,7 +732,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i, want;
 	int		 http = ch->ops->deliver == NULL, stop = 0, took;
-	int		 slots;
+	int		 slots, rc, failed = 0;
 
 	if (rt->sc.paused) {
 		/* What falls due on a paused channel waits, held. */
@@ -666,7 +759,9 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		if (store_due_for(ch->name, NULL, now, want, &ds, &n) == -1)
 			return (-1);
 		for (i = 0; i < n && !stop; i++) {
-			if (check_missed(&ds[i], now))
+			if ((rc = check_missed(&ds[i], now)) == -1)
+				stop = failed = 1;
+			if (rc != 0)
 				continue;
 			took = 0;
 			if (ch->cfg->rate.count > 0) {
@@ -677,10 +772,13 @@ run_channel(struct channel *ch, int64_t now, int *more)
 				}
 				took = 1;
 			}
-			send_one(ch, rt, &ds[i], took);
+			if (send_one(ch, rt, &ds[i], took) == -1)
+				stop = failed = 1;
 		}
 		store_deliveries_free(ds, n);
 		ds = NULL;
+		if (failed)
+			return (-1);
 		if (n < want)
 			break;
 		if (!http) {
@@ -699,19 +797,36 @@ fire(uv_timer_t *t)
 	int64_t	now = when_now();
 	size_t	i, nch = chan_count();
 	int	more = 0, err = 0;
+	uint64_t failures = store_failures();
 
 	(void)t;
-	if (fail_orphans(now, &more) == -1)
+	if (recover_pending) {
+		recover_pending = 0;
+		if (recover() == -1 || store_failures() != failures)
+			recover_pending = err = 1;
+	}
+	if (err || rebook() == -1 || fail_orphans(now, &more) == -1)
 		err = 1;
 	for (i = 0; i < nch && !err; i++)
 		if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
 			err = 1;
 	rr++;
-	if (err) {
-		/* The database is in trouble; try again shortly rather than spin. */
-		uv_timer_start(&sched_timer, fire, 1000, 0);
+	if (err || store_failures() != failures) {
+		/*
+		 * The store is in trouble (a full disk...): everything stays
+		 * where it was; try again later, waiting longer each time.
+		 */
+		store_wait = store_wait == 0 ? SCHED_STORE_WAIT_MIN :
+		    store_wait * 2 > SCHED_STORE_WAIT_MAX ? SCHED_STORE_WAIT_MAX :
+		    store_wait * 2;
+		store_retry_at = when_now() + store_wait;
+		uv_timer_start(&sched_timer, fire, (uint64_t)store_wait, 0);
 		return;
 	}
+	if (store_wait != 0)
+		log_info("scheduler: the store works again; going on");
+	store_wait = 0;
+	store_retry_at = 0;
 	if (more)
 		uv_timer_start(&sched_timer, fire, 0, 0);
 	else
@@ -766,6 +881,8 @@ sched_kick(void)
 		if ((t = channel_wakeup(chan_at(i), now)) >= 0 &&
 		    (next < 0 || t < next))
 			next = t;
+	if (store_retry_at > now && (next < 0 || next < store_retry_at))
+		next = store_retry_at;	/* backing off from a store failure */
 	if (next < 0)
 		return;
 	delay = next - now;
@@ -777,9 +894,9 @@ sched_kick(void)
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 
-/* Settles what a previous run left behind. */
-int
-sched_recover(void)
+/* Settles what a previous run left behind; -1 if the store could not be read. */
+static int
+recover(void)
 {
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
@@ -837,15 +954,37 @@ sched_recover(void)
 	return (0);
 }
 
+/* Settles what a previous run left behind; what the store refused is settled later. */
+int
+sched_recover(void)
+{
+	uint64_t	failures = store_failures();
+
+	if (recover() == -1)
+		return (-1);
+	recover_pending = store_failures() != failures;
+	if (recover_pending)
+		log_warnx("scheduler: what the last run left behind is settled "
+		    "once the store works again");
+	return (0);
+}
+
 /* Stops the timer (the loop closes it) and frees the channels' state. */
 void
 sched_shutdown(void)
 {
 	struct job	*job;
+	struct unbooked	*ub;
 	size_t		 i;
 
 	if (!sched_inited)
 		return;
+	while ((ub = LIST_FIRST(&unbooked)) != NULL) {
+		/* Still `sending` in the store: the next start settles it. */
+		LIST_REMOVE(ub, entry);
+		free(ub->channel);
+		free(ub);
+	}
 	/* http_shutdown has normally ended every request already. */
 	while ((job = LIST_FIRST(&jobs)) != NULL) {
 		LIST_REMOVE(job, entry);

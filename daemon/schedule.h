@@ -13,6 +13,8 @@
 #define SCHED_RETRY_BASE	30000		/* ms, the first backoff */
 #define SCHED_RETRY_CAP		3600000		/* ms, the longest backoff */
 #define SCHED_MAX_AGE		(24 * 3600000)	/* ms after due: retries end */
+#define SCHED_STORE_WAIT_MIN	1000		/* ms, first wait after a store failure */
+#define SCHED_STORE_WAIT_MAX	60000		/* ms, the longest such wait */
 #define SCHED_PAUSED		"paused"	/* hold_reason of a paused channel */
 
 /*

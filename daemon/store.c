@@ -2,10 +2,13 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -17,6 +20,22 @@
 static sqlite3	*db;
 static int	 batch;		/* a store_begin() batch is open */
 static void	(*event_hook)(void);
+static char	 db_path[4096];
+
+#define CAUSE_SLOTS	16
+#define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
+
+/* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
+struct cause {
+	int	 code;
+	int	 os;
+	int64_t	 logged;	/* when it was last logged, ms */
+	long	 quiet;		/* failures not logged since */
+};
+
+static char		 problem[768];	/* the current storage problem, "" if none */
+static uint64_t		 nfailures;
+static struct cause	 causes[CAUSE_SLOTS];
 
 /* Schema migrations: entry N brings version N to N + 1. */
 static const char *const migrations[] = {
@@ -74,6 +93,99 @@ static const char *const migrations[] = {
 			"remote_url, next_attempt, sent_at, created, updated, cal_state, " \
 			"hold_reason"
 
+/* The OS reason behind SQLite's last error, or NULL when it is not about the OS. */
+static const char *
+os_reason(int *os)
+{
+	int	primary = sqlite3_extended_errcode(db) & 0xff;
+
+	*os = 0;
+	if (primary != SQLITE_FULL && primary != SQLITE_IOERR &&
+	    primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY &&
+	    primary != SQLITE_PERM && primary != SQLITE_AUTH)
+		return (NULL);
+	if ((*os = sqlite3_system_errno(db)) == 0 && primary == SQLITE_FULL)
+		*os = ENOSPC;	/* SQLite keeps no errno for a short write */
+	if (*os == 0)
+		return (NULL);
+	return (strerror(*os));
+}
+
+/*
+ * Records a failed database operation as the current storage problem and
+ * logs it, at most once a minute per cause (the rest are counted).
+ */
+static void __attribute__((format(printf, 1, 2)))
+failed(const char *fmt, ...)
+{
+	va_list		 ap;
+	char		 what[512];
+	const char	*why;
+	struct cause	*c = NULL;
+	int64_t		 now = when_now();
+	int		 code = db ? sqlite3_extended_errcode(db) : 0, os = 0;
+	size_t		 i, oldest = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	why = db ? os_reason(&os) : NULL;
+	snprintf(problem, sizeof(problem), "%s: %s%s%s%s", db_path, what,
+	    why ? " (" : "", why ? why : "", why ? ")" : "");
+	nfailures++;
+	for (i = 0; i < CAUSE_SLOTS; i++) {
+		if (causes[i].logged != 0 && causes[i].code == code &&
+		    causes[i].os == os) {
+			c = &causes[i];
+			break;
+		}
+		if (causes[i].logged < causes[oldest].logged)
+			oldest = i;
+	}
+	if (c != NULL && now - c->logged < CAUSE_QUIET_MS) {
+		c->quiet++;
+		return;
+	}
+	if (c == NULL) {
+		c = &causes[oldest];
+		memset(c, 0, sizeof(*c));
+		c->code = code;
+		c->os = os;
+	}
+	if (c->quiet > 0)
+		log_errx("store: %s (and %ld more failures like it in the last "
+		    "minute)", problem, c->quiet);
+	else
+		log_errx("store: %s", problem);
+	c->logged = now;
+	c->quiet = 0;
+}
+
+/* A write was committed: the storage works (again). */
+static void
+wrote(void)
+{
+	if (problem[0] == '\0' || batch || !sqlite3_get_autocommit(db))
+		return;
+	log_info("store: %s: writing works again", db_path);
+	problem[0] = '\0';
+	memset(causes, 0, sizeof(causes));
+}
+
+/* The current storage problem (path, what failed and the OS reason), or NULL. */
+const char *
+store_problem(void)
+{
+	return (problem[0] ? problem : NULL);
+}
+
+/* How many database operations have failed since the start. */
+uint64_t
+store_failures(void)
+{
+	return (nfailures);
+}
+
 /* Runs SQL with no result rows; logs and returns -1 on error. */
 static int
 exec(const char *sql)
@@ -81,7 +193,7 @@ exec(const char *sql)
 	char	*msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("store: %s", msg ? msg : sqlite3_errmsg(db));
+		failed("%s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return (-1);
 	}
@@ -99,13 +211,18 @@ tx_begin(void)
 static int
 tx_commit(void)
 {
-	return (exec(batch ? "RELEASE unit" : "COMMIT"));
+	if (exec(batch ? "RELEASE unit" : "COMMIT") == -1)
+		return (-1);
+	wrote();
+	return (0);
 }
 
 /* Abandons the unit of work (only it, inside a batch). */
 static void
 tx_rollback(void)
 {
+	if (sqlite3_get_autocommit(db))
+		return;		/* SQLite rolled it back already (a full disk...) */
 	if (batch) {
 		exec("ROLLBACK TO unit");
 		exec("RELEASE unit");
@@ -131,9 +248,11 @@ store_commit(void)
 		return (-1);
 	batch = 0;
 	if (exec("COMMIT") == -1) {
-		exec("ROLLBACK");
+		if (!sqlite3_get_autocommit(db))
+			exec("ROLLBACK");
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 
@@ -144,7 +263,8 @@ store_rollback(void)
 	if (!batch)
 		return;
 	batch = 0;
-	exec("ROLLBACK");
+	if (!sqlite3_get_autocommit(db))
+		exec("ROLLBACK");
 }
 
 /* Prepares SQL, logging failures. */
@@ -154,7 +274,7 @@ prepare(const char *sql)
 	sqlite3_stmt	*st = NULL;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("store: prepare: %s", sqlite3_errmsg(db));
+		failed("prepare: %s", sqlite3_errmsg(db));
 		return (NULL);
 	}
 	return (st);
@@ -184,24 +304,92 @@ col_text(sqlite3_stmt *st, int i)
 	return (p);
 }
 
+/* Fills ERR with what went wrong opening PATH: SQLite's message and the OS reason. */
+static void
+open_error(const char *path, const char *what, char *err, size_t errlen)
+{
+	const char	*why = NULL;
+	int		 os = 0;
+
+	if (db != NULL)
+		why = os_reason(&os);
+	snprintf(err, errlen, "%s: %s%s%s%s%s", path, what ? what : "",
+	    what ? ": " : "", db ? sqlite3_errmsg(db) : "cannot open",
+	    why ? " (" : "", why ? why : "");
+	if (why != NULL)
+		strncat(err, ")", errlen - strlen(err) - 1);
+}
+
+/* Runs PRAGMA quick_check on the open database; -1 with ERR filled if it is damaged. */
+static int
+quick_check(const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*row;
+	char		 first[256] = "";
+	int		 rc, bad = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(20)", -1, &st, NULL)
+	    != SQLITE_OK) {
+		open_error(path, "integrity check", err, errlen);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = (const char *)sqlite3_column_text(st, 0);
+		if (row != NULL && strcmp(row, "ok") != 0 && bad++ == 0)
+			snprintf(first, sizeof(first), "%s", row);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		open_error(path, "integrity check", err, errlen);
+		return (-1);
+	}
+	if (bad == 0)
+		return (0);
+	snprintf(err, errlen, "%s: integrity check failed (%d problem%s; first: "
+	    "%s)", path, bad, bad > 1 ? "s" : "", first);
+	return (-1);
+}
+
 /* Opens the database under DIR and brings its schema up to date. */
 int
 store_open(const char *dir, char *err, size_t errlen)
 {
+	static const char hint[] = "; crierd will not run on a damaged "
+	    "database. To recover: stop crierd, keep a copy of crier.db, "
+	    "crier.db-wal and crier.db-shm together (the WAL holds the latest "
+	    "commits), try `sqlite3 crier.db .recover`, or restore a backup";
 	sqlite3_stmt	*st;
-	char		 path[4096];
-	int		 version;
+	char		*path = db_path;
+	int		 version, rc;
 	size_t		 v;
 
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
 		return (-1);
 	}
-	snprintf(path, sizeof(path), "%s/crier.db", dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) :
-		    "cannot open");
+	snprintf(db_path, sizeof(db_path), "%s/crier.db", dir);
+	problem[0] = '\0';
+	/* NOFOLLOW: a symlink planted in the state dir is refused, not written through. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		open_error(path, NULL, err, errlen);
+		goto fail;
+	}
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		/* SQLite falls back to read-only quietly: say why it had to. */
+		struct stat	sb;
+		int		e = access(path, W_OK) == -1 ? errno : EROFS;
+
+		if (stat(path, &sb) == 0)
+			snprintf(err, errlen, "%s: crierd (uid %d) cannot write it "
+			    "(%s; owner uid %d, mode %04o)", path, (int)geteuid(),
+			    strerror(e), (int)sb.st_uid,
+			    (unsigned)(sb.st_mode & 07777));
+		else
+			snprintf(err, errlen, "%s: cannot write it: %s", path,
+			    strerror(e));
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, 5000);
@@ -209,13 +397,20 @@ store_open(const char *dir, char *err, size_t errlen)
 	if (exec("PRAGMA journal_mode=WAL") == -1 ||
 	    exec("PRAGMA synchronous=FULL") == -1 ||
 	    exec("PRAGMA foreign_keys=ON") == -1) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		open_error(path, NULL, err, errlen);
+		if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT ||
+		    (sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+			strncat(err, hint, errlen - strlen(err) - 1);
+		goto fail;
+	}
+	if (quick_check(path, err, errlen) == -1) {
+		strncat(err, hint, errlen - strlen(err) - 1);
 		goto fail;
 	}
 	if ((st = prepare("PRAGMA user_version")) == NULL ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		open_error(path, NULL, err, errlen);
 		goto fail;
 	}
 	version = sqlite3_column_int(st, 0);
@@ -231,13 +426,13 @@ store_open(const char *dir, char *err, size_t errlen)
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", v + 1);
 		if (exec("BEGIN IMMEDIATE") == -1 || exec(migrations[v]) == -1 ||
 		    exec(sql) == -1 || exec("COMMIT") == -1) {
-			snprintf(err, errlen, "%s: migration to schema %zu failed: "
-			    "%s", path, v + 1, sqlite3_errmsg(db));
+			open_error(path, "migration failed", err, errlen);
 			exec("ROLLBACK");
 			goto fail;
 		}
 		log_info("store: %s migrated to schema %zu", path, v + 1);
 	}
+	problem[0] = '\0';
 	return (0);
 fail:
 	sqlite3_close(db);
@@ -276,9 +471,10 @@ store_log(const char *delivery, const char *channel, int actor,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: event: %s", sqlite3_errmsg(db));
+		failed("event: %s", sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	if (event_hook != NULL)
 		event_hook();
 	return (0);
@@ -329,7 +525,7 @@ store_insert(const struct delivery *d, int actor, const char *event)
 		return (1);
 	}
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: insert %s: %s", d->id, sqlite3_errmsg(db));
+		failed("insert %s: %s", d->id, sqlite3_errmsg(db));
 		goto fail;
 	}
 	if (store_log(d->id, d->channel, actor, event, dstate_names[d->state]) == -1 ||
@@ -498,7 +694,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	free(channel);
 	return (0);
 fail:
-	log_warnx("store: transition %s: %s", id, sqlite3_errmsg(db));
+	failed("transition %s: %s", id, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	free(channel);
 	tx_rollback();
@@ -529,9 +725,10 @@ store_set_content(const char *id, int64_t due, const char *summary,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: update %s: %s", id, sqlite3_errmsg(db));
+		failed("update %s: %s", id, sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 
@@ -568,7 +765,7 @@ collect(sqlite3_stmt *st, struct delivery **out, size_t *n)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: query: %s", sqlite3_errmsg(db));
+		failed("query: %s", sqlite3_errmsg(db));
 		store_deliveries_free(arr, cnt);
 		return (-1);
 	}
@@ -741,9 +938,10 @@ store_channel_put(const char *name, const struct store_channel *sc)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: channel %s: %s", name, sqlite3_errmsg(db));
+		failed("channel %s: %s", name, sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 
@@ -802,7 +1000,7 @@ collect_events(sqlite3_stmt *st, struct store_event **out, size_t *n)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: events: %s", sqlite3_errmsg(db));
+		failed("events: %s", sqlite3_errmsg(db));
 		store_events_free(arr, cnt);
 		return (-1);
 	}
@@ -927,9 +1125,10 @@ store_set_media(const char *id, const char *media)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: media %s: %s", id, sqlite3_errmsg(db));
+		failed("media %s: %s", id, sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 
@@ -1020,9 +1219,10 @@ store_rcpt_put(const char *id, const struct store_rcpt *r)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: recipient of %s: %s", id, sqlite3_errmsg(db));
+		failed("recipient of %s: %s", id, sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 
@@ -1104,9 +1304,10 @@ store_suppress(const char *email, bool on, int actor)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: suppressions: %s", sqlite3_errmsg(db));
+		failed("suppressions: %s", sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (sqlite3_changes(db) > 0 ? 0 : 1);
 }
 
@@ -1146,10 +1347,11 @@ store_email_ctx_put(const char *id, const char *template, const char *context)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		log_warnx("store: email context of %s: %s", id,
+		failed("email context of %s: %s", id,
 		    sqlite3_errmsg(db));
 		return (-1);
 	}
+	wrote();
 	return (0);
 }
 

@@ -77,6 +77,14 @@ struct store_event {
 /* Opens (creating and migrating) DIR/crier.db. */
 int	 store_open(const char *dir, char *err, size_t errlen);
 void	 store_close(void);
+/*
+ * The current storage problem ("PATH: what failed (OS reason)"), set by any
+ * failed database operation and cleared by the next committed write; NULL
+ * when there is none. Failures are logged at most once a minute per cause.
+ */
+const char *store_problem(void);
+/* How many database operations have failed since the start. */
+uint64_t store_failures(void);
 /* Groups the changes until store_commit() into one transaction. */
 int	 store_begin(void);
 int	 store_commit(void);

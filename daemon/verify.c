@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "verify.h"
+#include "redact.h"
 #include "calendar.h"
 #include "channel.h"
 #include "media.h"
@@ -314,7 +315,7 @@ verify_run(const struct verify_opts *o)
 	struct vstate		 vs;
 	struct vsrc		 src;
 	json_t			**rows = NULL, *r;
-	char			 err[1024], cache[4096], *copy;
+	char			 err[1024], cache[4096], safe[2048], *copy;
 	size_t			 i, n, nocc = 0;
 
 	memset(&vs, 0, sizeof(vs));
@@ -347,11 +348,11 @@ verify_run(const struct verify_opts *o)
 			if (access(cache, R_OK) == -1) {
 				problem(&vs, "calendar %s: no cached copy of %s yet "
 				    "(crierd fetches it when running)", cc->name,
-				    cc->url);
+				    redact_url(cc->url, safe, sizeof(safe)));
 				continue;
 			}
 			src.path = cache;
-			src.label = cc->url;
+			src.label = redact_url(cc->url, safe, sizeof(safe));
 		}
 		check_calendar(&vs, &src);
 	}

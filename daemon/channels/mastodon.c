@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,25 @@ mastodon_cached_limit(const struct cfg_channel *cc, const struct config *c)
 	return (lim);
 }
 
+/* Writes J to a new file TMP: never through a link, never into a file someone else made. */
+static int
+dump_new(json_t *j, const char *tmp)
+{
+	int	fd, rc;
+
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		return (-1);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1)
+		return (-1);
+	rc = json_dumpfd(j, fd, JSON_COMPACT);
+	if (rc == 0)
+		rc = fsync(fd);
+	if (close(fd) == -1)
+		rc = -1;
+	return (rc);
+}
+
 /* Writes the instance's limits to PATH atomically (temp file, rename). */
 static void
 cache_write(const char *path, const char *instance, json_int_t max,
@@ -221,8 +241,7 @@ cache_write(const char *path, const char *instance, json_int_t max,
 		abort();
 	j = json_pack("{s:s, s:I, s:I}", "instance", instance,
 	    "max_characters", max, "characters_reserved_per_url", url);
-	if (j == NULL || json_dump_file(j, tmp, JSON_COMPACT) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (j == NULL || dump_new(j, tmp) == -1 || rename(tmp, path) == -1) {
 		log_warnx("%s: cannot write the instance cache", path);
 		unlink(tmp);
 	}

@@ -56,7 +56,7 @@ outbox_open(struct channel *ch, const struct config *c, char *err, size_t errlen
 	struct outbox	*ob;
 	const char	*dir = config_chan_get(ch->cfg, "dir", NULL);
 	char		 abs[PATH_MAX];
-	int		 n;
+	int		 n, fd;
 
 	if ((ob = calloc(1, sizeof(*ob))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -74,6 +74,17 @@ outbox_open(struct channel *ch, const struct config *c, char *err, size_t errlen
 		free(ob);
 		return (-1);
 	}
+	/* In the state dir, a link planted for our directory is refused. */
+	if (dir == NULL && (fd = open(ob->dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "channel %s: outbox %s: %s", ch->name,
+		    ob->dir, errno == ELOOP || errno == ENOTDIR ? "a symbolic "
+		    "link or not a directory: refused" : strerror(errno));
+		free(ob);
+		return (-1);
+	}
+	if (dir == NULL)
+		close(fd);
 	/* Absolute, so remote URLs (file://...) mean the same from anywhere. */
 	if (realpath(ob->dir, abs) != NULL)
 		snprintf(ob->dir, sizeof(ob->dir), "%s", abs);
@@ -100,8 +111,12 @@ write_atomic(const char *dir, const char *name, const char *data, size_t len)
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) == -1)
-		goto fail;
+	/* A leftover of a crash goes first; a new one is ours alone (EXCL, NOFOLLOW). */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		return (-1);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0640)) == -1)
+		return (-1);
 	while (off < len) {
 		if ((w = write(fd, data + off, len - off)) == -1) {
 			if (errno == EINTR)

@@ -86,6 +86,7 @@ struct smtp_send {
 	char			*msgid;
 	struct curl_slist	*rcpt;		/* its RCPT TO */
 	bool			 data_started;
+	bool			 unrecorded;	/* "sending" could not be stored */
 	char			 reply[256];	/* the server's latest 4xx/5xx line */
 };
 
@@ -337,8 +338,8 @@ send_free(struct smtp_send *s)
 	free(s);
 }
 
-/* Records recipient I of S in state STATE with ERROR (may be NULL). */
-static void
+/* Records recipient I of S in state STATE with ERROR (may be NULL); -1 if the store failed. */
+static int
 rcpt_record(struct smtp_send *s, size_t i, const char *state,
     const char *error, bool attempt)
 {
@@ -354,9 +355,12 @@ rcpt_record(struct smtp_send *s, size_t i, const char *state,
 		s->attempts[i]++;
 	r.attempts = s->attempts[i];
 	r.sent_at = strcmp(state, "sent") == 0 ? when_now() : 0;
-	if (store_rcpt_put(s->id, &r) == -1)
+	if (store_rcpt_put(s->id, &r) == -1) {
 		log_warnx("delivery %s: cannot record recipient %s as %s",
 		    s->id, s->rl.v[i].email, state);
+		return (-1);
+	}
+	return (0);
 }
 
 /* Reports the end of S to the engine (R) and frees S. */
@@ -648,7 +652,14 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	if (!s->data_started) {
 		/* From here on the message may arrive: a crash is uncertain. */
 		s->data_started = true;
-		rcpt_record(s, s->cur, "sending", NULL, false);
+		if (rcpt_record(s, s->cur, "sending", NULL, false) == -1) {
+			/*
+			 * Without "sending" stored, a crash could send it
+			 * twice: stop before the first byte of the message.
+			 */
+			s->unrecorded = true;
+			return (CURL_READFUNC_ABORT);
+		}
 	}
 	if (n > s->msglen - s->off)
 		n = s->msglen - s->off;
@@ -734,6 +745,14 @@ xfer_done(void *arg, const struct http_response *resp)
 	curl_slist_free_all(s->rcpt);
 	s->rcpt = NULL;
 
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK && s->unrecorded) {
+		/* Nothing of the message went out; the store is in trouble. */
+		s->unrecorded = false;
+		s->npending++;
+		send_fatal(s, CHAN_TRANSIENT, "the store cannot record the "
+		    "recipient; nothing was sent to them");
+		return;
+	}
 	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
 		/* crierd stops: the recipient stays as a crash leaves it. */
 		memset(&r, 0, sizeof(r));

@@ -113,6 +113,8 @@ dup_n(const char *s, size_t n)
 	return r;
 }
 
+static int	reject_bodies;	/* the callback finds no body parses */
+
 /* Done callback: copies what it was given into the next result. */
 static void
 on_done(void *arg, const char *data, size_t len, bool changed,
@@ -129,6 +131,9 @@ on_done(void *arg, const char *data, size_t len, bool changed,
 	r->changed = changed;
 	r->error = error != NULL ? dup_n(error, strlen(error)) : NULL;
 	r->at = uv_now(&loop);
+	/* As crierd does once the body parsed: it becomes the last good copy. */
+	if (data != NULL && error == NULL && !reject_bodies)
+		fetch_keep(fx, data, len);
 	if (free_in_done) {
 		fetch_free(fx);
 		fx = NULL;
@@ -253,6 +258,7 @@ setup(void)
 	nres = 0;
 	fx = NULL;
 	free_in_done = false;
+	reject_bodies = 0;
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
 	ck_assert_int_eq(http_init(&loop, NULL), 0);
 	tp_reset(plain.port);
@@ -553,6 +559,53 @@ START_TEST(test_secret_url)
 }
 END_TEST
 
+START_TEST(test_unparsed_not_cached)
+{
+	json_t		*m, *reqs;
+	const char	*data;
+	char		*s;
+	size_t		 len;
+
+	prime();
+	/* A new body that does not parse: handed over, never cached. */
+	reject_bodies = 1;
+	script(json_pack("[o,o]", spec(200, CAL2, "ETag", "\"v2\"", NULL, NULL),
+	    spec(200, CAL2, "ETag", "\"v2\"", NULL, NULL)));
+	fetch_now(fx);
+	ck_assert_int_eq(run_until(2, WAIT_MS), 2);
+	ck_assert_ptr_null(results[1].error);
+	ck_assert_str_eq(results[1].data, CAL2);
+	ck_assert_int_eq(results[1].changed, true);
+	s = slurp("ogw.ics");
+	ck_assert_str_eq(s, CAL1);
+	free(s);
+	m = meta("ogw");
+	ck_assert_str_eq(json_string_value(json_object_get(m, "etag")),
+	    "\"v1\"");
+	json_decref(m);
+	data = fetch_cached(fx, &len);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(len, strlen(CAL1));
+	/* The next request still asks with the good copy's validator. */
+	fetch_now(fx);
+	ck_assert_int_eq(run_until(3, WAIT_MS), 3);
+	ck_assert_str_eq(results[2].data, CAL2);
+	ck_assert_int_eq(results[2].changed, true);
+	reqs = recorded();
+	ck_assert_str_eq(tp_rec_header(json_array_get(reqs, 2),
+	    "If-None-Match"), "\"v1\"");
+	json_decref(reqs);
+	/* A restart finds the last good copy. */
+	drop_fetch();
+	new_fetch("/cal.ics", 900);
+	data = fetch_cached(fx, &len);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(len, strlen(CAL1));
+	ck_assert_int_eq(memcmp(data, CAL1, len), 0);
+	reject_bodies = 0;
+}
+END_TEST
+
 START_TEST(test_url_changed)
 {
 	json_t		*reqs;
@@ -750,6 +803,7 @@ fetch_suite(void)
 	tcase_add_test(tc, test_shutdown_in_flight);
 	tcase_add_test(tc, test_304_without_cache);
 	tcase_add_test(tc, test_bad_args);
+	tcase_add_test(tc, test_unparsed_not_cached);
 	suite_add_tcase(s, tc);
 	return s;
 }

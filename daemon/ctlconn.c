@@ -1,0 +1,501 @@
+/*
+ * Control socket connections. Whatever a client does, crierd's memory and
+ * its other clients are safe: a connection must send a complete request
+ * within CTLCONN_IDLE_MS, each uid has a few connections (root and the
+ * service user have slots of their own), and a client that does not read
+ * its replies is not read either once CTLCONN_MAX_QUEUE bytes wait for it.
+ * A client that half-closes still gets every reply; a last request without
+ * its newline is answered too.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "ctlconn.h"
+#include "log.h"
+#include "when.h"
+#include "../common/proto.h"
+
+struct ctl_write {
+	uv_write_t	 req;
+	char		*data;
+	size_t		 len;
+	struct client	*cl;
+};
+
+static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
+static size_t			 nclients;
+static ctlconn_dispatch_fn	 dispatch_fn;
+static ctlconn_gone_fn		 gone_fn;
+static int			 per_uid = CTLCONN_PER_UID;
+static int64_t			 refused_logged;	/* ms, rate limit */
+static long			 refused_quiet;
+
+static size_t			 nopen;		/* not closing */
+
+static void	client_process(struct client *);
+static void	client_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	client_alloc(uv_handle_t *, size_t, uv_buf_t *);
+
+/* Sets up the dispatcher, the close hook and the per-uid limit. */
+void
+ctlconn_init(ctlconn_dispatch_fn dispatch, ctlconn_gone_fn gone, int max_per_uid)
+{
+	dispatch_fn = dispatch;
+	gone_fn = gone;
+	per_uid = max_per_uid > 0 ? max_per_uid : CTLCONN_PER_UID;
+}
+
+/* The first open connection, or NULL. */
+struct client *
+ctlconn_first(void)
+{
+	return (LIST_FIRST(&clients));
+}
+
+/* The connection after CL, or NULL. */
+struct client *
+ctlconn_next(struct client *cl)
+{
+	return (LIST_NEXT(cl, entry));
+}
+
+/* Reply bytes queued for CL. */
+size_t
+ctlconn_queued(const struct client *cl)
+{
+	return (cl->queued);
+}
+
+/* Frees CL once both its handles are closed. */
+static void
+client_closed(uv_handle_t *h)
+{
+	struct client	*cl = h->data;
+
+	if (--cl->open_handles > 0)
+		return;
+	LIST_REMOVE(cl, entry);
+	nclients--;
+	if (gone_fn != NULL)
+		gone_fn(cl);
+	free(cl->buf);
+	free(cl);
+}
+
+/* Closes CL's connection (pending writes are cancelled). */
+void
+ctlconn_close(struct client *cl)
+{
+	if (cl->closing)
+		return;
+	cl->closing = 1;
+	nopen--;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	uv_timer_stop(&cl->idle);
+	uv_close((uv_handle_t *)&cl->pipe, client_closed);
+	uv_close((uv_handle_t *)&cl->idle, client_closed);
+}
+
+/* Closes every connection. */
+void
+ctlconn_close_all(void)
+{
+	struct client	*cl;
+
+	LIST_FOREACH(cl, &clients, entry)
+		ctlconn_close(cl);
+}
+
+/* The idle timer: no complete request, and no reply bytes taken, for too long. */
+static void
+on_idle(uv_timer_t *t)
+{
+	struct client	*cl = t->data;
+	size_t		 unwritten = cl->pipe.write_queue_size;
+
+	if (cl->queued > 0 && unwritten < cl->idle_unwritten) {
+		/* A large reply is still being read, slowly: that is progress. */
+		cl->idle_unwritten = unwritten;
+		uv_timer_start(&cl->idle, on_idle, CTLCONN_IDLE_MS, 0);
+		return;
+	}
+	log_debug("ctl: uid %d pid %d: idle for %d s, closed", (int)cl->uid,
+	    (int)cl->pid, CTLCONN_IDLE_MS / 1000);
+	ctlconn_close(cl);
+}
+
+/* The client made progress: it gets another CTLCONN_IDLE_MS (followers wait for events). */
+static void
+idle_restart(struct client *cl)
+{
+	if (cl->closing)
+		return;
+	if (cl->follow && !cl->eof)
+		uv_timer_stop(&cl->idle);
+	else {
+		cl->idle_unwritten = cl->pipe.write_queue_size;
+		uv_timer_start(&cl->idle, on_idle, CTLCONN_IDLE_MS, 0);
+	}
+}
+
+/* Starts or stops reading CL as its queue and its input allow. */
+static void
+flow(struct client *cl)
+{
+	int	want = !cl->closing && !cl->eof && !cl->drain_close &&
+	    cl->queued <= CTLCONN_MAX_QUEUE && cl->len < CTL_MAX_REQUEST;
+
+	if (want && !cl->reading) {
+		if (uv_read_start((uv_stream_t *)&cl->pipe, client_alloc,
+		    client_read) == 0)
+			cl->reading = 1;
+	} else if (!want && cl->reading) {
+		uv_read_stop((uv_stream_t *)&cl->pipe);
+		cl->reading = 0;
+	}
+}
+
+/* Closes CL if everything it asked for has been written and it has no more to say. */
+static void
+maybe_finish(struct client *cl)
+{
+	if (cl->closing || cl->queued > 0)
+		return;
+	if (cl->drain_close || (cl->eof && cl->len == 0 && !cl->follow))
+		ctlconn_close(cl);
+}
+
+/* Write completion: frees the buffer, reads again once the queue is short. */
+static void
+write_done(uv_write_t *req, int status)
+{
+	struct ctl_write	*w = (struct ctl_write *)req;
+	struct client		*cl = w->cl;
+
+	cl->queued -= w->len;
+	free(w->data);
+	free(w);
+	if (cl->closing)
+		return;
+	if (status < 0) {
+		ctlconn_close(cl);
+		return;
+	}
+	idle_restart(cl);
+	if (cl->queued <= CTLCONN_MAX_QUEUE)
+		client_process(cl);
+	if (!cl->closing) {
+		flow(cl);
+		maybe_finish(cl);
+	}
+}
+
+/* Sends reply R (consumed) as one line. */
+void
+ctlconn_send(struct client *cl, json_t *r)
+{
+	struct ctl_write	*w;
+	char			*s;
+	uv_buf_t		 b;
+	size_t			 len;
+
+	json_object_set_new(r, "v", json_integer(CRIER_PROTO_VERSION));
+	s = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	if (cl->closing) {
+		free(s);
+		return;
+	}
+	if (s == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
+		free(s);
+		ctlconn_close(cl);
+		return;
+	}
+	len = strlen(s);
+	if ((w->data = realloc(s, len + 2)) == NULL) {
+		free(s);
+		free(w);
+		ctlconn_close(cl);
+		return;
+	}
+	w->data[len++] = '\n';
+	w->data[len] = '\0';
+	w->len = len;
+	w->cl = cl;
+	b = uv_buf_init(w->data, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &b, 1, write_done) != 0) {
+		free(w->data);
+		free(w);
+		ctlconn_close(cl);
+		return;
+	}
+	cl->queued += len;
+	flow(cl);
+}
+
+/* Answers the line of LEN bytes at the start of CL's buffer and drops USED bytes. */
+static void
+answer(struct client *cl, size_t len, size_t used)
+{
+	json_t	*r = NULL;
+
+	if (len > 0)
+		r = dispatch_fn(cl, cl->buf, len);
+	memmove(cl->buf, cl->buf + used, cl->len - used);
+	cl->len -= used;
+	if (r != NULL) {
+		cl->requests++;
+		ctlconn_send(cl, r);
+	}
+	idle_restart(cl);
+}
+
+/* Answers the complete requests in CL's buffer while its queue allows. */
+static void
+client_process(struct client *cl)
+{
+	char	*nl;
+
+	while (!cl->closing && !cl->drain_close &&
+	    cl->queued <= CTLCONN_MAX_QUEUE &&
+	    (nl = memchr(cl->buf, '\n', cl->len)) != NULL)
+		answer(cl, (size_t)(nl - cl->buf), (size_t)(nl - cl->buf) + 1);
+	if (cl->closing || cl->drain_close || cl->queued > CTLCONN_MAX_QUEUE)
+		return;
+	if (cl->len == CTL_MAX_REQUEST) {
+		/* No newline within the limit: refuse, and end this connection. */
+		log_warnx("ctl: uid %d: request over %d bytes refused",
+		    (int)cl->uid, CTL_MAX_REQUEST);
+		cl->len = 0;
+		cl->drain_close = 1;
+		ctlconn_send(cl, json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+		    "request larger than 65536 bytes", "code", "too_large"));
+		return;
+	}
+	if (cl->eof && cl->len > 0)
+		answer(cl, cl->len, cl->len);	/* the last line had no newline */
+}
+
+/* Gives libuv the free end of the client's line buffer. */
+static void
+client_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct client	*cl = h->data;
+
+	(void)hint;
+	buf->base = cl->buf + cl->len;
+	buf->len = CTL_MAX_REQUEST - cl->len;
+}
+
+/* Reads request bytes; EOF is a half-close: the replies still go out. */
+static void
+client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct client	*cl = s->data;
+
+	(void)buf;
+	if (cl->closing)
+		return;
+	if (nread == UV_EOF)
+		cl->eof = 1;
+	else if (nread < 0) {
+		ctlconn_close(cl);
+		return;
+	} else
+		cl->len += (size_t)nread;
+	client_process(cl);
+	if (!cl->closing) {
+		flow(cl);
+		maybe_finish(cl);
+	}
+}
+
+/* Reads the peer's credentials and groups with SO_PEERCRED and SO_PEERGROUPS. */
+static void
+peer_identify(struct client *cl)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+	uv_os_fd_t	 fd;
+
+	cl->uid = (uid_t)-1;
+	cl->gid = (gid_t)-1;
+	cl->ngroups = -1;
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) != 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
+		cl->uid = uc.uid;
+		cl->gid = uc.gid;
+		cl->pid = uc.pid;
+		cl->cred_ok = 1;
+	}
+#ifdef SO_PEERGROUPS
+	len = sizeof(cl->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups, &len) == 0)
+		cl->ngroups = (int)(len / sizeof(gid_t));
+#endif
+	cl->privileged = cl->cred_ok && (cl->uid == 0 || cl->uid == geteuid());
+}
+
+/* The oldest connection of UID with no reply pending, or NULL; *COUNT: how many UID has. */
+static struct client *
+evictable(uid_t uid, int *count)
+{
+	struct client	*cl, *victim = NULL;
+
+	*count = 0;
+	/* The list is newest first: the last match is the oldest. */
+	LIST_FOREACH(cl, &clients, entry) {
+		if (cl->closing || !cl->cred_ok || cl->uid != uid)
+			continue;
+		(*count)++;
+		if (!cl->follow && cl->queued == 0)
+			victim = cl;
+	}
+	return (victim);
+}
+
+/* Logs a refused connection, at most once a minute. */
+static void
+log_refused(const struct client *cl, const char *why)
+{
+	int64_t	now = when_now();
+
+	if (refused_logged != 0 && now - refused_logged < 60000) {
+		refused_quiet++;
+		return;
+	}
+	log_warnx("ctl: uid %d pid %d refused: %s%s", (int)cl->uid, (int)cl->pid,
+	    why, refused_quiet ? " (and others in the last minute)" : "");
+	refused_logged = now;
+	refused_quiet = 0;
+}
+
+/* Whether CL may stay: the per-uid limit and the reserved slots; else it is told why. */
+static int
+admit(struct client *cl)
+{
+	struct client	*victim;
+	char		 why[160];
+	int		 count;
+
+	victim = evictable(cl->uid, &count);
+	count--;	/* CL itself */
+	if (victim == cl)
+		victim = NULL;
+	if (cl->privileged) {
+		/*
+		 * Root and the service user are not limited per uid and have
+		 * CTLCONN_RESERVED slots to themselves; when every slot is
+		 * taken, their own oldest waiting connection makes room.
+		 */
+		if (nopen > CTL_MAX_CLIENTS && victim != NULL) {
+			log_debug("ctl: uid %d: %zu connections, its oldest "
+			    "one closed", (int)cl->uid, nopen);
+			ctlconn_close(victim);
+		}
+		if (nopen <= CTL_MAX_CLIENTS)
+			return (1);
+		snprintf(why, sizeof(why), "too many connections (%d)",
+		    CTL_MAX_CLIENTS);
+	} else if (!cl->cred_ok) {
+		snprintf(why, sizeof(why), "peer credentials unknown");
+	} else if (count >= per_uid) {
+		snprintf(why, sizeof(why), "uid %d has %d connections open "
+		    "(max_clients_per_uid)", (int)cl->uid, count);
+	} else if (nopen > CTL_MAX_CLIENTS - CTLCONN_RESERVED) {
+		snprintf(why, sizeof(why), "too many connections (%d; the rest "
+		    "are kept for root and the crierd user)",
+		    CTL_MAX_CLIENTS - CTLCONN_RESERVED);
+	} else
+		return (1);
+	log_refused(cl, why);
+	cl->drain_close = 1;
+	cl->eof = 1;
+	ctlconn_send(cl, json_pack("{s:b, s:s, s:s}", "ok", 0, "error", why,
+	    "code", "busy"));
+	return (0);
+}
+
+/* Accepts a client, learns who it is, and admits it or tells it why not. */
+void
+ctlconn_accept(uv_stream_t *server, int status)
+{
+	struct client	*cl;
+
+	if (status < 0) {
+		log_warnx("ctl: accept: %s", uv_strerror(status));
+		return;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->buf = malloc(CTL_MAX_REQUEST)) == NULL) {
+		if (cl != NULL)
+			free(cl);
+		log_warnx("ctl: out of memory");
+		return;
+	}
+	uv_pipe_init(server->loop, &cl->pipe, 0);
+	uv_timer_init(server->loop, &cl->idle);
+	cl->pipe.data = cl;
+	cl->idle.data = cl;
+	cl->open_handles = 2;
+	LIST_INSERT_HEAD(&clients, cl, entry);
+	nclients++;
+	nopen++;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0) {
+		ctlconn_close(cl);
+		return;
+	}
+	peer_identify(cl);
+	if (!admit(cl)) {
+		idle_restart(cl);
+		return;
+	}
+	idle_restart(cl);
+	flow(cl);
+}
+
+/* Parses uid_map text: is every uid mapped as itself? */
+int
+ctlconn_userns_check(const char *uid_map, char *msg, size_t msglen)
+{
+	unsigned long long	inner, outer, count;
+	char			first[128];
+	int			n;
+
+	if (sscanf(uid_map, " %llu %llu %llu%n", &inner, &outer, &count, &n) != 3)
+		return (-1);
+	if (inner == 0 && outer == 0 && count == 4294967295ULL &&
+	    uid_map[n + strspn(uid_map + n, " \t\n")] == '\0')
+		return (0);
+	snprintf(first, sizeof(first), "%llu %llu %llu", inner, outer, count);
+	snprintf(msg, msglen, "crierd runs in a user namespace that does not "
+	    "map every uid (uid_map \"%s\"%s): peers it cannot map show up as "
+	    "uid %d and cannot use changing verbs, and the audit log cannot "
+	    "name them (under systemd, do not set PrivateUsers=)", first,
+	    strchr(uid_map + n, '\n') != NULL &&
+	    uid_map[n + strspn(uid_map + n, " \t\n")] != '\0' ? ", ..." : "",
+	    (int)ctlconn_overflow_uid());
+	return (1);
+}
+
+/* The kernel's overflow uid (what an unmapped peer shows as). */
+uid_t
+ctlconn_overflow_uid(void)
+{
+	FILE		*fp;
+	unsigned long	 v = 65534;
+
+	if ((fp = fopen("/proc/sys/kernel/overflowuid", "re")) != NULL) {
+		if (fscanf(fp, "%lu", &v) != 1)
+			v = 65534;
+		fclose(fp);
+	}
+	return ((uid_t)v);
+}

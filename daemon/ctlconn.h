@@ -1,0 +1,81 @@
+/*
+ * Control socket connections: accepting, who the peer is, per-uid limits,
+ * idle timeouts, request lines in, replies out with backpressure.
+ */
+#ifndef CRIER_CTLCONN_H
+#define CRIER_CTLCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#define CTLCONN_IDLE_MS		10000		/* no complete request: closed */
+#define CTLCONN_MAX_QUEUE	(1024 * 1024)	/* unsent reply bytes before we
+						   stop reading a client */
+#define CTLCONN_PER_UID		16		/* default max_clients_per_uid */
+#define CTLCONN_RESERVED	16		/* of CTL_MAX_CLIENTS, for root
+						   and the service user */
+#define CTLCONN_MAX_GROUPS	256
+
+struct client {
+	uv_pipe_t		 pipe;
+	uv_timer_t		 idle;
+	LIST_ENTRY(client)	 entry;
+	char			*buf;		/* CTL_MAX_REQUEST bytes of input */
+	size_t			 len;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	gid_t			 groups[CTLCONN_MAX_GROUPS];	/* SO_PEERGROUPS */
+	int			 ngroups;	/* -1: unknown */
+	int			 cred_ok;
+	int			 privileged;	/* root or the service user */
+	int			 closing;
+	int			 open_handles;	/* freed when both are closed */
+	int			 eof;		/* the peer sent all it will */
+	int			 reading;
+	int			 drain_close;	/* close once the replies are out */
+	size_t			 queued;	/* reply bytes not yet written */
+	size_t			 idle_unwritten; /* of those, when the timer started */
+	uint64_t		 requests;	/* answered so far */
+	int			 follow;	/* log --follow: events are streamed */
+	int64_t			 last_seq;	/* the last event streamed */
+};
+
+/* Answers one request line (without its newline) with a reply object. */
+typedef json_t	*(*ctlconn_dispatch_fn)(struct client *, const char *line,
+		    size_t len);
+/* Called for each client as it goes away. */
+typedef void	 (*ctlconn_gone_fn)(struct client *);
+
+/* Sets up: DISPATCH answers requests, at most PER_UID connections per uid. */
+void		 ctlconn_init(ctlconn_dispatch_fn dispatch, ctlconn_gone_fn gone,
+		    int per_uid);
+/* The listening socket's connection callback. */
+void		 ctlconn_accept(uv_stream_t *server, int status);
+/* Sends reply R (consumed) to CL as one line. */
+void		 ctlconn_send(struct client *cl, json_t *r);
+/* Closes CL's connection now. */
+void		 ctlconn_close(struct client *cl);
+/* Reply bytes queued for CL and not yet written. */
+size_t		 ctlconn_queued(const struct client *cl);
+/* Iterates over the open connections. */
+struct client	*ctlconn_first(void);
+struct client	*ctlconn_next(struct client *cl);
+/* Closes every connection. */
+void		 ctlconn_close_all(void);
+/*
+ * Reads UID_MAP (the text of /proc/self/uid_map): 0 if every uid is mapped
+ * as itself, else 1 with MSG saying that peers may show up as the overflow
+ * uid; -1 if it cannot be parsed.
+ */
+int		 ctlconn_userns_check(const char *uid_map, char *msg,
+		    size_t msglen);
+/* The uid the kernel shows for peers this namespace cannot map (65534). */
+uid_t		 ctlconn_overflow_uid(void);
+
+#endif
