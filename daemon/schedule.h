@@ -14,6 +14,8 @@
 #define SCHED_RETRY_CAP		3600000		/* ms, the longest backoff */
 #define SCHED_MAX_AGE		(24 * 3600000)	/* ms after due: retries end */
 #define SCHED_PAUSED		"paused"	/* hold_reason of a paused channel */
+#define SCHED_PROBLEM		"problem"	/* hold_reason of a post that cannot go
+						   out as it is; last_error says why */
 
 /*
  * Sets up the timer on LOOP; C is the configuration in force. For tests
