@@ -173,22 +173,29 @@ static int
 check_channel(void *arg, const char *name)
 {
 	struct vctx	*v = arg;
-	const char	*tmpl;
-	struct channel	*ch;
 
 	v->nchan++;
-	if ((ch = chan_find(name)) == NULL) {
-		snprintf(v->msg, sizeof(v->msg), "no channel named '%s'", name);
+	if (chan_find(name) == NULL) {
+		snprintf(v->msg, sizeof(v->msg), "no channel named \"%s\"", name);
 		return (1);
 	}
-	tmpl = v->o->template ? v->o->template : v->cp->template;
-	if (tmpl != NULL && (camp_tmpls == NULL ||
-	    !tmpl_set_has(camp_tmpls, tmpl, chan_style_of(ch)))) {
-		snprintf(v->msg, sizeof(v->msg), "no template '%s' for %s",
-		    tmpl, chan_style_of(ch));
-		return (1);
-	}
+	/* A missing template is the post's problem: it is held, not the calendar. */
 	return (0);
+}
+
+/* Calendar problem PR as one sentence: it already names file, line and event. */
+const char *
+camp_problem_text(const struct cal_problem *pr, char *buf, size_t len)
+{
+	static const char	 tail[] = "; event left out";
+	size_t			 n;
+
+	snprintf(buf, len, "%s", pr->msg);
+	/* What happens to the calendar is said once, by CAMP_RULE. */
+	n = strlen(buf);
+	if (n >= sizeof(tail) - 1 && strcmp(buf + n - (sizeof(tail) - 1), tail) == 0)
+		buf[n - (sizeof(tail) - 1)] = '\0';
+	return (buf);
 }
 
 /* Collects every problem of the finished job into MSGS; returns how many. */
@@ -206,9 +213,7 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 	}
 	pr = cal_problems(cp->cal, &np);
 	for (i = 0; i < np && n < max; i++)
-		snprintf(msgs[n++], 640, "%s:%d: %s%s%s", src, pr[i].line,
-		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
-		    pr[i].msg);
+		camp_problem_text(&pr[i], msgs[n++], 640);
 	for (i = 0; i < (size_t)cp->nocc && n < max; i++) {
 		memset(&v, 0, sizeof(v));
 		v.cp = cp;
@@ -218,8 +223,8 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 			if (v.nchan == 0)
 				snprintf(v.msg, sizeof(v.msg), "no channel (set "
 				    "X-CRIER-CHANNELS, or channels = in the config)");
-			snprintf(msgs[n++], 640, "%s:%d: uid %s: %s", src, v.o->line,
-			    v.o->uid ? v.o->uid : "(none)", v.msg);
+			snprintf(msgs[n++], 640, "%s:%d: event \"%s\": %s", src,
+			    v.o->line, v.o->uid ? v.o->uid : "(no UID)", v.msg);
 			/* One report per event is enough; skip its other instances. */
 			while (i + 1 < (size_t)cp->nocc && cp->occ[i + 1].uid &&
 			    v.o->uid && strcmp(cp->occ[i + 1].uid, v.o->uid) == 0)
@@ -483,6 +488,9 @@ rec_channel(void *arg, const char *name)
 	if (render_post(&in, &out) == -1) {
 		snprintf(prob, sizeof(prob), "cannot render: %s", out.error);
 		err = prob;
+	} else if (ch != NULL && ch->ops->check_post != NULL &&
+	    ch->ops->check_post(ch, o, prob, sizeof(prob)) == CHAN_CHECK_PROBLEM) {
+		err = prob;
 	} else if (!out.len.fits) {
 		snprintf(prob, sizeof(prob), "does not fit: %zu of %zu%s",
 		    out.len.limit && out.len.length > out.len.limit ?
@@ -661,16 +669,18 @@ after_work(uv_work_t *w, int status)
 	}
 	n = problems(cp, msgs, MAX_PROBLEMS);
 	if (n > 0) {
-		char	err[700];
+		char	err[900];
 
 		for (i = 0; i < n; i++)
 			log_errx("calendar %s: %s", cp->name, msgs[i]);
-		snprintf(err, sizeof(err), "%s%s", msgs[0], n > 1 ?
-		    " (and more: see the log)" : "");
+		snprintf(err, sizeof(err), "%s (%zu problem%s%s): %s%s", msgs[0],
+		    n, n > 1 ? "s" : "", n > 1 ? ", see the log" : "", CAMP_RULE,
+		    cp->loaded_at ? "" : " (there is none yet: nothing from it "
+		    "is scheduled)");
 		set_error(cp, err);
-		log_errx("calendar %s: not loaded; %s", cp->name, cp->loaded_at ?
-		    "the last good version stays in force" :
-		    "nothing from it is scheduled");
+		log_errx("calendar %s: %zu problem%s: %s%s", cp->name, n, n > 1 ?
+		    "s" : "", CAMP_RULE, cp->loaded_at ? "" : " (there is none "
+		    "yet: nothing from it is scheduled)");
 		goto out;
 	}
 	if (reconcile(cp) == -1) {

@@ -12,6 +12,10 @@
 #include "template.h"
 
 #define CAMP_DEBOUNCE_MS	500	/* after the last change to a calendar file */
+/* The one rule for a calendar with a problem, as the log, status and --check say it. */
+#define CAMP_RULE	"this version is not applied; the last good version stays in force"
+
+struct cal_problem;
 
 /* Starts loading every calendar of C; T (may be NULL) renders their posts. */
 int	 camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t);
@@ -24,5 +28,7 @@ json_t	*camp_status_json(void);
 /* True while a calendar is being loaded (tests and shutdown use it). */
 int	 camp_busy(void);
 void	 camp_shutdown(void);
+/* Calendar problem PR as one clean sentence naming file, line and event (in BUF). */
+const char *camp_problem_text(const struct cal_problem *pr, char *buf, size_t len);
 
 #endif

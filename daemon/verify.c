@@ -16,6 +16,7 @@
 
 #include "verify.h"
 #include "calendar.h"
+#include "campaign.h"
 #include "channel.h"
 #include "render.h"
 #include "template.h"
@@ -209,9 +210,10 @@ check_calendar(struct vstate *vs, const struct vsrc *src)
 	}
 	pr = cal_problems(cal, &np);
 	for (i = 0; i < np; i++)
-		problem(vs, "%s:%d: %s%s%s", src->label, pr[i].line,
-		    pr[i].uid ? "uid " : "", pr[i].uid ? pr[i].uid : "",
-		    pr[i].msg);
+		problem(vs, "%s", camp_problem_text(&pr[i], err, sizeof(err)));
+	if (np > 0)
+		fprintf(vs->o->json ? stderr : stdout, "%s: %zu problem%s: %s\n",
+		    src->label, np, np > 1 ? "s" : "", CAMP_RULE);
 	n = cal_expand(cal, (time_t)(vs->o->from / 1000),
 	    (time_t)((vs->o->to + 999) / 1000), &occ);
 	if (n < 0)
