@@ -591,7 +591,7 @@ h_post(struct client *cl, json_t *req)
 	if (at != NULL && parse_time(at, &due) == -1)
 		return (error_reply("bad_request", "--at: '%s' is not a date or "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)", at));
-	if (at != NULL && (err = verb_check_future("post --at", at, &due)) != NULL)
+	if (at != NULL && (err = verb_check_future("post --at", at, NULL, &due)) != NULL)
 		return (err);
 	if (in != NULL) {
 		if (config_parse_duration(in, &secs) == -1)

@@ -65,7 +65,8 @@ verb_problem(const struct delivery *d)
 
 /* Refuses a due time more than the grace behind now. */
 json_t *
-verb_check_future(const char *verb, const char *given, int64_t *ms)
+verb_check_future(const char *verb, const char *given, const char *id,
+    int64_t *ms)
 {
 	int64_t	now = when_now();
 	char	ago[32];
@@ -76,10 +77,14 @@ verb_check_future(const char *verb, const char *given, int64_t *ms)
 		*ms = now;
 		return (NULL);
 	}
+	if (id == NULL)
+		return (verb_error("bad_request", "%s: '%s' is %s in the past; "
+		    "to post now, leave out --at (send-now ID sends a queued "
+		    "post now)", verb, given, human_duration((now - *ms) / 1000,
+		    ago, sizeof(ago))));
 	return (verb_error("bad_request", "%s: '%s' is %s in the past; to send "
-	    "now, use send-now%s", verb, given, human_duration((now - *ms) /
-	    1000, ago, sizeof(ago)), strcmp(verb, "post --at") == 0 ?
-	    " on a queued post, or post without --at" : " ID"));
+	    "it now, use send-now %s", verb, given, human_duration((now - *ms) /
+	    1000, ago, sizeof(ago)), id));
 }
 
 /* Resolves the request's "id" and loads it into D; an error reply on failure. */
@@ -338,7 +343,8 @@ verb_reschedule(int uid, json_t *req)
 		return (verb_error("bad_request", "reschedule: '%s' is not a "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)",
 		    t != NULL ? t : ""));
-	if ((err = verb_check_future("reschedule", t, &op.due)) != NULL)
+	if ((err = verb_check_future("reschedule", t, json_string_value(
+	    json_object_get(req, "id")), &op.due)) != NULL)
 		return (err);
 	op.detail = when_format(op.due, buf, sizeof(buf));
 	return (occ_apply(uid, req, &op, json_is_true(json_object_get(req,

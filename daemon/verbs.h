@@ -27,9 +27,11 @@ const char *verb_problem(const struct delivery *d);
 /*
  * Checks a requested due time *MS for VERB: up to VERB_PAST_GRACE_MS behind
  * now counts as now (*MS is set to now); further back is an error reply
- * naming how far, with the send-now hint. NULL when the time is fine.
+ * naming how far, with the send-now hint (for delivery ID, NULL for a new
+ * post). NULL when the time is fine.
  */
-json_t	*verb_check_future(const char *verb, const char *given, int64_t *ms);
+json_t	*verb_check_future(const char *verb, const char *given, const char *id,
+	    int64_t *ms);
 /* The reply's "error" object for CODE and a formatted message. */
 json_t	*verb_error(const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
