@@ -655,8 +655,12 @@ print_preview(json_t *r)
 
 	json_array_foreach(json_object_get(r, "previews"), i, p) {
 		lim = json_object_get(p, "limit");
-		printf("%s── %s (%s) %s, due %s\n", i ? "\n" : "", sf(p, "channel"),
-		    sf(p, "type"), sf(p, "id"), sf(p, "due"));
+		printf("%s── %s (%s%s%s) %s, due %s\n", i ? "\n" : "",
+		    sf(p, "channel"), sf(p, "type"), json_is_string(json_object_get(
+		    p, "like")) ? " like " : "", json_is_string(json_object_get(p,
+		    "like")) ? sf(p, "like") : "", sf(p, "id"), json_is_string(
+		    json_object_get(p, "due_local")) ? sf(p, "due_local") :
+		    sf(p, "due"));
 		printf("%s\n", sf(p, "text"));
 		if (json_is_integer(lim))
 			printf("── %lld / %lld%s\n",
@@ -702,8 +706,8 @@ print_post(json_t *r)
 		return;
 	}
 	json_array_foreach(json_object_get(r, "ids"), i, v)
-		printf("%s %s for %s\n", json_string_value(v), sf(r, "state"),
-		    sf(r, "due"));
+		printf("%s %s for %s (%s)\n", json_string_value(v), sf(r, "state"),
+		    sf(r, "due_local"), sf(r, "timezone"));
 }
 
 /* cancel, hold, approve, reschedule, retry, send-now, restore: the new state of each. */

@@ -673,6 +673,8 @@ h_post(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", jtime(due));
+	json_object_set_new(r, "due_local", jlocal(due));
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "state", json_string(all_held ? "held" :
 	    "scheduled"));
 	err = r;
@@ -805,6 +807,8 @@ preview_json(const struct delivery *d)
 	}
 	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
 	json_object_set_new(o, "type", json_string(ch->ops->type));
+	if (strcmp(chan_style_of(ch), ch->ops->type) != 0)
+		json_object_set_new(o, "like", json_string(chan_style_of(ch)));
 	json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
 	json_object_set_new(o, "limit", lr.limit ?
 	    json_integer((json_int_t)lr.limit) : json_null());
