@@ -355,11 +355,14 @@ static int
 override_stands(struct rec *r, const struct delivery *e, const char *kind,
     struct store_override *ov, int *ended)
 {
-	char	msg[512], at[40], to[40];
+	const char	*base;
+	char		 msg[512], at[40], to[40];
 
 	if (store_override_get(e->id, kind, ov) != 0)
 		return (0);
-	if (ov->cal_fp == NULL || strcmp(ov->cal_fp, r->fp) == 0)
+	/* Made before the version was known: measured from the last one seen. */
+	base = ov->cal_fp != NULL ? ov->cal_fp : e->cal_fp;
+	if (base == NULL || strcmp(base, r->fp) == 0)
 		return (1);
 	if (strcmp(kind, "time") == 0)
 		snprintf(to, sizeof(to), " to %s", when_format(ov->due, at,
@@ -563,6 +566,7 @@ rec_channel(void *arg, const char *name)
 	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ||
 	    same(e->hold_reason, SCHED_PROBLEM) ? NULL : e->last_error);
 	store_set_cal_fp(e->id, r->fp);
+	store_override_adopt(e->id);
 	media = media_json(o);
 	store_set_media(e->id, media);
 	if (err != NULL) {

@@ -1217,6 +1217,23 @@ store_override_get(const char *id, const char *kind, struct store_override *o)
 	return (rc == SQLITE_DONE ? 1 : -1);
 }
 
+/* Overrides of ID without a calendar version take the delivery's current one. */
+int
+store_override_adopt(const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("UPDATE overrides SET cal_fp = (SELECT cal_fp FROM"
+	    " deliveries WHERE id = ?1) WHERE delivery = ?1 AND cal_fp IS NULL"))
+	    == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
 /* Forgets the override of KIND (NULL: every kind) on delivery ID. */
 int
 store_override_drop(const char *id, const char *kind)

@@ -197,6 +197,8 @@ int	 store_override_put(const char *id, const char *kind, const char *verb,
 /* Loads one override; 1 if none. */
 int	 store_override_get(const char *id, const char *kind,
 	    struct store_override *o);
+/* Gives ID's overrides made before any calendar version was known its current one. */
+int	 store_override_adopt(const char *id);
 /* Forgets the override of KIND (NULL: all) of ID. */
 int	 store_override_drop(const char *id, const char *kind);
 void	 store_override_clear(struct store_override *o);
