@@ -626,14 +626,19 @@ print_agenda(json_t *r)
 	if (json_array_size(json_object_get(r, "days")) == 0) {
 		json_t	*n = json_object_get(r, "next");
 
+		long long	 wd = json_integer_value(json_object_get(r,
+				    "window_days"));
+
 		if (json_is_object(n))
-			printf("nothing in these days; the next post is %s %s at "
-			    "%s (%s), on %s: crierctl agenda --days %lld\n",
-			    sf(n, "summary"), sf(n, "due_local"), sf(n, "time"),
-			    sf(r, "timezone"), sf(n, "channel"), (long long)
+			printf("nothing in the next %lld day%s; the next post is on "
+			    "%s at %s (%s): \"%s\" on %s (crierctl agenda --days "
+			    "%lld shows it)\n", wd, wd == 1 ? "" : "s",
+			    sf(n, "label"), sf(n, "time"), sf(r, "timezone"),
+			    sf(n, "summary"), sf(n, "channel"), (long long)
 			    json_integer_value(json_object_get(n, "days")));
 		else
-			printf("nothing scheduled\n");
+			printf("nothing scheduled in the next %lld day%s, nor "
+			    "after\n", wd, wd == 1 ? "" : "s");
 		return;
 	}
 	json_array_foreach(json_object_get(r, "days"), i, day) {

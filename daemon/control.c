@@ -700,6 +700,20 @@ local_time(int64_t ms, struct icaltimetype *t)
 	*t = icaltime_from_timet_with_zone((time_t)(ms / 1000), 0, z);
 }
 
+/* "Monday 17 May 2027" for the date of T. */
+static void
+day_label(struct icaltimetype *t, char *buf, size_t len)
+{
+	static const char *const wd[] = { "Sunday", "Monday", "Tuesday",
+	    "Wednesday", "Thursday", "Friday", "Saturday" };
+	static const char *const mo[] = { "January", "February", "March",
+	    "April", "May", "June", "July", "August", "September", "October",
+	    "November", "December" };
+
+	snprintf(buf, len, "%s %d %s %d", wd[icaltime_day_of_week(*t) - 1],
+	    t->day, mo[t->month - 1], t->year);
+}
+
 /* The first post still to go out from AFTER on, with the --days that shows it; or null. */
 static json_t *
 agenda_next(int64_t after, int64_t now)
@@ -709,7 +723,7 @@ agenda_next(int64_t after, int64_t now)
 	struct icaltimetype	 t;
 	size_t			 n = 0, i;
 	json_t			*it = json_null();
-	char			 hm[8];
+	char			 hm[8], label[64];
 
 	memset(&f, 0, sizeof(f));
 	f.state = -1;
@@ -722,8 +736,10 @@ agenda_next(int64_t after, int64_t now)
 			continue;
 		local_time(ds[i].due, &t);
 		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		day_label(&t, label, sizeof(label));
 		it = delivery_json(&ds[i]);
 		json_object_set_new(it, "time", json_string(hm));
+		json_object_set_new(it, "label", json_string(label));
 		json_object_set_new(it, "days", json_integer((json_int_t)
 		    ((ds[i].due - now) / 86400000 + 1)));
 		break;
@@ -736,11 +752,6 @@ agenda_next(int64_t after, int64_t now)
 static json_t *
 h_agenda(struct client *cl, json_t *req)
 {
-	static const char *const wd[] = { "Sunday", "Monday", "Tuesday",
-	    "Wednesday", "Thursday", "Friday", "Saturday" };
-	static const char *const mo[] = { "January", "February", "March",
-	    "April", "May", "June", "July", "August", "September", "October",
-	    "November", "December" };
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	struct icaltimetype	 t;
@@ -768,9 +779,7 @@ h_agenda(struct client *cl, json_t *req)
 		local_time(ds[i].due, &t);
 		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
 		if (strcmp(date, last) != 0) {
-			snprintf(label, sizeof(label), "%s %d %s %d",
-			    wd[icaltime_day_of_week(t) - 1], t.day,
-			    mo[t.month - 1], t.year);
+			day_label(&t, label, sizeof(label));
 			items = json_array();
 			day = json_pack("{s:s, s:s, s:o}", "date", date, "label",
 			    label, "items", items);
@@ -786,6 +795,7 @@ h_agenda(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "days", days);
+	json_object_set_new(r, "window_days", json_integer(ndays));
 	if (json_array_size(days) == 0)
 		json_object_set_new(r, "next", agenda_next(f.to, f.from));
 	return (r);
