@@ -569,8 +569,12 @@ print_show(json_t *r)
 	json_t	*d = json_object_get(r, "delivery"), *e;
 	size_t	 i;
 
-	printf("id          %s\nstate       %s\nchannel     %s\ndue         %s\n",
-	    sf(d, "id"), sf(d, "state"), sf(d, "channel"), sf(d, "due"));
+	printf("id          %s\nstate       %s\nchannel     %s\n", sf(d, "id"),
+	    sf(d, "state"), sf(d, "channel"));
+	if (json_is_string(json_object_get(d, "due_local")))
+		printf("due         %s (%s)\n", sf(d, "due_local"), sf(r, "timezone"));
+	else
+		printf("due         %s\n", sf(d, "due"));
 	if (json_is_string(json_object_get(d, "calendar")))
 		printf("calendar    %s\n", sf(d, "calendar"));
 	printf("uid         %s\n", sf(d, "uid"));

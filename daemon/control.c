@@ -384,6 +384,7 @@ h_show(struct client *cl, json_t *req)
 	}
 	json_object_set_new(jd, "events", arr);
 	r = ok_reply();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "delivery", jd);
 	return (r);
 }

@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "../calendar.h"
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
@@ -1329,6 +1330,31 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	return (-1);
 }
 
+/* What keeps occurrence O from going out on Bluesky: too many images, a local file unusable. */
+static int
+bluesky_check_post(const struct channel *ch, const struct cal_occurrence *o,
+    char *msg, size_t len)
+{
+	char	*path;
+	size_t	 i;
+
+	if (o->nattach > BSKY_IMAGES_MAX) {
+		snprintf(msg, len, "%zu attachments, Bluesky takes at most %d",
+		    o->nattach, BSKY_IMAGES_MAX);
+		return (CHAN_CHECK_PROBLEM);
+	}
+	for (i = 0; i < o->nattach; i++) {
+		if ((path = media_local_path(o->attach[i].uri)) == NULL)
+			continue;
+		if (media_check(path, &bsky_rules, msg, len) == -1) {
+			free(path);
+			return (CHAN_CHECK_PROBLEM);
+		}
+		free(path);
+	}
+	return (CHAN_CHECK_OK);
+}
+
 const struct channel_ops bluesky_ops = {
 	.type = "bluesky",
 	.idempotent = true,	/* a record key per delivery, swapRecord null */
@@ -1339,4 +1365,5 @@ const struct channel_ops bluesky_ops = {
 	.open = bluesky_open,
 	.close = bluesky_close,
 	.start = bluesky_start,
+	.check_post = bluesky_check_post,
 };
