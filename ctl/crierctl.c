@@ -647,10 +647,14 @@ print_agenda(json_t *r)
 	}
 	json_array_foreach(json_object_get(r, "days"), i, day) {
 		printf("%s%s\n", i ? "\n" : "", sf(day, "label"));
-		json_array_foreach(json_object_get(day, "items"), j, it)
-			printf("  %s  %-16s %-10s %s  [%s]\n", sf(it, "time"),
+		json_array_foreach(json_object_get(day, "items"), j, it) {
+			printf("  %s  %-16s %-10s %s  [%s]", sf(it, "time"),
 			    sf(it, "channel"), sf(it, "state"), sf(it, "summary"),
 			    sf(it, "id"));
+			if (json_is_string(json_object_get(it, "remote_url")))
+				printf("  %s", sf(it, "remote_url"));
+			printf("\n");
+		}
 	}
 	printf("\n(times in %s)\n", sf(r, "timezone"));
 }
