@@ -31,6 +31,16 @@ DESCRIPTION:Q text
 X-CRIER-CHANNELS:wide
 X-CRIER-TEMPLATE:$2
 END:VEVENT
+BEGIN:VEVENT
+UID:r@t
+DTSTAMP:20270101T000000Z
+DTSTART:$AT
+STATUS:TENTATIVE
+SUMMARY:R
+DESCRIPTION:$1
+X-CRIER-CHANNELS:short
+X-CRIER-TEMPLATE:plain
+END:VEVENT
 ICS
 }
 conf() {
@@ -41,14 +51,18 @@ conf() {
 cal "$LONG" nosuch
 conf 50
 start_daemon
-wait_for "[ \"\$(ctl --json list | jget 'len(d[\"deliveries\"])')\" = 3 ]" 15 ||
+wait_for "[ \"\$(ctl --json list | jget 'len(d[\"deliveries\"])')\" = 4 ]" 15 ||
     fail "calendar not loaded: $(ctl --json status)"
 PS=$(delivery_of p@t short); PW=$(delivery_of p@t wide); Q=$(delivery_of q@t wide)
+R=$(delivery_of r@t short)
 
 [ "$(state_of "$PS")" = held ] || fail "too long post is $(state_of "$PS")"
 [ "$(dfield "$PS" held_for)" = "does not fit: 80 of 50 characters" ] ||
     fail "held_for: $(dfield "$PS" held_for)"
 [ "$(state_of "$PW")" = scheduled ] || fail "the fitting channel is $(state_of "$PW")"
+# Tentative and too long: the problem comes first.
+[ "$(dfield "$R" held_for)" = "does not fit: 80 of 50 characters" ] ||
+    fail "tentative too long: held_for $(dfield "$R" held_for)"
 case "$(dfield "$Q" held_for)" in
 "cannot render: template nosuch"*) ;;
 *) fail "unknown template: held_for $(dfield "$Q" held_for)" ;;
@@ -74,6 +88,9 @@ wait_for "[ \"\$(state_of $PS)\" = scheduled ]" 15 || fail "fixed post still $(s
 [ "$(dfield "$PS" last_error)" = null ] || fail "last_error after the fix: $(dfield "$PS" last_error)"
 [ "$(dfield "$PS" text)" = "Short enough now." ] || fail "not re-rendered"
 ctl show "$PS" | grep -q "the problem is fixed" || fail "the release is not in the history"
+# A tentative post that did not fit now waits for approval, and says so.
+[ "$(dfield "$R" held_for)" = approval ] || fail "fixed tentative post: held_for $(dfield "$R" held_for)"
+expect_rc 0 ctl approve "$R"
 # Fixing the template (and reloading) releases Q.
 printf 'Q: {{description}}' > "$T/tpl/nosuch.mustache"
 expect_rc 0 ctl reload
