@@ -29,8 +29,8 @@
 	VERB(STATUS, "status", "", "", false,				\
 	    "status")							\
 	VERB(LIST, "list", "",						\
-	    "--state=s --channel=s --from=s --to=s --limit=n", false,	\
-	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N]") \
+	    "--state=s --channel=s --from=s --to=s --limit=n --utc", false, \
+	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N] [--utc]") \
 	VERB(SHOW, "show", "id", "", false,				\
 	    "show ID")							\
 	VERB(AGENDA, "agenda", "", "--days=n", false,			\
@@ -38,17 +38,21 @@
 	VERB(PREVIEW, "preview", "id?", "--calendar=s --uid=s", false,	\
 	    "preview ID | --calendar C --uid U")			\
 	VERB(POST, "post", "",						\
-	    "--channel=l --text=s --template=s --var=kv --at=s --in=s --hold", \
-	    true,							\
-	    "post --channel C[,C] (--text T | --template T [--var k=v]...) [--at T | --in 10m] [--hold]") \
-	VERB(CANCEL, "cancel", "id", "", true,				\
-	    "cancel ID")						\
-	VERB(HOLD, "hold", "id", "", true,				\
-	    "hold ID")							\
-	VERB(APPROVE, "approve", "id", "", true,			\
-	    "approve ID")						\
-	VERB(RESCHEDULE, "reschedule", "id time", "", true,		\
-	    "reschedule ID T")						\
+	    "--channel=l --text=s --template=s --var=kv --at=s --in=s --hold " \
+	    "--dry-run", true,						\
+	    "post --channel C[,C] (--text T | --template T [--var k=v]...) [--at T | --in 10m] [--hold] [--dry-run]") \
+	VERB(CANCEL, "cancel", "id", "--event", true,			\
+	    "cancel ID [--event]")					\
+	VERB(HOLD, "hold", "id", "--event", true,			\
+	    "hold ID [--event]")					\
+	VERB(APPROVE, "approve", "id", "--only", true,			\
+	    "approve ID [--only]")					\
+	VERB(RESCHEDULE, "reschedule", "id time", "--event", true,	\
+	    "reschedule ID T [--event]")				\
+	VERB(RESTORE, "restore", "id", "", true,			\
+	    "restore ID")						\
+	VERB(EDIT, "edit", "id", "--text=s --template=s --var=kv", true, \
+	    "edit ID (--text T | --template T [--var k=v]...)")	\
 	VERB(RELOAD, "reload", "", "", true,				\
 	    "reload")							\
 	VERB(RETRY, "retry", "id", "", true,				\
@@ -64,7 +68,9 @@
 	VERB(UNSUBSCRIBE, "unsubscribe", "email", "", true,		\
 	    "unsubscribe EMAIL")					\
 	VERB(SUBSCRIBE, "subscribe", "email", "", true,			\
-	    "subscribe EMAIL")
+	    "subscribe EMAIL")						\
+	VERB(SUPPRESSIONS, "suppressions", "", "", false,		\
+	    "suppressions")
 
 enum ctl_verb_id {
 #define CTL_VERB_ENUM(id, n, p, o, c, u)	CTL_##id,

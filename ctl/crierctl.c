@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,6 +16,7 @@
 #include <ini.h>
 #include <jansson.h>
 
+#include "../common/human.h"
 #include "../common/proto.h"
 
 #define EXIT_NO		1	/* the daemon said no */
@@ -29,20 +32,99 @@
 typedef void	(*printer)(json_t *reply);
 
 static int	json_out;
+static int	utc_out;	/* list --utc */
 static json_t	*request;	/* global so early exits leave nothing unreachable */
+static const char *usage_of;	/* the verb's usage line, for usage errors */
 
-/* Prints a usage error and exits 2. */
+/*
+ * Prints a usage error (with the verb's usage line when known) and exits 2;
+ * with --json, as a JSON error object on standard output.
+ */
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	 ap;
+	char	 msg[1024];
+	char	*s;
+	json_t	*r;
 
-	fprintf(stderr, "crierctl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	if (json_out) {
+		r = json_pack("{s:i, s:b, s:s, s:s}", "v", CRIER_PROTO_VERSION,
+		    "ok", 0, "error", msg, "code", "usage");
+		if (usage_of != NULL)
+			json_object_set_new(r, "usage", json_sprintf("crierctl %s",
+			    usage_of));
+		if ((s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(r);
+	} else {
+		fprintf(stderr, "crierctl: %s\n", msg);
+		if (usage_of != NULL)
+			fprintf(stderr, "usage: crierctl %s\n", usage_of);
+	}
+	json_decref(request);
 	exit(EXIT_USAGE);
+}
+
+/* The edit distance of A and B, adjacent swaps counting one (Damerau). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, d[32][32], c, best;
+
+	if (la >= 32 || lb >= 32)
+		return (SIZE_MAX);
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] == b[j - 1] ? 0 : 1;
+			best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + c < best)
+				best = d[i - 1][j - 1] + c;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return (d[la][lb]);
+}
+
+/* Says in one line that NAME is no verb (or an ambiguous prefix) and exits 2. */
+static void __attribute__((noreturn))
+unknown_verb(const char *name, int ambiguous)
+{
+	char	list[512] = "";
+	size_t	i, dist, best = SIZE_MAX, len = strlen(name);
+	int	pick = -1;
+
+	if (ambiguous) {
+		for (i = 0; i < CTL_NVERBS; i++)
+			if (strncmp(ctl_verbs[i].name, name, len) == 0)
+				snprintf(list + strlen(list), sizeof(list) -
+				    strlen(list), "%s%s", *list ? ", " : "",
+				    ctl_verbs[i].name);
+		usage_error("'%s' is ambiguous: did you mean %s?", name, list);
+	}
+	for (i = 0; i < CTL_NVERBS; i++) {
+		dist = distance(name, ctl_verbs[i].name);
+		if (dist < best) {
+			best = dist;
+			pick = (int)i;
+		}
+	}
+	if (pick >= 0 && best <= (len > 4 ? 2 : 1))
+		usage_error("unknown verb '%s'; did you mean '%s'?", name,
+		    ctl_verbs[pick].name);
+	usage_error("unknown verb '%s' (crierctl --help lists the verbs)", name);
 }
 
 /* Prints the usage of every verb. */
@@ -159,6 +241,7 @@ build_request(int v, int argc, char **argv)
 
 	req = json_pack("{s:i, s:s}", "v", CRIER_PROTO_VERSION, "cmd", vb->name);
 	request = req;
+	usage_of = vb->usage;
 	snprintf(pos, sizeof(pos), "%s", vb->positional);
 	for (tok = strtok_r(pos, " ", &save); tok != NULL && npos < 8;
 	    tok = strtok_r(NULL, " ", &save)) {
@@ -175,8 +258,8 @@ build_request(int v, int argc, char **argv)
 			eq = strchr(name, '=');
 			nlen = eq ? (size_t)(eq - name) : strlen(name);
 			if (find_option(vb->options, name, nlen, type, sizeof(type)) == -1)
-				usage_error("%s: unknown option --%.*s\nusage: crierctl %s",
-				    vb->name, (int)nlen, name, vb->usage);
+				usage_error("%s: unknown option --%.*s", vb->name,
+				    (int)nlen, name);
 			field_name(name, nlen, field, sizeof(field));
 			if (strcmp(type, "flag") == 0) {
 				if (eq != NULL)
@@ -189,8 +272,7 @@ build_request(int v, int argc, char **argv)
 			else if (a + 1 < argc)
 				val = argv[++a];
 			else
-				usage_error("--%.*s needs a value\nusage: crierctl %s",
-				    (int)nlen, name, vb->usage);
+				usage_error("--%.*s needs a value", (int)nlen, name);
 			nopt++;
 			if (strcmp(type, "n") == 0) {
 				char *end;
@@ -233,13 +315,12 @@ build_request(int v, int argc, char **argv)
 			continue;
 		}
 		if (i >= npos)
-			usage_error("%s: unexpected argument '%s'\nusage: crierctl %s",
-			    vb->name, argv[a], vb->usage);
+			usage_error("%s: unexpected argument '%s'", vb->name,
+			    argv[a]);
 		json_object_set_new(req, posnames[i++], json_string(argv[a]));
 	}
 	if (i < nreq)
-		usage_error("%s: missing %s\nusage: crierctl %s", vb->name,
-		    posnames[i], vb->usage);
+		usage_error("%s: missing %s", vb->name, posnames[i]);
 	(void)nopt;
 	return (req);
 }
@@ -365,6 +446,18 @@ sf(json_t *o, const char *k)
 	return (s != NULL ? s : "-");
 }
 
+/* Seconds from now until the ISO 8601 UTC time S ("...Z"); 0 if unreadable. */
+static int64_t
+secs_until(const char *s)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return (0);
+	return ((int64_t)timegm(&tm) - (int64_t)time(NULL));
+}
+
 /* status: what the daemon is doing. */
 static void
 print_status(json_t *r)
@@ -373,9 +466,12 @@ print_status(json_t *r)
 	const char	*k;
 	size_t		 i;
 
-	printf("crierd %s, pid %lld, up since %s\n", sf(d, "version"),
+	char		 up[32];
+
+	printf("crierd %s, pid %lld, up since %s (%s)\n", sf(d, "version"),
 	    (long long)json_integer_value(json_object_get(d, "pid")),
-	    sf(d, "started"));
+	    sf(d, "started"), human_duration(secs_until(sf(d, "started")), up,
+	    sizeof(up)));
 	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
 	    sf(d, "state_dir"), sf(d, "timezone"));
 	if (json_is_string(json_object_get(r, "storage")))
@@ -421,12 +517,27 @@ print_list(json_t *r)
 		printf("no deliveries\n");
 		return;
 	}
-	printf("%-12s  %-10s  %-20s  %-16s  %s\n", "ID", "STATE", "DUE",
-	    "CHANNEL", "SUMMARY");
-	json_array_foreach(arr, i, v)
-		printf("%-12s  %-10s  %-20s  %-16s  %s\n", sf(v, "id"),
-		    sf(v, "state"), sf(v, "due"), sf(v, "channel"), sf(v, "summary"));
+	printf("%-12s  %-10s  %-19s  %-16s  %s\n", "ID", "STATE", utc_out ?
+	    "DUE (UTC)" : "DUE", "CHANNEL", "SUMMARY");
+	json_array_foreach(arr, i, v) {
+		char	due[40];
+
+		if (utc_out || !json_is_string(json_object_get(v, "due_local"))) {
+			/* Whole seconds: "2027-05-17 09:00:00". */
+			snprintf(due, sizeof(due), "%.19s", sf(v, "due"));
+			if (strlen(due) > 10)
+				due[10] = ' ';
+		} else
+			snprintf(due, sizeof(due), "%s", sf(v, "due_local"));
+		printf("%-12s  %-10s  %-19s  %-16s  %s", sf(v, "id"),
+		    sf(v, "state"), due, sf(v, "channel"), sf(v, "summary"));
+		if (json_is_string(json_object_get(v, "remote_url")))
+			printf("  %s", sf(v, "remote_url"));
+		printf("\n");
+	}
+	printf("\n(times in %s)\n", utc_out ? "UTC" : sf(r, "timezone"));
 }
+
 
 /* A newsletter's recipients: counts, then each (only those not sent if many). */
 static void
@@ -462,8 +573,12 @@ print_show(json_t *r)
 	json_t	*d = json_object_get(r, "delivery"), *e;
 	size_t	 i;
 
-	printf("id          %s\nstate       %s\nchannel     %s\ndue         %s\n",
-	    sf(d, "id"), sf(d, "state"), sf(d, "channel"), sf(d, "due"));
+	printf("id          %s\nstate       %s\nchannel     %s\n", sf(d, "id"),
+	    sf(d, "state"), sf(d, "channel"));
+	if (json_is_string(json_object_get(d, "due_local")))
+		printf("due         %s (%s)\n", sf(d, "due_local"), sf(r, "timezone"));
+	else
+		printf("due         %s\n", sf(d, "due"));
 	if (json_is_string(json_object_get(d, "calendar")))
 		printf("calendar    %s\n", sf(d, "calendar"));
 	printf("uid         %s\n", sf(d, "uid"));
@@ -471,8 +586,25 @@ print_show(json_t *r)
 		printf("instance    %s\n", sf(d, "recurrence_id"));
 	printf("attempts    %lld\n",
 	    (long long)json_integer_value(json_object_get(d, "attempts")));
-	if (json_is_string(json_object_get(d, "next_attempt")))
-		printf("next try    %s\n", sf(d, "next_attempt"));
+	if (json_is_string(json_object_get(d, "held_for")))
+		printf("held for    %s\n", sf(d, "held_for"));
+	json_array_foreach(json_object_get(d, "overrides"), i, e) {
+		char	ago[32];
+
+		printf("override    %s%s%s by uid %lld, %s ago; a reload keeps it "
+		    "unless the calendar changes this occurrence\n", sf(e, "verb"),
+		    json_is_string(json_object_get(e, "due")) ? " to " : "",
+		    json_is_string(json_object_get(e, "due")) ? sf(e, "due") : "",
+		    (long long)json_integer_value(json_object_get(e, "actor")),
+		    human_duration(secs_until(sf(e, "at")), ago, sizeof(ago)));
+	}
+	if (json_is_string(json_object_get(d, "next_attempt"))) {
+		char	in[32];
+		int64_t	secs = secs_until(sf(d, "next_attempt"));
+
+		printf("next try    %s (%s %s)\n", sf(d, "next_attempt"),
+		    secs >= 0 ? "in" : "due", human_duration(secs, in, sizeof(in)));
+	}
 	if (json_is_string(json_object_get(d, "last_error")))
 		printf("last error  %s\n", sf(d, "last_error"));
 	if (json_is_string(json_object_get(d, "sent_at")))
@@ -500,19 +632,37 @@ print_agenda(json_t *r)
 	size_t	 i, j;
 
 	if (json_array_size(json_object_get(r, "days")) == 0) {
-		printf("nothing scheduled\n");
+		json_t	*n = json_object_get(r, "next");
+
+		long long	 wd = json_integer_value(json_object_get(r,
+				    "window_days"));
+
+		if (json_is_object(n))
+			printf("nothing in the next %lld day%s; the next post is on "
+			    "%s at %s (%s): \"%s\" on %s (crierctl agenda --days "
+			    "%lld shows it)\n", wd, wd == 1 ? "" : "s",
+			    sf(n, "label"), sf(n, "time"), sf(r, "timezone"),
+			    sf(n, "summary"), sf(n, "channel"), (long long)
+			    json_integer_value(json_object_get(n, "days")));
+		else
+			printf("nothing scheduled in the next %lld day%s, nor "
+			    "after\n", wd, wd == 1 ? "" : "s");
 		return;
 	}
 	json_array_foreach(json_object_get(r, "days"), i, day) {
 		printf("%s%s\n", i ? "\n" : "", sf(day, "label"));
-		json_array_foreach(json_object_get(day, "items"), j, it)
-			printf("  %s  %-16s %-10s %s%s%s%s  [%s]\n", sf(it, "time"),
+		json_array_foreach(json_object_get(day, "items"), j, it) {
+			printf("  %s  %-16s %-10s %s%s%s%s  [%s]", sf(it, "time"),
 			    sf(it, "channel"), sf(it, "state"), sf(it, "summary"),
 			    json_is_string(json_object_get(it, "until")) ?
 			    " (until " : "", json_is_string(json_object_get(it,
 			    "until")) ? sf(it, "until") : "",
 			    json_is_string(json_object_get(it, "until")) ? ")" : "",
 			    sf(it, "id"));
+			if (json_is_string(json_object_get(it, "remote_url")))
+				printf("  %s", sf(it, "remote_url"));
+			printf("\n");
+		}
 	}
 	printf("\n(times in %s)\n", sf(r, "timezone"));
 }
@@ -526,8 +676,12 @@ print_preview(json_t *r)
 
 	json_array_foreach(json_object_get(r, "previews"), i, p) {
 		lim = json_object_get(p, "limit");
-		printf("%s── %s (%s) %s, due %s\n", i ? "\n" : "", sf(p, "channel"),
-		    sf(p, "type"), sf(p, "id"), sf(p, "due"));
+		printf("%s── %s (%s%s%s) %s, due %s\n", i ? "\n" : "",
+		    sf(p, "channel"), sf(p, "type"), json_is_string(json_object_get(
+		    p, "like")) ? " like " : "", json_is_string(json_object_get(p,
+		    "like")) ? sf(p, "like") : "", sf(p, "id"), json_is_string(
+		    json_object_get(p, "due_local")) ? sf(p, "due_local") :
+		    sf(p, "due"));
 		printf("%s\n", sf(p, "text"));
 		if (json_is_integer(lim))
 			printf("── %lld / %lld%s\n",
@@ -548,16 +702,82 @@ print_post(json_t *r)
 	json_t	*v;
 	size_t	 i;
 
+	if (json_is_true(json_object_get(r, "dry_run"))) {
+		json_array_foreach(json_object_get(r, "previews"), i, v) {
+			json_t	*lim = json_object_get(v, "limit");
+
+			printf("%s── %s (%s), due %s\n", i ? "\n" : "", sf(v,
+			    "channel"), sf(v, "type"), sf(r, "due"));
+			if (json_is_string(json_object_get(v, "error"))) {
+				printf("cannot render: %s\n", sf(v, "error"));
+				continue;
+			}
+			printf("%s\n", sf(v, "text"));
+			if (json_is_integer(lim))
+				printf("── %lld / %lld%s\n", (long long)
+				    json_integer_value(json_object_get(v, "length")),
+				    (long long)json_integer_value(lim),
+				    json_is_true(json_object_get(v, "fits")) ? "" :
+				    "  DOES NOT FIT");
+			else
+				printf("── %lld characters, no limit\n", (long long)
+				    json_integer_value(json_object_get(v, "length")));
+		}
+		printf("\ndry run: nothing was queued\n");
+		return;
+	}
 	json_array_foreach(json_object_get(r, "ids"), i, v)
-		printf("%s %s for %s\n", json_string_value(v), sf(r, "state"),
-		    sf(r, "due"));
+		printf("%s %s for %s (%s)\n", json_string_value(v), sf(r, "state"),
+		    sf(r, "due_local"), sf(r, "timezone"));
 }
 
-/* cancel, hold, approve, reschedule: the new state. */
+/* cancel, hold, approve, reschedule, retry, send-now, restore: the new state of each. */
 static void
 print_move(json_t *r)
 {
-	printf("%s %s\n", sf(r, "id"), sf(r, "state"));
+	json_t	*v;
+	size_t	 i;
+
+	if (!json_is_array(json_object_get(r, "deliveries"))) {
+		printf("%s %s\n", sf(r, "id"), sf(r, "state"));
+		if (json_is_string(json_object_get(r, "detail")))
+			printf("  %s\n", sf(r, "detail"));
+		return;
+	}
+	json_array_foreach(json_object_get(r, "deliveries"), i, v)
+		printf("%s %s (%s)\n", sf(v, "id"), sf(v, "state"),
+		    sf(v, "channel"));
+	json_array_foreach(json_object_get(r, "skipped"), i, v)
+		printf("%s not changed (%s): %s\n", sf(v, "id"), sf(v, "channel"),
+		    sf(v, "reason"));
+}
+
+/* edit: the new text and its length. */
+static void
+print_edit(json_t *r)
+{
+	json_t	*lim = json_object_get(r, "limit");
+
+	printf("%s %s, edited\n%s\n", sf(r, "id"), sf(r, "state"), sf(r, "text"));
+	if (json_is_integer(lim))
+		printf("── %lld / %lld\n", (long long)json_integer_value(
+		    json_object_get(r, "length")), (long long)json_integer_value(lim));
+}
+
+/* suppressions: one address a line. */
+static void
+print_suppressions(json_t *r)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (json_array_size(json_object_get(r, "suppressions")) == 0) {
+		printf("the suppression list is empty\n");
+		return;
+	}
+	json_array_foreach(json_object_get(r, "suppressions"), i, v)
+		printf("%-40s since %s (uid %lld)\n", sf(v, "email"), sf(v, "at"),
+		    (long long)json_integer_value(json_object_get(v, "actor")));
 }
 
 /* unsubscribe, subscribe. */
@@ -697,7 +917,6 @@ follow(int fd)
 	json_t		*msg;
 	json_error_t	 jerr;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (read_line(fd, -1, &line) == 0) {
 		if (json_out)
 			printf("%s\n", line);
@@ -708,6 +927,9 @@ follow(int fd)
 			json_decref(msg);
 		}
 		free(line);
+		/* Each event reaches a pipe or file as it happens. */
+		if (fflush(stdout) == EOF)
+			break;
 	}
 	fprintf(stderr, "crierctl: crierd closed the connection\n");
 	return (EXIT_UNREACH);
@@ -725,6 +947,8 @@ static const printer printers[CTL_NVERBS] = {
 	[CTL_HOLD] = print_move,
 	[CTL_APPROVE] = print_move,
 	[CTL_RESCHEDULE] = print_move,
+	[CTL_RESTORE] = print_move,
+	[CTL_EDIT] = print_edit,
 	[CTL_RELOAD] = print_reload,
 	[CTL_RETRY] = print_move,
 	[CTL_SEND_NOW] = print_move,
@@ -733,6 +957,7 @@ static const printer printers[CTL_NVERBS] = {
 	[CTL_LOG] = print_log,
 	[CTL_UNSUBSCRIBE] = print_suppress,
 	[CTL_SUBSCRIBE] = print_suppress,
+	[CTL_SUPPRESSIONS] = print_suppressions,
 };
 
 int
@@ -769,12 +994,12 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
-	if ((v = ctl_verb_find(argv[a])) < 0) {
-		fprintf(stderr, "crierctl: %s verb '%s'\n", v == -2 ? "ambiguous" :
-		    "unknown", argv[a]);
-		usage(stderr);
-		return (EXIT_USAGE);
-	}
+	/* --json anywhere makes even a usage error JSON. */
+	for (int i = a; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			json_out = 1;
+	if ((v = ctl_verb_find(argv[a])) < 0)
+		unknown_verb(argv[a], v == -2);
 	/* --json may also follow the verb. */
 	for (int i = a + 1; i < argc; i++)
 		if (strcmp(argv[i], "--json") == 0) {
@@ -784,6 +1009,7 @@ main(int argc, char *argv[])
 			i--;
 		}
 	request = build_request(v, argc - a - 1, argv + a + 1);
+	utc_out = json_is_true(json_object_get(request, "utc"));
 	if ((path = socket_path(sockopt)) == NULL)
 		usage_error("no socket path");
 	if ((fd = connect_socket(path)) == -1) {

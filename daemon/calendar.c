@@ -1575,6 +1575,7 @@ event_read(struct cal_calendar *c, icalcomponent *root, icalcomponent *comp,
 			break;
 		case ICAL_SEQUENCE_PROPERTY:
 			e->seq = icalproperty_get_sequence(p);
+			o->sequence = e->seq;
 			break;
 		case ICAL_DTSTART_PROPERTY:
 			r = tval_make(c, root, icalproperty_get_dtstart(p),

@@ -61,6 +61,7 @@ struct cal_occurrence {
 	struct cal_attach	*attach;
 	size_t			 nattach;
 	int			 line;		/* line of the VEVENT's BEGIN in the file, 0 if unknown */
+	int			 sequence;	/* SEQUENCE, 0 if absent */
 };
 
 struct cal_problem {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <openssl/evp.h>
+
 #include "campaign.h"
 #include "redact.h"
 #include "calendar.h"
@@ -226,22 +228,29 @@ static int
 check_channel(void *arg, const char *name)
 {
 	struct vctx	*v = arg;
-	const char	*tmpl;
-	struct channel	*ch;
 
 	v->nchan++;
-	if ((ch = chan_find(name)) == NULL) {
-		snprintf(v->msg, sizeof(v->msg), "no channel named '%s'", name);
+	if (chan_find(name) == NULL) {
+		snprintf(v->msg, sizeof(v->msg), "no channel named \"%s\"", name);
 		return (1);
 	}
-	tmpl = v->o->template ? v->o->template : v->cp->template;
-	if (tmpl != NULL && (camp_tmpls == NULL ||
-	    !tmpl_set_has(camp_tmpls, tmpl, ch->ops->type))) {
-		snprintf(v->msg, sizeof(v->msg), "no template '%s' for %s",
-		    tmpl, ch->ops->type);
-		return (1);
-	}
+	/* A missing template is the post's problem: it is held, not the calendar. */
 	return (0);
+}
+
+/* Calendar problem PR as one sentence: it already names file, line and event. */
+const char *
+camp_problem_text(const struct cal_problem *pr, char *buf, size_t len)
+{
+	static const char	 tail[] = "; event left out";
+	size_t			 n;
+
+	snprintf(buf, len, "%s", pr->msg);
+	/* What happens to the calendar is said once, by CAMP_RULE. */
+	n = strlen(buf);
+	if (n >= sizeof(tail) - 1 && strcmp(buf + n - (sizeof(tail) - 1), tail) == 0)
+		buf[n - (sizeof(tail) - 1)] = '\0';
+	return (buf);
 }
 
 /* Collects every problem of the finished job into MSGS; returns how many. */
@@ -261,7 +270,7 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 	for (i = 0; i < np; i++) {
 		skip_add(cp, pr[i].uid);
 		if (n < max)
-			snprintf(msgs[n++], 640, "%s", pr[i].msg);
+			camp_problem_text(&pr[i], msgs[n++], 640);
 	}
 	pr = cal_warnings(cp->cal, &np);
 	for (i = 0; i < np; i++)
@@ -277,9 +286,9 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 				    "X-CRIER-CHANNELS, or channels = in the config)");
 			skip_add(cp, v.o->uid);
 			if (n < max)
-				snprintf(msgs[n++], 640, "%s:%d: uid %s: %s; event "
-				    "left out", src, v.o->line, v.o->uid ?
-				    v.o->uid : "(none)", v.msg);
+				snprintf(msgs[n++], 640, "%s:%d: event \"%s\": %s",
+				    src, v.o->line, v.o->uid ? v.o->uid : "(no UID)",
+				    v.msg);
 			/* One report per event is enough; skip its other instances. */
 			while (i + 1 < (size_t)cp->nocc && cp->occ[i + 1].uid &&
 			    v.o->uid && strcmp(cp->occ[i + 1].uid, v.o->uid) == 0)
@@ -298,6 +307,7 @@ struct rec {
 	int				 added, moved, changed, cancelled;
 	int64_t				 now;
 	char				 held[640];	/* the first post held for a problem */
+	char				 fp[65];	/* of r->o */
 };
 
 /* Compares deliveries by id, for bsearch. */
@@ -357,6 +367,163 @@ keep_email_context(const struct render_input *in, const char *id)
 	json_decref(ctx);
 }
 
+/* A fingerprint of what the calendar says of O: overrides are measured against it. */
+static void
+occ_fingerprint(const struct cal_occurrence *o, char fp[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	json_t		*j, *cats, *vars, *att;
+	char		*s;
+	size_t		 k;
+
+	cats = json_array();
+	for (k = 0; k < o->ncategories; k++)
+		json_array_append_new(cats, json_string(o->categories[k]));
+	vars = json_object();
+	for (k = 0; k < o->nvars; k++)
+		json_object_set_new(vars, o->vars[k].name, json_string(o->vars[k].value));
+	att = json_array();
+	for (k = 0; k < o->nattach; k++)
+		json_array_append_new(att, json_pack("[s?, s?, s?]",
+		    o->attach[k].uri, o->attach[k].fmttype, o->attach[k].alt));
+	j = json_pack("{s:s, s:i, s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, "
+	    "s:o, s:o, s:o}", "start", o->start_str, "status", (int)o->status,
+	    "sequence", o->sequence, "summary", o->summary, "description",
+	    o->description, "url", o->url, "location", o->location, "channels",
+	    o->channels, "template", o->template, "categories", cats, "vars",
+	    vars, "attach", att);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (s == NULL)
+		abort();
+	EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 32 && i < mdlen; i++)
+		snprintf(fp + i * 2, 3, "%02x", md[i]);
+	fp[64] = '\0';
+	free(s);
+	json_decref(j);
+}
+
+/* True if A and B are both NULL or equal strings. */
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * Loads the override of KIND on E; one the calendar has overtaken (it
+ * changed the occurrence after the operator decided) is ended, saying so
+ * in the log and the delivery's history. 1 if an override stands.
+ */
+static int
+override_stands(struct rec *r, const struct delivery *e, const char *kind,
+    struct store_override *ov, int *ended)
+{
+	const char	*base;
+	char		 msg[512], at[40], to[40];
+
+	if (store_override_get(e->id, kind, ov) != 0)
+		return (0);
+	/* Made before the version was known: measured from the last one seen. */
+	base = ov->cal_fp != NULL ? ov->cal_fp : e->cal_fp;
+	if (base == NULL || strcmp(base, r->fp) == 0)
+		return (1);
+	if (strcmp(kind, "time") == 0)
+		snprintf(to, sizeof(to), " to %s", when_format(ov->due, at,
+		    sizeof(at)));
+	else
+		to[0] = '\0';
+	snprintf(msg, sizeof(msg), "the calendar changed this occurrence after "
+	    "uid %d's %s%s: the calendar's version applies", ov->actor,
+	    ov->verb, to);
+	store_override_drop(e->id, kind);
+	store_log(e->id, e->channel, STORE_ACTOR_DAEMON, "override ended", msg);
+	log_info("calendar %s: %s: %s", r->cp->name, e->id, msg);
+	store_override_clear(ov);
+	*ended = 1;
+	return (0);
+}
+
+/*
+ * The state occurrence E should be in, and why it is held (*REASON), given
+ * what the calendar says (CS), the operator's standing decision OV (NULL:
+ * none) and whether the calendar's word is to be taken afresh (FORCE).
+ */
+static enum dstate
+decide(const struct rec *r, const struct delivery *e, const char *cs,
+    const struct store_override *ov, int force, int64_t due,
+    const char **reason, char *why, size_t whylen)
+{
+	const char	*prev = e->cal_state;
+	enum dstate	 want = e->state;
+	int		 prob = e->state == DS_HELD && same(e->hold_reason, SCHED_PROBLEM);
+	int		 calgone = prev != NULL && (strcmp(prev, "cancelled") == 0 ||
+			    strcmp(prev, "removed") == 0);
+
+	*reason = e->state == DS_HELD ? e->hold_reason : NULL;
+	why[0] = '\0';
+	if (ov != NULL) {
+		if (strcmp(ov->verb, "cancel") == 0)
+			want = DS_CANCELLED;
+		else if (strcmp(ov->verb, "hold") == 0) {
+			want = DS_HELD;
+			if (!same(*reason, SCHED_PAUSED))
+				*reason = NULL;
+		} else if (prob)
+			want = DS_SCHEDULED;
+		snprintf(why, whylen, "uid %d's %s stands", ov->actor, ov->verb);
+	} else if (force || prob || !same(prev, cs)) {
+		if (strcmp(cs, "cancelled") == 0) {
+			want = DS_CANCELLED;
+			snprintf(why, whylen, "cancelled in the calendar");
+		} else if (strcmp(cs, "held") == 0) {
+			if (e->state == DS_SCHEDULED || e->state == DS_RETRYING ||
+			    prob || (e->state == DS_CANCELLED && (calgone || force)) ||
+			    (force && e->state == DS_HELD)) {
+				want = DS_HELD;
+				*reason = NULL;
+			}
+			snprintf(why, whylen, "tentative in the calendar: held "
+			    "for approval");
+		} else if (strcmp(cs, "scheduled") == 0) {
+			if ((e->state == DS_HELD && (prob || force ||
+			    (*reason == NULL && prev != NULL &&
+			    (strcmp(prev, "held") == 0 ||
+			    strcmp(prev, "invalid") == 0)))) ||
+			    (e->state == DS_CANCELLED && (calgone || force)))
+				want = DS_SCHEDULED;
+			snprintf(why, whylen, prob ? "the problem is fixed: "
+			    "re-rendered, it fits" : "confirmed in the calendar");
+		}
+	}
+	if (e->state == DS_MISSED && want == DS_MISSED && due > r->now) {
+		want = DS_SCHEDULED;	/* moved to a time still to come */
+		snprintf(why, whylen, "moved to a time still to come");
+	}
+	/* A post that cannot go out as it is never does. */
+	if (strcmp(cs, "invalid") == 0 && (want == DS_SCHEDULED ||
+	    want == DS_RETRYING || want == DS_HELD)) {
+		want = DS_HELD;
+		*reason = SCHED_PROBLEM;
+		snprintf(why, whylen, "held: %s", e->last_error ?
+		    e->last_error : "it cannot go out as it is");
+	}
+	if (want == DS_SCHEDULED && e->state != DS_SCHEDULED) {
+		const char	*pr, *le;
+		bool		 paused = false;
+		int		 inf;
+
+		if (chan_find(e->channel) != NULL)
+			sched_channel_info(e->channel, &paused, &pr, &le, &inf);
+		if (paused) {
+			want = DS_HELD;
+			*reason = SCHED_PAUSED;
+		}
+	}
+	return (want);
+}
+
 /* Reconciles occurrence R->o on channel NAME with the store. */
 static int
 rec_channel(void *arg, const char *name)
@@ -366,13 +533,15 @@ rec_channel(void *arg, const char *name)
 	struct render_input	 in;
 	struct render_output	 out;
 	struct delivery		 key, d, *e;
+	struct store_override	 ot, os;
+	struct store_update	 u;
 	struct channel		*ch = chan_find(name);
 	const char		*cs = cal_state_of(o);
-	const char		*err = NULL;
-	char			 msg[600], when[40], was[40], *media = NULL;
-	char			 mmsg[500];
-	int			 mline;
-	int64_t			 due = (int64_t)o->start * 1000;
+	const char		*err = NULL, *reason;
+	char			 prob[600], msg[900], why[700], when[40], was[40];
+	char			*media = NULL;
+	int64_t			 due = (int64_t)o->start * 1000, final;
+	int			 has_t, has_s, ended = 0, mline;
 	enum dstate		 want;
 
 	memset(&in, 0, sizeof(in));
@@ -385,29 +554,31 @@ rec_channel(void *arg, const char *name)
 	in.template = o->template ? o->template : r->cp->template;
 	in.start = due;
 	if (render_post(&in, &out) == -1) {
-		snprintf(msg, sizeof(msg), "cannot render: %s", out.error);
-		err = msg;
+		snprintf(prob, sizeof(prob), "cannot render: %s", out.error);
+		err = prob;
+	} else if (ch != NULL && ch->ops->check_post != NULL &&
+	    ch->ops->check_post(ch, o, prob, sizeof(prob)) == CHAN_CHECK_PROBLEM) {
+		err = prob;
 	} else if (!out.len.fits) {
-		snprintf(msg, sizeof(msg), "does not fit: %zu of %zu%s",
+		snprintf(prob, sizeof(prob), "does not fit: %zu of %zu%s",
 		    out.len.limit && out.len.length > out.len.limit ?
 		    out.len.length : out.len.bytes,
 		    out.len.limit && out.len.length > out.len.limit ?
 		    out.len.limit : out.len.byte_limit,
 		    out.len.limit && out.len.length > out.len.limit ?
 		    " characters" : " bytes");
-		err = msg;
+		err = prob;
 	} else if (o->nattach > 0 && ch != NULL &&
 	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
-	    &mline, mmsg, sizeof(mmsg)) == -1) {
-		snprintf(msg, sizeof(msg), "%s", mmsg);
-		err = msg;
+	    &mline, prob, sizeof(prob)) == -1) {
+		err = prob;
 		if (r->held[0] == '\0' && o->status != CAL_CANCELLED)
-			snprintf(r->held, sizeof(r->held), "%s:%d: uid %s on %s: "
-			    "%s; the post is held", r->cp->label, mline,
-			    o->uid ? o->uid : "(none)", name, mmsg);
+			snprintf(r->held, sizeof(r->held), "%s:%d: event \"%s\" on "
+			    "%s: %s; the post is held", r->cp->label, mline,
+			    o->uid ? o->uid : "(no UID)", name, prob);
 	}
 	/* A post that cannot go out right waits for a person, visibly. */
-	if (err != NULL && strcmp(cs, "scheduled") == 0)
+	if (err != NULL && strcmp(cs, "cancelled") != 0)
 		cs = "invalid";
 	memset(&key, 0, sizeof(key));
 	store_delivery_id(r->cp->name, o->uid, o->recurrence_id[0] ?
@@ -428,9 +599,11 @@ rec_channel(void *arg, const char *name)
 		d.summary = o->summary;
 		d.text = out.text;
 		d.cal_state = (char *)cs;
+		d.cal_fp = r->fp;
 		d.last_error = (char *)err;
 		d.state = strcmp(cs, "cancelled") == 0 ? DS_CANCELLED :
 		    strcmp(cs, "scheduled") == 0 ? DS_SCHEDULED : DS_HELD;
+		d.hold_reason = strcmp(cs, "invalid") == 0 ? SCHED_PROBLEM : NULL;
 		if (store_insert(&d, STORE_ACTOR_DAEMON, "calendar") == 0) {
 			r->added++;
 			if (o->nattach > 0 && (media = media_json(o)) != NULL)
@@ -443,49 +616,56 @@ rec_channel(void *arg, const char *name)
 	/* What went out, or may have, is never touched again. */
 	if (e->state == DS_SENT || e->state == DS_SENDING || e->state == DS_UNCERTAIN)
 		goto done;
-	if (e->due != due) {
-		snprintf(msg, sizeof(msg), "moved in the calendar from %s to %s",
-		    when_format(e->due, was, sizeof(was)),
-		    when_format(due, when, sizeof(when)));
+	/* The operator's decisions stand until the calendar changes the occurrence. */
+	has_t = override_stands(r, e, "time", &ot, &ended);
+	has_s = override_stands(r, e, "state", &os, &ended);
+	final = has_t ? ot.due : due;
+	if (e->due != final) {
+		if (ended)
+			snprintf(msg, sizeof(msg), "the calendar's time applies "
+			    "again: from %s to %s", when_format(e->due, was,
+			    sizeof(was)), when_format(final, when, sizeof(when)));
+		else
+			snprintf(msg, sizeof(msg), "moved in the calendar from "
+			    "%s to %s", when_format(e->due, was, sizeof(was)),
+			    when_format(final, when, sizeof(when)));
 		store_log(e->id, e->channel, STORE_ACTOR_DAEMON, "moved", msg);
 		log_info("calendar %s: %s %s", r->cp->name, e->id, msg);
 		r->moved++;
 	} else if ((e->text == NULL) != (out.text == NULL) ||
 	    (e->text && out.text && strcmp(e->text, out.text) != 0))
 		r->changed++;
-	store_set_content(e->id, due, o->summary, out.text, cs, err ? err :
-	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ? "" :
-	    e->last_error);
+	/* The problem text is the last error while it lasts, and goes with it. */
+	store_set_content(e->id, final, o->summary, out.text, cs, err ? err :
+	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ||
+	    same(e->hold_reason, SCHED_PROBLEM) ? NULL : e->last_error);
+	store_set_cal_fp(e->id, r->fp);
+	store_override_adopt(e->id);
 	media = media_json(o);
 	store_set_media(e->id, media);
 	store_set_end(e->id, o->end_str);
-	want = e->state;
-	if (strcmp(cs, "cancelled") == 0)
-		want = DS_CANCELLED;
-	else if (strcmp(cs, "held") == 0 || strcmp(cs, "invalid") == 0) {
-		/* A person's approve of a tentative post stands. */
-		if ((e->state == DS_SCHEDULED || e->state == DS_RETRYING) &&
-		    (e->cal_state == NULL || strcmp(e->cal_state, cs) != 0))
-			want = DS_HELD;
-	} else if (e->cal_state != NULL && (
-	    (e->state == DS_CANCELLED && (strcmp(e->cal_state, "cancelled") == 0 ||
-	    strcmp(e->cal_state, "removed") == 0)) ||
-	    (e->state == DS_HELD && (strcmp(e->cal_state, "held") == 0 ||
-	    strcmp(e->cal_state, "invalid") == 0))))
-		want = DS_SCHEDULED;	/* back, confirmed or fixed in the calendar */
-	else if (e->state == DS_MISSED && due > r->now)
-		want = DS_SCHEDULED;	/* moved to a time still to come */
-	if (want != e->state) {
-		snprintf(msg, sizeof(msg), "%s in the calendar%s%s", cs,
-		    err ? ": " : "", err ? err : "");
-		if (store_transition(e->id, BIT(e->state), want, NULL,
-		    STORE_ACTOR_DAEMON, dstate_names[want], msg, NULL) == 0) {
+	if (err != NULL) {
+		free(e->last_error);
+		if ((e->last_error = strdup(err)) == NULL)
+			abort();
+	}
+	want = decide(r, e, cs, has_s ? &os : NULL, ended, final, &reason, why,
+	    sizeof(why));
+	if (want != e->state || (want == DS_HELD && !same(reason, e->hold_reason))) {
+		memset(&u, 0, sizeof(u));
+		u.hold_reason = reason;
+		if (store_transition(e->id, BIT(e->state), want, &u,
+		    STORE_ACTOR_DAEMON, dstate_names[want], why, NULL) == 0) {
 			log_info("calendar %s: %s %s -> %s (%s)", r->cp->name, e->id,
-			    dstate_names[e->state], dstate_names[want], msg);
+			    dstate_names[e->state], dstate_names[want], why);
 			if (want == DS_CANCELLED)
 				r->cancelled++;
 		}
 	}
+	if (has_t)
+		store_override_clear(&ot);
+	if (has_s)
+		store_override_clear(&os);
 done:
 	if (err != NULL)
 		log_warnx("calendar %s: uid %s on %s: %s", r->cp->name,
@@ -517,8 +697,10 @@ reconcile(struct camp *cp)
 		goto fail;
 	for (i = 0; i < (size_t)cp->nocc; i++) {
 		r.o = &cp->occ[i];
-		if (!skipped(cp, r.o->uid))
-			each_channel(occ_channels(cp, r.o), rec_channel, &r);
+		if (skipped(cp, r.o->uid))
+			continue;
+		occ_fingerprint(r.o, r.fp);
+		each_channel(occ_channels(cp, r.o), rec_channel, &r);
 	}
 	/* Pending deliveries in the window that the calendar no longer has. */
 	for (i = 0; i < r.nhave; i++) {
@@ -576,7 +758,7 @@ static void
 after_work(uv_work_t *w, int status)
 {
 	struct camp	*cp = w->data;
-	char		 msgs[MAX_PROBLEMS][640], err[700];
+	char		 msgs[MAX_PROBLEMS][640], err[1100];
 	size_t		 n, i;
 
 	(void)status;
@@ -592,10 +774,13 @@ after_work(uv_work_t *w, int status)
 	for (i = 0; i < n; i++)
 		log_errx("calendar %s: %s", cp->name, msgs[i]);
 	if (cp->cal == NULL || cp->nocc < 0) {
-		set_error(cp, msgs[0]);
-		log_errx("calendar %s: this version cannot be used; %s", cp->name,
-		    cp->loaded_at ? "the last good version stays in force" :
-		    "nothing from it is scheduled yet");
+		snprintf(err, sizeof(err), "%s: %s%s", msgs[0], CAMP_RULE_FILE,
+		    cp->loaded_at ? "" : " (there is none yet: nothing from it "
+		    "is scheduled)");
+		set_error(cp, err);
+		log_errx("calendar %s: %s%s", cp->name, CAMP_RULE_FILE,
+		    cp->loaded_at ? "" : " (there is none yet: nothing from it "
+		    "is scheduled)");
 		goto out;
 	}
 	if (reconcile(cp) == -1) {
@@ -616,13 +801,12 @@ after_work(uv_work_t *w, int status)
 		goto out;
 	}
 	if (n > 0) {
-		snprintf(err, sizeof(err), "%s%s", msgs[0], n > 1 ?
-		    " (and more: see the log)" : "");
+		snprintf(err, sizeof(err), "%s (%zu problem%s%s): %s", msgs[0], n,
+		    n > 1 ? "s" : "", n > 1 ? ", see the log" : "",
+		    CAMP_RULE_EVENT);
 		set_error(cp, err);
-		log_errx("calendar %s: %zu event%s left out of this load (their "
-		    "posts stay as the last good version made them); the rest "
-		    "is loaded", cp->name, cp->nskip ? cp->nskip : n,
-		    (cp->nskip ? cp->nskip : n) == 1 ? "" : "s");
+		log_errx("calendar %s: %zu problem%s: %s", cp->name, n, n > 1 ?
+		    "s" : "", CAMP_RULE_EVENT);
 	}
 	/* It parsed and is scheduled: now it is the last good copy, kept on disk. */
 	if (cp->fetch != NULL)

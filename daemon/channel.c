@@ -295,6 +295,27 @@ close_all(struct channel *cs, size_t n)
 	free(cs);
 }
 
+/* The default limit of the network an outbox is `like`. */
+static size_t
+like_limit(const char *like)
+{
+	const struct channel_ops	*o = chan_ops_find(like);
+
+	if (o != NULL)
+		return (o->default_limit);
+	return (len_rule_for(like) == LEN_X ? 280 : 0);
+}
+
+/* Sets how CH's posts are rendered and measured: its type's way, or its `like`. */
+static void
+chan_style(struct channel *ch)
+{
+	const char	*like = config_chan_get(ch->cfg, "like", NULL);
+
+	ch->style = like != NULL ? like : ch->ops->type;
+	ch->len_rule = like != NULL ? len_rule_for(like) : ch->ops->len_rule;
+}
+
 /* Opens every channel of C; the current set is replaced only if all open. */
 int
 chan_init(const struct config *c, bool offline, char *err, size_t errlen)
@@ -313,8 +334,11 @@ chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 		ch->cfg = &c->chans[i];
 		if ((ch->name = strdup(c->chans[i].name)) == NULL)
 			abort();
+		chan_style(ch);
 		ch->limit = c->chans[i].limit ? c->chans[i].limit :
 		    ch->ops->default_limit;
+		if (ch->style != ch->ops->type && c->chans[i].limit == 0)
+			ch->limit = like_limit(ch->style);
 		if (c->chans[i].limit == 0 && ch->ops->cached_limit != NULL &&
 		    (lim = ch->ops->cached_limit(&c->chans[i], c)) > 0)
 			ch->limit = lim;

@@ -147,8 +147,25 @@ struct channel {
 	const struct channel_ops	*ops;
 	const struct cfg_channel	*cfg;
 	size_t				 limit;		/* effective length limit, 0: none */
+	const char			*style;		/* the type its posts are rendered and
+							   measured as: ops->type, or `like` */
+	enum len_rule			 len_rule;	/* of style */
 	void				*priv;
 };
+
+/* The type CH's posts are rendered as (its `like`, else its own type). */
+static inline const char *
+chan_style_of(const struct channel *ch)
+{
+	return (ch->style != NULL ? ch->style : ch->ops->type);
+}
+
+/* The length rule CH's posts are measured with. */
+static inline enum len_rule
+chan_len_rule(const struct channel *ch)
+{
+	return (ch->style != NULL ? ch->len_rule : ch->ops->len_rule);
+}
 
 /* Appends header "NAME: VALUE" to RQ. */
 void		 chan_request_header(struct chan_request *rq, const char *name,

@@ -32,7 +32,9 @@
 #include "render.h"
 #include "schedule.h"
 #include "store.h"
+#include "verbs.h"
 #include "when.h"
+#include "../common/human.h"
 #include "../common/proto.h"
 
 #define BIT(s)		(1u << (s))
@@ -97,7 +99,22 @@ jtime(int64_t ms)
 	return (json_string(when_format(ms, buf, sizeof(buf))));
 }
 
-/* The list fields of a delivery (SPEC §7). */
+static void	local_time(int64_t, struct icaltimetype *);
+
+/* MS in the display zone, whole seconds: "2027-05-17 10:00:00". */
+static json_t *
+jlocal(int64_t ms)
+{
+	struct icaltimetype	t;
+	char			buf[40];
+
+	local_time(ms, &t);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d", t.year,
+	    t.month, t.day, t.hour, t.minute, t.second);
+	return (json_string(buf));
+}
+
+/* The list fields of a delivery (SPEC §7), and its due time in the display zone. */
 static json_t *
 delivery_json(const struct delivery *d)
 {
@@ -107,6 +124,7 @@ delivery_json(const struct delivery *d)
 	json_object_set_new(o, "state", json_string(dstate_names[d->state]));
 	json_object_set_new(o, "channel", jstr(d->channel));
 	json_object_set_new(o, "due", jtime(d->due));
+	json_object_set_new(o, "due_local", jlocal(d->due));
 	json_object_set_new(o, "calendar", jstr(d->calendar));
 	json_object_set_new(o, "uid", jstr(d->uid));
 	json_object_set_new(o, "recurrence_id", jstr(d->recurrence_id));
@@ -252,6 +270,7 @@ h_list(struct client *cl, json_t *req)
 		json_array_append_new(arr, delivery_json(&ds[i]));
 	store_deliveries_free(ds, n);
 	r = ok_reply();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "deliveries", arr);
 	return (r);
 }
@@ -285,6 +304,27 @@ recipients_json(const char *id, json_t *jd)
 	json_object_set_new(jd, "recipient_counts", counts);
 }
 
+/* The operator's standing decisions on delivery ID. */
+static json_t *
+overrides_json(const char *id)
+{
+	static const char *const kinds[] = { "time", "state" };
+	struct store_override	 o;
+	json_t			*arr = json_array();
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_override_get(id, kinds[i], &o) != 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o, s:i}",
+		    "kind", kinds[i], "verb", o.verb, "due", strcmp(kinds[i],
+		    "time") == 0 ? jtime(o.due) : json_null(), "at", jtime(o.at),
+		    "actor", o.actor));
+		store_override_clear(&o);
+	}
+	return (arr);
+}
+
 /* show: one delivery with its text and history. */
 static json_t *
 h_show(struct client *cl, json_t *req)
@@ -308,8 +348,11 @@ h_show(struct client *cl, json_t *req)
 	json_object_set_new(jd, "created", jtime(d.created));
 	json_object_set_new(jd, "updated", jtime(d.updated));
 	json_object_set_new(jd, "held_for", d.state != DS_HELD ? json_null() :
+	    verb_problem(&d) != NULL ? json_string(verb_problem(&d)) :
 	    json_string(d.hold_reason != NULL && strcmp(d.hold_reason,
 	    SCHED_PAUSED) == 0 ? "channel paused" : "approval"));
+	json_object_set_new(jd, "problem", jstr(verb_problem(&d)));
+	json_object_set_new(jd, "overrides", overrides_json(id));
 	store_delivery_clear(&d);
 	recipients_json(id, jd);
 	arr = json_array();
@@ -320,6 +363,7 @@ h_show(struct client *cl, json_t *req)
 	}
 	json_object_set_new(jd, "events", arr);
 	r = ok_reply();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "delivery", jd);
 	return (r);
 }
@@ -403,7 +447,7 @@ check_length(struct channel *ch, const char *text)
 {
 	struct len_result	lr;
 
-	len_measure(ch->ops->len_rule, text, ch->limit, &lr);
+	len_measure(chan_len_rule(ch), text, ch->limit, &lr);
 	if (lr.fits)
 		return (NULL);
 	if (lr.limit != 0 && lr.length > lr.limit)
@@ -441,6 +485,62 @@ post_render(struct channel *ch, const char *tmpl, json_t *vars, int64_t due,
 	return (err);
 }
 
+/* post --dry-run: each channel's text, measured; nothing is queued. */
+static json_t *
+post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
+    int64_t due)
+{
+	struct render_input	 in;
+	struct render_output	 out;
+	struct len_result	 lr;
+	json_t			*arr = json_array(), *v, *o, *r;
+	size_t			 i;
+	int			 all = 1;
+
+	json_array_foreach(chans, i, v) {
+		struct channel *ch = chan_find(json_string_value(v));
+
+		memset(&out, 0, sizeof(out));
+		o = json_pack("{s:s, s:s}", "channel", ch->name, "type",
+		    ch->ops->type);
+		if (tmpl != NULL) {
+			memset(&in, 0, sizeof(in));
+			in.ch = ch;
+			in.conf = crierd_config();
+			in.tmpls = crierd_templates();
+			in.template = tmpl;
+			in.vars = vars;
+			in.start = due;
+			in.strict = true;
+			if (render_post(&in, &out) == -1) {
+				json_object_set_new(o, "error", json_string(out.error));
+				json_object_set_new(o, "fits", json_false());
+				json_array_append_new(arr, o);
+				render_output_clear(&out);
+				all = 0;
+				continue;
+			}
+			lr = out.len;
+		} else
+			len_measure(chan_len_rule(ch), text, ch->limit, &lr);
+		json_object_set_new(o, "text", json_string(tmpl ? out.text : text));
+		json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
+		json_object_set_new(o, "limit", lr.limit ?
+		    json_integer((json_int_t)lr.limit) : json_null());
+		json_object_set_new(o, "fits", json_boolean(lr.fits));
+		if (!lr.fits)
+			all = 0;
+		json_array_append_new(arr, o);
+		render_output_clear(&out);
+	}
+	r = ok_reply();
+	json_object_set_new(r, "dry_run", json_true());
+	json_object_set_new(r, "due", jtime(due));
+	json_object_set_new(r, "fits", json_boolean(all));
+	json_object_set_new(r, "previews", arr);
+	return (r);
+}
+
 /* post: queue an ad-hoc post to one or more channels. */
 static json_t *
 h_post(struct client *cl, json_t *req)
@@ -471,6 +571,8 @@ h_post(struct client *cl, json_t *req)
 	if (at != NULL && parse_time(at, &due) == -1)
 		return (error_reply("bad_request", "--at: '%s' is not a date or "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)", at));
+	if (at != NULL && (err = verb_check_future("post --at", at, NULL, &due)) != NULL)
+		return (err);
 	if (in != NULL) {
 		if (config_parse_duration(in, &secs) == -1)
 			return (error_reply("bad_request", "--in: '%s' is not a "
@@ -479,6 +581,11 @@ h_post(struct client *cl, json_t *req)
 	}
 	if ((chans = post_channels(req, &err)) == NULL)
 		return (err);
+	if (json_is_true(json_object_get(req, "dry_run"))) {
+		err = post_dry_run(chans, text, tmpl, vars, due);
+		json_decref(chans);
+		return (err);
+	}
 	n = json_array_size(chans);
 	if ((texts = calloc(n, sizeof(*texts))) == NULL)
 		abort();
@@ -546,6 +653,8 @@ h_post(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", jtime(due));
+	json_object_set_new(r, "due_local", jlocal(due));
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "state", json_string(all_held ? "held" :
 	    "scheduled"));
 	err = r;
@@ -609,15 +718,58 @@ done:
 	free(end);
 }
 
-/* agenda: the coming days, grouped by day in the display zone. */
-static json_t *
-h_agenda(struct client *cl, json_t *req)
+/* "Monday 17 May 2027" for the date of T. */
+static void
+day_label(struct icaltimetype *t, char *buf, size_t len)
 {
 	static const char *const wd[] = { "Sunday", "Monday", "Tuesday",
 	    "Wednesday", "Thursday", "Friday", "Saturday" };
 	static const char *const mo[] = { "January", "February", "March",
 	    "April", "May", "June", "July", "August", "September", "October",
 	    "November", "December" };
+
+	snprintf(buf, len, "%s %d %s %d", wd[icaltime_day_of_week(*t) - 1],
+	    t->day, mo[t->month - 1], t->year);
+}
+
+/* The first post still to go out from AFTER on, with the --days that shows it; or null. */
+static json_t *
+agenda_next(int64_t after, int64_t now)
+{
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	struct icaltimetype	 t;
+	size_t			 n = 0, i;
+	json_t			*it = json_null();
+	char			 hm[8], label[64];
+
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.from = after;
+	f.limit = LIST_MAX;
+	if (store_list(&f, &ds, &n) == -1)
+		return (it);
+	for (i = 0; i < n; i++) {
+		if ((PENDING_MASK & BIT(ds[i].state)) == 0)
+			continue;
+		local_time(ds[i].due, &t);
+		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		day_label(&t, label, sizeof(label));
+		it = delivery_json(&ds[i]);
+		json_object_set_new(it, "time", json_string(hm));
+		json_object_set_new(it, "label", json_string(label));
+		json_object_set_new(it, "days", json_integer((json_int_t)
+		    ((ds[i].due - now) / 86400000 + 1)));
+		break;
+	}
+	store_deliveries_free(ds, n);
+	return (it);
+}
+
+/* agenda: the coming days, grouped by day in the display zone. */
+static json_t *
+h_agenda(struct client *cl, json_t *req)
+{
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	struct icaltimetype	 t;
@@ -645,9 +797,7 @@ h_agenda(struct client *cl, json_t *req)
 		local_time(ds[i].due, &t);
 		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
 		if (strcmp(date, last) != 0) {
-			snprintf(label, sizeof(label), "%s %d %s %d",
-			    wd[icaltime_day_of_week(t) - 1], t.day,
-			    mo[t.month - 1], t.year);
+			day_label(&t, label, sizeof(label));
 			items = json_array();
 			day = json_pack("{s:s, s:s, s:o}", "date", date, "label",
 			    label, "items", items);
@@ -665,6 +815,9 @@ h_agenda(struct client *cl, json_t *req)
 	r = ok_reply();
 	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
 	json_object_set_new(r, "days", days);
+	json_object_set_new(r, "window_days", json_integer(ndays));
+	if (json_array_size(days) == 0)
+		json_object_set_new(r, "next", agenda_next(f.to, f.from));
 	return (r);
 }
 
@@ -682,8 +835,10 @@ preview_json(const struct delivery *d)
 		    "configured"));
 		return (o);
 	}
-	len_measure(ch->ops->len_rule, d->text ? d->text : "", ch->limit, &lr);
+	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
 	json_object_set_new(o, "type", json_string(ch->ops->type));
+	if (strcmp(chan_style_of(ch), ch->ops->type) != 0)
+		json_object_set_new(o, "like", json_string(chan_style_of(ch)));
 	json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
 	json_object_set_new(o, "limit", lr.limit ?
 	    json_integer((json_int_t)lr.limit) : json_null());
@@ -787,70 +942,87 @@ move(struct client *cl, json_t *req, unsigned from, enum dstate to,
 	return (r);
 }
 
-/* cancel: it will not go out. */
+/* cancel ID [--event]: it will not go out (verbs.c). */
 static json_t *
 h_cancel(struct client *cl, json_t *req)
 {
-	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) |
-	    BIT(DS_UNCERTAIN) | BIT(DS_MISSED) | BIT(DS_FAILED), DS_CANCELLED,
-	    "cancel", NULL, NULL));
+	return (verb_cancel((int)cl->uid, req));
 }
 
-/* hold: keep it until approved. */
+/* hold ID [--event]: keep it until approved. */
 static json_t *
 h_hold(struct client *cl, json_t *req)
 {
-	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_RETRYING), DS_HELD,
-	    "hold", NULL, NULL));
+	return (verb_hold((int)cl->uid, req));
 }
 
-/* approve: a held delivery goes out when due (now, if its time has passed). */
+/* approve ID [--only]: the held deliveries of the occurrence go out when due. */
 static json_t *
 h_approve(struct client *cl, json_t *req)
 {
-	char			id[DELIVERY_ID_LEN + 1];
-	struct delivery		d;
-	struct store_update	u;
-	int64_t			now = when_now();
-	json_t			*r;
-
-	if ((r = resolve_id(req, id)) != NULL)
-		return (r);
-	memset(&u, 0, sizeof(u));
-	/* Approving a post whose time has passed is asking for it to go now. */
-	if (store_get(id, &d) == 0) {
-		if (d.due < now)
-			u.due = now;
-		store_delivery_clear(&d);
-	}
-	return (move(cl, req, BIT(DS_HELD), DS_SCHEDULED, "approve", &u,
-	    u.due ? "due time had passed: sending now" : NULL));
+	return (verb_approve((int)cl->uid, req));
 }
 
-/* reschedule: a new due time for what has not gone out. */
+/* reschedule ID T [--event]: a new due time for what has not gone out. */
 static json_t *
 h_reschedule(struct client *cl, json_t *req)
 {
-	char			id[DELIVERY_ID_LEN + 1], buf[40];
-	const char		*t = req_str(req, "time");
-	struct store_update	u;
-	struct delivery		d;
-	enum dstate		to;
-	json_t			*r;
+	return (verb_reschedule((int)cl->uid, req));
+}
 
-	if ((r = resolve_id(req, id)) != NULL)
-		return (r);
-	memset(&u, 0, sizeof(u));
-	if (t == NULL || parse_time(t, &u.due) == -1)
-		return (error_reply("bad_request", "reschedule needs a time "
-		    "(2027-05-17T09:00:00Z, or local 2027-05-17T10:00)"));
-	if (store_get(id, &d) != 0)
-		return (error_reply("not_found", "no delivery %s", id));
-	to = d.state == DS_HELD ? DS_HELD : DS_SCHEDULED;
+/* restore ID: a cancelled delivery comes back. */
+static json_t *
+h_restore(struct client *cl, json_t *req)
+{
+	return (verb_restore((int)cl->uid, req));
+}
+
+/* edit ID: a queued ad-hoc post gets a new text. */
+static json_t *
+h_edit(struct client *cl, json_t *req)
+{
+	return (verb_edit((int)cl->uid, req));
+}
+
+/* suppressions: the newsletter suppression list. */
+static json_t *
+h_suppressions(struct client *cl, json_t *req)
+{
+	return (verb_suppressions((int)cl->uid, req));
+}
+
+/* An error reply if the request's delivery has a problem that VERB cannot override. */
+static json_t *
+refuse_problem(json_t *req, const char *verb)
+{
+	char		 id[DELIVERY_ID_LEN + 1];
+	struct delivery	 d;
+	const char	*pr;
+	json_t		*r = NULL;
+
+	if (resolve_id(req, id) != NULL || store_get(id, &d) != 0)
+		return (NULL);	/* move() reports it */
+	if ((pr = verb_problem(&d)) != NULL)
+		r = error_reply("problem", "cannot %s %s: %s (fix the calendar "
+		    "or template; it is released by itself once it fits)", verb,
+		    id, pr);
 	store_delivery_clear(&d);
-	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
-	    BIT(DS_MISSED) | BIT(DS_FAILED), to, "reschedule", &u,
-	    when_format(u.due, buf, sizeof(buf))));
+	return (r);
+}
+
+/* Keeps a time override (and a state one, STATE_VERB) of the reply's delivery. */
+static void
+keep_override(json_t *r, const char *verb, int64_t due, const char *state_verb,
+    int uid)
+{
+	const char	*id = json_string_value(json_object_get(r, "id"));
+
+	if (id == NULL || !json_is_true(json_object_get(r, "ok")))
+		return;
+	if (store_override_put(id, "time", verb, due, uid) == -1 ||
+	    (state_verb != NULL && store_override_put(id, "state", state_verb,
+	    0, uid) == -1))
+		log_warnx("ctl: %s %s: the override was not recorded", verb, id);
 }
 
 /* reload: as SIGHUP. */
@@ -871,11 +1043,17 @@ h_retry(struct client *cl, json_t *req)
 {
 	struct store_update	u;
 
+	json_t			*r;
+
+	if ((r = refuse_problem(req, "retry")) != NULL)
+		return (r);
 	memset(&u, 0, sizeof(u));
 	u.due = when_now();
 	u.reset_attempts = true;
-	return (move(cl, req, BIT(DS_FAILED) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
-	    BIT(DS_RETRYING), DS_SCHEDULED, "retry", &u, "sending again now"));
+	r = move(cl, req, BIT(DS_FAILED) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
+	    BIT(DS_RETRYING), DS_SCHEDULED, "retry", &u, "sending again now");
+	keep_override(r, "retry", u.due, NULL, (int)cl->uid);
+	return (r);
 }
 
 /* send-now: what waits (scheduled, held, retrying, missed) goes now. */
@@ -892,6 +1070,8 @@ h_send_now(struct client *cl, json_t *req)
 
 	if ((r = resolve_id(req, id)) != NULL)
 		return (r);
+	if ((r = refuse_problem(req, "send-now")) != NULL)
+		return (r);
 	if (store_get(id, &d) != 0)
 		return (error_reply("not_found", "no delivery %s", id));
 	if (chan_find(d.channel) != NULL)
@@ -905,8 +1085,10 @@ h_send_now(struct client *cl, json_t *req)
 	store_delivery_clear(&d);
 	memset(&u, 0, sizeof(u));
 	u.due = when_now();
-	return (move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
-	    BIT(DS_MISSED), DS_SCHEDULED, "send-now", &u, "sending now"));
+	r = move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
+	    BIT(DS_MISSED), DS_SCHEDULED, "send-now", &u, "sending now");
+	keep_override(r, "send-now", u.due, "send-now", (int)cl->uid);
+	return (r);
 }
 
 /* pause and resume: one channel, or --all. */
@@ -1103,6 +1285,8 @@ static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_HOLD] = h_hold,
 	[CTL_APPROVE] = h_approve,
 	[CTL_RESCHEDULE] = h_reschedule,
+	[CTL_RESTORE] = h_restore,
+	[CTL_EDIT] = h_edit,
 	[CTL_RELOAD] = h_reload,
 	[CTL_RETRY] = h_retry,
 	[CTL_SEND_NOW] = h_send_now,
@@ -1111,6 +1295,7 @@ static const ctl_handler handlers[CTL_NVERBS] = {
 	[CTL_LOG] = h_log,
 	[CTL_UNSUBSCRIBE] = h_unsubscribe,
 	[CTL_SUBSCRIBE] = h_subscribe,
+	[CTL_SUPPRESSIONS] = h_suppressions,
 };
 
 /* True if the peer may use changing verbs: root, our own user, or the socket's group. */

@@ -328,7 +328,7 @@ set_channel(json_t *ctx, const struct channel *ch)
 	if ((c = json_object()) == NULL)
 		return -1;
 	if (set_str(c, "name", ch->name) == -1 ||
-	    set_str(c, "type", ch->ops->type) == -1)
+	    set_str(c, "type", chan_style_of(ch)) == -1)
 		goto fail;
 	if (ch->limit != 0) {
 		if ((lim = json_integer((json_int_t)ch->limit)) == NULL ||
@@ -339,6 +339,24 @@ set_channel(json_t *ctx, const struct channel *ch)
  fail:
 	json_decref(c);
 	return -1;
+}
+
+/* An ad-hoc post's --var summary=, description=, url=, location= fill those fields. */
+static int
+set_post_fields(json_t *ctx, const struct render_input *in)
+{
+	static const char *const keys[] = { "summary", "description", "url",
+	    "location" };
+	const char	*v;
+	size_t		 i;
+
+	if (in->occ != NULL || !json_is_object(in->vars))
+		return 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = json_string_value(json_object_get(in->vars, keys[i])))
+		    != NULL && set_str(ctx, keys[i], v) == -1)
+			return -1;
+	return 0;
 }
 
 /* Builds the context of IN; NULL with ERR on failure. */
@@ -383,7 +401,7 @@ context(const struct render_input *in, char *err, size_t errlen)
 	}
 	if (in->ch != NULL && set_channel(ctx, in->ch) == -1)
 		goto nomem;
-	if (set_vars(ctx, in) == -1)
+	if (set_vars(ctx, in) == -1 || set_post_fields(ctx, in) == -1)
 		goto nomem;
 	return ctx;
  nomem:
@@ -475,7 +493,7 @@ static int
 render_email_parts(const struct render_input *in, json_t *ctx,
     struct render_output *out)
 {
-	const char	*name = in->template, *type = in->ch->ops->type;
+	const char	*name = in->template, *type = chan_style_of(in->ch);
 	char		 err[448], missing[256];
 
 	if (tmpl_set_render(in->tmpls, name, type, "subject", ctx, in->strict,
@@ -548,7 +566,7 @@ render(const struct render_input *in, json_t *recipient,
 	} else if (email) {
 		if (render_email_parts(in, ctx, out) == -1)
 			goto fail;
-	} else if (tmpl_set_render(in->tmpls, in->template, in->ch->ops->type,
+	} else if (tmpl_set_render(in->tmpls, in->template, chan_style_of(in->ch),
 	    NULL, ctx, in->strict, &out->text, err, sizeof(err)) == -1) {
 		seterr(out->error, sizeof(out->error), "template %s: %s",
 		    in->template, err);
@@ -574,7 +592,7 @@ render(const struct render_input *in, json_t *recipient,
 		    "subject is empty", in->template ? in->template : "(none)");
 		goto fail;
 	}
-	len_measure(in->ch->ops->len_rule, out->text, in->ch->limit, &out->len);
+	len_measure(chan_len_rule(in->ch), out->text, in->ch->limit, &out->len);
 	rv = 0;
 	goto fail;
  nomem:

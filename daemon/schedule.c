@@ -23,6 +23,7 @@
 #include "retry.h"
 #include "store.h"
 #include "when.h"
+#include "../common/human.h"
 
 #define BIT(s)		(1u << (s))
 #define READY_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING))
@@ -301,8 +302,14 @@ sched_resume(const char *name, int actor, int *released)
 		    strcmp(ds[i].hold_reason, SCHED_PAUSED) != 0)
 			continue;
 		memset(&u, 0, sizeof(u));
-		if (cs != NULL && (strcmp(cs, "held") == 0 ||
-		    strcmp(cs, "invalid") == 0)) {
+		if (cs != NULL && strcmp(cs, "invalid") == 0) {
+			/* It cannot go out as it is: it waits for a fix. */
+			u.hold_reason = SCHED_PROBLEM;
+			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
+			    actor, "held", ds[i].last_error, NULL);
+			continue;
+		}
+		if (cs != NULL && strcmp(cs, "held") == 0) {
 			/* The calendar wants it approved first. */
 			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
 			    actor, "held", "channel resumed; the calendar "
@@ -396,17 +403,16 @@ book(const struct delivery *d, const struct chan_result *r)
 			break;
 		}
 		if (next - d->due > max_age) {
-			snprintf(ago, sizeof(ago), "%llds",
-			    (long long)((now - d->due) / 1000));
+			human_duration((now - d->due) / 1000, ago, sizeof(ago));
 			snprintf(detail, sizeof(detail), "gave up after %d "
 			    "attempts, %s after it was due: %s", d->attempts + 1,
 			    ago, r->error);
 			break;
 		}
 		u.next_attempt = next;
-		snprintf(detail, sizeof(detail), "attempt %d: %s; next in %llds",
-		    d->attempts + 1, r->error, (long long)((next - now + 999) /
-		    1000));
+		snprintf(detail, sizeof(detail), "attempt %d: %s; next in %s",
+		    d->attempts + 1, r->error, human_duration((next - now + 999) /
+		    1000, ago, sizeof(ago)));
 		if (store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
 		    STORE_ACTOR_DAEMON, "retrying", detail, NULL) == -1)
 			return (-1);
@@ -575,6 +581,39 @@ fail_now(const struct delivery *d, const char *err)
 }
 
 /*
+ * The last look before D goes out on CH: measured again (the limit may have
+ * changed since it was queued); one that does not fit is held with the
+ * problem named, never sent. 1 if held, -1 if the store failed.
+ */
+static int
+refit(struct channel *ch, struct delivery *d)
+{
+	struct store_update	u;
+	struct len_result	lr;
+	char			why[256];
+
+	if (strcmp(ch->ops->type, "smtp") == 0)
+		return (0);	/* rendered per recipient; no length rule */
+	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
+	if (lr.fits)
+		return (0);
+	if (lr.limit != 0 && lr.length > lr.limit)
+		snprintf(why, sizeof(why), "does not fit: %zu of %zu characters",
+		    lr.length, lr.limit);
+	else
+		snprintf(why, sizeof(why), "does not fit: %zu of %zu bytes",
+		    lr.bytes, lr.byte_limit);
+	memset(&u, 0, sizeof(u));
+	u.hold_reason = SCHED_PROBLEM;
+	u.last_error = why;
+	if (store_transition(d->id, READY_MASK, DS_HELD, &u, STORE_ACTOR_DAEMON,
+	    "held", why, NULL) == -1)
+		return (-1);
+	log_warnx("delivery %s: not sent: %s", d->id, why);
+	return (1);
+}
+
+/*
  * Sends D on CH: `sending` (with the token taken) is committed before the
  * request starts, so a crash mid-request is visible afterwards. D's
  * contents may be taken over (D is cleared then).
@@ -590,6 +629,8 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 	char			 err[512];
 	int			 rc;
 
+	if ((rc = refit(ch, d)) != 0)
+		return (rc < 0 ? -1 : 0);
 	post_of(d, &p);
 	memset(&rq, 0, sizeof(rq));
 	if (ch->ops->deliver == NULL && ch->ops->start == NULL) {
@@ -671,12 +712,13 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 static int
 check_missed(const struct delivery *d, int64_t now)
 {
-	char	late[128];
+	char	late[128], a[32], b[32];
 
 	if (d->state != DS_SCHEDULED || now - d->due <= sched_conf->catch_up * 1000)
 		return (0);
-	snprintf(late, sizeof(late), "due %llds ago, more than catch_up (%llds)",
-	    (long long)((now - d->due) / 1000), (long long)sched_conf->catch_up);
+	snprintf(late, sizeof(late), "due %s ago, more than catch_up (%s)",
+	    human_duration((now - d->due) / 1000, a, sizeof(a)),
+	    human_duration(sched_conf->catch_up, b, sizeof(b)));
 	if (store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 	    STORE_ACTOR_DAEMON, "missed", late, NULL) == -1)
 		return (-1);
@@ -942,10 +984,12 @@ recover(void)
 	if (store_list(&f, &ds, &n) == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
-		snprintf(detail, sizeof(detail), "due %llds ago while crierd was "
-		    "down, more than catch_up (%llds)",
-		    (long long)((now - ds[i].due) / 1000),
-		    (long long)sched_conf->catch_up);
+		char	a[32], b[32];
+
+		snprintf(detail, sizeof(detail), "due %s ago while crierd was "
+		    "down, more than catch_up (%s)",
+		    human_duration((now - ds[i].due) / 1000, a, sizeof(a)),
+		    human_duration(sched_conf->catch_up, b, sizeof(b)));
 		store_transition(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 		    STORE_ACTOR_DAEMON, "missed", detail, NULL);
 		log_warnx("delivery %s: missed: %s", ds[i].id, detail);

@@ -16,6 +16,8 @@
 #define SCHED_STORE_WAIT_MIN	1000		/* ms, first wait after a store failure */
 #define SCHED_STORE_WAIT_MAX	60000		/* ms, the longest such wait */
 #define SCHED_PAUSED		"paused"	/* hold_reason of a paused channel */
+#define SCHED_PROBLEM		"problem"	/* hold_reason of a post that cannot go
+						   out as it is; last_error says why */
 
 /*
  * Sets up the timer on LOOP; C is the configuration in force. For tests

@@ -84,6 +84,15 @@ static const char *const migrations[] = {
 	"  updated INTEGER NOT NULL);",
 	/* 5 -> 6: a calendar delivery's end, as --check --json writes it. */
 	"ALTER TABLE deliveries ADD COLUMN ends TEXT;",
+	/* 6 -> 7: operator decisions that outlive reloads (see campaign.c). */
+	"ALTER TABLE deliveries ADD COLUMN cal_fp TEXT;"
+	"CREATE TABLE overrides ("
+	"  delivery TEXT NOT NULL, kind TEXT NOT NULL, verb TEXT NOT NULL,"
+	"  due INTEGER NOT NULL DEFAULT 0, cal_fp TEXT,"
+	"  at INTEGER NOT NULL, actor INTEGER NOT NULL,"
+	"  PRIMARY KEY (delivery, kind));"
+	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
+	"  recurrence_id);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
@@ -91,7 +100,7 @@ static const char *const migrations[] = {
 #define DELIVERY_COLS	"id, channel, state, due, calendar, uid, recurrence_id, " \
 			"summary, text, attempts, last_error, remote_id, " \
 			"remote_url, next_attempt, sent_at, created, updated, cal_state, " \
-			"hold_reason"
+			"hold_reason, cal_fp"
 
 /* The OS reason behind SQLite's last error, or NULL when it is not about the OS. */
 static const char *
@@ -499,8 +508,8 @@ store_insert(const struct delivery *d, int actor, const char *event)
 		return (-1);
 	st = prepare("INSERT INTO deliveries (id, channel, state, due, calendar, "
 	    "uid, recurrence_id, summary, text, created, updated, cal_state, "
-	    "last_error, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?)");
+	    "last_error, hold_reason, cal_fp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		goto fail;
 	bind_text(st, 1, d->id);
@@ -517,6 +526,7 @@ store_insert(const struct delivery *d, int actor, const char *event)
 	bind_text(st, 12, d->cal_state);
 	bind_text(st, 13, d->last_error);
 	bind_text(st, 14, d->state == DS_HELD ? d->hold_reason : NULL);
+	bind_text(st, 15, d->cal_fp);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
@@ -565,6 +575,7 @@ row_to_delivery(sqlite3_stmt *st, struct delivery *d)
 	d->updated = sqlite3_column_int64(st, 16);
 	d->cal_state = col_text(st, 17);
 	d->hold_reason = col_text(st, 18);
+	d->cal_fp = col_text(st, 19);
 }
 
 /* Loads delivery ID. */
@@ -783,7 +794,7 @@ store_list(const struct store_filter *f, struct delivery **out, size_t *n)
 	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries"
 	    " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)"
 	    " AND (?3 = 0 OR due >= ?3) AND (?4 = 0 OR due < ?4)"
-	    " ORDER BY due, id LIMIT ?5");
+	    " ORDER BY due, channel, id LIMIT ?5");
 	if (st == NULL)
 		return (-1);
 	bind_text(st, 1, f->state >= 0 ? dstate_names[f->state] : NULL);
@@ -1054,6 +1065,7 @@ store_delivery_clear(struct delivery *d)
 	free(d->remote_url);
 	free(d->cal_state);
 	free(d->hold_reason);
+	free(d->cal_fp);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1376,4 +1388,182 @@ store_email_ctx_get(const char *id, char **template, char **context)
 	if (rc == SQLITE_ROW)
 		return (0);
 	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Records where the calendar's version of delivery ID stands (see campaign.c). */
+int
+store_set_cal_fp(const char *id, const char *fp)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("UPDATE deliveries SET cal_fp = ? WHERE id = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, fp);
+	bind_text(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Records the operator's decision VERB (of KIND) on delivery ID, with the calendar's version it was made on. */
+int
+store_override_put(const char *id, const char *kind, const char *verb,
+    int64_t due, int actor)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("INSERT INTO overrides (delivery, kind, verb, due,"
+	    " cal_fp, at, actor) SELECT id, ?2, ?3, ?4, cal_fp, ?5, ?6"
+	    " FROM deliveries WHERE id = ?1 AND calendar IS NOT NULL"
+	    " ON CONFLICT(delivery, kind) DO UPDATE SET verb = ?3, due = ?4,"
+	    " cal_fp = excluded.cal_fp, at = ?5, actor = ?6")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, verb);
+	sqlite3_bind_int64(st, 4, due);
+	sqlite3_bind_int64(st, 5, when_now());
+	sqlite3_bind_int(st, 6, actor);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: override of %s: %s", id, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Loads the override of KIND on delivery ID into O (free with store_override_clear); 1 if none. */
+int
+store_override_get(const char *id, const char *kind, struct store_override *o)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((st = prepare("SELECT verb, due, cal_fp, at, actor FROM overrides"
+	    " WHERE delivery = ? AND kind = ?")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		o->verb = col_text(st, 0);
+		o->due = sqlite3_column_int64(st, 1);
+		o->cal_fp = col_text(st, 2);
+		o->at = sqlite3_column_int64(st, 3);
+		o->actor = sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? 1 : -1);
+}
+
+/* Overrides of ID without a calendar version take the delivery's current one. */
+int
+store_override_adopt(const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("UPDATE overrides SET cal_fp = (SELECT cal_fp FROM"
+	    " deliveries WHERE id = ?1) WHERE delivery = ?1 AND cal_fp IS NULL"))
+	    == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Forgets the override of KIND (NULL: every kind) on delivery ID. */
+int
+store_override_drop(const char *id, const char *kind)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prepare("DELETE FROM overrides WHERE delivery = ?1 AND"
+	    " (?2 IS NULL OR kind = ?2)")) == NULL)
+		return (-1);
+	bind_text(st, 1, id);
+	bind_text(st, 2, kind);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Frees what O owns. */
+void
+store_override_clear(struct store_override *o)
+{
+	free(o->verb);
+	free(o->cal_fp);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Every delivery of the occurrence (CALENDAR, UID, RECURRENCE_ID), by channel. */
+int
+store_list_occurrence(const char *calendar, const char *uid,
+    const char *recurrence_id, struct delivery **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+
+	st = prepare("SELECT " DELIVERY_COLS " FROM deliveries"
+	    " WHERE calendar IS ?1 AND uid IS ?2 AND recurrence_id IS ?3"
+	    " ORDER BY channel, id");
+	if (st == NULL)
+		return (-1);
+	bind_text(st, 1, calendar);
+	bind_text(st, 2, uid);
+	bind_text(st, 3, recurrence_id);
+	return (collect(st, out, n));
+}
+
+/* The suppression list, by address; free with store_suppressions_free. */
+int
+store_suppressions(struct store_suppression **out, size_t *n)
+{
+	struct store_suppression	*arr = NULL, *na;
+	sqlite3_stmt			*st;
+	size_t				 cap = 0, cnt = 0;
+	int				 rc;
+
+	if ((st = prepare("SELECT email, at, actor FROM suppressions"
+	    " ORDER BY email")) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((na = reallocarray(arr, cap, sizeof(*arr))) == NULL)
+				abort();
+			arr = na;
+		}
+		arr[cnt].email = col_text(st, 0);
+		arr[cnt].at = sqlite3_column_int64(st, 1);
+		arr[cnt].actor = sqlite3_column_int(st, 2);
+		cnt++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_suppressions_free(arr, cnt);
+		return (-1);
+	}
+	*out = arr;
+	*n = cnt;
+	return (0);
+}
+
+/* Frees N suppressions. */
+void
+store_suppressions_free(struct store_suppression *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].email);
+	free(s);
 }

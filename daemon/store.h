@@ -9,7 +9,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 struct delivery {
@@ -31,7 +31,25 @@ struct delivery {
 	int64_t		 created;
 	int64_t		 updated;
 	char		*cal_state;	/* what the calendar says: scheduled, held, cancelled, removed */
-	char		*hold_reason;	/* held: NULL awaiting approval, "paused": its channel is */
+	char		*hold_reason;	/* held: NULL awaiting approval, "paused": its channel is,
+					   "problem": it cannot go out as it is (last_error says why) */
+	char		*cal_fp;	/* fingerprint of the calendar's version, NULL for ad-hoc */
+};
+
+/* An operator's decision on a calendar delivery (table `overrides`). */
+struct store_override {
+	char		*verb;		/* reschedule, send-now, retry, hold, cancel, approve */
+	int64_t		 due;		/* time overrides: the operator's due */
+	char		*cal_fp;	/* the calendar's version it was made on */
+	int64_t		 at;
+	int		 actor;
+};
+
+/* An address on the suppression list. */
+struct store_suppression {
+	char		*email;
+	int64_t		 at;
+	int		 actor;
 };
 
 /* What a transition changes besides the state; fields left at their zero keep. */
@@ -180,5 +198,27 @@ int	 store_email_ctx_put(const char *id, const char *template,
 	    const char *context);
 /* Loads them (malloc'd, TEMPLATE may be NULL); 1 if none were kept. */
 int	 store_email_ctx_get(const char *id, char **template, char **context);
+/* Sets the calendar fingerprint of delivery ID. */
+int	 store_set_cal_fp(const char *id, const char *fp);
+/*
+ * Overrides: KIND "time" (reschedule, send-now, retry) or "state" (hold,
+ * cancel, approve) of calendar delivery ID, made on its current cal_fp.
+ */
+int	 store_override_put(const char *id, const char *kind, const char *verb,
+	    int64_t due, int actor);
+/* Loads one override; 1 if none. */
+int	 store_override_get(const char *id, const char *kind,
+	    struct store_override *o);
+/* Gives ID's overrides made before any calendar version was known its current one. */
+int	 store_override_adopt(const char *id);
+/* Forgets the override of KIND (NULL: all) of ID. */
+int	 store_override_drop(const char *id, const char *kind);
+void	 store_override_clear(struct store_override *o);
+/* Every delivery of one occurrence (calendar and recurrence id may be NULL). */
+int	 store_list_occurrence(const char *calendar, const char *uid,
+	    const char *recurrence_id, struct delivery **out, size_t *n);
+/* The suppression list by address. */
+int	 store_suppressions(struct store_suppression **out, size_t *n);
+void	 store_suppressions_free(struct store_suppression *s, size_t n);
 
 #endif

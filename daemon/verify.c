@@ -17,6 +17,7 @@
 #include "verify.h"
 #include "redact.h"
 #include "calendar.h"
+#include "campaign.h"
 #include "channel.h"
 #include "media.h"
 #include "netguard.h"
@@ -254,12 +255,14 @@ check_calendar(struct vstate *vs, const struct vsrc *src)
 	struct cal_calendar		*cal;
 	struct cal_occurrence		*occ = NULL;
 	ssize_t				 n;
-	size_t				 np, i;
+	size_t				 np, nw, i;
 	char				 err[1024];
 
 	cal = cal_load_file(src->path, vs->o->conf->timezone, err, sizeof(err));
 	if (cal == NULL) {
 		problem(vs, "%s", err);
+		fprintf(vs->o->json ? stderr : stdout, "%s: %s\n", src->label,
+		    CAMP_RULE_FILE);
 		return;
 	}
 	memset(&lim, 0, sizeof(lim));
@@ -271,13 +274,18 @@ check_calendar(struct vstate *vs, const struct vsrc *src)
 	/* The problems of reading and of expanding, each naming file and line. */
 	pr = cal_problems(cal, &np);
 	for (i = 0; i < np; i++)
-		problem(vs, "%s", pr[i].msg);
-	pr = cal_warnings(cal, &np);
-	for (i = 0; i < np; i++)
+		problem(vs, "%s", camp_problem_text(&pr[i], err, sizeof(err)));
+	pr = cal_warnings(cal, &nw);
+	for (i = 0; i < nw; i++)
 		fprintf(stderr, "%s (warning)\n", pr[i].msg);
-	if (n < 0)
+	if (n < 0) {
 		problem(vs, "%s", cal_error(cal) ? cal_error(cal) :
 		    "expanding the calendar failed");
+		fprintf(vs->o->json ? stderr : stdout, "%s: %s\n", src->label,
+		    CAMP_RULE_FILE);
+	} else if (np > 0)
+		fprintf(vs->o->json ? stderr : stdout, "%s: %zu problem%s: %s\n",
+		    src->label, np, np > 1 ? "s" : "", CAMP_RULE_EVENT);
 	for (i = 0; n > 0 && i < (size_t)n; i++)
 		check_occurrence(vs, src, &occ[i]);
 	if (n > 0)

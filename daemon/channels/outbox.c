@@ -22,6 +22,7 @@ struct outbox {
 
 static const struct chan_key outbox_keys[] = {
 	{ "dir", CK_PATH, false, NULL },
+	{ "like", CK_ENUM, false, "mastodon|bluesky|x" },
 	{ NULL, 0, false, NULL },
 };
 

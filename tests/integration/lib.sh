@@ -148,3 +148,28 @@ expect_out() {
 state_of() {
 	ctl --json show "$1" | jget 'd["delivery"]["state"]'
 }
+
+# Prints the UTC iCalendar time $1 seconds from now (20270517T090000Z).
+ics_at() {
+	date -u -d "@$(( $(date +%s) + $1 ))" +%Y%m%dT%H%M%SZ
+}
+
+# Writes calendar $1 from the VEVENTs on standard input (CRLF, replaced by
+# rename as editors do).
+write_ics() {
+	{
+		printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crier tests//EN\r\n'
+		sed 's/$/\r/'
+		printf 'END:VCALENDAR\r\n'
+	} > "$1.tmp" && mv "$1.tmp" "$1"
+}
+
+# The id of the delivery of event uid $1 on channel $2 (instance $3, default 0).
+delivery_of() {
+	ctl --json list --limit 10000 | jget "[x['id'] for x in d['deliveries'] if x['uid']=='$1' and x['channel']=='$2'][${3:-0}]"
+}
+
+# A field of delivery $1 as `show --json` gives it.
+dfield() {
+	ctl --json show "$1" | jget "d['delivery']['$2']"
+}

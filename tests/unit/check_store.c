@@ -288,6 +288,88 @@ START_TEST(test_persist_and_schema)
 }
 END_TEST
 
+/* Inserts a calendar delivery of occurrence (cal, UID) on CH, version FP. */
+static void
+add_cal(const char *uid, const char *ch, const char *fp, char *id)
+{
+	struct delivery	d;
+
+	memset(&d, 0, sizeof(d));
+	store_delivery_id("cal", uid, NULL, ch, d.id);
+	d.channel = (char *)ch;
+	d.due = 9000;
+	d.state = DS_HELD;
+	d.calendar = (char *)"cal";
+	d.uid = (char *)uid;
+	d.text = (char *)"hello";
+	d.cal_fp = (char *)fp;
+	ck_assert_int_eq(store_insert(&d, STORE_ACTOR_DAEMON, "calendar"), 0);
+	strcpy(id, d.id);
+}
+
+START_TEST(test_overrides)
+{
+	struct store_override	 o;
+	struct delivery		*ds = NULL;
+	char			 a[13], b[13], c[13];
+	size_t			 n = 0;
+
+	add_cal("occ", "zeta", "fp1", a);
+	add_cal("occ", "alpha", NULL, b);
+	add_cal("other", "alpha", "fp1", c);
+	/* An override keeps the calendar version it was made on. */
+	ck_assert_int_eq(store_override_put(a, "time", "reschedule", 12345, 1000), 0);
+	ck_assert_int_eq(store_override_get(a, "time", &o), 0);
+	ck_assert_str_eq(o.verb, "reschedule");
+	ck_assert_int_eq(o.due, 12345);
+	ck_assert_str_eq(o.cal_fp, "fp1");
+	ck_assert_int_eq(o.actor, 1000);
+	store_override_clear(&o);
+	ck_assert_int_eq(store_override_get(a, "state", &o), 1);
+	/* A second decision of the same kind replaces the first. */
+	ck_assert_int_eq(store_override_put(a, "time", "send-now", 7, 0), 0);
+	ck_assert_int_eq(store_override_get(a, "time", &o), 0);
+	ck_assert_str_eq(o.verb, "send-now");
+	store_override_clear(&o);
+	/* Made before any version was known, it adopts the next one. */
+	ck_assert_int_eq(store_override_put(b, "state", "hold", 0, 1000), 0);
+	ck_assert_int_eq(store_override_get(b, "state", &o), 0);
+	ck_assert_ptr_null(o.cal_fp);
+	store_override_clear(&o);
+	ck_assert_int_eq(store_set_cal_fp(b, "fp2"), 0);
+	ck_assert_int_eq(store_override_adopt(b), 0);
+	ck_assert_int_eq(store_override_get(b, "state", &o), 0);
+	ck_assert_str_eq(o.cal_fp, "fp2");
+	store_override_clear(&o);
+	ck_assert_int_eq(store_override_drop(b, NULL), 0);
+	ck_assert_int_eq(store_override_get(b, "state", &o), 1);
+	/* An occurrence's deliveries, in channel order. */
+	ck_assert_int_eq(store_list_occurrence("cal", "occ", NULL, &ds, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ds[0].channel, "alpha");
+	ck_assert_str_eq(ds[1].channel, "zeta");
+	ck_assert_str_eq(ds[1].cal_fp, "fp1");
+	store_deliveries_free(ds, n);
+}
+END_TEST
+
+START_TEST(test_suppressions)
+{
+	struct store_suppression	*s = NULL;
+	size_t				 n = 0;
+
+	ck_assert_int_eq(store_suppress("zed@example.org", true, 1000), 0);
+	ck_assert_int_eq(store_suppress("amy@example.org", true, 0), 0);
+	ck_assert_int_eq(store_suppress("amy@example.org", true, 0), 1);
+	ck_assert_int_eq(store_suppressions(&s, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(s[0].email, "amy@example.org");
+	ck_assert_str_eq(s[1].email, "zed@example.org");
+	ck_assert_int_eq(s[1].actor, 1000);
+	store_suppressions_free(s, n);
+}
+END_TEST
+
 /* The test suite. */
 static Suite *
 store_suite(void)
@@ -303,6 +385,8 @@ store_suite(void)
 	tcase_add_test(tc, test_due_and_counts);
 	tcase_add_test(tc, test_list_filter);
 	tcase_add_test(tc, test_persist_and_schema);
+	tcase_add_test(tc, test_overrides);
+	tcase_add_test(tc, test_suppressions);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1,0 +1,579 @@
+/*
+ * Verbs on whole occurrences and on queued posts. An occurrence is one event
+ * instance (calendar, uid, recurrence-id) on all its channels; a decision an
+ * operator takes on a calendar delivery is also kept as an override (see
+ * store.h), so that reloading the calendar does not undo it.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verbs.h"
+#include "channel.h"
+#include "crierd.h"
+#include "log.h"
+#include "render.h"
+#include "schedule.h"
+#include "when.h"
+#include "../common/human.h"
+
+#define BIT(s)		(1u << (s))
+#define EDIT_MAX_TEXT	(32 * 1024)
+
+/* What one verb does to each delivery it acts on. */
+struct occ_op {
+	const char	*verb;
+	unsigned	 from;		/* states it applies to */
+	int		 keep_held;	/* held stays held (reschedule) */
+	enum dstate	 to;
+	const char	*kind;		/* override kind, NULL: none */
+	int64_t		 due;		/* 0: keep */
+	const char	*detail;
+};
+
+/* An error reply with CODE and a formatted message. */
+json_t *
+verb_error(const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return (json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", code));
+}
+
+/* What keeps D from going out as it is, or NULL. */
+const char *
+verb_problem(const struct delivery *d)
+{
+	int	held = d->state == DS_HELD && d->hold_reason != NULL &&
+		    strcmp(d->hold_reason, SCHED_PROBLEM) == 0;
+	int	invalid = d->cal_state != NULL && strcmp(d->cal_state,
+		    "invalid") == 0 && d->state != DS_SENT &&
+		    d->state != DS_SENDING && d->state != DS_UNCERTAIN;
+
+	if (!held && !invalid)
+		return (NULL);
+	return (d->last_error != NULL && *d->last_error != '\0' ?
+	    d->last_error : "it cannot go out as it is");
+}
+
+/* Refuses a due time more than the grace behind now. */
+json_t *
+verb_check_future(const char *verb, const char *given, const char *id,
+    int64_t *ms)
+{
+	int64_t	now = when_now();
+	char	ago[32];
+
+	if (*ms >= now)
+		return (NULL);
+	if (now - *ms <= VERB_PAST_GRACE_MS) {
+		*ms = now;
+		return (NULL);
+	}
+	if (id == NULL)
+		return (verb_error("bad_request", "%s: '%s' is %s in the past; "
+		    "to post now, leave out --at (send-now ID sends a queued "
+		    "post now)", verb, given, human_duration((now - *ms) / 1000,
+		    ago, sizeof(ago))));
+	return (verb_error("bad_request", "%s: '%s' is %s in the past; to send "
+	    "it now, use send-now %s", verb, given, human_duration((now - *ms) /
+	    1000, ago, sizeof(ago)), id));
+}
+
+/* Resolves the request's "id" and loads it into D; an error reply on failure. */
+static json_t *
+load(json_t *req, struct delivery *d)
+{
+	const char	*p = json_string_value(json_object_get(req, "id"));
+	char		 id[DELIVERY_ID_LEN + 1];
+
+	if (p == NULL)
+		return (verb_error("bad_request", "missing delivery id"));
+	switch (store_resolve(p, id)) {
+	case 0:
+		break;
+	case 1:
+		return (verb_error("not_found", "no delivery '%s'", p));
+	case 2:
+		return (verb_error("ambiguous", "'%s' matches several deliveries: "
+		    "give more digits", p));
+	default:
+		return (verb_error("internal", "database error"));
+	}
+	if (store_get(id, d) != 0)
+		return (verb_error("not_found", "no delivery '%s'", p));
+	return (NULL);
+}
+
+/* The deliveries of D's occurrence (all channels), or D alone (ONE). */
+static int
+siblings(const struct delivery *d, int one, struct delivery **out, size_t *n)
+{
+	if (!one)
+		return (store_list_occurrence(d->calendar, d->uid,
+		    d->recurrence_id, out, n));
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		abort();
+	*n = 1;
+	return (store_get(d->id, *out) == 0 ? 0 : -1);
+}
+
+/* A delivery's id, channel and state as a reply entry. */
+static json_t *
+entry(const struct delivery *d, enum dstate state, const char *reason)
+{
+	json_t	*o = json_pack("{s:s, s:s, s:s}", "id", d->id, "channel",
+	    d->channel, "state", dstate_names[state]);
+
+	if (reason != NULL)
+		json_object_set_new(o, "reason", json_string(reason));
+	return (o);
+}
+
+/* True if channel NAME is paused. */
+static int
+paused(const char *name)
+{
+	const char	*reason, *err;
+	bool		 p = false;
+	int		 inf;
+
+	if (chan_find(name) != NULL)
+		sched_channel_info(name, &p, &reason, &err, &inf);
+	return (p);
+}
+
+/*
+ * Applies OP to the delivery of REQ, or to every delivery of its occurrence
+ * (WHOLE), in one transaction. Deliveries whose state does not allow it are
+ * listed as skipped; if none is acted on, the reply is an error.
+ */
+static json_t *
+occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
+    int (*eligible)(const struct delivery *, const struct delivery *,
+    const char **))
+{
+	struct delivery		 d, *ds = NULL;
+	struct store_update	 u;
+	size_t			 n = 0, i;
+	json_t			*r, *done, *skipped;
+	const char		*why, *pr;
+	enum dstate		 to;
+	int			 rc;
+
+	if ((r = load(req, &d)) != NULL)
+		return (r);
+	if ((pr = verb_problem(&d)) != NULL && strcmp(op->verb, "approve") == 0) {
+		r = verb_error("problem", "cannot approve %s: %s (fix the "
+		    "calendar or template; it is released by itself once it "
+		    "fits)", d.id, pr);
+		store_delivery_clear(&d);
+		return (r);
+	}
+	if (siblings(&d, !whole, &ds, &n) == -1) {
+		store_delivery_clear(&d);
+		return (verb_error("internal", "database error"));
+	}
+	done = json_array();
+	skipped = json_array();
+	if (store_begin() == -1)
+		goto dberr;
+	for (i = 0; i < n; i++) {
+		struct delivery	*x = &ds[i];
+		int		 self = strcmp(x->id, d.id) == 0;
+
+		why = NULL;
+		if ((op->from & BIT(x->state)) == 0 ||
+		    (eligible != NULL && !eligible(x, &d, &why))) {
+			if (why == NULL)
+				why = dstate_names[x->state];
+			json_array_append_new(skipped, entry(x, x->state, why));
+			continue;
+		}
+		memset(&u, 0, sizeof(u));
+		u.due = op->due;
+		to = op->to;
+		if (op->keep_held && x->state == DS_HELD) {
+			to = DS_HELD;
+			u.hold_reason = x->hold_reason;
+		}
+		if (strcmp(op->verb, "approve") == 0 && x->due < when_now())
+			u.due = when_now();	/* approved late: it goes now */
+		rc = store_transition(x->id, BIT(x->state), to, &u, uid, op->verb,
+		    op->detail != NULL ? op->detail : u.due != 0 &&
+		    strcmp(op->verb, "approve") == 0 ? "due time had passed: "
+		    "sending now" : NULL, NULL);
+		if (rc == -1)
+			goto dberr;
+		if (rc != 0) {
+			json_array_append_new(skipped, entry(x, x->state,
+			    "changed meanwhile"));
+			continue;
+		}
+		if (op->kind != NULL && store_override_put(x->id, op->kind,
+		    op->verb, u.due, uid) == -1)
+			goto dberr;
+		if (strcmp(op->verb, "approve") == 0 && u.due != 0 &&
+		    store_override_put(x->id, "time", op->verb, u.due, uid) == -1)
+			goto dberr;
+		if (strcmp(op->verb, "cancel") == 0 &&
+		    store_override_drop(x->id, "time") == -1)
+			goto dberr;
+		log_info("ctl: uid %d: %s %s -> %s%s", uid, op->verb, x->id,
+		    dstate_names[to], self ? "" : " (same occurrence)");
+		json_array_append_new(done, entry(x, to, NULL));
+	}
+	if (json_array_size(done) == 0) {
+		store_rollback();
+		if (whole && n > 1)
+			r = verb_error("conflict", "cannot %s %s: no delivery of "
+			    "this occurrence allows it (%s is %s)", op->verb, d.id,
+			    d.id, dstate_names[d.state]);
+		else {
+			why = json_string_value(json_object_get(json_array_get(
+			    skipped, 0), "reason"));
+			if (why != NULL && strcmp(why, dstate_names[d.state]) == 0)
+				why = NULL;
+			r = verb_error("conflict", "cannot %s %s: it is %s%s%s",
+			    op->verb, d.id, dstate_names[d.state], why ? ": " :
+			    "", why ? why : "");
+		}
+		goto out;
+	}
+	if (store_commit() == -1)
+		goto dberr;
+	sched_kick();
+	r = json_pack("{s:b}", "ok", 1);
+	/* "id" and "state" name the delivery asked for (or the first acted on). */
+	json_object_set_new(r, "id", json_string(d.id));
+	for (i = 0; i < json_array_size(done); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(done,
+		    i), "id")), d.id) == 0)
+			break;
+	json_object_set(r, "state", json_object_get(json_array_get(done,
+	    i < json_array_size(done) ? i : 0), "state"));
+	json_object_set(r, "deliveries", done);
+	json_object_set(r, "skipped", skipped);
+	goto out;
+dberr:
+	store_rollback();
+	r = verb_error("internal", "database error");
+out:
+	json_decref(done);
+	json_decref(skipped);
+	store_deliveries_free(ds, n);
+	store_delivery_clear(&d);
+	return (r);
+}
+
+/* approve: held for approval, or the very delivery named (held for any reason but a problem). */
+static int
+approvable(const struct delivery *x, const struct delivery *named,
+    const char **why)
+{
+	const char	*pr = verb_problem(x);
+
+	if (pr != NULL) {
+		*why = pr;
+		return (0);
+	}
+	if (strcmp(x->id, named->id) == 0)
+		return (1);
+	if (x->hold_reason != NULL) {
+		*why = strcmp(x->hold_reason, SCHED_PAUSED) == 0 ?
+		    "channel paused" : x->hold_reason;
+		return (0);
+	}
+	return (1);
+}
+
+/* approve ID [--only]: every held delivery of the occurrence goes out when due. */
+json_t *
+verb_approve(int uid, json_t *req)
+{
+	struct occ_op	op = { "approve", BIT(DS_HELD), 0, DS_SCHEDULED,
+			    "state", 0, NULL };
+
+	return (occ_apply(uid, req, &op,
+	    !json_is_true(json_object_get(req, "only")), approvable));
+}
+
+/* hold ID [--event]: kept until approved. */
+json_t *
+verb_hold(int uid, json_t *req)
+{
+	struct occ_op	op = { "hold", BIT(DS_SCHEDULED) | BIT(DS_RETRYING), 0,
+			    DS_HELD, "state", 0, NULL };
+
+	return (occ_apply(uid, req, &op, json_is_true(json_object_get(req,
+	    "event")), NULL));
+}
+
+/* cancel ID [--event]: it will not go out. */
+json_t *
+verb_cancel(int uid, json_t *req)
+{
+	struct occ_op	op = { "cancel", BIT(DS_SCHEDULED) | BIT(DS_RETRYING) |
+			    BIT(DS_HELD) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
+			    BIT(DS_FAILED), 0, DS_CANCELLED, "state", 0, NULL };
+
+	return (occ_apply(uid, req, &op, json_is_true(json_object_get(req,
+	    "event")), NULL));
+}
+
+/* reschedule ID T [--event]: a new due time for what has not gone out. */
+json_t *
+verb_reschedule(int uid, json_t *req)
+{
+	const char	*t = json_string_value(json_object_get(req, "time"));
+	struct occ_op	 op = { "reschedule", BIT(DS_SCHEDULED) | BIT(DS_HELD) |
+			    BIT(DS_RETRYING) | BIT(DS_MISSED) | BIT(DS_FAILED), 1,
+			    DS_SCHEDULED, "time", 0, NULL };
+	char		 buf[40];
+	json_t		*err;
+
+	if (t == NULL || when_parse(t, crierd_config()->timezone, &op.due) == -1)
+		return (verb_error("bad_request", "reschedule: '%s' is not a "
+		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)",
+		    t != NULL ? t : ""));
+	if ((err = verb_check_future("reschedule", t, json_string_value(
+	    json_object_get(req, "id")), &op.due)) != NULL)
+		return (err);
+	op.detail = when_format(op.due, buf, sizeof(buf));
+	return (occ_apply(uid, req, &op, json_is_true(json_object_get(req,
+	    "event")), NULL));
+}
+
+/* restore ID: a cancelled delivery comes back (held if its time has passed). */
+json_t *
+verb_restore(int uid, json_t *req)
+{
+	struct delivery		 d;
+	struct store_update	 u;
+	const char		*detail = "restored";
+	enum dstate		 to = DS_SCHEDULED;
+	json_t			*r;
+	int			 rc;
+
+	if ((r = load(req, &d)) != NULL)
+		return (r);
+	if (d.state != DS_CANCELLED) {
+		r = verb_error("conflict", "cannot restore %s: it is %s (only a "
+		    "cancelled delivery can be restored)", d.id,
+		    dstate_names[d.state]);
+		goto out;
+	}
+	if (d.cal_state != NULL && (strcmp(d.cal_state, "cancelled") == 0 ||
+	    strcmp(d.cal_state, "removed") == 0)) {
+		r = verb_error("conflict", "cannot restore %s: the calendar %s "
+		    "%s it; restore the event in the calendar", d.id,
+		    d.calendar ? d.calendar : "", strcmp(d.cal_state,
+		    "removed") == 0 ? "no longer has" : "cancels");
+		goto out;
+	}
+	memset(&u, 0, sizeof(u));
+	if (verb_problem(&d) != NULL) {
+		to = DS_HELD;
+		u.hold_reason = SCHED_PROBLEM;
+		detail = "restored; held: it cannot go out as it is";
+	} else if (d.due < when_now()) {
+		to = DS_HELD;
+		detail = "restored; held because its time has passed "
+		    "(approve or send-now sends it)";
+	} else if (d.cal_state != NULL && strcmp(d.cal_state, "held") == 0) {
+		to = DS_HELD;
+		detail = "restored; the calendar holds it for approval";
+	} else if (paused(d.channel)) {
+		to = DS_HELD;
+		u.hold_reason = SCHED_PAUSED;
+		detail = "restored; held while its channel is paused";
+	}
+	if (store_begin() == -1)
+		goto dberr;
+	rc = store_transition(d.id, BIT(DS_CANCELLED), to, &u, uid, "restore",
+	    detail, NULL);
+	if (rc != 0 || store_override_drop(d.id, "state") == -1 ||
+	    store_commit() == -1) {
+		store_rollback();
+		r = rc == 1 ? verb_error("conflict", "cannot restore %s: it "
+		    "changed meanwhile", d.id) : verb_error("internal",
+		    "database error");
+		goto out;
+	}
+	log_info("ctl: uid %d: restore %s -> %s", uid, d.id, dstate_names[to]);
+	sched_kick();
+	r = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", d.id, "state",
+	    dstate_names[to], "detail", detail);
+	goto out;
+dberr:
+	r = verb_error("internal", "database error");
+out:
+	store_delivery_clear(&d);
+	return (r);
+}
+
+/* The first line of TEXT, at most 80 bytes cut at a character boundary. */
+static char *
+first_line(const char *text)
+{
+	size_t	n = strcspn(text, "\n");
+	char	*s;
+
+	if (n > 80) {
+		n = 80;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if ((s = strndup(text, n)) == NULL)
+		abort();
+	return (s);
+}
+
+/* edit ID (--text T | --template T [--var k=v]...): a queued ad-hoc post changes. */
+json_t *
+verb_edit(int uid, json_t *req)
+{
+	const char		*text = json_string_value(json_object_get(req, "text"));
+	const char		*tmpl = json_string_value(json_object_get(req, "template"));
+	json_t			*vars = json_object_get(req, "vars"), *r;
+	struct delivery		 d;
+	struct channel		*ch;
+	struct render_input	 in;
+	struct render_output	 out;
+	struct store_update	 u;
+	char			*summary = NULL, detail[128];
+	const char		*newtext;
+	int			 release;
+
+	memset(&out, 0, sizeof(out));
+	if ((text == NULL || *text == '\0') == (tmpl == NULL))
+		return (verb_error("bad_request", "edit needs --text T or "
+		    "--template T"));
+	if (vars != NULL && (tmpl == NULL || !json_is_object(vars)))
+		return (verb_error("bad_request", "--var goes with --template"));
+	if (text != NULL && strlen(text) > EDIT_MAX_TEXT)
+		return (verb_error("too_long", "--text is over %d bytes",
+		    EDIT_MAX_TEXT));
+	if ((r = load(req, &d)) != NULL)
+		return (r);
+	if (d.calendar != NULL) {
+		r = verb_error("conflict", "cannot edit %s: it comes from calendar "
+		    "%s (uid %s); edit the event in the calendar and crierd "
+		    "re-renders it", d.id, d.calendar, d.uid ? d.uid : "none");
+		goto out;
+	}
+	if (d.state == DS_SENT || d.state == DS_SENDING || d.state == DS_UNCERTAIN) {
+		r = verb_error("conflict", "cannot edit %s: it is %s", d.id,
+		    dstate_names[d.state]);
+		goto out;
+	}
+	if ((ch = chan_find(d.channel)) == NULL) {
+		r = verb_error("conflict", "cannot edit %s: channel '%s' is not "
+		    "configured any more", d.id, d.channel);
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.ch = ch;
+	in.conf = crierd_config();
+	in.tmpls = crierd_templates();
+	in.template = tmpl;
+	in.vars = vars;
+	in.start = d.due;
+	in.strict = true;
+	if (tmpl != NULL) {
+		if (render_post(&in, &out) == -1) {
+			r = verb_error("render", "%s: %s", ch->name, out.error);
+			goto out;
+		}
+		newtext = out.text;
+	} else {
+		newtext = text;
+		len_measure(chan_len_rule(ch), text, ch->limit, &out.len);
+	}
+	if (!out.len.fits) {
+		if (out.len.limit != 0 && out.len.length > out.len.limit)
+			r = verb_error("too_long", "the post is %zu characters, "
+			    "%zu over the limit of %zu for %s; nothing changed",
+			    out.len.length, out.len.length - out.len.limit,
+			    out.len.limit, ch->name);
+		else
+			r = verb_error("too_long", "the post is %zu bytes, %zu "
+			    "over the limit of %zu bytes for %s; nothing changed",
+			    out.len.bytes, out.len.bytes - out.len.byte_limit,
+			    out.len.byte_limit, ch->name);
+		goto out;
+	}
+	summary = first_line(newtext);
+	release = verb_problem(&d) != NULL;
+	if (out.len.limit)
+		snprintf(detail, sizeof(detail), "new text, %zu of %zu characters",
+		    out.len.length, out.len.limit);
+	else
+		snprintf(detail, sizeof(detail), "new text, %zu characters",
+		    out.len.length);
+	memset(&u, 0, sizeof(u));
+	if (store_begin() == -1 ||
+	    store_set_content(d.id, d.due, summary, newtext, d.cal_state,
+	    release ? NULL : d.last_error) == -1 ||
+	    store_log(d.id, d.channel, uid, "edited", detail) == -1)
+		goto dberr;
+	/* It was held only because it did not fit: now it does. */
+	if (release) {
+		if (paused(d.channel))
+			u.hold_reason = SCHED_PAUSED;
+		if (store_transition(d.id, BIT(DS_HELD), u.hold_reason ?
+		    DS_HELD : DS_SCHEDULED, &u, uid, "released",
+		    "the edited post fits", NULL) == -1)
+			goto dberr;
+	}
+	if (store_commit() == -1)
+		goto dberr;
+	log_info("ctl: uid %d: edit %s (%s)", uid, d.id, detail);
+	sched_kick();
+	r = json_pack("{s:b, s:s, s:s, s:s, s:I}", "ok", 1, "id", d.id, "state",
+	    release ? (u.hold_reason ? "held" : "scheduled") :
+	    dstate_names[d.state], "text", newtext, "length",
+	    (json_int_t)out.len.length);
+	json_object_set_new(r, "limit", out.len.limit ?
+	    json_integer((json_int_t)out.len.limit) : json_null());
+	goto out;
+dberr:
+	store_rollback();
+	r = verb_error("internal", "database error");
+out:
+	free(summary);
+	render_output_clear(&out);
+	store_delivery_clear(&d);
+	return (r);
+}
+
+/* suppressions: the addresses no newsletter goes to. */
+json_t *
+verb_suppressions(int uid, json_t *req)
+{
+	struct store_suppression	*s = NULL;
+	size_t				 n = 0, i;
+	json_t				*arr, *r;
+	char				 at[40];
+
+	(void)uid;
+	(void)req;
+	if (store_suppressions(&s, &n) == -1)
+		return (verb_error("internal", "database error"));
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "email",
+		    s[i].email, "at", when_format(s[i].at, at, sizeof(at)),
+		    "actor", s[i].actor));
+	store_suppressions_free(s, n);
+	r = json_pack("{s:b}", "ok", 1);
+	json_object_set_new(r, "suppressions", arr);
+	return (r);
+}
