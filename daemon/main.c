@@ -23,6 +23,7 @@
 #include "crierd.h"
 #include "http.h"
 #include "log.h"
+#include "mailer.h"
 #include "schedule.h"
 #include "store.h"
 #include "template.h"
@@ -339,6 +340,8 @@ main(int argc, char *argv[])
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (http_init(loop, conf->ca_file) == -1)
 		fatalx("http: cannot set up libcurl on the event loop");
+	if (mailer_init(loop) == -1)
+		fatalx("smtp: cannot set up the mailer threads");
 	camp_init(loop, conf, tmpls);
 	sched_kick();
 	log_info("crierd %s ready: config %s, state %s, socket %s",
@@ -354,6 +357,7 @@ main(int argc, char *argv[])
 	uv_timer_stop(&watchdog);
 	ctl_shutdown();
 	camp_shutdown();
+	mailer_shutdown();
 	http_shutdown();
 	sched_shutdown();
 	/* Close what is left (signals); running the loop lets calendar jobs finish. */
