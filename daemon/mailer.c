@@ -582,12 +582,15 @@ run_message(struct mailer *m, const char *rcpt, struct mailer_result *r)
 	curl_slist_free_all(to);
 	curl_easy_getinfo(m->easy, CURLINFO_RESPONSE_CODE, &reply);
 
+	/* Idle from here: no deadline may fire between two messages. */
 	uv_mutex_lock(&m->mu);
 	timed_out = m->timed_out;
 	stage = timed_out ? m->timed_stage : m->stage;
 	aborted = m->abort;
 	m->timed_out = false;
 	m->data = DS_NONE;
+	m->stage = MS_IDLE;
+	m->deadline = 0;
 	uv_mutex_unlock(&m->mu);
 
 	r->curl_code = (int)code;
@@ -619,7 +622,6 @@ run_message(struct mailer *m, const char *rcpt, struct mailer_result *r)
 	else
 		snprintf(r->error, sizeof(r->error), "%s",
 		    curl_easy_strerror(code));
-	set_stage(m, MS_IDLE);
 }
 
 /* The thread: sends what the loop hands over until closed or stopped. */
@@ -894,6 +896,12 @@ mailer_close(struct mailer *m)
 	if (m == NULL || m->closed)
 		return;
 	m->closed = true;
+	if (m->joined) {
+		/* Its thread ended already (mailer_shutdown). */
+		LIST_REMOVE(m, entry);
+		mailer_free(m);
+		return;
+	}
 	uv_mutex_lock(&m->mu);
 	m->quit = true;
 	uv_cond_broadcast(&m->cv);
@@ -909,7 +917,7 @@ mailer_close(struct mailer *m)
 void
 mailer_shutdown(void)
 {
-	struct mailer		*m;
+	struct mailer		*m, *next;
 	struct mailer_result	 r;
 	uint64_t		 until;
 	bool			 all;
@@ -938,7 +946,8 @@ mailer_shutdown(void)
 	}
 	/* What the threads said before they ended (an exit frees closed ones). */
 	drain();
-	LIST_FOREACH(m, &ml_all, entry) {
+	for (m = LIST_FIRST(&ml_all); m != NULL; m = next) {
+		next = LIST_NEXT(m, entry);	/* done may close (free) M */
 		if (m->busy && !m->closed) {
 			memset(&r, 0, sizeof(r));
 			r.curl_code = CURLE_ABORTED_BY_CALLBACK;
@@ -949,25 +958,31 @@ mailer_shutdown(void)
 			m->busy = false;
 			m->ops->done(m->arg, m->busy_tag, &r);
 		}
-		m->closed = true;
 	}
 	uv_mutex_lock(&ml_lock);
 	ml_closed = true;
 	uv_mutex_unlock(&ml_lock);
 	/* Late events of threads that had not ended are dropped with them. */
 	drain();
-	while ((m = LIST_FIRST(&ml_all)) != NULL) {
-		LIST_REMOVE(m, entry);
+	/* Closed mailers go now, the others when their owner closes them. */
+	for (m = LIST_FIRST(&ml_all); m != NULL; m = next) {
+		next = LIST_NEXT(m, entry);
 		uv_mutex_lock(&m->mu);
 		all = m->exited;
 		uv_mutex_unlock(&m->mu);
 		if (!all) {
 			log_warnx("smtp: a mailer thread did not stop in time");
+			LIST_REMOVE(m, entry);
 			continue;
 		}
-		if (!m->joined)
+		if (!m->joined) {
 			uv_thread_join(&m->thread);
-		mailer_free(m);
+			m->joined = true;
+		}
+		if (m->closed) {
+			LIST_REMOVE(m, entry);
+			mailer_free(m);
+		}
 	}
 	uv_timer_stop(&ml_timer);
 	uv_close((uv_handle_t *)&ml_timer, NULL);
