@@ -802,6 +802,13 @@ mailer_init(uv_loop_t *loop)
 	return (0);
 }
 
+/* True once mailer_shutdown has begun. */
+bool
+mailer_stopping(void)
+{
+	return (ml_stopping);
+}
+
 /* Starts a mailer thread for C. */
 struct mailer *
 mailer_open(const struct mailer_conf *c, const struct mailer_ops *ops,

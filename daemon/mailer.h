@@ -97,6 +97,8 @@ int		 mailer_init(uv_loop_t *loop);
  * handles closed (run the loop afterwards).
  */
 void		 mailer_shutdown(void);
+/* True once mailer_shutdown has begun. */
+bool		 mailer_stopping(void);
 /* Starts a mailer thread for C, reporting to OPS with ARG; NULL with ERR. */
 struct mailer	*mailer_open(const struct mailer_conf *c,
 		    const struct mailer_ops *ops, void *arg, char *err,

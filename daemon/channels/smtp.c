@@ -699,8 +699,14 @@ static void
 send_next(struct smtp_send *s)
 {
 	struct chan_result	r;
+	uint64_t		ms = wait_ms(s);
 
-	if (http_start_delay(wait_ms(s), delay_done, s) == -1) {
+	/* No rate to keep: at once (we are in a mailer callback, not in start). */
+	if (ms == 0 && !mailer_stopping()) {
+		smtp_step(s);
+		return;
+	}
+	if (http_start_delay(ms, delay_done, s) == -1) {
 		/* Only when http is stopping. */
 		memset(&r, 0, sizeof(r));
 		r.aborted = true;
