@@ -68,6 +68,11 @@ meta = json.load(open(sys.argv[1]))
 assert all(m["tls"] and m["auth_user"] == "news" for m in meta), meta
 got = collections.Counter(m["rcpt_tos"][0] for m in meta)
 assert got == {"r01@example.org": 10, "r02@example.org": 10, "r03@example.org": 10}, got
+# One connection (one TLS session) per newsletter, reused for its 3 messages.
+conns = [m["peer_port"] for m in meta]
+for i in range(0, len(conns), 3):
+    assert len(set(conns[i:i + 3])) == 1, ("not one connection", i, conns)
+assert len(set(conns)) == 10, conns
 PYEOF
 stop_daemon
 echo "PASS: $TEST_NAME"
