@@ -9,7 +9,6 @@
 . "$(dirname "$0")/smtp-lib.sh"
 . "$top_srcdir/tests/peers/mock.sh"
 
-STALL=${STALL_SECONDS:-3}
 sh "$top_srcdir/tests/peers/mkcerts.sh" "$T/certs" >/dev/null 2>&1 || fail "mkcerts"
 umask 077
 printf 's3cret pass\n' > "$T/pass"
@@ -28,7 +27,8 @@ NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=200000 start_daemon
 
 sent=0
 for stage in connect greeting ehlo starttls auth mail rcpt data end quit; do
-	stall_ctl s stall "$stage" "$STALL" >/dev/null
+	# Held until released, however slow this machine is today.
+	stall_ctl s stall "$stage" 0 >/dev/null
 	ID=$(post_id --channel newsletter --text "Stalled at $stage")
 	wait_stall s "$stage"
 	t0=$("$PY" -c 'import time; print(time.time())')
@@ -51,10 +51,11 @@ print(round((got - due) * 1000))' "$T/hook.json")
 	[ "$late" -lt 1000 ] || fail "$stage: the webhook post was $late ms late"
 	# Still in the stall: the loop was free all along.
 	stall_ctl s status | jget '[x["stage"] for x in d["stalling"]]' | grep -q "$stage" ||
-		fail "$stage: the stall ended before the measurements"
+		fail "$stage: the stall ended before the measurements were done"
 	t1=$("$PY" -c 'import time; print(time.time())')
 	gap=$(/usr/bin/python3 "$PROBE" watchdog "$T/notify.log" "$t0" "$t1")
 	[ "$gap" -lt 1000 ] || fail "$stage: no watchdog ping for $gap ms"
+	stall_ctl s release >/dev/null
 	echo "$stage: status max $max ms (median $(echo "$lat" | jget 'd["median_ms"]') ms), webhook $late ms late, watchdog gap $gap ms"
 	sent=$((sent + 3))
 	wait_state "$ID" sent 40
