@@ -1132,3 +1132,19 @@ store_email_ctx_get(const char *id, char **template, char **context)
 		return (0);
 	return (rc == SQLITE_DONE ? 1 : -1);
 }
+
+/*
+ * Makes commits wait for the OS only (synchronous=NORMAL) or for the disk
+ * (FULL, the default). In WAL mode NORMAL still syncs around checkpoints,
+ * so a power cut can lose only the latest relaxed commits, never what a
+ * FULL commit wrote; the WAL is written in order, so a later FULL commit
+ * makes the relaxed ones before it durable as well.
+ */
+int
+store_relaxed(bool relaxed)
+{
+	if (db == NULL)
+		return (-1);
+	return (exec(relaxed ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL"));
+}

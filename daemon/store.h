@@ -168,5 +168,12 @@ int	 store_email_ctx_put(const char *id, const char *template,
 	    const char *context);
 /* Loads them (malloc'd, TEMPLATE may be NULL); 1 if none were kept. */
 int	 store_email_ctx_get(const char *id, char **template, char **context);
+/*
+ * Commits from now on wait only for the OS, not the disk (synchronous=
+ * NORMAL), until store_relaxed(false): they survive a crash of crierd but
+ * not a power cut, and the next ordinary commit makes them durable too.
+ * Only for what may be lost safely at a power cut.
+ */
+int	 store_relaxed(bool relaxed);
 
 #endif

@@ -764,7 +764,15 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 		return;
 	}
 	if (mr->curl_code == CURLE_OK) {
+		/*
+		 * A crash keeps this commit (the OS has it), a power cut may
+		 * lose it: the recipient is then `sending`, so uncertain,
+		 * never sent twice. The next `sending` mark (a full commit)
+		 * makes it durable: one fsync per message instead of two.
+		 */
+		store_relaxed(true);
 		rcpt_record(s, i, "sent", NULL, true);
+		store_relaxed(false);
 		s->nsent++;
 		send_next(s);
 		return;

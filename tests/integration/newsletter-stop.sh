@@ -4,7 +4,8 @@
 # was under way when the server held the reply to its final "." is
 # `uncertain` (recorded at once on SIGTERM, found `sending` after a kill)
 # and never sent again; one whose transaction had not reached DATA is sent
-# after the restart; nobody gets two copies.
+# after the restart; nobody gets two copies. A kill -9 in the middle of a
+# fast list leaves every recipient booked `sent` with exactly one copy.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/smtp-lib.sh"
 . "$top_srcdir/tests/peers/mock.sh"
@@ -100,4 +101,40 @@ for stage in end mail; do
 	echo "kill -9 at $stage: recipients $st, then $states; copies $got"
 done
 stop_daemon
+
+# kill -9 in the middle of a fast list (no rate): every recipient the
+# database calls sent has exactly one copy, the one in flight is uncertain
+# (at most one copy), and the rest go after the restart, once each.
+N=300
+write_recipients "$RC" $N
+start_daemon
+ID=$(post_id --channel newsletter --text "Kill mid-list")
+base=$(smtp_count s)
+wait_for "[ \$(smtp_count s) -ge $((base + 100)) ]" 60 || fail "fast list did not start"
+kill9_daemon
+start_daemon
+wait_state "$ID" sent 60
+stop_daemon
+"$PY" - "$STATE/crier.db" "$ID" "$T/s.mail" $N <<'PYEOF' || fail "kill mid-list"
+import collections, email, email.policy, json, sqlite3, sys
+db, did, maildir, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+st = dict(sqlite3.connect(db).execute(
+    "SELECT email, state FROM recipients WHERE delivery = ?", (did,)))
+c = collections.Counter()
+for m in json.load(open(maildir + "/index.json")):
+    msg = email.message_from_bytes(open(m["file"], "rb").read(), policy=email.policy.default)
+    if str(msg["Subject"]) == "Kill mid-list":
+        c[m["rcpt_tos"][0]] += 1
+assert len(st) == n, len(st)
+unc = [e for e, s in st.items() if s == "uncertain"]
+assert len(unc) <= 1, unc
+for e, s in st.items():
+    if s == "sent":
+        assert c[e] == 1, (e, c[e])
+    else:
+        assert s == "uncertain" and c[e] <= 1, (e, s, c[e])
+assert sum(c.values()) in (n - 1, n), sum(c.values())
+print("kill -9 mid-list: %d sent, %d uncertain, %d messages" % (
+    sum(1 for s in st.values() if s == "sent"), len(unc), sum(c.values())))
+PYEOF
 echo "PASS: $TEST_NAME"
