@@ -786,14 +786,18 @@ on_tick(uv_timer_t *t)
 int
 mailer_init(uv_loop_t *loop)
 {
+	static bool	lock_ready;
+
 	if (ml_inited)
 		return (-1);
-	if (uv_mutex_init(&ml_lock) != 0)
-		return (-1);
-	if (uv_async_init(loop, &ml_async, on_async) != 0) {
-		uv_mutex_destroy(&ml_lock);
-		return (-1);
+	/* Once: a thread that outlived a shutdown may still take it. */
+	if (!lock_ready) {
+		if (uv_mutex_init(&ml_lock) != 0)
+			return (-1);
+		lock_ready = true;
 	}
+	if (uv_async_init(loop, &ml_async, on_async) != 0)
+		return (-1);
 	uv_timer_init(loop, &ml_timer);
 	ml_loop = loop;
 	ml_closed = false;
