@@ -113,7 +113,6 @@ struct mailer {
 TAILQ_HEAD(mevents, mevent);
 LIST_HEAD(mailers, mailer);
 
-static uv_loop_t	*ml_loop;
 static uv_async_t	 ml_async;
 static uv_timer_t	 ml_timer;
 static bool		 ml_inited;
@@ -169,29 +168,16 @@ mailer_stage_name(enum mailer_stage s)
 static int
 stage_timeout(enum mailer_stage s)
 {
-	switch (s) {
-	case MS_CONNECT:
-		return (MT_CONNECT);
-	case MS_GREETING:
-	case MS_EHLO:
-	case MS_STARTTLS:
-	case MS_AUTH:
-		return (MT_GREETING);
-	case MS_MAIL:
-		return (MT_MAIL);
-	case MS_RCPT:
-		return (MT_RCPT);
-	case MS_DATA:
-		return (MT_DATA_INIT);
-	case MS_BLOCK:
-		return (MT_DATA_BLOCK);
-	case MS_END:
-		return (MT_DATA_END);
-	case MS_QUIT:
-		return (MT_QUIT);
-	default:
-		return (-1);
-	}
+	static const int	t[MS_NSTAGES] = {
+		[MS_IDLE] = -1, [MS_CONNECT] = MT_CONNECT,
+		[MS_GREETING] = MT_GREETING, [MS_EHLO] = MT_GREETING,
+		[MS_STARTTLS] = MT_GREETING, [MS_AUTH] = MT_GREETING,
+		[MS_MAIL] = MT_MAIL, [MS_RCPT] = MT_RCPT,
+		[MS_DATA] = MT_DATA_INIT, [MS_BLOCK] = MT_DATA_BLOCK,
+		[MS_END] = MT_DATA_END, [MS_QUIT] = MT_QUIT,
+	};
+
+	return (s >= 0 && s < MS_NSTAGES ? t[s] : -1);
 }
 
 /* Wakes M's thread from any wait (mu held): its multi, its sockets, its cond. */
@@ -799,7 +785,6 @@ mailer_init(uv_loop_t *loop)
 	if (uv_async_init(loop, &ml_async, on_async) != 0)
 		return (-1);
 	uv_timer_init(loop, &ml_timer);
-	ml_loop = loop;
 	ml_closed = false;
 	ml_stopping = false;
 	ml_inited = true;
