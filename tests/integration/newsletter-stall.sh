@@ -29,6 +29,8 @@ sent=0
 for stage in ${STALL_STAGES:-connect greeting ehlo starttls auth mail rcpt data end quit}; do
 	# Held until released, however slow this machine is today.
 	stall_ctl s stall "$stage" 0 >/dev/null
+	# The listen queue must be full before crierd connects.
+	[ "$stage" != connect ] || wait_stall s connect
 	ID=$(post_id --channel newsletter --text "Stalled at $stage")
 	wait_stall s "$stage"
 	t0=$("$PY" -c 'import time; print(time.time())')

@@ -45,6 +45,8 @@ PYEOF
 start_daemon
 for stage in connect greeting mail rcpt data end quit; do
 	stall_ctl s stall "$stage" 0 >/dev/null
+	# The listen queue must be full before crierd connects.
+	[ "$stage" != connect ] || wait_stall s connect
 	ID=$(post_id --channel newsletter --text "Stop at $stage")
 	wait_stall s "$stage"
 	# The connect stall holds the listen queue from the start: let crierd

@@ -81,6 +81,7 @@ echo "end of DATA: r01 uncertain, the others sent, $ms ms after the stall began"
 
 # Connect: a listen queue that never answers.
 stall_ctl s stall connect 30 >/dev/null
+wait_stall s connect	# the listen queue is full before crierd connects
 ID=$(post_id --channel newsletter --text "Timeout at connect")
 wait_state "$ID" retrying 15
 err=$(field "$ID" 'dl["last_error"]')
@@ -90,6 +91,9 @@ case $err in
 esac
 stall_ctl s release >/dev/null
 echo "connect: $err"
+# The peer's listen queue drains before the next attempt's 1 s connect.
+wait_for "\"$PY\" -c 'import smtplib; smtplib.SMTP(\"127.0.0.1\", $(smtp_port s), timeout=1).quit()'" 10 ||
+	fail "the peer does not accept again"
 
 # QUIT: the delivery is booked before QUIT, and a stalled QUIT is cut after
 # quit_timeout: the server's end of the connection sees crierd close it.

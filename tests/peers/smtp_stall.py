@@ -23,7 +23,8 @@ smtp_peer.py ({"id", "mail_from", "rcpt_tos", "size", "time", "tls",
 
 Stalls. STAGE is one of
   connect   new TCP connections are not accepted (the listen queue, of
-            length 1, is filled, so the client's SYNs go unanswered)
+            length 1, is filled, so the client's SYNs go unanswered); in
+            force once `status` lists it as stalling
   greeting  the 220 greeting is held back
   ehlo, starttls, auth, mail, rcpt, data, quit
             the reply to that command is held back
