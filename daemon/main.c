@@ -26,6 +26,7 @@
 #include "log.h"
 #include "media.h"
 #include "netguard.h"
+#include "mailer.h"
 #include "schedule.h"
 #include "statedir.h"
 #include "store.h"
@@ -356,6 +357,8 @@ main(int argc, char *argv[])
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (http_init(loop, conf->ca_file) == -1)
 		fatalx("http: cannot set up libcurl on the event loop");
+	if (mailer_init(loop) == -1)
+		fatalx("smtp: cannot set up the mailer threads");
 	camp_init(loop, conf, tmpls);
 	sched_kick();
 	log_info("crierd %s ready: config %s, state %s, socket %s",
@@ -371,6 +374,7 @@ main(int argc, char *argv[])
 	uv_timer_stop(&watchdog);
 	ctl_shutdown();
 	camp_shutdown();
+	mailer_shutdown();
 	http_shutdown();
 	sched_shutdown();
 	/*

@@ -1566,4 +1566,18 @@ store_suppressions_free(struct store_suppression *s, size_t n)
 	for (i = 0; i < n; i++)
 		free(s[i].email);
 	free(s);
+/*
+ * Makes commits wait for the OS only (synchronous=NORMAL) or for the disk
+ * (FULL, the default). In WAL mode NORMAL still syncs around checkpoints,
+ * so a power cut can lose only the latest relaxed commits, never what a
+ * FULL commit wrote; the WAL is written in order, so a later FULL commit
+ * makes the relaxed ones before it durable as well.
+ */
+int
+store_relaxed(bool relaxed)
+{
+	if (db == NULL)
+		return (-1);
+	return (exec(relaxed ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL"));
 }

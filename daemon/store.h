@@ -220,5 +220,12 @@ int	 store_list_occurrence(const char *calendar, const char *uid,
 /* The suppression list by address. */
 int	 store_suppressions(struct store_suppression **out, size_t *n);
 void	 store_suppressions_free(struct store_suppression *s, size_t n);
+/*
+ * Commits from now on wait only for the OS, not the disk (synchronous=
+ * NORMAL), until store_relaxed(false): they survive a crash of crierd but
+ * not a power cut, and the next ordinary commit makes them durable too.
+ * Only for what may be lost safely at a power cut.
+ */
+int	 store_relaxed(bool relaxed);
 
 #endif

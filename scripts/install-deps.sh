@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libuv1-dev libcurl4-openssl-dev libical-dev libjansson-dev libsqlite3-dev
 libinih-dev libutf8proc-dev libsystemd-dev libssl-dev check
 python3 python3-aiosmtpd python3-recurring-ical-events python3-icalendar openssl tzdata sqlite3 git ca-certificates curl
-man-db groff-base"
+man-db groff-base postfix"
 
 missing=
 for p in $PKGS; do
@@ -25,6 +25,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# postfix is for tests only (a private instance on 127.0.0.1): leave the
+# system's mail configuration alone.
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections 2>/dev/null || true
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,8 +1,10 @@
 /*
  * The smtp channel: a newsletter. One delivery sends one personal message
  * (subject, text and HTML templates rendered with {{recipient.*}}) to each
- * address of recipients_file, one SMTP transaction per recipient through
- * libcurl, spaced by the channel's rate. Every recipient's fate is
+ * address of recipients_file, one SMTP transaction per recipient over one
+ * connection held by a mailer thread (mailer.c), spaced by the channel's
+ * rate. Rendering and bookkeeping stay on the loop: a recipient becomes
+ * `sending` (committed) before its message leaves, and its fate is
  * committed as its transaction ends, so a restart resumes where it
  * stopped; suppressed addresses are never sent to.
  */
@@ -21,14 +23,13 @@
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
+#include "../mailer.h"
 #include "../mime.h"
 #include "../recipients.h"
 #include "../store.h"
 #include "../template.h"
 #include "../when.h"
 
-#define SMTP_TIMEOUT		60	/* s, one message */
-#define SMTP_CONNECT_TIMEOUT	10000L	/* ms */
 #define SMTP_MAX_LOGGED		20	/* recipients file problems per delivery */
 
 /* The channel's settings; shared with the sends under way (refs). */
@@ -49,7 +50,9 @@ struct smtp_conf {
 	char		*list_id;
 	char		*templates;	/* the templates directory, may be NULL */
 	int64_t		 interval;	/* ms between messages (rate), 0: none */
-	long		 timeout_ms;
+	char		*ca_file;	/* may be NULL */
+	int64_t		 timeouts[MT_N];	/* ms */
+	int64_t		 timeout_ms;	/* one whole message, 0: no bound */
 };
 
 /* Where a recipient of a send stands. */
@@ -78,16 +81,14 @@ struct smtp_send {
 	bool			 fatal_set;
 	char			 fatal_error[400];
 	int64_t			 last_start;
+	struct mailer		*mailer;	/* its connection, NULL: none yet */
 	/* The transaction under way. */
 	size_t			 cur;
-	char			*msg;
+	char			*msg;		/* built, not yet handed over */
 	size_t			 msglen;
-	size_t			 off;
 	char			*msgid;
-	struct curl_slist	*rcpt;		/* its RCPT TO */
-	bool			 data_started;
+	bool			 suppressed;	/* unsubscribed just before DATA */
 	bool			 unrecorded;	/* "sending" could not be stored */
-	char			 reply[256];	/* the server's latest 4xx/5xx line */
 };
 
 static const struct chan_key smtp_keys[] = {
@@ -103,7 +104,27 @@ static const struct chan_key smtp_keys[] = {
 	{ "unsubscribe_mailto", CK_STRING, false, NULL },
 	{ "list_id", CK_STRING, false, NULL },
 	{ "timeout", CK_DURATION, false, NULL },
+	{ "connect_timeout", CK_DURATION, false, NULL },
+	{ "greeting_timeout", CK_DURATION, false, NULL },
+	{ "mail_timeout", CK_DURATION, false, NULL },
+	{ "rcpt_timeout", CK_DURATION, false, NULL },
+	{ "data_init_timeout", CK_DURATION, false, NULL },
+	{ "data_block_timeout", CK_DURATION, false, NULL },
+	{ "data_end_timeout", CK_DURATION, false, NULL },
+	{ "quit_timeout", CK_DURATION, false, NULL },
 	{ NULL, 0, false, NULL },
+};
+
+/* The keys of the mailer's timeouts, by enum mailer_timeout. */
+static const char *const smtp_timeout_keys[MT_N] = {
+	[MT_CONNECT] = "connect_timeout",
+	[MT_GREETING] = "greeting_timeout",
+	[MT_MAIL] = "mail_timeout",
+	[MT_RCPT] = "rcpt_timeout",
+	[MT_DATA_INIT] = "data_init_timeout",
+	[MT_DATA_BLOCK] = "data_block_timeout",
+	[MT_DATA_END] = "data_end_timeout",
+	[MT_QUIT] = "quit_timeout",
 };
 
 static void	smtp_step(struct smtp_send *);
@@ -241,6 +262,7 @@ conf_release(struct smtp_conf *c)
 	free(c->unsub_mailto);
 	free(c->list_id);
 	free(c->templates);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -265,7 +287,8 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 	struct smtp_conf		*sc;
 	const char			*v;
 	char				 msg[400];
-	int64_t				 secs = SMTP_TIMEOUT;
+	int64_t				 secs;
+	int				 i;
 
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		abort();
@@ -291,9 +314,16 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 		    msg);
 		goto fail;
 	}
-	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL)
-		config_parse_duration(v, &secs);
-	sc->timeout_ms = (long)secs * 1000;
+	sc->ca_file = dup_or_null(c->ca_file);
+	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL &&
+	    config_parse_duration(v, &secs) == 0)
+		sc->timeout_ms = secs * 1000;
+	for (i = 0; i < MT_N; i++) {
+		sc->timeouts[i] = mailer_default_timeout(i);
+		if ((v = config_chan_get(cc, smtp_timeout_keys[i], NULL)) !=
+		    NULL && config_parse_duration(v, &secs) == 0 && secs > 0)
+			sc->timeouts[i] = secs * 1000;
+	}
 	if (cc->rate.count > 0)
 		sc->interval = cc->rate.period * 1000 / cc->rate.count;
 	if (sc->username != NULL && chan_secret_read(cc, "password_file",
@@ -320,6 +350,8 @@ smtp_close(struct channel *ch)
 static void
 send_free(struct smtp_send *s)
 {
+	/* Its thread says QUIT and ends by itself. */
+	mailer_close(s->mailer);
 	conf_release(s->c);
 	free(s->id);
 	free(s->channel);
@@ -334,7 +366,6 @@ send_free(struct smtp_send *s)
 	free(s->attempts);
 	free(s->msg);
 	free(s->msgid);
-	curl_slist_free_all(s->rcpt);
 	free(s);
 }
 
@@ -630,7 +661,6 @@ build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
 	m.unsub_mailto = s->c->unsub_mailto;
 	free(s->msg);
 	s->msg = mime_build(&m, &s->msglen);
-	s->off = 0;
 	rv = 0;
 done:
 	free(subject);
@@ -640,54 +670,6 @@ done:
 	json_decref(rj);
 	json_decref(ctx);
 	return (rv);
-}
-
-/* curl reads the message: the first call means DATA was accepted. */
-static size_t
-read_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct smtp_send	*s = arg;
-	size_t			 n = size * nitems;
-
-	if (!s->data_started) {
-		/* From here on the message may arrive: a crash is uncertain. */
-		s->data_started = true;
-		if (rcpt_record(s, s->cur, "sending", NULL, false) == -1) {
-			/*
-			 * Without "sending" stored, a crash could send it
-			 * twice: stop before the first byte of the message.
-			 */
-			s->unrecorded = true;
-			return (CURL_READFUNC_ABORT);
-		}
-	}
-	if (n > s->msglen - s->off)
-		n = s->msglen - s->off;
-	memcpy(buf, s->msg + s->off, n);
-	s->off += n;
-	return (n);
-}
-
-/* Keeps the server's latest error reply (curl passes SMTP replies here). */
-static size_t
-reply_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct smtp_send	*s = arg;
-	size_t			 n = size * nitems, o = 0, i;
-
-	/* Only 4xx and 5xx: a later "221 Bye" must not hide the refusal. */
-	if (n < 3 || (buf[0] != '4' && buf[0] != '5') ||
-	    !isdigit((unsigned char)buf[1]) || !isdigit((unsigned char)buf[2]))
-		return (n);
-	for (i = 0; i < n && o + 1 < sizeof(s->reply); i++) {
-		if (buf[i] == '\r' || buf[i] == '\n')
-			break;
-		if ((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f)
-			s->reply[o++] = buf[i];
-	}
-	if (o > 0)
-		s->reply[o] = '\0';
-	return (n);
 }
 
 /* The time to wait before S's next message, for the rate. */
@@ -721,8 +703,14 @@ static void
 send_next(struct smtp_send *s)
 {
 	struct chan_result	r;
+	uint64_t		ms = wait_ms(s);
 
-	if (http_start_delay(wait_ms(s), delay_done, s) == -1) {
+	/* No rate to keep: at once (we are in a mailer callback, not in start). */
+	if (ms == 0 && !mailer_stopping()) {
+		smtp_step(s);
+		return;
+	}
+	if (http_start_delay(ms, delay_done, s) == -1) {
 		/* Only when http is stopping. */
 		memset(&r, 0, sizeof(r));
 		r.aborted = true;
@@ -730,22 +718,42 @@ send_next(struct smtp_send *s)
 	}
 }
 
+/* The server accepted DATA for S's recipient TAG: `sending` is committed first. */
+static int
+on_data(void *arg, size_t tag)
+{
+	struct smtp_send	*s = arg;
+
+	/* An unsubscribe while the list goes out is honoured up to here. */
+	if (store_suppressed(s->rl.v[tag].key) == 1) {
+		rcpt_record(s, tag, "suppressed", NULL, false);
+		s->nsuppressed++;
+		s->suppressed = true;
+		return (-1);
+	}
+	/*
+	 * From here on the message may arrive: a crash is uncertain. Without
+	 * "sending" stored a crash could send it twice: no byte of it goes.
+	 */
+	if (rcpt_record(s, tag, "sending", NULL, false) == -1) {
+		s->unrecorded = true;
+		return (-1);
+	}
+	return (0);
+}
+
 /* The end of one SMTP transaction: books its recipient, goes on. */
 static void
-xfer_done(void *arg, const struct http_response *resp)
+on_done(void *arg, size_t tag, const struct mailer_result *mr)
 {
 	struct smtp_send	*s = arg;
 	struct chan_result	 r;
-	size_t			 i = s->cur;
+	size_t			 i = tag;
 	long			 code = 0;
 	bool			 per_rcpt;
 	char			 err[400];
 
-	/* The handle is out of curl's multi: its RCPT list can go. */
-	curl_slist_free_all(s->rcpt);
-	s->rcpt = NULL;
-
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK && s->unrecorded) {
+	if (s->unrecorded) {
 		/* Nothing of the message went out; the store is in trouble. */
 		s->unrecorded = false;
 		s->npending++;
@@ -753,27 +761,48 @@ xfer_done(void *arg, const struct http_response *resp)
 		    "recipient; nothing was sent to them");
 		return;
 	}
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		/* crierd stops: the recipient stays as a crash leaves it. */
+	if (s->suppressed) {
+		/* Dropped at DATA, already booked. */
+		send_next(s);
+		return;
+	}
+	if (mr->aborted) {
+		/* crierd stops: as a crash leaves it, but said at once. */
+		if (mr->data) {
+			rcpt_record(s, i, "uncertain", "crierd stopped during "
+			    "the SMTP transaction: it may or may not have gone "
+			    "out", true);
+			log_warnx("delivery %s: %s: uncertain: crierd stopped "
+			    "during the SMTP transaction", s->id,
+			    s->rl.v[i].email);
+		}
 		memset(&r, 0, sizeof(r));
 		r.aborted = true;
 		send_end(s, &r);
 		return;
 	}
-	if (resp->curl_code == CURLE_OK) {
+	if (mr->curl_code == CURLE_OK) {
+		/*
+		 * A crash keeps this commit (the OS has it), a power cut may
+		 * lose it: the recipient is then `sending`, so uncertain,
+		 * never sent twice. The next `sending` mark (a full commit)
+		 * makes it durable: one fsync per message instead of two.
+		 */
+		store_relaxed(true);
 		rcpt_record(s, i, "sent", NULL, true);
+		store_relaxed(false);
 		s->nsent++;
 		send_next(s);
 		return;
 	}
 	/* The code of the refusal, not of what curl said after it (QUIT). */
-	if (s->reply[0] != '\0') {
-		code = strtol(s->reply, NULL, 10);
-		snprintf(err, sizeof(err), "%s", s->reply);
+	if (mr->reply[0] != '\0') {
+		code = strtol(mr->reply, NULL, 10);
+		snprintf(err, sizeof(err), "%s", mr->reply);
 	} else
-		snprintf(err, sizeof(err), "%s", resp->error[0] ? resp->error :
-		    curl_easy_strerror((CURLcode)resp->curl_code));
-	per_rcpt = s->data_started || strncmp(resp->error, "RCPT", 4) == 0;
+		snprintf(err, sizeof(err), "%s", mr->error);
+	per_rcpt = mr->data || (mr->reply[0] != '\0' &&
+	    mr->reply_stage == MS_RCPT);
 	if (per_rcpt && code >= 500 && code < 600) {
 		rcpt_record(s, i, "failed", err, true);
 		s->nfailed++;
@@ -786,7 +815,7 @@ xfer_done(void *arg, const struct http_response *resp)
 		s->npending++;
 		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
 		    s->rl.v[i].email, err);
-	} else if (s->data_started) {
+	} else if (mr->data) {
 		/* Cut off during DATA: the server may have taken it. */
 		rcpt_record(s, i, "uncertain", err, true);
 		s->nuncertain++;
@@ -796,7 +825,7 @@ xfer_done(void *arg, const struct http_response *resp)
 		/* The server or the session failed: so would everyone else. */
 		rcpt_record(s, i, "pending", err, false);
 		s->npending++;
-		send_fatal(s, resp->curl_code == CURLE_LOGIN_DENIED ||
+		send_fatal(s, mr->curl_code == CURLE_LOGIN_DENIED ||
 		    code == 535 ? CHAN_AUTH : code >= 500 && code < 600 ?
 		    CHAN_PERMANENT : CHAN_TRANSIENT, err);
 		return;
@@ -804,56 +833,34 @@ xfer_done(void *arg, const struct http_response *resp)
 	send_next(s);
 }
 
-/* Sets up the curl transfer of S's current message. */
-static CURL *
-make_easy(struct smtp_send *s, struct curl_slist **rcpt)
-{
-	CURL	*e;
-	char	 to[MIME_ADDR_MAX + 3], from[MIME_ADDR_MAX + 3];
-	int	 rc = 0;
+static const struct mailer_ops smtp_mailer_ops = {
+	.data = on_data,
+	.done = on_done,
+};
 
-	if ((e = curl_easy_init()) == NULL)
-		return (NULL);
-	snprintf(from, sizeof(from), "<%s>", s->c->from_addr);
-	snprintf(to, sizeof(to), "<%s>", s->rl.v[s->cur].email);
-	if ((*rcpt = curl_slist_append(NULL, to)) == NULL) {
-		curl_easy_cleanup(e);
-		return (NULL);
-	}
-	rc |= curl_easy_setopt(e, CURLOPT_URL, s->c->url);
-	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	rc |= curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
-	rc |= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, *rcpt);
-	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-	rc |= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-	    (curl_off_t)s->msglen);
-	rc |= curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
-	rc |= curl_easy_setopt(e, CURLOPT_READDATA, s);
-	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, reply_cb);
-	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
-	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, SMTP_CONNECT_TIMEOUT);
-	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->c->timeout_ms);
-	/* STARTTLS is required on smtp:// unless starttls = no (loopback). */
-	rc |= curl_easy_setopt(e, CURLOPT_USE_SSL, s->c->starttls ?
-	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	if (s->c->username != NULL) {
-		rc |= curl_easy_setopt(e, CURLOPT_USERNAME, s->c->username);
-		rc |= curl_easy_setopt(e, CURLOPT_PASSWORD, s->c->password);
-	}
-	if (rc != 0) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(*rcpt);
-		*rcpt = NULL;
-		return (NULL);
-	}
-	return (e);
+/* Starts the connection thread of S. */
+static int
+open_mailer(struct smtp_send *s, char *err, size_t errlen)
+{
+	struct mailer_conf	mc;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.url = s->c->url;
+	mc.starttls = s->c->starttls;
+	mc.username = s->c->username;
+	mc.password = s->c->password;
+	mc.ca_file = s->c->ca_file;
+	mc.from_addr = s->c->from_addr;
+	memcpy(mc.timeouts, s->c->timeouts, sizeof(mc.timeouts));
+	mc.message_timeout = s->c->timeout_ms;
+	s->mailer = mailer_open(&mc, &smtp_mailer_ops, s, err, errlen);
+	return (s->mailer == NULL ? -1 : 0);
 }
 
 /* Sends S's next message, or ends S when none is left. */
 static void
 smtp_step(struct smtp_send *s)
 {
-	CURL			*e;
 	char			 err[512];
 
 	for (; s->next < s->rl.n; s->next++) {
@@ -872,21 +879,23 @@ smtp_step(struct smtp_send *s)
 		return;
 	}
 	s->cur = s->next++;
-	s->data_started = false;
-	s->reply[0] = '\0';
+	s->suppressed = false;
 	if (build_message(s, s->cur, err, sizeof(err)) == -1) {
 		send_fatal(s, CHAN_PERMANENT, err);
 		return;
 	}
-	if ((e = make_easy(s, &s->rcpt)) == NULL) {
-		send_fatal(s, CHAN_TRANSIENT, "cannot set up the SMTP transfer");
+	if (s->mailer == NULL && open_mailer(s, err, sizeof(err)) == -1) {
+		send_fatal(s, CHAN_TRANSIENT, err);
 		return;
 	}
 	s->last_start = when_now();
-	if (http_start_easy(e, s->c->url, xfer_done, s) == -1) {
+	if (mailer_send(s->mailer, s->rl.v[s->cur].email, s->msg, s->msglen,
+	    s->cur) == -1) {
+		s->msg = NULL;
 		send_fatal(s, CHAN_TRANSIENT, "cannot start the SMTP transfer");
 		return;
 	}
+	s->msg = NULL;		/* the mailer's now */
 }
 
 /* Orders stored recipients by email, for bsearch. */

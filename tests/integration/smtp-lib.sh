@@ -56,3 +56,37 @@ PYEOF
 newsletter_id() {
 	ctl --json list --channel newsletter | jget 'd["deliveries"][0]["id"]'
 }
+
+PROBE="$top_srcdir/tests/integration/stall_probe.py"
+
+# start_stall NAME [smtp_stall options...]: starts the stalling SMTP peer
+# storing into $T/NAME.mail; its ports are in $T/NAME.port and $T/NAME.cport.
+start_stall() {
+	local name=$1
+	shift
+	/usr/bin/python3 "$top_srcdir/tests/peers/smtp_stall.py" \
+	    --port-file "$T/$name.port" --control-port-file "$T/$name.cport" \
+	    --maildir "$T/$name.mail" --lifetime 600 "$@" >"$T/$name.peer.log" 2>&1 &
+	echo $! > "$T/$name.pid"
+	wait_for "[ -s '$T/$name.port' ]" 15 || fail "stall peer $name did not start"
+}
+
+# stall_ctl NAME WORDS...: a control command to stall peer NAME (JSON reply).
+stall_ctl() {
+	local name=$1
+	shift
+	/usr/bin/python3 "$PROBE" ctl "$(cat "$T/$name.cport")" "$@"
+}
+
+# wait_stall NAME STAGE [SECONDS]: waits until peer NAME stalls at STAGE.
+wait_stall() {
+	/usr/bin/python3 "$PROBE" wait-stall "$(cat "$T/$1.cport")" "$2" "${3:-20}" >"$T/stall.status" ||
+		fail "peer $1 did not stall at $2: $(cat "$T/stall.status")"
+}
+
+# start_notify: a NOTIFY_SOCKET stand-in at $T/notify.sock logging to $T/notify.log.
+start_notify() {
+	/usr/bin/python3 "$PROBE" notify "$T/notify.sock" "$T/notify.log" 600 &
+	echo $! > "$T/notify.pid"
+	wait_for "[ -S '$T/notify.sock' ]" 5 || fail "notify socket"
+}
