@@ -1566,6 +1566,8 @@ store_suppressions_free(struct store_suppression *s, size_t n)
 	for (i = 0; i < n; i++)
 		free(s[i].email);
 	free(s);
+}
+
 /*
  * Makes commits wait for the OS only (synchronous=NORMAL) or for the disk
  * (FULL, the default). In WAL mode NORMAL still syncs around checkpoints,
