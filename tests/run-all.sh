@@ -54,9 +54,10 @@ if [ "${DISTCHECK:-1}" = 1 ]; then
 	# The tarball builds, installs and uninstalls; its tests are the ones
 	# that read shipped data (corpora, samples, peers), the rest ran above.
 	if (cd build-test-plain && make -s -j"$(nproc)" distcheck \
-	    TESTS="tests/mustache-spec.sh tests/ical-corpus.sh \
+	    TESTS="tests/conformance/mustache-spec.sh tests/conformance/ical-corpus.sh \
 	    tests/integration/example-config.sh tests/integration/hostile.sh \
-	    tests/integration/manpages.sh tests/integration/post-outbox.sh" \
+	    tests/integration/manpages.sh tests/integration/post-outbox.sh \
+	    tests/peers/self-test.sh" \
 	    >distcheck.log 2>&1); then
 		passed=$((passed + 1))
 	else

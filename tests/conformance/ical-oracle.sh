@@ -1,10 +1,10 @@
 #!/bin/sh
 # crier's own iCalendar cases: the expected files are what generate.py's own
 # arithmetic gives, and python3-recurring-ical-events differs from them
-# exactly where tests/ical-cases/README.md says.
-: "${top_srcdir:=$(dirname "$0")/..}"
+# exactly where tests/conformance/ical-cases/README.md says.
+: "${top_srcdir:=$(dirname "$0")/../..}"
 PY=/usr/bin/python3
-gen="$top_srcdir/tests/ical-cases/generate.py"
+gen="$top_srcdir/tests/conformance/ical-cases/generate.py"
 "$PY" "$gen" --check || { echo "FAIL: an expected file differs from generate.py"; exit 1; }
 if ! "$PY" -c 'import recurring_ical_events, icalendar' 2>/dev/null; then
 	echo "SKIP: python3-recurring-ical-events is not installed (scripts/install-deps.sh)"
@@ -18,7 +18,7 @@ for want in \
     "invalid-dates.ics: the oracle fails"; do
 	case "$out" in
 	*"$want"*) ;;
-	*) echo "FAIL: expected '$want' (see tests/ical-cases/README.md)"; exit 1 ;;
+	*) echo "FAIL: expected '$want' (see tests/conformance/ical-cases/README.md)"; exit 1 ;;
 	esac
 done
 # the differences are the ones the README explains, nothing else
