@@ -57,7 +57,7 @@ if [ "${DISTCHECK:-1}" = 1 ]; then
 	    TESTS="tests/conformance/mustache-spec.sh tests/conformance/ical-corpus.sh \
 	    tests/integration/example-config.sh tests/integration/hostile.sh \
 	    tests/integration/manpages.sh tests/integration/post-outbox.sh \
-	    tests/peers/self-test.sh" \
+	    tests/conformance/peers.sh" \
 	    >distcheck.log 2>&1); then
 		passed=$((passed + 1))
 	else
