@@ -185,37 +185,6 @@ fdiv(int64_t a, int64_t b)
 	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = fdiv(y, 400);
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Proleptic Gregorian date of a day number. */
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t	 era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = fdiv(z, 146097);
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* Formats instant T as 2021-05-17T08:00:00Z. */
 static void
 fmt_instant(int64_t t, char *buf, size_t len)
@@ -223,7 +192,7 @@ fmt_instant(int64_t t, char *buf, size_t len)
 	int	 y, m, d;
 	int64_t	 s = t - fdiv(t, DAY) * DAY;
 
-	civil_from_days(fdiv(t, DAY), &y, &m, &d);
+	rrule_civil_date(fdiv(t, DAY), &y, &m, &d);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
 	    (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
 }
@@ -234,7 +203,7 @@ fmt_date(int64_t local, char *buf, size_t len)
 {
 	int	 y, m, d;
 
-	civil_from_days(fdiv(local, DAY), &y, &m, &d);
+	rrule_civil_date(fdiv(local, DAY), &y, &m, &d);
 	snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 }
 
@@ -377,16 +346,16 @@ done:
 static int64_t
 prule_day(const struct prule *r, int64_t y)
 {
-	int64_t	 jan1 = days_from_civil(y, 1, 1), first, day, next;
+	int64_t	 jan1 = rrule_civil_days(y, 1, 1), first, day, next;
 	bool	 leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	if (r->kind == 'J')
 		return jan1 + r->d - 1 + (leap && r->d >= 60);
 	if (r->kind == 'N')
 		return jan1 + r->d;
-	first = days_from_civil(y, r->m, 1);
-	next = r->m == 12 ? days_from_civil(y + 1, 1, 1) :
-	    days_from_civil(y, r->m + 1, 1);
+	first = rrule_civil_days(y, r->m, 1);
+	next = r->m == 12 ? rrule_civil_days(y + 1, 1, 1) :
+	    rrule_civil_days(y, r->m + 1, 1);
 	/* 1970-01-01 was a Thursday (4) */
 	day = first + ((r->d - ((first % 7 + 7 + 4) % 7)) + 7) % 7;
 	day += (int64_t)(r->w - 1) * 7;
@@ -404,7 +373,7 @@ posix_offset(const struct tzone *z, int64_t t)
 
 	if (!z->has_dst)
 		return z->std_off;
-	civil_from_days(fdiv(t + z->std_off, DAY), &y, &m, &d);
+	rrule_civil_date(fdiv(t + z->std_off, DAY), &y, &m, &d);
 	s = prule_day(&z->rstart, y) * DAY + z->rstart.secs - z->std_off;
 	e = prule_day(&z->rend, y) * DAY + z->rend.secs - z->dst_off;
 	if (s < e)
@@ -506,7 +475,7 @@ zone_offset(const struct tzone *z, int64_t t)
 		}
 		return z->utoff[z->tidx[lo]];
 	case ZONE_VTZ:
-		civil_from_days(fdiv(t, DAY), &y, &m, &d);
+		rrule_civil_date(fdiv(t, DAY), &y, &m, &d);
 		s = t - fdiv(t, DAY) * DAY;
 		tt.year = y;
 		tt.month = m;
@@ -1303,7 +1272,7 @@ tval_make(struct cal_calendar *c, icalcomponent *root, struct icaltimetype t,
 	if (rrule_time_invalid(t, c->why, sizeof(c->why)) != NULL)
 		return 2;
 	out->is_date = t.is_date != 0;
-	out->local = days_from_civil(t.year, t.month, t.day) * DAY;
+	out->local = rrule_civil_days(t.year, t.month, t.day) * DAY;
 	if (out->is_date) {
 		out->zone = c->deflt;
 		return 0;
@@ -1461,7 +1430,7 @@ keep_raw(char **dst, const char *raw)
 static int64_t
 ical_local(struct icaltimetype t)
 {
-	return days_from_civil(t.year, t.month, t.day) * DAY +
+	return rrule_civil_days(t.year, t.month, t.day) * DAY +
 	    (t.is_date ? 0 : t.hour * 3600 + t.minute * 60 + t.second);
 }
 
@@ -1473,7 +1442,7 @@ ical_from_local(int64_t local, bool is_date)
 	int			 y, m, d;
 	int64_t			 s = local - fdiv(local, DAY) * DAY;
 
-	civil_from_days(fdiv(local, DAY), &y, &m, &d);
+	rrule_civil_date(fdiv(local, DAY), &y, &m, &d);
 	t.year = y;
 	t.month = m;
 	t.day = d;
@@ -2734,11 +2703,11 @@ day_ok(const struct icalrecurrencetype *r, int64_t day)
 	size_t	 i;
 	bool	 ok;
 
-	civil_from_days(day, &y, &m, &d);
-	mdays = (int)(days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
-	    days_from_civil(y, m, 1));
-	ydays = (int)(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1));
-	yday = (int)(day - days_from_civil(y, 1, 1)) + 1;
+	rrule_civil_date(day, &y, &m, &d);
+	mdays = (int)(rrule_civil_days(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+	    rrule_civil_days(y, m, 1));
+	ydays = (int)(rrule_civil_days(y + 1, 1, 1) - rrule_civil_days(y, 1, 1));
+	yday = (int)(day - rrule_civil_days(y, 1, 1)) + 1;
 	wd = (int)(((day % 7) + 11) % 7) + 1;	/* 1 = Sunday, as libical */
 	if (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX) {
 		for (ok = false, i = 0; i < ICAL_BY_MONTH_SIZE &&

@@ -43,8 +43,8 @@ fdiv(int64_t a, int64_t b)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-civil_days(int64_t y, int m, int d)
+int64_t
+rrule_civil_days(int64_t y, int m, int d)
 {
 	int64_t	 era, yoe, doy, doe;
 
@@ -57,8 +57,8 @@ civil_days(int64_t y, int m, int d)
 }
 
 /* Proleptic Gregorian date of day number Z. */
-static void
-civil_date(int64_t z, int *y, int *m, int *d)
+void
+rrule_civil_date(int64_t z, int *y, int *m, int *d)
 {
 	int64_t	 era, doe, yoe, doy, mp;
 
@@ -107,7 +107,7 @@ rule_wkst(const struct icalrecurrencetype *r)
 static int64_t
 week1(int y, int wkst)
 {
-	int64_t	 jan1 = civil_days(y, 1, 1), s;
+	int64_t	 jan1 = rrule_civil_days(y, 1, 1), s;
 
 	s = jan1 - (weekday(jan1) - wkst + 7) % 7;
 	/* the week starting at S has 7 - (JAN1 - S) days in Y: four or more? */
@@ -123,7 +123,7 @@ rrule_weeks_in_year(int y, int wkst)
 int
 rrule_week_no(int y, int m, int d, int wkst, int *wyear)
 {
-	int64_t	 z = civil_days(y, m, d);
+	int64_t	 z = rrule_civil_days(y, m, d);
 	int	 wy = y;
 
 	if (z < week1(wy, wkst))
@@ -160,7 +160,7 @@ in_list(const short *l, size_t n, int v, int len)
 static bool
 byday_ok(const struct icalrecurrencetype *r, int y, int m, int d)
 {
-	int64_t	 z = civil_days(y, m, d);
+	int64_t	 z = rrule_civil_days(y, m, d);
 	int	 wd = weekday(z), pos, idx, len;
 	size_t	 i;
 	bool	 in_month;
@@ -171,7 +171,7 @@ byday_ok(const struct icalrecurrencetype *r, int y, int m, int d)
 		idx = d;
 		len = month_len(y, m);
 	} else {
-		idx = (int)(z - civil_days(y, 1, 1)) + 1;
+		idx = (int)(z - rrule_civil_days(y, 1, 1)) + 1;
 		len = leap(y) ? 366 : 365;
 	}
 	for (i = 0; i < ICAL_BY_DAY_SIZE &&
@@ -213,8 +213,8 @@ rrule_matches(const struct icalrecurrencetype *r, struct icaltimetype t)
 			return false;
 	}
 	if (has(r->by_year_day)) {
-		doy = (int)(civil_days(t.year, t.month, t.day) -
-		    civil_days(t.year, 1, 1)) + 1;
+		doy = (int)(rrule_civil_days(t.year, t.month, t.day) -
+		    rrule_civil_days(t.year, 1, 1)) + 1;
 		if (!in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, doy,
 		    leap(t.year) ? 366 : 365))
 			return false;
@@ -295,10 +295,10 @@ weekno_day_ok(const struct rrule_iter *it, int64_t z)
 	const struct icalrecurrencetype *r = &it->r;
 	struct icaltimetype	 t = icaltime_null_time();
 
-	civil_date(z, &t.year, &t.month, &t.day);
+	rrule_civil_date(z, &t.year, &t.month, &t.day);
 	t.is_date = 1;
 	if (!has(r->by_day) && !has(r->by_month_day) && !has(r->by_year_day) &&
-	    weekday(z) != weekday(civil_days(it->dtstart.year,
+	    weekday(z) != weekday(rrule_civil_days(it->dtstart.year,
 	    it->dtstart.month, it->dtstart.day)))
 		return false;	/* the weekday comes from DTSTART */
 	return rrule_matches(r, t);
@@ -345,7 +345,7 @@ weekno_year(struct rrule_iter *it, int y)
 	if ((all = calloc(ndays * nh * nm * ns + 1, sizeof(*all))) == NULL)
 		return -1;
 	for (i = 0; i < ndays; i++) {
-		civil_date(days[i], &y2, &m2, &d2);
+		rrule_civil_date(days[i], &y2, &m2, &d2);
 		for (a = 0; a < nh; a++)
 			for (b = 0; b < nm; b++)
 				for (c = 0; c < ns; c++) {
@@ -551,7 +551,7 @@ rrule_leap_second(int64_t t)
 	if (t - fdiv(t, DAY) * DAY != DAY - 1)
 		return false;
 	for (i = 0; i < sizeof(days) / sizeof(days[0]); i++)
-		if (fdiv(t, DAY) == civil_days(days[i][0], days[i][1], days[i][2]))
+		if (fdiv(t, DAY) == rrule_civil_days(days[i][0], days[i][1], days[i][2]))
 			return true;
 	return false;
 }
