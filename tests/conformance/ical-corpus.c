@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/calendar.h"
+#include "daemon/calendar/calendar.h"
 
 #define SHOW	4	/* differing records shown per calendar and side */
 

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/calendar.h"
+#include "daemon/calendar/calendar.h"
+#include "daemon/calendar/tz.h"
 
 #define W_FROM	((time_t)946684800)	/* 2000-01-01 */
 #define W_TO	((time_t)4102444800)	/* 2100-01-01 */
@@ -209,9 +210,9 @@ START_TEST(windows_names)
 	expect(0, "2024-01-05T09:00:00Z", "2024-01-05T09:00:00Z");
 	expect(1, "2024-07-01T07:00:00Z", "2024-07-01T07:00:00Z");
 	expect(2, "2024-07-05T08:00:00Z", "2024-07-05T08:00:00Z");
-	ck_assert_str_eq(cal_tz_windows_to_iana("Pacific Standard Time"),
+	ck_assert_str_eq(tz_windows_to_iana("Pacific Standard Time"),
 	    "America/Los_Angeles");
-	ck_assert_ptr_null(cal_tz_windows_to_iana("Atlantis Standard Time"));
+	ck_assert_ptr_null(tz_windows_to_iana("Atlantis Standard Time"));
 }
 END_TEST
 
@@ -238,7 +239,7 @@ START_TEST(windows_table)
 {
 	int	 missing = 0;
 
-	ck_assert_uint_ge(cal_tz_windows_each(count_missing, &missing), 130);
+	ck_assert_uint_ge(tz_windows_each(count_missing, &missing), 130);
 	ck_assert_int_eq(missing, 0);
 }
 END_TEST

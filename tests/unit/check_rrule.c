@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/calendar.h"
-#include "daemon/rrule.h"
+#include "daemon/calendar/calendar.h"
+#include "daemon/calendar/rrule.h"
 
 #define HEAD	"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//crier//tests//EN\n"
 #define TAIL	"END:VCALENDAR\n"

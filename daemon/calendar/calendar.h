@@ -110,10 +110,4 @@ ssize_t			 cal_expand(struct cal_calendar *c, time_t from, time_t to,
 void			 cal_occurrences_free(struct cal_occurrence *occ, size_t n);
 void			 cal_free(struct cal_calendar *c);
 
-/* IANA name for a Windows zone name such as "W. Europe Standard Time", or NULL (tzmap.c). */
-const char		*cal_tz_windows_to_iana(const char *windows_name);
-/* Calls FN(windows, iana, ARG) for each entry of that table; returns the count. */
-size_t			 cal_tz_windows_each(void (*fn)(const char *, const char *, void *),
-			    void *arg);
-
 #endif
