@@ -19,7 +19,7 @@
 
 #include "campaign.h"
 #include "redact.h"
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "channel.h"
 #include "fetch.h"
 #include "log.h"

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "fetch.h"
 #include "http.h"
 #include "log.h"

@@ -16,7 +16,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "campaign.h"
 #include "channel.h"
 #include "config.h"

@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "config.h"
 #include "media.h"
 #include "netguard.h"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "channel.h"
 #include "config.h"
 #include "length.h"

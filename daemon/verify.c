@@ -16,7 +16,7 @@
 
 #include "verify.h"
 #include "redact.h"
-#include "calendar.h"
+#include "calendar/calendar.h"
 #include "campaign.h"
 #include "channel.h"
 #include "media.h"

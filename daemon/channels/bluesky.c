@@ -19,7 +19,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "../calendar.h"
+#include "../calendar/calendar.h"
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"

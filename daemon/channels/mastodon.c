@@ -22,7 +22,7 @@
 #include <openssl/rand.h>
 #include <uv.h>
 
-#include "../calendar.h"
+#include "../calendar/calendar.h"
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"

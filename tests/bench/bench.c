@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "daemon/calendar.h"
+#include "daemon/calendar/calendar.h"
 #include "daemon/length.h"
 #include "daemon/log.h"
 #include "daemon/store.h"

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "daemon/calendar.h"
+#include "daemon/calendar/calendar.h"
 #include "daemon/channel.h"
 #include "daemon/config.h"
 #include "daemon/length.h"
