@@ -20,6 +20,7 @@
 #include "redact.h"
 #include "channel.h"
 #include "netguard.h"
+#include "calendar/tz.h"
 
 struct parse {
 	struct config	*c;
@@ -306,7 +307,7 @@ crier_key(struct parse *p, const char *k, const char *v)
 		sp = &c->ca_file;
 	else if (strcmp(k, "timezone") == 0) {
 		if (strcmp(v, "UTC") != 0 &&
-		    icaltimezone_get_builtin_timezone(v) == NULL)
+		    tz_find(v) == NULL)
 			return (perr(p, "timezone: unknown time zone '%s' "
 			    "(an IANA name such as Europe/London)", v));
 		sp = &c->timezone;

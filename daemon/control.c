@@ -34,6 +34,7 @@
 #include "store.h"
 #include "verbs.h"
 #include "when.h"
+#include "calendar/tz.h"
 #include "../common/human.h"
 #include "../common/proto.h"
 
@@ -666,18 +667,21 @@ out:
 	return (err);
 }
 
-/* The calendar date and time of MS in the display zone. */
+/* The calendar date and time of MS in the display zone (UTC if unknown). */
 static void
 local_time(int64_t ms, struct icaltimetype *t)
 {
-	const char	*tz = crierd_config()->timezone;
-	icaltimezone	*z = NULL;
+	struct tz_civil	 lc;
 
-	if (tz != NULL && strcmp(tz, "UTC") != 0)
-		z = icaltimezone_get_builtin_timezone(tz);
-	if (z == NULL)
-		z = icaltimezone_get_utc_timezone();
-	*t = icaltime_from_timet_with_zone((time_t)(ms / 1000), 0, z);
+	if (tz_civil(crierd_config()->timezone, ms / 1000, &lc) == -1)
+		tz_civil(NULL, ms / 1000, &lc);
+	*t = icaltime_null_time();
+	t->year = lc.year;
+	t->month = lc.month;
+	t->day = lc.day;
+	t->hour = lc.hour;
+	t->minute = lc.minute;
+	t->second = lc.second;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <utf8proc.h>
 
 #include "render.h"
+#include "calendar/tz.h"
 
 static const char *const weekdays[] = {
 	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
@@ -209,16 +210,6 @@ set_categories(json_t *ctx, const struct cal_occurrence *occ)
 	return rv;
 }
 
-/* The zone named NAME ("UTC" included), or NULL. */
-static icaltimezone *
-zone_find(const char *name)
-{
-	if (empty(name) || strcmp(name, "UTC") == 0 ||
-	    strcmp(name, "Etc/UTC") == 0)
-		return icaltimezone_get_utc_timezone();
-	return icaltimezone_get_builtin_timezone(name);
-}
-
 /*
  * Sets "start" of CTX for the instant T in zone TZ. An all-day event is a
  * date, so its calendar date (DATE, "2027-05-17") is used as written
@@ -229,13 +220,13 @@ set_start(json_t *ctx, time_t t, bool all_day, const char *date,
     const char *tz, char *err, size_t errlen)
 {
 	struct icaltimetype	 tt;
-	icaltimezone		*zone;
+	struct tz_civil		 lc;
 	struct tm		 tm;
 	json_t			*st = NULL;
 	char			 b[64];
 	int			 wd;
 
-	if ((zone = zone_find(tz)) == NULL) {
+	if (tz_civil(tz, t, &lc) == -1) {
 		seterr(err, errlen, "unknown time zone \"%s\"", tz);
 		return -1;
 	}
@@ -244,8 +235,14 @@ set_start(json_t *ctx, time_t t, bool all_day, const char *date,
 	    &tt.month, &tt.day) == 3 && tt.month >= 1 && tt.month <= 12 &&
 	    tt.day >= 1 && tt.day <= icaltime_days_in_month(tt.month, tt.year))
 		tt.is_date = 1;
-	else
-		tt = icaltime_from_timet_with_zone(t, all_day, zone);
+	else {
+		tt.year = lc.year;
+		tt.month = lc.month;
+		tt.day = lc.day;
+		tt.hour = lc.hour;
+		tt.minute = lc.minute;
+		tt.is_date = all_day;
+	}
 	if ((st = json_object()) == NULL)
 		goto nomem;
 	if (all_day) {

@@ -1,4 +1,4 @@
-/* Instants: the clock, ISO 8601 parsing and formatting. */
+/* Instants: the clock, ISO 8601 parsing and formatting (zones by calendar/tz.c). */
 #include <config.h>
 
 #include <ctype.h>
@@ -9,6 +9,8 @@
 #include <libical/ical.h>
 
 #include "when.h"
+#include "calendar/rrule.h"
+#include "calendar/tz.h"
 
 /* Milliseconds since the epoch. */
 int64_t
@@ -58,8 +60,7 @@ digits(const char **p, int n, int *v)
 int
 when_parse(const char *s, const char *tz, int64_t *ms)
 {
-	struct icaltimetype	 t = icaltime_null_time();
-	icaltimezone		*zone;
+	const struct tz_zone	*zone;
 	const char		*p = s;
 	int			 y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
 	int			 off = 0, has_off = 0, oh, om, sign, n;
@@ -105,19 +106,13 @@ when_parse(const char *s, const char *tz, int64_t *ms)
 	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 ||
 	    d > icaltime_days_in_month(mo, y) || h > 23 || mi > 59 || sec > 60)
 		return (-1);
-	t.year = y;
-	t.month = mo;
-	t.day = d;
-	t.hour = h;
-	t.minute = mi;
-	t.second = sec;
-	if (has_off || tz == NULL || strcmp(tz, "UTC") == 0) {
-		zone = icaltimezone_get_utc_timezone();
-		secs = (int64_t)icaltime_as_timet_with_zone(t, zone) - off;
-	} else {
-		if ((zone = icaltimezone_get_builtin_timezone(tz)) == NULL)
+	secs = rrule_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (has_off)
+		secs -= off;
+	else {
+		if ((zone = tz_find(tz)) == NULL)
 			return (-1);
-		secs = (int64_t)icaltime_as_timet_with_zone(t, zone);
+		secs = tz_local_to_utc(zone, secs);
 	}
 	*ms = secs * 1000 + frac;
 	return (0);
