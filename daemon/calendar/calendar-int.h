@@ -1,4 +1,4 @@
-/* What the files of daemon/calendar/ share: a parsed calendar and the functions they call across files. */
+/* What the files of daemon/calendar/ share: the parsed calendar, cross-file calls. */
 #ifndef CRIER_CALENDAR_INT_H
 #define CRIER_CALENDAR_INT_H
 

@@ -1,4 +1,4 @@
-/* Expanding a calendar into occurrences within a window, under limits and a time budget (SPEC §4). */
+/* Expanding a calendar into occurrences in a window, under limits and a budget (SPEC §4). */
 #include <config.h>
 
 #include <limits.h>

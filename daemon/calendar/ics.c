@@ -1,4 +1,4 @@
-/* Reading an iCalendar file: the calendar, its problems and warnings, duplicate UIDs (SPEC §2). */
+/* Reading an iCalendar file: the calendar, its problems and warnings, UIDs (SPEC §2). */
 #include <config.h>
 
 #include <sys/stat.h>

@@ -40,7 +40,7 @@ bool			 rrule_matches(const struct icalrecurrencetype *r,
  * week-numbering year is stored in *WYEAR.
  */
 int			 rrule_week_no(int y, int m, int d, int wkst, int *wyear);
-/* Days since 1970-01-01 of proleptic Gregorian date Y-M-D (calendar.c uses these too). */
+/* Days since 1970-01-01 of proleptic Gregorian date Y-M-D (the calendar folder and when.c use these too). */
 int64_t			 rrule_civil_days(int64_t y, int m, int d);
 /* Proleptic Gregorian date of day number Z. */
 void			 rrule_civil_date(int64_t z, int *y, int *m, int *d);

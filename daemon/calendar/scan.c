@@ -1,4 +1,4 @@
-/* The raw text of a calendar before libical: UTF-8, control characters, where each VEVENT and property is. */
+/* A calendar's raw text before libical: UTF-8, control characters, lines. */
 #include <config.h>
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Time zones: the system tz database (TZif), Windows names, VTIMEZONEs; one engine for expansion and display. */
+/* Time zones (TZif, Windows names, VTIMEZONEs): one engine for expansion and display. */
 #include <config.h>
 
 #include <sys/stat.h>
@@ -19,9 +19,10 @@
 #include "tz.h"
 
 /*
- * Why crier reads the tz database itself: libical's built-in zones are a
- * second, older copy of the rules (and its VTIMEZONE tables stop in 2037),
- * so an instant would read differently in a message than in the schedule.
+ * Why crier reads the tz database itself: libical's built-in zones rebuild
+ * each zone from its latest rules (Israel's 2013 summer time reads wrong)
+ * and their tables stop in 2037, so an instant would read differently in a
+ * message than in the schedule (tests/unit/check_tz.c shows both).
  * Every conversion between an instant and a wall clock, for expanding a
  * calendar and for showing a time to a person, goes through this file.
  */

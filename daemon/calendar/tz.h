@@ -1,4 +1,4 @@
-/* Time zones: the system tz database (TZif), Windows names, VTIMEZONEs; one engine for expansion and display. */
+/* Time zones (TZif, Windows names, VTIMEZONEs): one engine for expansion and display. */
 #ifndef CRIER_TZ_H
 #define CRIER_TZ_H
 

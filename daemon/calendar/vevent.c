@@ -1,4 +1,4 @@
-/* One VEVENT read into an event: times, rules, overrides (RECURRENCE-ID), crier's properties. */
+/* One VEVENT read into an event: times, rules, overrides, crier's properties. */
 #include <config.h>
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/rrule.c: BYWEEKNO, rule checks, nominal durations, invalid dates. */
+/* Unit tests for daemon/calendar/rrule.c: BYWEEKNO, rule checks, nominal durations, invalid dates. */
 #include <config.h>
 
 #include <libical/ical.h>
@@ -23,7 +23,7 @@
  * The independent computation: plain date arithmetic written for this test
  * (a day count from 2019-01-01, Zeller's congruence for the weekday, and a
  * week's owner year being the year of its fourth day), sharing nothing with
- * daemon/rrule.c and not using libical.
+ * daemon/calendar/rrule.c and not using libical.
  */
 struct day {
 	int	 y, m, d;
@@ -292,7 +292,7 @@ starts(char *buf, size_t len)
 	return buf;
 }
 
-/* The three cases of the issue through calendar.c, where libical 3.0 is wrong. */
+/* The three cases of the issue through the calendar expansion, where libical 3.0 is wrong. */
 START_TEST(issue_cases)
 {
 	char	 buf[1024];
