@@ -21,6 +21,7 @@
 #include "redact.h"
 #include "calendar.h"
 #include "channel.h"
+#include "delivery.h"
 #include "fetch.h"
 #include "log.h"
 #include "media.h"
@@ -319,16 +320,16 @@ by_id(const void *a, const void *b)
 }
 
 /* What the calendar says of occurrence O. */
-static const char *
+static enum cal_state
 cal_state_of(const struct cal_occurrence *o)
 {
 	switch (o->status) {
 	case CAL_CANCELLED:
-		return ("cancelled");
+		return (CS_CANCELLED);
 	case CAL_HELD:
-		return ("held");
+		return (CS_HELD);
 	default:
-		return ("scheduled");
+		return (CS_SCHEDULED);
 	}
 }
 
@@ -451,15 +452,14 @@ override_stands(struct rec *r, const struct delivery *e, const char *kind,
  * none) and whether the calendar's word is to be taken afresh (FORCE).
  */
 static enum dstate
-decide(const struct rec *r, const struct delivery *e, const char *cs,
+decide(const struct rec *r, const struct delivery *e, enum cal_state cs,
     const struct store_override *ov, int force, int64_t due,
     const char **reason, char *why, size_t whylen)
 {
-	const char	*prev = e->cal_state;
+	enum cal_state	 prev = e->cal_state;
 	enum dstate	 want = e->state;
 	int		 prob = e->state == DS_HELD && same(e->hold_reason, SCHED_PROBLEM);
-	int		 calgone = prev != NULL && (strcmp(prev, "cancelled") == 0 ||
-			    strcmp(prev, "removed") == 0);
+	int		 calgone = prev == CS_CANCELLED || prev == CS_REMOVED;
 
 	*reason = e->state == DS_HELD ? e->hold_reason : NULL;
 	why[0] = '\0';
@@ -473,11 +473,11 @@ decide(const struct rec *r, const struct delivery *e, const char *cs,
 		} else if (prob)
 			want = DS_SCHEDULED;
 		snprintf(why, whylen, "uid %d's %s stands", ov->actor, ov->verb);
-	} else if (force || prob || !same(prev, cs)) {
-		if (strcmp(cs, "cancelled") == 0) {
+	} else if (force || prob || prev != cs) {
+		if (cs == CS_CANCELLED) {
 			want = DS_CANCELLED;
 			snprintf(why, whylen, "cancelled in the calendar");
-		} else if (strcmp(cs, "held") == 0) {
+		} else if (cs == CS_HELD) {
 			if (e->state == DS_SCHEDULED || e->state == DS_RETRYING ||
 			    prob || (e->state == DS_CANCELLED && (calgone || force)) ||
 			    (force && e->state == DS_HELD)) {
@@ -486,11 +486,10 @@ decide(const struct rec *r, const struct delivery *e, const char *cs,
 			}
 			snprintf(why, whylen, "tentative in the calendar: held "
 			    "for approval");
-		} else if (strcmp(cs, "scheduled") == 0) {
+		} else if (cs == CS_SCHEDULED) {
 			if ((e->state == DS_HELD && (prob || force ||
-			    (*reason == NULL && prev != NULL &&
-			    (strcmp(prev, "held") == 0 ||
-			    strcmp(prev, "invalid") == 0)))) ||
+			    (*reason == NULL && (prev == CS_HELD ||
+			    prev == CS_INVALID)))) ||
 			    (e->state == DS_CANCELLED && (calgone || force)))
 				want = DS_SCHEDULED;
 			snprintf(why, whylen, prob ? "the problem is fixed: "
@@ -502,7 +501,7 @@ decide(const struct rec *r, const struct delivery *e, const char *cs,
 		snprintf(why, whylen, "moved to a time still to come");
 	}
 	/* A post that cannot go out as it is never does. */
-	if (strcmp(cs, "invalid") == 0 && (want == DS_SCHEDULED ||
+	if (cs == CS_INVALID && (want == DS_SCHEDULED ||
 	    want == DS_RETRYING || want == DS_HELD)) {
 		want = DS_HELD;
 		*reason = SCHED_PROBLEM;
@@ -536,7 +535,7 @@ rec_channel(void *arg, const char *name)
 	struct store_override	 ot, os;
 	struct store_update	 u;
 	struct channel		*ch = chan_find(name);
-	const char		*cs = cal_state_of(o);
+	enum cal_state		 cs = cal_state_of(o);
 	const char		*err = NULL, *reason;
 	char			 prob[600], msg[900], why[700], when[40], was[40];
 	char			*media = NULL;
@@ -578,8 +577,8 @@ rec_channel(void *arg, const char *name)
 			    o->uid ? o->uid : "(no UID)", name, prob);
 	}
 	/* A post that cannot go out right waits for a person, visibly. */
-	if (err != NULL && strcmp(cs, "cancelled") != 0)
-		cs = "invalid";
+	if (err != NULL && cs != CS_CANCELLED)
+		cs = CS_INVALID;
 	memset(&key, 0, sizeof(key));
 	store_delivery_id(r->cp->name, o->uid, o->recurrence_id[0] ?
 	    o->recurrence_id : NULL, name, key.id);
@@ -598,12 +597,12 @@ rec_channel(void *arg, const char *name)
 		d.recurrence_id = o->recurrence_id[0] ? (char *)o->recurrence_id : NULL;
 		d.summary = o->summary;
 		d.text = out.text;
-		d.cal_state = (char *)cs;
+		d.cal_state = cs;
 		d.cal_fp = r->fp;
 		d.last_error = (char *)err;
-		d.state = strcmp(cs, "cancelled") == 0 ? DS_CANCELLED :
-		    strcmp(cs, "scheduled") == 0 ? DS_SCHEDULED : DS_HELD;
-		d.hold_reason = strcmp(cs, "invalid") == 0 ? SCHED_PROBLEM : NULL;
+		d.state = cs == CS_CANCELLED ? DS_CANCELLED :
+		    cs == CS_SCHEDULED ? DS_SCHEDULED : DS_HELD;
+		d.hold_reason = cs == CS_INVALID ? SCHED_PROBLEM : NULL;
 		if (store_insert(&d, STORE_ACTOR_DAEMON, "calendar") == 0) {
 			r->added++;
 			if (o->nattach > 0 && (media = media_json(o)) != NULL)
@@ -637,7 +636,7 @@ rec_channel(void *arg, const char *name)
 		r->changed++;
 	/* The problem text is the last error while it lasts, and goes with it. */
 	store_set_content(e->id, final, o->summary, out.text, cs, err ? err :
-	    (e->cal_state && strcmp(e->cal_state, "invalid") == 0) ||
+	    e->cal_state == CS_INVALID ||
 	    same(e->hold_reason, SCHED_PROBLEM) ? NULL : e->last_error);
 	store_set_cal_fp(e->id, r->fp);
 	store_override_adopt(e->id);
@@ -654,7 +653,7 @@ rec_channel(void *arg, const char *name)
 	if (want != e->state || (want == DS_HELD && !same(reason, e->hold_reason))) {
 		memset(&u, 0, sizeof(u));
 		u.hold_reason = reason;
-		if (store_transition(e->id, BIT(e->state), want, &u,
+		if (delivery_move(e->id, BIT(e->state), want, &u,
 		    STORE_ACTOR_DAEMON, dstate_names[want], why, NULL) == 0) {
 			log_info("calendar %s: %s %s -> %s (%s)", r->cp->name, e->id,
 			    dstate_names[e->state], dstate_names[want], why);
@@ -710,9 +709,9 @@ reconcile(struct camp *cp)
 		    e->due < cp->from || e->due >= cp->to ||
 		    skipped(cp, e->uid))
 			continue;
-		store_set_content(e->id, e->due, e->summary, e->text, "removed",
+		store_set_content(e->id, e->due, e->summary, e->text, CS_REMOVED,
 		    e->last_error);
-		if (store_transition(e->id, BIT(e->state), DS_CANCELLED, NULL,
+		if (delivery_move(e->id, BIT(e->state), DS_CANCELLED, NULL,
 		    STORE_ACTOR_DAEMON, "cancelled", "removed from the calendar",
 		    NULL) == 0) {
 			log_info("calendar %s: %s cancelled: removed from the "

@@ -26,6 +26,7 @@
 #include "campaign.h"
 #include "channel.h"
 #include "crierd.h"
+#include "delivery.h"
 #include "log.h"
 #include "mime.h"
 #include "recipients.h"
@@ -922,7 +923,7 @@ move(struct client *cl, json_t *req, unsigned from, enum dstate to,
 
 	if ((r = resolve_id(req, id)) != NULL)
 		return (r);
-	switch (store_transition(id, from, to, u, (int)cl->uid, verb, detail, &cur)) {
+	switch (delivery_move(id, from, to, u, (int)cl->uid, verb, detail, &cur)) {
 	case 0:
 		break;
 	case 1:

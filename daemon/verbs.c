@@ -14,6 +14,7 @@
 #include "verbs.h"
 #include "channel.h"
 #include "crierd.h"
+#include "delivery.h"
 #include "log.h"
 #include "render.h"
 #include "schedule.h"
@@ -53,8 +54,7 @@ verb_problem(const struct delivery *d)
 {
 	int	held = d->state == DS_HELD && d->hold_reason != NULL &&
 		    strcmp(d->hold_reason, SCHED_PROBLEM) == 0;
-	int	invalid = d->cal_state != NULL && strcmp(d->cal_state,
-		    "invalid") == 0 && d->state != DS_SENT &&
+	int	invalid = d->cal_state == CS_INVALID && d->state != DS_SENT &&
 		    d->state != DS_SENDING && d->state != DS_UNCERTAIN;
 
 	if (!held && !invalid)
@@ -206,7 +206,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 		}
 		if (strcmp(op->verb, "approve") == 0 && x->due < when_now())
 			u.due = when_now();	/* approved late: it goes now */
-		rc = store_transition(x->id, BIT(x->state), to, &u, uid, op->verb,
+		rc = delivery_move(x->id, BIT(x->state), to, &u, uid, op->verb,
 		    op->detail != NULL ? op->detail : u.due != 0 &&
 		    strcmp(op->verb, "approve") == 0 ? "due time had passed: "
 		    "sending now" : NULL, NULL);
@@ -370,12 +370,11 @@ verb_restore(int uid, json_t *req)
 		    dstate_names[d.state]);
 		goto out;
 	}
-	if (d.cal_state != NULL && (strcmp(d.cal_state, "cancelled") == 0 ||
-	    strcmp(d.cal_state, "removed") == 0)) {
+	if (d.cal_state == CS_CANCELLED || d.cal_state == CS_REMOVED) {
 		r = verb_error("conflict", "cannot restore %s: the calendar %s "
 		    "%s it; restore the event in the calendar", d.id,
-		    d.calendar ? d.calendar : "", strcmp(d.cal_state,
-		    "removed") == 0 ? "no longer has" : "cancels");
+		    d.calendar ? d.calendar : "", d.cal_state == CS_REMOVED ?
+		    "no longer has" : "cancels");
 		goto out;
 	}
 	memset(&u, 0, sizeof(u));
@@ -387,7 +386,7 @@ verb_restore(int uid, json_t *req)
 		to = DS_HELD;
 		detail = "restored; held because its time has passed "
 		    "(approve or send-now sends it)";
-	} else if (d.cal_state != NULL && strcmp(d.cal_state, "held") == 0) {
+	} else if (d.cal_state == CS_HELD) {
 		to = DS_HELD;
 		detail = "restored; the calendar holds it for approval";
 	} else if (paused(d.channel)) {
@@ -397,7 +396,7 @@ verb_restore(int uid, json_t *req)
 	}
 	if (store_begin() == -1)
 		goto dberr;
-	rc = store_transition(d.id, BIT(DS_CANCELLED), to, &u, uid, "restore",
+	rc = delivery_move(d.id, BIT(DS_CANCELLED), to, &u, uid, "restore",
 	    detail, NULL);
 	if (rc != 0 || store_override_drop(d.id, "state") == -1 ||
 	    store_commit() == -1) {
@@ -528,7 +527,7 @@ verb_edit(int uid, json_t *req)
 	if (release) {
 		if (paused(d.channel))
 			u.hold_reason = SCHED_PAUSED;
-		if (store_transition(d.id, BIT(DS_HELD), u.hold_reason ?
+		if (delivery_move(d.id, BIT(DS_HELD), u.hold_reason ?
 		    DS_HELD : DS_SCHEDULED, &u, uid, "released",
 		    "the edited post fits", NULL) == -1)
 			goto dberr;
