@@ -7,8 +7,10 @@
 #include <config.h>
 
 #include <stddef.h>
+#include <string.h>
 
 #include "delivery.h"
+#include "schedule.h"
 
 /*
  * moves[from][to]: NULL if allowed, else why not. Self-moves that are
@@ -132,4 +134,19 @@ delivery_move(const char *id, unsigned from_mask, enum dstate to,
 			allowed |= DELIVERY_BIT(from);
 	/* An empty mask still reads the state (for *CUR) atomically. */
 	return (store_transition(id, allowed, to, u, actor, event, detail, cur));
+}
+
+/* What keeps D from going out as it is, or NULL. */
+const char *
+delivery_problem(const struct delivery *d)
+{
+	int	held = d->state == DS_HELD && d->hold_reason != NULL &&
+		    strcmp(d->hold_reason, SCHED_PROBLEM) == 0;
+	int	invalid = d->cal_state == CS_INVALID && d->state != DS_SENT &&
+		    d->state != DS_SENDING && d->state != DS_UNCERTAIN;
+
+	if (!held && !invalid)
+		return (NULL);
+	return (d->last_error != NULL && *d->last_error != '\0' ?
+	    d->last_error : "it cannot go out as it is");
 }

@@ -28,5 +28,7 @@ bool	 delivery_allowed(enum dstate from, enum dstate to);
 const char *delivery_why_not(enum dstate from, enum dstate to);
 /* Whether nothing moves a delivery out of state S any more. */
 bool	 delivery_final(enum dstate s);
+/* What keeps D from going out as it is (the problem it is held for), or NULL. */
+const char *delivery_problem(const struct delivery *d);
 
 #endif
