@@ -21,6 +21,7 @@
 #include "redact.h"
 #include "calendar.h"
 #include "channel.h"
+#include "compose.h"
 #include "delivery.h"
 #include "fetch.h"
 #include "log.h"
@@ -541,6 +542,7 @@ rec_channel(void *arg, const char *name)
 	char			*media = NULL;
 	int64_t			 due = (int64_t)o->start * 1000, final;
 	int			 has_t, has_s, ended = 0, mline;
+	enum compose_result	 fit;
 	enum dstate		 want;
 
 	memset(&in, 0, sizeof(in));
@@ -552,21 +554,15 @@ rec_channel(void *arg, const char *name)
 	in.tmpls = camp_tmpls;
 	in.template = o->template ? o->template : r->cp->template;
 	in.start = due;
-	if (render_post(&in, &out) == -1) {
+	if ((fit = compose_post(&in, NULL, &out, prob, sizeof(prob))) ==
+	    COMPOSE_ERROR) {
 		snprintf(prob, sizeof(prob), "cannot render: %s", out.error);
 		err = prob;
 	} else if (ch != NULL && ch->ops->check_post != NULL &&
 	    ch->ops->check_post(ch, o, prob, sizeof(prob)) == CHAN_CHECK_PROBLEM) {
 		err = prob;
-	} else if (!out.len.fits) {
-		snprintf(prob, sizeof(prob), "does not fit: %zu of %zu%s",
-		    out.len.limit && out.len.length > out.len.limit ?
-		    out.len.length : out.len.bytes,
-		    out.len.limit && out.len.length > out.len.limit ?
-		    out.len.limit : out.len.byte_limit,
-		    out.len.limit && out.len.length > out.len.limit ?
-		    " characters" : " bytes");
-		err = prob;
+	} else if (fit == COMPOSE_TOO_LONG) {
+		err = compose_does_not_fit(&out.len, prob, sizeof(prob));
 	} else if (o->nattach > 0 && ch != NULL &&
 	    media_check_attachments(o->attach, o->nattach, ch->ops->media,
 	    &mline, prob, sizeof(prob)) == -1) {

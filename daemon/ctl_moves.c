@@ -16,6 +16,7 @@
 
 #include "ctl_verbs.h"
 #include "channel.h"
+#include "compose.h"
 #include "crierd.h"
 #include "delivery.h"
 #include "log.h"
@@ -404,7 +405,7 @@ ctl_edit(struct client *cl, json_t *req)
 	struct render_input	 in;
 	struct render_output	 out;
 	struct store_update	 u;
-	char			*summary = NULL, detail[128];
+	char			*summary = NULL, detail[128], why[160];
 	const char		*newtext;
 	int			 release;
 
@@ -443,29 +444,19 @@ ctl_edit(struct client *cl, json_t *req)
 	in.vars = vars;
 	in.start = d.due;
 	in.strict = true;
-	if (tmpl != NULL) {
-		if (render_post(&in, &out) == -1) {
-			r = reply_error("render", "%s: %s", ch->name, out.error);
-			goto out;
-		}
-		newtext = out.text;
-	} else {
-		newtext = text;
-		len_measure(chan_len_rule(ch), text, ch->limit, &out.len);
-	}
-	if (!out.len.fits) {
-		if (out.len.limit != 0 && out.len.length > out.len.limit)
-			r = reply_error("too_long", "the post is %zu characters, "
-			    "%zu over the limit of %zu for %s; nothing changed",
-			    out.len.length, out.len.length - out.len.limit,
-			    out.len.limit, ch->name);
-		else
-			r = reply_error("too_long", "the post is %zu bytes, %zu "
-			    "over the limit of %zu bytes for %s; nothing changed",
-			    out.len.bytes, out.len.bytes - out.len.byte_limit,
-			    out.len.byte_limit, ch->name);
+	switch (compose_post(&in, tmpl != NULL ? NULL : text, &out, why,
+	    sizeof(why))) {
+	case COMPOSE_ERROR:
+		r = reply_error("render", "%s: %s", ch->name, out.error);
 		goto out;
+	case COMPOSE_TOO_LONG:
+		r = reply_error("too_long", "the post is %s for %s; nothing "
+		    "changed", why, ch->name);
+		goto out;
+	case COMPOSE_FITS:
+		break;
 	}
+	newtext = out.text;
 	summary = first_line(newtext);
 	release = delivery_problem(&d) != NULL;
 	if (out.len.limit)

@@ -10,6 +10,7 @@
 
 #include "ctl_verbs.h"
 #include "channel.h"
+#include "compose.h"
 #include "config.h"
 #include "crierd.h"
 #include "length.h"
@@ -95,35 +96,19 @@ fail:
 	return (NULL);
 }
 
-/* Measures TEXT for channel CH; an error reply when it does not fit. */
-static json_t *
-check_length(struct channel *ch, const char *text)
-{
-	struct len_result	lr;
-
-	len_measure(chan_len_rule(ch), text, ch->limit, &lr);
-	if (lr.fits)
-		return (NULL);
-	if (lr.limit != 0 && lr.length > lr.limit)
-		return (reply_error("too_long", "the post is %zu characters, %zu "
-		    "over the limit of %zu for %s", lr.length,
-		    lr.length - lr.limit, lr.limit, ch->name));
-	return (reply_error("too_long", "the post is %zu bytes, %zu over the "
-	    "limit of %zu bytes for %s", lr.bytes, lr.bytes - lr.byte_limit,
-	    lr.byte_limit, ch->name));
-}
-
-/* Renders template TMPL for channel CH with the request's vars into *TEXT. */
-static json_t *
-post_render(struct channel *ch, const char *tmpl, json_t *vars, int64_t due,
-    char **text)
+/*
+ * Composes the post for channel CH: TEXT as given, or template TMPL with
+ * VARS at DUE; *ERR is an error reply (render, too_long) when it cannot go.
+ */
+static enum compose_result
+post_compose(struct channel *ch, const char *text, const char *tmpl,
+    json_t *vars, int64_t due, struct render_output *out, json_t **err)
 {
 	struct render_input	 in;
-	struct render_output	 out;
-	json_t			*err = NULL;
+	enum compose_result	 rc;
+	char			 why[160];
 
 	memset(&in, 0, sizeof(in));
-	memset(&out, 0, sizeof(out));
 	in.ch = ch;
 	in.conf = crierd_config();
 	in.tmpls = crierd_templates();
@@ -131,12 +116,14 @@ post_render(struct channel *ch, const char *tmpl, json_t *vars, int64_t due,
 	in.vars = vars;
 	in.start = due;
 	in.strict = true;
-	if (render_post(&in, &out) == -1)
-		err = reply_error("render", "%s: %s", ch->name, out.error);
-	else if ((*text = strdup(out.text)) == NULL)
-		abort();
-	render_output_clear(&out);
-	return (err);
+	rc = compose_post(&in, tmpl != NULL ? NULL : text, out, why,
+	    sizeof(why));
+	if (rc == COMPOSE_ERROR)
+		*err = reply_error("render", "%s: %s", ch->name, out->error);
+	else if (rc == COMPOSE_TOO_LONG)
+		*err = reply_error("too_long", "the post is %s for %s", why,
+		    ch->name);
+	return (rc);
 }
 
 /* post --dry-run: each channel's text, measured; nothing is queued. */
@@ -144,45 +131,34 @@ static json_t *
 post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
     int64_t due)
 {
-	struct render_input	 in;
 	struct render_output	 out;
-	struct len_result	 lr;
-	json_t			*arr = json_array(), *v, *o, *r;
+	json_t			*arr = json_array(), *v, *o, *r, *err;
 	size_t			 i;
 	int			 all = 1;
 
 	json_array_foreach(chans, i, v) {
 		struct channel *ch = chan_find(json_string_value(v));
 
-		memset(&out, 0, sizeof(out));
+		err = NULL;
 		o = json_pack("{s:s, s:s}", "channel", ch->name, "type",
 		    ch->ops->type);
-		if (tmpl != NULL) {
-			memset(&in, 0, sizeof(in));
-			in.ch = ch;
-			in.conf = crierd_config();
-			in.tmpls = crierd_templates();
-			in.template = tmpl;
-			in.vars = vars;
-			in.start = due;
-			in.strict = true;
-			if (render_post(&in, &out) == -1) {
-				json_object_set_new(o, "error", json_string(out.error));
-				json_object_set_new(o, "fits", json_false());
-				json_array_append_new(arr, o);
-				render_output_clear(&out);
-				all = 0;
-				continue;
-			}
-			lr = out.len;
-		} else
-			len_measure(chan_len_rule(ch), text, ch->limit, &lr);
-		json_object_set_new(o, "text", json_string(tmpl ? out.text : text));
-		json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
-		json_object_set_new(o, "limit", lr.limit ?
-		    json_integer((json_int_t)lr.limit) : json_null());
-		json_object_set_new(o, "fits", json_boolean(lr.fits));
-		if (!lr.fits)
+		if (post_compose(ch, text, tmpl, vars, due, &out, &err) ==
+		    COMPOSE_ERROR) {
+			json_object_set_new(o, "error", json_string(out.error));
+			json_object_set_new(o, "fits", json_false());
+			json_array_append_new(arr, o);
+			render_output_clear(&out);
+			json_decref(err);
+			all = 0;
+			continue;
+		}
+		json_decref(err);
+		json_object_set_new(o, "text", json_string(out.text));
+		json_object_set_new(o, "length", json_integer((json_int_t)out.len.length));
+		json_object_set_new(o, "limit", out.len.limit ?
+		    json_integer((json_int_t)out.len.limit) : json_null());
+		json_object_set_new(o, "fits", json_boolean(out.len.fits));
+		if (!out.len.fits)
 			all = 0;
 		json_array_append_new(arr, o);
 		render_output_clear(&out);
@@ -245,16 +221,17 @@ ctl_post(struct client *cl, json_t *req)
 		abort();
 	/* Every channel's text is rendered and measured before anything is queued. */
 	json_array_foreach(chans, i, v) {
-		struct channel *ch = chan_find(json_string_value(v));
+		struct channel		*ch = chan_find(json_string_value(v));
+		struct render_output	 out;
 
-		if (tmpl != NULL)
-			err = post_render(ch, tmpl, vars, due, &texts[i]);
-		else if ((texts[i] = strdup(text)) == NULL)
-			abort();
-		if (err == NULL)
-			err = check_length(ch, texts[i]);
-		if (err != NULL)
+		if (post_compose(ch, text, tmpl, vars, due, &out, &err) !=
+		    COMPOSE_FITS) {
+			render_output_clear(&out);
 			goto out;
+		}
+		texts[i] = out.text;	/* kept; the rest goes */
+		out.text = NULL;
+		render_output_clear(&out);
 	}
 	RAND_bytes(rnd, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++)
