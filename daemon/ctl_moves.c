@@ -311,7 +311,7 @@ ctl_reschedule(struct client *cl, json_t *req)
 json_t *
 ctl_restore(struct client *cl, json_t *req)
 {
-	int		 uid = (int)cl->uid;
+	int			 uid = (int)cl->uid;
 	struct delivery		 d;
 	struct store_update	 u;
 	const char		*detail = "restored";
@@ -396,7 +396,7 @@ first_line(const char *text)
 json_t *
 ctl_edit(struct client *cl, json_t *req)
 {
-	int		 uid = (int)cl->uid;
+	int			 uid = (int)cl->uid;
 	const char		*text = json_string_value(json_object_get(req, "text"));
 	const char		*tmpl = json_string_value(json_object_get(req, "template"));
 	json_t			*vars = json_object_get(req, "vars"), *r;
