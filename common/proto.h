@@ -15,7 +15,10 @@
 #define CTL_MAX_CLIENTS		256
 
 /*
- * VERB(id, name, positional, options, changing, usage)
+ * VERB(id, fn, printer, name, positional, options, changing, usage)
+ * fn: crierd answers the verb with ctl_<fn> (daemon/ctl_*.c); printer:
+ *   crierctl shows the reply with print_<printer> (ctl/print.c). Both tables
+ *   are generated from this list, so a verb without either does not link.
  * positional: space-separated names of positional arguments; a trailing '?'
  *   marks one optional.
  * options: space-separated "--name" (a flag), "--name=s" (string), "--name=n"
@@ -26,54 +29,59 @@
  *   the change is logged with its uid.
  */
 #define CTL_VERBS(VERB)							\
-	VERB(STATUS, "status", "", "", false,				\
+	VERB(STATUS, status, status, "status", "", "", false,		\
 	    "status")							\
-	VERB(LIST, "list", "",						\
+	VERB(LIST, list, list, "list", "",				\
 	    "--state=s --channel=s --from=s --to=s --limit=n --utc", false, \
 	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N] [--utc]") \
-	VERB(SHOW, "show", "id", "", false,				\
+	VERB(SHOW, show, show, "show", "id", "", false,			\
 	    "show ID")							\
-	VERB(AGENDA, "agenda", "", "--days=n", false,			\
+	VERB(AGENDA, agenda, agenda, "agenda", "", "--days=n", false,	\
 	    "agenda [--days N]")					\
-	VERB(PREVIEW, "preview", "id?", "--calendar=s --uid=s", false,	\
+	VERB(PREVIEW, preview, preview, "preview", "id?",		\
+	    "--calendar=s --uid=s", false,				\
 	    "preview ID | --calendar C --uid U")			\
-	VERB(POST, "post", "",						\
+	VERB(POST, post, post, "post", "",				\
 	    "--channel=l --text=s --template=s --var=kv --at=s --in=s --hold " \
 	    "--dry-run", true,						\
 	    "post --channel C[,C] (--text T | --template T [--var k=v]...) [--at T | --in 10m] [--hold] [--dry-run]") \
-	VERB(CANCEL, "cancel", "id", "--event", true,			\
+	VERB(CANCEL, cancel, move, "cancel", "id", "--event", true,	\
 	    "cancel ID [--event]")					\
-	VERB(HOLD, "hold", "id", "--event", true,			\
+	VERB(HOLD, hold, move, "hold", "id", "--event", true,		\
 	    "hold ID [--event]")					\
-	VERB(APPROVE, "approve", "id", "--only", true,			\
+	VERB(APPROVE, approve, move, "approve", "id", "--only", true,	\
 	    "approve ID [--only]")					\
-	VERB(RESCHEDULE, "reschedule", "id time", "--event", true,	\
+	VERB(RESCHEDULE, reschedule, move, "reschedule", "id time",	\
+	    "--event", true,						\
 	    "reschedule ID T [--event]")				\
-	VERB(RESTORE, "restore", "id", "", true,			\
+	VERB(RESTORE, restore, move, "restore", "id", "", true,		\
 	    "restore ID")						\
-	VERB(EDIT, "edit", "id", "--text=s --template=s --var=kv", true, \
-	    "edit ID (--text T | --template T [--var k=v]...)")	\
-	VERB(RELOAD, "reload", "", "", true,				\
+	VERB(EDIT, edit, edit, "edit", "id",				\
+	    "--text=s --template=s --var=kv", true,			\
+	    "edit ID (--text T | --template T [--var k=v]...)")		\
+	VERB(RELOAD, reload, reload, "reload", "", "", true,		\
 	    "reload")							\
-	VERB(RETRY, "retry", "id", "", true,				\
+	VERB(RETRY, retry, move, "retry", "id", "", true,		\
 	    "retry ID")							\
-	VERB(SEND_NOW, "send-now", "id", "", true,			\
+	VERB(SEND_NOW, send_now, move, "send-now", "id", "", true,	\
 	    "send-now ID")						\
-	VERB(PAUSE, "pause", "channel?", "--all", true,			\
+	VERB(PAUSE, pause, pause, "pause", "channel?", "--all", true,	\
 	    "pause [CHANNEL|--all]")					\
-	VERB(RESUME, "resume", "channel?", "--all", true,		\
+	VERB(RESUME, resume, pause, "resume", "channel?", "--all", true, \
 	    "resume [CHANNEL|--all]")					\
-	VERB(LOG, "log", "", "--limit=n --follow", false,		\
+	VERB(LOG, log, log, "log", "", "--limit=n --follow", false,	\
 	    "log [--follow] [--limit N]")				\
-	VERB(UNSUBSCRIBE, "unsubscribe", "email", "", true,		\
+	VERB(UNSUBSCRIBE, unsubscribe, suppress, "unsubscribe", "email", \
+	    "", true,							\
 	    "unsubscribe EMAIL")					\
-	VERB(SUBSCRIBE, "subscribe", "email", "", true,			\
+	VERB(SUBSCRIBE, subscribe, suppress, "subscribe", "email", "", true, \
 	    "subscribe EMAIL")						\
-	VERB(SUPPRESSIONS, "suppressions", "", "", false,		\
+	VERB(SUPPRESSIONS, suppressions, suppressions, "suppressions",	\
+	    "", "", false,						\
 	    "suppressions")
 
 enum ctl_verb_id {
-#define CTL_VERB_ENUM(id, n, p, o, c, u)	CTL_##id,
+#define CTL_VERB_ENUM(id, f, pr, n, p, o, c, u)	CTL_##id,
 	CTL_VERBS(CTL_VERB_ENUM)
 #undef CTL_VERB_ENUM
 	CTL_NVERBS
@@ -88,7 +96,7 @@ struct ctl_verb {
 };
 
 static const struct ctl_verb ctl_verbs[CTL_NVERBS] = {
-#define CTL_VERB_ENTRY(id, n, p, o, c, u)	{ n, p, o, c, u },
+#define CTL_VERB_ENTRY(id, f, pr, n, p, o, c, u)	{ n, p, o, c, u },
 	CTL_VERBS(CTL_VERB_ENTRY)
 #undef CTL_VERB_ENTRY
 };

@@ -18,6 +18,7 @@
 
 #include "../common/human.h"
 #include "../common/proto.h"
+#include "print.h"
 
 #define EXIT_NO		1	/* the daemon said no */
 #define EXIT_USAGE	2
@@ -32,7 +33,6 @@
 typedef void	(*printer)(json_t *reply);
 
 static int	json_out;
-static int	utc_out;	/* list --utc */
 static json_t	*request;	/* global so early exits leave nothing unreachable */
 static const char *usage_of;	/* the verb's usage line, for usage errors */
 
@@ -437,478 +437,6 @@ exchange(int fd, json_t *req)
 	return (reply);
 }
 
-/* A string field or "-". */
-static const char *
-sf(json_t *o, const char *k)
-{
-	const char	*s = json_string_value(json_object_get(o, k));
-
-	return (s != NULL ? s : "-");
-}
-
-/* Seconds from now until the ISO 8601 UTC time S ("...Z"); 0 if unreadable. */
-static int64_t
-secs_until(const char *s)
-{
-	struct tm	tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return (0);
-	return ((int64_t)timegm(&tm) - (int64_t)time(NULL));
-}
-
-/* status: what the daemon is doing. */
-static void
-print_status(json_t *r)
-{
-	json_t		*d = json_object_get(r, "daemon"), *v, *counts;
-	const char	*k;
-	size_t		 i;
-
-	char		 up[32];
-
-	printf("crierd %s, pid %lld, up since %s (%s)\n", sf(d, "version"),
-	    (long long)json_integer_value(json_object_get(d, "pid")),
-	    sf(d, "started"), human_duration(secs_until(sf(d, "started")), up,
-	    sizeof(up)));
-	printf("config    %s\nstate     %s\ntimezone  %s\n", sf(d, "config"),
-	    sf(d, "state_dir"), sf(d, "timezone"));
-	if (json_is_string(json_object_get(r, "storage")))
-		printf("STORAGE   %s\n", sf(r, "storage"));
-	if (json_is_string(json_object_get(d, "peers")))
-		printf("peers     %s\n", sf(d, "peers"));
-	printf("\nchannels:\n");
-	json_array_foreach(json_object_get(r, "channels"), i, v) {
-		printf("  %-20s %-10s %-8s %s\n", sf(v, "name"), sf(v, "type"),
-		    json_is_true(json_object_get(v, "paused")) ? "paused" : "active",
-		    json_is_string(json_object_get(v, "last_error")) ?
-		    sf(v, "last_error") : "");
-		if (json_is_true(json_object_get(v, "paused")) &&
-		    json_is_string(json_object_get(v, "reason")))
-			printf("    paused: %s\n", sf(v, "reason"));
-	}
-	if (json_array_size(json_object_get(r, "calendars")) > 0) {
-		printf("\ncalendars:\n");
-		json_array_foreach(json_object_get(r, "calendars"), i, v) {
-			printf("  %-20s %5lld events  loaded %s  %s\n", sf(v, "name"),
-			    (long long)json_integer_value(json_object_get(v, "events")),
-			    sf(v, "loaded_at"), sf(v, "source"));
-			if (json_is_string(json_object_get(v, "error")))
-				printf("    error: %s\n", sf(v, "error"));
-		}
-	}
-	printf("\ndeliveries:");
-	counts = json_object_get(r, "counts");
-	json_object_foreach(counts, k, v)
-		if (json_integer_value(v) > 0)
-			printf(" %s %lld", k, (long long)json_integer_value(v));
-	printf("\n");
-}
-
-/* list: one delivery a line. */
-static void
-print_list(json_t *r)
-{
-	json_t	*arr = json_object_get(r, "deliveries"), *v;
-	size_t	 i;
-
-	if (json_array_size(arr) == 0) {
-		printf("no deliveries\n");
-		return;
-	}
-	printf("%-12s  %-10s  %-19s  %-16s  %s\n", "ID", "STATE", utc_out ?
-	    "DUE (UTC)" : "DUE", "CHANNEL", "SUMMARY");
-	json_array_foreach(arr, i, v) {
-		char	due[40];
-
-		if (utc_out || !json_is_string(json_object_get(v, "due_local"))) {
-			/* Whole seconds: "2027-05-17 09:00:00". */
-			snprintf(due, sizeof(due), "%.19s", sf(v, "due"));
-			if (strlen(due) > 10)
-				due[10] = ' ';
-		} else
-			snprintf(due, sizeof(due), "%s", sf(v, "due_local"));
-		printf("%-12s  %-10s  %-19s  %-16s  %s", sf(v, "id"),
-		    sf(v, "state"), due, sf(v, "channel"), sf(v, "summary"));
-		if (json_is_string(json_object_get(v, "remote_url")))
-			printf("  %s", sf(v, "remote_url"));
-		printf("\n");
-	}
-	printf("\n(times in %s)\n", utc_out ? "UTC" : sf(r, "timezone"));
-}
-
-
-/* A newsletter's recipients: counts, then each (only those not sent if many). */
-static void
-print_recipients(json_t *d)
-{
-	json_t		*rs = json_object_get(d, "recipients"), *e, *v;
-	const char	*k;
-	size_t		 i, n = json_array_size(rs);
-	int		 first = 1;
-
-	if (n == 0)
-		return;
-	printf("recipients  %zu:", n);
-	json_object_foreach(json_object_get(d, "recipient_counts"), k, v) {
-		printf("%s %lld %s", first ? "" : ",",
-		    (long long)json_integer_value(v), k);
-		first = 0;
-	}
-	printf("\n");
-	json_array_foreach(rs, i, e) {
-		if (n > 100 && strcmp(sf(e, "state"), "sent") == 0)
-			continue;
-		printf("  %-36s %-10s %s\n", sf(e, "email"), sf(e, "state"),
-		    json_is_string(json_object_get(e, "error")) ?
-		    sf(e, "error") : "");
-	}
-}
-
-/* show: everything about one delivery. */
-static void
-print_show(json_t *r)
-{
-	json_t	*d = json_object_get(r, "delivery"), *e;
-	size_t	 i;
-
-	printf("id          %s\nstate       %s\nchannel     %s\n", sf(d, "id"),
-	    sf(d, "state"), sf(d, "channel"));
-	if (json_is_string(json_object_get(d, "due_local")))
-		printf("due         %s (%s)\n", sf(d, "due_local"), sf(r, "timezone"));
-	else
-		printf("due         %s\n", sf(d, "due"));
-	if (json_is_string(json_object_get(d, "calendar")))
-		printf("calendar    %s\n", sf(d, "calendar"));
-	printf("uid         %s\n", sf(d, "uid"));
-	if (json_is_string(json_object_get(d, "recurrence_id")))
-		printf("instance    %s\n", sf(d, "recurrence_id"));
-	printf("attempts    %lld\n",
-	    (long long)json_integer_value(json_object_get(d, "attempts")));
-	if (json_is_string(json_object_get(d, "held_for")))
-		printf("held for    %s\n", sf(d, "held_for"));
-	json_array_foreach(json_object_get(d, "overrides"), i, e) {
-		char	ago[32];
-
-		printf("override    %s%s%s by uid %lld, %s ago; a reload keeps it "
-		    "unless the calendar changes this occurrence\n", sf(e, "verb"),
-		    json_is_string(json_object_get(e, "due")) ? " to " : "",
-		    json_is_string(json_object_get(e, "due")) ? sf(e, "due") : "",
-		    (long long)json_integer_value(json_object_get(e, "actor")),
-		    human_duration(secs_until(sf(e, "at")), ago, sizeof(ago)));
-	}
-	if (json_is_string(json_object_get(d, "next_attempt"))) {
-		char	in[32];
-		int64_t	secs = secs_until(sf(d, "next_attempt"));
-
-		printf("next try    %s (%s %s)\n", sf(d, "next_attempt"),
-		    secs >= 0 ? "in" : "due", human_duration(secs, in, sizeof(in)));
-	}
-	if (json_is_string(json_object_get(d, "last_error")))
-		printf("last error  %s\n", sf(d, "last_error"));
-	if (json_is_string(json_object_get(d, "sent_at")))
-		printf("sent        %s\n", sf(d, "sent_at"));
-	if (json_is_string(json_object_get(d, "remote_url")))
-		printf("remote      %s\n", sf(d, "remote_url"));
-	print_recipients(d);
-	printf("\n%s\n\nhistory:\n", sf(d, "text"));
-	json_array_foreach(json_object_get(d, "events"), i, e) {
-		json_t *actor = json_object_get(e, "actor");
-
-		printf("  %s  %-10s %s", sf(e, "at"), sf(e, "event"),
-		    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
-		if (json_is_integer(actor))
-			printf(" (uid %lld)", (long long)json_integer_value(actor));
-		printf("\n");
-	}
-}
-
-/* agenda: the coming days as a person reads a calendar. */
-static void
-print_agenda(json_t *r)
-{
-	json_t	*day, *it;
-	size_t	 i, j;
-
-	if (json_array_size(json_object_get(r, "days")) == 0) {
-		json_t	*n = json_object_get(r, "next");
-
-		long long	 wd = json_integer_value(json_object_get(r,
-				    "window_days"));
-
-		if (json_is_object(n))
-			printf("nothing in the next %lld day%s; the next post is on "
-			    "%s at %s (%s): \"%s\" on %s (crierctl agenda --days "
-			    "%lld shows it)\n", wd, wd == 1 ? "" : "s",
-			    sf(n, "label"), sf(n, "time"), sf(r, "timezone"),
-			    sf(n, "summary"), sf(n, "channel"), (long long)
-			    json_integer_value(json_object_get(n, "days")));
-		else
-			printf("nothing scheduled in the next %lld day%s, nor "
-			    "after\n", wd, wd == 1 ? "" : "s");
-		return;
-	}
-	json_array_foreach(json_object_get(r, "days"), i, day) {
-		printf("%s%s\n", i ? "\n" : "", sf(day, "label"));
-		json_array_foreach(json_object_get(day, "items"), j, it) {
-			printf("  %s  %-16s %-10s %s%s%s%s  [%s]", sf(it, "time"),
-			    sf(it, "channel"), sf(it, "state"), sf(it, "summary"),
-			    json_is_string(json_object_get(it, "until")) ?
-			    " (until " : "", json_is_string(json_object_get(it,
-			    "until")) ? sf(it, "until") : "",
-			    json_is_string(json_object_get(it, "until")) ? ")" : "",
-			    sf(it, "id"));
-			if (json_is_string(json_object_get(it, "remote_url")))
-				printf("  %s", sf(it, "remote_url"));
-			printf("\n");
-		}
-	}
-	printf("\n(times in %s)\n", sf(r, "timezone"));
-}
-
-/* preview: the rendered text and its length per channel. */
-static void
-print_preview(json_t *r)
-{
-	json_t	*p, *lim;
-	size_t	 i;
-
-	json_array_foreach(json_object_get(r, "previews"), i, p) {
-		lim = json_object_get(p, "limit");
-		printf("%s── %s (%s%s%s) %s, due %s\n", i ? "\n" : "",
-		    sf(p, "channel"), sf(p, "type"), json_is_string(json_object_get(
-		    p, "like")) ? " like " : "", json_is_string(json_object_get(p,
-		    "like")) ? sf(p, "like") : "", sf(p, "id"), json_is_string(
-		    json_object_get(p, "due_local")) ? sf(p, "due_local") :
-		    sf(p, "due"));
-		printf("%s\n", sf(p, "text"));
-		if (json_is_integer(lim))
-			printf("── %lld / %lld%s\n",
-			    (long long)json_integer_value(json_object_get(p, "length")),
-			    (long long)json_integer_value(lim),
-			    json_is_true(json_object_get(p, "fits")) ? "" :
-			    "  DOES NOT FIT");
-		else
-			printf("── %lld characters, no limit\n",
-			    (long long)json_integer_value(json_object_get(p, "length")));
-	}
-}
-
-/* post: what was queued. */
-static void
-print_post(json_t *r)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (json_is_true(json_object_get(r, "dry_run"))) {
-		json_array_foreach(json_object_get(r, "previews"), i, v) {
-			json_t	*lim = json_object_get(v, "limit");
-
-			printf("%s── %s (%s), due %s\n", i ? "\n" : "", sf(v,
-			    "channel"), sf(v, "type"), sf(r, "due"));
-			if (json_is_string(json_object_get(v, "error"))) {
-				printf("cannot render: %s\n", sf(v, "error"));
-				continue;
-			}
-			printf("%s\n", sf(v, "text"));
-			if (json_is_integer(lim))
-				printf("── %lld / %lld%s\n", (long long)
-				    json_integer_value(json_object_get(v, "length")),
-				    (long long)json_integer_value(lim),
-				    json_is_true(json_object_get(v, "fits")) ? "" :
-				    "  DOES NOT FIT");
-			else
-				printf("── %lld characters, no limit\n", (long long)
-				    json_integer_value(json_object_get(v, "length")));
-		}
-		printf("\ndry run: nothing was queued\n");
-		return;
-	}
-	json_array_foreach(json_object_get(r, "ids"), i, v)
-		printf("%s %s for %s (%s)\n", json_string_value(v), sf(r, "state"),
-		    sf(r, "due_local"), sf(r, "timezone"));
-}
-
-/* cancel, hold, approve, reschedule, retry, send-now, restore: the new state of each. */
-static void
-print_move(json_t *r)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (!json_is_array(json_object_get(r, "deliveries"))) {
-		printf("%s %s\n", sf(r, "id"), sf(r, "state"));
-		if (json_is_string(json_object_get(r, "detail")))
-			printf("  %s\n", sf(r, "detail"));
-		return;
-	}
-	json_array_foreach(json_object_get(r, "deliveries"), i, v)
-		printf("%s %s (%s)\n", sf(v, "id"), sf(v, "state"),
-		    sf(v, "channel"));
-	json_array_foreach(json_object_get(r, "skipped"), i, v)
-		printf("%s not changed (%s): %s\n", sf(v, "id"), sf(v, "channel"),
-		    sf(v, "reason"));
-}
-
-/* edit: the new text and its length. */
-static void
-print_edit(json_t *r)
-{
-	json_t	*lim = json_object_get(r, "limit");
-
-	printf("%s %s, edited\n%s\n", sf(r, "id"), sf(r, "state"), sf(r, "text"));
-	if (json_is_integer(lim))
-		printf("── %lld / %lld\n", (long long)json_integer_value(
-		    json_object_get(r, "length")), (long long)json_integer_value(lim));
-}
-
-/* suppressions: one address a line. */
-static void
-print_suppressions(json_t *r)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (json_array_size(json_object_get(r, "suppressions")) == 0) {
-		printf("the suppression list is empty\n");
-		return;
-	}
-	json_array_foreach(json_object_get(r, "suppressions"), i, v)
-		printf("%-40s since %s (uid %lld)\n", sf(v, "email"), sf(v, "at"),
-		    (long long)json_integer_value(json_object_get(v, "actor")));
-}
-
-/* unsubscribe, subscribe. */
-static void
-print_suppress(json_t *r)
-{
-	printf("%s %s%s\n", sf(r, "email"), json_is_true(json_object_get(r,
-	    "suppressed")) ? "unsubscribed (suppressed)" : "subscribed",
-	    json_is_true(json_object_get(r, "changed")) ? "" : " already");
-}
-
-/* reload. */
-static void
-print_reload(json_t *r)
-{
-	printf("reloaded\n");
-}
-
-/* One event a line. */
-static void
-print_event(json_t *e)
-{
-	json_t	*actor = json_object_get(e, "actor");
-
-	printf("%s  %-10s %-12s %-16s %s", sf(e, "at"), sf(e, "event"),
-	    sf(e, "delivery"), sf(e, "channel"),
-	    json_is_string(json_object_get(e, "detail")) ? sf(e, "detail") : "");
-	if (json_is_integer(actor))
-		printf(" (uid %lld)", (long long)json_integer_value(actor));
-	printf("\n");
-}
-
-/* log: events, oldest first. */
-static void
-print_log(json_t *r)
-{
-	json_t	*e;
-	size_t	 i;
-
-	json_array_foreach(json_object_get(r, "events"), i, e)
-		print_event(e);
-}
-
-/* pause, resume: which channels. */
-static void
-print_pause(json_t *r)
-{
-	json_t	*v;
-	size_t	 i;
-	int	 pause = json_is_true(json_object_get(r, "paused"));
-
-	json_array_foreach(json_object_get(r, "channels"), i, v)
-		printf("%s %s\n", json_string_value(v), pause ? "paused" : "resumed");
-	printf("%lld deliveries %s\n", (long long)json_integer_value(
-	    json_object_get(r, pause ? "held" : "released")),
-	    pause ? "held" : "released");
-}
-
-/* Whether code point C must not reach a terminal as it is (newline and tab may). */
-static int
-unsafe_cp(unsigned long c)
-{
-	return ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ||
-	    (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069));
-}
-
-/*
- * Returns a malloc'd copy of the UTF-8 text S (LEN bytes) with control
- * characters (ESC, C1, bidi overrides...) written as \xNN or \uNNNN, or
- * NULL when S has none.
- */
-static char *
-defang_text(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	unsigned long		 c;
-	size_t			 i, n, o = 0;
-	char			*out = NULL;
-
-	for (i = 0; i < len; i += n) {
-		n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
-		if (i + n > len)
-			n = len - i;
-		c = n == 1 ? p[i] : n == 2 ? (p[i] & 0x1fUL) << 6 |
-		    (p[i + 1] & 0x3f) : n == 3 ? (p[i] & 0x0fUL) << 12 |
-		    (p[i + 1] & 0x3fUL) << 6 | (p[i + 2] & 0x3f) : 0x10000;
-		if (!unsafe_cp(c)) {
-			if (out != NULL) {
-				memcpy(out + o, s + i, n);
-				o += n;
-			}
-			continue;
-		}
-		if (out == NULL) {
-			/* At most 6 bytes ("\u202e") for each input byte. */
-			if ((out = malloc(len * 6 + 1)) == NULL)
-				abort();
-			memcpy(out, s, i);
-			o = i;
-		}
-		o += (size_t)sprintf(out + o, c < 0x80 ? "\\x%02lx" : "\\u%04lx",
-		    c);
-	}
-	if (out != NULL)
-		out[o] = '\0';
-	return (out);
-}
-
-/* Escapes control characters in every string of J, for a person's terminal. */
-static void
-defang(json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	char		*safe;
-	size_t		 i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			defang(v);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			defang(v);
-	} else if (json_is_string(j) && (safe = defang_text(json_string_value(j),
-	    json_string_length(j))) != NULL) {
-		json_string_set(j, safe);
-		free(safe);
-	}
-}
-
 /* log --follow: prints each event line from FD until the daemon goes away. */
 static int
 follow(int fd)
@@ -921,7 +449,7 @@ follow(int fd)
 		if (json_out)
 			printf("%s\n", line);
 		else if ((msg = json_loads(line, 0, &jerr)) != NULL) {
-			defang(msg);
+			print_defang(msg);
 			if (json_is_object(json_object_get(msg, "event")))
 				print_event(json_object_get(msg, "event"));
 			json_decref(msg);
@@ -937,27 +465,9 @@ follow(int fd)
 
 /* How each verb of the table in common/proto.h is shown to a person. */
 static const printer printers[CTL_NVERBS] = {
-	[CTL_STATUS] = print_status,
-	[CTL_LIST] = print_list,
-	[CTL_SHOW] = print_show,
-	[CTL_AGENDA] = print_agenda,
-	[CTL_PREVIEW] = print_preview,
-	[CTL_POST] = print_post,
-	[CTL_CANCEL] = print_move,
-	[CTL_HOLD] = print_move,
-	[CTL_APPROVE] = print_move,
-	[CTL_RESCHEDULE] = print_move,
-	[CTL_RESTORE] = print_move,
-	[CTL_EDIT] = print_edit,
-	[CTL_RELOAD] = print_reload,
-	[CTL_RETRY] = print_move,
-	[CTL_SEND_NOW] = print_move,
-	[CTL_PAUSE] = print_pause,
-	[CTL_RESUME] = print_pause,
-	[CTL_LOG] = print_log,
-	[CTL_UNSUBSCRIBE] = print_suppress,
-	[CTL_SUBSCRIBE] = print_suppress,
-	[CTL_SUPPRESSIONS] = print_suppressions,
+#define CTL_PRINTER(id, f, pr, n, p, o, c, u)	[CTL_##id] = print_##pr,
+	CTL_VERBS(CTL_PRINTER)
+#undef CTL_PRINTER
 };
 
 int
@@ -1009,7 +519,7 @@ main(int argc, char *argv[])
 			i--;
 		}
 	request = build_request(v, argc - a - 1, argv + a + 1);
-	utc_out = json_is_true(json_object_get(request, "utc"));
+	print_utc = json_is_true(json_object_get(request, "utc"));
 	if ((path = socket_path(sockopt)) == NULL)
 		usage_error("no socket path");
 	if ((fd = connect_socket(path)) == -1) {
@@ -1033,7 +543,7 @@ main(int argc, char *argv[])
 	}
 	following = following && json_is_true(json_object_get(reply, "following"));
 	if (!json_out)
-		defang(reply);	/* --json output is JSON-escaped already */
+		print_defang(reply);	/* --json output is JSON-escaped already */
 	if (json_out) {
 		/* Following, every message is one line, as the daemon sent it. */
 		s = json_dumps(reply, following ? JSON_COMPACT :
@@ -1055,7 +565,7 @@ main(int argc, char *argv[])
 	free(rbuf);
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		if (!json_out)
-			fprintf(stderr, "crierctl: %s\n", sf(reply, "error"));
+			fprintf(stderr, "crierctl: %s\n", print_field(reply, "error"));
 		json_decref(reply);
 		return (EXIT_NO);
 	}

@@ -12,5 +12,7 @@ int	ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err,
 	    size_t errlen);
 /* Stops listening, closes every client and removes the socket file. */
 void	ctl_shutdown(void);
+/* Why the uids of some peers cannot be seen (a user namespace), or NULL. */
+const char *ctl_peers_note(void);
 
 #endif

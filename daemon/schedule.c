@@ -296,20 +296,20 @@ sched_resume(const char *name, int actor, int *released)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		struct store_update	u;
-		const char		*cs = ds[i].cal_state;
+		enum cal_state		 cs = ds[i].cal_state;
 
 		if (ds[i].hold_reason == NULL ||
 		    strcmp(ds[i].hold_reason, SCHED_PAUSED) != 0)
 			continue;
 		memset(&u, 0, sizeof(u));
-		if (cs != NULL && strcmp(cs, "invalid") == 0) {
+		if (cs == CS_INVALID) {
 			/* It cannot go out as it is: it waits for a fix. */
 			u.hold_reason = SCHED_PROBLEM;
 			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
 			    actor, "held", ds[i].last_error, NULL);
 			continue;
 		}
-		if (cs != NULL && strcmp(cs, "held") == 0) {
+		if (cs == CS_HELD) {
 			/* The calendar wants it approved first. */
 			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
 			    actor, "held", "channel resumed; the calendar "

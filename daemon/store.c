@@ -523,7 +523,7 @@ store_insert(const struct delivery *d, int actor, const char *event)
 	bind_text(st, 9, d->text ? d->text : "");
 	sqlite3_bind_int64(st, 10, now);
 	sqlite3_bind_int64(st, 11, now);
-	bind_text(st, 12, d->cal_state);
+	bind_text(st, 12, store_cal_state_name(d->cal_state));
 	bind_text(st, 13, d->last_error);
 	bind_text(st, 14, d->state == DS_HELD ? d->hold_reason : NULL);
 	bind_text(st, 15, d->cal_fp);
@@ -573,7 +573,8 @@ row_to_delivery(sqlite3_stmt *st, struct delivery *d)
 	d->sent_at = sqlite3_column_int64(st, 14);
 	d->created = sqlite3_column_int64(st, 15);
 	d->updated = sqlite3_column_int64(st, 16);
-	d->cal_state = col_text(st, 17);
+	d->cal_state = store_cal_state_parse(
+	    (const char *)sqlite3_column_text(st, 17));
 	d->hold_reason = col_text(st, 18);
 	d->cal_fp = col_text(st, 19);
 }
@@ -717,7 +718,7 @@ static int	collect(sqlite3_stmt *, struct delivery **, size_t *);
 /* Rewrites what the calendar decides of a delivery that has not gone out. */
 int
 store_set_content(const char *id, int64_t due, const char *summary,
-    const char *text, const char *cal_state, const char *last_error)
+    const char *text, enum cal_state cal_state, const char *last_error)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -729,7 +730,7 @@ store_set_content(const char *id, int64_t due, const char *summary,
 	sqlite3_bind_int64(st, 1, due);
 	bind_text(st, 2, summary);
 	bind_text(st, 3, text ? text : "");
-	bind_text(st, 4, cal_state);
+	bind_text(st, 4, store_cal_state_name(cal_state));
 	bind_text(st, 5, last_error);
 	sqlite3_bind_int64(st, 6, when_now());
 	bind_text(st, 7, id);
@@ -1063,7 +1064,6 @@ store_delivery_clear(struct delivery *d)
 	free(d->last_error);
 	free(d->remote_id);
 	free(d->remote_url);
-	free(d->cal_state);
 	free(d->hold_reason);
 	free(d->cal_fp);
 	memset(d, 0, sizeof(*d));

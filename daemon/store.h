@@ -5,12 +5,57 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
 #define STORE_SCHEMA_VERSION	7
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
+
+/*
+ * What the calendar says of a delivery (column cal_state, stored by name;
+ * CS_NONE is NULL there: an ad-hoc post). "invalid": its post cannot go out
+ * as it is.
+ */
+#define STORE_CAL_STATES(S)						\
+	S(SCHEDULED, "scheduled") S(HELD, "held")			\
+	S(CANCELLED, "cancelled") S(REMOVED, "removed")		\
+	S(INVALID, "invalid")
+
+enum cal_state {
+	CS_NONE,
+#define STORE_CAL_STATE_ENUM(id, s)	CS_##id,
+	STORE_CAL_STATES(STORE_CAL_STATE_ENUM)
+#undef STORE_CAL_STATE_ENUM
+	CS_NSTATES
+};
+
+/* The stored name of calendar state CS (NULL for CS_NONE). */
+static inline const char *
+store_cal_state_name(enum cal_state cs)
+{
+	static const char *const names[CS_NSTATES] = {
+		NULL,
+#define STORE_CAL_STATE_NAME(id, s)	s,
+		STORE_CAL_STATES(STORE_CAL_STATE_NAME)
+#undef STORE_CAL_STATE_NAME
+	};
+
+	return ((unsigned)cs < CS_NSTATES ? names[cs] : NULL);
+}
+
+/* The calendar state stored as S (NULL or unknown: CS_NONE). */
+static inline enum cal_state
+store_cal_state_parse(const char *s)
+{
+	int	i;
+
+	for (i = 1; s != NULL && i < CS_NSTATES; i++)
+		if (strcmp(store_cal_state_name((enum cal_state)i), s) == 0)
+			return ((enum cal_state)i);
+	return (CS_NONE);
+}
 
 struct delivery {
 	char		 id[DELIVERY_ID_LEN + 1];
@@ -30,7 +75,7 @@ struct delivery {
 	int64_t		 sent_at;	/* 0 if not sent */
 	int64_t		 created;
 	int64_t		 updated;
-	char		*cal_state;	/* what the calendar says: scheduled, held, cancelled, removed */
+	enum cal_state	 cal_state;	/* what the calendar says */
 	char		*hold_reason;	/* held: NULL awaiting approval, "paused": its channel is,
 					   "problem": it cannot go out as it is (last_error says why) */
 	char		*cal_fp;	/* fingerprint of the calendar's version, NULL for ad-hoc */
@@ -123,7 +168,7 @@ int	 store_transition(const char *id, unsigned from_mask, enum dstate to,
 	    const char *detail, enum dstate *cur);
 /* Sets due, summary, text, calendar state and last error of ID (no state change). */
 int	 store_set_content(const char *id, int64_t due, const char *summary,
-	    const char *text, const char *cal_state, const char *last_error);
+	    const char *text, enum cal_state cal_state, const char *last_error);
 /* Every delivery of calendar NAME. */
 int	 store_list_calendar(const char *name, struct delivery **out, size_t *n);
 /* Lists deliveries matching F ordered by due, id. */

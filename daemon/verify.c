@@ -19,6 +19,7 @@
 #include "calendar/calendar.h"
 #include "campaign.h"
 #include "channel.h"
+#include "compose.h"
 #include "media.h"
 #include "netguard.h"
 #include "render.h"
@@ -127,7 +128,7 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 	struct render_output	 out;
 	struct channel		*ch = chan_find(name);
 	const char		*tmpl = o->template ? o->template : src->template;
-	char			 msg[700];
+	char			 msg[700], why[160];
 	json_t			*jc;
 
 	if (ch == NULL) {
@@ -148,7 +149,7 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 	jc = json_object();
 	json_object_set_new(jc, "name", json_string(name));
 	json_object_set_new(jc, "type", json_string(ch->ops->type));
-	if (render_post(&in, &out) == -1) {
+	if (compose_post(&in, NULL, &out, why, sizeof(why)) == COMPOSE_ERROR) {
 		snprintf(msg, sizeof(msg), "%s: %s", name, out.error);
 		json_array_append_new(probs, json_string(msg));
 		json_object_set_new(jc, "text", json_null());
@@ -163,16 +164,7 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 		    json_integer((json_int_t)out.len.limit) : json_null());
 		json_object_set_new(jc, "fits", json_boolean(out.len.fits));
 		if (!out.len.fits) {
-			if (out.len.limit && out.len.length > out.len.limit)
-				snprintf(msg, sizeof(msg), "%s: too long: %zu "
-				    "characters, %zu over the limit of %zu", name,
-				    out.len.length, out.len.length - out.len.limit,
-				    out.len.limit);
-			else
-				snprintf(msg, sizeof(msg), "%s: too long: %zu bytes, "
-				    "%zu over the limit of %zu bytes", name,
-				    out.len.bytes, out.len.bytes - out.len.byte_limit,
-				    out.len.byte_limit);
+			snprintf(msg, sizeof(msg), "%s: too long: %s", name, why);
 			json_array_append_new(probs, json_string(msg));
 		}
 	}

@@ -1,24 +1,29 @@
 /*
- * Verbs on whole occurrences and on queued posts. An occurrence is one event
- * instance (calendar, uid, recurrence-id) on all its channels; a decision an
+ * The verbs that move deliveries: approve, hold, cancel, reschedule,
+ * restore, edit, retry, send-now. An occurrence is one event instance
+ * (calendar, uid, recurrence-id) on all its channels; a decision an
  * operator takes on a calendar delivery is also kept as an override (see
- * store.h), so that reloading the calendar does not undo it.
+ * store.h), so that reloading the calendar does not undo it. Every move
+ * goes through the state machine (delivery.c).
  */
 #include <config.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "verbs.h"
+#include <jansson.h>
+
+#include "ctl_verbs.h"
 #include "channel.h"
+#include "compose.h"
 #include "crierd.h"
+#include "delivery.h"
 #include "log.h"
 #include "render.h"
+#include "reply.h"
 #include "schedule.h"
 #include "when.h"
-#include "../common/human.h"
 
 #define BIT(s)		(1u << (s))
 #define EDIT_MAX_TEXT	(32 * 1024)
@@ -34,59 +39,6 @@ struct occ_op {
 	const char	*detail;
 };
 
-/* An error reply with CODE and a formatted message. */
-json_t *
-verb_error(const char *code, const char *fmt, ...)
-{
-	va_list	ap;
-	char	msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return (json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", code));
-}
-
-/* What keeps D from going out as it is, or NULL. */
-const char *
-verb_problem(const struct delivery *d)
-{
-	int	held = d->state == DS_HELD && d->hold_reason != NULL &&
-		    strcmp(d->hold_reason, SCHED_PROBLEM) == 0;
-	int	invalid = d->cal_state != NULL && strcmp(d->cal_state,
-		    "invalid") == 0 && d->state != DS_SENT &&
-		    d->state != DS_SENDING && d->state != DS_UNCERTAIN;
-
-	if (!held && !invalid)
-		return (NULL);
-	return (d->last_error != NULL && *d->last_error != '\0' ?
-	    d->last_error : "it cannot go out as it is");
-}
-
-/* Refuses a due time more than the grace behind now. */
-json_t *
-verb_check_future(const char *verb, const char *given, const char *id,
-    int64_t *ms)
-{
-	int64_t	now = when_now();
-	char	ago[32];
-
-	if (*ms >= now)
-		return (NULL);
-	if (now - *ms <= VERB_PAST_GRACE_MS) {
-		*ms = now;
-		return (NULL);
-	}
-	if (id == NULL)
-		return (verb_error("bad_request", "%s: '%s' is %s in the past; "
-		    "to post now, leave out --at (send-now ID sends a queued "
-		    "post now)", verb, given, human_duration((now - *ms) / 1000,
-		    ago, sizeof(ago))));
-	return (verb_error("bad_request", "%s: '%s' is %s in the past; to send "
-	    "it now, use send-now %s", verb, given, human_duration((now - *ms) /
-	    1000, ago, sizeof(ago)), id));
-}
-
 /* Resolves the request's "id" and loads it into D; an error reply on failure. */
 static json_t *
 load(json_t *req, struct delivery *d)
@@ -95,20 +47,20 @@ load(json_t *req, struct delivery *d)
 	char		 id[DELIVERY_ID_LEN + 1];
 
 	if (p == NULL)
-		return (verb_error("bad_request", "missing delivery id"));
+		return (reply_error("bad_request", "missing delivery id"));
 	switch (store_resolve(p, id)) {
 	case 0:
 		break;
 	case 1:
-		return (verb_error("not_found", "no delivery '%s'", p));
+		return (reply_error("not_found", "no delivery '%s'", p));
 	case 2:
-		return (verb_error("ambiguous", "'%s' matches several deliveries: "
+		return (reply_error("ambiguous", "'%s' matches several deliveries: "
 		    "give more digits", p));
 	default:
-		return (verb_error("internal", "database error"));
+		return (reply_error("internal", "database error"));
 	}
 	if (store_get(id, d) != 0)
-		return (verb_error("not_found", "no delivery '%s'", p));
+		return (reply_error("not_found", "no delivery '%s'", p));
 	return (NULL);
 }
 
@@ -170,8 +122,8 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 
 	if ((r = load(req, &d)) != NULL)
 		return (r);
-	if ((pr = verb_problem(&d)) != NULL && strcmp(op->verb, "approve") == 0) {
-		r = verb_error("problem", "cannot approve %s: %s (fix the "
+	if ((pr = delivery_problem(&d)) != NULL && strcmp(op->verb, "approve") == 0) {
+		r = reply_error("problem", "cannot approve %s: %s (fix the "
 		    "calendar or template; it is released by itself once it "
 		    "fits)", d.id, pr);
 		store_delivery_clear(&d);
@@ -179,7 +131,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 	}
 	if (siblings(&d, !whole, &ds, &n) == -1) {
 		store_delivery_clear(&d);
-		return (verb_error("internal", "database error"));
+		return (reply_error("internal", "database error"));
 	}
 	done = json_array();
 	skipped = json_array();
@@ -206,7 +158,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 		}
 		if (strcmp(op->verb, "approve") == 0 && x->due < when_now())
 			u.due = when_now();	/* approved late: it goes now */
-		rc = store_transition(x->id, BIT(x->state), to, &u, uid, op->verb,
+		rc = delivery_move(x->id, BIT(x->state), to, &u, uid, op->verb,
 		    op->detail != NULL ? op->detail : u.due != 0 &&
 		    strcmp(op->verb, "approve") == 0 ? "due time had passed: "
 		    "sending now" : NULL, NULL);
@@ -233,7 +185,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 	if (json_array_size(done) == 0) {
 		store_rollback();
 		if (whole && n > 1)
-			r = verb_error("conflict", "cannot %s %s: no delivery of "
+			r = reply_error("conflict", "cannot %s %s: no delivery of "
 			    "this occurrence allows it (%s is %s)", op->verb, d.id,
 			    d.id, dstate_names[d.state]);
 		else {
@@ -241,7 +193,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 			    skipped, 0), "reason"));
 			if (why != NULL && strcmp(why, dstate_names[d.state]) == 0)
 				why = NULL;
-			r = verb_error("conflict", "cannot %s %s: it is %s%s%s",
+			r = reply_error("conflict", "cannot %s %s: it is %s%s%s",
 			    op->verb, d.id, dstate_names[d.state], why ? ": " :
 			    "", why ? why : "");
 		}
@@ -264,7 +216,7 @@ occ_apply(int uid, json_t *req, const struct occ_op *op, int whole,
 	goto out;
 dberr:
 	store_rollback();
-	r = verb_error("internal", "database error");
+	r = reply_error("internal", "database error");
 out:
 	json_decref(done);
 	json_decref(skipped);
@@ -278,7 +230,7 @@ static int
 approvable(const struct delivery *x, const struct delivery *named,
     const char **why)
 {
-	const char	*pr = verb_problem(x);
+	const char	*pr = delivery_problem(x);
 
 	if (pr != NULL) {
 		*why = pr;
@@ -296,8 +248,9 @@ approvable(const struct delivery *x, const struct delivery *named,
 
 /* approve ID [--only]: every held delivery of the occurrence goes out when due. */
 json_t *
-verb_approve(int uid, json_t *req)
+ctl_approve(struct client *cl, json_t *req)
 {
+	int		 uid = (int)cl->uid;
 	struct occ_op	op = { "approve", BIT(DS_HELD), 0, DS_SCHEDULED,
 			    "state", 0, NULL };
 
@@ -307,8 +260,9 @@ verb_approve(int uid, json_t *req)
 
 /* hold ID [--event]: kept until approved. */
 json_t *
-verb_hold(int uid, json_t *req)
+ctl_hold(struct client *cl, json_t *req)
 {
+	int		 uid = (int)cl->uid;
 	struct occ_op	op = { "hold", BIT(DS_SCHEDULED) | BIT(DS_RETRYING), 0,
 			    DS_HELD, "state", 0, NULL };
 
@@ -318,8 +272,9 @@ verb_hold(int uid, json_t *req)
 
 /* cancel ID [--event]: it will not go out. */
 json_t *
-verb_cancel(int uid, json_t *req)
+ctl_cancel(struct client *cl, json_t *req)
 {
+	int		 uid = (int)cl->uid;
 	struct occ_op	op = { "cancel", BIT(DS_SCHEDULED) | BIT(DS_RETRYING) |
 			    BIT(DS_HELD) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
 			    BIT(DS_FAILED), 0, DS_CANCELLED, "state", 0, NULL };
@@ -330,8 +285,9 @@ verb_cancel(int uid, json_t *req)
 
 /* reschedule ID T [--event]: a new due time for what has not gone out. */
 json_t *
-verb_reschedule(int uid, json_t *req)
+ctl_reschedule(struct client *cl, json_t *req)
 {
+	int		 uid = (int)cl->uid;
 	const char	*t = json_string_value(json_object_get(req, "time"));
 	struct occ_op	 op = { "reschedule", BIT(DS_SCHEDULED) | BIT(DS_HELD) |
 			    BIT(DS_RETRYING) | BIT(DS_MISSED) | BIT(DS_FAILED), 1,
@@ -340,10 +296,10 @@ verb_reschedule(int uid, json_t *req)
 	json_t		*err;
 
 	if (t == NULL || when_parse(t, crierd_config()->timezone, &op.due) == -1)
-		return (verb_error("bad_request", "reschedule: '%s' is not a "
+		return (reply_error("bad_request", "reschedule: '%s' is not a "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)",
 		    t != NULL ? t : ""));
-	if ((err = verb_check_future("reschedule", t, json_string_value(
+	if ((err = reply_check_future("reschedule", t, json_string_value(
 	    json_object_get(req, "id")), &op.due)) != NULL)
 		return (err);
 	op.detail = when_format(op.due, buf, sizeof(buf));
@@ -353,8 +309,9 @@ verb_reschedule(int uid, json_t *req)
 
 /* restore ID: a cancelled delivery comes back (held if its time has passed). */
 json_t *
-verb_restore(int uid, json_t *req)
+ctl_restore(struct client *cl, json_t *req)
 {
+	int			 uid = (int)cl->uid;
 	struct delivery		 d;
 	struct store_update	 u;
 	const char		*detail = "restored";
@@ -365,21 +322,20 @@ verb_restore(int uid, json_t *req)
 	if ((r = load(req, &d)) != NULL)
 		return (r);
 	if (d.state != DS_CANCELLED) {
-		r = verb_error("conflict", "cannot restore %s: it is %s (only a "
+		r = reply_error("conflict", "cannot restore %s: it is %s (only a "
 		    "cancelled delivery can be restored)", d.id,
 		    dstate_names[d.state]);
 		goto out;
 	}
-	if (d.cal_state != NULL && (strcmp(d.cal_state, "cancelled") == 0 ||
-	    strcmp(d.cal_state, "removed") == 0)) {
-		r = verb_error("conflict", "cannot restore %s: the calendar %s "
+	if (d.cal_state == CS_CANCELLED || d.cal_state == CS_REMOVED) {
+		r = reply_error("conflict", "cannot restore %s: the calendar %s "
 		    "%s it; restore the event in the calendar", d.id,
-		    d.calendar ? d.calendar : "", strcmp(d.cal_state,
-		    "removed") == 0 ? "no longer has" : "cancels");
+		    d.calendar ? d.calendar : "", d.cal_state == CS_REMOVED ?
+		    "no longer has" : "cancels");
 		goto out;
 	}
 	memset(&u, 0, sizeof(u));
-	if (verb_problem(&d) != NULL) {
+	if (delivery_problem(&d) != NULL) {
 		to = DS_HELD;
 		u.hold_reason = SCHED_PROBLEM;
 		detail = "restored; held: it cannot go out as it is";
@@ -387,7 +343,7 @@ verb_restore(int uid, json_t *req)
 		to = DS_HELD;
 		detail = "restored; held because its time has passed "
 		    "(approve or send-now sends it)";
-	} else if (d.cal_state != NULL && strcmp(d.cal_state, "held") == 0) {
+	} else if (d.cal_state == CS_HELD) {
 		to = DS_HELD;
 		detail = "restored; the calendar holds it for approval";
 	} else if (paused(d.channel)) {
@@ -397,13 +353,13 @@ verb_restore(int uid, json_t *req)
 	}
 	if (store_begin() == -1)
 		goto dberr;
-	rc = store_transition(d.id, BIT(DS_CANCELLED), to, &u, uid, "restore",
+	rc = delivery_move(d.id, BIT(DS_CANCELLED), to, &u, uid, "restore",
 	    detail, NULL);
 	if (rc != 0 || store_override_drop(d.id, "state") == -1 ||
 	    store_commit() == -1) {
 		store_rollback();
-		r = rc == 1 ? verb_error("conflict", "cannot restore %s: it "
-		    "changed meanwhile", d.id) : verb_error("internal",
+		r = rc == 1 ? reply_error("conflict", "cannot restore %s: it "
+		    "changed meanwhile", d.id) : reply_error("internal",
 		    "database error");
 		goto out;
 	}
@@ -413,7 +369,7 @@ verb_restore(int uid, json_t *req)
 	    dstate_names[to], "detail", detail);
 	goto out;
 dberr:
-	r = verb_error("internal", "database error");
+	r = reply_error("internal", "database error");
 out:
 	store_delivery_clear(&d);
 	return (r);
@@ -438,8 +394,9 @@ first_line(const char *text)
 
 /* edit ID (--text T | --template T [--var k=v]...): a queued ad-hoc post changes. */
 json_t *
-verb_edit(int uid, json_t *req)
+ctl_edit(struct client *cl, json_t *req)
 {
+	int			 uid = (int)cl->uid;
 	const char		*text = json_string_value(json_object_get(req, "text"));
 	const char		*tmpl = json_string_value(json_object_get(req, "template"));
 	json_t			*vars = json_object_get(req, "vars"), *r;
@@ -448,34 +405,34 @@ verb_edit(int uid, json_t *req)
 	struct render_input	 in;
 	struct render_output	 out;
 	struct store_update	 u;
-	char			*summary = NULL, detail[128];
+	char			*summary = NULL, detail[128], why[160];
 	const char		*newtext;
 	int			 release;
 
 	memset(&out, 0, sizeof(out));
 	if ((text == NULL || *text == '\0') == (tmpl == NULL))
-		return (verb_error("bad_request", "edit needs --text T or "
+		return (reply_error("bad_request", "edit needs --text T or "
 		    "--template T"));
 	if (vars != NULL && (tmpl == NULL || !json_is_object(vars)))
-		return (verb_error("bad_request", "--var goes with --template"));
+		return (reply_error("bad_request", "--var goes with --template"));
 	if (text != NULL && strlen(text) > EDIT_MAX_TEXT)
-		return (verb_error("too_long", "--text is over %d bytes",
+		return (reply_error("too_long", "--text is over %d bytes",
 		    EDIT_MAX_TEXT));
 	if ((r = load(req, &d)) != NULL)
 		return (r);
 	if (d.calendar != NULL) {
-		r = verb_error("conflict", "cannot edit %s: it comes from calendar "
+		r = reply_error("conflict", "cannot edit %s: it comes from calendar "
 		    "%s (uid %s); edit the event in the calendar and crierd "
 		    "re-renders it", d.id, d.calendar, d.uid ? d.uid : "none");
 		goto out;
 	}
 	if (d.state == DS_SENT || d.state == DS_SENDING || d.state == DS_UNCERTAIN) {
-		r = verb_error("conflict", "cannot edit %s: it is %s", d.id,
+		r = reply_error("conflict", "cannot edit %s: it is %s", d.id,
 		    dstate_names[d.state]);
 		goto out;
 	}
 	if ((ch = chan_find(d.channel)) == NULL) {
-		r = verb_error("conflict", "cannot edit %s: channel '%s' is not "
+		r = reply_error("conflict", "cannot edit %s: channel '%s' is not "
 		    "configured any more", d.id, d.channel);
 		goto out;
 	}
@@ -487,31 +444,21 @@ verb_edit(int uid, json_t *req)
 	in.vars = vars;
 	in.start = d.due;
 	in.strict = true;
-	if (tmpl != NULL) {
-		if (render_post(&in, &out) == -1) {
-			r = verb_error("render", "%s: %s", ch->name, out.error);
-			goto out;
-		}
-		newtext = out.text;
-	} else {
-		newtext = text;
-		len_measure(chan_len_rule(ch), text, ch->limit, &out.len);
-	}
-	if (!out.len.fits) {
-		if (out.len.limit != 0 && out.len.length > out.len.limit)
-			r = verb_error("too_long", "the post is %zu characters, "
-			    "%zu over the limit of %zu for %s; nothing changed",
-			    out.len.length, out.len.length - out.len.limit,
-			    out.len.limit, ch->name);
-		else
-			r = verb_error("too_long", "the post is %zu bytes, %zu "
-			    "over the limit of %zu bytes for %s; nothing changed",
-			    out.len.bytes, out.len.bytes - out.len.byte_limit,
-			    out.len.byte_limit, ch->name);
+	switch (compose_post(&in, tmpl != NULL ? NULL : text, &out, why,
+	    sizeof(why))) {
+	case COMPOSE_ERROR:
+		r = reply_error("render", "%s: %s", ch->name, out.error);
 		goto out;
+	case COMPOSE_TOO_LONG:
+		r = reply_error("too_long", "the post is %s for %s; nothing "
+		    "changed", why, ch->name);
+		goto out;
+	case COMPOSE_FITS:
+		break;
 	}
+	newtext = out.text;
 	summary = first_line(newtext);
-	release = verb_problem(&d) != NULL;
+	release = delivery_problem(&d) != NULL;
 	if (out.len.limit)
 		snprintf(detail, sizeof(detail), "new text, %zu of %zu characters",
 		    out.len.length, out.len.limit);
@@ -528,7 +475,7 @@ verb_edit(int uid, json_t *req)
 	if (release) {
 		if (paused(d.channel))
 			u.hold_reason = SCHED_PAUSED;
-		if (store_transition(d.id, BIT(DS_HELD), u.hold_reason ?
+		if (delivery_move(d.id, BIT(DS_HELD), u.hold_reason ?
 		    DS_HELD : DS_SCHEDULED, &u, uid, "released",
 		    "the edited post fits", NULL) == -1)
 			goto dberr;
@@ -546,7 +493,7 @@ verb_edit(int uid, json_t *req)
 	goto out;
 dberr:
 	store_rollback();
-	r = verb_error("internal", "database error");
+	r = reply_error("internal", "database error");
 out:
 	free(summary);
 	render_output_clear(&out);
@@ -554,26 +501,121 @@ out:
 	return (r);
 }
 
-/* suppressions: the addresses no newsletter goes to. */
-json_t *
-verb_suppressions(int uid, json_t *req)
+/* Moves the request's delivery from a state in FROM to TO. */
+static json_t *
+move(struct client *cl, json_t *req, unsigned from, enum dstate to,
+    const char *verb, const struct store_update *u, const char *detail)
 {
-	struct store_suppression	*s = NULL;
-	size_t				 n = 0, i;
-	json_t				*arr, *r;
-	char				 at[40];
+	char		id[DELIVERY_ID_LEN + 1];
+	enum dstate	cur = DS_SCHEDULED;
+	json_t		*r;
 
-	(void)uid;
-	(void)req;
-	if (store_suppressions(&s, &n) == -1)
-		return (verb_error("internal", "database error"));
-	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "email",
-		    s[i].email, "at", when_format(s[i].at, at, sizeof(at)),
-		    "actor", s[i].actor));
-	store_suppressions_free(s, n);
-	r = json_pack("{s:b}", "ok", 1);
-	json_object_set_new(r, "suppressions", arr);
+	if ((r = reply_resolve_id(req, id)) != NULL)
+		return (r);
+	switch (delivery_move(id, from, to, u, (int)cl->uid, verb, detail, &cur)) {
+	case 0:
+		break;
+	case 1:
+		return (reply_error("conflict", "cannot %s %s: it is %s", verb, id,
+		    dstate_names[cur]));
+	case 2:
+		return (reply_error("not_found", "no delivery %s", id));
+	default:
+		return (reply_error("internal", "database error"));
+	}
+	log_info("ctl: uid %d: %s %s -> %s", (int)cl->uid, verb, id,
+	    dstate_names[to]);
+	sched_kick();
+	r = reply_ok();
+	json_object_set_new(r, "id", json_string(id));
+	json_object_set_new(r, "state", json_string(dstate_names[to]));
+	return (r);
+}
+
+/* An error reply if the request's delivery has a problem that VERB cannot override. */
+static json_t *
+refuse_problem(json_t *req, const char *verb)
+{
+	char		 id[DELIVERY_ID_LEN + 1];
+	struct delivery	 d;
+	const char	*pr;
+	json_t		*r = NULL;
+
+	if (reply_resolve_id(req, id) != NULL || store_get(id, &d) != 0)
+		return (NULL);	/* move() reports it */
+	if ((pr = delivery_problem(&d)) != NULL)
+		r = reply_error("problem", "cannot %s %s: %s (fix the calendar "
+		    "or template; it is released by itself once it fits)", verb,
+		    id, pr);
+	store_delivery_clear(&d);
+	return (r);
+}
+
+/* Keeps a time override (and a state one, STATE_VERB) of the reply's delivery. */
+static void
+keep_override(json_t *r, const char *verb, int64_t due, const char *state_verb,
+    int uid)
+{
+	const char	*id = json_string_value(json_object_get(r, "id"));
+
+	if (id == NULL || !json_is_true(json_object_get(r, "ok")))
+		return;
+	if (store_override_put(id, "time", verb, due, uid) == -1 ||
+	    (state_verb != NULL && store_override_put(id, "state", state_verb,
+	    0, uid) == -1))
+		log_warnx("ctl: %s %s: the override was not recorded", verb, id);
+}
+
+/* retry: a failed, uncertain or missed delivery (or one waiting to retry) goes now. */
+json_t *
+ctl_retry(struct client *cl, json_t *req)
+{
+	struct store_update	u;
+
+	json_t			*r;
+
+	if ((r = refuse_problem(req, "retry")) != NULL)
+		return (r);
+	memset(&u, 0, sizeof(u));
+	u.due = when_now();
+	u.reset_attempts = true;
+	r = move(cl, req, BIT(DS_FAILED) | BIT(DS_UNCERTAIN) | BIT(DS_MISSED) |
+	    BIT(DS_RETRYING), DS_SCHEDULED, "retry", &u, "sending again now");
+	keep_override(r, "retry", u.due, NULL, (int)cl->uid);
+	return (r);
+}
+
+/* send-now: what waits (scheduled, held, retrying, missed) goes now. */
+json_t *
+ctl_send_now(struct client *cl, json_t *req)
+{
+	char			 id[DELIVERY_ID_LEN + 1];
+	struct store_update	 u;
+	struct delivery		 d;
+	const char		*reason, *err;
+	bool			 paused = false;
+	int			 inf;
+	json_t			*r;
+
+	if ((r = reply_resolve_id(req, id)) != NULL)
+		return (r);
+	if ((r = refuse_problem(req, "send-now")) != NULL)
+		return (r);
+	if (store_get(id, &d) != 0)
+		return (reply_error("not_found", "no delivery %s", id));
+	if (chan_find(d.channel) != NULL)
+		sched_channel_info(d.channel, &paused, &reason, &err, &inf);
+	if (paused) {
+		r = reply_error("conflict", "cannot send-now %s: channel %s is "
+		    "paused (resume it first)", id, d.channel);
+		store_delivery_clear(&d);
+		return (r);
+	}
+	store_delivery_clear(&d);
+	memset(&u, 0, sizeof(u));
+	u.due = when_now();
+	r = move(cl, req, BIT(DS_SCHEDULED) | BIT(DS_HELD) | BIT(DS_RETRYING) |
+	    BIT(DS_MISSED), DS_SCHEDULED, "send-now", &u, "sending now");
+	keep_override(r, "send-now", u.due, "send-now", (int)cl->uid);
 	return (r);
 }

@@ -1,0 +1,36 @@
+/*
+ * One post for one channel, composed as everything that queues or checks a
+ * post does it: rendered from a template (or taken as given), measured with
+ * the channel's rule and limit, and, if it does not fit, said so in the one
+ * wording the daemon uses for "too long".
+ */
+#ifndef CRIER_COMPOSE_H
+#define CRIER_COMPOSE_H
+
+#include <stddef.h>
+
+#include "length.h"
+#include "render.h"
+
+enum compose_result {
+	COMPOSE_FITS,
+	COMPOSE_TOO_LONG,	/* WHY says by how much */
+	COMPOSE_ERROR		/* it cannot be rendered: OUT->error says why */
+};
+
+/*
+ * Renders IN for IN->ch into OUT (release with render_output_clear), or,
+ * TEXT not NULL, takes TEXT as the post; measures it; for a post that does
+ * not fit, writes compose_too_long's words into WHY.
+ */
+enum compose_result compose_post(const struct render_input *in,
+	    const char *text, struct render_output *out, char *why,
+	    size_t whylen);
+/* "46 characters, 16 over the limit of 30" (or bytes) for LR, into BUF. */
+const char *compose_too_long(const struct len_result *lr, char *buf,
+	    size_t len);
+/* The same, short, as a held post's problem: "does not fit: 46 of 30 characters". */
+const char *compose_does_not_fit(const struct len_result *lr, char *buf,
+	    size_t len);
+
+#endif

@@ -1,0 +1,441 @@
+/* The verbs that only look: status, list, show, agenda, preview. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libical/ical.h>
+
+#include "ctl_verbs.h"
+#include "campaign.h"
+#include "channel.h"
+#include "control.h"
+#include "crierd.h"
+#include "delivery.h"
+#include "length.h"
+#include "reply.h"
+#include "schedule.h"
+#include "store.h"
+#include "when.h"
+
+#define BIT(s)		(1u << (s))
+#define PENDING_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD))
+#define LIST_DEFAULT	100
+#define LIST_MAX	10000
+#define AGENDA_DEFAULT	7
+#define AGENDA_MAX	400
+
+/* status: the daemon, its channels and calendars, counts per state. */
+json_t *
+ctl_status(struct client *cl, json_t *req)
+{
+	const struct config	*c = crierd_config();
+	int64_t			 counts[DS_NSTATES];
+	json_t			*r, *jc, *chans, *cals, *d;
+	size_t			 i;
+
+	if (store_counts(counts) == -1)
+		return (reply_error("internal", "database error"));
+	r = reply_ok();
+	d = json_object();
+	json_object_set_new(d, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(d, "pid", json_integer(getpid()));
+	json_object_set_new(d, "started", reply_time(crierd_started()));
+	json_object_set_new(d, "config", reply_str(c->file));
+	json_object_set_new(d, "state_dir", reply_str(c->state_dir));
+	json_object_set_new(d, "timezone", reply_str(c->timezone));
+	json_object_set_new(r, "daemon", d);
+	jc = json_object();
+	for (i = 0; i < DS_NSTATES; i++)
+		json_object_set_new(jc, dstate_names[i], json_integer(counts[i]));
+	json_object_set_new(r, "counts", jc);
+	json_object_set_new(r, "storage", reply_str(store_problem()));
+	json_object_set_new(d, "peers", reply_str(ctl_peers_note()));
+	chans = json_array();
+	for (i = 0; i < chan_count(); i++) {
+		struct channel	*ch = chan_at(i);
+		const char	*reason, *last_error;
+		bool		 paused;
+		int		 in_flight;
+
+		sched_channel_info(ch->name, &paused, &reason, &last_error,
+		    &in_flight);
+		json_array_append_new(chans, json_pack("{s:s, s:s, s:b, s:o, "
+		    "s:o, s:i}", "name", ch->name, "type", ch->ops->type,
+		    "paused", paused, "reason", reply_str(reason),
+		    "last_error", reply_str(last_error), "in_flight", in_flight));
+	}
+	json_object_set_new(r, "channels", chans);
+	cals = camp_status_json();
+	json_object_set_new(r, "calendars", cals);
+	return (r);
+}
+
+/* list: deliveries by due time, filtered. */
+json_t *
+ctl_list(struct client *cl, json_t *req)
+{
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	size_t			 n = 0, i;
+	const char		*s;
+	json_t			*arr, *r, *lim;
+
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	if ((s = reply_field(req, "state")) != NULL &&
+	    (f.state = dstate_from_name(s)) < 0)
+		return (reply_error("bad_request", "unknown state '%s'", s));
+	f.channel = reply_field(req, "channel");
+	if ((s = reply_field(req, "from")) != NULL && reply_parse_time(s, &f.from) == -1)
+		return (reply_error("bad_request", "--from: '%s' is not a date or "
+		    "time (2027-05-17 or 2027-05-17T09:00:00Z)", s));
+	if ((s = reply_field(req, "to")) != NULL && reply_parse_time(s, &f.to) == -1)
+		return (reply_error("bad_request", "--to: '%s' is not a date or "
+		    "time (2027-05-17 or 2027-05-17T09:00:00Z)", s));
+	f.limit = LIST_DEFAULT;
+	if ((lim = json_object_get(req, "limit")) != NULL) {
+		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+		    json_integer_value(lim) > LIST_MAX)
+			return (reply_error("bad_request", "--limit: a number from "
+			    "1 to %d", LIST_MAX));
+		f.limit = (size_t)json_integer_value(lim);
+	}
+	if (store_list(&f, &ds, &n) == -1)
+		return (reply_error("internal", "database error"));
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, reply_delivery(&ds[i]));
+	store_deliveries_free(ds, n);
+	r = reply_ok();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "deliveries", arr);
+	return (r);
+}
+
+/* Adds a newsletter's recipients of delivery ID to JD, with counts per state. */
+static void
+recipients_json(const char *id, json_t *jd)
+{
+	struct store_rcpt	*rc = NULL;
+	size_t			 n = 0, i;
+	json_t			*arr, *counts, *c;
+
+	if (store_rcpt_list(id, &rc, &n) == -1 || n == 0) {
+		store_rcpts_free(rc, n);
+		return;
+	}
+	arr = json_array();
+	counts = json_object();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, "
+		    "s:i, s:o}", "email", rc[i].email, "name", reply_str(rc[i].name),
+		    "state", rc[i].state, "error", reply_str(rc[i].error),
+		    "message_id", reply_str(rc[i].message_id), "attempts",
+		    rc[i].attempts, "sent_at", reply_time(rc[i].sent_at)));
+		c = json_object_get(counts, rc[i].state);
+		json_object_set_new(counts, rc[i].state, json_integer(
+		    c != NULL ? json_integer_value(c) + 1 : 1));
+	}
+	store_rcpts_free(rc, n);
+	json_object_set_new(jd, "recipients", arr);
+	json_object_set_new(jd, "recipient_counts", counts);
+}
+
+/* The operator's standing decisions on delivery ID. */
+static json_t *
+overrides_json(const char *id)
+{
+	static const char *const kinds[] = { "time", "state" };
+	struct store_override	 o;
+	json_t			*arr = json_array();
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_override_get(id, kinds[i], &o) != 0)
+			continue;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o, s:i}",
+		    "kind", kinds[i], "verb", o.verb, "due", strcmp(kinds[i],
+		    "time") == 0 ? reply_time(o.due) : json_null(), "at", reply_time(o.at),
+		    "actor", o.actor));
+		store_override_clear(&o);
+	}
+	return (arr);
+}
+
+/* show: one delivery with its text and history. */
+json_t *
+ctl_show(struct client *cl, json_t *req)
+{
+	char			 id[DELIVERY_ID_LEN + 1];
+	struct delivery		 d;
+	struct store_event	*ev = NULL;
+	size_t			 nev = 0, i;
+	json_t			*r, *jd, *arr;
+
+	if ((r = reply_resolve_id(req, id)) != NULL)
+		return (r);
+	if (store_get(id, &d) != 0)
+		return (reply_error("not_found", "no delivery %s", id));
+	jd = reply_delivery(&d);
+	json_object_set_new(jd, "text", reply_str(d.text));
+	json_object_set_new(jd, "remote_id", reply_str(d.remote_id));
+	json_object_set_new(jd, "next_attempt", d.state == DS_RETRYING ?
+	    reply_time(d.next_attempt) : json_null());
+	json_object_set_new(jd, "sent_at", reply_time(d.sent_at));
+	json_object_set_new(jd, "created", reply_time(d.created));
+	json_object_set_new(jd, "updated", reply_time(d.updated));
+	json_object_set_new(jd, "held_for", d.state != DS_HELD ? json_null() :
+	    delivery_problem(&d) != NULL ? json_string(delivery_problem(&d)) :
+	    json_string(d.hold_reason != NULL && strcmp(d.hold_reason,
+	    SCHED_PAUSED) == 0 ? "channel paused" : "approval"));
+	json_object_set_new(jd, "problem", reply_str(delivery_problem(&d)));
+	json_object_set_new(jd, "overrides", overrides_json(id));
+	store_delivery_clear(&d);
+	recipients_json(id, jd);
+	arr = json_array();
+	if (store_events_for(id, &ev, &nev) == 0) {
+		for (i = 0; i < nev; i++)
+			json_array_append_new(arr, reply_event(&ev[i]));
+		store_events_free(ev, nev);
+	}
+	json_object_set_new(jd, "events", arr);
+	r = reply_ok();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "delivery", jd);
+	return (r);
+}
+
+/*
+ * Gives agenda item IT of delivery ID its occurrence's end: "end" as --check
+ * --json writes it, "until" as a person reads it in the display zone.
+ */
+static void
+agenda_end(json_t *it, const char *id, const struct icaltimetype *start)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	struct icaltimetype	 t;
+	char			*end = NULL, buf[48];
+	int64_t			 ms;
+
+	if (store_get_end(id, &end) != 0 || end == NULL)
+		goto done;
+	json_object_set_new(it, "end", json_string(end));
+	if (strlen(end) == 10 && when_parse(end, NULL, &ms) == 0) {
+		/* all day: the end date is exclusive, the last day is the one before */
+		t = icaltime_from_timet_with_zone((time_t)(ms / 1000 - 86400), 1,
+		    icaltimezone_get_utc_timezone());
+		snprintf(buf, sizeof(buf), "%s %04d-%02d-%02d, all day",
+		    wd[icaltime_day_of_week(t) - 1], t.year, t.month, t.day);
+	} else if (when_parse(end, NULL, &ms) == 0) {
+		reply_local_time(ms, &t);
+		if (t.year == start->year && t.month == start->month &&
+		    t.day == start->day)
+			snprintf(buf, sizeof(buf), "%02d:%02d", t.hour, t.minute);
+		else
+			snprintf(buf, sizeof(buf), "%s %04d-%02d-%02d %02d:%02d",
+			    wd[icaltime_day_of_week(t) - 1], t.year, t.month,
+			    t.day, t.hour, t.minute);
+	} else
+		goto done;
+	json_object_set_new(it, "until", json_string(buf));
+done:
+	free(end);
+}
+
+/* "Monday 17 May 2027" for the date of T. */
+static void
+day_label(struct icaltimetype *t, char *buf, size_t len)
+{
+	static const char *const wd[] = { "Sunday", "Monday", "Tuesday",
+	    "Wednesday", "Thursday", "Friday", "Saturday" };
+	static const char *const mo[] = { "January", "February", "March",
+	    "April", "May", "June", "July", "August", "September", "October",
+	    "November", "December" };
+
+	snprintf(buf, len, "%s %d %s %d", wd[icaltime_day_of_week(*t) - 1],
+	    t->day, mo[t->month - 1], t->year);
+}
+
+/* The first post still to go out from AFTER on, with the --days that shows it; or null. */
+static json_t *
+agenda_next(int64_t after, int64_t now)
+{
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	struct icaltimetype	 t;
+	size_t			 n = 0, i;
+	json_t			*it = json_null();
+	char			 hm[8], label[64];
+
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.from = after;
+	f.limit = LIST_MAX;
+	if (store_list(&f, &ds, &n) == -1)
+		return (it);
+	for (i = 0; i < n; i++) {
+		if ((PENDING_MASK & BIT(ds[i].state)) == 0)
+			continue;
+		reply_local_time(ds[i].due, &t);
+		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		day_label(&t, label, sizeof(label));
+		it = reply_delivery(&ds[i]);
+		json_object_set_new(it, "time", json_string(hm));
+		json_object_set_new(it, "label", json_string(label));
+		json_object_set_new(it, "days", json_integer((json_int_t)
+		    ((ds[i].due - now) / 86400000 + 1)));
+		break;
+	}
+	store_deliveries_free(ds, n);
+	return (it);
+}
+
+/* agenda: the coming days, grouped by day in the display zone. */
+json_t *
+ctl_agenda(struct client *cl, json_t *req)
+{
+	struct store_filter	 f;
+	struct delivery		*ds = NULL;
+	struct icaltimetype	 t;
+	json_t			*days, *day = NULL, *items = NULL, *r, *jd, *it;
+	char			 date[16], last[16] = "", hm[8], label[64];
+	size_t			 n = 0, i;
+	json_int_t		 ndays = AGENDA_DEFAULT;
+
+	if ((jd = json_object_get(req, "days")) != NULL) {
+		if (!json_is_integer(jd) || json_integer_value(jd) < 1 ||
+		    json_integer_value(jd) > AGENDA_MAX)
+			return (reply_error("bad_request", "--days: a number from "
+			    "1 to %d", AGENDA_MAX));
+		ndays = json_integer_value(jd);
+	}
+	memset(&f, 0, sizeof(f));
+	f.state = -1;
+	f.from = when_now();
+	f.to = f.from + (int64_t)ndays * 86400 * 1000;
+	f.limit = LIST_MAX;
+	if (store_list(&f, &ds, &n) == -1)
+		return (reply_error("internal", "database error"));
+	days = json_array();
+	for (i = 0; i < n; i++) {
+		reply_local_time(ds[i].due, &t);
+		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
+		if (strcmp(date, last) != 0) {
+			day_label(&t, label, sizeof(label));
+			items = json_array();
+			day = json_pack("{s:s, s:s, s:o}", "date", date, "label",
+			    label, "items", items);
+			json_array_append_new(days, day);
+			snprintf(last, sizeof(last), "%s", date);
+		}
+		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		it = reply_delivery(&ds[i]);
+		json_object_set_new(it, "time", json_string(hm));
+		if (ds[i].calendar != NULL)
+			agenda_end(it, ds[i].id, &t);
+		json_array_append_new(items, it);
+	}
+	store_deliveries_free(ds, n);
+	r = reply_ok();
+	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "days", days);
+	json_object_set_new(r, "window_days", json_integer(ndays));
+	if (json_array_size(days) == 0)
+		json_object_set_new(r, "next", agenda_next(f.to, f.from));
+	return (r);
+}
+
+/* One delivery's rendered text measured for its channel. */
+static json_t *
+preview_json(const struct delivery *d)
+{
+	struct channel		*ch = chan_find(d->channel);
+	struct len_result	 lr;
+	json_t			*o = reply_delivery(d);
+
+	json_object_set_new(o, "text", reply_str(d->text));
+	if (ch == NULL) {
+		json_object_set_new(o, "error", json_string("channel is not "
+		    "configured"));
+		return (o);
+	}
+	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
+	json_object_set_new(o, "type", json_string(ch->ops->type));
+	if (strcmp(chan_style_of(ch), ch->ops->type) != 0)
+		json_object_set_new(o, "like", json_string(chan_style_of(ch)));
+	json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
+	json_object_set_new(o, "limit", lr.limit ?
+	    json_integer((json_int_t)lr.limit) : json_null());
+	json_object_set_new(o, "fits", json_boolean(lr.fits));
+	return (o);
+}
+
+/* preview: the text of a delivery, or of a calendar event's next instance, per channel. */
+json_t *
+ctl_preview(struct client *cl, json_t *req)
+{
+	const char	*cal = reply_field(req, "calendar"), *uid = reply_field(req, "uid");
+	char		 id[DELIVERY_ID_LEN + 1];
+	struct delivery	 d, *ds = NULL;
+	json_t		*r, *arr;
+	const char	*rid = NULL;
+	size_t		 n = 0, i;
+	int64_t		 due = 0;
+	int		 best = 0;
+
+	arr = json_array();
+	if (reply_field(req, "id") != NULL) {
+		if ((r = reply_resolve_id(req, id)) != NULL) {
+			json_decref(arr);
+			return (r);
+		}
+		if (store_get(id, &d) != 0) {
+			json_decref(arr);
+			return (reply_error("not_found", "no delivery %s", id));
+		}
+		json_array_append_new(arr, preview_json(&d));
+		store_delivery_clear(&d);
+	} else if (cal != NULL && uid != NULL) {
+		if (store_list_calendar(cal, &ds, &n) == -1) {
+			json_decref(arr);
+			return (reply_error("internal", "database error"));
+		}
+		/* The next instance still to go out, else the last one. */
+		for (i = 0; i < n; i++) {
+			int pending = (PENDING_MASK & BIT(ds[i].state)) != 0;
+
+			if (ds[i].uid == NULL || strcmp(ds[i].uid, uid) != 0)
+				continue;
+			if ((pending && (!best || ds[i].due < due)) ||
+			    (!pending && !best && ds[i].due > due)) {
+				due = ds[i].due;
+				rid = ds[i].recurrence_id;
+				best = pending;
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (ds[i].uid != NULL && strcmp(ds[i].uid, uid) == 0 &&
+			    ds[i].due == due && ((rid == NULL) ==
+			    (ds[i].recurrence_id == NULL)) && (rid == NULL ||
+			    strcmp(rid, ds[i].recurrence_id) == 0))
+				json_array_append_new(arr, preview_json(&ds[i]));
+		store_deliveries_free(ds, n);
+		if (json_array_size(arr) == 0) {
+			json_decref(arr);
+			return (reply_error("not_found", "no event %s in calendar %s",
+			    uid, cal));
+		}
+	} else {
+		json_decref(arr);
+		return (reply_error("bad_request", "preview needs an ID, or "
+		    "--calendar C --uid U"));
+	}
+	r = reply_ok();
+	json_object_set_new(r, "previews", arr);
+	return (r);
+}
