@@ -65,16 +65,20 @@ struct toks {
 	size_t		 n, cap;
 };
 
+/*
+ * A file of a set: NAME.mustache, or a variant NAME.<style>.mustache or
+ * NAME.<part>.mustache. Which dotted names are variants is up to the
+ * caller's lookup (the channel table's styles): this file knows no networks.
+ */
 struct entry {
 	char		*base;		/* file name without ".mustache" */
-	char		*name;		/* template name */
-	char		*variant;	/* channel type, email part or NULL */
 	struct tmpl	*t;
 };
 
 struct tmpl_set {
 	struct entry	*v;
 	size_t		 n;
+	int		 refs;		/* tmpl_set_ref; tmpl_set_free drops one */
 };
 
 struct buf {
@@ -95,11 +99,6 @@ struct render {
 	const struct tmpl_set	*set;		/* partials from a set, or NULL */
 	char			*err;
 	size_t			 errlen;
-};
-
-static const char *const channel_types[] = {
-	"outbox", "mastodon", "bluesky", "webhook", "smtp", "x", "linkedin",
-	"facebook", "listmonk", "subject", "txt", "html", NULL
 };
 
 /* Formats a message into ERR when there is room for one. */
@@ -1004,42 +1003,18 @@ set_find(const struct tmpl_set *s, const char *base)
 	return NULL;
 }
 
-/* Finds template NAME with VARIANT (NULL: the generic one). */
+/* Finds template NAME with VARIANT (NULL: the generic one): NAME.VARIANT. */
 static const struct tmpl *
 set_get(const struct tmpl_set *s, const char *name, const char *variant)
 {
-	size_t	 i;
+	char	base[PATH_MAX];
 
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].name, name) == 0 &&
-		    (variant == NULL ? s->v[i].variant == NULL :
-		    s->v[i].variant != NULL &&
-		    strcmp(s->v[i].variant, variant) == 0))
-			return s->v[i].t;
-	return NULL;
-}
-
-/* Splits BASE into E's name and variant: "x.mastodon" is x for mastodon. */
-static int
-entry_names(struct entry *e, const char *base)
-{
-	const char	*dot = strrchr(base, '.');
-	size_t		 i;
-
-	if ((e->base = strdup(base)) == NULL)
-		return -1;
-	if (dot != NULL && dot != base) {
-		for (i = 0; channel_types[i] != NULL; i++)
-			if (strcmp(dot + 1, channel_types[i]) == 0)
-				break;
-		if (channel_types[i] != NULL) {
-			if ((e->name = strndup(base, dot - base)) == NULL ||
-			    (e->variant = strdup(dot + 1)) == NULL)
-				return -1;
-			return 0;
-		}
-	}
-	return (e->name = strdup(base)) == NULL ? -1 : 0;
+	if (variant == NULL)
+		return set_find(s, name);
+	if ((size_t)snprintf(base, sizeof(base), "%s.%s", name, variant) >=
+	    sizeof(base))
+		return NULL;
+	return set_find(s, base);
 }
 
 /* Reads regular file PATH (at most TMPL_MAX_SIZE bytes) into *BUF. */
@@ -1161,6 +1136,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 		seterr(err, errlen, "out of memory");
 		goto fail;
 	}
+	s->refs = 1;
 	for (i = 0; i < n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    names[i]->d_name) >= sizeof(path)) {
@@ -1174,7 +1150,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 			continue;
 		e = &s->v[s->n];
 		names[i]->d_name[strlen(names[i]->d_name) - 9] = '\0';
-		if (entry_names(e, names[i]->d_name) == -1) {
+		if ((e->base = strdup(names[i]->d_name)) == NULL) {
 			seterr(err, errlen, "out of memory");
 			s->n++;
 			goto fail;
@@ -1212,16 +1188,10 @@ email_part(const char *v)
 bool
 tmpl_set_has(const struct tmpl_set *s, const char *name, const char *type)
 {
-	size_t	 i;
-
-	for (i = 0; i < s->n; i++) {
-		if (strcmp(s->v[i].name, name) != 0)
-			continue;
-		if (s->v[i].variant == NULL || email_part(s->v[i].variant) ||
-		    (type != NULL && strcmp(s->v[i].variant, type) == 0))
-			return true;
-	}
-	return false;
+	return set_get(s, name, NULL) != NULL ||
+	    set_get(s, name, "subject") != NULL ||
+	    set_get(s, name, "txt") != NULL || set_get(s, name, "html") != NULL ||
+	    (type != NULL && set_get(s, name, type) != NULL);
 }
 
 /* Renders template NAME for channel type TYPE, or its email PART. */
@@ -1264,18 +1234,27 @@ tmpl_set_render(const struct tmpl_set *s, const char *name, const char *type,
 	return render_top(&r, t, ctx, out);
 }
 
-/* Frees S and every template in it. */
+/* Takes another reference to S (NULL stays NULL): a send under way outlives a reload. */
+struct tmpl_set *
+tmpl_set_ref(const struct tmpl_set *s)
+{
+	struct tmpl_set	*w = (struct tmpl_set *)s;
+
+	if (w != NULL)
+		w->refs++;
+	return w;
+}
+
+/* Drops a reference to S, freeing it and every template in it with the last. */
 void
 tmpl_set_free(struct tmpl_set *s)
 {
 	size_t	 i;
 
-	if (s == NULL)
+	if (s == NULL || --s->refs > 0)
 		return;
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].base);
-		free(s->v[i].name);
-		free(s->v[i].variant);
 		tmpl_free(s->v[i].t);
 	}
 	free(s->v);

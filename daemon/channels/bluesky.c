@@ -845,29 +845,44 @@ card_done(void *arg, const struct http_response *resp)
 	job_run(j);
 }
 
-/* Loads delivery ID's images (JSON [{uri, fmttype, alt}] in the store) into J. */
-static int
-load_images(struct bjob *j, const char *id, char *err, size_t errlen)
+/* A copy of the LEN bytes at S, NUL-terminated (NULL stays NULL). */
+static char *
+dup_n(const char *s, size_t len)
 {
-	struct media	*l;
-	size_t		 i, n;
+	char	*r;
 
-	if (media_load(id, &bsky_rules, &l, &n, err, errlen) == -1)
+	if (s == NULL)
+		return (NULL);
+	if ((r = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return (r);
+}
+
+/* Takes P's images (read and checked by media.c against bsky_rules) into J. */
+static int
+take_images(struct bjob *j, const struct post *p, char *err, size_t errlen)
+{
+	const struct media	*l = p->media;
+	size_t			 i;
+
+	if (p->nmedia > BSKY_IMAGES_MAX) {
+		snprintf(err, errlen, "more than %d images", BSKY_IMAGES_MAX);
 		return (-1);
-	for (i = 0; i < n; i++) {
+	}
+	for (i = 0; i < p->nmedia; i++) {
 		struct bimg *im = &j->img[i];
 
-		im->uri = l[i].uri;
-		im->mime = l[i].type;	/* remote: known once fetched */
-		im->alt = l[i].alt;
-		if (im->alt == NULL && (im->alt = strdup("")) == NULL)
-			abort();
-		im->data = l[i].data;
+		im->uri = dup_n(l[i].uri, strlen(l[i].uri));
+		im->mime = l[i].type != NULL ? dup_n(l[i].type,
+		    strlen(l[i].type)) : NULL;	/* remote: known once fetched */
+		im->alt = l[i].alt != NULL ? dup_n(l[i].alt, strlen(l[i].alt)) :
+		    dup_n("", 0);
+		im->data = dup_n(l[i].data, l[i].len);
 		im->len = l[i].len;
-		free(l[i].path);
 	}
-	j->nimg = n;
-	free(l);
+	j->nimg = p->nmedia;
 	return (0);
 }
 
@@ -1296,7 +1311,7 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	j->done = done;
 	j->arg = arg;
 	bsky_tid(p->id, j->rkey);
-	if (load_images(j, p->id, err, errlen) == -1) {
+	if (take_images(j, p, err, errlen) == -1) {
 		job_free(j);
 		return (-1);
 	}
