@@ -250,7 +250,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	if (load_context(nl, err, errlen) == -1)
 		goto fail;
 	file = config_chan_get(ch->cfg, "recipients_file", NULL);
-	if (rcpt_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
+	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
@@ -320,7 +320,7 @@ newsletter_close(struct newsletter *nl)
 	tmpl_set_free(nl->tmpls);
 	if (nl->unsub != NULL)
 		tmpl_free(nl->unsub);
-	rcpt_list_free(&nl->rl);
+	recipients_list_free(&nl->rl);
 	free(nl->er);
 	free(nl->attempts);
 	free(nl);

@@ -206,13 +206,13 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 	}
 	/* A bad line is reported (here: --check, start, reload), not fatal. */
 	v = config_chan_get(cc, "recipients_file", NULL);
-	if (rcpt_load(v, &rl, msg, sizeof(msg)) == -1)
+	if (recipients_load(v, &rl, msg, sizeof(msg)) == -1)
 		log_warnx("channel %s: %s", cc->name, msg);
 	else {
 		for (i = 0; i < rl.nproblems; i++)
 			log_warnx("channel %s: recipients_file %s", cc->name,
 			    rl.problems[i]);
-		rcpt_list_free(&rl);
+		recipients_list_free(&rl);
 	}
 	return (0);
 }
