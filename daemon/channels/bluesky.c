@@ -1,11 +1,13 @@
 /*
- * The bluesky channel: an atproto session (createSession with an app
- * password, refreshSession before the access token expires and when the
- * server says ExpiredToken; tokens in memory only), @mentions resolved
- * with resolveHandle, images (the delivery's media) uploaded with
- * uploadBlob, else an optional link card from the page's OpenGraph tags, then the post written with putRecord at a record key derived from
- * the delivery id and swapRecord null: a retry finds the record it wrote
- * (InvalidSwap), reads it back and reports it sent, never a second post.
+ * The bluesky channel: an atproto session (xrpc.c: createSession with an
+ * app password, refreshSession before the access token expires and when
+ * the server says ExpiredToken; tokens in memory only), @mentions resolved
+ * with resolveHandle, images (the post's media) uploaded with uploadBlob,
+ * else an optional link card from the page's OpenGraph tags
+ * (opengraph.c), then the post written with putRecord at a record key
+ * derived from the delivery id (atproto.c) and swapRecord null: a retry
+ * finds the record it wrote (InvalidSwap), reads it back and reports it
+ * sent, never a second post.
  */
 #include <config.h>
 

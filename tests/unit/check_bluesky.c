@@ -1,4 +1,4 @@
-/* Unit tests for channels/atproto.c and channels/opengraph.c: record keys (TIDs), facets, OpenGraph, JWTs. */
+/* Unit tests for channels/atproto.c (TIDs, facets, JWTs) and channels/opengraph.c. */
 #include <config.h>
 
 #include <stdio.h>
