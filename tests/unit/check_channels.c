@@ -168,6 +168,7 @@ END_TEST
 START_TEST(test_variants_follow_table)
 {
 	struct tmpl_set	*set;
+	json_t		*ctx = json_object();
 	char		 file[256], err[512], *out;
 	size_t		 i;
 	const char	*s;
@@ -181,8 +182,8 @@ START_TEST(test_variants_follow_table)
 	set = tmpl_set_load(tmpdir, err, sizeof(err));
 	ck_assert_msg(set != NULL, "%s", err);
 	for (i = 0; (s = chan_style_at(i)) != NULL; i++) {
-		ck_assert_int_eq(tmpl_set_render(set, "t", s, NULL, json_object(),
-		    false, &out, err, sizeof(err)), 0);
+		ck_assert_int_eq(tmpl_set_render(set, "t", s, NULL, ctx, false,
+		    &out, err, sizeof(err)), 0);
 		ck_assert_msg(strcmp(out, s) == 0, "%s got %s", s, out);
 		ck_assert(tmpl_set_has(set, "t", s));
 		free(out);
@@ -208,6 +209,7 @@ START_TEST(test_variants_follow_table)
 		render_output_clear(&ro);
 	}
 	tmpl_set_free(set);
+	json_decref(ctx);
 }
 END_TEST
 
@@ -215,6 +217,7 @@ END_TEST
 START_TEST(test_set_reference)
 {
 	struct tmpl_set	*set, *ref;
+	json_t		*ctx = json_object();
 	char		 err[512], *out;
 
 	put("t.mustache", "kept");
@@ -223,12 +226,13 @@ START_TEST(test_set_reference)
 	ref = tmpl_set_ref(set);
 	ck_assert_ptr_eq(ref, set);
 	tmpl_set_free(set);
-	ck_assert_int_eq(tmpl_set_render(ref, "t", "smtp", NULL, json_object(),
-	    false, &out, err, sizeof(err)), 0);
+	ck_assert_int_eq(tmpl_set_render(ref, "t", "smtp", NULL, ctx, false,
+	    &out, err, sizeof(err)), 0);
 	ck_assert_str_eq(out, "kept");
 	free(out);
 	tmpl_set_free(ref);
 	ck_assert_ptr_null(tmpl_set_ref(NULL));
+	json_decref(ctx);
 }
 END_TEST
 
