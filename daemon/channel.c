@@ -19,15 +19,51 @@
 #include "http.h"
 #include "log.h"
 #include "retry.h"
+#include "template.h"
 #include "when.h"
 
-/* Every channel type this build knows; adding a network adds a line here. */
+/*
+ * Every channel type this build knows: the one place that names networks.
+ * Adding one is its file in daemon/channels/ and a line here (HACKING.md).
+ */
+extern const struct channel_ops outbox_ops, mastodon_ops, bluesky_ops,
+    webhook_ops, smtp_ops;
+
 static const struct channel_ops *const chan_types[] = {
 	&outbox_ops,
-	&webhook_ops,
-	&bluesky_ops,
 	&mastodon_ops,
+	&bluesky_ops,
+	&webhook_ops,
 	&smtp_ops,
+};
+
+/* A network crier drafts posts for without a channel type of its own yet. */
+struct chan_draft {
+	const char	*name;
+	enum len_rule	 len_rule;
+	size_t		 default_limit;
+};
+
+/*
+ * An outbox may be `like` these, and NAME.<name>.mustache is their variant
+ * (templates/ogw-daily.x.mustache). They are not channels: `type = x` is
+ * refused until daemon/channels/x.c exists; then its row moves to chan_types.
+ */
+static const struct chan_draft chan_drafts[] = {
+	{ "x", LEN_X, 280 },
+};
+
+#define NTYPES	(sizeof(chan_types) / sizeof(chan_types[0]))
+#define NDRAFTS	(sizeof(chan_drafts) / sizeof(chan_drafts[0]))
+
+/* An HTTP request of a one-request channel under way. */
+struct chan_call {
+	char			*channel;
+	const struct channel_ops *ops;
+	const struct post	*post;
+	chan_done_fn		 done;
+	void			*arg;
+	struct chan_request	 rq;
 };
 
 static struct channel	*chans;
@@ -39,10 +75,88 @@ chan_ops_find(const char *type)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof(chan_types) / sizeof(chan_types[0]); i++)
+	for (i = 0; i < NTYPES; i++)
 		if (strcmp(chan_types[i]->type, type) == 0)
 			return (chan_types[i]);
 	return (NULL);
+}
+
+/* Number of channel types. */
+size_t
+chan_type_count(void)
+{
+	return (NTYPES);
+}
+
+/* The I-th channel type, or NULL. */
+const struct channel_ops *
+chan_type_at(size_t i)
+{
+	return (i < NTYPES ? chan_types[i] : NULL);
+}
+
+/* Number of render styles: the channel types, then the drafts. */
+size_t
+chan_style_count(void)
+{
+	return (NTYPES + NDRAFTS);
+}
+
+/* The name of the I-th render style, or NULL. */
+const char *
+chan_style_at(size_t i)
+{
+	if (i < NTYPES)
+		return (chan_types[i]->type);
+	if (i < NTYPES + NDRAFTS)
+		return (chan_drafts[i - NTYPES].name);
+	return (NULL);
+}
+
+/* The length rule and default limit of style NAME; -1 if there is none. */
+int
+chan_style_find(const char *name, enum len_rule *rule, size_t *limit)
+{
+	const struct channel_ops	*o;
+	size_t				 i;
+
+	if (name == NULL)
+		return (-1);
+	if ((o = chan_ops_find(name)) != NULL) {
+		*rule = o->len_rule;
+		*limit = o->default_limit;
+		return (0);
+	}
+	for (i = 0; i < NDRAFTS; i++)
+		if (strcmp(chan_drafts[i].name, name) == 0) {
+			*rule = chan_drafts[i].len_rule;
+			*limit = chan_drafts[i].default_limit;
+			return (0);
+		}
+	return (-1);
+}
+
+/* True if an outbox may be `like` NAME: a style with its own length rule. */
+bool
+chan_style_ok(const char *name)
+{
+	enum len_rule	rule;
+	size_t		limit;
+
+	return (chan_style_find(name, &rule, &limit) == 0 && rule != LEN_PLAIN);
+}
+
+/* The styles an outbox may be `like`, '|'-separated, into BUF. */
+static void
+style_list(char *buf, size_t len)
+{
+	const char	*n;
+	size_t		 i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; (n = chan_style_at(i)) != NULL; i++)
+		if (chan_style_ok(n) && o < len)
+			o += snprintf(buf + o, len - o, "%s%s", o ? "|" : "", n);
 }
 
 /* The key spec for KEY in OPS, or NULL. */
@@ -149,6 +263,23 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 			return (-1);
 		}
 		return (0);
+	case CK_STYLE:
+		if (!chan_style_ok(v)) {
+			style_list(msg, sizeof(msg));
+			snprintf(err, errlen, "'%s' is not one of %s", v, msg);
+			return (-1);
+		}
+		return (0);
+	case CK_TEMPLATE: {
+		struct tmpl	*t;
+
+		if ((t = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
+			snprintf(err, errlen, "%s", msg);
+			return (-1);
+		}
+		tmpl_free(t);
+		return (0);
+	}
 	}
 	return (0);
 }
@@ -295,25 +426,18 @@ close_all(struct channel *cs, size_t n)
 	free(cs);
 }
 
-/* The default limit of the network an outbox is `like`. */
-static size_t
-like_limit(const char *like)
-{
-	const struct channel_ops	*o = chan_ops_find(like);
-
-	if (o != NULL)
-		return (o->default_limit);
-	return (len_rule_for(like) == LEN_X ? 280 : 0);
-}
-
 /* Sets how CH's posts are rendered and measured: its type's way, or its `like`. */
 static void
-chan_style(struct channel *ch)
+chan_style(struct channel *ch, size_t *like_limit)
 {
 	const char	*like = config_chan_get(ch->cfg, "like", NULL);
 
-	ch->style = like != NULL ? like : ch->ops->type;
-	ch->len_rule = like != NULL ? len_rule_for(like) : ch->ops->len_rule;
+	ch->style = ch->ops->type;
+	ch->len_rule = ch->ops->len_rule;
+	*like_limit = ch->ops->default_limit;
+	if (like != NULL && chan_style_find(like, &ch->len_rule,
+	    like_limit) == 0)
+		ch->style = like;
 }
 
 /* Opens every channel of C; the current set is replaced only if all open. */
@@ -321,7 +445,7 @@ int
 chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 {
 	struct channel	*cs;
-	size_t		 i, n = 0, lim;
+	size_t		 i, n = 0, lim, like_lim;
 
 	if ((cs = calloc(c->nchans ? c->nchans : 1, sizeof(*cs))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -334,11 +458,8 @@ chan_init(const struct config *c, bool offline, char *err, size_t errlen)
 		ch->cfg = &c->chans[i];
 		if ((ch->name = strdup(c->chans[i].name)) == NULL)
 			abort();
-		chan_style(ch);
-		ch->limit = c->chans[i].limit ? c->chans[i].limit :
-		    ch->ops->default_limit;
-		if (ch->style != ch->ops->type && c->chans[i].limit == 0)
-			ch->limit = like_limit(ch->style);
+		chan_style(ch, &like_lim);
+		ch->limit = c->chans[i].limit ? c->chans[i].limit : like_lim;
 		if (c->chans[i].limit == 0 && ch->ops->cached_limit != NULL &&
 		    (lim = ch->ops->cached_limit(&c->chans[i], c)) > 0)
 			ch->limit = lim;
@@ -540,4 +661,93 @@ chan_http_classify(const struct http_response *resp, struct chan_result *r)
 		r->outcome = CHAN_AUTH;
 	else
 		r->outcome = CHAN_PERMANENT;
+}
+
+/* Frees CALL. */
+static void
+call_free(struct chan_call *call)
+{
+	chan_request_clear(&call->rq);
+	free(call->channel);
+	free(call);
+}
+
+/* http.c's callback: the answer to a one-request channel's request. */
+static void
+call_done(void *arg, const struct http_response *resp)
+{
+	struct chan_call	*call = arg;
+	struct chan_result	 r;
+	chan_done_fn		 done = call->done;
+	void			*darg = call->arg;
+
+	memset(&r, 0, sizeof(r));
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK)
+		r.aborted = true;	/* only http_shutdown aborts */
+	else
+		call->ops->classify(chan_find(call->channel), call->post, resp,
+		    &r);
+	call_free(call);
+	done(darg, &r);
+}
+
+/* Builds P's one request on CH and hands it to http.c. */
+static int
+call_start(struct channel *ch, const struct post *p, chan_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct chan_call	*call;
+	struct http_request	 hreq;
+	struct chan_result	 r;
+
+	if ((call = calloc(1, sizeof(*call))) == NULL ||
+	    (call->channel = strdup(ch->name)) == NULL)
+		abort();
+	call->ops = ch->ops;
+	call->post = p;
+	call->done = done;
+	call->arg = arg;
+	err[0] = '\0';
+	if (ch->ops->build(ch, p, &call->rq, err, errlen) == -1) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "cannot build the request");
+		call_free(call);
+		return (-1);
+	}
+	memset(&hreq, 0, sizeof(hreq));
+	hreq.method = call->rq.method;
+	hreq.url = call->rq.url;
+	hreq.headers = (const char **)call->rq.headers;
+	hreq.body = call->rq.body;
+	hreq.body_len = call->rq.body_len;
+	hreq.timeout_ms = call->rq.timeout_ms;
+	if (http_start(&hreq, call_done, call) == -1) {
+		call_free(call);
+		memset(&r, 0, sizeof(r));
+		r.outcome = CHAN_TRANSIENT;
+		snprintf(r.error, sizeof(r.error), "cannot start the request");
+		done(arg, &r);
+	}
+	return (0);
+}
+
+/* Starts delivering P on CH: its own start, or its one request. */
+int
+chan_start(struct channel *ch, const struct post *p, chan_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	if (ch->ops->start != NULL)
+		return (ch->ops->start(ch, p, done, arg, err, errlen));
+	return (call_start(ch, p, done, arg, err, errlen));
+}
+
+/* Frees what P holds and zeroes it. */
+void
+chan_email_parts_clear(struct email_parts *p)
+{
+	free(p->subject);
+	free(p->text);
+	free(p->html);
+	free(p->unsub_url);
+	memset(p, 0, sizeof(*p));
 }

@@ -9,7 +9,70 @@
 #include "config.h"
 #include "length.h"
 
-/* What a channel is asked to send: one delivery, rendered. */
+struct media;			/* media.h */
+
+/* One recipient an email post is for (recipients_file, in file order). */
+struct email_rcpt {
+	const char	*email;		/* as written */
+	const char	*key;		/* lower-cased: what the journal compares */
+	const char	*name;		/* "" if none */
+	bool		 todo;		/* still to send (not sent, refused,
+					   suppressed or uncertain already) */
+};
+
+/* One recipient's message, rendered by render.c: free with chan_email_parts_clear. */
+struct email_parts {
+	char	*subject;	/* one line */
+	char	*text;		/* the text/plain part */
+	char	*html;		/* the text/html part */
+	char	*unsub_url;	/* NULL: no unsubscribe URL */
+};
+
+/* What an email channel (ops->email) sends: recipients and their messages. */
+struct post_email {
+	const struct email_rcpt	*rcpts;
+	size_t			 nrcpts;
+	size_t			 nsent;		/* sent before this attempt */
+	size_t			 nuncertain;	/* found `sending` after a crash */
+	const char		*source;	/* recipients_file, for messages */
+	/* Renders recipient I's message into P; -1 with ERR naming the template. */
+	int	(*render)(const struct post_email *e, size_t i,
+		    struct email_parts *p, char *err, size_t errlen);
+	void			*arg;		/* render's */
+};
+
+/* Where a recipient of an email post stands. */
+enum rcpt_fate {
+	RCPT_PENDING,		/* to be sent (again) */
+	RCPT_SENDING,		/* DATA began: a crash now is uncertain */
+	RCPT_SENT,
+	RCPT_FAILED,		/* refused for good */
+	RCPT_SUPPRESSED,	/* unsubscribed: never sent to */
+	RCPT_UNCERTAIN,		/* cut off during DATA */
+};
+
+/*
+ * How a channel reports progress within one delivery; the scheduler's side
+ * writes it to the store, so channels never touch the store.
+ */
+struct chan_journal {
+	void	*arg;
+	/*
+	 * Records email recipient I's FATE (ERROR and MESSAGE_ID may be NULL);
+	 * ATTEMPT counts one more attempt. -1 if it could not be recorded.
+	 */
+	int	(*recipient)(void *arg, size_t i, enum rcpt_fate fate,
+		    const char *error, const char *message_id, bool attempt);
+	/* 1 if email recipient I unsubscribed meanwhile, else 0. */
+	int	(*suppressed)(void *arg, size_t i);
+	/* Adds EVENT with DETAIL to the delivery's history. */
+	void	(*event)(void *arg, const char *event, const char *detail);
+};
+
+/*
+ * What a channel is asked to send: one delivery, complete and read-only,
+ * valid until the channel reports its end (chan_done_fn).
+ */
 struct post {
 	const char	*id;
 	const char	*channel;
@@ -18,8 +81,12 @@ struct post {
 	const char	*uid;
 	const char	*recurrence_id;
 	const char	*summary;
-	const char	*text;
+	const char	*text;		/* rendered for the channel's style */
 	int		 attempt;	/* 1 for the first */
+	const struct media *media;	/* read and checked against ops->media */
+	size_t		 nmedia;
+	const struct post_email *email;	/* ops->email channels, else NULL */
+	const struct chan_journal *journal;
 };
 
 enum chan_outcome {
@@ -68,6 +135,8 @@ enum chan_key_kind {
 	CK_BOOL,	/* yes/no */
 	CK_ENUM,	/* one of the '|'-separated values */
 	CK_DURATION,	/* 30s, 2m... */
+	CK_STYLE,	/* a network with its own length rule (chan_style_ok) */
+	CK_TEMPLATE,	/* a Mustache template, compiled to check it */
 };
 
 struct chan_key {
@@ -80,9 +149,14 @@ struct chan_key {
 struct channel;
 
 struct channel_ops {
-	const char		*type;
+	const char		*type;		/* also its template variant:
+						   NAME.<type>.mustache */
 	bool			 idempotent;	/* re-sending after a crash cannot duplicate */
-	enum len_rule		 len_rule;
+	bool			 email;		/* rendered per recipient from the
+						   newsletter templates (post.email) */
+	bool			 local;		/* no network: not bounded by
+						   concurrency or max_in_flight */
+	enum len_rule		 len_rule;	/* how its posts are measured */
 	size_t			 default_limit;	/* 0: none */
 	const struct chan_key	*keys;		/* type-specific keys, NULL-name terminated */
 	const struct media_rules *media;	/* attachments it takes; NULL: none */
@@ -93,13 +167,11 @@ struct channel_ops {
 	int	(*open)(struct channel *ch, const struct config *c, char *err,
 		    size_t errlen);
 	void	(*close)(struct channel *ch);
-	/* Local channels: delivers P now and fills R. */
-	void	(*deliver)(struct channel *ch, const struct post *p,
-		    struct chan_result *r);
 	/*
-	 * HTTP channels (deliver NULL): builds the request for P into RQ
-	 * (zeroed by the caller, freed with chan_request_clear); -1 with ERR
-	 * if P can never be sent as it is.
+	 * One-request channels: builds the request for P into RQ (zeroed by
+	 * the caller, freed with chan_request_clear); -1 with ERR if P can
+	 * never be sent as it is. chan_start sends it and hands the answer
+	 * to classify.
 	 */
 	int	(*build)(struct channel *ch, const struct post *p,
 		    struct chan_request *rq, char *err, size_t errlen);
@@ -112,12 +184,12 @@ struct channel_ops {
 	void	(*classify)(struct channel *ch, const struct post *p,
 		    const struct http_response *resp, struct chan_result *r);
 	/*
-	 * Channels that need several requests for one post (media upload, a
-	 * session, a list of recipients) set this instead of build/classify:
-	 * it starts delivering P (copy what must outlive the call) and calls
-	 * DONE(ARG, result) exactly once, on the loop thread, never from
-	 * within start itself; during shutdown with r->aborted set. -1 with
-	 * ERR if P can never be sent as it is (DONE is then not called).
+	 * Other channels (several requests, a session, a list of recipients,
+	 * a local write) set this instead of build/classify: it starts
+	 * delivering P and calls DONE(ARG, result) exactly once, possibly
+	 * before it returns; on the loop thread; during shutdown with
+	 * r->aborted set. -1 with ERR if P can never be sent as it is (DONE
+	 * is then not called).
 	 */
 	int	(*start)(struct channel *ch, const struct post *p,
 		    chan_done_fn done, void *arg, char *err, size_t errlen);
@@ -194,6 +266,30 @@ int		 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
 void		 chan_secret_free(char *s, size_t len);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
+/* Number of channel types and the I-th one (the table, for tests and docs). */
+size_t		 chan_type_count(void);
+const struct channel_ops *chan_type_at(size_t i);
+/*
+ * Render styles: every channel type, and networks crier drafts for without
+ * a channel yet (an outbox `like` them). Their number and the I-th name;
+ * each name is a template variant (NAME.<style>.mustache).
+ */
+size_t		 chan_style_count(void);
+const char	*chan_style_at(size_t i);
+/* The length rule and default limit of style NAME; -1 if there is none. */
+int		 chan_style_find(const char *name, enum len_rule *rule,
+		    size_t *limit);
+/* True if an outbox may be `like` NAME: a style with its own length rule. */
+bool		 chan_style_ok(const char *name);
+/*
+ * Starts delivering P on CH, the one way a delivery starts: ops->start,
+ * or ops->build sent by http.c and its answer read by ops->classify. DONE
+ * as for ops->start.
+ */
+int		 chan_start(struct channel *ch, const struct post *p,
+		    chan_done_fn done, void *arg, char *err, size_t errlen);
+/* Frees what P holds and zeroes it. */
+void		 chan_email_parts_clear(struct email_parts *p);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
 int		 chan_config_check(const struct cfg_channel *cc, const struct config *c,
 		    char *err, size_t errlen);
@@ -209,11 +305,5 @@ struct channel	*chan_find(const char *name);
 /* Number of channels and the I-th one. */
 size_t		 chan_count(void);
 struct channel	*chan_at(size_t i);
-
-extern const struct channel_ops outbox_ops;
-extern const struct channel_ops webhook_ops;
-extern const struct channel_ops bluesky_ops;
-extern const struct channel_ops mastodon_ops;
-extern const struct channel_ops smtp_ops;
 
 #endif

@@ -28,7 +28,7 @@ suppress(struct client *cl, json_t *req, bool on)
 	if (email == NULL || !mime_addr_ok(email))
 		return (reply_error("bad_request", "'%s' is not an email address",
 		    email != NULL ? email : ""));
-	key = rcpt_key(email);
+	key = recipients_key(email);
 	if ((rc = store_suppress(key, on, (int)cl->uid)) == -1) {
 		free(key);
 		return (reply_error("internal", "cannot update the suppression "

@@ -918,3 +918,26 @@ http_start_delay(uint64_t ms, http_done_fn done, void *arg)
 	uv_timer_start(&d->timer, http_delay_cb, ms, 0);
 	return 0;
 }
+
+/* The absolute URL of redirect LOCATION from BASE; NULL if not http(s). */
+char *
+http_redirect_url(const char *base, const char *location)
+{
+	CURLU	*u;
+	char	*s = NULL, *out = NULL, *scheme = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return (NULL);
+	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+		if ((out = strdup(s)) == NULL)
+			abort();
+	}
+	curl_free(s);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return (out);
+}

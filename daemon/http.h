@@ -77,4 +77,7 @@ int		 http_start_easy(CURL *easy, const char *label, http_done_fn done,
  */
 int		 http_start_delay(uint64_t ms, http_done_fn done, void *arg);
 
+/* The absolute URL of redirect LOCATION from BASE (malloc'd); NULL if not http(s). */
+char	*http_redirect_url(const char *base, const char *location);
+
 #endif

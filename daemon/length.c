@@ -451,18 +451,3 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	    !(rule == LEN_X && m.refused);
 	return 0;
 }
-
-/* The rule for a channel type name ("mastodon", "bluesky", ...); LEN_PLAIN otherwise. */
-enum len_rule
-len_rule_for(const char *type)
-{
-	if (type == NULL)
-		return LEN_PLAIN;
-	if (strcmp(type, "mastodon") == 0)
-		return LEN_MASTODON;
-	if (strcmp(type, "bluesky") == 0)
-		return LEN_BLUESKY;
-	if (strcmp(type, "x") == 0)
-		return LEN_X;
-	return LEN_PLAIN;
-}

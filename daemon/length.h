@@ -25,7 +25,5 @@ size_t	 len_graphemes(const char *s, size_t n);
 /* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
 int	 len_measure(enum len_rule rule, const char *text, size_t limit,
 	    struct len_result *out);
-/* The rule for a channel type name ("mastodon", "bluesky", ...); LEN_PLAIN otherwise. */
-enum len_rule len_rule_for(const char *type);
 
 #endif

@@ -162,7 +162,7 @@ crierd_reload(int actor, char *err, size_t errlen)
 		log_warnx("reload: %s", err);
 	netguard_set_allow(nc->fetch_allow, err, errlen);
 	/* chan_init replaced the channels; they now point into NC. */
-	sched_set_config(nc);
+	sched_set_config(nc, nt);
 	camp_set_config(nc, nt);
 	config_free(conf);
 	tmpl_set_free(tmpls);
@@ -343,7 +343,7 @@ main(int argc, char *argv[])
 	    netguard_set_allow(conf->fetch_allow, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	loop = uv_default_loop();
-	if (sched_init(loop, conf) == -1)
+	if (sched_init(loop, conf, tmpls) == -1)
 		fatalx("scheduler: cannot set up its timer");
 	if (sched_recover() == -1)
 		fatalx("store: cannot read what the last run left behind");

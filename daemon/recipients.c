@@ -31,7 +31,7 @@ struct parse {
 
 /* A malloc'd lower-case copy of EMAIL. */
 char *
-rcpt_key(const char *email)
+recipients_key(const char *email)
 {
 	char	*k, *p;
 
@@ -187,7 +187,7 @@ parse_line(struct parse *ps, int line, const char *s, size_t n)
 		goto done;
 	}
 	if (k >= 2 && (!utf8_text_ok(f[1], strlen(f[1])) ||
-	    strlen(f[1]) > RCPT_MAX_NAME)) {
+	    strlen(f[1]) > RECIPIENTS_MAX_NAME)) {
 		problem(ps, line, "%s", "the name is not UTF-8 text of at "
 		    "most 256 bytes");
 		goto done;
@@ -197,7 +197,7 @@ parse_line(struct parse *ps, int line, const char *s, size_t n)
 	ps->out->v = nv;
 	nv += ps->out->n++;
 	nv->email = f[0];
-	nv->key = rcpt_key(f[0]);
+	nv->key = recipients_key(f[0]);
 	nv->name = f[1] != NULL ? f[1] : strdup("");
 	if (nv->name == NULL)
 		abort();
@@ -268,7 +268,7 @@ drop_duplicates(struct parse *ps)
 
 /* Parses BUF into OUT, recording the problems of bad lines. */
 void
-rcpt_parse(const char *buf, size_t len, const char *file, struct rcpt_list *out)
+recipients_parse(const char *buf, size_t len, const char *file, struct rcpt_list *out)
 {
 	struct parse	 ps;
 	size_t		 i = 0, e;
@@ -302,7 +302,7 @@ rcpt_parse(const char *buf, size_t len, const char *file, struct rcpt_list *out)
 
 /* Reads and parses PATH. */
 int
-rcpt_load(const char *path, struct rcpt_list *out, char *err, size_t errlen)
+recipients_load(const char *path, struct rcpt_list *out, char *err, size_t errlen)
 {
 	char	*buf = NULL, *nb;
 	size_t	 len = 0, cap = 0;
@@ -332,14 +332,14 @@ rcpt_load(const char *path, struct rcpt_list *out, char *err, size_t errlen)
 			goto fail;
 		}
 		len += (size_t)r;
-		if (len > RCPT_MAX_FILE) {
+		if (len > RECIPIENTS_MAX_FILE) {
 			snprintf(err, errlen, "recipients_file %s: over %d bytes",
-			    path, RCPT_MAX_FILE);
+			    path, RECIPIENTS_MAX_FILE);
 			goto fail;
 		}
 	}
 	close(fd);
-	rcpt_parse(buf, len, path, out);
+	recipients_parse(buf, len, path, out);
 	free(buf);
 	return (0);
 fail:
@@ -350,7 +350,7 @@ fail:
 
 /* Frees what L holds. */
 void
-rcpt_list_free(struct rcpt_list *l)
+recipients_list_free(struct rcpt_list *l)
 {
 	size_t	i;
 

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#define RCPT_MAX_FILE	(64 * 1024 * 1024)
-#define RCPT_MAX_NAME	256
+#define RECIPIENTS_MAX_FILE	(64 * 1024 * 1024)
+#define RECIPIENTS_MAX_NAME	256
 
 struct rcpt {
 	char	*email;		/* as written */
@@ -27,13 +27,13 @@ struct rcpt_list {
  * duplicate, a bad name) become problems with their line numbers. An
  * optional first line "email,name", blank lines and '#' comments are skipped.
  */
-void	 rcpt_parse(const char *buf, size_t len, const char *file,
+void	 recipients_parse(const char *buf, size_t len, const char *file,
 	    struct rcpt_list *out);
 /* Reads and parses PATH into OUT; -1 with ERR if it cannot be read. */
-int	 rcpt_load(const char *path, struct rcpt_list *out, char *err,
+int	 recipients_load(const char *path, struct rcpt_list *out, char *err,
 	    size_t errlen);
-void	 rcpt_list_free(struct rcpt_list *l);
+void	 recipients_list_free(struct rcpt_list *l);
 /* A malloc'd lower-case copy of EMAIL. */
-char	*rcpt_key(const char *email);
+char	*recipients_key(const char *email);
 
 #endif

@@ -361,7 +361,7 @@ rec_channel(void *arg, const char *name)
 	store_delivery_id(r->in->name, o->uid, o->recurrence_id[0] ?
 	    o->recurrence_id : NULL, name, key.id);
 	e = r->nhave ? bsearch(&key, r->have, r->nhave, sizeof(*e), by_id) : NULL;
-	if (ch != NULL && err == NULL && strcmp(ch->ops->type, "smtp") == 0 &&
+	if (ch != NULL && err == NULL && ch->ops->email &&
 	    (e == NULL || (e->state != DS_SENT && e->state != DS_SENDING &&
 	    e->state != DS_UNCERTAIN)))
 		keep_email_context(&in, key.id);

@@ -485,39 +485,50 @@ plain_text(const struct cal_occurrence *o)
 	return strdup(o != NULL && o->summary != NULL ? o->summary : "");
 }
 
+/*
+ * Renders the parts of email template NAME for style TYPE with CTX: subject
+ * and text must exist, html may not (*HTML NULL then). -1 with ERR.
+ */
+static int
+email_parts(const struct tmpl_set *tmpls, const char *name, const char *type,
+    bool strict, json_t *ctx, char **subject, char **text, char **html,
+    char *err, size_t errlen)
+{
+	char	 msg[448], missing[256];
+
+	if (tmpl_set_render(tmpls, name, type, "subject", ctx, strict,
+	    subject, msg, sizeof(msg)) == -1) {
+		seterr(err, errlen, "template %s, subject: %s", name, msg);
+		return -1;
+	}
+	if (tmpl_set_render(tmpls, name, type, "txt", ctx, strict, text, msg,
+	    sizeof(msg)) == -1) {
+		seterr(err, errlen, "template %s, text part: %s", name, msg);
+		return -1;
+	}
+	if (tmpl_set_render(tmpls, name, type, "html", ctx, strict, html, msg,
+	    sizeof(msg)) == -1) {
+		/* Only the message for a missing file means "no HTML part". */
+		snprintf(missing, sizeof(missing), "no template %s.html for %s",
+		    name, type);
+		if (strcmp(msg, missing) != 0) {
+			seterr(err, errlen, "template %s, html part: %s", name,
+			    msg);
+			return -1;
+		}
+		*html = NULL;
+	}
+	return 0;
+}
+
 /* Renders the email parts of IN's template with CTX into OUT. */
 static int
 render_email_parts(const struct render_input *in, json_t *ctx,
     struct render_output *out)
 {
-	const char	*name = in->template, *type = chan_style_of(in->ch);
-	char		 err[448], missing[256];
-
-	if (tmpl_set_render(in->tmpls, name, type, "subject", ctx, in->strict,
-	    &out->subject, err, sizeof(err)) == -1) {
-		seterr(out->error, sizeof(out->error), "template %s, subject: %s",
-		    name, err);
-		return -1;
-	}
-	if (tmpl_set_render(in->tmpls, name, type, "txt", ctx, in->strict,
-	    &out->text, err, sizeof(err)) == -1) {
-		seterr(out->error, sizeof(out->error), "template %s, text part: "
-		    "%s", name, err);
-		return -1;
-	}
-	if (tmpl_set_render(in->tmpls, name, type, "html", ctx, in->strict,
-	    &out->html, err, sizeof(err)) == -1) {
-		/* Only the message for a missing file means "no HTML part". */
-		snprintf(missing, sizeof(missing), "no template %s.html for %s",
-		    name, type);
-		if (strcmp(err, missing) != 0) {
-			seterr(out->error, sizeof(out->error), "template %s, "
-			    "html part: %s", name, err);
-			return -1;
-		}
-		out->html = NULL;
-	}
-	return 0;
+	return email_parts(in->tmpls, in->template, chan_style_of(in->ch),
+	    in->strict, ctx, &out->subject, &out->text, &out->html, out->error,
+	    sizeof(out->error));
 }
 
 /* Renders IN into OUT, with RECIPIENT for an email (NULL: a blank one). */
@@ -535,7 +546,7 @@ render(const struct render_input *in, json_t *recipient,
 		seterr(out->error, sizeof(out->error), "no channel to render for");
 		goto fail;
 	}
-	email = strcmp(in->ch->ops->type, "smtp") == 0;
+	email = in->ch->ops->email;
 	if ((ctx = context(in, err, sizeof(err))) == NULL) {
 		seterr(out->error, sizeof(out->error), "%s", err);
 		goto fail;
@@ -631,4 +642,133 @@ render_output_clear(struct render_output *out)
 	free(out->subject);
 	free(out->html);
 	memset(out, 0, sizeof(*out));
+}
+
+/* S percent-encoded for a URL query (RFC 3986 unreserved kept). */
+static char *
+url_encode(const char *s)
+{
+	char	*r, *w;
+
+	if ((r = malloc(strlen(s) * 3 + 1)) == NULL)
+		abort();
+	for (w = r; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~@", c) != NULL)
+			*w++ = (char)c;
+		else
+			w += sprintf(w, "%%%02X", c);
+	}
+	*w = '\0';
+	return r;
+}
+
+/* TEXT as HTML-escaped paragraphs: the HTML part of a text-only email. */
+static char *
+html_of(const char *text)
+{
+	size_t	 n = strlen(text), i;
+	char	*h, *w;
+
+	if ((h = malloc(n * 6 + 128)) == NULL)
+		abort();
+	w = h + sprintf(h, "<!DOCTYPE html>\n<html><body>\n<p>");
+	for (i = 0; i < n; i++) {
+		switch (text[i]) {
+		case '&':
+			w += sprintf(w, "&amp;");
+			break;
+		case '<':
+			w += sprintf(w, "&lt;");
+			break;
+		case '>':
+			w += sprintf(w, "&gt;");
+			break;
+		case '"':
+			w += sprintf(w, "&quot;");
+			break;
+		case '\n':
+			w += sprintf(w, "<br>\n");
+			break;
+		default:
+			*w++ = text[i];
+		}
+	}
+	sprintf(w, "</p>\n</body></html>\n");
+	return h;
+}
+
+/* Renders E's message for recipient EMAIL, NAME into OUT; -1 with ERR. */
+int
+render_email_rcpt(const struct render_email *e, const char *email,
+    const char *name, struct email_parts *out, char *err, size_t errlen)
+{
+	struct tmpl_opts	 o;
+	json_t			*ctx = NULL, *rj;
+	char			*enc, msg[400];
+	int			 rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	enc = url_encode(email);
+	rj = json_pack("{s:s, s:s, s:s, s:s}", "email", email, "name", name,
+	    "email_urlencoded", enc, "unsubscribe_url", "");
+	free(enc);
+	if (rj == NULL || (ctx = json_deep_copy(e->ctx)) == NULL ||
+	    json_object_set(ctx, "recipient", rj) == -1) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	if (e->unsub != NULL) {
+		memset(&o, 0, sizeof(o));
+		if (tmpl_render(e->unsub, ctx, &o, &out->unsub_url, msg,
+		    sizeof(msg)) == -1) {
+			seterr(err, errlen, "unsubscribe_url: %s", msg);
+			goto done;
+		}
+		one_line(out->unsub_url);
+		json_object_set_new(rj, "unsubscribe_url",
+		    json_string(out->unsub_url));
+		if (out->unsub_url[0] == '\0') {
+			free(out->unsub_url);
+			out->unsub_url = NULL;
+		}
+	}
+	if (e->template != NULL) {
+		if (e->tmpls == NULL) {
+			seterr(err, errlen, "template %s: no templates directory "
+			    "is configured", e->template);
+			goto done;
+		}
+		if (email_parts(e->tmpls, e->template, e->style, false, ctx,
+		    &out->subject, &out->text, &out->html, err, errlen) == -1)
+			goto done;
+	} else if ((out->subject = strdup(!empty(e->summary) ? e->summary :
+	    e->text != NULL ? e->text : "")) == NULL ||
+	    (out->text = strdup(e->text != NULL ? e->text : "")) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto done;
+	}
+	one_line(out->subject);
+	trim_text(out->text);
+	if (*out->subject == '\0' || *out->text == '\0') {
+		seterr(err, errlen, "the %s is empty", *out->subject ? "text" :
+		    "subject");
+		goto done;
+	}
+	if (out->html == NULL)
+		out->html = html_of(out->text);
+	rv = 0;
+ done:
+	if (rv == -1) {
+		free(out->subject);
+		free(out->text);
+		free(out->html);
+		free(out->unsub_url);
+		memset(out, 0, sizeof(*out));
+	}
+	json_decref(rj);
+	json_decref(ctx);
+	return rv;
 }

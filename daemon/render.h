@@ -47,6 +47,27 @@ int	 render_post(const struct render_input *in, struct render_output *out);
 /* As render_post for an email, with RECIPIENT {email, name, unsubscribe_url}. */
 int	 render_email_for(const struct render_input *in, json_t *recipient,
 	    struct render_output *out);
+/*
+ * A queued email delivery: what each recipient's message is rendered from
+ * when it goes out (the template and context campaign.c kept for it).
+ */
+struct render_email {
+	const struct tmpl_set	*tmpls;		/* may be NULL: no templates dir */
+	const char		*style;		/* the channel's, for variants */
+	const char		*template;	/* NULL: SUMMARY as subject, TEXT as body */
+	json_t			*ctx;		/* the context, without recipient */
+	const struct tmpl	*unsub;		/* unsubscribe_url, may be NULL */
+	const char		*summary;
+	const char		*text;
+};
+
+/*
+ * Renders E's message for recipient EMAIL, NAME ({{recipient.*}}) into OUT
+ * (free with chan_email_parts_clear): subject on one line, text trimmed,
+ * HTML from the html template or made from the text; -1 with ERR.
+ */
+int	 render_email_rcpt(const struct render_email *e, const char *email,
+	    const char *name, struct email_parts *out, char *err, size_t errlen);
 /* Frees what OUT holds and zeroes it. */
 void	 render_output_clear(struct render_output *out);
 

@@ -1,14 +1,14 @@
 /*
  * The scheduler: one libuv timer armed for the earliest delivery that can
- * go. Local channels deliver synchronously; HTTP channels send through
- * http.c under max_in_flight overall, `concurrency` per channel (default 1)
- * and the channel's `rate` (a token bucket kept in the store).
+ * go. Each goes one way (sending.c): `sending` committed, the post handed
+ * to its channel, the outcome booked. Local channels end at once; network
+ * ones run under max_in_flight overall, `concurrency` per channel (default
+ * 1) and the channel's `rate` (a token bucket kept in the store).
  */
 #include <config.h>
 
 #include <sys/queue.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +18,9 @@
 
 #include "schedule.h"
 #include "channel.h"
-#include "http.h"
 #include "log.h"
 #include "retry.h"
+#include "sending.h"
 #include "store.h"
 #include "when.h"
 #include "../common/human.h"
@@ -52,22 +52,13 @@ struct unbooked {
 	struct chan_result	 r;
 };
 
-/* One HTTP request under way. */
-struct job {
-	LIST_ENTRY(job)			 entry;
-	struct delivery			 d;
-	const struct channel_ops	*ops;
-	struct chan_request		 rq;
-};
-
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
 static int			 sched_inited;
 static const struct config	*sched_conf;
+static const struct tmpl_set	*sched_tmpls;	/* may be NULL */
 static struct chrt		**rts;
 static size_t			 nrts;
-static LIST_HEAD(, job)		 jobs = LIST_HEAD_INITIALIZER(jobs);
-static int			 njobs;
 static size_t			 rr;		/* round robin over channels */
 static int64_t			 retry_base = SCHED_RETRY_BASE;
 static int64_t			 max_age = SCHED_MAX_AGE;
@@ -98,10 +89,12 @@ env_ms(const char *name, int64_t def)
 
 /* Sets up the timer. */
 int
-sched_init(uv_loop_t *loop, const struct config *c)
+sched_init(uv_loop_t *loop, const struct config *c,
+    const struct tmpl_set *tmpls)
 {
 	sched_loop = loop;
 	sched_conf = c;
+	sched_tmpls = tmpls;
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
 	if (uv_timer_init(loop, &sched_timer) != 0)
@@ -110,11 +103,12 @@ sched_init(uv_loop_t *loop, const struct config *c)
 	return (0);
 }
 
-/* Switches to configuration C. */
+/* Switches to configuration C and templates TMPLS. */
 void
-sched_set_config(const struct config *c)
+sched_set_config(const struct config *c, const struct tmpl_set *tmpls)
 {
 	sched_conf = c;
+	sched_tmpls = tmpls;
 	sched_kick();
 }
 
@@ -180,22 +174,6 @@ static int
 chan_concurrency(const struct channel *ch)
 {
 	return (ch->cfg->concurrency > 0 ? ch->cfg->concurrency : 1);
-}
-
-/* The post to send for D. */
-static void
-post_of(const struct delivery *d, struct post *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->id = d->id;
-	p->channel = d->channel;
-	p->due = d->due;
-	p->calendar = d->calendar;
-	p->uid = d->uid;
-	p->recurrence_id = d->recurrence_id;
-	p->summary = d->summary;
-	p->text = d->text ? d->text : "";
-	p->attempt = d->attempts + 1;
 }
 
 /* Moves ID (in `sending`, or ready when FROM says) to held: its channel is paused. */
@@ -507,61 +485,17 @@ interrupted(const struct delivery *d, const struct channel_ops *ops)
 	}
 }
 
-/* Frees JOB. */
+/* The end of sending D: booked, or as a crash would leave it when crierd stops. */
 static void
-job_free(struct job *job)
+sent(const struct delivery *d, const struct channel_ops *ops,
+    const struct chan_result *r, bool later)
 {
-	store_delivery_clear(&job->d);
-	chan_request_clear(&job->rq);
-	free(job);
-}
-
-/* http.c's callback: the answer to a delivery's request. */
-static void
-on_done(void *arg, const struct http_response *resp)
-{
-	struct job		*job = arg;
-	struct chrt		*rt = chrt_get(job->d.channel);
-	struct channel		*ch = chan_find(job->d.channel);
-	struct chan_result	 r;
-	struct post		 p;
-
-	LIST_REMOVE(job, entry);
-	njobs--;
-	rt->in_flight--;
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		/* Only http_shutdown aborts: crierd is stopping. */
-		interrupted(&job->d, job->ops);
-		job_free(job);
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	post_of(&job->d, &p);
-	if (job->ops->classify != NULL)
-		job->ops->classify(ch, &p, resp, &r);
+	chrt_get(d->channel)->in_flight--;
+	if (r->aborted)
+		interrupted(d, ops);
 	else
-		chan_http_classify(resp, &r);
-	settle(&job->d, &r);
-	job_free(job);
-	sched_kick();
-}
-
-/* A multi-step channel's delivery ended. */
-static void
-on_start_done(void *arg, const struct chan_result *res)
-{
-	struct job	*job = arg;
-	struct chrt	*rt = chrt_get(job->d.channel);
-
-	LIST_REMOVE(job, entry);
-	njobs--;
-	rt->in_flight--;
-	if (res->aborted)
-		interrupted(&job->d, job->ops);
-	else
-		settle(&job->d, res);
-	job_free(job);
-	if (!res->aborted)
+		settle(d, r);
+	if (later && !r->aborted)
 		sched_kick();
 }
 
@@ -592,7 +526,7 @@ refit(struct channel *ch, struct delivery *d)
 	struct len_result	lr;
 	char			why[256];
 
-	if (strcmp(ch->ops->type, "smtp") == 0)
+	if (ch->ops->email)
 		return (0);	/* rendered per recipient; no length rule */
 	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
 	if (lr.fits)
@@ -615,34 +549,17 @@ refit(struct channel *ch, struct delivery *d)
 
 /*
  * Sends D on CH: `sending` (with the token taken) is committed before the
- * request starts, so a crash mid-request is visible afterwards. D's
- * contents may be taken over (D is cleared then).
+ * post is handed over, so a crash mid-request is visible afterwards. D's
+ * contents are taken over once it is `sending` (D is cleared then).
  */
 static int
 send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 {
-	struct chan_result	 r;
-	struct chan_request	 rq;
-	struct http_request	 hreq;
-	struct post		 p;
-	struct job		*job;
-	char			 err[512];
-	int			 rc;
+	int	rc;
 
 	if ((rc = refit(ch, d)) != 0)
 		return (rc < 0 ? -1 : 0);
-	post_of(d, &p);
-	memset(&rq, 0, sizeof(rq));
-	if (ch->ops->deliver == NULL && ch->ops->start == NULL) {
-		err[0] = '\0';
-		if (ch->ops->build(ch, &p, &rq, err, sizeof(err)) == -1) {
-			chan_request_clear(&rq);
-			return (fail_now(d, err[0] ? err :
-			    "cannot build the request"));
-		}
-	}
 	if (store_begin() == -1) {
-		chan_request_clear(&rq);
 		if (took)
 			rt->bucket.tokens += 1.0;
 		return (-1);
@@ -654,57 +571,12 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 	if (rc != 0 || store_commit() == -1) {
 		/* Nothing changed: the delivery stays where it was. */
 		store_rollback();
-		chan_request_clear(&rq);
 		if (took)
 			rt->bucket.tokens += 1.0;	/* not used after all */
 		return (rc == 1 ? 0 : -1);
 	}
-	memset(&r, 0, sizeof(r));
-	if (ch->ops->deliver != NULL) {
-		ch->ops->deliver(ch, &p, &r);
-		settle(d, &r);
-		return (0);
-	}
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		abort();
-	job->d = *d;
-	memset(d, 0, sizeof(*d));
-	job->ops = ch->ops;
-	job->rq = rq;
-	if (ch->ops->start != NULL) {
-		post_of(&job->d, &p);
-		err[0] = '\0';
-		if (ch->ops->start(ch, &p, on_start_done, job, err,
-		    sizeof(err)) == -1) {
-			r.outcome = CHAN_PERMANENT;
-			snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
-			    "cannot start the delivery");
-			settle(&job->d, &r);
-			job_free(job);
-			return (0);
-		}
-		LIST_INSERT_HEAD(&jobs, job, entry);
-		njobs++;
-		rt->in_flight++;
-		return (0);
-	}
-	memset(&hreq, 0, sizeof(hreq));
-	hreq.method = rq.method;
-	hreq.url = rq.url;
-	hreq.headers = (const char **)rq.headers;
-	hreq.body = rq.body;
-	hreq.body_len = rq.body_len;
-	hreq.timeout_ms = rq.timeout_ms;
-	if (http_start(&hreq, on_done, job) == -1) {
-		r.outcome = CHAN_TRANSIENT;
-		snprintf(r.error, sizeof(r.error), "cannot start the request");
-		settle(&job->d, &r);
-		job_free(job);
-		return (0);
-	}
-	LIST_INSERT_HEAD(&jobs, job, entry);
-	njobs++;
 	rt->in_flight++;
+	sending_start(ch, d, sched_tmpls, sent);
 	return (0);
 }
 
@@ -773,7 +645,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	struct chrt	*rt = chrt_get(ch->name);
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i, want;
-	int		 http = ch->ops->deliver == NULL, stop = 0, took;
+	int		 http = !ch->ops->local, stop = 0, took;
 	int		 slots, rc, failed = 0;
 
 	if (rt->sc.paused) {
@@ -792,8 +664,9 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			if (sched_conf->max_in_flight - njobs < slots)
-				slots = sched_conf->max_in_flight - njobs;
+			if (sched_conf->max_in_flight - sending_count() < slots)
+				slots = sched_conf->max_in_flight -
+				    sending_count();
 			if (slots <= 0)
 				break;
 			want = (size_t)slots;
@@ -884,9 +757,9 @@ channel_wakeup(struct channel *ch, int64_t now)
 	struct bucket	 b;
 	int64_t		 t, w;
 
-	if (!rt->sc.paused && ch->ops->deliver == NULL &&
+	if (!rt->sc.paused && !ch->ops->local &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
-	    njobs >= sched_conf->max_in_flight))
+	    sending_count() >= sched_conf->max_in_flight))
 		return (-1);
 	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
 		return (-1);
@@ -1017,7 +890,6 @@ sched_recover(void)
 void
 sched_shutdown(void)
 {
-	struct job	*job;
 	struct unbooked	*ub;
 	size_t		 i;
 
@@ -1030,11 +902,7 @@ sched_shutdown(void)
 		free(ub);
 	}
 	/* http_shutdown has normally ended every request already. */
-	while ((job = LIST_FIRST(&jobs)) != NULL) {
-		LIST_REMOVE(job, entry);
-		job_free(job);
-	}
-	njobs = 0;
+	sending_shutdown();
 	for (i = 0; i < nrts; i++) {
 		store_channel_clear(&rts[i]->sc);
 		free(rts[i]->name);

@@ -19,14 +19,18 @@
 #define SCHED_PROBLEM		"problem"	/* hold_reason of a post that cannot go
 						   out as it is; last_error says why */
 
+struct tmpl_set;
+
 /*
- * Sets up the timer on LOOP; C is the configuration in force. For tests
- * only, $CRIER_TEST_BACKOFF_MS replaces SCHED_RETRY_BASE and
+ * Sets up the timer on LOOP; C is the configuration in force, TMPLS its
+ * templates (may be NULL; emails are rendered from them as they go). For
+ * tests only, $CRIER_TEST_BACKOFF_MS replaces SCHED_RETRY_BASE and
  * $CRIER_TEST_RETRY_MAX_AGE_MS replaces SCHED_MAX_AGE.
  */
-int	sched_init(uv_loop_t *loop, const struct config *c);
-/* Uses configuration C from now on (after a reload). */
-void	sched_set_config(const struct config *c);
+int	sched_init(uv_loop_t *loop, const struct config *c,
+	    const struct tmpl_set *tmpls);
+/* Uses configuration C and templates TMPLS from now on (after a reload). */
+void	sched_set_config(const struct config *c, const struct tmpl_set *tmpls);
 /*
  * After a start: deliveries left in `sending` are re-sent if their channel is
  * idempotent, else marked `uncertain`; scheduled ones overdue by more than

@@ -1,17 +1,12 @@
 /* Mustache templates: compile once into an op list, render many (SPEC §5). */
 #include <config.h>
 
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -65,18 +60,6 @@ struct toks {
 	size_t		 n, cap;
 };
 
-struct entry {
-	char		*base;		/* file name without ".mustache" */
-	char		*name;		/* template name */
-	char		*variant;	/* channel type, email part or NULL */
-	struct tmpl	*t;
-};
-
-struct tmpl_set {
-	struct entry	*v;
-	size_t		 n;
-};
-
 struct buf {
 	char		*p;
 	size_t		 len, cap;
@@ -91,15 +74,9 @@ struct render {
 	int			 html;
 	int			 strict;
 	int			 depth;		/* partial nesting */
-	const struct tmpl_opts	*opts;		/* partials by callback, or NULL */
-	const struct tmpl_set	*set;		/* partials from a set, or NULL */
+	const struct tmpl_opts	*opts;		/* partials */
 	char			*err;
 	size_t			 errlen;
-};
-
-static const char *const channel_types[] = {
-	"outbox", "mastodon", "bluesky", "webhook", "smtp", "x", "linkedin",
-	"facebook", "listmonk", "subject", "txt", "html", NULL
 };
 
 /* Formats a message into ERR when there is room for one. */
@@ -799,11 +776,10 @@ safe_partial(const char *name)
 	    strstr(name, "..") == NULL;
 }
 
-static const struct tmpl *set_find(const struct tmpl_set *, const char *);
 static int	render_ops(struct render *, const struct tmpl *, size_t,
 		    size_t);
 
-/* Renders partial OP of template T, from the set or the callback. */
+/* Renders partial OP of template T, found compiled or compiled from its source. */
 static int
 render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 {
@@ -820,13 +796,13 @@ render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 		    "than %d", w, op->str, TMPL_MAX_DEPTH);
 		return -1;
 	}
-	if (r->set != NULL) {
+	if (r->opts->find != NULL) {
 		if (!safe_partial(op->str)) {
 			seterr(r->err, r->errlen, "%s: partial name \"%s\" "
 			    "refused", w, op->str);
 			return -1;
 		}
-		p = set_find(r->set, op->str);
+		p = r->opts->find(r->opts->partial_arg, op->str);
 	} else if (r->opts->partial != NULL &&
 	    (src = r->opts->partial(r->opts->partial_arg, op->str, &len)) !=
 	    NULL) {
@@ -973,6 +949,33 @@ render_top(struct render *r, const struct tmpl *t, json_t *ctx, char **out)
 	return rv;
 }
 
+/* Compiles SRC, named LABEL (a file) in messages; NULL with ERR. */
+struct tmpl *
+tmpl_compile_labelled(const char *src, size_t len, const char *label,
+    char *err, size_t errlen)
+{
+	return compile(src, len, label, err, errlen);
+}
+
+/* T's next partial from op *I on, with its line, advancing *I; NULL at the end. */
+const char *
+tmpl_next_partial(const struct tmpl *t, size_t *i, unsigned *line)
+{
+	for (; *i < t->nops; (*i)++)
+		if (t->ops[*i].type == OP_PARTIAL) {
+			*line = t->ops[*i].line;
+			return t->ops[(*i)++].str;
+		}
+	return NULL;
+}
+
+/* The label (file name) T was compiled with, or NULL. */
+const char *
+tmpl_label(const struct tmpl *t)
+{
+	return t->label;
+}
+
 /* Renders T against CTX into a malloc'd string in *OUT; -1 with ERR on failure. */
 int
 tmpl_render(const struct tmpl *t, json_t *ctx, const struct tmpl_opts *o,
@@ -990,294 +993,4 @@ tmpl_render(const struct tmpl *t, json_t *ctx, const struct tmpl_opts *o,
 	r.err = err;
 	r.errlen = errlen;
 	return render_top(&r, t, ctx, out);
-}
-
-/* Finds the template of S whose file is BASE.mustache. */
-static const struct tmpl *
-set_find(const struct tmpl_set *s, const char *base)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].base, base) == 0)
-			return s->v[i].t;
-	return NULL;
-}
-
-/* Finds template NAME with VARIANT (NULL: the generic one). */
-static const struct tmpl *
-set_get(const struct tmpl_set *s, const char *name, const char *variant)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].name, name) == 0 &&
-		    (variant == NULL ? s->v[i].variant == NULL :
-		    s->v[i].variant != NULL &&
-		    strcmp(s->v[i].variant, variant) == 0))
-			return s->v[i].t;
-	return NULL;
-}
-
-/* Splits BASE into E's name and variant: "x.mastodon" is x for mastodon. */
-static int
-entry_names(struct entry *e, const char *base)
-{
-	const char	*dot = strrchr(base, '.');
-	size_t		 i;
-
-	if ((e->base = strdup(base)) == NULL)
-		return -1;
-	if (dot != NULL && dot != base) {
-		for (i = 0; channel_types[i] != NULL; i++)
-			if (strcmp(dot + 1, channel_types[i]) == 0)
-				break;
-		if (channel_types[i] != NULL) {
-			if ((e->name = strndup(base, dot - base)) == NULL ||
-			    (e->variant = strdup(dot + 1)) == NULL)
-				return -1;
-			return 0;
-		}
-	}
-	return (e->name = strdup(base)) == NULL ? -1 : 0;
-}
-
-/* Reads regular file PATH (at most TMPL_MAX_SIZE bytes) into *BUF. */
-static int
-read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	struct stat	 st;
-	char		*b = NULL;
-	size_t		 n = 0;
-	ssize_t		 r;
-	int		 fd;
-
-	*buf = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		/* Not an error: only regular files are templates. */
-		close(fd);
-		return 1;
-	}
-	if (st.st_size > TMPL_MAX_SIZE) {
-		seterr(err, errlen, "%s: larger than %d bytes", path,
-		    TMPL_MAX_SIZE);
-		goto fail;
-	}
-	if ((b = malloc(TMPL_MAX_SIZE + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
-		goto fail;
-	}
-	/* Read to the end, in case the file grew after fstat. */
-	while ((r = read(fd, b + n, TMPL_MAX_SIZE + 1 - n)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		n += (size_t)r;
-		if (n > TMPL_MAX_SIZE) {
-			seterr(err, errlen, "%s: larger than %d bytes", path,
-			    TMPL_MAX_SIZE);
-			goto fail;
-		}
-	}
-	close(fd);
-	*buf = b;
-	*len = n;
-	return 0;
- fail:
-	free(b);
-	close(fd);
-	return -1;
-}
-
-/* Keeps directory entries named *.mustache, hidden files aside. */
-static int
-is_template(const struct dirent *d)
-{
-	size_t	 n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 9 &&
-	    strcmp(d->d_name + n - 9, ".mustache") == 0;
-}
-
-/* Checks that every partial used in S is a safe name found in S. */
-static int
-check_partials(const struct tmpl_set *s, char *err, size_t errlen)
-{
-	const struct op	*op;
-	size_t		 i, j;
-	char		 w[PATH_MAX + 32];
-
-	for (i = 0; i < s->n; i++) {
-		for (j = 0; j < s->v[i].t->nops; j++) {
-			op = &s->v[i].t->ops[j];
-			if (op->type != OP_PARTIAL)
-				continue;
-			where(w, sizeof(w), s->v[i].t->label, op->line);
-			if (!safe_partial(op->str)) {
-				seterr(err, errlen, "%s: partial name \"%s\" "
-				    "refused (not a file of the directory)", w,
-				    op->str);
-				return -1;
-			}
-			if (set_find(s, op->str) == NULL) {
-				seterr(err, errlen, "%s: no partial \"%s\" "
-				    "(%s.mustache)", w, op->str, op->str);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Loads and compiles every *.mustache file in DIR; NULL with ERR naming the file. */
-struct tmpl_set *
-tmpl_set_load(const char *dir, char *err, size_t errlen)
-{
-	struct tmpl_set	 *s = NULL;
-	struct dirent	**names = NULL;
-	struct entry	 *e;
-	char		  path[PATH_MAX];
-	char		 *src = NULL;
-	size_t		  len;
-	int		  n = -1, i, rv;
-
-	if ((n = scandir(dir, &names, is_template, alphasort)) == -1) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (n > 0 && (s->v = calloc(n, sizeof(*s->v))) == NULL)) {
-		seterr(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-		    names[i]->d_name) >= sizeof(path)) {
-			seterr(err, errlen, "%s/%s: path too long", dir,
-			    names[i]->d_name);
-			goto fail;
-		}
-		if ((rv = read_file(path, &src, &len, err, errlen)) == -1)
-			goto fail;
-		if (rv == 1)
-			continue;
-		e = &s->v[s->n];
-		names[i]->d_name[strlen(names[i]->d_name) - 9] = '\0';
-		if (entry_names(e, names[i]->d_name) == -1) {
-			seterr(err, errlen, "out of memory");
-			s->n++;
-			goto fail;
-		}
-		s->n++;
-		if ((e->t = compile(src, len, path, err, errlen)) == NULL)
-			goto fail;
-		free(src);
-		src = NULL;
-	}
-	if (check_partials(s, err, errlen) == -1)
-		goto fail;
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return s;
- fail:
-	free(src);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	tmpl_set_free(s);
-	return NULL;
-}
-
-/* True if a part name is one of an email's. */
-static int
-email_part(const char *v)
-{
-	return v != NULL && (strcmp(v, "subject") == 0 ||
-	    strcmp(v, "txt") == 0 || strcmp(v, "html") == 0);
-}
-
-/* True if a template NAME exists for channel type TYPE (any variant or email part). */
-bool
-tmpl_set_has(const struct tmpl_set *s, const char *name, const char *type)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->n; i++) {
-		if (strcmp(s->v[i].name, name) != 0)
-			continue;
-		if (s->v[i].variant == NULL || email_part(s->v[i].variant) ||
-		    (type != NULL && strcmp(s->v[i].variant, type) == 0))
-			return true;
-	}
-	return false;
-}
-
-/* Renders template NAME for channel type TYPE, or its email PART. */
-int
-tmpl_set_render(const struct tmpl_set *s, const char *name, const char *type,
-    const char *part, json_t *ctx, bool strict, char **out, char *err,
-    size_t errlen)
-{
-	struct render		 r;
-	const struct tmpl	*t = NULL;
-
-	*out = NULL;
-	if (part != NULL && !email_part(part)) {
-		seterr(err, errlen, "no email part \"%s\"", part);
-		return -1;
-	}
-	if (part != NULL)
-		t = set_get(s, name, part);
-	else {
-		if (type != NULL)
-			t = set_get(s, name, type);
-		if (t == NULL)
-			t = set_get(s, name, NULL);
-	}
-	if (t == NULL) {
-		if (part != NULL)
-			seterr(err, errlen, "no template %s.%s for %s", name,
-			    part, type != NULL ? type : "any channel");
-		else
-			seterr(err, errlen, "no template %s for %s", name,
-			    type != NULL ? type : "any channel");
-		return -1;
-	}
-	memset(&r, 0, sizeof(r));
-	r.html = part != NULL && strcmp(part, "html") == 0;
-	r.strict = strict;
-	r.set = s;
-	r.err = err;
-	r.errlen = errlen;
-	return render_top(&r, t, ctx, out);
-}
-
-/* Frees S and every template in it. */
-void
-tmpl_set_free(struct tmpl_set *s)
-{
-	size_t	 i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].base);
-		free(s->v[i].name);
-		free(s->v[i].variant);
-		tmpl_free(s->v[i].t);
-	}
-	free(s->v);
-	free(s);
 }

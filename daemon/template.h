@@ -19,11 +19,21 @@ struct tmpl_opts {
 	bool		 html_escape;	/* {{x}} escapes &<>" ; false: plain text */
 	bool		 strict;	/* an unknown variable is an error */
 	tmpl_partial_fn	 partial;	/* may be NULL: partials render empty */
-	void		*partial_arg;
+	/* Compiled partials by name (a set), instead of partial; may be NULL. */
+	const struct tmpl *(*find)(void *arg, const char *name);
+	void		*partial_arg;	/* partial's or find's */
 };
 
 /* Compiles SRC; NULL with a message (naming line) in ERR on a syntax error. */
 struct tmpl	*tmpl_compile(const char *src, size_t len, char *err, size_t errlen);
+/* As tmpl_compile, LABEL (a file name) prefixing the messages' lines. */
+struct tmpl	*tmpl_compile_labelled(const char *src, size_t len,
+		    const char *label, char *err, size_t errlen);
+/* T's next partial from op *I on (0 first), with its line; NULL at the end. */
+const char	*tmpl_next_partial(const struct tmpl *t, size_t *i,
+		    unsigned *line);
+/* The label T was compiled with (tmpl_compile_labelled), or NULL. */
+const char	*tmpl_label(const struct tmpl *t);
 /* Renders T against CTX into a malloc'd string in *OUT; -1 with ERR on failure. */
 int		 tmpl_render(const struct tmpl *t, json_t *ctx, const struct tmpl_opts *o,
 		    char **out, char *err, size_t errlen);
@@ -42,6 +52,9 @@ bool		 tmpl_set_has(const struct tmpl_set *s, const char *name, const char *type
 int		 tmpl_set_render(const struct tmpl_set *s, const char *name,
 		    const char *type, const char *part, json_t *ctx, bool strict,
 		    char **out, char *err, size_t errlen);
+/* Another reference to S (NULL stays NULL), dropped with tmpl_set_free. */
+struct tmpl_set	*tmpl_set_ref(const struct tmpl_set *s);
+/* Drops a reference to S; the last frees it. */
 void		 tmpl_set_free(struct tmpl_set *s);
 
 #endif

@@ -1,15 +1,18 @@
 /*
- * The bluesky channel: an atproto session (createSession with an app
- * password, refreshSession before the access token expires and when the
- * server says ExpiredToken; tokens in memory only), @mentions resolved
- * with resolveHandle, images (the delivery's media) uploaded with
- * uploadBlob, else an optional link card from the page's OpenGraph tags, then the post written with putRecord at a record key derived from
- * the delivery id and swapRecord null: a retry finds the record it wrote
- * (InvalidSwap), reads it back and reports it sent, never a second post.
+ * The bluesky channel: an atproto session (xrpc.c: createSession with an
+ * app password, refreshSession before the access token expires and when
+ * the server says ExpiredToken; tokens in memory only), @mentions resolved
+ * with resolveHandle, images (the post's media) uploaded with uploadBlob,
+ * else an optional link card from the page's OpenGraph tags
+ * (opengraph.c), then the post written with putRecord at a record key
+ * derived from the delivery id (atproto.c) and swapRecord null: a retry
+ * finds the record it wrote (InvalidSwap), reads it back and reports it
+ * sent, never a second post.
  */
 #include <config.h>
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,38 +28,19 @@
 #include "../log.h"
 #include "../media.h"
 #include "../when.h"
-#include "bsky.h"
+#include "atproto.h"
+#include "opengraph.h"
+#include "xrpc.h"
 
 #define BSKY_SERVICE		"https://bsky.social"
 #define BSKY_COLLECTION		"app.bsky.feed.post"
-#define BSKY_TIMEOUT_MS		30000L
+#define XRPC_TIMEOUT_MS		30000L
 #define BSKY_CARD_TIMEOUT_MS	10000L
 #define BSKY_CARD_MAX		(1024 * 1024)	/* page bytes scanned */
 #define BSKY_CARD_TEXT_MAX	300		/* title/description bytes */
 #define BSKY_CARD_REDIRECTS	3
-#define BSKY_REFRESH_MARGIN	300		/* s before exp, at most */
-#define BSKY_MAX_LANGS		3
 #define BSKY_IMAGES_MAX		4		/* per post (the lexicon) */
 #define BSKY_IMAGE_MAX		1000000		/* bytes per image (the lexicon) */
-
-/* A Bluesky account: configuration and, once logged in, its session. */
-struct bsky_acct {
-	int			 refs;
-	char			*name;		/* the channel's, for logs */
-	char			*service;	/* no trailing slash */
-	char			*handle;
-	char			*password;
-	size_t			 pwlen;
-	json_t			*langs;		/* array, may be empty */
-	bool			 link_cards;
-	/* the session: never written anywhere */
-	char			*access;
-	char			*refresh;
-	char			*did;
-	int64_t			 refresh_at;	/* ms: refresh from then on */
-	bool			 busy;		/* a login or refresh runs */
-	TAILQ_HEAD(, bjob)	 waiters;	/* jobs waiting for it */
-};
 
 enum bstep {
 	ST_SESSION,	/* a usable access token */
@@ -80,16 +64,16 @@ struct bimg {
 
 /* One delivery on its way. */
 struct bjob {
-	struct bsky_acct	*a;
+	struct xrpc_acct	*a;
 	chan_done_fn		 done;
 	void			*arg;
 	char			*id;
 	char			*text;
-	char			 rkey[BSKY_TID_LEN + 1];
+	char			 rkey[ATPROTO_TID_LEN + 1];
 	enum bstep		 step;
 	enum bstep		 after_session;	/* where to go once logged in */
 	int			 relogins;	/* token refreshes this job asked for */
-	struct bsky_facet	*facets;
+	struct atproto_facet	*facets;
 	size_t			 nfacets;
 	size_t			 next;		/* mention being resolved */
 	char			*card_url;	/* page being fetched, NULL: no card */
@@ -99,7 +83,7 @@ struct bjob {
 	struct bimg		 img[BSKY_IMAGES_MAX];
 	size_t			 nimg;
 	size_t			 cur;		/* image being fetched/uploaded */
-	TAILQ_ENTRY(bjob)	 entry;
+	struct xrpc_waiter	 w;		/* for the account's session */
 };
 
 static const struct chan_key bluesky_keys[] = {
@@ -123,54 +107,6 @@ static const struct media_rules bsky_rules = {
 
 static void	job_run(struct bjob *);
 
-/* True if S is a plausible BCP 47 tag: 2-3 letters, then -subtags of 1-8 alnum. */
-static bool
-lang_ok(const char *s)
-{
-	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
-
-	if (n < 2 || n > 3)
-		return (false);
-	for (s += n; *s == '-'; s += n) {
-		s++;
-		n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789");
-		if (n < 1 || n > 8)
-			return (false);
-	}
-	return (*s == '\0');
-}
-
-/* Splits the comma-separated LANGUAGE into a JSON array; NULL with ERR if a tag is bad. */
-static json_t *
-parse_langs(const char *language, char *err, size_t errlen)
-{
-	json_t	*a = json_array();
-	char	*copy, *p, *tok;
-
-	if (language == NULL)
-		return (a);
-	if ((copy = strdup(language)) == NULL)
-		abort();
-	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
-		tok += strspn(tok, " \t");
-		tok[strcspn(tok, " \t")] = '\0';
-		if (*tok == '\0')
-			continue;
-		if (!lang_ok(tok) || json_array_size(a) == BSKY_MAX_LANGS) {
-			snprintf(err, errlen, "language: '%s' is not a language "
-			    "tag such as en or pt-BR (at most %d, comma-separated)",
-			    tok, BSKY_MAX_LANGS);
-			free(copy);
-			json_decref(a);
-			return (NULL);
-		}
-		json_array_append_new(a, json_string(tok));
-	}
-	free(copy);
-	return (a);
-}
-
 /* Checks the keys together: a handle, one secret, good languages. */
 static int
 bluesky_check(const struct cfg_channel *cc, const struct config *c, char *err,
@@ -187,45 +123,17 @@ bluesky_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		    "credential (an app password)");
 		return (-1);
 	}
-	if (h != NULL && !bsky_handle_ok(*h == '@' ? h + 1 : h) &&
+	if (h != NULL && !atproto_handle_ok(*h == '@' ? h + 1 : h) &&
 	    strncmp(h, "did:", 4) != 0) {
 		snprintf(err, errlen, "handle: '%s' is not a handle (such as "
 		    "example.bsky.social) or a DID", h);
 		return (-1);
 	}
-	if ((l = parse_langs(config_chan_get(cc, "language", NULL), err,
+	if ((l = atproto_langs(config_chan_get(cc, "language", NULL), err,
 	    errlen)) == NULL)
 		return (-1);
 	json_decref(l);
 	return (0);
-}
-
-/* Forgets A's session, wiping the tokens. */
-static void
-session_clear(struct bsky_acct *a)
-{
-	if (a->access != NULL)
-		chan_secret_free(a->access, strlen(a->access));
-	if (a->refresh != NULL)
-		chan_secret_free(a->refresh, strlen(a->refresh));
-	a->access = a->refresh = NULL;
-	a->refresh_at = 0;
-}
-
-/* Drops a reference to A, freeing it with the last. */
-static void
-acct_unref(struct bsky_acct *a)
-{
-	if (a == NULL || --a->refs > 0)
-		return;
-	session_clear(a);
-	chan_secret_free(a->password, a->pwlen);
-	json_decref(a->langs);
-	free(a->did);
-	free(a->name);
-	free(a->service);
-	free(a->handle);
-	free(a);
 }
 
 /* Reads the channel's keys and its app password. */
@@ -233,7 +141,7 @@ static int
 bluesky_open(struct channel *ch, const struct config *c, char *err,
     size_t errlen)
 {
-	struct bsky_acct	*a;
+	struct xrpc_acct	*a;
 	const char		*sv = config_chan_get(ch->cfg, "service", NULL);
 	const char		*h = config_chan_get(ch->cfg, "handle", NULL);
 	const char		*lc = config_chan_get(ch->cfg, "link_cards", NULL);
@@ -254,13 +162,13 @@ bluesky_open(struct channel *ch, const struct config *c, char *err,
 		a->service[--n] = '\0';
 	a->link_cards = lc != NULL && (strcasecmp(lc, "yes") == 0 ||
 	    strcasecmp(lc, "true") == 0);
-	if ((a->langs = parse_langs(config_chan_get(ch->cfg, "language", NULL),
+	if ((a->langs = atproto_langs(config_chan_get(ch->cfg, "language", NULL),
 	    msg, sizeof(msg))) == NULL ||
 	    chan_secret_read(ch->cfg, "password_file", &a->password, &a->pwlen,
 	    msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "channel %s: %s", ch->name, a->langs ?
 		    msg : "no password_file or credential");
-		acct_unref(a);
+		xrpc_acct_unref(a);
 		return (-1);
 	}
 	ch->priv = a;
@@ -271,7 +179,7 @@ bluesky_open(struct channel *ch, const struct config *c, char *err,
 static void
 bluesky_close(struct channel *ch)
 {
-	acct_unref(ch->priv);
+	xrpc_acct_unref(ch->priv);
 	ch->priv = NULL;
 }
 
@@ -281,8 +189,8 @@ job_free(struct bjob *j)
 {
 	size_t	i;
 
-	acct_unref(j->a);
-	bsky_facets_free(j->facets, j->nfacets);
+	xrpc_acct_unref(j->a);
+	atproto_facets_free(j->facets, j->nfacets);
 	free(j->id);
 	free(j->text);
 	free(j->card_url);
@@ -340,320 +248,20 @@ job_abort(struct bjob *j)
 	job_finish(j, &r);
 }
 
-/* The XRPC error name and message of RESP's body, into NAME and MSG. */
+/* J's account has its session (R NULL): on with J; or J ends with R. */
 static void
-xrpc_error(const struct http_response *resp, char *name, size_t nlen, char *msg,
-    size_t mlen)
+session_ready(struct xrpc_waiter *w, const struct chan_result *r)
 {
-	json_t	*j, *v;
+	struct bjob	*j = (struct bjob *)(void *)((char *)w -
+			    offsetof(struct bjob, w));
 
-	name[0] = msg[0] = '\0';
-	if (resp->body == NULL || (j = json_loadb(resp->body, resp->body_len,
-	    0, NULL)) == NULL)
-		return;
-	if (json_is_string(v = json_object_get(j, "error")))
-		snprintf(name, nlen, "%s", json_string_value(v));
-	if (json_is_string(v = json_object_get(j, "message")))
-		snprintf(msg, mlen, "%s", json_string_value(v));
-	json_decref(j);
-}
-
-/* True if RESP says the token it was sent with is expired or unknown. */
-static bool
-token_refused(const struct http_response *resp)
-{
-	char	name[64], msg[8];
-
-	if (resp->curl_code != CURLE_OK)
-		return (false);
-	if (resp->status == 401)
-		return (true);
-	if (resp->status != 400)
-		return (false);
-	xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
-	return (strcmp(name, "ExpiredToken") == 0 ||
-	    strcmp(name, "InvalidToken") == 0);
-}
-
-/*
- * Reads a failed XRPC answer into R: chan_http_classify's outcome and wait
- * (429 with RateLimit-Reset, 5xx...), and "WHAT: HTTP n Name: message".
- */
-static void
-xrpc_result(const struct http_response *resp, const char *what,
-    struct chan_result *r)
-{
-	char	name[64], msg[400];
-
-	memset(r, 0, sizeof(*r));
-	chan_http_classify(resp, r);
-	if (resp->curl_code != CURLE_OK) {
-		char	e[sizeof(r->error)];
-
-		snprintf(e, sizeof(e), "%s", r->error);
-		snprintf(r->error, sizeof(r->error), "%s: %s", what, e);
-		return;
-	}
-	xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
-	if (name[0] != '\0' || msg[0] != '\0')
-		snprintf(r->error, sizeof(r->error), "%s: HTTP %ld %s%s%s", what,
-		    resp->status, name, name[0] && msg[0] ? ": " : "", msg);
-	else {
-		char	e[sizeof(r->error)];
-
-		snprintf(e, sizeof(e), "%s", r->error);
-		snprintf(r->error, sizeof(r->error), "%s: %s", what, e);
-	}
-	/* An expired token that could not be renewed is a credential problem. */
-	if (strcmp(name, "ExpiredToken") == 0 || strcmp(name, "InvalidToken") == 0)
-		r->outcome = CHAN_AUTH;
-}
-
-/*
- * Starts an XRPC call of A: METHOD on NSID with QUERY (may be NULL), the
- * body BODY of type CTYPE (may be NULL), Bearer TOKEN (may be NULL).
- */
-static int
-xrpc(struct bsky_acct *a, const char *method, const char *nsid,
-    const char *query, const char *token, const char *ctype, const char *body,
-    size_t blen, http_done_fn fn, void *arg)
-{
-	struct http_request	 rq;
-	const char		*hdrs[4];
-	char			*url, *auth = NULL, *ct = NULL;
-	size_t			 nh = 0;
-	int			 rc;
-
-	if (asprintf(&url, "%s/xrpc/%s%s%s", a->service, nsid, query ? "?" : "",
-	    query ? query : "") == -1)
-		abort();
-	hdrs[nh++] = "Accept: application/json";
-	if (token != NULL) {
-		if (asprintf(&auth, "Authorization: Bearer %s", token) == -1)
-			abort();
-		hdrs[nh++] = auth;
-	}
-	if (ctype != NULL) {
-		if (asprintf(&ct, "Content-Type: %s", ctype) == -1)
-			abort();
-		hdrs[nh++] = ct;
-	}
-	hdrs[nh] = NULL;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = method;
-	rq.url = url;
-	rq.headers = hdrs;
-	rq.body = body;
-	rq.body_len = blen;
-	rq.timeout_ms = BSKY_TIMEOUT_MS;
-	rc = http_start(&rq, fn, arg);
-	if (auth != NULL)
-		chan_secret_free(auth, strlen(auth));
-	free(ct);
-	free(url);
-	return (rc);
-}
-
-/* Calls xrpc with a JSON body J (consumed). */
-static int
-xrpc_json(struct bsky_acct *a, const char *nsid, const char *token, json_t *j,
-    http_done_fn fn, void *arg)
-{
-	char	*body;
-	int	 rc;
-
-	if ((body = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
-		return (-1);
-	}
-	json_decref(j);
-	rc = xrpc(a, "POST", nsid, NULL, token, "application/json", body,
-	    strlen(body), fn, arg);
-	chan_secret_free(body, strlen(body));
-	return (rc);
-}
-
-/* Takes the session in a createSession/refreshSession answer into A; -1 if malformed. */
-static int
-session_take(struct bsky_acct *a, const struct http_response *resp)
-{
-	json_t		*j;
-	const char	*acc, *ref, *did;
-	int64_t		 exp, iat, margin, now = when_now();
-
-	if (resp->body == NULL ||
-	    (j = json_loadb(resp->body, resp->body_len, 0, NULL)) == NULL)
-		return (-1);
-	acc = json_string_value(json_object_get(j, "accessJwt"));
-	ref = json_string_value(json_object_get(j, "refreshJwt"));
-	did = json_string_value(json_object_get(j, "did"));
-	if (acc == NULL || ref == NULL || did == NULL ||
-	    strncmp(did, "did:", 4) != 0) {
-		json_decref(j);
-		return (-1);
-	}
-	session_clear(a);
-	free(a->did);
-	if ((a->access = strdup(acc)) == NULL ||
-	    (a->refresh = strdup(ref)) == NULL || (a->did = strdup(did)) == NULL)
-		abort();
-	json_decref(j);
-	/* Refresh a little before exp: 5 minutes, or a tenth of short lifetimes. */
-	if (bsky_jwt_times(a->access, &exp, &iat) == 0) {
-		margin = BSKY_REFRESH_MARGIN;
-		if (iat > 0 && exp > iat && (exp - iat) / 10 < margin)
-			margin = (exp - iat) / 10;
-		a->refresh_at = (exp - margin) * 1000;
-		if (a->refresh_at < now)
-			a->refresh_at = now;
-	} else
-		a->refresh_at = INT64_MAX;	/* on ExpiredToken only */
-	return (0);
-}
-
-/* Ends the wait of every job waiting for A's session: on with it, or R. */
-static void
-session_release(struct bsky_acct *a, const struct chan_result *r)
-{
-	struct bjob	*j;
-
-	a->busy = false;
-	while ((j = TAILQ_FIRST(&a->waiters)) != NULL) {
-		TAILQ_REMOVE(&a->waiters, j, entry);
-		if (r == NULL) {
-			j->step = j->after_session;
-			job_run(j);
-		} else if (r->aborted)
-			job_abort(j);
-		else
-			job_finish(j, r);
-	}
-}
-
-static void	login_done(void *, const struct http_response *);
-
-/* Starts createSession for A. */
-static int
-login_start(struct bsky_acct *a)
-{
-	json_t	*j;
-
-	j = json_pack("{s:s, s:s%}", "identifier", a->handle, "password",
-	    a->password, a->pwlen);
-	if (j == NULL)
-		return (-1);
-	log_debug("channel %s: createSession as %s", a->name, a->handle);
-	return (xrpc_json(a, "com.atproto.server.createSession", NULL, j,
-	    login_done, a));
-}
-
-/* Ends A's session work with the failure R for every waiter, logging it. */
-static void
-session_fail(struct bsky_acct *a, const struct chan_result *r)
-{
-	log_warnx("channel %s: %s", a->name, r->error);
-	session_release(a, r);
-}
-
-/* createSession answered: a session, or a refusal that pauses the channel. */
-static void
-login_done(void *arg, const struct http_response *resp)
-{
-	struct bsky_acct	*a = arg;
-	struct chan_result	 r;
-
-	memset(&r, 0, sizeof(r));
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		r.aborted = true;
-		session_release(a, &r);
-	} else if (resp->curl_code == CURLE_OK && resp->status == 200) {
-		if (session_take(a, resp) == -1) {
-			r.outcome = CHAN_TRANSIENT;
-			snprintf(r.error, sizeof(r.error), "createSession: "
-			    "malformed answer");
-			session_fail(a, &r);
-		} else {
-			log_info("channel %s: logged in as %s (%s)", a->name,
-			    a->handle, a->did);
-			session_release(a, NULL);
-		}
-	} else {
-		xrpc_result(resp, "createSession", &r);
-		/* Any other refusal of the login is about the account. */
-		if (r.outcome == CHAN_PERMANENT)
-			r.outcome = CHAN_AUTH;
-		session_fail(a, &r);
-	}
-	acct_unref(a);
-}
-
-/* refreshSession answered: a new pair, else log in again. */
-static void
-refresh_done(void *arg, const struct http_response *resp)
-{
-	struct bsky_acct	*a = arg;
-	struct chan_result	 r;
-
-	memset(&r, 0, sizeof(r));
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		r.aborted = true;
-		session_release(a, &r);
-	} else if (resp->curl_code == CURLE_OK && resp->status == 200 &&
-	    session_take(a, resp) == 0) {
-		log_debug("channel %s: session refreshed", a->name);
-		session_release(a, NULL);
-	} else if (token_refused(resp) || (resp->curl_code == CURLE_OK &&
-	    resp->status == 200)) {
-		/* The refresh token is spent: a new session. */
-		log_info("channel %s: refreshSession refused, logging in again",
-		    a->name);
-		session_clear(a);
-		a->refs++;
-		if (login_start(a) == -1) {
-			acct_unref(a);
-			r.outcome = CHAN_TRANSIENT;
-			snprintf(r.error, sizeof(r.error), "cannot start "
-			    "createSession");
-			session_fail(a, &r);
-		}
-	} else {
-		xrpc_result(resp, "refreshSession", &r);
-		session_fail(a, &r);
-	}
-	acct_unref(a);
-}
-
-/* Queues J for A's session, starting a login or a refresh if none runs. */
-static void
-session_wait(struct bjob *j)
-{
-	struct bsky_acct	*a = j->a;
-	struct chan_result	 r;
-	int			 rc;
-
-	TAILQ_INSERT_TAIL(&a->waiters, j, entry);
-	if (a->busy)
-		return;
-	a->busy = true;
-	a->refs++;
-	if (a->refresh != NULL) {
-		log_debug("channel %s: refreshSession", a->name);
-		rc = xrpc(a, "POST", "com.atproto.server.refreshSession", NULL,
-		    a->refresh, NULL, NULL, 0, refresh_done, a);
-	} else
-		rc = login_start(a);
-	if (rc == -1) {
-		/* Not from within start: J is in the list, so fail it later. */
-		acct_unref(a);
-		memset(&r, 0, sizeof(r));
-		r.outcome = CHAN_TRANSIENT;
-		snprintf(r.error, sizeof(r.error), "cannot start the session "
-		    "request");
-		TAILQ_REMOVE(&a->waiters, j, entry);
-		a->busy = false;
-		log_warnx("channel %s: %s", a->name, r.error);
-		j->step = ST_DONE;	/* bluesky_start reports the failure */
-	}
+	if (r == NULL) {
+		j->step = j->after_session;
+		job_run(j);
+	} else if (r->aborted)
+		job_abort(j);
+	else
+		job_finish(j, r);
 }
 
 /*
@@ -708,7 +316,7 @@ mention_next(struct bjob *j)
 	char	*q, *esc;
 	int	 rc;
 
-	while (j->next < j->nfacets && j->facets[j->next].kind != BF_MENTION)
+	while (j->next < j->nfacets && j->facets[j->next].kind != AF_MENTION)
 		j->next++;
 	if (j->next == j->nfacets)
 		return (1);
@@ -717,7 +325,7 @@ mention_next(struct bjob *j)
 	if (asprintf(&q, "handle=%s", esc) == -1)
 		abort();
 	curl_free(esc);
-	rc = xrpc(j->a, "GET", "com.atproto.identity.resolveHandle", q, NULL,
+	rc = xrpc_call(j->a, "GET", "com.atproto.identity.resolveHandle", q, NULL,
 	    NULL, NULL, 0, mention_done, j);
 	free(q);
 	return (rc);
@@ -728,7 +336,7 @@ static void
 mention_done(void *arg, const struct http_response *resp)
 {
 	struct bjob		*j = arg;
-	struct bsky_facet	*f = &j->facets[j->next];
+	struct atproto_facet	*f = &j->facets[j->next];
 	struct chan_result	 r;
 	json_t			*js;
 	const char		*did;
@@ -777,29 +385,6 @@ card_fetch(struct bjob *j)
 	return (http_start(&rq, card_done, j));
 }
 
-/* The absolute URL of redirect LOCATION from BASE; NULL if not http(s). */
-static char *
-redirect_url(const char *base, const char *location)
-{
-	CURLU	*u;
-	char	*s = NULL, *out = NULL, *scheme = NULL;
-
-	if ((u = curl_url()) == NULL)
-		return (NULL);
-	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
-	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
-		if ((out = strdup(s)) == NULL)
-			abort();
-	}
-	curl_free(s);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return (out);
-}
-
 /* The page answered: its OpenGraph title and description, or no card. */
 static void
 card_done(void *arg, const struct http_response *resp)
@@ -815,7 +400,7 @@ card_done(void *arg, const struct http_response *resp)
 	if (resp->curl_code == CURLE_OK && resp->status >= 300 &&
 	    resp->status < 400 && j->redirects < BSKY_CARD_REDIRECTS &&
 	    (loc = http_header_get(resp, "Location")) != NULL &&
-	    (next = redirect_url(j->card_url, loc)) != NULL) {
+	    (next = http_redirect_url(j->card_url, loc)) != NULL) {
 		free(j->card_url);
 		j->card_url = next;
 		j->redirects++;
@@ -834,7 +419,7 @@ card_done(void *arg, const struct http_response *resp)
 		log_warnx("delivery %s: link card: %s is %s, not HTML; posting "
 		    "without a card", j->id, j->card_url, ct);
 	else
-		bsky_og_parse(resp->body, resp->body_len < BSKY_CARD_MAX ?
+		opengraph_parse(resp->body, resp->body_len < BSKY_CARD_MAX ?
 		    resp->body_len : BSKY_CARD_MAX, BSKY_CARD_TEXT_MAX,
 		    &j->card_title, &j->card_desc);
 	if (j->card_title == NULL && j->card_desc == NULL) {
@@ -845,29 +430,44 @@ card_done(void *arg, const struct http_response *resp)
 	job_run(j);
 }
 
-/* Loads delivery ID's images (JSON [{uri, fmttype, alt}] in the store) into J. */
-static int
-load_images(struct bjob *j, const char *id, char *err, size_t errlen)
+/* A copy of the LEN bytes at S, NUL-terminated (NULL stays NULL). */
+static char *
+dup_n(const char *s, size_t len)
 {
-	struct media	*l;
-	size_t		 i, n;
+	char	*r;
 
-	if (media_load(id, &bsky_rules, &l, &n, err, errlen) == -1)
+	if (s == NULL)
+		return (NULL);
+	if ((r = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return (r);
+}
+
+/* Takes P's images (read and checked by media.c against bsky_rules) into J. */
+static int
+take_images(struct bjob *j, const struct post *p, char *err, size_t errlen)
+{
+	const struct media	*l = p->media;
+	size_t			 i;
+
+	if (p->nmedia > BSKY_IMAGES_MAX) {
+		snprintf(err, errlen, "more than %d images", BSKY_IMAGES_MAX);
 		return (-1);
-	for (i = 0; i < n; i++) {
+	}
+	for (i = 0; i < p->nmedia; i++) {
 		struct bimg *im = &j->img[i];
 
-		im->uri = l[i].uri;
-		im->mime = l[i].type;	/* remote: known once fetched */
-		im->alt = l[i].alt;
-		if (im->alt == NULL && (im->alt = strdup("")) == NULL)
-			abort();
-		im->data = l[i].data;
+		im->uri = dup_n(l[i].uri, strlen(l[i].uri));
+		im->mime = l[i].type != NULL ? dup_n(l[i].type,
+		    strlen(l[i].type)) : NULL;	/* remote: known once fetched */
+		im->alt = l[i].alt != NULL ? dup_n(l[i].alt, strlen(l[i].alt)) :
+		    dup_n("", 0);
+		im->data = dup_n(l[i].data, l[i].len);
 		im->len = l[i].len;
-		free(l[i].path);
 	}
-	j->nimg = n;
-	free(l);
+	j->nimg = p->nmedia;
 	return (0);
 }
 
@@ -890,12 +490,12 @@ image_next(struct bjob *j)
 		memset(&rq, 0, sizeof(rq));
 		rq.method = "GET";
 		rq.url = im->uri;
-		rq.timeout_ms = BSKY_TIMEOUT_MS;
+		rq.timeout_ms = XRPC_TIMEOUT_MS;
 		rq.public_only = true;	/* the URL is the calendar's */
 		rq.max_body = BSKY_IMAGE_MAX;
 		return (http_start(&rq, image_done, j));
 	}
-	return (xrpc(j->a, "POST", "com.atproto.repo.uploadBlob", NULL,
+	return (xrpc_call(j->a, "POST", "com.atproto.repo.uploadBlob", NULL,
 	    j->a->access, im->mime, im->data, im->len, upload_done, j));
 }
 
@@ -974,7 +574,7 @@ upload_done(void *arg, const struct http_response *resp)
 		job_run(j);
 		return;
 	}
-	if (token_refused(resp)) {
+	if (xrpc_token_refused(resp)) {
 		char *used = token_copy(j);
 
 		job_relogin(j, used, ST_IMAGES, resp, "uploadBlob");
@@ -992,7 +592,7 @@ card_uri(const struct bjob *j)
 	size_t	i;
 
 	for (i = 0; i < j->nfacets; i++)
-		if (j->facets[i].kind == BF_LINK)
+		if (j->facets[i].kind == AF_LINK)
 			return (j->facets[i].value);
 	return (NULL);
 }
@@ -1002,7 +602,7 @@ static json_t *
 job_record(const struct bjob *j)
 {
 	json_t			*rec, *facets = json_array(), *feat;
-	const struct bsky_facet	*f;
+	const struct atproto_facet	*f;
 	char			 now[40];
 	int64_t			 ms = when_now();
 	time_t			 t = (time_t)(ms / 1000);
@@ -1023,10 +623,10 @@ job_record(const struct bjob *j)
 		json_object_set(rec, "langs", j->a->langs);
 	for (i = 0; i < j->nfacets; i++) {
 		f = &j->facets[i];
-		if (f->kind == BF_LINK)
+		if (f->kind == AF_LINK)
 			feat = json_pack("{s:s, s:s}", "$type",
 			    "app.bsky.richtext.facet#link", "uri", f->value);
-		else if (f->kind == BF_TAG)
+		else if (f->kind == AF_TAG)
 			feat = json_pack("{s:s, s:s}", "$type",
 			    "app.bsky.richtext.facet#tag", "tag", f->value);
 		else if (f->did != NULL)
@@ -1126,7 +726,7 @@ put_done(void *arg, const struct http_response *resp)
 		job_finish(j, &r);
 		return;
 	}
-	if (token_refused(resp)) {
+	if (xrpc_token_refused(resp)) {
 		char *used = token_copy(j);
 
 		log_info("delivery %s: access token refused, renewing the "
@@ -1162,7 +762,7 @@ get_start(struct bjob *j)
 	    j->rkey) == -1)
 		abort();
 	curl_free(repo);
-	rc = xrpc(j->a, "GET", "com.atproto.repo.getRecord", q, j->a->access,
+	rc = xrpc_call(j->a, "GET", "com.atproto.repo.getRecord", q, j->a->access,
 	    NULL, NULL, 0, get_done, j);
 	free(q);
 	return (rc);
@@ -1187,7 +787,7 @@ get_done(void *arg, const struct http_response *resp)
 		job_finish(j, &r);
 		return;
 	}
-	if (token_refused(resp)) {
+	if (xrpc_token_refused(resp)) {
 		char *used = token_copy(j);
 
 		job_relogin(j, used, ST_GET, resp, "getRecord");
@@ -1204,7 +804,7 @@ get_done(void *arg, const struct http_response *resp)
 static void
 job_run(struct bjob *j)
 {
-	struct bsky_acct	*a = j->a;
+	struct xrpc_acct	*a = j->a;
 	int			 rc = 0;
 
 	for (;;) {
@@ -1212,8 +812,7 @@ job_run(struct bjob *j)
 		case ST_SESSION:
 			if (a->access == NULL || a->did == NULL ||
 			    when_now() >= a->refresh_at) {
-				session_wait(j);
-				if (j->step == ST_DONE)
+				if (xrpc_session_wait(a, &j->w) == -1)
 					job_fail(j, CHAN_TRANSIENT, "cannot "
 					    "start the session request");
 				return;
@@ -1276,16 +875,17 @@ static int
 bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
     void *arg, char *err, size_t errlen)
 {
-	struct bsky_acct	*a = ch->priv;
+	struct xrpc_acct	*a = ch->priv;
 	struct bjob		*j;
 	size_t			 i;
 	int			 rc;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		abort();
+	j->w.ready = session_ready;
 	if ((j->id = strdup(p->id)) == NULL || (j->text = strdup(p->text)) == NULL)
 		abort();
-	if (bsky_facets(j->text, &j->facets, &j->nfacets) == -1) {
+	if (atproto_facets(j->text, &j->facets, &j->nfacets) == -1) {
 		snprintf(err, errlen, "the text is not valid UTF-8");
 		j->a = NULL;
 		job_free(j);
@@ -1295,15 +895,15 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	a->refs++;
 	j->done = done;
 	j->arg = arg;
-	bsky_tid(p->id, j->rkey);
-	if (load_images(j, p->id, err, errlen) == -1) {
+	atproto_tid(p->id, j->rkey);
+	if (take_images(j, p, err, errlen) == -1) {
 		job_free(j);
 		return (-1);
 	}
 	/* A post with images has no link card. */
 	if (a->link_cards && j->nimg == 0)
 		for (i = 0; i < j->nfacets; i++)
-			if (j->facets[i].kind == BF_LINK) {
+			if (j->facets[i].kind == AF_LINK) {
 				if ((j->card_url = strdup(j->facets[i].value)) ==
 				    NULL)
 					abort();
@@ -1315,8 +915,7 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	if (a->access != NULL && a->did != NULL && when_now() < a->refresh_at)
 		j->step = ST_MENTIONS;
 	if (j->step == ST_SESSION) {
-		session_wait(j);
-		if (j->step == ST_DONE) {
+		if (xrpc_session_wait(a, &j->w) == -1) {
 			snprintf(err, errlen, "cannot start the session request");
 			job_free(j);
 			return (-1);

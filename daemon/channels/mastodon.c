@@ -27,7 +27,6 @@
 #include "../http.h"
 #include "../log.h"
 #include "../media.h"
-#include "../store.h"
 
 #define MASTO_TIMEOUT		60		/* s, default for each request */
 #define MASTO_FILE_MAX		(16 * 1024 * 1024)	/* largest local media file */
@@ -70,7 +69,7 @@ enum mstep { MS_FETCH, MS_UPLOAD, MS_POLL, MS_STATUS };
 struct mjob {
 	chan_done_fn	 done;
 	void		*arg;
-	char		 id[DELIVERY_ID_LEN + 1];
+	char		 id[32];	/* the delivery's */
 	char		*instance;
 	char		*token;
 	size_t		 token_len;
@@ -86,6 +85,8 @@ struct mjob {
 	uv_timer_t	 timer;
 	bool		 timer_inited;
 };
+
+extern const struct channel_ops mastodon_ops;	/* below */
 
 static const struct chan_key mastodon_keys[] = {
 	{ "instance", CK_URL, true, NULL },
@@ -833,31 +834,41 @@ job_next(struct mjob *j)
 		job_fail(j, CHAN_TRANSIENT, "cannot start the request");
 }
 
-/* Loads the delivery's media into J, reading local files; -1 with ERR. */
-static int
-load_media(struct mjob *j, const char *id, char *err, size_t errlen)
+/* A copy of the LEN bytes at DATA (NULL stays NULL). */
+static char *
+dup_bytes(const char *data, size_t len)
 {
-	struct media	*l;
-	size_t		 i, n;
+	char	*r;
 
-	if (media_load(id, &masto_rules, &l, &n, err, errlen) == -1)
-		return (-1);
-	if ((j->media = calloc(n + 1, sizeof(*j->media))) == NULL)
+	if (data == NULL)
+		return (NULL);
+	if ((r = malloc(len + 1)) == NULL)
 		abort();
-	for (i = 0; i < n; i++) {
+	memcpy(r, data, len);
+	r[len] = '\0';
+	return (r);
+}
+
+/* Takes P's media (read and checked by media.c) into J. */
+static void
+take_media(struct mjob *j, const struct post *p)
+{
+	const struct media	*l = p->media;
+	size_t			 i;
+
+	if ((j->media = calloc(p->nmedia + 1, sizeof(*j->media))) == NULL)
+		abort();
+	for (i = 0; i < p->nmedia; i++) {
 		struct mmedia *md = &j->media[i];
 
-		md->uri = l[i].uri;
-		md->fmttype = l[i].type;
-		md->alt = l[i].alt;
-		md->data = l[i].data;
+		md->uri = xstrdup(l[i].uri);
+		md->fmttype = l[i].type != NULL ? xstrdup(l[i].type) : NULL;
+		md->alt = l[i].alt != NULL ? xstrdup(l[i].alt) : NULL;
+		md->data = dup_bytes(l[i].data, l[i].len);
 		md->len = l[i].len;
 		md->name = media_file_name(l[i].path ? l[i].path : l[i].uri);
-		free(l[i].path);
 	}
-	j->nmedia = n;
-	free(l);
-	return (0);
+	j->nmedia = p->nmedia;
 }
 
 /* Starts delivering P: media first (if any), then the status. */
@@ -882,10 +893,7 @@ mastodon_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	j->language = xstrdup(m->language);
 	j->timeout_ms = m->timeout_ms;
 	j->text = xstrdup(p->text);
-	if (load_media(j, p->id, err, errlen) == -1) {
-		job_free(j);
-		return (-1);
-	}
+	take_media(j, p);
 	if (job_step(j) == -1) {
 		snprintf(err, errlen, "cannot start the request");
 		job_free(j);

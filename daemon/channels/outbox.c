@@ -22,7 +22,7 @@ struct outbox {
 
 static const struct chan_key outbox_keys[] = {
 	{ "dir", CK_PATH, false, NULL },
-	{ "like", CK_ENUM, false, "mastodon|bluesky|x" },
+	{ "like", CK_STYLE, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -148,7 +148,7 @@ fail:
 
 /* Writes the post as NAME.txt plus a NAME.json sidecar. */
 static void
-outbox_deliver(struct channel *ch, const struct post *p, struct chan_result *r)
+write_post(struct channel *ch, const struct post *p, struct chan_result *r)
 {
 	struct outbox	*ob = ch->priv;
 	json_t		*side = NULL;
@@ -206,6 +206,21 @@ done:
 	json_decref(side);
 }
 
+/* Delivers P now: a local write, so DONE is called before this returns. */
+static int
+outbox_start(struct channel *ch, const struct post *p, chan_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct chan_result	r;
+
+	(void)err;
+	(void)errlen;
+	memset(&r, 0, sizeof(r));
+	write_post(ch, p, &r);
+	done(arg, &r);
+	return (0);
+}
+
 const struct channel_ops outbox_ops = {
 	.type = "outbox",
 	.idempotent = true,	/* the same delivery writes the same file names */
@@ -214,5 +229,6 @@ const struct channel_ops outbox_ops = {
 	.keys = outbox_keys,
 	.open = outbox_open,
 	.close = outbox_close,
-	.deliver = outbox_deliver,
+	.local = true,
+	.start = outbox_start,
 };

@@ -1,12 +1,12 @@
 /*
  * The smtp channel: a newsletter. One delivery sends one personal message
- * (subject, text and HTML templates rendered with {{recipient.*}}) to each
- * address of recipients_file, one SMTP transaction per recipient over one
- * connection held by a mailer thread (mailer.c), spaced by the channel's
- * rate. Rendering and bookkeeping stay on the loop: a recipient becomes
- * `sending` (committed) before its message leaves, and its fate is
- * committed as its transaction ends, so a restart resumes where it
- * stopped; suppressed addresses are never sent to.
+ * to each recipient the post names (post.email: recipients_file as the
+ * scheduler planned it, each message rendered by render.c on request), one
+ * SMTP transaction per recipient over one connection held by a mailer
+ * thread (mailer.c), spaced by the channel's rate. Everything stays on the
+ * loop: a recipient becomes `sending` in the journal (committed) before its
+ * message leaves, and its fate is journaled as its transaction ends, so a
+ * restart resumes where it stopped; suppressed addresses are never sent to.
  */
 #include <config.h>
 
@@ -26,11 +26,7 @@
 #include "../mailer.h"
 #include "../mime.h"
 #include "../recipients.h"
-#include "../store.h"
-#include "../template.h"
 #include "../when.h"
-
-#define SMTP_MAX_LOGGED		20	/* recipients file problems per delivery */
 
 /* The channel's settings; shared with the sends under way (refs). */
 struct smtp_conf {
@@ -44,35 +40,22 @@ struct smtp_conf {
 	char		*from_name;	/* may be NULL */
 	char		*from_addr;
 	char		*reply_to;
-	char		*rcpt_file;
-	struct tmpl	*unsub;		/* the unsubscribe_url template, may be NULL */
 	char		*unsub_mailto;
 	char		*list_id;
-	char		*templates;	/* the templates directory, may be NULL */
 	int64_t		 interval;	/* ms between messages (rate), 0: none */
 	char		*ca_file;	/* may be NULL */
 	int64_t		 timeouts[MT_N];	/* ms */
 	int64_t		 timeout_ms;	/* one whole message, 0: no bound */
 };
 
-/* Where a recipient of a send stands. */
-enum rstate { R_TODO, R_DONE };
-
 /* One delivery under way. */
 struct smtp_send {
 	struct smtp_conf	*c;
 	char			*id;
-	char			*channel;
-	char			*summary;
-	char			*text;		/* the delivery's own text (no template) */
+	const struct post_email	*e;		/* the post's, valid until done */
+	const struct chan_journal *j;
 	chan_done_fn		 done;
 	void			*arg;
-	struct tmpl_set		*tmpls;
-	char			*tmpl;		/* template name, NULL: none */
-	json_t			*ctx;		/* render context without recipient */
-	struct rcpt_list	 rl;
-	unsigned char		*todo;		/* per rl entry: 1 still to send */
-	int			*attempts;	/* per rl entry, as stored */
 	size_t			 next;
 	int			 nsent, nfailed, npending, nsuppressed, nuncertain;
 	int			 ndone;		/* sent before this attempt */
@@ -100,7 +83,7 @@ static const struct chan_key smtp_keys[] = {
 	{ "from", CK_STRING, true, NULL },
 	{ "recipients_file", CK_PATH, true, NULL },
 	{ "reply_to", CK_STRING, false, NULL },
-	{ "unsubscribe_url", CK_STRING, false, NULL },
+	{ "unsubscribe_url", CK_TEMPLATE, false, NULL },
 	{ "unsubscribe_mailto", CK_STRING, false, NULL },
 	{ "list_id", CK_STRING, false, NULL },
 	{ "timeout", CK_DURATION, false, NULL },
@@ -157,7 +140,6 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 	const char	*url = config_chan_get(cc, "url", NULL);
 	const char	*st = config_chan_get(cc, "starttls", NULL);
 	const char	*v, *scheme;
-	struct tmpl	*t;
 	struct rcpt_list rl;
 	char		 msg[400], *n, *a;
 	size_t		 i;
@@ -222,22 +204,15 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		snprintf(err, errlen, "password_file and credential: use one");
 		return (-1);
 	}
-	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL) {
-		if ((t = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
-			snprintf(err, errlen, "unsubscribe_url: %s", msg);
-			return (-1);
-		}
-		tmpl_free(t);
-	}
 	/* A bad line is reported (here: --check, start, reload), not fatal. */
 	v = config_chan_get(cc, "recipients_file", NULL);
-	if (rcpt_load(v, &rl, msg, sizeof(msg)) == -1)
+	if (recipients_load(v, &rl, msg, sizeof(msg)) == -1)
 		log_warnx("channel %s: %s", cc->name, msg);
 	else {
 		for (i = 0; i < rl.nproblems; i++)
 			log_warnx("channel %s: recipients_file %s", cc->name,
 			    rl.problems[i]);
-		rcpt_list_free(&rl);
+		recipients_list_free(&rl);
 	}
 	return (0);
 }
@@ -256,12 +231,8 @@ conf_release(struct smtp_conf *c)
 	free(c->from_name);
 	free(c->from_addr);
 	free(c->reply_to);
-	free(c->rcpt_file);
-	if (c->unsub != NULL)
-		tmpl_free(c->unsub);
 	free(c->unsub_mailto);
 	free(c->list_id);
-	free(c->templates);
 	free(c->ca_file);
 	free(c);
 }
@@ -303,17 +274,9 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 		goto fail;
 	}
 	sc->reply_to = dup_or_null(config_chan_get(cc, "reply_to", NULL));
-	sc->rcpt_file = dup_or_null(config_chan_get(cc, "recipients_file", NULL));
 	sc->unsub_mailto = dup_or_null(config_chan_get(cc, "unsubscribe_mailto",
 	    NULL));
 	sc->list_id = dup_or_null(config_chan_get(cc, "list_id", NULL));
-	sc->templates = dup_or_null(c->templates);
-	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL &&
-	    (sc->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
-		snprintf(err, errlen, "channel %s: unsubscribe_url: %s", ch->name,
-		    msg);
-		goto fail;
-	}
 	sc->ca_file = dup_or_null(c->ca_file);
 	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL &&
 	    config_parse_duration(v, &secs) == 0)
@@ -354,44 +317,17 @@ send_free(struct smtp_send *s)
 	mailer_close(s->mailer);
 	conf_release(s->c);
 	free(s->id);
-	free(s->channel);
-	free(s->summary);
-	free(s->text);
-	if (s->tmpls != NULL)
-		tmpl_set_free(s->tmpls);
-	free(s->tmpl);
-	json_decref(s->ctx);
-	rcpt_list_free(&s->rl);
-	free(s->todo);
-	free(s->attempts);
 	free(s->msg);
 	free(s->msgid);
 	free(s);
 }
 
-/* Records recipient I of S in state STATE with ERROR (may be NULL); -1 if the store failed. */
+/* Journals recipient I of S as FATE with ERROR (may be NULL); -1 if that failed. */
 static int
-rcpt_record(struct smtp_send *s, size_t i, const char *state,
+rcpt_record(struct smtp_send *s, size_t i, enum rcpt_fate fate,
     const char *error, bool attempt)
 {
-	struct store_rcpt	r;
-
-	memset(&r, 0, sizeof(r));
-	r.email = s->rl.v[i].key;
-	r.name = s->rl.v[i].name;
-	r.state = (char *)state;
-	r.error = (char *)error;
-	r.message_id = strcmp(state, "pending") == 0 ? NULL : s->msgid;
-	if (attempt)
-		s->attempts[i]++;
-	r.attempts = s->attempts[i];
-	r.sent_at = strcmp(state, "sent") == 0 ? when_now() : 0;
-	if (store_rcpt_put(s->id, &r) == -1) {
-		log_warnx("delivery %s: cannot record recipient %s as %s",
-		    s->id, s->rl.v[i].email, state);
-		return (-1);
-	}
-	return (0);
+	return (s->j->recipient(s->j->arg, i, fate, error, s->msgid, attempt));
 }
 
 /* Reports the end of S to the engine (R) and frees S. */
@@ -406,9 +342,8 @@ send_end(struct smtp_send *s, struct chan_result *r)
 		snprintf(sum, sizeof(sum), "%d sent, %d failed, %d pending, "
 		    "%d suppressed, %d uncertain (of %zu; %d sent before)",
 		    s->nsent, s->nfailed, s->npending, s->nsuppressed,
-		    s->nuncertain, s->rl.n, s->ndone);
-		store_log(s->id, s->channel, STORE_ACTOR_DAEMON, "recipients",
-		    sum);
+		    s->nuncertain, s->e->nrcpts, s->ndone);
+		s->j->event(s->j->arg, "recipients", sum);
 		log_info("delivery %s: newsletter: %s", s->id, sum);
 	}
 	send_free(s);
@@ -429,10 +364,10 @@ send_finish(struct smtp_send *s)
 		r.outcome = CHAN_TRANSIENT;
 		snprintf(r.error, sizeof(r.error), "%d recipient%s not sent yet: "
 		    "%s", s->npending, s->npending == 1 ? "" : "s", s->last_error);
-	} else if (s->rl.n == 0) {
+	} else if (s->e->nrcpts == 0) {
 		r.outcome = CHAN_PERMANENT;
 		snprintf(r.error, sizeof(r.error), "no recipients in %s",
-		    s->c->rcpt_file);
+		    s->e->source);
 	} else {
 		r.outcome = CHAN_SENT;
 		if (s->nfailed > 0)
@@ -453,103 +388,6 @@ send_fatal(struct smtp_send *s, enum chan_outcome outcome, const char *err)
 	send_finish(s);
 }
 
-/* Removes leading blank lines and trailing white space from S. */
-static void
-trim(char *s)
-{
-	char	*p = s, *q;
-	size_t	 n;
-
-	for (;;) {
-		for (q = p; *q == ' ' || *q == '\t' || *q == '\r'; q++)
-			;
-		if (*q != '\n')
-			break;
-		p = q + 1;
-	}
-	n = strlen(p);
-	while (n > 0 && strchr(" \t\r\n", p[n - 1]) != NULL)
-		n--;
-	memmove(s, p, n);
-	s[n] = '\0';
-}
-
-/* Makes S one line (line breaks and the blanks around them: one space). */
-static void
-one_line(char *s)
-{
-	char	*r, *w;
-
-	for (r = w = s; *r != '\0'; r++) {
-		if (*r == '\r' || *r == '\n' || *r == '\t') {
-			if (w > s && w[-1] != ' ')
-				*w++ = ' ';
-			continue;
-		}
-		*w++ = *r;
-	}
-	*w = '\0';
-	trim(s);
-	for (r = s; *r == ' '; r++)
-		;
-	memmove(s, r, strlen(r) + 1);
-}
-
-/* S percent-encoded for a URL query (RFC 3986 unreserved kept). */
-static char *
-url_encode(const char *s)
-{
-	char	*r, *w;
-
-	if ((r = malloc(strlen(s) * 3 + 1)) == NULL)
-		abort();
-	for (w = r; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || strchr("-._~@", c) != NULL)
-			*w++ = (char)c;
-		else
-			w += sprintf(w, "%%%02X", c);
-	}
-	*w = '\0';
-	return (r);
-}
-
-/* Appends TEXT to B as HTML-escaped paragraphs (the HTML of a text-only post). */
-static char *
-html_of(const char *text)
-{
-	size_t	 n = strlen(text), i;
-	char	*h, *w;
-
-	if ((h = malloc(n * 6 + 128)) == NULL)
-		abort();
-	w = h + sprintf(h, "<!DOCTYPE html>\n<html><body>\n<p>");
-	for (i = 0; i < n; i++) {
-		switch (text[i]) {
-		case '&':
-			w += sprintf(w, "&amp;");
-			break;
-		case '<':
-			w += sprintf(w, "&lt;");
-			break;
-		case '>':
-			w += sprintf(w, "&gt;");
-			break;
-		case '"':
-			w += sprintf(w, "&quot;");
-			break;
-		case '\n':
-			w += sprintf(w, "<br>\n");
-			break;
-		default:
-			*w++ = text[i];
-		}
-	}
-	sprintf(w, "</p>\n</body></html>\n");
-	return (h);
-}
-
 /* The Message-ID of S's message to recipient I: stable per (delivery, recipient). */
 static char *
 message_id(const struct smtp_send *s, size_t i)
@@ -558,7 +396,7 @@ message_id(const struct smtp_send *s, size_t i)
 	char		*in, *id, hex[33];
 	int		 k;
 
-	if (asprintf(&in, "%s\n%s", s->id, s->rl.v[i].key) == -1)
+	if (asprintf(&in, "%s\n%s", s->id, s->e->rcpts[i].key) == -1)
 		abort();
 	SHA256((unsigned char *)in, strlen(in), md);
 	free(in);
@@ -570,79 +408,16 @@ message_id(const struct smtp_send *s, size_t i)
 	return (id);
 }
 
-/* Renders part PART of S's template with CTX into *OUT; -1 with ERR. */
-static int
-render_part(struct smtp_send *s, const char *part, json_t *ctx, char **out,
-    char *err, size_t errlen)
-{
-	char	msg[400];
-
-	if (tmpl_set_render(s->tmpls, s->tmpl, "smtp", part, ctx, false, out,
-	    msg, sizeof(msg)) == -1) {
-		snprintf(err, errlen, "template %s, %s part: %s", s->tmpl, part,
-		    msg);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Builds S's message to recipient I into s->msg; -1 with ERR. */
+/* Builds S's message to recipient I into s->msg: its parts rendered for it; -1 with ERR. */
 static int
 build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
 {
-	const struct rcpt	*rc = &s->rl.v[i];
-	struct tmpl_opts	 o;
+	const struct email_rcpt	*rc = &s->e->rcpts[i];
+	struct email_parts	 parts;
 	struct mime_msg		 m;
-	json_t			*ctx, *rj;
-	char			*subject = NULL, *text = NULL, *html = NULL;
-	char			*unsub = NULL, *enc, msg[400];
-	int			 rv = -1;
 
-	enc = url_encode(rc->email);
-	rj = json_pack("{s:s, s:s, s:s, s:s}", "email", rc->email, "name",
-	    rc->name, "email_urlencoded", enc, "unsubscribe_url", "");
-	free(enc);
-	if (rj == NULL || (ctx = json_deep_copy(s->ctx)) == NULL) {
-		json_decref(rj);
-		snprintf(err, errlen, "out of memory");
+	if (s->e->render(s->e, i, &parts, err, errlen) == -1)
 		return (-1);
-	}
-	json_object_set(ctx, "recipient", rj);
-	if (s->c->unsub != NULL) {
-		memset(&o, 0, sizeof(o));
-		if (tmpl_render(s->c->unsub, ctx, &o, &unsub, msg,
-		    sizeof(msg)) == -1) {
-			snprintf(err, errlen, "unsubscribe_url: %s", msg);
-			goto done;
-		}
-		one_line(unsub);
-		json_object_set_new(rj, "unsubscribe_url", json_string(unsub));
-	}
-	if (s->tmpl != NULL) {
-		if (render_part(s, "subject", ctx, &subject, err, errlen) == -1 ||
-		    render_part(s, "txt", ctx, &text, err, errlen) == -1)
-			goto done;
-		if (tmpl_set_render(s->tmpls, s->tmpl, "smtp", "html", ctx, false,
-		    &html, msg, sizeof(msg)) == -1)
-			html = NULL;	/* no HTML template: made from the text */
-	} else {
-		subject = dup_or_null(s->summary != NULL && *s->summary ?
-		    s->summary : s->text);
-		text = dup_or_null(s->text);
-	}
-	if (subject == NULL || text == NULL) {
-		snprintf(err, errlen, "nothing to send");
-		goto done;
-	}
-	one_line(subject);
-	trim(text);
-	if (*subject == '\0' || *text == '\0') {
-		snprintf(err, errlen, "the %s is empty", *subject ? "text" :
-		    "subject");
-		goto done;
-	}
-	if (html == NULL)
-		html = html_of(text);
 	free(s->msgid);
 	s->msgid = message_id(s, i);
 	memset(&m, 0, sizeof(m));
@@ -651,25 +426,18 @@ build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
 	m.to_name = rc->name;
 	m.to_addr = rc->email;
 	m.reply_to = s->c->reply_to;
-	m.subject = subject;
-	m.text = text;
-	m.html = html;
+	m.subject = parts.subject;
+	m.text = parts.text;
+	m.html = parts.html;
 	m.message_id = s->msgid;
 	m.date = when_now();
 	m.list_id = s->c->list_id;
-	m.unsub_url = unsub != NULL && *unsub != '\0' ? unsub : NULL;
+	m.unsub_url = parts.unsub_url;
 	m.unsub_mailto = s->c->unsub_mailto;
 	free(s->msg);
 	s->msg = mime_build(&m, &s->msglen);
-	rv = 0;
-done:
-	free(subject);
-	free(text);
-	free(html);
-	free(unsub);
-	json_decref(rj);
-	json_decref(ctx);
-	return (rv);
+	chan_email_parts_clear(&parts);
+	return (0);
 }
 
 /* The time to wait before S's next message, for the rate. */
@@ -725,8 +493,8 @@ on_data(void *arg, size_t tag)
 	struct smtp_send	*s = arg;
 
 	/* An unsubscribe while the list goes out is honoured up to here. */
-	if (store_suppressed(s->rl.v[tag].key) == 1) {
-		rcpt_record(s, tag, "suppressed", NULL, false);
+	if (s->j->suppressed(s->j->arg, tag) == 1) {
+		rcpt_record(s, tag, RCPT_SUPPRESSED, NULL, false);
 		s->nsuppressed++;
 		s->suppressed = true;
 		return (-1);
@@ -735,7 +503,7 @@ on_data(void *arg, size_t tag)
 	 * From here on the message may arrive: a crash is uncertain. Without
 	 * "sending" stored a crash could send it twice: no byte of it goes.
 	 */
-	if (rcpt_record(s, tag, "sending", NULL, false) == -1) {
+	if (rcpt_record(s, tag, RCPT_SENDING, NULL, false) == -1) {
 		s->unrecorded = true;
 		return (-1);
 	}
@@ -769,12 +537,12 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 	if (mr->aborted) {
 		/* crierd stops: as a crash leaves it, but said at once. */
 		if (mr->data) {
-			rcpt_record(s, i, "uncertain", "crierd stopped during "
+			rcpt_record(s, i, RCPT_UNCERTAIN, "crierd stopped during "
 			    "the SMTP transaction: it may or may not have gone "
 			    "out", true);
 			log_warnx("delivery %s: %s: uncertain: crierd stopped "
 			    "during the SMTP transaction", s->id,
-			    s->rl.v[i].email);
+			    s->e->rcpts[i].email);
 		}
 		memset(&r, 0, sizeof(r));
 		r.aborted = true;
@@ -782,15 +550,8 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 		return;
 	}
 	if (mr->curl_code == CURLE_OK) {
-		/*
-		 * A crash keeps this commit (the OS has it), a power cut may
-		 * lose it: the recipient is then `sending`, so uncertain,
-		 * never sent twice. The next `sending` mark (a full commit)
-		 * makes it durable: one fsync per message instead of two.
-		 */
-		store_relaxed(true);
-		rcpt_record(s, i, "sent", NULL, true);
-		store_relaxed(false);
+		/* The journal commits it relaxed: see newsletter.c. */
+		rcpt_record(s, i, RCPT_SENT, NULL, true);
 		s->nsent++;
 		send_next(s);
 		return;
@@ -804,26 +565,26 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 	per_rcpt = mr->data || (mr->reply[0] != '\0' &&
 	    mr->reply_stage == MS_RCPT);
 	if (per_rcpt && code >= 500 && code < 600) {
-		rcpt_record(s, i, "failed", err, true);
+		rcpt_record(s, i, RCPT_FAILED, err, true);
 		s->nfailed++;
 		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
-		    s->rl.v[i].email, err);
-		log_warnx("delivery %s: %s refused: %s", s->id, s->rl.v[i].email,
-		    err);
+		    s->e->rcpts[i].email, err);
+		log_warnx("delivery %s: %s refused: %s", s->id,
+		    s->e->rcpts[i].email, err);
 	} else if (per_rcpt && code >= 400 && code < 500) {
-		rcpt_record(s, i, "pending", err, true);
+		rcpt_record(s, i, RCPT_PENDING, err, true);
 		s->npending++;
 		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
-		    s->rl.v[i].email, err);
+		    s->e->rcpts[i].email, err);
 	} else if (mr->data) {
 		/* Cut off during DATA: the server may have taken it. */
-		rcpt_record(s, i, "uncertain", err, true);
+		rcpt_record(s, i, RCPT_UNCERTAIN, err, true);
 		s->nuncertain++;
 		log_warnx("delivery %s: %s: uncertain: %s", s->id,
-		    s->rl.v[i].email, err);
+		    s->e->rcpts[i].email, err);
 	} else {
 		/* The server or the session failed: so would everyone else. */
-		rcpt_record(s, i, "pending", err, false);
+		rcpt_record(s, i, RCPT_PENDING, err, false);
 		s->npending++;
 		send_fatal(s, mr->curl_code == CURLE_LOGIN_DENIED ||
 		    code == 535 ? CHAN_AUTH : code >= 500 && code < 600 ?
@@ -863,18 +624,18 @@ smtp_step(struct smtp_send *s)
 {
 	char			 err[512];
 
-	for (; s->next < s->rl.n; s->next++) {
-		if (!s->todo[s->next])
+	for (; s->next < s->e->nrcpts; s->next++) {
+		if (!s->e->rcpts[s->next].todo)
 			continue;
 		/* An unsubscribe while the list goes out is honoured. */
-		if (store_suppressed(s->rl.v[s->next].key) == 1) {
-			rcpt_record(s, s->next, "suppressed", NULL, false);
+		if (s->j->suppressed(s->j->arg, s->next) == 1) {
+			rcpt_record(s, s->next, RCPT_SUPPRESSED, NULL, false);
 			s->nsuppressed++;
 			continue;
 		}
 		break;
 	}
-	if (s->next >= s->rl.n) {
+	if (s->next >= s->e->nrcpts) {
 		send_finish(s);
 		return;
 	}
@@ -889,7 +650,7 @@ smtp_step(struct smtp_send *s)
 		return;
 	}
 	s->last_start = when_now();
-	if (mailer_send(s->mailer, s->rl.v[s->cur].email, s->msg, s->msglen,
+	if (mailer_send(s->mailer, s->e->rcpts[s->cur].email, s->msg, s->msglen,
 	    s->cur) == -1) {
 		s->msg = NULL;
 		send_fatal(s, CHAN_TRANSIENT, "cannot start the SMTP transfer");
@@ -898,159 +659,39 @@ smtp_step(struct smtp_send *s)
 	s->msg = NULL;		/* the mailer's now */
 }
 
-/* Orders stored recipients by email, for bsearch. */
-static int
-by_email(const void *a, const void *b)
-{
-	return (strcmp(((const struct store_rcpt *)a)->email,
-	    ((const struct store_rcpt *)b)->email));
-}
-
-/* Loads the render context of P (kept by campaign.c) or makes one of its text. */
-static int
-load_context(struct smtp_send *s, const struct post *p, char *err,
-    size_t errlen)
-{
-	json_error_t	 je;
-	char		*tmpl = NULL, *ctx = NULL;
-	int		 rc;
-
-	if ((rc = store_email_ctx_get(p->id, &tmpl, &ctx)) == -1) {
-		snprintf(err, errlen, "cannot read the render context");
-		return (-1);
-	}
-	if (rc == 1) {
-		/* An ad-hoc post: its text as it is, for everyone. */
-		s->ctx = json_pack("{s:s?, s:s}", "summary", p->summary, "text",
-		    p->text);
-		return (s->ctx == NULL ? -1 : 0);
-	}
-	s->tmpl = tmpl;
-	s->ctx = json_loads(ctx, 0, &je);
-	free(ctx);
-	if (!json_is_object(s->ctx)) {
-		snprintf(err, errlen, "the render context is not valid JSON");
-		return (-1);
-	}
-	if (s->tmpl == NULL)
-		return (0);
-	if (s->c->templates == NULL) {
-		snprintf(err, errlen, "template %s: no templates directory is "
-		    "configured", s->tmpl);
-		return (-1);
-	}
-	if ((s->tmpls = tmpl_set_load(s->c->templates, err, errlen)) == NULL)
-		return (-1);
-	return (0);
-}
-
-/*
- * Sorts out who is still to get P: recorded recipients sent, failed,
- * suppressed or uncertain are done; `sending` ones (DATA had begun when
- * crierd died) become uncertain, never sent twice.
- */
-static int
-plan(struct smtp_send *s)
-{
-	struct store_rcpt	*have = NULL, key, *h;
-	size_t			 nhave = 0, i, left = 0;
-	int			 bad = 0;
-
-	if (store_rcpt_list(s->id, &have, &nhave) == -1)
-		return (-1);
-	if ((s->todo = calloc(s->rl.n + 1, 1)) == NULL ||
-	    (s->attempts = calloc(s->rl.n + 1, sizeof(int))) == NULL)
-		abort();
-	if (store_begin() == -1) {
-		store_rcpts_free(have, nhave);
-		return (-1);
-	}
-	for (i = 0; i < s->rl.n; i++) {
-		memset(&key, 0, sizeof(key));
-		key.email = s->rl.v[i].key;
-		h = nhave ? bsearch(&key, have, nhave, sizeof(*have),
-		    by_email) : NULL;
-		if (h != NULL) {
-			s->attempts[i] = h->attempts;
-			if (strcmp(h->state, "sending") == 0) {
-				free(s->msgid);
-				s->msgid = dup_or_null(h->message_id);
-				rcpt_record(s, i, "uncertain", "crierd stopped "
-				    "during the SMTP transaction: it may or may "
-				    "not have gone out", false);
-				s->nuncertain++;
-				continue;
-			}
-			if (strcmp(h->state, "pending") != 0) {
-				if (strcmp(h->state, "sent") == 0)
-					s->ndone++;
-				continue;
-			}
-		} else
-			rcpt_record(s, i, "pending", NULL, false);
-		s->todo[i] = 1;
-		left++;
-	}
-	free(s->msgid);
-	s->msgid = NULL;
-	if (store_commit() == -1)
-		bad = -1;
-	store_rcpts_free(have, nhave);
-	log_info("delivery %s: newsletter to %zu recipients, %zu to go",
-	    s->id, s->rl.n, left);
-	return (bad);
-}
-
 /* Starts sending P to every recipient still to get it. */
 static int
 smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
     void *arg, char *err, size_t errlen)
 {
 	struct smtp_send	*s;
-	char			 msg[400];
-	size_t			 i;
 
+	if (p->email == NULL || p->journal == NULL) {
+		snprintf(err, errlen, "no recipients to send to");
+		return (-1);
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		abort();
 	s->c = ch->priv;
 	s->c->refs++;
 	s->id = dup_or_null(p->id);
-	s->channel = dup_or_null(p->channel);
-	s->summary = dup_or_null(p->summary);
-	s->text = dup_or_null(p->text);
+	s->e = p->email;
+	s->j = p->journal;
+	s->ndone = (int)p->email->nsent;
+	s->nuncertain = (int)p->email->nuncertain;
 	s->done = done;
 	s->arg = arg;
-	if (load_context(s, p, err, errlen) == -1)
-		goto fail;
-	if (rcpt_load(s->c->rcpt_file, &s->rl, msg, sizeof(msg)) == -1) {
-		snprintf(err, errlen, "%s", msg);
-		goto fail;
-	}
-	for (i = 0; i < s->rl.nproblems && i < SMTP_MAX_LOGGED; i++)
-		store_log(s->id, s->channel, STORE_ACTOR_DAEMON,
-		    "recipients_file", s->rl.problems[i]);
-	if (s->rl.nproblems > SMTP_MAX_LOGGED) {
-		snprintf(msg, sizeof(msg), "and %zu more problems",
-		    s->rl.nproblems - SMTP_MAX_LOGGED);
-		store_log(s->id, s->channel, STORE_ACTOR_DAEMON,
-		    "recipients_file", msg);
-	}
-	if (plan(s) == -1) {
-		snprintf(err, errlen, "cannot record the recipients");
-		goto fail;
-	}
 	if (http_start_delay(0, delay_done, s) == -1) {
 		snprintf(err, errlen, "cannot start sending");
-		goto fail;
+		send_free(s);
+		return (-1);
 	}
 	return (0);
-fail:
-	send_free(s);
-	return (-1);
 }
 
 const struct channel_ops smtp_ops = {
 	.type = "smtp",
+	.email = true,
 	/* Recipients sent to are recorded: a re-run skips them. */
 	.idempotent = true,
 	.len_rule = LEN_PLAIN,

@@ -1,4 +1,4 @@
-/* Unit tests for channels/bsky.c: record keys (TIDs), facets, OpenGraph, JWTs. */
+/* Unit tests for channels/atproto.c (TIDs, facets, JWTs) and channels/opengraph.c. */
 #include <config.h>
 
 #include <stdio.h>
@@ -7,35 +7,36 @@
 
 #include <check.h>
 
-#include "daemon/channels/bsky.h"
+#include "daemon/channels/atproto.h"
+#include "daemon/channels/opengraph.h"
 
 /* The TID of an id is fixed, valid, and differs between ids. */
 START_TEST(test_tid)
 {
-	char	a[BSKY_TID_LEN + 1], b[BSKY_TID_LEN + 1];
+	char	a[ATPROTO_TID_LEN + 1], b[ATPROTO_TID_LEN + 1];
 
-	bsky_tid("000000000000", a);
+	atproto_tid("000000000000", a);
 	ck_assert_str_eq(a, "3khuwc44c2222");	/* 2024-01-01, clock 0 */
-	bsky_tid("29aec091077e", a);
+	atproto_tid("29aec091077e", a);
 	ck_assert_str_eq(a, "3khw7xx4l43vy");
-	bsky_tid("ffffffffffff", a);
+	atproto_tid("ffffffffffff", a);
 	ck_assert_str_eq(a, "3ki4wc44bzzzz");
-	ck_assert(bsky_is_tid(a));
-	bsky_tid("29aec091077e", b);
+	ck_assert(atproto_is_tid(a));
+	atproto_tid("29aec091077e", b);
 	ck_assert_str_eq(b, "3khw7xx4l43vy");	/* the same every time */
-	bsky_tid("29aec091077f", b);
+	atproto_tid("29aec091077f", b);
 	ck_assert_str_ne(b, "3khw7xx4l43vy");
-	ck_assert(bsky_is_tid(b));
-	bsky_tid("not-hex-id", b);				/* hashed */
-	ck_assert(bsky_is_tid(b));
-	ck_assert(!bsky_is_tid("3khw7xx4l43v"));
-	ck_assert(!bsky_is_tid("kkhw7xx4l43vy"));
-	ck_assert(!bsky_is_tid("3khw7xx4l43v1"));
+	ck_assert(atproto_is_tid(b));
+	atproto_tid("not-hex-id", b);				/* hashed */
+	ck_assert(atproto_is_tid(b));
+	ck_assert(!atproto_is_tid("3khw7xx4l43v"));
+	ck_assert(!atproto_is_tid("kkhw7xx4l43vy"));
+	ck_assert(!atproto_is_tid("3khw7xx4l43v1"));
 }
 END_TEST
 
 struct fexp {
-	enum bsky_facet_kind	 kind;
+	enum atproto_facet_kind	 kind;
 	const char		*slice;		/* exact text of the span */
 	const char		*value;
 };
@@ -44,11 +45,11 @@ struct fexp {
 static void
 check_facets(const char *text, const struct fexp *want, size_t n)
 {
-	struct bsky_facet	*f;
+	struct atproto_facet	*f;
 	size_t			 nf, i;
 	const char		*at, *from = text;
 
-	ck_assert_int_eq(bsky_facets(text, &f, &nf), 0);
+	ck_assert_int_eq(atproto_facets(text, &f, &nf), 0);
 	ck_assert_uint_eq(nf, n);
 	for (i = 0; i < n; i++) {
 		at = strstr(from, want[i].slice);
@@ -60,7 +61,7 @@ check_facets(const char *text, const struct fexp *want, size_t n)
 		ck_assert_str_eq(f[i].value, want[i].value);
 		from = at + strlen(want[i].slice);
 	}
-	bsky_facets_free(f, nf);
+	atproto_facets_free(f, nf);
 }
 
 /* Offsets are UTF-8 bytes: emoji (4 bytes + skin tone), Cyrillic, CJK before. */
@@ -69,17 +70,17 @@ START_TEST(test_facets_offsets)
 	/* "👋🏽 世界 " is 16 bytes, then the link up to byte 30. */
 	const char *t = "\xf0\x9f\x91\x8b\xf0\x9f\x8f\xbd \xe4\xb8\x96\xe7\x95\x8c "
 	    "https://x.org #tag";
-	struct bsky_facet	*f;
+	struct atproto_facet	*f;
 	size_t			 nf;
 
-	ck_assert_int_eq(bsky_facets(t, &f, &nf), 0);
+	ck_assert_int_eq(atproto_facets(t, &f, &nf), 0);
 	ck_assert_uint_eq(nf, 2);
 	ck_assert_uint_eq(f[0].start, 16);
 	ck_assert_uint_eq(f[0].end, 29);
 	ck_assert_uint_eq(f[1].start, 30);
 	ck_assert_uint_eq(f[1].end, 34);
 	ck_assert_str_eq(f[1].value, "tag");
-	bsky_facets_free(f, nf);
+	atproto_facets_free(f, nf);
 }
 END_TEST
 
@@ -87,15 +88,15 @@ END_TEST
 START_TEST(test_facets_kinds)
 {
 	static const struct fexp w1[] = {
-		{ BF_LINK, "https://example.org/a_(b)?q=1#frag", "https://example.org/a_(b)?q=1#frag" },
-		{ BF_TAG, "#OpenGovWeek", "OpenGovWeek" },
-		{ BF_MENTION, "@alice.test", "alice.test" },
-		{ BF_TAG, "#\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+		{ AF_LINK, "https://example.org/a_(b)?q=1#frag", "https://example.org/a_(b)?q=1#frag" },
+		{ AF_TAG, "#OpenGovWeek", "OpenGovWeek" },
+		{ AF_MENTION, "@alice.test", "alice.test" },
+		{ AF_TAG, "#\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
 		    "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82" },
 	};
 	static const struct fexp w2[] = {
-		{ BF_LINK, "http://a.example/x", "http://a.example/x" },
-		{ BF_MENTION, "@Bob.Example.COM", "Bob.Example.COM" },
+		{ AF_LINK, "http://a.example/x", "http://a.example/x" },
+		{ AF_MENTION, "@Bob.Example.COM", "Bob.Example.COM" },
 	};
 
 	check_facets("(see https://example.org/a_(b)?q=1#frag). #OpenGovWeek, "
@@ -111,23 +112,23 @@ END_TEST
 /* Text that is not UTF-8 is refused. */
 START_TEST(test_facets_invalid)
 {
-	struct bsky_facet	*f;
+	struct atproto_facet	*f;
 	size_t			 nf;
 
-	ck_assert_int_eq(bsky_facets("a\xff https://x.org", &f, &nf), -1);
+	ck_assert_int_eq(atproto_facets("a\xff https://x.org", &f, &nf), -1);
 }
 END_TEST
 
 /* Handles are domain names. */
 START_TEST(test_handles)
 {
-	ck_assert(bsky_handle_ok("alice.bsky.social"));
-	ck_assert(bsky_handle_ok("a.test"));
-	ck_assert(!bsky_handle_ok("alice"));
-	ck_assert(!bsky_handle_ok("alice."));
-	ck_assert(!bsky_handle_ok("-a.test"));
-	ck_assert(!bsky_handle_ok("a.123"));
-	ck_assert(!bsky_handle_ok("a..test"));
+	ck_assert(atproto_handle_ok("alice.bsky.social"));
+	ck_assert(atproto_handle_ok("a.test"));
+	ck_assert(!atproto_handle_ok("alice"));
+	ck_assert(!atproto_handle_ok("alice."));
+	ck_assert(!atproto_handle_ok("-a.test"));
+	ck_assert(!atproto_handle_ok("a.123"));
+	ck_assert(!atproto_handle_ok("a..test"));
 }
 END_TEST
 
@@ -144,23 +145,23 @@ START_TEST(test_og)
 	const char	*p2 = "<title>\n Only a title </title>";
 	char		*t, *d;
 
-	bsky_og_parse(p1, strlen(p1), 300, &t, &d);
+	opengraph_parse(p1, strlen(p1), 300, &t, &d);
 	ck_assert_str_eq(t, "Og \xe2\x80\x94 title");
 	ck_assert_str_eq(d, "two lines \xe2\x98\xba");
 	free(t);
 	free(d);
-	bsky_og_parse(p2, strlen(p2), 300, &t, &d);
+	opengraph_parse(p2, strlen(p2), 300, &t, &d);
 	ck_assert_str_eq(t, "Only a title");
 	ck_assert_ptr_null(d);
 	free(t);
 	/* cut on a character boundary; Latin-1 bytes are dropped */
 	p2 = "<title>\xd0\xbf\xd1\x80\xd0\xb8</title><meta name=description "
 	    "content=\"caf\xe9\">";
-	bsky_og_parse(p2, strlen(p2), 3, &t, &d);
+	opengraph_parse(p2, strlen(p2), 3, &t, &d);
 	ck_assert_str_eq(t, "\xd0\xbf");
 	ck_assert_ptr_null(d);
 	free(t);
-	bsky_og_parse("", 0, 300, &t, &d);
+	opengraph_parse("", 0, 300, &t, &d);
 	ck_assert_ptr_null(t);
 	ck_assert_ptr_null(d);
 }
@@ -172,13 +173,13 @@ START_TEST(test_jwt)
 	int64_t	exp, iat;
 
 	/* {"sub":"did:plc:x","iat":1700000000,"exp":1700007200} */
-	ck_assert_int_eq(bsky_jwt_times("eyJhbGciOiJIUzI1NiJ9."
+	ck_assert_int_eq(atproto_jwt_times("eyJhbGciOiJIUzI1NiJ9."
 	    "eyJzdWIiOiJkaWQ6cGxjOngiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwNzIwMH0"
 	    ".sig", &exp, &iat), 0);
 	ck_assert_int_eq(exp, 1700007200);
 	ck_assert_int_eq(iat, 1700000000);
-	ck_assert_int_eq(bsky_jwt_times("opaque-token", &exp, &iat), -1);
-	ck_assert_int_eq(bsky_jwt_times("a.e30.b", &exp, &iat), -1);
+	ck_assert_int_eq(atproto_jwt_times("opaque-token", &exp, &iat), -1);
+	ck_assert_int_eq(atproto_jwt_times("a.e30.b", &exp, &iat), -1);
 }
 END_TEST
 

@@ -227,19 +227,6 @@ START_TEST(test_mastodon_default)
 }
 END_TEST
 
-/* Channel type names map to their rules. */
-START_TEST(test_rule_for)
-{
-	ck_assert_int_eq(len_rule_for("mastodon"), LEN_MASTODON);
-	ck_assert_int_eq(len_rule_for("bluesky"), LEN_BLUESKY);
-	ck_assert_int_eq(len_rule_for("x"), LEN_X);
-	ck_assert_int_eq(len_rule_for("smtp"), LEN_PLAIN);
-	ck_assert_int_eq(len_rule_for("webhook"), LEN_PLAIN);
-	ck_assert_int_eq(len_rule_for(""), LEN_PLAIN);
-	ck_assert_int_eq(len_rule_for(NULL), LEN_PLAIN);
-}
-END_TEST
-
 static Suite *
 length_suite(void)
 {
@@ -254,7 +241,6 @@ length_suite(void)
 	tcase_add_test(tc, test_bluesky_graphemes);
 	tcase_add_test(tc, test_bluesky_bytes);
 	tcase_add_test(tc, test_mastodon_default);
-	tcase_add_test(tc, test_rule_for);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -300,7 +300,7 @@ START_TEST(test_recipients)
 	    "f@example.org,bad\x01name\n";
 	struct rcpt_list l;
 
-	rcpt_parse(csv, strlen(csv), "r.csv", &l);
+	recipients_parse(csv, strlen(csv), "r.csv", &l);
 	ck_assert_int_eq(l.n, 4);
 	ck_assert_str_eq(l.v[0].email, "a@example.org");
 	ck_assert_str_eq(l.v[0].name, "Alice");
@@ -318,11 +318,11 @@ START_TEST(test_recipients)
 	    "r.csv:7: duplicate of line 2 (A@EXAMPLE.ORG)");
 	ck_assert_str_eq(l.problems[2], "r.csv:9: unbalanced quotes");
 	ck_assert_ptr_nonnull(strstr(l.problems[3], "r.csv:11: the name"));
-	rcpt_list_free(&l);
-	rcpt_parse("", 0, "empty.csv", &l);
+	recipients_list_free(&l);
+	recipients_parse("", 0, "empty.csv", &l);
 	ck_assert_int_eq(l.n, 0);
 	ck_assert_int_eq(l.nproblems, 0);
-	rcpt_list_free(&l);
+	recipients_list_free(&l);
 }
 END_TEST
 
@@ -332,7 +332,7 @@ START_TEST(test_recipients_load)
 	struct rcpt_list	l;
 	char			err[256];
 
-	ck_assert_int_eq(rcpt_load("/nonexistent/r.csv", &l, err, sizeof(err)),
+	ck_assert_int_eq(recipients_load("/nonexistent/r.csv", &l, err, sizeof(err)),
 	    -1);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/r.csv"));
 }

@@ -31,7 +31,7 @@ static const struct channel_ops	ops_bluesky = {
 	.type = "bluesky", .len_rule = LEN_BLUESKY, .default_limit = 300,
 };
 static const struct channel_ops	ops_smtp = {
-	.type = "smtp", .len_rule = LEN_PLAIN,
+	.type = "smtp", .email = true, .len_rule = LEN_PLAIN,
 };
 static const struct channel_ops	ops_outbox = {
 	.type = "outbox", .len_rule = LEN_PLAIN,
@@ -689,7 +689,9 @@ START_TEST(test_sample_templates)
 			email = j == sizeof(types) / sizeof(types[0]);
 			memset(&ops, 0, sizeof(ops));
 			ops.type = email ? "smtp" : types[j];
-			ops.len_rule = len_rule_for(ops.type);
+			ops.email = email;
+			if (chan_style_find(ops.type, &ops.len_rule, &len) == -1)
+				ops.len_rule = LEN_PLAIN;	/* no such network yet */
 			/* Post templates for posts, email ones for email. */
 			snprintf(base, sizeof(base), "%s/%s.txt.mustache", dir,
 			    names[i]);

@@ -1,7 +1,7 @@
 /*
- * Bluesky helpers that do no I/O: deterministic record keys (TIDs),
- * rich-text facets in UTF-8 byte offsets, an OpenGraph scan of an HTML
- * page for link cards, and the times in a JWT.
+ * AT Protocol helpers that do no I/O: deterministic record keys (TIDs),
+ * rich-text facets in UTF-8 byte offsets, handle syntax, language tags of
+ * a post, and the times in a session JWT.
  */
 #include <config.h>
 
@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <utf8proc.h>
 
-#include "bsky.h"
+#include "atproto.h"
 
 #define TAG_MAX_CHARS	64
 #define TAG_MAX_BYTES	640
@@ -43,29 +43,29 @@ id_bits(const char *id)
 
 /* The TID of delivery ID: 38 id bits over a fixed epoch, 10 as clock id. */
 void
-bsky_tid(const char *id, char out[BSKY_TID_LEN + 1])
+atproto_tid(const char *id, char out[ATPROTO_TID_LEN + 1])
 {
 	uint64_t	b = id_bits(id);
-	uint64_t	us = (uint64_t)BSKY_TID_BASE + (b >> 10);
+	uint64_t	us = (uint64_t)ATPROTO_TID_BASE + (b >> 10);
 	uint64_t	v = (us << 10) | (b & 0x3ff);
 	int		i;
 
-	for (i = BSKY_TID_LEN - 1; i >= 0; i--) {
+	for (i = ATPROTO_TID_LEN - 1; i >= 0; i--) {
 		out[i] = tid_alpha[v & 31];
 		v >>= 5;
 	}
-	out[BSKY_TID_LEN] = '\0';
+	out[ATPROTO_TID_LEN] = '\0';
 }
 
 /* True if S has TID syntax. */
 bool
-bsky_is_tid(const char *s)
+atproto_is_tid(const char *s)
 {
 	size_t	i;
 
-	if (strlen(s) != BSKY_TID_LEN || strchr("234567abcdefghij", s[0]) == NULL)
+	if (strlen(s) != ATPROTO_TID_LEN || strchr("234567abcdefghij", s[0]) == NULL)
 		return (false);
-	for (i = 0; i < BSKY_TID_LEN; i++)
+	for (i = 0; i < ATPROTO_TID_LEN; i++)
 		if (s[i] == '\0' || strchr(tid_alpha, s[i]) == NULL)
 			return (false);
 	return (true);
@@ -189,10 +189,10 @@ punct_trim(const char *s, size_t start, size_t end)
 
 /* Appends a facet of KIND for S[start..end) with VALUE S[vs..end) to the list. */
 static void
-add(struct bsky_facet **f, size_t *n, enum bsky_facet_kind kind, const char *s,
+add(struct atproto_facet **f, size_t *n, enum atproto_facet_kind kind, const char *s,
     size_t start, size_t vs, size_t end)
 {
-	struct bsky_facet	*nf;
+	struct atproto_facet	*nf;
 
 	if ((nf = reallocarray(*f, *n + 1, sizeof(**f))) == NULL)
 		abort();
@@ -225,7 +225,7 @@ link_at(const char *s, size_t i, size_t n)
 
 /* True if HANDLE is a domain name of two labels or more, the last not numeric. */
 bool
-bsky_handle_ok(const char *s)
+atproto_handle_ok(const char *s)
 {
 	size_t	n = strlen(s), l, labels = 0;
 	const char *last = s;
@@ -254,9 +254,9 @@ bsky_handle_ok(const char *s)
 
 /* Finds links, then tags and mentions outside them; sorted by offset. */
 int
-bsky_facets(const char *s, struct bsky_facet **out, size_t *nout)
+atproto_facets(const char *s, struct atproto_facet **out, size_t *nout)
 {
-	struct bsky_facet	*f = NULL, tmp;
+	struct atproto_facet	*f = NULL, tmp;
 	size_t			 n = strlen(s), nf = 0, i, e, k, j, chars;
 	int32_t			 cp, before;
 	ssize_t			 l;
@@ -278,14 +278,14 @@ bsky_facets(const char *s, struct bsky_facet **out, size_t *nout)
 		e = link_trim(s, i, word_end(s, i, n));
 		if (e <= i + k)
 			continue;
-		add(&f, &nf, BF_LINK, s, i, i, e);
+		add(&f, &nf, AF_LINK, s, i, i, e);
 		i = e - 1;
 	}
 	/* Tags and mentions, after white space (mentions: or '('). */
 	for (i = 0; i < n; i += (size_t)l) {
 		l = cp_at(s, i, n, &cp);
 		for (j = 0; j < nf; j++)
-			if (f[j].kind == BF_LINK && i >= f[j].start && i < f[j].end)
+			if (f[j].kind == AF_LINK && i >= f[j].start && i < f[j].end)
 				break;
 		if (j < nf) {
 			l = (ssize_t)(f[j].end - i);
@@ -308,7 +308,7 @@ bsky_facets(const char *s, struct bsky_facet **out, size_t *nout)
 			}
 			if (digits || chars > TAG_MAX_CHARS)
 				continue;
-			add(&f, &nf, BF_TAG, s, i, k, e);
+			add(&f, &nf, AF_TAG, s, i, k, e);
 			l = (ssize_t)(e - i);
 		} else if (cp == '@' && (is_space(before) || before == '(')) {
 			e = i + 1 + strspn(s + i + 1, "abcdefghijklmnopqrstuvwxyz"
@@ -319,9 +319,9 @@ bsky_facets(const char *s, struct bsky_facet **out, size_t *nout)
 				continue;
 			memcpy(tag, s + i + 1, e - i - 1);
 			tag[e - i - 1] = '\0';
-			if (!bsky_handle_ok(tag))
+			if (!atproto_handle_ok(tag))
 				continue;
-			add(&f, &nf, BF_MENTION, s, i, i + 1, e);
+			add(&f, &nf, AF_MENTION, s, i, i + 1, e);
 			l = (ssize_t)(e - i);
 		}
 	}
@@ -339,7 +339,7 @@ bsky_facets(const char *s, struct bsky_facet **out, size_t *nout)
 
 /* Frees the N facets F. */
 void
-bsky_facets_free(struct bsky_facet *f, size_t n)
+atproto_facets_free(struct atproto_facet *f, size_t n)
 {
 	size_t	i;
 
@@ -348,262 +348,6 @@ bsky_facets_free(struct bsky_facet *f, size_t n)
 		free(f[i].did);
 	}
 	free(f);
-}
-
-/* A growing string. */
-struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-};
-
-/* Appends N bytes of P to B. */
-static void
-sb_add(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		if ((b->s = realloc(b->s, b->cap)) == NULL)
-			abort();
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* The code point of the entity at P (without its '&'), its length in *LEN; -1 if none. */
-static int32_t
-entity(const char *p, size_t n, size_t *len)
-{
-	static const struct { const char *name; int32_t cp; } named[] = {
-		{ "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' }, { "quot;", '"' },
-		{ "apos;", '\'' }, { "nbsp;", ' ' }, { "#39;", '\'' },
-		{ "mdash;", 0x2014 }, { "ndash;", 0x2013 }, { "hellip;", 0x2026 },
-		{ "rsquo;", 0x2019 }, { "lsquo;", 0x2018 }, { "rdquo;", 0x201d },
-		{ "ldquo;", 0x201c }, { NULL, 0 } };
-	size_t		i;
-	long		v;
-	char		*end, num[16];
-
-	for (i = 0; named[i].name != NULL; i++)
-		if (n >= strlen(named[i].name) &&
-		    strncmp(p, named[i].name, strlen(named[i].name)) == 0) {
-			*len = strlen(named[i].name);
-			return (named[i].cp);
-		}
-	if (n < 3 || p[0] != '#')
-		return (-1);
-	for (i = 1; i < n && i < sizeof(num) - 1 && p[i] != ';'; i++)
-		num[i - 1] = p[i];
-	if (i >= n || p[i] != ';')
-		return (-1);
-	num[i - 1] = '\0';
-	if (num[0] == 'x' || num[0] == 'X')
-		v = strtol(num + 1, &end, 16);
-	else
-		v = strtol(num, &end, 10);
-	if (*end != '\0' || end == num || !utf8proc_codepoint_valid((int32_t)v) ||
-	    v == 0)
-		return (-1);
-	*len = i + 1;
-	return ((int32_t)v);
-}
-
-/* P[0..N) with entities decoded, white space collapsed, cut to MAX bytes; NULL if empty or not UTF-8. */
-static char *
-clean_text(const char *p, size_t n, size_t max)
-{
-	struct sbuf	b = { NULL, 0, 0 };
-	size_t		i, el, cut;
-	int32_t		cp;
-	uint8_t		enc[4];
-	bool		space = false;
-
-	sb_add(&b, "", 0);
-	for (i = 0; i < n; i++) {
-		if (isspace((unsigned char)p[i])) {
-			space = true;
-			continue;
-		}
-		if (space && b.len > 0)
-			sb_add(&b, " ", 1);
-		space = false;
-		if (p[i] == '&' && (cp = entity(p + i + 1, n - i - 1, &el)) != -1) {
-			sb_add(&b, (const char *)enc,
-			    (size_t)utf8proc_encode_char(cp, enc));
-			i += el;
-		} else
-			sb_add(&b, p + i, 1);
-	}
-	for (i = 0; i < b.len; i += (size_t)el) {
-		utf8proc_ssize_t r = utf8proc_iterate((uint8_t *)b.s + i,
-		    (utf8proc_ssize_t)(b.len - i), &cp);
-
-		if (r <= 0 || cp == 0) {
-			free(b.s);
-			return (NULL);
-		}
-		el = (size_t)r;
-	}
-	if (b.len > max) {
-		cut = max;
-		while (cut > 0 && ((unsigned char)b.s[cut] & 0xc0) == 0x80)
-			cut--;
-		b.s[cut] = '\0';
-		b.len = cut;
-	}
-	while (b.len > 0 && b.s[b.len - 1] == ' ')
-		b.s[--b.len] = '\0';
-	if (b.len == 0) {
-		free(b.s);
-		return (NULL);
-	}
-	return (b.s);
-}
-
-/* Finds NEEDLE (lower case) in P[0..N) ignoring case; its offset, or N. */
-static size_t
-find_ci(const char *p, size_t n, const char *needle)
-{
-	size_t	i, l = strlen(needle);
-
-	for (i = 0; i + l <= n; i++)
-		if (strncasecmp(p + i, needle, l) == 0)
-			return (i);
-	return (n);
-}
-
-/* Reads the attributes of the tag at P[0..N) (after its name) into NAME/PROPERTY/CONTENT. */
-static size_t
-meta_attrs(const char *p, size_t n, char **name, char **prop, const char **content,
-    size_t *clen)
-{
-	size_t		i = 0, ks, kl, vs, vl;
-	char		q;
-
-	*name = *prop = NULL;
-	*content = NULL;
-	*clen = 0;
-	while (i < n && p[i] != '>') {
-		while (i < n && (isspace((unsigned char)p[i]) || p[i] == '/'))
-			i++;
-		ks = i;
-		while (i < n && !isspace((unsigned char)p[i]) && p[i] != '=' &&
-		    p[i] != '>' && p[i] != '/')
-			i++;
-		kl = i - ks;
-		while (i < n && isspace((unsigned char)p[i]))
-			i++;
-		vs = vl = 0;
-		if (i < n && p[i] == '=') {
-			i++;
-			while (i < n && isspace((unsigned char)p[i]))
-				i++;
-			if (i < n && (p[i] == '"' || p[i] == '\'')) {
-				q = p[i++];
-				vs = i;
-				while (i < n && p[i] != q)
-					i++;
-				vl = i - vs;
-				if (i < n)
-					i++;
-			} else {
-				vs = i;
-				while (i < n && !isspace((unsigned char)p[i]) &&
-				    p[i] != '>')
-					i++;
-				vl = i - vs;
-			}
-		}
-		if (kl == 0) {
-			if (i < n && p[i] != '>')
-				i++;
-			continue;
-		}
-		if (kl == 4 && strncasecmp(p + ks, "name", 4) == 0 && *name == NULL)
-			*name = strndup(p + vs, vl);
-		else if (kl == 8 && strncasecmp(p + ks, "property", 8) == 0 &&
-		    *prop == NULL)
-			*prop = strndup(p + vs, vl);
-		else if (kl == 7 && strncasecmp(p + ks, "content", 7) == 0) {
-			*content = p + vs;
-			*clen = vl;
-		}
-	}
-	return (i);
-}
-
-/* Keeps the first value of a field: frees V if *DST is set, else stores it. */
-static void
-keep(char **dst, char *v)
-{
-	if (*dst == NULL)
-		*dst = v;
-	else
-		free(v);
-}
-
-/* og:title/og:description of an HTML page, else <title> and meta description. */
-void
-bsky_og_parse(const char *p, size_t n, size_t max, char **title, char **desc)
-{
-	char		*ogt = NULL, *ogd = NULL, *t = NULL, *d = NULL;
-	char		*name, *prop;
-	const char	*content, *key;
-	size_t		 i = 0, e, clen;
-
-	while (i < n) {
-		e = i + find_ci(p + i, n - i, "<");
-		if (e >= n)
-			break;
-		i = e + 1;
-		if (n - i >= 3 && strncmp(p + i, "!--", 3) == 0) {
-			i += find_ci(p + i, n - i, "-->");
-			continue;
-		}
-		if (n - i >= 5 && strncasecmp(p + i, "/head", 5) == 0)
-			break;
-		if (n - i >= 6 && strncasecmp(p + i, "script", 6) == 0) {
-			i += find_ci(p + i, n - i, "</script");
-			continue;
-		}
-		if (n - i >= 5 && strncasecmp(p + i, "style", 5) == 0) {
-			i += find_ci(p + i, n - i, "</style");
-			continue;
-		}
-		if (n - i >= 5 && strncasecmp(p + i, "title", 5) == 0 &&
-		    (p[i + 5] == '>' || isspace((unsigned char)p[i + 5]))) {
-			i += find_ci(p + i, n - i, ">");
-			if (i >= n)
-				break;
-			i++;
-			e = i + find_ci(p + i, n - i, "</title");
-			keep(&t, clean_text(p + i, e - i, max));
-			i = e;
-			continue;
-		}
-		if (n - i >= 5 && strncasecmp(p + i, "meta", 4) == 0 &&
-		    (isspace((unsigned char)p[i + 4]) || p[i + 4] == '/')) {
-			i += 4 + meta_attrs(p + i + 4, n - i - 4, &name, &prop,
-			    &content, &clen);
-			key = prop != NULL ? prop : name;
-			if (key != NULL && content != NULL) {
-				if (strcasecmp(key, "og:title") == 0)
-					keep(&ogt, clean_text(content, clen, max));
-				else if (strcasecmp(key, "og:description") == 0)
-					keep(&ogd, clean_text(content, clen, max));
-				else if (strcasecmp(key, "description") == 0)
-					keep(&d, clean_text(content, clen, max));
-			}
-			free(name);
-			free(prop);
-		}
-	}
-	*title = ogt != NULL ? ogt : t;
-	*desc = ogd != NULL ? ogd : d;
-	if (ogt != NULL)
-		free(t);
-	if (ogd != NULL)
-		free(d);
 }
 
 /* Decodes base64url S (N chars) into a NUL-terminated malloc'd string. */
@@ -649,7 +393,7 @@ b64url_decode(const char *s, size_t n)
 
 /* The exp and iat claims of JWT, unverified. */
 int
-bsky_jwt_times(const char *jwt, int64_t *exp, int64_t *iat)
+atproto_jwt_times(const char *jwt, int64_t *exp, int64_t *iat)
 {
 	const char	*a, *b;
 	char		*payload;
@@ -674,4 +418,52 @@ bsky_jwt_times(const char *jwt, int64_t *exp, int64_t *iat)
 	}
 	free(payload);
 	return (rc);
+}
+
+/* True if S is a plausible BCP 47 tag: 2-3 letters, then -subtags of 1-8 alnum. */
+static bool
+lang_ok(const char *s)
+{
+	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+	if (n < 2 || n > 3)
+		return (false);
+	for (s += n; *s == '-'; s += n) {
+		s++;
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789");
+		if (n < 1 || n > 8)
+			return (false);
+	}
+	return (*s == '\0');
+}
+
+/* Splits the comma-separated LANGUAGE into a JSON array; NULL with ERR if a tag is bad. */
+json_t *
+atproto_langs(const char *language, char *err, size_t errlen)
+{
+	json_t	*a = json_array();
+	char	*copy, *p, *tok;
+
+	if (language == NULL)
+		return (a);
+	if ((copy = strdup(language)) == NULL)
+		abort();
+	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
+		tok += strspn(tok, " \t");
+		tok[strcspn(tok, " \t")] = '\0';
+		if (*tok == '\0')
+			continue;
+		if (!lang_ok(tok) || json_array_size(a) == ATPROTO_MAX_LANGS) {
+			snprintf(err, errlen, "language: '%s' is not a language "
+			    "tag such as en or pt-BR (at most %d, comma-separated)",
+			    tok, ATPROTO_MAX_LANGS);
+			free(copy);
+			json_decref(a);
+			return (NULL);
+		}
+		json_array_append_new(a, json_string(tok));
+	}
+	free(copy);
+	return (a);
 }

@@ -1,0 +1,162 @@
+/*
+ * One delivery on its way, the one shape every channel follows: the post
+ * is assembled complete (text, media read and checked by media.c, for an
+ * email channel the recipients and their rendering from newsletter.c, a
+ * journal), handed to chan_start, and its end reported exactly once. The
+ * scheduler commits `sending` before and books the outcome after.
+ */
+#include <config.h>
+
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "log.h"
+#include "media.h"
+#include "newsletter.h"
+#include "sending.h"
+#include "store.h"
+
+/* One delivery under way. */
+struct job {
+	LIST_ENTRY(job)			 entry;
+	struct delivery			 d;
+	const struct channel_ops	*ops;
+	struct post			 p;
+	struct media			*media;
+	size_t				 nmedia;
+	struct newsletter		*nl;
+	struct chan_journal		 journal;	/* non-email channels */
+	sending_done_fn			 done;
+};
+
+static LIST_HEAD(, job)	jobs = LIST_HEAD_INITIALIZER(jobs);
+static int		njobs;
+static struct job	*starting;	/* the job in chan_start, if any */
+
+/* Adds EVENT to the history of the job ARG's delivery. */
+static void
+job_event(void *arg, const char *event, const char *detail)
+{
+	struct job	*job = arg;
+
+	store_log(job->d.id, job->d.channel, STORE_ACTOR_DAEMON, event, detail);
+}
+
+/* Frees JOB (not on the list). */
+static void
+job_free(struct job *job)
+{
+	newsletter_close(job->nl);
+	media_free(job->media, job->nmedia);
+	store_delivery_clear(&job->d);
+	free(job);
+}
+
+/* The end of JOB's delivery: R goes to the scheduler, JOB is freed. */
+static void
+job_end(void *arg, const struct chan_result *r)
+{
+	struct job	*job = arg;
+	bool		 later = job != starting;
+
+	LIST_REMOVE(job, entry);
+	njobs--;
+	if (!later)
+		starting = NULL;
+	job->done(&job->d, job->ops, r, later);
+	job_free(job);
+}
+
+/* Completes JOB's post for CH: media, the email's recipients, a journal; -1 with ERR. */
+static int
+job_post(struct channel *ch, struct job *job, const struct tmpl_set *tmpls,
+    char *err, size_t errlen)
+{
+	const struct delivery	*d = &job->d;
+	struct post		*p = &job->p;
+
+	memset(p, 0, sizeof(*p));
+	p->id = d->id;
+	p->channel = d->channel;
+	p->due = d->due;
+	p->calendar = d->calendar;
+	p->uid = d->uid;
+	p->recurrence_id = d->recurrence_id;
+	p->summary = d->summary;
+	p->text = d->text ? d->text : "";
+	p->attempt = d->attempts + 1;
+	job->journal.arg = job;
+	job->journal.event = job_event;
+	p->journal = &job->journal;
+	if (ch->ops->media != NULL) {
+		if (media_load(d->id, ch->ops->media, &job->media, &job->nmedia,
+		    err, errlen) == -1)
+			return (-1);
+		p->media = job->media;
+		p->nmedia = job->nmedia;
+	}
+	if (ch->ops->email) {
+		if ((job->nl = newsletter_open(ch, p, tmpls, err, errlen)) ==
+		    NULL)
+			return (-1);
+		p->email = newsletter_email(job->nl);
+		p->journal = newsletter_journal(job->nl);
+	}
+	return (0);
+}
+
+/* Sends D on CH: one path for every channel type. */
+void
+sending_start(struct channel *ch, struct delivery *d,
+    const struct tmpl_set *tmpls, sending_done_fn done)
+{
+	struct chan_result	 r;
+	struct job		*job;
+	char			 err[512];
+
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		abort();
+	job->d = *d;
+	memset(d, 0, sizeof(*d));
+	job->ops = ch->ops;
+	job->done = done;
+	LIST_INSERT_HEAD(&jobs, job, entry);
+	njobs++;
+	err[0] = '\0';
+	starting = job;
+	if (job_post(ch, job, tmpls, err, sizeof(err)) == 0 &&
+	    chan_start(ch, &job->p, job_end, job, err, sizeof(err)) == 0) {
+		/* JOB may be gone already: a local channel ends at once. */
+		starting = NULL;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.outcome = CHAN_PERMANENT;
+	snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
+	    "cannot start the delivery");
+	job_end(job, &r);
+}
+
+/* Number of deliveries on their way. */
+int
+sending_count(void)
+{
+	return (njobs);
+}
+
+/* Frees the deliveries left (still `sending` in the store: the next start settles them). */
+void
+sending_shutdown(void)
+{
+	struct job	*job;
+
+	while ((job = LIST_FIRST(&jobs)) != NULL) {
+		LIST_REMOVE(job, entry);
+		job_free(job);
+	}
+	njobs = 0;
+}
