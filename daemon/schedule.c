@@ -18,6 +18,7 @@
 
 #include "schedule.h"
 #include "channel.h"
+#include "delivery.h"
 #include "log.h"
 #include "retry.h"
 #include "sending.h"
@@ -191,7 +192,7 @@ hold_paused(const char *id, unsigned from, const char *reason,
 	u.hold_reason = SCHED_PAUSED;
 	snprintf(detail, sizeof(detail), "channel paused%s%s",
 	    reason ? ": " : "", reason ? reason : "");
-	store_transition(id, from, DS_HELD, &u, STORE_ACTOR_DAEMON, "held",
+	delivery_move(id, from, DS_HELD, &u, STORE_ACTOR_DAEMON, "held",
 	    detail, NULL);
 }
 
@@ -283,18 +284,18 @@ sched_resume(const char *name, int actor, int *released)
 		if (cs == CS_INVALID) {
 			/* It cannot go out as it is: it waits for a fix. */
 			u.hold_reason = SCHED_PROBLEM;
-			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
+			delivery_move(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
 			    actor, "held", ds[i].last_error, NULL);
 			continue;
 		}
 		if (cs == CS_HELD) {
 			/* The calendar wants it approved first. */
-			store_transition(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
+			delivery_move(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
 			    actor, "held", "channel resumed; the calendar "
 			    "holds it for approval", NULL);
 			continue;
 		}
-		if (store_transition(ds[i].id, BIT(DS_HELD), DS_SCHEDULED, &u,
+		if (delivery_move(ds[i].id, BIT(DS_HELD), DS_SCHEDULED, &u,
 		    actor, "resumed", "channel resumed", NULL) == 0)
 			cnt++;
 	}
@@ -364,7 +365,7 @@ book(const struct delivery *d, const struct chan_result *r)
 		u.remote_id = r->remote_id[0] ? r->remote_id : NULL;
 		u.remote_url = r->remote_url[0] ? r->remote_url : NULL;
 		u.sent_at = now;
-		if (store_transition(d->id, BIT(DS_SENDING), DS_SENT, &u,
+		if (delivery_move(d->id, BIT(DS_SENDING), DS_SENT, &u,
 		    STORE_ACTOR_DAEMON, "sent", r->remote_url[0] ? r->remote_url :
 		    NULL, NULL) == -1)
 			return (-1);
@@ -391,7 +392,7 @@ book(const struct delivery *d, const struct chan_result *r)
 		snprintf(detail, sizeof(detail), "attempt %d: %s; next in %s",
 		    d->attempts + 1, r->error, human_duration((next - now + 999) /
 		    1000, ago, sizeof(ago)));
-		if (store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
+		if (delivery_move(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
 		    STORE_ACTOR_DAEMON, "retrying", detail, NULL) == -1)
 			return (-1);
 		log_warnx("delivery %s: %s (will retry)", d->id, r->error);
@@ -411,7 +412,7 @@ book(const struct delivery *d, const struct chan_result *r)
 		snprintf(detail, sizeof(detail), "%s", r->error);
 		break;
 	}
-	if (store_transition(d->id, BIT(DS_SENDING), DS_FAILED, &u,
+	if (delivery_move(d->id, BIT(DS_SENDING), DS_FAILED, &u,
 	    STORE_ACTOR_DAEMON, "failed", detail, NULL) == -1)
 		return (-1);
 	log_errx("delivery %s: failed: %s", d->id, detail);
@@ -471,14 +472,14 @@ interrupted(const struct delivery *d, const struct channel_ops *ops)
 	if (ops->idempotent) {
 		struct store_update u = { .next_attempt = when_now() };
 
-		store_transition(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
+		delivery_move(d->id, BIT(DS_SENDING), DS_RETRYING, &u,
 		    STORE_ACTOR_DAEMON, "interrupted", "crierd stopped during "
 		    "the request; the channel is idempotent, sending again", NULL);
 	} else {
 		struct store_update u = { .last_error = "crierd stopped during "
 		    "the request: it may or may not have gone out" };
 
-		store_transition(d->id, BIT(DS_SENDING), DS_UNCERTAIN, &u,
+		delivery_move(d->id, BIT(DS_SENDING), DS_UNCERTAIN, &u,
 		    STORE_ACTOR_DAEMON, "uncertain", u.last_error, NULL);
 		log_warnx("delivery %s: uncertain: stopped while sending to %s",
 		    d->id, d->channel);
@@ -507,7 +508,7 @@ fail_now(const struct delivery *d, const char *err)
 
 	memset(&u, 0, sizeof(u));
 	u.last_error = err;
-	if (store_transition(d->id, READY_MASK, DS_FAILED, &u,
+	if (delivery_move(d->id, READY_MASK, DS_FAILED, &u,
 	    STORE_ACTOR_DAEMON, "failed", err, NULL) == -1)
 		return (-1);
 	log_errx("delivery %s: failed: %s", d->id, err);
@@ -540,7 +541,7 @@ refit(struct channel *ch, struct delivery *d)
 	memset(&u, 0, sizeof(u));
 	u.hold_reason = SCHED_PROBLEM;
 	u.last_error = why;
-	if (store_transition(d->id, READY_MASK, DS_HELD, &u, STORE_ACTOR_DAEMON,
+	if (delivery_move(d->id, READY_MASK, DS_HELD, &u, STORE_ACTOR_DAEMON,
 	    "held", why, NULL) == -1)
 		return (-1);
 	log_warnx("delivery %s: not sent: %s", d->id, why);
@@ -564,7 +565,7 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 			rt->bucket.tokens += 1.0;
 		return (-1);
 	}
-	rc = store_transition(d->id, READY_MASK, DS_SENDING, NULL,
+	rc = delivery_move(d->id, READY_MASK, DS_SENDING, NULL,
 	    STORE_ACTOR_DAEMON, "sending", NULL, NULL);
 	if (took && rc == 0 && chrt_save(rt) == -1)
 		rc = -1;
@@ -591,7 +592,7 @@ check_missed(const struct delivery *d, int64_t now)
 	snprintf(late, sizeof(late), "due %s ago, more than catch_up (%s)",
 	    human_duration((now - d->due) / 1000, a, sizeof(a)),
 	    human_duration(sched_conf->catch_up, b, sizeof(b)));
-	if (store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
+	if (delivery_move(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 	    STORE_ACTOR_DAEMON, "missed", late, NULL) == -1)
 		return (-1);
 	log_warnx("delivery %s: missed: %s", d->id, late);
@@ -829,7 +830,7 @@ recover(void)
 		if (ch != NULL && ch->ops->idempotent) {
 			struct store_update u = { .next_attempt = now };
 
-			store_transition(ds[i].id, BIT(DS_SENDING), DS_RETRYING,
+			delivery_move(ds[i].id, BIT(DS_SENDING), DS_RETRYING,
 			    &u, STORE_ACTOR_DAEMON, "recovered",
 			    "interrupted while sending; the channel is idempotent, "
 			    "sending again", NULL);
@@ -840,7 +841,7 @@ recover(void)
 			struct store_update u = { .last_error = "interrupted while "
 			    "sending: it may or may not have gone out" };
 
-			store_transition(ds[i].id, BIT(DS_SENDING), DS_UNCERTAIN,
+			delivery_move(ds[i].id, BIT(DS_SENDING), DS_UNCERTAIN,
 			    &u, STORE_ACTOR_DAEMON, "uncertain", u.last_error, NULL);
 			log_warnx("delivery %s: uncertain: interrupted while "
 			    "sending to %s; check and use retry or cancel",
@@ -863,7 +864,7 @@ recover(void)
 		    "down, more than catch_up (%s)",
 		    human_duration((now - ds[i].due) / 1000, a, sizeof(a)),
 		    human_duration(sched_conf->catch_up, b, sizeof(b)));
-		store_transition(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
+		delivery_move(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 		    STORE_ACTOR_DAEMON, "missed", detail, NULL);
 		log_warnx("delivery %s: missed: %s", ds[i].id, detail);
 	}
