@@ -18,8 +18,8 @@
 
 #include "config.h"
 #include "redact.h"
-#include "channel.h"
 #include "netguard.h"
+#include "../common/util.h"
 
 struct parse {
 	struct config	*c;
@@ -30,19 +30,9 @@ struct parse {
 	size_t		 errlen;
 	int		 failed;
 	char		 section[16];	/* "crier", "vars", "calendar", "channel" */
+	const struct config_chan_rules *rules;
 	void		*cur;		/* the calendar or channel being read */
 };
-
-/* Duplicates S or exits: configuration strings are small and few. */
-static char *
-xstrdup(const char *s)
-{
-	char	*p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return (p);
-}
 
 /* Records the first error, formatted as "FILE:LINE: MESSAGE". */
 static int
@@ -229,10 +219,7 @@ kv_add(struct cfg_kv **kv, size_t *n, const char *key, const char *value, int li
 {
 	struct cfg_kv	*nkv;
 
-	nkv = reallocarray(*kv, *n + 1, sizeof(**kv));
-	if (nkv == NULL)
-		abort();
-	*kv = nkv;
+	*kv = nkv = xreallocarray(*kv, *n + 1, sizeof(**kv));
 	nkv[*n].key = xstrdup(key);
 	nkv[*n].value = xstrdup(value);
 	nkv[*n].line = line;
@@ -258,7 +245,7 @@ static int
 media_dirs_key(struct parse *p, const char *v)
 {
 	struct config	*c = p->c;
-	char		*list = xstrdup(v), *tok, *save;
+	char		 tok[CONFIG_MAX_LINE];
 	size_t		 i;
 
 	for (i = 0; i < c->nmedia_dirs; i++)
@@ -266,20 +253,14 @@ media_dirs_key(struct parse *p, const char *v)
 	free(c->media_dirs);
 	c->media_dirs = NULL;
 	c->nmedia_dirs = 0;
-	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (c->nmedia_dirs == 16) {
-			perr(p, "media_dirs: more than 16 directories ('%s')", tok);
-			free(list);
-			return (0);
-		}
-		c->media_dirs = reallocarray(c->media_dirs, c->nmedia_dirs + 1,
+	while (util_list_next(&v, ", \t", tok, sizeof(tok)) > 0) {
+		if (c->nmedia_dirs == 16)
+			return (perr(p, "media_dirs: more than 16 directories "
+			    "('%s')", tok));
+		c->media_dirs = xreallocarray(c->media_dirs, c->nmedia_dirs + 1,
 		    sizeof(*c->media_dirs));
-		if (c->media_dirs == NULL)
-			abort();
 		c->media_dirs[c->nmedia_dirs++] = xstrdup(tok);
 	}
-	free(list);
 	return (1);
 }
 
@@ -463,7 +444,7 @@ channel_key(struct parse *p, const char *k, const char *v)
 	long			 n;
 
 	if (strcmp(k, "type") == 0) {
-		if (chan_ops_find(v) == NULL)
+		if (!p->rules->known(v))
 			return (perr(p, "type: unknown channel type '%s'", v));
 		free(ch->type);
 		ch->type = xstrdup(v);
@@ -517,10 +498,8 @@ new_section(struct parse *p, const char *section)
 		for (i = 0; i < c->ncalendars; i++)
 			if (strcmp(c->calendars[i].name, name) == 0)
 				return (perr(p, "[%s]: calendar defined twice", section));
-		nc = reallocarray(c->calendars, c->ncalendars + 1, sizeof(*nc));
-		if (nc == NULL)
-			abort();
-		c->calendars = nc;
+		c->calendars = xreallocarray(c->calendars, c->ncalendars + 1,
+		    sizeof(*nc));
 		nc = &c->calendars[c->ncalendars++];
 		memset(nc, 0, sizeof(*nc));
 		nc->name = xstrdup(name);
@@ -541,10 +520,7 @@ new_section(struct parse *p, const char *section)
 		for (i = 0; i < c->nchans; i++)
 			if (strcmp(c->chans[i].name, name) == 0)
 				return (perr(p, "[%s]: channel defined twice", section));
-		nc = reallocarray(c->chans, c->nchans + 1, sizeof(*nc));
-		if (nc == NULL)
-			abort();
-		c->chans = nc;
+		c->chans = xreallocarray(c->chans, c->nchans + 1, sizeof(*nc));
 		nc = &c->chans[c->nchans++];
 		memset(nc, 0, sizeof(*nc));
 		nc->name = xstrdup(name);
@@ -656,8 +632,8 @@ static int
 check_whole(struct parse *p)
 {
 	struct config	*c = p->c;
-	char		 msg[512];
-	char		*list, *tok, *save;
+	char		 msg[512], tok[CONFIG_MAX_LINE];
+	const char	*list;
 	size_t		 i;
 
 	for (i = 0; i < c->nchans; i++) {
@@ -666,7 +642,7 @@ check_whole(struct parse *p)
 		p->line = ch->line;
 		if (ch->type == NULL)
 			return (perr(p, "[channel %s]: missing key 'type'", ch->name));
-		if (chan_config_check(ch, c, msg, sizeof(msg)) == -1) {
+		if (p->rules->check(ch, c, msg, sizeof(msg)) == -1) {
 			if (!p->failed++)
 				snprintf(p->err, p->errlen, "%s:%s", p->file, msg);
 			return (0);
@@ -685,31 +661,20 @@ check_whole(struct parse *p)
 		if (cal->channels == NULL && c->channels == NULL)
 			lists[0] = NULL;
 		for (int j = 0; j < 1 && lists[j] != NULL; j++) {
-			list = xstrdup(lists[j]);
-			for (tok = strtok_r(list, ", ", &save); tok != NULL;
-			    tok = strtok_r(NULL, ", ", &save)) {
-				if (config_channel(c, tok) == NULL) {
-					perr(p, "[calendar %s] channels: no channel "
-					    "named '%s'", cal->name, tok);
-					free(list);
-					return (0);
-				}
-			}
-			free(list);
+			list = lists[j];
+			while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
+				if (config_channel(c, tok) == NULL)
+					return (perr(p, "[calendar %s] channels: no "
+					    "channel named '%s'", cal->name, tok));
 		}
 	}
 	if (c->channels != NULL) {
 		p->line = 0;
-		list = xstrdup(c->channels);
-		for (tok = strtok_r(list, ", ", &save); tok != NULL;
-		    tok = strtok_r(NULL, ", ", &save)) {
-			if (config_channel(c, tok) == NULL) {
-				perr(p, "[crier] channels: no channel named '%s'", tok);
-				free(list);
-				return (0);
-			}
-		}
-		free(list);
+		list = c->channels;
+		while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
+			if (config_channel(c, tok) == NULL)
+				return (perr(p, "[crier] channels: no channel "
+				    "named '%s'", tok));
 	}
 	if (c->ca_file != NULL && access(c->ca_file, R_OK) == -1) {
 		p->line = 0;
@@ -722,9 +687,7 @@ check_whole(struct parse *p)
 static void
 add_default_channel(struct config *c)
 {
-	c->chans = calloc(1, sizeof(*c->chans));
-	if (c->chans == NULL)
-		abort();
+	c->chans = xcalloc(1, sizeof(*c->chans));
 	c->chans[0].name = xstrdup("outbox");
 	c->chans[0].type = xstrdup("outbox");
 	c->nchans = 1;
@@ -732,7 +695,8 @@ add_default_channel(struct config *c)
 
 /* Loads and validates the configuration file PATH. */
 struct config *
-config_load(const char *path, bool must_exist, char *err, size_t errlen)
+config_load(const char *path, bool must_exist,
+    const struct config_chan_rules *rules, char *err, size_t errlen)
 {
 	struct parse	 p;
 	struct config	*c;
@@ -740,11 +704,11 @@ config_load(const char *path, bool must_exist, char *err, size_t errlen)
 	int		 rc;
 
 	memset(&p, 0, sizeof(p));
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		abort();
+	c = xcalloc(1, sizeof(*c));
 	set_defaults(c);
 	p.c = c;
 	p.file = path;
+	p.rules = rules;
 	p.err = err;
 	p.errlen = errlen;
 	if ((p.fp = fopen(path, "r")) == NULL) {
@@ -766,7 +730,7 @@ config_load(const char *path, bool must_exist, char *err, size_t errlen)
 	c->file = xstrdup(path);
 	ini_stop_on_first_error = true;
 	ini_use_stack = false;
-	ini_max_line = 4096;
+	ini_max_line = CONFIG_MAX_LINE;
 	rc = ini_parse_stream(read_line, &p, on_key, &p);
 	fclose(p.fp);
 	p.fp = NULL;

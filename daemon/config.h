@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define CONFIG_MAX_SIZE		(1024 * 1024)
+#define CONFIG_MAX_LINE		4096	/* inih's longest line, so the longest value */
 #define CONFIG_DEFAULT_TZ	"UTC"
 
 struct cfg_kv {
@@ -73,10 +74,24 @@ struct config {
 };
 
 /*
- * Loads PATH. With MUST_EXIST false a missing file gives the built-in
- * defaults. NULL with a message naming file, line and key in ERR.
+ * What config_load asks of the channel types, which live above it (in
+ * channel.c): whether TYPE is one, and whether channel CC's keys are right
+ * (-1 with "LINE: message" in ERR). Passed in, so this file knows none.
  */
-struct config	*config_load(const char *path, bool must_exist, char *err, size_t errlen);
+struct config_chan_rules {
+	bool	(*known)(const char *type);
+	int	(*check)(const struct cfg_channel *cc, const struct config *c,
+		    char *err, size_t errlen);
+};
+
+/*
+ * Loads PATH, checking channel sections with RULES. With MUST_EXIST false
+ * a missing file gives the built-in defaults. NULL with a message naming
+ * file, line and key in ERR.
+ */
+struct config	*config_load(const char *path, bool must_exist,
+		    const struct config_chan_rules *rules, char *err,
+		    size_t errlen);
 void		 config_free(struct config *c);
 /* The channel named NAME, or NULL. */
 const struct cfg_channel *config_channel(const struct config *c, const char *name);

@@ -39,7 +39,7 @@ expect_error(const char *text, ...)
 
 	write_conf(text);
 	err[0] = '\0';
-	c = config_load(path, true, err, sizeof(err));
+	c = config_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c == NULL, "config loaded but should fail:\n%s", text);
 	va_start(ap, text);
 	while ((want = va_arg(ap, const char *)) != NULL)
@@ -71,7 +71,7 @@ START_TEST(test_good)
 	    "refresh = 30m\n"
 	    "\n[channel box]\ntype = outbox\ndir = /tmp/x/box\nrate = 30/5m\n"
 	    "limit = 280\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = config_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_str_eq(c->state_dir, "/tmp/x");
 	ck_assert_str_eq(c->socket, "/tmp/x/s.sock");
@@ -101,7 +101,7 @@ START_TEST(test_defaults)
 	struct config	*c;
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
-	c = config_load(path, false, err, sizeof(err));
+	c = config_load(path, false, &chan_config_rules, err, sizeof(err));
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(c->state_dir, "./crier-state");
 	ck_assert_str_eq(c->socket, "./crier-state/crierd.sock");
@@ -112,7 +112,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_nonnull(config_channel(c, "outbox"));
 	config_free(c);
 	/* Named explicitly, a missing file is an error naming it. */
-	ck_assert_ptr_null(config_load(path, true, err, sizeof(err)));
+	ck_assert_ptr_null(config_load(path, true, &chan_config_rules, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "absent.conf"));
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 }
@@ -176,7 +176,7 @@ START_TEST(test_loopback_http)
 	write_conf("[calendar c]\nurl = http://127.0.0.1:8080/x.ics\n"
 	    "[calendar d]\nurl = http://localhost/x.ics\n"
 	    "[calendar e]\nurl = http://[::1]:99/x.ics\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = config_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	config_free(c);
 }
@@ -225,7 +225,7 @@ START_TEST(test_secret_in_config)
 	ck_assert_ptr_null(strstr(err, "hook-s3cret"));
 	chmod(sp, 0600);
 	write_conf(conf);
-	c = config_load(path, true, err, sizeof(err));
+	c = config_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
 	    err, sizeof(err)), 0);
@@ -256,7 +256,7 @@ START_TEST(test_secret_in_config)
 	expect_error(conf, "crier.conf:4:", "not both", NULL);
 	write_conf("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
 	    "credential = hook\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = config_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
 	    err, sizeof(err)), 0);
