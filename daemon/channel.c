@@ -541,3 +541,15 @@ chan_http_classify(const struct http_response *resp, struct chan_result *r)
 	else
 		r->outcome = CHAN_PERMANENT;
 }
+
+/* Whether TYPE names a channel type. */
+static bool
+chan_known(const char *type)
+{
+	return (chan_ops_find(type) != NULL);
+}
+
+/* config_load's view of the channel types. */
+const struct config_chan_rules chan_config_rules = {
+	chan_known, chan_config_check
+};

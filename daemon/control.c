@@ -25,7 +25,7 @@
 #include "ctlconn.h"
 #include "campaign.h"
 #include "channel.h"
-#include "crierd.h"
+#include "context.h"
 #include "log.h"
 #include "mime.h"
 #include "recipients.h"
@@ -49,6 +49,7 @@
 typedef json_t	*(*ctl_handler)(struct client *, json_t *);
 
 static uv_pipe_t		 ctl_server;
+static const struct crierd_ctx *ctl_ctx;	/* configuration, templates, reload */
 static int			 ctl_listening;
 static char			*ctl_path;	/* NULL when inherited */
 static gid_t			 ctl_gid = (gid_t)-1;
@@ -184,14 +185,14 @@ resolve_id(json_t *req, char id[DELIVERY_ID_LEN + 1])
 static int
 parse_time(const char *s, int64_t *ms)
 {
-	return (when_parse(s, crierd_config()->timezone, ms));
+	return (when_parse(s, ctl_ctx->conf->timezone, ms));
 }
 
 /* status: the daemon, its channels and calendars, counts per state. */
 static json_t *
 h_status(struct client *cl, json_t *req)
 {
-	const struct config	*c = crierd_config();
+	const struct config	*c = ctl_ctx->conf;
 	int64_t			 counts[DS_NSTATES];
 	json_t			*r, *jc, *chans, *cals, *d;
 	size_t			 i;
@@ -202,7 +203,7 @@ h_status(struct client *cl, json_t *req)
 	d = json_object();
 	json_object_set_new(d, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(d, "pid", json_integer(getpid()));
-	json_object_set_new(d, "started", jtime(crierd_started()));
+	json_object_set_new(d, "started", jtime(ctl_ctx->started));
 	json_object_set_new(d, "config", jstr(c->file));
 	json_object_set_new(d, "state_dir", jstr(c->state_dir));
 	json_object_set_new(d, "timezone", jstr(c->timezone));
@@ -270,7 +271,7 @@ h_list(struct client *cl, json_t *req)
 		json_array_append_new(arr, delivery_json(&ds[i]));
 	store_deliveries_free(ds, n);
 	r = ok_reply();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(ctl_ctx->conf->timezone));
 	json_object_set_new(r, "deliveries", arr);
 	return (r);
 }
@@ -363,7 +364,7 @@ h_show(struct client *cl, json_t *req)
 	}
 	json_object_set_new(jd, "events", arr);
 	r = ok_reply();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(ctl_ctx->conf->timezone));
 	json_object_set_new(r, "delivery", jd);
 	return (r);
 }
@@ -471,8 +472,8 @@ post_render(struct channel *ch, const char *tmpl, json_t *vars, int64_t due,
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	in.ch = ch;
-	in.conf = crierd_config();
-	in.tmpls = crierd_templates();
+	in.conf = ctl_ctx->conf;
+	in.tmpls = ctl_ctx->tmpls;
 	in.template = tmpl;
 	in.vars = vars;
 	in.start = due;
@@ -506,8 +507,8 @@ post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
 		if (tmpl != NULL) {
 			memset(&in, 0, sizeof(in));
 			in.ch = ch;
-			in.conf = crierd_config();
-			in.tmpls = crierd_templates();
+			in.conf = ctl_ctx->conf;
+			in.tmpls = ctl_ctx->tmpls;
 			in.template = tmpl;
 			in.vars = vars;
 			in.start = due;
@@ -654,7 +655,7 @@ h_post(struct client *cl, json_t *req)
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", jtime(due));
 	json_object_set_new(r, "due_local", jlocal(due));
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(ctl_ctx->conf->timezone));
 	json_object_set_new(r, "state", json_string(all_held ? "held" :
 	    "scheduled"));
 	err = r;
@@ -670,7 +671,7 @@ out:
 static void
 local_time(int64_t ms, struct icaltimetype *t)
 {
-	const char	*tz = crierd_config()->timezone;
+	const char	*tz = ctl_ctx->conf->timezone;
 	icaltimezone	*z = NULL;
 
 	if (tz != NULL && strcmp(tz, "UTC") != 0)
@@ -813,7 +814,7 @@ h_agenda(struct client *cl, json_t *req)
 	}
 	store_deliveries_free(ds, n);
 	r = ok_reply();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(ctl_ctx->conf->timezone));
 	json_object_set_new(r, "days", days);
 	json_object_set_new(r, "window_days", json_integer(ndays));
 	if (json_array_size(days) == 0)
@@ -1031,7 +1032,7 @@ h_reload(struct client *cl, json_t *req)
 {
 	char	err[1024];
 
-	if (crierd_reload((int)cl->uid, err, sizeof(err)) == -1)
+	if (ctl_ctx->reload((int)cl->uid, err, sizeof(err)) == -1)
 		return (error_reply("reload_failed", "%s (the previous configuration "
 		    "stays in force)", err));
 	return (ok_reply());
@@ -1458,11 +1459,15 @@ peers_check(void)
 
 /* Listens on the configured socket, or on the inherited FD. */
 int
-ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errlen)
+ctl_init(const struct crierd_ctx *ctx, int fd, char *err, size_t errlen)
 {
+	const struct config	*c = ctx->conf;
+	uv_loop_t		*loop = ctx->loop;
 	struct group	*gr;
 	int		 rc;
 
+	ctl_ctx = ctx;
+	verb_init(ctx);
 	if (c->socket_group != NULL) {
 		if ((gr = getgrnam(c->socket_group)) == NULL) {
 			snprintf(err, errlen, "socket_group: no group '%s'",

@@ -18,6 +18,7 @@
 
 #include "schedule.h"
 #include "channel.h"
+#include "context.h"
 #include "http.h"
 #include "log.h"
 #include "retry.h"
@@ -63,7 +64,7 @@ struct job {
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
 static int			 sched_inited;
-static const struct config	*sched_conf;
+static const struct crierd_ctx	*sched_ctx;
 static struct chrt		**rts;
 static size_t			 nrts;
 static LIST_HEAD(, job)		 jobs = LIST_HEAD_INITIALIZER(jobs);
@@ -98,24 +99,16 @@ env_ms(const char *name, int64_t def)
 
 /* Sets up the timer. */
 int
-sched_init(uv_loop_t *loop, const struct config *c)
+sched_init(const struct crierd_ctx *ctx)
 {
-	sched_loop = loop;
-	sched_conf = c;
+	sched_ctx = ctx;
+	sched_loop = ctx->loop;
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
-	if (uv_timer_init(loop, &sched_timer) != 0)
+	if (uv_timer_init(sched_loop, &sched_timer) != 0)
 		return (-1);
 	sched_inited = 1;
 	return (0);
-}
-
-/* Switches to configuration C. */
-void
-sched_set_config(const struct config *c)
-{
-	sched_conf = c;
-	sched_kick();
 }
 
 /* Exponential backoff from retry_base, capped at an hour, with +-20% jitter. */
@@ -714,11 +707,11 @@ check_missed(const struct delivery *d, int64_t now)
 {
 	char	late[128], a[32], b[32];
 
-	if (d->state != DS_SCHEDULED || now - d->due <= sched_conf->catch_up * 1000)
+	if (d->state != DS_SCHEDULED || now - d->due <= sched_ctx->conf->catch_up * 1000)
 		return (0);
 	snprintf(late, sizeof(late), "due %s ago, more than catch_up (%s)",
 	    human_duration((now - d->due) / 1000, a, sizeof(a)),
-	    human_duration(sched_conf->catch_up, b, sizeof(b)));
+	    human_duration(sched_ctx->conf->catch_up, b, sizeof(b)));
 	if (store_transition(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 	    STORE_ACTOR_DAEMON, "missed", late, NULL) == -1)
 		return (-1);
@@ -792,8 +785,8 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			if (sched_conf->max_in_flight - njobs < slots)
-				slots = sched_conf->max_in_flight - njobs;
+			if (sched_ctx->conf->max_in_flight - njobs < slots)
+				slots = sched_ctx->conf->max_in_flight - njobs;
 			if (slots <= 0)
 				break;
 			want = (size_t)slots;
@@ -886,7 +879,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 
 	if (!rt->sc.paused && ch->ops->deliver == NULL &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
-	    njobs >= sched_conf->max_in_flight))
+	    njobs >= sched_ctx->conf->max_in_flight))
 		return (-1);
 	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
 		return (-1);
@@ -912,7 +905,7 @@ sched_kick(void)
 	size_t	 i;
 	char	*names;
 
-	if (!sched_inited || sched_conf == NULL)
+	if (!sched_inited || sched_ctx == NULL)
 		return;
 	uv_timer_stop(&sched_timer);
 	names = channel_names();
@@ -978,7 +971,7 @@ recover(void)
 	ds = NULL;
 	n = 0;
 	f.state = DS_SCHEDULED;
-	f.to = now - sched_conf->catch_up * 1000;
+	f.to = now - sched_ctx->conf->catch_up * 1000;
 	if (f.to <= 0)
 		f.to = 1;
 	if (store_list(&f, &ds, &n) == -1)
@@ -989,7 +982,7 @@ recover(void)
 		snprintf(detail, sizeof(detail), "due %s ago while crierd was "
 		    "down, more than catch_up (%s)",
 		    human_duration((now - ds[i].due) / 1000, a, sizeof(a)),
-		    human_duration(sched_conf->catch_up, b, sizeof(b)));
+		    human_duration(sched_ctx->conf->catch_up, b, sizeof(b)));
 		store_transition(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 		    STORE_ACTOR_DAEMON, "missed", detail, NULL);
 		log_warnx("delivery %s: missed: %s", ds[i].id, detail);

@@ -20,13 +20,12 @@
 						   out as it is; last_error says why */
 
 /*
- * Sets up the timer on LOOP; C is the configuration in force. For tests
+ * Sets up the timer on CTX's loop; the configuration is read from CTX. For tests
  * only, $CRIER_TEST_BACKOFF_MS replaces SCHED_RETRY_BASE and
  * $CRIER_TEST_RETRY_MAX_AGE_MS replaces SCHED_MAX_AGE.
  */
-int	sched_init(uv_loop_t *loop, const struct config *c);
-/* Uses configuration C from now on (after a reload). */
-void	sched_set_config(const struct config *c);
+struct crierd_ctx;
+int	sched_init(const struct crierd_ctx *ctx);
 /*
  * After a start: deliveries left in `sending` are re-sent if their channel is
  * idempotent, else marked `uncertain`; scheduled ones overdue by more than

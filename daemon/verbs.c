@@ -13,12 +13,14 @@
 
 #include "verbs.h"
 #include "channel.h"
-#include "crierd.h"
+#include "context.h"
 #include "log.h"
 #include "render.h"
 #include "schedule.h"
 #include "when.h"
 #include "../common/human.h"
+
+static const struct crierd_ctx *verb_ctx;	/* configuration and templates */
 
 #define BIT(s)		(1u << (s))
 #define EDIT_MAX_TEXT	(32 * 1024)
@@ -294,6 +296,13 @@ approvable(const struct delivery *x, const struct delivery *named,
 	return (1);
 }
 
+/* Keeps the context the verbs read the configuration from. */
+void
+verb_init(const struct crierd_ctx *ctx)
+{
+	verb_ctx = ctx;
+}
+
 /* approve ID [--only]: every held delivery of the occurrence goes out when due. */
 json_t *
 verb_approve(int uid, json_t *req)
@@ -339,7 +348,7 @@ verb_reschedule(int uid, json_t *req)
 	char		 buf[40];
 	json_t		*err;
 
-	if (t == NULL || when_parse(t, crierd_config()->timezone, &op.due) == -1)
+	if (t == NULL || when_parse(t, verb_ctx->conf->timezone, &op.due) == -1)
 		return (verb_error("bad_request", "reschedule: '%s' is not a "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)",
 		    t != NULL ? t : ""));
@@ -481,8 +490,8 @@ verb_edit(int uid, json_t *req)
 	}
 	memset(&in, 0, sizeof(in));
 	in.ch = ch;
-	in.conf = crierd_config();
-	in.tmpls = crierd_templates();
+	in.conf = verb_ctx->conf;
+	in.tmpls = verb_ctx->tmpls;
 	in.template = tmpl;
 	in.vars = vars;
 	in.start = d.due;

@@ -15,6 +15,9 @@
 
 #define VERB_PAST_GRACE_MS	60000	/* a time this close behind now means now */
 
+struct crierd_ctx;
+/* Keeps CTX, where the verbs read the configuration and templates. */
+void	 verb_init(const struct crierd_ctx *ctx);
 json_t	*verb_approve(int uid, json_t *req);
 json_t	*verb_hold(int uid, json_t *req);
 json_t	*verb_cancel(int uid, json_t *req);

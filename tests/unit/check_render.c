@@ -112,7 +112,7 @@ setup(void)
 	    "extra = conf\nonly_conf = yes\n", tmpdir);
 	write_file(tmpdir, "crier.conf", conftext);
 	snprintf(p, sizeof(p), "%s/crier.conf", tmpdir);
-	conf = config_load(p, true, err, sizeof(err));
+	conf = config_load(p, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(conf != NULL, "%s", err);
 }
 
