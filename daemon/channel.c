@@ -489,7 +489,7 @@ wait_hint(const struct http_response *resp, int64_t now)
 		return (d);
 	if ((v = http_header_get(resp, "X-RateLimit-Reset")) == NULL)
 		v = http_header_get(resp, "RateLimit-Reset");
-	if (v != NULL && ratelimit_reset_parse(v, now, &d) == 0)
+	if (v != NULL && retry_ratelimit_reset_parse(v, now, &d) == 0)
 		return (d);
 	return (0);
 }

@@ -39,7 +39,7 @@ struct chrt {
 	char			*name;
 	int			 in_flight;
 	struct store_channel	 sc;		/* durable: pause, last error */
-	struct bucket		 bucket;	/* `rate`, saved in sc's tokens */
+	struct retry_bucket		 bucket;	/* `rate`, saved in sc's tokens */
 	int64_t			 not_before;	/* rate-limit headers: wait */
 };
 
@@ -800,7 +800,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 				continue;
 			took = 0;
 			if (ch->cfg->rate.count > 0) {
-				if (bucket_take(&rt->bucket, &ch->cfg->rate,
+				if (retry_bucket_take(&rt->bucket, &ch->cfg->rate,
 				    now) > 0) {
 					stop = 1;
 					break;
@@ -874,7 +874,7 @@ static int64_t
 channel_wakeup(struct channel *ch, int64_t now)
 {
 	struct chrt	*rt = chrt_get(ch->name);
-	struct bucket	 b;
+	struct retry_bucket	 b;
 	int64_t		 t, w;
 
 	if (!rt->sc.paused && ch->ops->deliver == NULL &&
@@ -891,7 +891,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 		t = rt->not_before;
 	if (ch->cfg->rate.count > 0) {
 		b = rt->bucket;
-		if ((w = bucket_take(&b, &ch->cfg->rate, t)) > 0)
+		if ((w = retry_bucket_take(&b, &ch->cfg->rate, t)) > 0)
 			t += w;
 	}
 	return (t);
