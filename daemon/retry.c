@@ -14,7 +14,8 @@
 
 /* Refills B for the time since it was last used. */
 void
-retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate, int64_t now)
+retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate,
+    int64_t now)
 {
 	double	cap, per_ms;
 
@@ -41,7 +42,8 @@ retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate, int64_t
 
 /* Takes a token, or says how long until there is one. */
 int64_t
-retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate, int64_t now)
+retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate,
+    int64_t now)
 {
 	double	per_ms, wait;
 

@@ -13,12 +13,14 @@ struct retry_bucket {
 };
 
 /* Brings B up to NOW under RATE: refills, and caps at RATE's count. */
-void	retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate, int64_t now);
+void	retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate,
+	    int64_t now);
 /*
  * Takes one token from B at NOW: 0 if taken, else the ms to wait until one
  * is there (nothing taken). No limit (count 0) always gives 0.
  */
-int64_t	retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate, int64_t now);
+int64_t	retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate,
+	    int64_t now);
 
 /*
  * Parses a Retry-After value: delay-seconds or an HTTP-date. *DELAY gets the
