@@ -30,6 +30,7 @@
 #include "store.h"
 #include "watch.h"
 #include "when.h"
+#include "../common/util.h"
 
 #define BIT(s)		(1u << (s))
 #define PENDING		(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) | \
@@ -78,19 +79,6 @@ static int			 retry_inited;
 #define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
-
-/* Duplicates S (NULL stays NULL). */
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 /* Replaces the calendar's error message (NULL clears it). */
 static void
@@ -196,22 +184,11 @@ static int
 each_channel(const char *list, int (*fn)(void *, const char *), void *arg)
 {
 	char	 buf[128];
-	size_t	 n;
 	int	 rc;
 
-	while (list != NULL && *list != '\0') {
-		list += strspn(list, ", ");
-		n = strcspn(list, ", ");
-		if (n == 0)
-			break;
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, list, n);
-		buf[n] = '\0';
+	while (util_list_next(&list, ", ", buf, sizeof(buf)) > 0)
 		if ((rc = fn(arg, buf)) != 0)
 			return (rc);
-		list += n;
-	}
 	return (0);
 }
 

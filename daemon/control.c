@@ -36,6 +36,7 @@
 #include "when.h"
 #include "../common/human.h"
 #include "../common/proto.h"
+#include "../common/util.h"
 
 #define BIT(s)		(1u << (s))
 #define PENDING_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD))
@@ -410,16 +411,9 @@ post_channels(json_t *req, json_t **err)
 	out = json_array();
 	if (json_is_string(jc)) {
 		s = json_string_value(jc);
-		while (*s != '\0') {
-			n = strcspn(s, ", ");
-			if (n > 0 && n < sizeof(buf)) {
-				memcpy(buf, s, n);
-				buf[n] = '\0';
+		while ((n = util_list_next(&s, ", ", buf, sizeof(buf))) > 0)
+			if (n < sizeof(buf))
 				json_array_append_new(out, json_string(buf));
-			}
-			s += n;
-			s += strspn(s, ", ");
-		}
 	} else if (json_is_array(jc)) {
 		json_array_foreach(jc, i, v)
 			if (json_is_string(v))

@@ -28,6 +28,7 @@
 #include "../log.h"
 #include "../media.h"
 #include "../store.h"
+#include "../../common/util.h"
 
 #define MASTO_TIMEOUT		60		/* s, default for each request */
 #define MASTO_FILE_MAX		(16 * 1024 * 1024)	/* largest local media file */
@@ -107,19 +108,6 @@ static const struct media_rules masto_rules = {
 };
 
 static void	job_next(struct mjob *);
-
-/* A malloc'd copy of S (may be NULL). */
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 /* The instance URL of CC without trailing slashes (malloc'd). */
 static char *

@@ -29,6 +29,7 @@
 #include "../store.h"
 #include "../template.h"
 #include "../when.h"
+#include "../../common/util.h"
 
 #define SMTP_MAX_LOGGED		20	/* recipients file problems per delivery */
 
@@ -266,19 +267,6 @@ conf_release(struct smtp_conf *c)
 	free(c);
 }
 
-/* A copy of S, or NULL. */
-static char *
-dup_or_null(const char *s)
-{
-	char	*r;
-
-	if (s == NULL)
-		return (NULL);
-	if ((r = strdup(s)) == NULL)
-		abort();
-	return (r);
-}
-
 /* Reads the channel's keys and its password. */
 static int
 smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
@@ -293,28 +281,28 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		abort();
 	sc->refs = 1;
-	sc->name = dup_or_null(ch->name);
-	sc->url = dup_or_null(config_chan_get(cc, "url", NULL));
+	sc->name = xstrdup(ch->name);
+	sc->url = xstrdup(config_chan_get(cc, "url", NULL));
 	sc->starttls = yes(config_chan_get(cc, "starttls", NULL), true);
-	sc->username = dup_or_null(config_chan_get(cc, "username", NULL));
+	sc->username = xstrdup(config_chan_get(cc, "username", NULL));
 	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &sc->from_name,
 	    &sc->from_addr) == -1) {
 		snprintf(err, errlen, "channel %s: from: not an address", ch->name);
 		goto fail;
 	}
-	sc->reply_to = dup_or_null(config_chan_get(cc, "reply_to", NULL));
-	sc->rcpt_file = dup_or_null(config_chan_get(cc, "recipients_file", NULL));
-	sc->unsub_mailto = dup_or_null(config_chan_get(cc, "unsubscribe_mailto",
+	sc->reply_to = xstrdup(config_chan_get(cc, "reply_to", NULL));
+	sc->rcpt_file = xstrdup(config_chan_get(cc, "recipients_file", NULL));
+	sc->unsub_mailto = xstrdup(config_chan_get(cc, "unsubscribe_mailto",
 	    NULL));
-	sc->list_id = dup_or_null(config_chan_get(cc, "list_id", NULL));
-	sc->templates = dup_or_null(c->templates);
+	sc->list_id = xstrdup(config_chan_get(cc, "list_id", NULL));
+	sc->templates = xstrdup(c->templates);
 	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL &&
 	    (sc->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "channel %s: unsubscribe_url: %s", ch->name,
 		    msg);
 		goto fail;
 	}
-	sc->ca_file = dup_or_null(c->ca_file);
+	sc->ca_file = xstrdup(c->ca_file);
 	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL &&
 	    config_parse_duration(v, &secs) == 0)
 		sc->timeout_ms = secs * 1000;
@@ -626,9 +614,9 @@ build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
 		    &html, msg, sizeof(msg)) == -1)
 			html = NULL;	/* no HTML template: made from the text */
 	} else {
-		subject = dup_or_null(s->summary != NULL && *s->summary ?
+		subject = xstrdup(s->summary != NULL && *s->summary ?
 		    s->summary : s->text);
-		text = dup_or_null(s->text);
+		text = xstrdup(s->text);
 	}
 	if (subject == NULL || text == NULL) {
 		snprintf(err, errlen, "nothing to send");
@@ -974,7 +962,7 @@ plan(struct smtp_send *s)
 			s->attempts[i] = h->attempts;
 			if (strcmp(h->state, "sending") == 0) {
 				free(s->msgid);
-				s->msgid = dup_or_null(h->message_id);
+				s->msgid = xstrdup(h->message_id);
 				rcpt_record(s, i, "uncertain", "crierd stopped "
 				    "during the SMTP transaction: it may or may "
 				    "not have gone out", false);
@@ -1014,10 +1002,10 @@ smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
 		abort();
 	s->c = ch->priv;
 	s->c->refs++;
-	s->id = dup_or_null(p->id);
-	s->channel = dup_or_null(p->channel);
-	s->summary = dup_or_null(p->summary);
-	s->text = dup_or_null(p->text);
+	s->id = xstrdup(p->id);
+	s->channel = xstrdup(p->channel);
+	s->summary = xstrdup(p->summary);
+	s->text = xstrdup(p->text);
 	s->done = done;
 	s->arg = arg;
 	if (load_context(s, p, err, errlen) == -1)
