@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "config.h"
+#include "conf.h"
 #include "template.h"
 
 #define CAMP_DEBOUNCE_MS	500	/* after the last change to a calendar file */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "conf.h"
 #include "length.h"
 
 /* What a channel is asked to send: one delivery, rendered. */

@@ -19,7 +19,7 @@
 #include "calendar.h"
 #include "campaign.h"
 #include "channel.h"
-#include "config.h"
+#include "conf.h"
 #include "context.h"
 #include "control.h"
 #include "http.h"

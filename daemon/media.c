@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "calendar.h"
-#include "config.h"
+#include "conf.h"
 #include "media.h"
 #include "netguard.h"
 #include "store.h"

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "conf.h"
 
 /* A token bucket for a channel's `rate = N/period`. */
 struct retry_bucket {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "config.h"
+#include "conf.h"
 
 #define SCHED_MAX_ATTEMPTS	8
 #define SCHED_MAX_BATCH		64

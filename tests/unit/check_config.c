@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "daemon/channel.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
 static char	tmpdir[] = "/tmp/crier-check-config-XXXXXX";
 static char	path[512];

@@ -14,7 +14,7 @@
 
 #include "daemon/calendar.h"
 #include "daemon/channel.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/length.h"
 #include "daemon/render.h"
 #include "daemon/template.h"

@@ -16,7 +16,7 @@
 #include <ini.h>
 #include <libical/ical.h>
 
-#include "config.h"
+#include "conf.h"
 #include "redact.h"
 #include "netguard.h"
 #include "../common/util.h"

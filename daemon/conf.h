@@ -1,6 +1,6 @@
 /* crier.conf: parsed with inih, every key validated (SPEC §3). */
-#ifndef CRIER_CONFIG_H
-#define CRIER_CONFIG_H
+#ifndef CRIER_CONF_H
+#define CRIER_CONF_H
 
 #include <stdbool.h>
 #include <stdint.h>
