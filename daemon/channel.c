@@ -90,7 +90,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		}
 		return (0);
 	case CK_SECRET:
-		if (config_check_secret(v, msg, sizeof(msg)) == -1) {
+		if (conf_check_secret(v, msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
 			return (-1);
 		}
@@ -98,7 +98,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 	case CK_DURATION: {
 		int64_t	secs;
 
-		if (config_parse_duration(v, &secs) == -1 || secs <= 0) {
+		if (conf_parse_duration(v, &secs) == -1 || secs <= 0) {
 			snprintf(err, errlen, "'%s' is not a duration (such as "
 			    "30s, 2m)", v);
 			return (-1);
@@ -131,7 +131,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		return (0);
 	}
 	case CK_URL:
-		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
+		if (conf_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
 			return (-1);
 		}
@@ -158,8 +158,8 @@ int
 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
     char **out, size_t *len, char *err, size_t errlen)
 {
-	const char	*file = config_chan_get(cc, file_key, NULL);
-	const char	*cred = config_chan_get(cc, "credential", NULL);
+	const char	*file = conf_chan_get(cc, file_key, NULL);
+	const char	*cred = conf_chan_get(cc, "credential", NULL);
 	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
 	char		 path[4096], *buf = NULL;
 	size_t		 n = 0;
@@ -261,15 +261,15 @@ chan_config_check(const struct cfg_channel *cc, const struct config *c,
 	for (k = ops->keys; k != NULL && k->name != NULL; k++) {
 		int line;
 
-		if (k->kind == CK_SECRET && config_chan_get(cc, k->name, &line) &&
-		    config_chan_get(cc, "credential", NULL)) {
+		if (k->kind == CK_SECRET && conf_chan_get(cc, k->name, &line) &&
+		    conf_chan_get(cc, "credential", NULL)) {
 			snprintf(err, errlen, "%d: [channel %s]: give %s or "
 			    "credential, not both", line, cc->name, k->name);
 			return (-1);
 		}
 	}
 	for (k = ops->keys; k != NULL && k->name != NULL; k++)
-		if (k->required && config_chan_get(cc, k->name, NULL) == NULL) {
+		if (k->required && conf_chan_get(cc, k->name, NULL) == NULL) {
 			snprintf(err, errlen, "%d: [channel %s]: missing key '%s'",
 			    cc->line, cc->name, k->name);
 			return (-1);
@@ -310,7 +310,7 @@ like_limit(const char *like)
 static void
 chan_style(struct channel *ch)
 {
-	const char	*like = config_chan_get(ch->cfg, "like", NULL);
+	const char	*like = conf_chan_get(ch->cfg, "like", NULL);
 
 	ch->style = like != NULL ? like : ch->ops->type;
 	ch->len_rule = like != NULL ? len_rule_for(like) : ch->ops->len_rule;
@@ -549,7 +549,7 @@ chan_known(const char *type)
 	return (chan_ops_find(type) != NULL);
 }
 
-/* config_load's view of the channel types. */
-const struct config_chan_rules chan_config_rules = {
+/* conf_load's view of the channel types. */
+const struct conf_chan_rules chan_config_rules = {
 	chan_known, chan_config_check
 };

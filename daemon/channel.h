@@ -197,8 +197,8 @@ const struct channel_ops *chan_ops_find(const char *type);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
 int		 chan_config_check(const struct cfg_channel *cc, const struct config *c,
 		    char *err, size_t errlen);
-/* What config_load checks channel sections with: chan_ops_find and chan_config_check. */
-extern const struct config_chan_rules chan_config_rules;
+/* What conf_load checks channel sections with: chan_ops_find and chan_config_check. */
+extern const struct conf_chan_rules chan_config_rules;
 /*
  * Opens every channel of C, replacing the current set on success. OFFLINE
  * (crierd --check) sets them up without opening anything: no files, no network.

@@ -30,7 +30,7 @@ struct parse {
 	size_t		 errlen;
 	int		 failed;
 	char		 section[16];	/* "crier", "vars", "calendar", "channel" */
-	const struct config_chan_rules *rules;
+	const struct conf_chan_rules *rules;
 	void		*cur;		/* the calendar or channel being read */
 };
 
@@ -52,7 +52,7 @@ perr(struct parse *p, const char *fmt, ...)
 
 /* Parses a duration such as "30s", "15m", "2h", "90d", "1w" or "1h30m". */
 int
-config_parse_duration(const char *s, int64_t *secs)
+conf_parse_duration(const char *s, int64_t *secs)
 {
 	int64_t		 total = 0, n, mult;
 	char		*end;
@@ -87,7 +87,7 @@ config_parse_duration(const char *s, int64_t *secs)
 
 /* Parses "N/period" (e.g. "30/5m") into a rate. */
 int
-config_parse_rate(const char *s, struct cfg_rate *rate)
+conf_parse_rate(const char *s, struct cfg_rate *rate)
 {
 	char		*end;
 	long		 n;
@@ -97,7 +97,7 @@ config_parse_rate(const char *s, struct cfg_rate *rate)
 	n = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '/' || n <= 0 || n > 1000000)
 		return (-1);
-	if (config_parse_duration(end + 1, &period) == -1 || period <= 0)
+	if (conf_parse_duration(end + 1, &period) == -1 || period <= 0)
 		return (-1);
 	rate->count = (uint32_t)n;
 	rate->period = period;
@@ -106,7 +106,7 @@ config_parse_rate(const char *s, struct cfg_rate *rate)
 
 /* True for localhost, 127.0.0.0/8 and ::1 (brackets allowed). */
 bool
-config_host_is_loopback(const char *host)
+conf_host_is_loopback(const char *host)
 {
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
@@ -147,7 +147,7 @@ word_in(const char *list, const char *w, size_t wlen)
 
 /* Checks URL's scheme: any of SECURE, or of PLAIN when its host is loopback. */
 int
-config_check_url(const char *url, const char *secure, const char *plain,
+conf_check_url(const char *url, const char *secure, const char *plain,
     char *err, size_t errlen)
 {
 	const char	*sep = strstr(url, "://");
@@ -179,7 +179,7 @@ config_check_url(const char *url, const char *secure, const char *plain,
 	if (word_in(secure, url, slen))
 		return (0);
 	if (plain != NULL && word_in(plain, url, slen)) {
-		if (config_host_is_loopback(host))
+		if (conf_host_is_loopback(host))
 			return (0);
 		snprintf(err, errlen, "'%.*s://' is only allowed for loopback hosts "
 		    "(use %s)", (int)slen, url, secure);
@@ -192,7 +192,7 @@ config_check_url(const char *url, const char *secure, const char *plain,
 
 /* Checks that PATH is a regular file nobody but its owner can read. */
 int
-config_check_secret(const char *path, char *err, size_t errlen)
+conf_check_secret(const char *path, char *err, size_t errlen)
 {
 	struct stat	st;
 
@@ -302,7 +302,7 @@ crier_key(struct parse *p, const char *k, const char *v)
 	} else if (strcmp(k, "horizon") == 0 || strcmp(k, "catch_up") == 0) {
 		int64_t	secs;
 
-		if (config_parse_duration(v, &secs) == -1)
+		if (conf_parse_duration(v, &secs) == -1)
 			return (perr(p, "%s: '%s' is not a duration "
 			    "(such as 30s, 15m, 2h, 90d)", k, v));
 		if (k[0] == 'h') {
@@ -326,7 +326,7 @@ crier_key(struct parse *p, const char *k, const char *v)
 
 		if (strcmp(v, "0") == 0)
 			secs = 0;
-		else if (config_parse_duration(v, &secs) == -1)
+		else if (conf_parse_duration(v, &secs) == -1)
 			return (perr(p, "min_interval: '%s' is not a duration "
 			    "(such as 15m, 30m, 1h; 0 for none)", v));
 		c->min_interval = secs;
@@ -400,7 +400,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "path") == 0)
 		sp = &cal->path;
 	else if (strcmp(k, "url") == 0) {
-		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1)
+		if (conf_check_url(v, "https", "http", msg, sizeof(msg)) == -1)
 			return (perr(p, "url: %s", msg));
 		sp = &cal->url;
 	} else if (strcmp(k, "channels") == 0)
@@ -412,7 +412,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 			return (perr(p, "username: a user name cannot hold ':'"));
 		sp = &cal->username;
 	} else if (strcmp(k, "password_file") == 0) {
-		if (config_check_secret(v, msg, sizeof(msg)) == -1)
+		if (conf_check_secret(v, msg, sizeof(msg)) == -1)
 			return (perr(p, "password_file: %s", msg));
 		sp = &cal->password_file;
 	} else if (strcmp(k, "credential") == 0) {
@@ -421,7 +421,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 			    v));
 		sp = &cal->credential;
 	} else if (strcmp(k, "refresh") == 0) {
-		if (config_parse_duration(v, &cal->refresh) == -1 ||
+		if (conf_parse_duration(v, &cal->refresh) == -1 ||
 		    cal->refresh < 60)
 			return (perr(p, "refresh: '%s' is not a duration of 1m "
 			    "or more", v));
@@ -449,7 +449,7 @@ channel_key(struct parse *p, const char *k, const char *v)
 		free(ch->type);
 		ch->type = xstrdup(v);
 	} else if (strcmp(k, "rate") == 0) {
-		if (config_parse_rate(v, &ch->rate) == -1)
+		if (conf_parse_rate(v, &ch->rate) == -1)
 			return (perr(p, "rate: '%s' is not a rate such as 30/5m", v));
 	} else if (strcmp(k, "limit") == 0) {
 		errno = 0;
@@ -466,7 +466,7 @@ channel_key(struct parse *p, const char *k, const char *v)
 			    "1 to 64", v));
 		ch->concurrency = (int)n;
 	} else {
-		if (config_chan_get(ch, k, NULL) != NULL)
+		if (conf_chan_get(ch, k, NULL) != NULL)
 			return (perr(p, "%s: given twice in [channel %s]", k,
 			    ch->name));
 		kv_add(&ch->kv, &ch->nkv, k, v, p->line);
@@ -663,7 +663,7 @@ check_whole(struct parse *p)
 		for (int j = 0; j < 1 && lists[j] != NULL; j++) {
 			list = lists[j];
 			while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
-				if (config_channel(c, tok) == NULL)
+				if (conf_channel(c, tok) == NULL)
 					return (perr(p, "[calendar %s] channels: no "
 					    "channel named '%s'", cal->name, tok));
 		}
@@ -672,7 +672,7 @@ check_whole(struct parse *p)
 		p->line = 0;
 		list = c->channels;
 		while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
-			if (config_channel(c, tok) == NULL)
+			if (conf_channel(c, tok) == NULL)
 				return (perr(p, "[crier] channels: no channel "
 				    "named '%s'", tok));
 	}
@@ -695,8 +695,8 @@ add_default_channel(struct config *c)
 
 /* Loads and validates the configuration file PATH. */
 struct config *
-config_load(const char *path, bool must_exist,
-    const struct config_chan_rules *rules, char *err, size_t errlen)
+conf_load(const char *path, bool must_exist,
+    const struct conf_chan_rules *rules, char *err, size_t errlen)
 {
 	struct parse	 p;
 	struct config	*c;
@@ -755,7 +755,7 @@ config_load(const char *path, bool must_exist,
 fail:
 	if (p.fp != NULL)
 		fclose(p.fp);
-	config_free(c);
+	conf_free(c);
 	return (NULL);
 }
 
@@ -774,7 +774,7 @@ kv_free(struct cfg_kv *kv, size_t n)
 
 /* Frees C and everything it owns. */
 void
-config_free(struct config *c)
+conf_free(struct config *c)
 {
 	size_t	i;
 
@@ -815,7 +815,7 @@ config_free(struct config *c)
 
 /* The channel named NAME, or NULL. */
 const struct cfg_channel *
-config_channel(const struct config *c, const char *name)
+conf_channel(const struct config *c, const char *name)
 {
 	size_t	i;
 
@@ -827,7 +827,7 @@ config_channel(const struct config *c, const char *name)
 
 /* The value of KEY in channel CH, or NULL. */
 const char *
-config_chan_get(const struct cfg_channel *ch, const char *key, int *line)
+conf_chan_get(const struct cfg_channel *ch, const char *key, int *line)
 {
 	size_t	i;
 

@@ -569,7 +569,7 @@ h_post(struct client *cl, json_t *req)
 	if (at != NULL && (err = verb_check_future("post --at", at, NULL, &due)) != NULL)
 		return (err);
 	if (in != NULL) {
-		if (config_parse_duration(in, &secs) == -1)
+		if (conf_parse_duration(in, &secs) == -1)
 			return (error_reply("bad_request", "--in: '%s' is not a "
 			    "duration (30s, 10m, 2h, 1d)", in));
 		due += secs * 1000;

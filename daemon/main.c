@@ -124,7 +124,7 @@ reload(int actor, char *err, size_t errlen)
 	struct tmpl_set	*tmpls = ctx.tmpls, *nt = NULL;
 
 	notify("RELOADING=1");
-	if ((nc = config_load(conf->file ? conf->file : DEFAULT_CONFIG,
+	if ((nc = conf_load(conf->file ? conf->file : DEFAULT_CONFIG,
 	    conf->file != NULL, &chan_config_rules, err, errlen)) == NULL)
 		goto fail;
 	if (strcmp(nc->state_dir, conf->state_dir) != 0 ||
@@ -147,7 +147,7 @@ reload(int actor, char *err, size_t errlen)
 	sched_kick();
 	camp_reconfigure();
 	/* Nothing points into the old ones now. */
-	config_free(conf);
+	conf_free(conf);
 	tmpl_set_free(tmpls);
 	conf = nc;
 	store_log(NULL, NULL, actor, "reload", conf->file);
@@ -158,7 +158,7 @@ reload(int actor, char *err, size_t errlen)
 	return (0);
 fail:
 	tmpl_set_free(nt);
-	config_free(nc);
+	conf_free(nc);
 	log_errx("reload failed, keeping the previous configuration: %s", err);
 	notify("READY=1");
 	return (-1);
@@ -287,7 +287,7 @@ main(int argc, char *argv[])
 		cfile = DEFAULT_CONFIG;
 	if ((json || ncal || from || to) && !check)
 		usage(2);
-	if ((conf = config_load(cfile, explicit, &chan_config_rules, err,
+	if ((conf = conf_load(cfile, explicit, &chan_config_rules, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (check) {
@@ -307,7 +307,7 @@ main(int argc, char *argv[])
 			fatalx("--to: '%s' is not a date or time "
 			    "(2021-05-17 or 2021-05-17T09:00:00Z)", to);
 		rc = verify_run(&vo);
-		config_free(conf);
+		conf_free(conf);
 		return (rc);
 	}
 	ctx.conf = conf;
@@ -392,7 +392,7 @@ main(int argc, char *argv[])
 	store_close();
 	curl_global_cleanup();
 	tmpl_set_free(ctx.tmpls);
-	config_free(ctx.conf);
+	conf_free(ctx.conf);
 	log_info("stopped");
 	/* Exit hooks (and leak checkers) would wait on the abandoned load. */
 	if (abandon)

@@ -572,7 +572,7 @@ media_entry(struct media *m, json_t *e, const struct media_rules *r,
 		return (0);
 	}
 	if (netguard_check_url(m->uri, msg, sizeof(msg)) == -1 ||
-	    config_check_url(m->uri, "https", "http", msg, sizeof(msg)) == -1) {
+	    conf_check_url(m->uri, "https", "http", msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s %s: %s", r->what, m->uri, msg);
 		return (-1);
 	}
@@ -602,7 +602,7 @@ media_check_attachments(const struct cal_attach *a, size_t n,
 			if (rc == -1)
 				return (-1);
 		} else if (netguard_check_url(a[i].uri, msg, sizeof(msg)) == -1 ||
-		    config_check_url(a[i].uri, "https", "http", msg,
+		    conf_check_url(a[i].uri, "https", "http", msg,
 		    sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s %s: %s", r != NULL ? r->what :
 			    "media", a[i].uri, msg);

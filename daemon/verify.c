@@ -96,7 +96,7 @@ check_fetches(struct vstate *vs, const struct channel *ch,
 		if (line > 0)
 			json_object_set_new(vs->lines, msg, json_integer(line));
 	}
-	lc = config_chan_get(ch->cfg, "link_cards", NULL);
+	lc = conf_chan_get(ch->cfg, "link_cards", NULL);
 	if (text == NULL || strcmp(ch->ops->type, "bluesky") != 0 || lc == NULL ||
 	    (strcasecmp(lc, "yes") != 0 && strcasecmp(lc, "true") != 0) ||
 	    o->nattach > 0)

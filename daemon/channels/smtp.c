@@ -155,8 +155,8 @@ static int
 smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
     size_t errlen)
 {
-	const char	*url = config_chan_get(cc, "url", NULL);
-	const char	*st = config_chan_get(cc, "starttls", NULL);
+	const char	*url = conf_chan_get(cc, "url", NULL);
+	const char	*st = conf_chan_get(cc, "starttls", NULL);
 	const char	*v, *scheme;
 	struct tmpl	*t;
 	struct rcpt_list rl;
@@ -168,7 +168,7 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		snprintf(err, errlen, "url: '%s' is not smtp:// or smtps://", url);
 		return (-1);
 	}
-	if (config_check_url(url, "smtps smtp", NULL, msg, sizeof(msg)) == -1) {
+	if (conf_check_url(url, "smtps smtp", NULL, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "url: %s", msg);
 		return (-1);
 	}
@@ -177,20 +177,20 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 			snprintf(err, errlen, "starttls = no only goes with smtp://");
 			return (-1);
 		}
-		if (config_check_url(url, "", "smtp", msg, sizeof(msg)) == -1) {
+		if (conf_check_url(url, "", "smtp", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "starttls = no is only allowed for "
 			    "loopback hosts (127.0.0.1, ::1, localhost)");
 			return (-1);
 		}
 	}
-	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &n, &a) == -1) {
+	if (mime_mailbox_parse(conf_chan_get(cc, "from", NULL), &n, &a) == -1) {
 		snprintf(err, errlen, "from: not an address (news@example.org or "
 		    "Name <news@example.org>)");
 		return (-1);
 	}
 	free(n);
 	free(a);
-	if ((v = config_chan_get(cc, "reply_to", NULL)) != NULL) {
+	if ((v = conf_chan_get(cc, "reply_to", NULL)) != NULL) {
 		if (mime_mailbox_parse(v, &n, &a) == -1) {
 			snprintf(err, errlen, "reply_to: '%s' is not an address", v);
 			return (-1);
@@ -198,32 +198,32 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		free(n);
 		free(a);
 	}
-	if ((v = config_chan_get(cc, "unsubscribe_mailto", NULL)) != NULL &&
+	if ((v = conf_chan_get(cc, "unsubscribe_mailto", NULL)) != NULL &&
 	    !mime_addr_ok(v)) {
 		snprintf(err, errlen, "unsubscribe_mailto: '%s' is not an address",
 		    v);
 		return (-1);
 	}
-	if ((v = config_chan_get(cc, "list_id", NULL)) != NULL &&
+	if ((v = conf_chan_get(cc, "list_id", NULL)) != NULL &&
 	    (strpbrk(v, "\r\n") != NULL || strchr(v, ' ') != NULL) &&
 	    strchr(v, '<') == NULL) {
 		snprintf(err, errlen, "list_id: '%s' is not a list id (such as "
 		    "news.example.org)", v);
 		return (-1);
 	}
-	if ((config_chan_get(cc, "username", NULL) != NULL) !=
-	    (config_chan_get(cc, "password_file", NULL) != NULL ||
-	    config_chan_get(cc, "credential", NULL) != NULL)) {
+	if ((conf_chan_get(cc, "username", NULL) != NULL) !=
+	    (conf_chan_get(cc, "password_file", NULL) != NULL ||
+	    conf_chan_get(cc, "credential", NULL) != NULL)) {
 		snprintf(err, errlen, "username needs password_file or "
 		    "credential, and they need username");
 		return (-1);
 	}
-	if (config_chan_get(cc, "password_file", NULL) != NULL &&
-	    config_chan_get(cc, "credential", NULL) != NULL) {
+	if (conf_chan_get(cc, "password_file", NULL) != NULL &&
+	    conf_chan_get(cc, "credential", NULL) != NULL) {
 		snprintf(err, errlen, "password_file and credential: use one");
 		return (-1);
 	}
-	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL) {
+	if ((v = conf_chan_get(cc, "unsubscribe_url", NULL)) != NULL) {
 		if ((t = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 			snprintf(err, errlen, "unsubscribe_url: %s", msg);
 			return (-1);
@@ -231,7 +231,7 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		tmpl_free(t);
 	}
 	/* A bad line is reported (here: --check, start, reload), not fatal. */
-	v = config_chan_get(cc, "recipients_file", NULL);
+	v = conf_chan_get(cc, "recipients_file", NULL);
 	if (rcpt_load(v, &rl, msg, sizeof(msg)) == -1)
 		log_warnx("channel %s: %s", cc->name, msg);
 	else {
@@ -282,34 +282,34 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 		abort();
 	sc->refs = 1;
 	sc->name = xstrdup(ch->name);
-	sc->url = xstrdup(config_chan_get(cc, "url", NULL));
-	sc->starttls = yes(config_chan_get(cc, "starttls", NULL), true);
-	sc->username = xstrdup(config_chan_get(cc, "username", NULL));
-	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &sc->from_name,
+	sc->url = xstrdup(conf_chan_get(cc, "url", NULL));
+	sc->starttls = yes(conf_chan_get(cc, "starttls", NULL), true);
+	sc->username = xstrdup(conf_chan_get(cc, "username", NULL));
+	if (mime_mailbox_parse(conf_chan_get(cc, "from", NULL), &sc->from_name,
 	    &sc->from_addr) == -1) {
 		snprintf(err, errlen, "channel %s: from: not an address", ch->name);
 		goto fail;
 	}
-	sc->reply_to = xstrdup(config_chan_get(cc, "reply_to", NULL));
-	sc->rcpt_file = xstrdup(config_chan_get(cc, "recipients_file", NULL));
-	sc->unsub_mailto = xstrdup(config_chan_get(cc, "unsubscribe_mailto",
+	sc->reply_to = xstrdup(conf_chan_get(cc, "reply_to", NULL));
+	sc->rcpt_file = xstrdup(conf_chan_get(cc, "recipients_file", NULL));
+	sc->unsub_mailto = xstrdup(conf_chan_get(cc, "unsubscribe_mailto",
 	    NULL));
-	sc->list_id = xstrdup(config_chan_get(cc, "list_id", NULL));
+	sc->list_id = xstrdup(conf_chan_get(cc, "list_id", NULL));
 	sc->templates = xstrdup(c->templates);
-	if ((v = config_chan_get(cc, "unsubscribe_url", NULL)) != NULL &&
+	if ((v = conf_chan_get(cc, "unsubscribe_url", NULL)) != NULL &&
 	    (sc->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "channel %s: unsubscribe_url: %s", ch->name,
 		    msg);
 		goto fail;
 	}
 	sc->ca_file = xstrdup(c->ca_file);
-	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL &&
-	    config_parse_duration(v, &secs) == 0)
+	if ((v = conf_chan_get(cc, "timeout", NULL)) != NULL &&
+	    conf_parse_duration(v, &secs) == 0)
 		sc->timeout_ms = secs * 1000;
 	for (i = 0; i < MT_N; i++) {
 		sc->timeouts[i] = mailer_default_timeout(i);
-		if ((v = config_chan_get(cc, smtp_timeout_keys[i], NULL)) !=
-		    NULL && config_parse_duration(v, &secs) == 0 && secs > 0)
+		if ((v = conf_chan_get(cc, smtp_timeout_keys[i], NULL)) !=
+		    NULL && conf_parse_duration(v, &secs) == 0 && secs > 0)
 			sc->timeouts[i] = secs * 1000;
 	}
 	if (cc->rate.count > 0)
