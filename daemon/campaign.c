@@ -22,6 +22,7 @@
 #include "redact.h"
 #include "calendar/calendar.h"
 #include "channel.h"
+#include "context.h"
 #include "compose.h"
 #include "delivery.h"
 #include "fetch.h"
@@ -32,6 +33,7 @@
 #include "store.h"
 #include "watch.h"
 #include "when.h"
+#include "../common/util.h"
 
 #define MAX_PROBLEMS	20	/* logged per load; status shows the first */
 
@@ -69,9 +71,7 @@ struct camp {
 	size_t			 nskip;
 };
 
-static uv_loop_t		*camp_loop;
-static const struct config	*camp_conf;
-static const struct tmpl_set	*camp_tmpls;
+static const struct crierd_ctx	*camp_ctx;	/* loop, configuration, templates */
 static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
 static uv_timer_t		 retry_timer;	/* loads the store refused */
 static int			 retry_inited;
@@ -79,19 +79,6 @@ static int			 retry_inited;
 #define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
-
-/* Duplicates S (NULL stays NULL). */
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
 
 /* Replaces the calendar's error message (NULL clears it). */
 static void
@@ -151,8 +138,8 @@ rec_input(const struct camp *cp, struct reconcile_in *in)
 	in->label = cp->label;
 	in->channels = cp->channels;
 	in->template = cp->template;
-	in->conf = camp_conf;
-	in->tmpls = camp_tmpls;
+	in->conf = camp_ctx->conf;
+	in->tmpls = camp_ctx->tmpls;
 	in->occ = cp->occ;
 	in->nocc = cp->nocc > 0 ? (size_t)cp->nocc : 0;
 	in->from = cp->from;
@@ -400,15 +387,15 @@ load(struct camp *cp)
 	if (cp->url != NULL && cp->data == NULL)
 		return;		/* nothing fetched or cached yet */
 	free(cp->tz);
-	cp->tz = xstrdup(camp_conf->timezone);
-	cp->from = now - camp_conf->catch_up * 1000;
-	cp->to = now + camp_conf->horizon * 1000;
+	cp->tz = xstrdup(camp_ctx->conf->timezone);
+	cp->from = now - camp_ctx->conf->catch_up * 1000;
+	cp->to = now + camp_ctx->conf->horizon * 1000;
 	memset(&cp->lim, 0, sizeof(cp->lim));
-	cp->lim.min_interval = camp_conf->min_interval;
-	cp->lim.max_occurrences = camp_conf->max_occurrences;
+	cp->lim.min_interval = camp_ctx->conf->min_interval;
+	cp->lim.max_occurrences = camp_ctx->conf->max_occurrences;
 	cp->work.data = cp;
 	cp->loading = 1;
-	if (uv_queue_work(camp_loop, &cp->work, work, after_work) != 0) {
+	if (uv_queue_work(camp_ctx->loop, &cp->work, work, after_work) != 0) {
 		cp->loading = 0;
 		set_error(cp, "cannot queue the calendar load");
 	}
@@ -514,7 +501,7 @@ camp_add(const struct cfg_calendar *cc)
 	cp->template = xstrdup(cc->template);
 	LIST_INSERT_HEAD(&camps, cp, entry);
 	if (cp->path != NULL) {
-		cp->watch = watch_new(camp_loop, cp->path, CAMP_DEBOUNCE_MS,
+		cp->watch = watch_new(camp_ctx->loop, cp->path, CAMP_DEBOUNCE_MS,
 		    on_change, cp);
 		if (cp->watch == NULL)
 			log_warnx("calendar %s: cannot watch %s; edits are read on "
@@ -522,8 +509,8 @@ camp_add(const struct cfg_calendar *cc)
 		load(cp);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s/calendars", camp_conf->state_dir);
-	cp->fetch = fetch_new(camp_loop, cp->name, cp->url, dir,
+	snprintf(dir, sizeof(dir), "%s/calendars", camp_ctx->conf->state_dir);
+	cp->fetch = fetch_new(camp_ctx->loop, cp->name, cp->url, dir,
 	    cc->refresh, on_fetch, cp);
 	if (cp->fetch == NULL) {
 		set_error(cp, "cannot set up fetching");
@@ -565,29 +552,27 @@ drop_all(void)
 
 /* Starts every calendar of C. */
 int
-camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t)
+camp_init(const struct crierd_ctx *ctx)
 {
-	size_t	i;
+	const struct config	*c = ctx->conf;
+	size_t			 i;
 
-	camp_loop = loop;
-	camp_conf = c;
-	camp_tmpls = t;
-	if (!retry_inited && uv_timer_init(loop, &retry_timer) == 0)
+	camp_ctx = ctx;
+	if (!retry_inited && uv_timer_init(ctx->loop, &retry_timer) == 0)
 		retry_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
 	return (0);
 }
 
-/* Switches to a new configuration: calendars are set up afresh. */
+/* The context has a new configuration: calendars are set up afresh. */
 void
-camp_set_config(const struct config *c, const struct tmpl_set *t)
+camp_reconfigure(void)
 {
-	size_t	i;
+	const struct config	*c = camp_ctx->conf;
+	size_t			 i;
 
 	drop_all();
-	camp_conf = c;
-	camp_tmpls = t;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
 }
@@ -618,9 +603,9 @@ camp_status_json(void)
 	size_t		 i;
 
 	/* In configuration order: the list was built by inserting at the head. */
-	for (i = 0; camp_conf != NULL && i < camp_conf->ncalendars; i++)
+	for (i = 0; camp_ctx != NULL && i < camp_ctx->conf->ncalendars; i++)
 		LIST_FOREACH(cp, &camps, entry) {
-			if (cp->dead || strcmp(cp->name, camp_conf->calendars[i].name))
+			if (cp->dead || strcmp(cp->name, camp_ctx->conf->calendars[i].name))
 				continue;
 			o = json_object();
 			json_object_set_new(o, "name", json_string(cp->name));

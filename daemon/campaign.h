@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "config.h"
+#include "conf.h"
 #include "template.h"
 
 #define CAMP_DEBOUNCE_MS	500	/* after the last change to a calendar file */
@@ -25,10 +25,11 @@
 
 struct cal_problem;
 
-/* Starts loading every calendar of C; T (may be NULL) renders their posts. */
-int	 camp_init(uv_loop_t *loop, const struct config *c, const struct tmpl_set *t);
-/* Switches to configuration C and templates T and reloads every calendar. */
-void	 camp_set_config(const struct config *c, const struct tmpl_set *t);
+struct crierd_ctx;
+/* Starts loading every calendar of CTX's configuration; its templates render the posts. */
+int	 camp_init(const struct crierd_ctx *ctx);
+/* Sets up every calendar afresh from the configuration now in the context. */
+void	 camp_reconfigure(void);
 /* Re-reads every calendar (SIGHUP, crierctl reload). */
 void	 camp_reload_all(void);
 /* The calendars for `status`: name, source, events, loaded_at, error. */

@@ -204,7 +204,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		}
 		return (0);
 	case CK_SECRET:
-		if (config_check_secret(v, msg, sizeof(msg)) == -1) {
+		if (conf_check_secret(v, msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
 			return (-1);
 		}
@@ -212,7 +212,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 	case CK_DURATION: {
 		int64_t	secs;
 
-		if (config_parse_duration(v, &secs) == -1 || secs <= 0) {
+		if (conf_parse_duration(v, &secs) == -1 || secs <= 0) {
 			snprintf(err, errlen, "'%s' is not a duration (such as "
 			    "30s, 2m)", v);
 			return (-1);
@@ -245,7 +245,7 @@ check_value(const struct chan_key *k, const char *v, char *err, size_t errlen)
 		return (0);
 	}
 	case CK_URL:
-		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
+		if (conf_check_url(v, "https", "http", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s", msg);
 			return (-1);
 		}
@@ -289,8 +289,8 @@ int
 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
     char **out, size_t *len, char *err, size_t errlen)
 {
-	const char	*file = config_chan_get(cc, file_key, NULL);
-	const char	*cred = config_chan_get(cc, "credential", NULL);
+	const char	*file = conf_chan_get(cc, file_key, NULL);
+	const char	*cred = conf_chan_get(cc, "credential", NULL);
 	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
 	char		 path[4096], *buf = NULL;
 	size_t		 n = 0;
@@ -392,15 +392,15 @@ chan_config_check(const struct cfg_channel *cc, const struct config *c,
 	for (k = ops->keys; k != NULL && k->name != NULL; k++) {
 		int line;
 
-		if (k->kind == CK_SECRET && config_chan_get(cc, k->name, &line) &&
-		    config_chan_get(cc, "credential", NULL)) {
+		if (k->kind == CK_SECRET && conf_chan_get(cc, k->name, &line) &&
+		    conf_chan_get(cc, "credential", NULL)) {
 			snprintf(err, errlen, "%d: [channel %s]: give %s or "
 			    "credential, not both", line, cc->name, k->name);
 			return (-1);
 		}
 	}
 	for (k = ops->keys; k != NULL && k->name != NULL; k++)
-		if (k->required && config_chan_get(cc, k->name, NULL) == NULL) {
+		if (k->required && conf_chan_get(cc, k->name, NULL) == NULL) {
 			snprintf(err, errlen, "%d: [channel %s]: missing key '%s'",
 			    cc->line, cc->name, k->name);
 			return (-1);
@@ -430,7 +430,7 @@ close_all(struct channel *cs, size_t n)
 static void
 chan_style(struct channel *ch, size_t *like_limit)
 {
-	const char	*like = config_chan_get(ch->cfg, "like", NULL);
+	const char	*like = conf_chan_get(ch->cfg, "like", NULL);
 
 	ch->style = ch->ops->type;
 	ch->len_rule = ch->ops->len_rule;
@@ -610,7 +610,7 @@ wait_hint(const struct http_response *resp, int64_t now)
 		return (d);
 	if ((v = http_header_get(resp, "X-RateLimit-Reset")) == NULL)
 		v = http_header_get(resp, "RateLimit-Reset");
-	if (v != NULL && ratelimit_reset_parse(v, now, &d) == 0)
+	if (v != NULL && retry_ratelimit_reset_parse(v, now, &d) == 0)
 		return (d);
 	return (0);
 }
@@ -751,3 +751,15 @@ chan_email_parts_clear(struct email_parts *p)
 	free(p->unsub_url);
 	memset(p, 0, sizeof(*p));
 }
+
+/* Whether TYPE names a channel type. */
+static bool
+chan_known(const char *type)
+{
+	return (chan_ops_find(type) != NULL);
+}
+
+/* conf_load's view of the channel types. */
+const struct conf_chan_rules chan_config_rules = {
+	chan_known, chan_config_check
+};

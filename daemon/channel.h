@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "conf.h"
 #include "length.h"
 
 struct media;			/* media.h */
@@ -293,6 +293,8 @@ void		 chan_email_parts_clear(struct email_parts *p);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */
 int		 chan_config_check(const struct cfg_channel *cc, const struct config *c,
 		    char *err, size_t errlen);
+/* What conf_load checks channel sections with: chan_ops_find and chan_config_check. */
+extern const struct conf_chan_rules chan_config_rules;
 /*
  * Opens every channel of C, replacing the current set on success. OFFLINE
  * (crierd --check) sets them up without opening anything: no files, no network.

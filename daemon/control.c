@@ -20,12 +20,15 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "conf.h"
+#include "context.h"
 #include "ctl_verbs.h"
 #include "ctlconn.h"
 #include "log.h"
 #include "reply.h"
 #include "store.h"
 #include "../common/proto.h"
+#include "../common/util.h"
 
 #define LIST_MAX	10000
 #define LOG_DEFAULT	50
@@ -292,11 +295,14 @@ peers_check(void)
 
 /* Listens on the configured socket, or on the inherited FD. */
 int
-ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err, size_t errlen)
+ctl_init(const struct crierd_ctx *ctx, int fd, char *err, size_t errlen)
 {
+	const struct config	*c = ctx->conf;
+	uv_loop_t		*loop = ctx->loop;
 	struct group	*gr;
 	int		 rc;
 
+	reply_init(ctx);
 	if (c->socket_group != NULL) {
 		if ((gr = getgrnam(c->socket_group)) == NULL) {
 			snprintf(err, errlen, "socket_group: no group '%s'",

@@ -5,11 +5,10 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "config.h"
+struct crierd_ctx;
 
-/* Listens on C's socket (or an inherited one, FD >= 0). */
-int	ctl_init(uv_loop_t *loop, const struct config *c, int fd, char *err,
-	    size_t errlen);
+/* Listens on the socket of CTX's configuration (or an inherited one, FD >= 0). */
+int	ctl_init(const struct crierd_ctx *ctx, int fd, char *err, size_t errlen);
 /* Stops listening, closes every client and removes the socket file. */
 void	ctl_shutdown(void);
 /* Why the uids of some peers cannot be seen (a user namespace), or NULL. */

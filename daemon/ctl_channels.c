@@ -9,7 +9,8 @@
 
 #include "ctl_verbs.h"
 #include "channel.h"
-#include "crierd.h"
+#include "conf.h"
+#include "context.h"
 #include "log.h"
 #include "reply.h"
 #include "schedule.h"
@@ -76,7 +77,7 @@ ctl_reload(struct client *cl, json_t *req)
 {
 	char	err[1024];
 
-	if (crierd_reload((int)cl->uid, err, sizeof(err)) == -1)
+	if (reply_ctx()->reload((int)cl->uid, err, sizeof(err)) == -1)
 		return (reply_error("reload_failed", "%s (the previous configuration "
 		    "stays in force)", err));
 	return (reply_ok());

@@ -17,7 +17,8 @@
 #include "ctl_verbs.h"
 #include "channel.h"
 #include "compose.h"
-#include "crierd.h"
+#include "conf.h"
+#include "context.h"
 #include "delivery.h"
 #include "log.h"
 #include "render.h"
@@ -295,7 +296,7 @@ ctl_reschedule(struct client *cl, json_t *req)
 	char		 buf[40];
 	json_t		*err;
 
-	if (t == NULL || when_parse(t, crierd_config()->timezone, &op.due) == -1)
+	if (t == NULL || when_parse(t, reply_ctx()->conf->timezone, &op.due) == -1)
 		return (reply_error("bad_request", "reschedule: '%s' is not a "
 		    "time (2027-05-17T09:00:00Z, or local 2027-05-17T10:00)",
 		    t != NULL ? t : ""));
@@ -438,8 +439,8 @@ ctl_edit(struct client *cl, json_t *req)
 	}
 	memset(&in, 0, sizeof(in));
 	in.ch = ch;
-	in.conf = crierd_config();
-	in.tmpls = crierd_templates();
+	in.conf = reply_ctx()->conf;
+	in.tmpls = reply_ctx()->tmpls;
 	in.template = tmpl;
 	in.vars = vars;
 	in.start = d.due;

@@ -11,8 +11,8 @@
 #include "ctl_verbs.h"
 #include "channel.h"
 #include "compose.h"
-#include "config.h"
-#include "crierd.h"
+#include "conf.h"
+#include "context.h"
 #include "length.h"
 #include "log.h"
 #include "render.h"
@@ -110,8 +110,8 @@ post_compose(struct channel *ch, const char *text, const char *tmpl,
 
 	memset(&in, 0, sizeof(in));
 	in.ch = ch;
-	in.conf = crierd_config();
-	in.tmpls = crierd_templates();
+	in.conf = reply_ctx()->conf;
+	in.tmpls = reply_ctx()->tmpls;
 	in.template = tmpl;
 	in.vars = vars;
 	in.start = due;
@@ -204,7 +204,7 @@ ctl_post(struct client *cl, json_t *req)
 	if (at != NULL && (err = reply_check_future("post --at", at, NULL, &due)) != NULL)
 		return (err);
 	if (in != NULL) {
-		if (config_parse_duration(in, &secs) == -1)
+		if (conf_parse_duration(in, &secs) == -1)
 			return (reply_error("bad_request", "--in: '%s' is not a "
 			    "duration (30s, 10m, 2h, 1d)", in));
 		due += secs * 1000;
@@ -285,7 +285,7 @@ ctl_post(struct client *cl, json_t *req)
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", reply_time(due));
 	json_object_set_new(r, "due_local", reply_local(due));
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "state", json_string(all_held ? "held" :
 	    "scheduled"));
 	err = r;

@@ -13,7 +13,8 @@
 #include "campaign.h"
 #include "channel.h"
 #include "control.h"
-#include "crierd.h"
+#include "conf.h"
+#include "context.h"
 #include "delivery.h"
 #include "length.h"
 #include "reply.h"
@@ -32,7 +33,7 @@
 json_t *
 ctl_status(struct client *cl, json_t *req)
 {
-	const struct config	*c = crierd_config();
+	const struct config	*c = reply_ctx()->conf;
 	int64_t			 counts[DS_NSTATES];
 	json_t			*r, *jc, *chans, *cals, *d;
 	size_t			 i;
@@ -43,7 +44,7 @@ ctl_status(struct client *cl, json_t *req)
 	d = json_object();
 	json_object_set_new(d, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(d, "pid", json_integer(getpid()));
-	json_object_set_new(d, "started", reply_time(crierd_started()));
+	json_object_set_new(d, "started", reply_time(reply_ctx()->started));
 	json_object_set_new(d, "config", reply_str(c->file));
 	json_object_set_new(d, "state_dir", reply_str(c->state_dir));
 	json_object_set_new(d, "timezone", reply_str(c->timezone));
@@ -111,7 +112,7 @@ ctl_list(struct client *cl, json_t *req)
 		json_array_append_new(arr, reply_delivery(&ds[i]));
 	store_deliveries_free(ds, n);
 	r = reply_ok();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "deliveries", arr);
 	return (r);
 }
@@ -204,7 +205,7 @@ ctl_show(struct client *cl, json_t *req)
 	}
 	json_object_set_new(jd, "events", arr);
 	r = reply_ok();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "delivery", jd);
 	return (r);
 }
@@ -342,7 +343,7 @@ ctl_agenda(struct client *cl, json_t *req)
 	}
 	store_deliveries_free(ds, n);
 	r = reply_ok();
-	json_object_set_new(r, "timezone", json_string(crierd_config()->timezone));
+	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "days", days);
 	json_object_set_new(r, "window_days", json_integer(ndays));
 	if (json_array_size(days) == 0)

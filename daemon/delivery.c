@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "delivery.h"
-#include "schedule.h"
 
 /*
  * moves[from][to]: NULL if allowed, else why not. Self-moves that are
@@ -141,7 +140,7 @@ const char *
 delivery_problem(const struct delivery *d)
 {
 	int	held = d->state == DS_HELD && d->hold_reason != NULL &&
-		    strcmp(d->hold_reason, SCHED_PROBLEM) == 0;
+		    strcmp(d->hold_reason, DELIVERY_HOLD_PROBLEM) == 0;
 	int	invalid = d->cal_state == CS_INVALID && d->state != DS_SENT &&
 		    d->state != DS_SENDING && d->state != DS_UNCERTAIN;
 

@@ -11,6 +11,10 @@
 #include "store.h"
 #include "../common/proto.h"
 
+/* Why a held delivery is held (column hold_reason; NULL: awaiting approval). */
+#define DELIVERY_HOLD_PAUSED	"paused"	/* its channel is paused */
+#define DELIVERY_HOLD_PROBLEM	"problem"	/* it cannot go out as it is;
+						   last_error says why */
 #define DELIVERY_BIT(s)	(1u << (s))	/* state S in a FROM_MASK */
 
 /*

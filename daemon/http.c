@@ -15,6 +15,8 @@
 #include "redact.h"
 #include "log.h"
 #include "netguard.h"
+#include "../common/util.h"
+#include "../common/util.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION	"0"
@@ -524,18 +526,12 @@ http_resolve_setup(void)
 	char			 ent[300];
 	size_t			 n;
 
-	while (p != NULL && *p != '\0') {
-		p += strspn(p, ", ");
-		if ((n = strcspn(p, ", ")) == 0)
-			break;
-		if (n < sizeof(ent)) {
-			memcpy(ent, p, n);
-			ent[n] = '\0';
-			if ((l = curl_slist_append(http_resolve, ent)) == NULL)
-				return -1;
-			http_resolve = l;
-		}
-		p += n;
+	while ((n = util_list_next(&p, ", ", ent, sizeof(ent))) > 0) {
+		if (n >= sizeof(ent))
+			continue;
+		if ((l = curl_slist_append(http_resolve, ent)) == NULL)
+			return -1;
+		http_resolve = l;
 	}
 	return 0;
 }

@@ -19,9 +19,9 @@
 #include "calendar/calendar.h"
 #include "campaign.h"
 #include "channel.h"
-#include "config.h"
+#include "conf.h"
+#include "context.h"
 #include "control.h"
-#include "crierd.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"
@@ -33,32 +33,16 @@
 #include "template.h"
 #include "verify.h"
 #include "when.h"
+#include "../common/proto.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
 #endif
 #define DEFAULT_CONFIG	SYSCONFDIR "/crier/crier.conf"
 
-static struct config	*conf;
-static struct tmpl_set	*tmpls;		/* NULL without a templates dir */
-static int64_t		 started;
-static uv_loop_t	*loop;
+static struct crierd_ctx ctx;		/* the one copy of the configuration */
 static uv_signal_t	 sig_term, sig_int, sig_hup;
 static uv_timer_t	 watchdog;	/* WATCHDOG=1 and STATUS= for systemd */
-
-/* The configuration in force. */
-const struct config *
-crierd_config(void)
-{
-	return (conf);
-}
-
-/* The templates in force, or NULL. */
-const struct tmpl_set *
-crierd_templates(void)
-{
-	return (tmpls);
-}
 
 /* Loads the templates directory of C into *OUT (NULL when none is configured). */
 static int
@@ -75,13 +59,6 @@ load_templates(const struct config *c, struct tmpl_set **out, char *err,
 		return (-1);
 	}
 	return (0);
-}
-
-/* When this crierd started. */
-int64_t
-crierd_started(void)
-{
-	return (started);
 }
 
 /* Tells systemd (when it is listening) about our state. */
@@ -131,21 +108,24 @@ start_watchdog(void)
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
 		period = usec / 2000 > 0 ? usec / 2000 : 1;
 #endif
-	uv_timer_init(loop, &watchdog);
+	uv_timer_init(ctx.loop, &watchdog);
 	uv_timer_start(&watchdog, on_watchdog, period, period);
 	uv_unref((uv_handle_t *)&watchdog);
 }
 
-/* Reloads configuration, templates and calendars; on any error the old ones stay. */
-int
-crierd_reload(int actor, char *err, size_t errlen)
+/*
+ * Reloads configuration, templates and calendars; on any error the old
+ * ones stay. Registered in the context, so modules reload through it.
+ */
+static int
+reload(int actor, char *err, size_t errlen)
 {
-	struct config	*nc;
-	struct tmpl_set	*nt = NULL;
+	struct config	*conf = ctx.conf, *nc;
+	struct tmpl_set	*tmpls = ctx.tmpls, *nt = NULL;
 
 	notify("RELOADING=1");
-	if ((nc = config_load(conf->file ? conf->file : DEFAULT_CONFIG,
-	    conf->file != NULL, err, errlen)) == NULL)
+	if ((nc = conf_load(conf->file ? conf->file : DEFAULT_CONFIG,
+	    conf->file != NULL, &chan_config_rules, err, errlen)) == NULL)
 		goto fail;
 	if (strcmp(nc->state_dir, conf->state_dir) != 0 ||
 	    strcmp(nc->socket, conf->socket) != 0)
@@ -162,12 +142,14 @@ crierd_reload(int actor, char *err, size_t errlen)
 		log_warnx("reload: %s", err);
 	netguard_set_allow(nc->fetch_allow, err, errlen);
 	/* chan_init replaced the channels; they now point into NC. */
-	sched_set_config(nc, nt);
-	camp_set_config(nc, nt);
-	config_free(conf);
+	ctx.conf = nc;
+	ctx.tmpls = nt;
+	sched_kick();
+	camp_reconfigure();
+	/* Nothing points into the old ones now. */
+	conf_free(conf);
 	tmpl_set_free(tmpls);
 	conf = nc;
-	tmpls = nt;
 	store_log(NULL, NULL, actor, "reload", conf->file);
 	log_info("reload: configuration %s loaded (uid %d)",
 	    conf->file ? conf->file : "(built-in defaults)", actor);
@@ -176,7 +158,7 @@ crierd_reload(int actor, char *err, size_t errlen)
 	return (0);
 fail:
 	tmpl_set_free(nt);
-	config_free(nc);
+	conf_free(nc);
 	log_errx("reload failed, keeping the previous configuration: %s", err);
 	notify("READY=1");
 	return (-1);
@@ -189,13 +171,13 @@ on_signal(uv_signal_t *h, int signum)
 	char	err[1024];
 
 	if (signum == SIGHUP) {
-		crierd_reload((int)getuid(), err, sizeof(err));
+		ctx.reload((int)getuid(), err, sizeof(err));
 		return;
 	}
 	log_info("signal %d: stopping", signum);
 	notify("STOPPING=1");
 	cal_interrupt();	/* a calendar load under way ends within a second */
-	uv_stop(loop);
+	uv_stop(ctx.loop);
 }
 
 /* Closes every handle still open so the loop can be closed. */
@@ -255,6 +237,8 @@ main(int argc, char *argv[])
 	size_t			 ncal = 0;
 	bool			 abandon = false;
 	const char	*cfile = getenv("CRIER_CONFIG");
+	struct config	*conf;
+	uv_loop_t	*loop;
 	char		 err[1024];
 	int		 ch, verbose = 0, explicit = cfile != NULL;
 
@@ -303,7 +287,8 @@ main(int argc, char *argv[])
 		cfile = DEFAULT_CONFIG;
 	if ((json || ncal || from || to) && !check)
 		usage(2);
-	if ((conf = config_load(cfile, explicit, err, sizeof(err))) == NULL)
+	if ((conf = conf_load(cfile, explicit, &chan_config_rules, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (check) {
 		int rc;
@@ -322,15 +307,17 @@ main(int argc, char *argv[])
 			fatalx("--to: '%s' is not a date or time "
 			    "(2021-05-17 or 2021-05-17T09:00:00Z)", to);
 		rc = verify_run(&vo);
-		config_free(conf);
+		conf_free(conf);
 		return (rc);
 	}
-	if (load_templates(conf, &tmpls, err, sizeof(err)) == -1)
+	ctx.conf = conf;
+	if (load_templates(conf, &ctx.tmpls, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	ctx.reload = reload;
 
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
-	started = when_now();
+	ctx.started = when_now();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatalx("curl_global_init failed");
 	if (statedir_check(conf->state_dir, err, sizeof(err)) == -1)
@@ -342,12 +329,12 @@ main(int argc, char *argv[])
 	if (media_setup(conf, true, err, sizeof(err)) == -1 ||
 	    netguard_set_allow(conf->fetch_allow, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	loop = uv_default_loop();
-	if (sched_init(loop, conf, tmpls) == -1)
+	ctx.loop = loop = uv_default_loop();
+	if (sched_init(&ctx) == -1)
 		fatalx("scheduler: cannot set up its timer");
 	if (sched_recover() == -1)
 		fatalx("store: cannot read what the last run left behind");
-	if (ctl_init(loop, conf, inherited_socket(), err, sizeof(err)) == -1)
+	if (ctl_init(&ctx, inherited_socket(), err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	uv_signal_init(loop, &sig_term);
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
@@ -359,11 +346,12 @@ main(int argc, char *argv[])
 		fatalx("http: cannot set up libcurl on the event loop");
 	if (mailer_init(loop) == -1)
 		fatalx("smtp: cannot set up the mailer threads");
-	camp_init(loop, conf, tmpls);
+	camp_init(&ctx);
 	sched_kick();
+	conf = NULL;	/* a reload replaces it: ctx.conf from here on */
 	log_info("crierd %s ready: config %s, state %s, socket %s",
-	    PACKAGE_VERSION, conf->file ? conf->file : "(built-in defaults)",
-	    conf->state_dir, conf->socket);
+	    PACKAGE_VERSION, ctx.conf->file ? ctx.conf->file :
+	    "(built-in defaults)", ctx.conf->state_dir, ctx.conf->socket);
 	notify("READY=1");
 	notify_status();
 	start_watchdog();
@@ -403,8 +391,8 @@ main(int argc, char *argv[])
 	media_shutdown();
 	store_close();
 	curl_global_cleanup();
-	tmpl_set_free(tmpls);
-	config_free(conf);
+	tmpl_set_free(ctx.tmpls);
+	conf_free(ctx.conf);
 	log_info("stopped");
 	/* Exit hooks (and leak checkers) would wait on the abandoned load. */
 	if (abandon)

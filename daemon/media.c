@@ -21,21 +21,11 @@
 #include <jansson.h>
 
 #include "calendar/calendar.h"
-#include "config.h"
+#include "conf.h"
 #include "media.h"
 #include "netguard.h"
 #include "store.h"
-
-/* A malloc'd copy of S, or NULL if S is NULL. */
-static char *
-copy(const char *s)
-{
-	char	*p = NULL;
-
-	if (s != NULL && (p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
+#include "../common/util.h"
 
 /* The value of hex digit C, or -1. */
 static int
@@ -67,14 +57,14 @@ media_local_path(const char *uri)
 
 		if (*s == '\0' || (n > 0 && s[n] == ':'))
 			return (NULL);
-		return (copy(s));
+		return (xstrdup(s));
 	}
 	s += 7;
 	if (strncasecmp(s, "localhost/", 10) == 0)
 		s += 9;
 	if (*s != '/')
 		return (NULL);
-	p = o = copy(s);
+	p = o = xstrdup(s);
 	for (; *s != '\0'; s++) {
 		if (*s == '%' && (hi = hexval(s[1])) != -1 &&
 		    (lo = hexval(s[2])) != -1) {
@@ -195,10 +185,10 @@ media_setup(const struct config *c, bool create, char *err, size_t errlen)
 	if ((md_dirs = calloc(n > 0 ? n : 1, sizeof(*md_dirs))) == NULL)
 		abort();
 	for (i = 0; i < n; i++)
-		md_dirs[i].path = copy(c->media_dirs[i]);
+		md_dirs[i].path = xstrdup(c->media_dirs[i]);
 	if (n == 0) {
 		snprintf(path, sizeof(path), "%s/media", c->state_dir);
-		md_dirs[0].path = copy(path);
+		md_dirs[0].path = xstrdup(path);
 		n = 1;
 		if (create && mkdir(path, 0750) == -1 && errno != EEXIST) {
 			snprintf(err, errlen, "media directory %s: %s", path,
@@ -328,7 +318,7 @@ open_beneath(int dfd, const char *rel)
 	/* Before Linux 5.6 (or under a seccomp filter): one name at a time. */
 	if ((fd = dup(dfd)) == -1)
 		return -1;
-	names = copy(rel);
+	names = xstrdup(rel);
 	for (comp = strtok_r(names, "/", &save); comp != NULL; comp = more) {
 		more = strtok_r(NULL, "/", &save);
 		if (strcmp(comp, "..") == 0) {
@@ -562,13 +552,13 @@ media_entry(struct media *m, json_t *e, const struct media_rules *r,
 	const char	*type;
 	char		 msg[400];
 
-	m->uri = copy(json_string_value(json_object_get(e, "uri")));
-	m->alt = copy(json_string_value(json_object_get(e, "alt")));
+	m->uri = xstrdup(json_string_value(json_object_get(e, "uri")));
+	m->alt = xstrdup(json_string_value(json_object_get(e, "alt")));
 	if (m->uri == NULL) {
 		snprintf(err, errlen, "an attachment without a URI");
 		return (-1);
 	}
-	m->type = copy(json_string_value(json_object_get(e, "fmttype")));
+	m->type = xstrdup(json_string_value(json_object_get(e, "fmttype")));
 	if ((m->path = media_local_path(m->uri)) != NULL) {
 		if (media_read(m->path, r, &m->data, &m->len, err, errlen) == -1)
 			return (-1);
@@ -578,11 +568,11 @@ media_entry(struct media *m, json_t *e, const struct media_rules *r,
 			return (-1);
 		}
 		free(m->type);
-		m->type = copy(type);
+		m->type = xstrdup(type);
 		return (0);
 	}
 	if (netguard_check_url(m->uri, msg, sizeof(msg)) == -1 ||
-	    config_check_url(m->uri, "https", "http", msg, sizeof(msg)) == -1) {
+	    conf_check_url(m->uri, "https", "http", msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s %s: %s", r->what, m->uri, msg);
 		return (-1);
 	}
@@ -612,7 +602,7 @@ media_check_attachments(const struct cal_attach *a, size_t n,
 			if (rc == -1)
 				return (-1);
 		} else if (netguard_check_url(a[i].uri, msg, sizeof(msg)) == -1 ||
-		    config_check_url(a[i].uri, "https", "http", msg,
+		    conf_check_url(a[i].uri, "https", "http", msg,
 		    sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s %s: %s", r != NULL ? r->what :
 			    "media", a[i].uri, msg);

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "netguard.h"
+#include "../common/util.h"
 
 #define MAX_ALLOW	256	/* entries in fetch_allow */
 
@@ -189,24 +190,22 @@ parse_list(const char *list, struct allow **out, size_t *n, char *err,
 	struct allow	*v = NULL;
 	size_t		 k = 0, len;
 	const char	*p = list;
+	char		 ent[4096];	/* a configuration line's length */
 
 	*out = NULL;
 	*n = 0;
-	while (p != NULL && *p != '\0') {
-		p += strspn(p, ", \t");
-		if ((len = strcspn(p, ", \t")) == 0)
-			break;
+	while ((len = util_list_next(&p, ", \t", ent, sizeof(ent))) > 0) {
+		if (len >= sizeof(ent))
+			len = sizeof(ent) - 1;
 		if (k == MAX_ALLOW) {
 			snprintf(err, errlen, "fetch_allow: more than %d entries",
 			    MAX_ALLOW);
 			goto fail;
 		}
-		if ((v = reallocarray(v, k + 1, sizeof(*v))) == NULL)
-			abort();
-		if (parse_entry(p, len, &v[k], err, errlen) == -1)
+		v = xreallocarray(v, k + 1, sizeof(*v));
+		if (parse_entry(ent, len, &v[k], err, errlen) == -1)
 			goto fail;
 		k++;
-		p += len;
 	}
 	*out = v;
 	*n = k;
@@ -334,13 +333,8 @@ override_addr(const char *host, long port, struct sockaddr_storage *ss)
 	char		 ent[300], *c1, *c2;
 	size_t		 n;
 
-	while (p != NULL && *p != '\0') {
-		p += strspn(p, ", ");
-		if ((n = strcspn(p, ", ")) == 0 || n >= sizeof(ent))
-			break;
-		memcpy(ent, p, n);
-		ent[n] = '\0';
-		p += n;
+	while ((n = util_list_next(&p, ", ", ent, sizeof(ent))) > 0 &&
+	    n < sizeof(ent)) {
 		if ((c1 = strchr(ent, ':')) == NULL ||
 		    (c2 = strchr(c1 + 1, ':')) == NULL)
 			continue;

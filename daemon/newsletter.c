@@ -21,6 +21,7 @@
 #include "store.h"
 #include "template.h"
 #include "when.h"
+#include "../common/util.h"
 
 #define NEWSLETTER_MAX_LOGGED	20	/* recipients file problems per delivery */
 
@@ -49,19 +50,6 @@ static const char *const fate_names[] = {
 	[RCPT_SUPPRESSED] = "suppressed",
 	[RCPT_UNCERTAIN] = "uncertain",
 };
-
-/* A copy of S, or NULL. */
-static char *
-dup_or_null(const char *s)
-{
-	char	*r;
-
-	if (s == NULL)
-		return (NULL);
-	if ((r = strdup(s)) == NULL)
-		abort();
-	return (r);
-}
 
 /* Records recipient I's FATE in the store; -1 if it could not. */
 static int
@@ -233,23 +221,23 @@ newsletter_open(const struct channel *ch, const struct post *p,
 
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
 		abort();
-	nl->id = dup_or_null(p->id);
-	nl->channel = dup_or_null(p->channel);
-	nl->summary = dup_or_null(p->summary);
-	nl->text = dup_or_null(p->text);
+	nl->id = xstrdup(p->id);
+	nl->channel = xstrdup(p->channel);
+	nl->summary = xstrdup(p->summary);
+	nl->text = xstrdup(p->text);
 	nl->tmpls = tmpl_set_ref(tmpls);
 	nl->journal.arg = nl;
 	nl->journal.recipient = record;
 	nl->journal.suppressed = suppressed;
 	nl->journal.event = event;
-	if ((v = config_chan_get(ch->cfg, "unsubscribe_url", NULL)) != NULL &&
+	if ((v = conf_chan_get(ch->cfg, "unsubscribe_url", NULL)) != NULL &&
 	    (nl->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "unsubscribe_url: %s", msg);
 		goto fail;
 	}
 	if (load_context(nl, err, errlen) == -1)
 		goto fail;
-	file = config_chan_get(ch->cfg, "recipients_file", NULL);
+	file = conf_chan_get(ch->cfg, "recipients_file", NULL);
 	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s", msg);
 		goto fail;

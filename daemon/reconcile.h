@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "calendar/calendar.h"
-#include "config.h"
+#include "conf.h"
 #include "template.h"
 
 /* One calendar's load, as reconcile needs it; all borrowed. */

@@ -8,7 +8,7 @@
 
 #include "calendar/calendar.h"
 #include "channel.h"
-#include "config.h"
+#include "conf.h"
 #include "length.h"
 #include "template.h"
 

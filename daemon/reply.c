@@ -13,10 +13,28 @@
 #include <libical/ical.h>
 
 #include "reply.h"
-#include "crierd.h"
+#include "conf.h"
+#include "context.h"
 #include "when.h"
 #include "calendar/tz.h"
 #include "../common/human.h"
+
+
+static const struct crierd_ctx	*reply_context;	/* set by ctl_init */
+
+/* Keeps CTX, where the verbs read the configuration, templates and reload. */
+void
+reply_init(const struct crierd_ctx *ctx)
+{
+	reply_context = ctx;
+}
+
+/* The daemon's context given to reply_init. */
+const struct crierd_ctx *
+reply_ctx(void)
+{
+	return (reply_context);
+}
 
 /* An error reply with CODE and a formatted message. */
 json_t *
@@ -62,7 +80,7 @@ reply_local_time(int64_t ms, struct icaltimetype *t)
 {
 	struct tz_civil	 lc;
 
-	if (tz_civil(crierd_config()->timezone, ms / 1000, &lc) == -1)
+	if (tz_civil(reply_ctx()->conf->timezone, ms / 1000, &lc) == -1)
 		tz_civil(NULL, ms / 1000, &lc);
 	*t = icaltime_null_time();
 	t->year = lc.year;
@@ -156,7 +174,7 @@ reply_resolve_id(json_t *req, char id[DELIVERY_ID_LEN + 1])
 int
 reply_parse_time(const char *s, int64_t *ms)
 {
-	return (when_parse(s, crierd_config()->timezone, ms));
+	return (when_parse(s, reply_ctx()->conf->timezone, ms));
 }
 
 /* Refuses a due time more than the grace behind now. */

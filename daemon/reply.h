@@ -14,6 +14,12 @@
 
 #define REPLY_PAST_GRACE_MS	60000	/* a time this close behind now means now */
 
+struct crierd_ctx;
+
+/* Keeps CTX, where the verbs read the configuration, templates and reload. */
+void	 reply_init(const struct crierd_ctx *ctx);
+/* The daemon's context given to reply_init. */
+const struct crierd_ctx *reply_ctx(void);
 /* An error reply {ok: false, error, code} with CODE and a formatted message. */
 json_t	*reply_error(const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -14,7 +14,8 @@
 
 /* Refills B for the time since it was last used. */
 void
-bucket_refill(struct bucket *b, const struct cfg_rate *rate, int64_t now)
+retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate,
+    int64_t now)
 {
 	double	cap, per_ms;
 
@@ -41,13 +42,14 @@ bucket_refill(struct bucket *b, const struct cfg_rate *rate, int64_t now)
 
 /* Takes a token, or says how long until there is one. */
 int64_t
-bucket_take(struct bucket *b, const struct cfg_rate *rate, int64_t now)
+retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate,
+    int64_t now)
 {
 	double	per_ms, wait;
 
 	if (rate->count == 0 || rate->period <= 0)
 		return (0);
-	bucket_refill(b, rate, now);
+	retry_bucket_refill(b, rate, now);
 	if (b->tokens >= 1.0 - 1e-9) {
 		b->tokens -= 1.0;
 		if (b->tokens < 0)
@@ -113,7 +115,7 @@ retry_after_parse(const char *v, int64_t now, int64_t *delay)
 
 /* Seconds from now, a Unix time, ISO 8601 or an HTTP-date. */
 int
-ratelimit_reset_parse(const char *v, int64_t now, int64_t *delay)
+retry_ratelimit_reset_parse(const char *v, int64_t now, int64_t *delay)
 {
 	int64_t	n, at;
 

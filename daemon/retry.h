@@ -4,21 +4,23 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "conf.h"
 
 /* A token bucket for a channel's `rate = N/period`. */
-struct bucket {
+struct retry_bucket {
 	double	 tokens;	/* tokens left at AT */
 	int64_t	 at;		/* ms since the epoch; 0: never used (full) */
 };
 
 /* Brings B up to NOW under RATE: refills, and caps at RATE's count. */
-void	bucket_refill(struct bucket *b, const struct cfg_rate *rate, int64_t now);
+void	retry_bucket_refill(struct retry_bucket *b, const struct cfg_rate *rate,
+	    int64_t now);
 /*
  * Takes one token from B at NOW: 0 if taken, else the ms to wait until one
  * is there (nothing taken). No limit (count 0) always gives 0.
  */
-int64_t	bucket_take(struct bucket *b, const struct cfg_rate *rate, int64_t now);
+int64_t	retry_bucket_take(struct retry_bucket *b, const struct cfg_rate *rate,
+	    int64_t now);
 
 /*
  * Parses a Retry-After value: delay-seconds or an HTTP-date. *DELAY gets the
@@ -30,7 +32,7 @@ int	retry_after_parse(const char *v, int64_t now, int64_t *delay);
  * seconds from now (small numbers), a Unix time in seconds (large ones),
  * an ISO 8601 time or an HTTP-date. *DELAY as for retry_after_parse.
  */
-int	ratelimit_reset_parse(const char *v, int64_t now, int64_t *delay);
+int	retry_ratelimit_reset_parse(const char *v, int64_t now, int64_t *delay);
 /*
  * Exponential backoff before attempt ATTEMPTS + 1: BASE doubled per attempt,
  * capped at CAP, then +-20% jitter drawn from RND.

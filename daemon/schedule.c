@@ -18,6 +18,7 @@
 
 #include "schedule.h"
 #include "channel.h"
+#include "context.h"
 #include "delivery.h"
 #include "log.h"
 #include "retry.h"
@@ -39,7 +40,7 @@ struct chrt {
 	char			*name;
 	int			 in_flight;
 	struct store_channel	 sc;		/* durable: pause, last error */
-	struct bucket		 bucket;	/* `rate`, saved in sc's tokens */
+	struct retry_bucket		 bucket;	/* `rate`, saved in sc's tokens */
 	int64_t			 not_before;	/* rate-limit headers: wait */
 };
 
@@ -56,8 +57,7 @@ struct unbooked {
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
 static int			 sched_inited;
-static const struct config	*sched_conf;
-static const struct tmpl_set	*sched_tmpls;	/* may be NULL */
+static const struct crierd_ctx	*sched_ctx;	/* configuration, templates */
 static struct chrt		**rts;
 static size_t			 nrts;
 static size_t			 rr;		/* round robin over channels */
@@ -88,29 +88,18 @@ env_ms(const char *name, int64_t def)
 	return ((int64_t)n);
 }
 
-/* Sets up the timer. */
+/* Sets up the timer on CTX's loop; the configuration is read from CTX. */
 int
-sched_init(uv_loop_t *loop, const struct config *c,
-    const struct tmpl_set *tmpls)
+sched_init(const struct crierd_ctx *ctx)
 {
-	sched_loop = loop;
-	sched_conf = c;
-	sched_tmpls = tmpls;
+	sched_ctx = ctx;
+	sched_loop = ctx->loop;
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
-	if (uv_timer_init(loop, &sched_timer) != 0)
+	if (uv_timer_init(sched_loop, &sched_timer) != 0)
 		return (-1);
 	sched_inited = 1;
 	return (0);
-}
-
-/* Switches to configuration C and templates TMPLS. */
-void
-sched_set_config(const struct config *c, const struct tmpl_set *tmpls)
-{
-	sched_conf = c;
-	sched_tmpls = tmpls;
-	sched_kick();
 }
 
 /* Exponential backoff from retry_base, capped at an hour, with +-20% jitter. */
@@ -577,7 +566,7 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 		return (rc == 1 ? 0 : -1);
 	}
 	rt->in_flight++;
-	sending_start(ch, d, sched_tmpls, sent);
+	sending_start(ch, d, sched_ctx->tmpls, sent);
 	return (0);
 }
 
@@ -587,11 +576,11 @@ check_missed(const struct delivery *d, int64_t now)
 {
 	char	late[128], a[32], b[32];
 
-	if (d->state != DS_SCHEDULED || now - d->due <= sched_conf->catch_up * 1000)
+	if (d->state != DS_SCHEDULED || now - d->due <= sched_ctx->conf->catch_up * 1000)
 		return (0);
 	snprintf(late, sizeof(late), "due %s ago, more than catch_up (%s)",
 	    human_duration((now - d->due) / 1000, a, sizeof(a)),
-	    human_duration(sched_conf->catch_up, b, sizeof(b)));
+	    human_duration(sched_ctx->conf->catch_up, b, sizeof(b)));
 	if (delivery_move(d->id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 	    STORE_ACTOR_DAEMON, "missed", late, NULL) == -1)
 		return (-1);
@@ -665,8 +654,8 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			if (sched_conf->max_in_flight - sending_count() < slots)
-				slots = sched_conf->max_in_flight -
+			if (sched_ctx->conf->max_in_flight - sending_count() < slots)
+				slots = sched_ctx->conf->max_in_flight -
 				    sending_count();
 			if (slots <= 0)
 				break;
@@ -681,7 +670,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 				continue;
 			took = 0;
 			if (ch->cfg->rate.count > 0) {
-				if (bucket_take(&rt->bucket, &ch->cfg->rate,
+				if (retry_bucket_take(&rt->bucket, &ch->cfg->rate,
 				    now) > 0) {
 					stop = 1;
 					break;
@@ -755,12 +744,12 @@ static int64_t
 channel_wakeup(struct channel *ch, int64_t now)
 {
 	struct chrt	*rt = chrt_get(ch->name);
-	struct bucket	 b;
+	struct retry_bucket	 b;
 	int64_t		 t, w;
 
 	if (!rt->sc.paused && !ch->ops->local &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
-	    sending_count() >= sched_conf->max_in_flight))
+	    sending_count() >= sched_ctx->conf->max_in_flight))
 		return (-1);
 	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
 		return (-1);
@@ -772,7 +761,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 		t = rt->not_before;
 	if (ch->cfg->rate.count > 0) {
 		b = rt->bucket;
-		if ((w = bucket_take(&b, &ch->cfg->rate, t)) > 0)
+		if ((w = retry_bucket_take(&b, &ch->cfg->rate, t)) > 0)
 			t += w;
 	}
 	return (t);
@@ -786,7 +775,7 @@ sched_kick(void)
 	size_t	 i;
 	char	*names;
 
-	if (!sched_inited || sched_conf == NULL)
+	if (!sched_inited || sched_ctx == NULL)
 		return;
 	uv_timer_stop(&sched_timer);
 	names = channel_names();
@@ -852,7 +841,7 @@ recover(void)
 	ds = NULL;
 	n = 0;
 	f.state = DS_SCHEDULED;
-	f.to = now - sched_conf->catch_up * 1000;
+	f.to = now - sched_ctx->conf->catch_up * 1000;
 	if (f.to <= 0)
 		f.to = 1;
 	if (store_list(&f, &ds, &n) == -1)
@@ -863,7 +852,7 @@ recover(void)
 		snprintf(detail, sizeof(detail), "due %s ago while crierd was "
 		    "down, more than catch_up (%s)",
 		    human_duration((now - ds[i].due) / 1000, a, sizeof(a)),
-		    human_duration(sched_conf->catch_up, b, sizeof(b)));
+		    human_duration(sched_ctx->conf->catch_up, b, sizeof(b)));
 		delivery_move(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
 		    STORE_ACTOR_DAEMON, "missed", detail, NULL);
 		log_warnx("delivery %s: missed: %s", ds[i].id, detail);

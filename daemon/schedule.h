@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "config.h"
+#include "conf.h"
+#include "delivery.h"
 
 #define SCHED_MAX_ATTEMPTS	8
 #define SCHED_MAX_BATCH		64
@@ -15,22 +16,19 @@
 #define SCHED_MAX_AGE		(24 * 3600000)	/* ms after due: retries end */
 #define SCHED_STORE_WAIT_MIN	1000		/* ms, first wait after a store failure */
 #define SCHED_STORE_WAIT_MAX	60000		/* ms, the longest such wait */
-#define SCHED_PAUSED		"paused"	/* hold_reason of a paused channel */
-#define SCHED_PROBLEM		"problem"	/* hold_reason of a post that cannot go
-						   out as it is; last_error says why */
+#define SCHED_PAUSED		DELIVERY_HOLD_PAUSED
+#define SCHED_PROBLEM		DELIVERY_HOLD_PROBLEM
 
 struct tmpl_set;
 
 /*
- * Sets up the timer on LOOP; C is the configuration in force, TMPLS its
- * templates (may be NULL; emails are rendered from them as they go). For
+ * Sets up the timer on CTX's loop; the configuration and templates (may be
+ * NULL; emails are rendered from them as they go) are read from CTX. For
  * tests only, $CRIER_TEST_BACKOFF_MS replaces SCHED_RETRY_BASE and
  * $CRIER_TEST_RETRY_MAX_AGE_MS replaces SCHED_MAX_AGE.
  */
-int	sched_init(uv_loop_t *loop, const struct config *c,
-	    const struct tmpl_set *tmpls);
-/* Uses configuration C and templates TMPLS from now on (after a reload). */
-void	sched_set_config(const struct config *c, const struct tmpl_set *tmpls);
+struct crierd_ctx;
+int	sched_init(const struct crierd_ctx *ctx);
 /*
  * After a start: deliveries left in `sending` are re-sent if their channel is
  * idempotent, else marked `uncertain`; scheduled ones overdue by more than

@@ -24,6 +24,8 @@
 #include "netguard.h"
 #include "render.h"
 #include "template.h"
+#include "../common/util.h"
+#include "../common/util.h"
 
 struct vsrc {
 	char		*name;
@@ -96,7 +98,7 @@ check_fetches(struct vstate *vs, const struct channel *ch,
 		if (line > 0)
 			json_object_set_new(vs->lines, msg, json_integer(line));
 	}
-	lc = config_chan_get(ch->cfg, "link_cards", NULL);
+	lc = conf_chan_get(ch->cfg, "link_cards", NULL);
 	if (text == NULL || strcmp(ch->ops->type, "bluesky") != 0 || lc == NULL ||
 	    (strcasecmp(lc, "yes") != 0 && strcasecmp(lc, "true") != 0) ||
 	    o->nattach > 0)
@@ -198,18 +200,12 @@ check_occurrence(struct vstate *vs, const struct vsrc *src,
 	const char	*list = o->channels ? o->channels : src->channels ?
 			    src->channels : vs->o->conf->channels;
 	char		 name[128];
-	size_t		 n, i;
+	size_t		 i;
 
 	chans = json_array();
 	probs = json_array();
-	while (list != NULL && *list != '\0') {
-		list += strspn(list, ", ");
-		if ((n = strcspn(list, ", ")) == 0)
-			break;
-		snprintf(name, sizeof(name), "%.*s", (int)n, list);
+	while (util_list_next(&list, ", ", name, sizeof(name)) > 0)
 		check_channel(vs, src, o, name, chans, probs);
-		list += n;
-	}
 	if (json_array_size(chans) == 0 && json_array_size(probs) == 0)
 		json_array_append_new(probs, json_string("no channel (set "
 		    "X-CRIER-CHANNELS, or channels = in the config)"));

@@ -112,9 +112,9 @@ static int
 bluesky_check(const struct cfg_channel *cc, const struct config *c, char *err,
     size_t errlen)
 {
-	const char	*pf = config_chan_get(cc, "password_file", NULL);
-	const char	*cr = config_chan_get(cc, "credential", NULL);
-	const char	*h = config_chan_get(cc, "handle", NULL);
+	const char	*pf = conf_chan_get(cc, "password_file", NULL);
+	const char	*cr = conf_chan_get(cc, "credential", NULL);
+	const char	*h = conf_chan_get(cc, "handle", NULL);
 	json_t		*l;
 
 	(void)c;
@@ -129,7 +129,7 @@ bluesky_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		    "example.bsky.social) or a DID", h);
 		return (-1);
 	}
-	if ((l = atproto_langs(config_chan_get(cc, "language", NULL), err,
+	if ((l = atproto_langs(conf_chan_get(cc, "language", NULL), err,
 	    errlen)) == NULL)
 		return (-1);
 	json_decref(l);
@@ -142,9 +142,9 @@ bluesky_open(struct channel *ch, const struct config *c, char *err,
     size_t errlen)
 {
 	struct xrpc_acct	*a;
-	const char		*sv = config_chan_get(ch->cfg, "service", NULL);
-	const char		*h = config_chan_get(ch->cfg, "handle", NULL);
-	const char		*lc = config_chan_get(ch->cfg, "link_cards", NULL);
+	const char		*sv = conf_chan_get(ch->cfg, "service", NULL);
+	const char		*h = conf_chan_get(ch->cfg, "handle", NULL);
+	const char		*lc = conf_chan_get(ch->cfg, "link_cards", NULL);
 	char			 msg[400];
 	size_t			 n;
 
@@ -162,7 +162,7 @@ bluesky_open(struct channel *ch, const struct config *c, char *err,
 		a->service[--n] = '\0';
 	a->link_cards = lc != NULL && (strcasecmp(lc, "yes") == 0 ||
 	    strcasecmp(lc, "true") == 0);
-	if ((a->langs = atproto_langs(config_chan_get(ch->cfg, "language", NULL),
+	if ((a->langs = atproto_langs(conf_chan_get(ch->cfg, "language", NULL),
 	    msg, sizeof(msg))) == NULL ||
 	    chan_secret_read(ch->cfg, "password_file", &a->password, &a->pwlen,
 	    msg, sizeof(msg)) != 0) {

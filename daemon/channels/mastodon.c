@@ -27,6 +27,7 @@
 #include "../http.h"
 #include "../log.h"
 #include "../media.h"
+#include "../../common/util.h"
 
 #define MASTO_TIMEOUT		60		/* s, default for each request */
 #define MASTO_FILE_MAX		(16 * 1024 * 1024)	/* largest local media file */
@@ -109,24 +110,11 @@ static const struct media_rules masto_rules = {
 
 static void	job_next(struct mjob *);
 
-/* A malloc'd copy of S (may be NULL). */
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return (NULL);
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return (p);
-}
-
 /* The instance URL of CC without trailing slashes (malloc'd). */
 static char *
 instance_base(const struct cfg_channel *cc)
 {
-	char	*s = xstrdup(config_chan_get(cc, "instance", NULL));
+	char	*s = xstrdup(conf_chan_get(cc, "instance", NULL));
 	size_t	 n = strlen(s);
 
 	while (n > 0 && s[n - 1] == '/')
@@ -152,9 +140,9 @@ static int
 mastodon_check(const struct cfg_channel *cc, const struct config *c,
     char *err, size_t errlen)
 {
-	const char	*tf = config_chan_get(cc, "token_file", NULL);
-	const char	*cr = config_chan_get(cc, "credential", NULL);
-	const char	*lang = config_chan_get(cc, "language", NULL);
+	const char	*tf = conf_chan_get(cc, "token_file", NULL);
+	const char	*cr = conf_chan_get(cc, "credential", NULL);
+	const char	*lang = conf_chan_get(cc, "language", NULL);
 
 	(void)c;
 	if (tf == NULL && cr == NULL) {
@@ -369,11 +357,11 @@ mastodon_open(struct channel *ch, const struct config *c, char *err,
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		abort();
 	m->instance = instance_base(ch->cfg);
-	v = config_chan_get(ch->cfg, "visibility", NULL);
+	v = conf_chan_get(ch->cfg, "visibility", NULL);
 	m->visibility = xstrdup(v ? v : "public");
-	m->language = xstrdup(config_chan_get(ch->cfg, "language", NULL));
-	if ((v = config_chan_get(ch->cfg, "timeout", NULL)) != NULL)
-		config_parse_duration(v, &secs);
+	m->language = xstrdup(conf_chan_get(ch->cfg, "language", NULL));
+	if ((v = conf_chan_get(ch->cfg, "timeout", NULL)) != NULL)
+		conf_parse_duration(v, &secs);
 	m->timeout_ms = (long)secs * 1000;
 	msg[0] = '\0';
 	if (chan_secret_read(ch->cfg, "token_file", &m->token, &m->token_len,
@@ -907,7 +895,7 @@ static int
 mastodon_check_post(const struct channel *ch, const struct cal_occurrence *o,
     char *msg, size_t len)
 {
-	const char	*mode = config_chan_get(ch->cfg, "alt_text", NULL);
+	const char	*mode = conf_chan_get(ch->cfg, "alt_text", NULL);
 	size_t		 i;
 
 	if (o->nattach > MASTO_MEDIA_NMAX) {

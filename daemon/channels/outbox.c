@@ -55,7 +55,7 @@ static int
 outbox_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 {
 	struct outbox	*ob;
-	const char	*dir = config_chan_get(ch->cfg, "dir", NULL);
+	const char	*dir = conf_chan_get(ch->cfg, "dir", NULL);
 	char		 abs[PATH_MAX];
 	int		 n, fd;
 

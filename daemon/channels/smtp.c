@@ -27,6 +27,7 @@
 #include "../mime.h"
 #include "../recipients.h"
 #include "../when.h"
+#include "../../common/util.h"
 
 /* The channel's settings; shared with the sends under way (refs). */
 struct smtp_conf {
@@ -137,8 +138,8 @@ static int
 smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
     size_t errlen)
 {
-	const char	*url = config_chan_get(cc, "url", NULL);
-	const char	*st = config_chan_get(cc, "starttls", NULL);
+	const char	*url = conf_chan_get(cc, "url", NULL);
+	const char	*st = conf_chan_get(cc, "starttls", NULL);
 	const char	*v, *scheme;
 	struct rcpt_list rl;
 	char		 msg[400], *n, *a;
@@ -149,7 +150,7 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		snprintf(err, errlen, "url: '%s' is not smtp:// or smtps://", url);
 		return (-1);
 	}
-	if (config_check_url(url, "smtps smtp", NULL, msg, sizeof(msg)) == -1) {
+	if (conf_check_url(url, "smtps smtp", NULL, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "url: %s", msg);
 		return (-1);
 	}
@@ -158,20 +159,20 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 			snprintf(err, errlen, "starttls = no only goes with smtp://");
 			return (-1);
 		}
-		if (config_check_url(url, "", "smtp", msg, sizeof(msg)) == -1) {
+		if (conf_check_url(url, "", "smtp", msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "starttls = no is only allowed for "
 			    "loopback hosts (127.0.0.1, ::1, localhost)");
 			return (-1);
 		}
 	}
-	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &n, &a) == -1) {
+	if (mime_mailbox_parse(conf_chan_get(cc, "from", NULL), &n, &a) == -1) {
 		snprintf(err, errlen, "from: not an address (news@example.org or "
 		    "Name <news@example.org>)");
 		return (-1);
 	}
 	free(n);
 	free(a);
-	if ((v = config_chan_get(cc, "reply_to", NULL)) != NULL) {
+	if ((v = conf_chan_get(cc, "reply_to", NULL)) != NULL) {
 		if (mime_mailbox_parse(v, &n, &a) == -1) {
 			snprintf(err, errlen, "reply_to: '%s' is not an address", v);
 			return (-1);
@@ -179,33 +180,33 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		free(n);
 		free(a);
 	}
-	if ((v = config_chan_get(cc, "unsubscribe_mailto", NULL)) != NULL &&
+	if ((v = conf_chan_get(cc, "unsubscribe_mailto", NULL)) != NULL &&
 	    !mime_addr_ok(v)) {
 		snprintf(err, errlen, "unsubscribe_mailto: '%s' is not an address",
 		    v);
 		return (-1);
 	}
-	if ((v = config_chan_get(cc, "list_id", NULL)) != NULL &&
+	if ((v = conf_chan_get(cc, "list_id", NULL)) != NULL &&
 	    (strpbrk(v, "\r\n") != NULL || strchr(v, ' ') != NULL) &&
 	    strchr(v, '<') == NULL) {
 		snprintf(err, errlen, "list_id: '%s' is not a list id (such as "
 		    "news.example.org)", v);
 		return (-1);
 	}
-	if ((config_chan_get(cc, "username", NULL) != NULL) !=
-	    (config_chan_get(cc, "password_file", NULL) != NULL ||
-	    config_chan_get(cc, "credential", NULL) != NULL)) {
+	if ((conf_chan_get(cc, "username", NULL) != NULL) !=
+	    (conf_chan_get(cc, "password_file", NULL) != NULL ||
+	    conf_chan_get(cc, "credential", NULL) != NULL)) {
 		snprintf(err, errlen, "username needs password_file or "
 		    "credential, and they need username");
 		return (-1);
 	}
-	if (config_chan_get(cc, "password_file", NULL) != NULL &&
-	    config_chan_get(cc, "credential", NULL) != NULL) {
+	if (conf_chan_get(cc, "password_file", NULL) != NULL &&
+	    conf_chan_get(cc, "credential", NULL) != NULL) {
 		snprintf(err, errlen, "password_file and credential: use one");
 		return (-1);
 	}
 	/* A bad line is reported (here: --check, start, reload), not fatal. */
-	v = config_chan_get(cc, "recipients_file", NULL);
+	v = conf_chan_get(cc, "recipients_file", NULL);
 	if (recipients_load(v, &rl, msg, sizeof(msg)) == -1)
 		log_warnx("channel %s: %s", cc->name, msg);
 	else {
@@ -237,19 +238,6 @@ conf_release(struct smtp_conf *c)
 	free(c);
 }
 
-/* A copy of S, or NULL. */
-static char *
-dup_or_null(const char *s)
-{
-	char	*r;
-
-	if (s == NULL)
-		return (NULL);
-	if ((r = strdup(s)) == NULL)
-		abort();
-	return (r);
-}
-
 /* Reads the channel's keys and its password. */
 static int
 smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
@@ -264,27 +252,27 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		abort();
 	sc->refs = 1;
-	sc->name = dup_or_null(ch->name);
-	sc->url = dup_or_null(config_chan_get(cc, "url", NULL));
-	sc->starttls = yes(config_chan_get(cc, "starttls", NULL), true);
-	sc->username = dup_or_null(config_chan_get(cc, "username", NULL));
-	if (mime_mailbox_parse(config_chan_get(cc, "from", NULL), &sc->from_name,
+	sc->name = xstrdup(ch->name);
+	sc->url = xstrdup(conf_chan_get(cc, "url", NULL));
+	sc->starttls = yes(conf_chan_get(cc, "starttls", NULL), true);
+	sc->username = xstrdup(conf_chan_get(cc, "username", NULL));
+	if (mime_mailbox_parse(conf_chan_get(cc, "from", NULL), &sc->from_name,
 	    &sc->from_addr) == -1) {
 		snprintf(err, errlen, "channel %s: from: not an address", ch->name);
 		goto fail;
 	}
-	sc->reply_to = dup_or_null(config_chan_get(cc, "reply_to", NULL));
-	sc->unsub_mailto = dup_or_null(config_chan_get(cc, "unsubscribe_mailto",
+	sc->reply_to = xstrdup(conf_chan_get(cc, "reply_to", NULL));
+	sc->unsub_mailto = xstrdup(conf_chan_get(cc, "unsubscribe_mailto",
 	    NULL));
-	sc->list_id = dup_or_null(config_chan_get(cc, "list_id", NULL));
-	sc->ca_file = dup_or_null(c->ca_file);
-	if ((v = config_chan_get(cc, "timeout", NULL)) != NULL &&
-	    config_parse_duration(v, &secs) == 0)
+	sc->list_id = xstrdup(conf_chan_get(cc, "list_id", NULL));
+	sc->ca_file = xstrdup(c->ca_file);
+	if ((v = conf_chan_get(cc, "timeout", NULL)) != NULL &&
+	    conf_parse_duration(v, &secs) == 0)
 		sc->timeout_ms = secs * 1000;
 	for (i = 0; i < MT_N; i++) {
 		sc->timeouts[i] = mailer_default_timeout(i);
-		if ((v = config_chan_get(cc, smtp_timeout_keys[i], NULL)) !=
-		    NULL && config_parse_duration(v, &secs) == 0 && secs > 0)
+		if ((v = conf_chan_get(cc, smtp_timeout_keys[i], NULL)) !=
+		    NULL && conf_parse_duration(v, &secs) == 0 && secs > 0)
 			sc->timeouts[i] = secs * 1000;
 	}
 	if (cc->rate.count > 0)
@@ -674,7 +662,7 @@ smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
 		abort();
 	s->c = ch->priv;
 	s->c->refs++;
-	s->id = dup_or_null(p->id);
+	s->id = xstrdup(p->id);
 	s->e = p->email;
 	s->j = p->journal;
 	s->ndone = (int)p->email->nsent;

@@ -58,15 +58,15 @@ webhook_open(struct channel *ch, const struct config *c, char *err,
     size_t errlen)
 {
 	struct webhook	*w;
-	const char	*fmt = config_chan_get(ch->cfg, "format", NULL);
-	const char	*to = config_chan_get(ch->cfg, "timeout", NULL);
+	const char	*fmt = conf_chan_get(ch->cfg, "format", NULL);
+	const char	*to = conf_chan_get(ch->cfg, "timeout", NULL);
 	int64_t		 secs = WEBHOOK_TIMEOUT;
 	char		 msg[400];
 
 	(void)c;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		abort();
-	if ((w->url = strdup(config_chan_get(ch->cfg, "url", NULL))) == NULL)
+	if ((w->url = strdup(conf_chan_get(ch->cfg, "url", NULL))) == NULL)
 		abort();
 	if (fmt == NULL || strcmp(fmt, "json") == 0)
 		w->format = WH_JSON;
@@ -75,7 +75,7 @@ webhook_open(struct channel *ch, const struct config *c, char *err,
 	else
 		w->format = WH_DISCORD;
 	if (to != NULL)
-		config_parse_duration(to, &secs);
+		conf_parse_duration(to, &secs);
 	w->timeout_ms = (long)secs * 1000;
 	if (chan_secret_read(ch->cfg, "secret_file", (char **)&w->secret,
 	    &w->secret_len, msg, sizeof(msg)) == -1) {

@@ -8,7 +8,7 @@
 
 #include "daemon/channel.h"
 #include "daemon/compose.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/log.h"
 
 static char		 tmpdir[] = "/tmp/crier-check-compose-XXXXXX";
@@ -27,7 +27,7 @@ setup(void)
 	fprintf(fp, "[crier]\nstate_dir = %s\ntimezone = UTC\n\n[channel t]\n"
 	    "type = outbox\nlimit = 20\n", tmpdir);
 	ck_assert_int_eq(fclose(fp), 0);
-	conf = config_load(p, true, err, sizeof(err));
+	conf = conf_load(p, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(conf != NULL, "%s", err);
 	ck_assert_msg(chan_init(conf, true, err, sizeof(err)) == 0, "%s", err);
 }
@@ -36,7 +36,7 @@ static void
 teardown(void)
 {
 	chan_shutdown();
-	config_free(conf);
+	conf_free(conf);
 }
 
 /* Over characters, or over bytes: the long and the short form. */

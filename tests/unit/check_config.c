@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "daemon/channel.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 
 static char	tmpdir[] = "/tmp/crier-check-config-XXXXXX";
 static char	path[512];
@@ -39,7 +39,7 @@ expect_error(const char *text, ...)
 
 	write_conf(text);
 	err[0] = '\0';
-	c = config_load(path, true, err, sizeof(err));
+	c = conf_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c == NULL, "config loaded but should fail:\n%s", text);
 	va_start(ap, text);
 	while ((want = va_arg(ap, const char *)) != NULL)
@@ -71,7 +71,7 @@ START_TEST(test_good)
 	    "refresh = 30m\n"
 	    "\n[channel box]\ntype = outbox\ndir = /tmp/x/box\nrate = 30/5m\n"
 	    "limit = 280\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = conf_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_str_eq(c->state_dir, "/tmp/x");
 	ck_assert_str_eq(c->socket, "/tmp/x/s.sock");
@@ -85,14 +85,14 @@ START_TEST(test_good)
 	ck_assert_uint_eq(c->ncalendars, 2);
 	ck_assert_str_eq(c->calendars[0].template, "ogw-daily");
 	ck_assert_int_eq(c->calendars[1].refresh, 1800);
-	ch = config_channel(c, "box");
+	ch = conf_channel(c, "box");
 	ck_assert_ptr_nonnull(ch);
 	ck_assert_str_eq(ch->type, "outbox");
 	ck_assert_uint_eq(ch->rate.count, 30);
 	ck_assert_int_eq(ch->rate.period, 300);
 	ck_assert_uint_eq(ch->limit, 280);
-	ck_assert_str_eq(config_chan_get(ch, "dir", NULL), "/tmp/x/box");
-	config_free(c);
+	ck_assert_str_eq(conf_chan_get(ch, "dir", NULL), "/tmp/x/box");
+	conf_free(c);
 }
 END_TEST
 
@@ -101,7 +101,7 @@ START_TEST(test_defaults)
 	struct config	*c;
 
 	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
-	c = config_load(path, false, err, sizeof(err));
+	c = conf_load(path, false, &chan_config_rules, err, sizeof(err));
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(c->state_dir, "./crier-state");
 	ck_assert_str_eq(c->socket, "./crier-state/crierd.sock");
@@ -109,10 +109,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->catch_up, 900);
 	ck_assert_int_eq(c->horizon, 90 * 86400);
 	/* The embedded default channel needs no account. */
-	ck_assert_ptr_nonnull(config_channel(c, "outbox"));
-	config_free(c);
+	ck_assert_ptr_nonnull(conf_channel(c, "outbox"));
+	conf_free(c);
 	/* Named explicitly, a missing file is an error naming it. */
-	ck_assert_ptr_null(config_load(path, true, err, sizeof(err)));
+	ck_assert_ptr_null(conf_load(path, true, &chan_config_rules, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "absent.conf"));
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 }
@@ -176,9 +176,9 @@ START_TEST(test_loopback_http)
 	write_conf("[calendar c]\nurl = http://127.0.0.1:8080/x.ics\n"
 	    "[calendar d]\nurl = http://localhost/x.ics\n"
 	    "[calendar e]\nurl = http://[::1]:99/x.ics\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = conf_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
-	config_free(c);
+	conf_free(c);
 }
 END_TEST
 
@@ -192,14 +192,14 @@ START_TEST(test_secret)
 	fputs("s3cret\n", fp);
 	fclose(fp);
 	chmod(sp, 0644);
-	ck_assert_int_eq(config_check_secret(sp, err, sizeof(err)), -1);
+	ck_assert_int_eq(conf_check_secret(sp, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, sp));
 	ck_assert_ptr_nonnull(strstr(err, "0644"));
 	chmod(sp, 0640);
-	ck_assert_int_eq(config_check_secret(sp, err, sizeof(err)), -1);
+	ck_assert_int_eq(conf_check_secret(sp, err, sizeof(err)), -1);
 	chmod(sp, 0600);
-	ck_assert_int_eq(config_check_secret(sp, err, sizeof(err)), 0);
-	ck_assert_int_eq(config_check_secret("/nonexistent/x", err, sizeof(err)), -1);
+	ck_assert_int_eq(conf_check_secret(sp, err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_check_secret("/nonexistent/x", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x"));
 	/* The secret's content never appears in a message. */
 	ck_assert_ptr_null(strstr(err, "s3cret"));
@@ -225,14 +225,14 @@ START_TEST(test_secret_in_config)
 	ck_assert_ptr_null(strstr(err, "hook-s3cret"));
 	chmod(sp, 0600);
 	write_conf(conf);
-	c = config_load(path, true, err, sizeof(err));
+	c = conf_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
 	    err, sizeof(err)), 0);
 	ck_assert_str_eq(sec, "hook-s3cret");
 	ck_assert_uint_eq(len, 11);
 	chan_secret_free(sec, len);
-	config_free(c);
+	conf_free(c);
 
 	/* A systemd credential instead. */
 	snprintf(cdir, sizeof(cdir), "%s/creds", tmpdir);
@@ -256,13 +256,13 @@ START_TEST(test_secret_in_config)
 	expect_error(conf, "crier.conf:4:", "not both", NULL);
 	write_conf("[channel hook]\ntype = webhook\nurl = https://x.org/h\n"
 	    "credential = hook\n");
-	c = config_load(path, true, err, sizeof(err));
+	c = conf_load(path, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(chan_secret_read(&c->chans[0], "secret_file", &sec, &len,
 	    err, sizeof(err)), 0);
 	ck_assert_str_eq(sec, "cred-s3cret");
 	chan_secret_free(sec, len);
-	config_free(c);
+	conf_free(c);
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 END_TEST
@@ -280,12 +280,12 @@ START_TEST(test_durations)
 	size_t	i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(config_parse_duration(good[i].s, &secs) == 0,
+		ck_assert_msg(conf_parse_duration(good[i].s, &secs) == 0,
 		    "'%s' refused", good[i].s);
 		ck_assert_int_eq(secs, good[i].secs);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(config_parse_duration(bad[i], &secs) == -1,
+		ck_assert_msg(conf_parse_duration(bad[i], &secs) == -1,
 		    "'%s' accepted", bad[i]);
 }
 END_TEST
@@ -294,25 +294,25 @@ START_TEST(test_rates_urls)
 {
 	struct cfg_rate	r;
 
-	ck_assert_int_eq(config_parse_rate("30/5m", &r), 0);
+	ck_assert_int_eq(conf_parse_rate("30/5m", &r), 0);
 	ck_assert_uint_eq(r.count, 30);
 	ck_assert_int_eq(r.period, 300);
-	ck_assert_int_eq(config_parse_rate("30", &r), -1);
-	ck_assert_int_eq(config_parse_rate("0/5m", &r), -1);
-	ck_assert_int_eq(config_parse_rate("3/0s", &r), -1);
-	ck_assert(config_host_is_loopback("127.0.0.1"));
-	ck_assert(config_host_is_loopback("127.8.9.10"));
-	ck_assert(config_host_is_loopback("[::1]"));
-	ck_assert(config_host_is_loopback("LocalHost"));
-	ck_assert(!config_host_is_loopback("128.0.0.1"));
-	ck_assert(!config_host_is_loopback("localhost.example.org"));
-	ck_assert_int_eq(config_check_url("https://x.org/a", "https", "http",
+	ck_assert_int_eq(conf_parse_rate("30", &r), -1);
+	ck_assert_int_eq(conf_parse_rate("0/5m", &r), -1);
+	ck_assert_int_eq(conf_parse_rate("3/0s", &r), -1);
+	ck_assert(conf_host_is_loopback("127.0.0.1"));
+	ck_assert(conf_host_is_loopback("127.8.9.10"));
+	ck_assert(conf_host_is_loopback("[::1]"));
+	ck_assert(conf_host_is_loopback("LocalHost"));
+	ck_assert(!conf_host_is_loopback("128.0.0.1"));
+	ck_assert(!conf_host_is_loopback("localhost.example.org"));
+	ck_assert_int_eq(conf_check_url("https://x.org/a", "https", "http",
 	    err, sizeof(err)), 0);
-	ck_assert_int_eq(config_check_url("http://user@127.0.0.1/a", "https",
+	ck_assert_int_eq(conf_check_url("http://user@127.0.0.1/a", "https",
 	    "http", err, sizeof(err)), 0);
-	ck_assert_int_eq(config_check_url("http://127.0.0.1.evil.org/a", "https",
+	ck_assert_int_eq(conf_check_url("http://127.0.0.1.evil.org/a", "https",
 	    "http", err, sizeof(err)), -1);
-	ck_assert_int_eq(config_check_url("smtp://mail.example.org", "smtps smtp",
+	ck_assert_int_eq(conf_check_url("smtp://mail.example.org", "smtps smtp",
 	    NULL, err, sizeof(err)), 0);
 }
 END_TEST

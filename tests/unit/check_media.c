@@ -11,7 +11,7 @@
 
 #include <check.h>
 
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/media.h"
 
 static const struct media_rules rules = {

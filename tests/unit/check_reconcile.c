@@ -14,7 +14,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/channel.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/delivery.h"
 #include "daemon/log.h"
 #include "daemon/reconcile.h"
@@ -54,7 +54,7 @@ setup(void)
 	    "\n[channel t]\ntype = outbox\nlimit = 20\n", dir);
 	write_file(dir, "crier.conf", text);
 	snprintf(p, sizeof(p), "%s/crier.conf", dir);
-	conf = config_load(p, true, err, sizeof(err));
+	conf = conf_load(p, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(conf != NULL, "%s", err);
 	ck_assert_msg(chan_init(conf, true, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(store_open(dir, err, sizeof(err)) == 0, "%s", err);
@@ -66,7 +66,7 @@ teardown(void)
 {
 	store_close();
 	chan_shutdown();
-	config_free(conf);
+	conf_free(conf);
 	conf = NULL;
 }
 

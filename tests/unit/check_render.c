@@ -14,7 +14,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/channel.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/length.h"
 #include "daemon/render.h"
 #include "daemon/template.h"
@@ -112,7 +112,7 @@ setup(void)
 	    "extra = conf\nonly_conf = yes\n", tmpdir);
 	write_file(tmpdir, "crier.conf", conftext);
 	snprintf(p, sizeof(p), "%s/crier.conf", tmpdir);
-	conf = config_load(p, true, err, sizeof(err));
+	conf = conf_load(p, true, &chan_config_rules, err, sizeof(err));
 	ck_assert_msg(conf != NULL, "%s", err);
 }
 
@@ -123,7 +123,7 @@ teardown(void)
 	size_t	 i;
 
 	tmpl_set_free(tmpls);
-	config_free(conf);
+	conf_free(conf);
 	for (i = 0; i < sizeof(test_templates) / sizeof(test_templates[0]); i++)
 		remove_file(tdir, test_templates[i][0]);
 	rmdir(tdir);

@@ -13,21 +13,21 @@
 START_TEST(test_bucket_burst)
 {
 	struct cfg_rate	rate = { 3, 60 };
-	struct bucket	b = { 0, 0 };
+	struct retry_bucket	b = { 0, 0 };
 	int64_t		w;
 
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
-	w = bucket_take(&b, &rate, T0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
+	w = retry_bucket_take(&b, &rate, T0);
 	/* One token every 20 s. */
 	ck_assert_int_ge(w, 19990);
 	ck_assert_int_le(w, 20010);
 	/* Not yet... */
-	ck_assert_int_gt(bucket_take(&b, &rate, T0 + 10000), 0);
+	ck_assert_int_gt(retry_bucket_take(&b, &rate, T0 + 10000), 0);
 	/* ...and then exactly one. */
-	ck_assert_int_eq(bucket_take(&b, &rate, T0 + 20001), 0);
-	ck_assert_int_gt(bucket_take(&b, &rate, T0 + 20001), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0 + 20001), 0);
+	ck_assert_int_gt(retry_bucket_take(&b, &rate, T0 + 20001), 0);
 }
 END_TEST
 
@@ -35,13 +35,13 @@ END_TEST
 START_TEST(test_bucket_cap)
 {
 	struct cfg_rate	rate = { 2, 10 };
-	struct bucket	b = { 0, 0 };
+	struct retry_bucket	b = { 0, 0 };
 	int		i, ok = 0;
 
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
 	for (i = 0; i < 10; i++)
-		if (bucket_take(&b, &rate, T0 + 86400000) == 0)
+		if (retry_bucket_take(&b, &rate, T0 + 86400000) == 0)
 			ok++;
 	ck_assert_int_eq(ok, 2);
 }
@@ -51,10 +51,10 @@ END_TEST
 START_TEST(test_bucket_lowered)
 {
 	struct cfg_rate	rate = { 1, 60 };
-	struct bucket	b = { 30.0, T0 };
+	struct retry_bucket	b = { 30.0, T0 };
 
-	ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
-	ck_assert_int_gt(bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
+	ck_assert_int_gt(retry_bucket_take(&b, &rate, T0), 0);
 }
 END_TEST
 
@@ -62,11 +62,11 @@ END_TEST
 START_TEST(test_bucket_saved)
 {
 	struct cfg_rate	rate = { 2, 10 };
-	struct bucket	b = { 0.5, T0 };
+	struct retry_bucket	b = { 0.5, T0 };
 
 	/* 0.5 tokens at T0; 0.2 per second: a whole one at T0 + 2.5 s. */
-	ck_assert_int_gt(bucket_take(&b, &rate, T0 + 2000), 0);
-	ck_assert_int_eq(bucket_take(&b, &rate, T0 + 2600), 0);
+	ck_assert_int_gt(retry_bucket_take(&b, &rate, T0 + 2000), 0);
+	ck_assert_int_eq(retry_bucket_take(&b, &rate, T0 + 2600), 0);
 }
 END_TEST
 
@@ -74,11 +74,11 @@ END_TEST
 START_TEST(test_bucket_none)
 {
 	struct cfg_rate	rate = { 0, 0 };
-	struct bucket	b = { 0, 0 };
+	struct retry_bucket	b = { 0, 0 };
 	int		i;
 
 	for (i = 0; i < 1000; i++)
-		ck_assert_int_eq(bucket_take(&b, &rate, T0), 0);
+		ck_assert_int_eq(retry_bucket_take(&b, &rate, T0), 0);
 }
 END_TEST
 
@@ -117,17 +117,17 @@ START_TEST(test_reset)
 {
 	int64_t	d;
 
-	ck_assert_int_eq(ratelimit_reset_parse("42", T0, &d), 0);
+	ck_assert_int_eq(retry_ratelimit_reset_parse("42", T0, &d), 0);
 	ck_assert_int_eq(d, 42000);
-	ck_assert_int_eq(ratelimit_reset_parse("1800000060", T0, &d), 0);
+	ck_assert_int_eq(retry_ratelimit_reset_parse("1800000060", T0, &d), 0);
 	ck_assert_int_eq(d, 60000);
-	ck_assert_int_eq(ratelimit_reset_parse("2027-01-15T08:05:00.000Z", T0,
+	ck_assert_int_eq(retry_ratelimit_reset_parse("2027-01-15T08:05:00.000Z", T0,
 	    &d), 0);
 	ck_assert_int_eq(d, 300000);
-	ck_assert_int_eq(ratelimit_reset_parse("Fri, 15 Jan 2027 08:00:10 GMT",
+	ck_assert_int_eq(retry_ratelimit_reset_parse("Fri, 15 Jan 2027 08:00:10 GMT",
 	    T0, &d), 0);
 	ck_assert_int_eq(d, 10000);
-	ck_assert_int_eq(ratelimit_reset_parse("later", T0, &d), -1);
+	ck_assert_int_eq(retry_ratelimit_reset_parse("later", T0, &d), -1);
 }
 END_TEST
 

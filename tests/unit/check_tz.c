@@ -13,7 +13,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/calendar/tz.h"
-#include "daemon/config.h"
+#include "daemon/conf.h"
 #include "daemon/render.h"
 #include "daemon/when.h"
 

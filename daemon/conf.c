@@ -16,11 +16,11 @@
 #include <ini.h>
 #include <libical/ical.h>
 
-#include "config.h"
+#include "conf.h"
 #include "redact.h"
-#include "channel.h"
 #include "netguard.h"
 #include "calendar/tz.h"
+#include "../common/util.h"
 
 struct parse {
 	struct config	*c;
@@ -31,19 +31,9 @@ struct parse {
 	size_t		 errlen;
 	int		 failed;
 	char		 section[16];	/* "crier", "vars", "calendar", "channel" */
+	const struct conf_chan_rules *rules;
 	void		*cur;		/* the calendar or channel being read */
 };
-
-/* Duplicates S or exits: configuration strings are small and few. */
-static char *
-xstrdup(const char *s)
-{
-	char	*p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return (p);
-}
 
 /* Records the first error, formatted as "FILE:LINE: MESSAGE". */
 static int
@@ -63,7 +53,7 @@ perr(struct parse *p, const char *fmt, ...)
 
 /* Parses a duration such as "30s", "15m", "2h", "90d", "1w" or "1h30m". */
 int
-config_parse_duration(const char *s, int64_t *secs)
+conf_parse_duration(const char *s, int64_t *secs)
 {
 	int64_t		 total = 0, n, mult;
 	char		*end;
@@ -98,7 +88,7 @@ config_parse_duration(const char *s, int64_t *secs)
 
 /* Parses "N/period" (e.g. "30/5m") into a rate. */
 int
-config_parse_rate(const char *s, struct cfg_rate *rate)
+conf_parse_rate(const char *s, struct cfg_rate *rate)
 {
 	char		*end;
 	long		 n;
@@ -108,7 +98,7 @@ config_parse_rate(const char *s, struct cfg_rate *rate)
 	n = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '/' || n <= 0 || n > 1000000)
 		return (-1);
-	if (config_parse_duration(end + 1, &period) == -1 || period <= 0)
+	if (conf_parse_duration(end + 1, &period) == -1 || period <= 0)
 		return (-1);
 	rate->count = (uint32_t)n;
 	rate->period = period;
@@ -117,7 +107,7 @@ config_parse_rate(const char *s, struct cfg_rate *rate)
 
 /* True for localhost, 127.0.0.0/8 and ::1 (brackets allowed). */
 bool
-config_host_is_loopback(const char *host)
+conf_host_is_loopback(const char *host)
 {
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
@@ -158,7 +148,7 @@ word_in(const char *list, const char *w, size_t wlen)
 
 /* Checks URL's scheme: any of SECURE, or of PLAIN when its host is loopback. */
 int
-config_check_url(const char *url, const char *secure, const char *plain,
+conf_check_url(const char *url, const char *secure, const char *plain,
     char *err, size_t errlen)
 {
 	const char	*sep = strstr(url, "://");
@@ -190,7 +180,7 @@ config_check_url(const char *url, const char *secure, const char *plain,
 	if (word_in(secure, url, slen))
 		return (0);
 	if (plain != NULL && word_in(plain, url, slen)) {
-		if (config_host_is_loopback(host))
+		if (conf_host_is_loopback(host))
 			return (0);
 		snprintf(err, errlen, "'%.*s://' is only allowed for loopback hosts "
 		    "(use %s)", (int)slen, url, secure);
@@ -203,7 +193,7 @@ config_check_url(const char *url, const char *secure, const char *plain,
 
 /* Checks that PATH is a regular file nobody but its owner can read. */
 int
-config_check_secret(const char *path, char *err, size_t errlen)
+conf_check_secret(const char *path, char *err, size_t errlen)
 {
 	struct stat	st;
 
@@ -230,10 +220,7 @@ kv_add(struct cfg_kv **kv, size_t *n, const char *key, const char *value, int li
 {
 	struct cfg_kv	*nkv;
 
-	nkv = reallocarray(*kv, *n + 1, sizeof(**kv));
-	if (nkv == NULL)
-		abort();
-	*kv = nkv;
+	*kv = nkv = xreallocarray(*kv, *n + 1, sizeof(**kv));
 	nkv[*n].key = xstrdup(key);
 	nkv[*n].value = xstrdup(value);
 	nkv[*n].line = line;
@@ -259,7 +246,7 @@ static int
 media_dirs_key(struct parse *p, const char *v)
 {
 	struct config	*c = p->c;
-	char		*list = xstrdup(v), *tok, *save;
+	char		 tok[CONFIG_MAX_LINE];
 	size_t		 i;
 
 	for (i = 0; i < c->nmedia_dirs; i++)
@@ -267,20 +254,14 @@ media_dirs_key(struct parse *p, const char *v)
 	free(c->media_dirs);
 	c->media_dirs = NULL;
 	c->nmedia_dirs = 0;
-	for (tok = strtok_r(list, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (c->nmedia_dirs == 16) {
-			perr(p, "media_dirs: more than 16 directories ('%s')", tok);
-			free(list);
-			return (0);
-		}
-		c->media_dirs = reallocarray(c->media_dirs, c->nmedia_dirs + 1,
+	while (util_list_next(&v, ", \t", tok, sizeof(tok)) > 0) {
+		if (c->nmedia_dirs == 16)
+			return (perr(p, "media_dirs: more than 16 directories "
+			    "('%s')", tok));
+		c->media_dirs = xreallocarray(c->media_dirs, c->nmedia_dirs + 1,
 		    sizeof(*c->media_dirs));
-		if (c->media_dirs == NULL)
-			abort();
 		c->media_dirs[c->nmedia_dirs++] = xstrdup(tok);
 	}
-	free(list);
 	return (1);
 }
 
@@ -322,7 +303,7 @@ crier_key(struct parse *p, const char *k, const char *v)
 	} else if (strcmp(k, "horizon") == 0 || strcmp(k, "catch_up") == 0) {
 		int64_t	secs;
 
-		if (config_parse_duration(v, &secs) == -1)
+		if (conf_parse_duration(v, &secs) == -1)
 			return (perr(p, "%s: '%s' is not a duration "
 			    "(such as 30s, 15m, 2h, 90d)", k, v));
 		if (k[0] == 'h') {
@@ -346,7 +327,7 @@ crier_key(struct parse *p, const char *k, const char *v)
 
 		if (strcmp(v, "0") == 0)
 			secs = 0;
-		else if (config_parse_duration(v, &secs) == -1)
+		else if (conf_parse_duration(v, &secs) == -1)
 			return (perr(p, "min_interval: '%s' is not a duration "
 			    "(such as 15m, 30m, 1h; 0 for none)", v));
 		c->min_interval = secs;
@@ -420,7 +401,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 	if (strcmp(k, "path") == 0)
 		sp = &cal->path;
 	else if (strcmp(k, "url") == 0) {
-		if (config_check_url(v, "https", "http", msg, sizeof(msg)) == -1)
+		if (conf_check_url(v, "https", "http", msg, sizeof(msg)) == -1)
 			return (perr(p, "url: %s", msg));
 		sp = &cal->url;
 	} else if (strcmp(k, "channels") == 0)
@@ -432,7 +413,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 			return (perr(p, "username: a user name cannot hold ':'"));
 		sp = &cal->username;
 	} else if (strcmp(k, "password_file") == 0) {
-		if (config_check_secret(v, msg, sizeof(msg)) == -1)
+		if (conf_check_secret(v, msg, sizeof(msg)) == -1)
 			return (perr(p, "password_file: %s", msg));
 		sp = &cal->password_file;
 	} else if (strcmp(k, "credential") == 0) {
@@ -441,7 +422,7 @@ calendar_key(struct parse *p, const char *k, const char *v)
 			    v));
 		sp = &cal->credential;
 	} else if (strcmp(k, "refresh") == 0) {
-		if (config_parse_duration(v, &cal->refresh) == -1 ||
+		if (conf_parse_duration(v, &cal->refresh) == -1 ||
 		    cal->refresh < 60)
 			return (perr(p, "refresh: '%s' is not a duration of 1m "
 			    "or more", v));
@@ -464,12 +445,12 @@ channel_key(struct parse *p, const char *k, const char *v)
 	long			 n;
 
 	if (strcmp(k, "type") == 0) {
-		if (chan_ops_find(v) == NULL)
+		if (!p->rules->known(v))
 			return (perr(p, "type: unknown channel type '%s'", v));
 		free(ch->type);
 		ch->type = xstrdup(v);
 	} else if (strcmp(k, "rate") == 0) {
-		if (config_parse_rate(v, &ch->rate) == -1)
+		if (conf_parse_rate(v, &ch->rate) == -1)
 			return (perr(p, "rate: '%s' is not a rate such as 30/5m", v));
 	} else if (strcmp(k, "limit") == 0) {
 		errno = 0;
@@ -486,7 +467,7 @@ channel_key(struct parse *p, const char *k, const char *v)
 			    "1 to 64", v));
 		ch->concurrency = (int)n;
 	} else {
-		if (config_chan_get(ch, k, NULL) != NULL)
+		if (conf_chan_get(ch, k, NULL) != NULL)
 			return (perr(p, "%s: given twice in [channel %s]", k,
 			    ch->name));
 		kv_add(&ch->kv, &ch->nkv, k, v, p->line);
@@ -518,10 +499,8 @@ new_section(struct parse *p, const char *section)
 		for (i = 0; i < c->ncalendars; i++)
 			if (strcmp(c->calendars[i].name, name) == 0)
 				return (perr(p, "[%s]: calendar defined twice", section));
-		nc = reallocarray(c->calendars, c->ncalendars + 1, sizeof(*nc));
-		if (nc == NULL)
-			abort();
-		c->calendars = nc;
+		c->calendars = xreallocarray(c->calendars, c->ncalendars + 1,
+		    sizeof(*nc));
 		nc = &c->calendars[c->ncalendars++];
 		memset(nc, 0, sizeof(*nc));
 		nc->name = xstrdup(name);
@@ -542,10 +521,7 @@ new_section(struct parse *p, const char *section)
 		for (i = 0; i < c->nchans; i++)
 			if (strcmp(c->chans[i].name, name) == 0)
 				return (perr(p, "[%s]: channel defined twice", section));
-		nc = reallocarray(c->chans, c->nchans + 1, sizeof(*nc));
-		if (nc == NULL)
-			abort();
-		c->chans = nc;
+		c->chans = xreallocarray(c->chans, c->nchans + 1, sizeof(*nc));
 		nc = &c->chans[c->nchans++];
 		memset(nc, 0, sizeof(*nc));
 		nc->name = xstrdup(name);
@@ -657,8 +633,8 @@ static int
 check_whole(struct parse *p)
 {
 	struct config	*c = p->c;
-	char		 msg[512];
-	char		*list, *tok, *save;
+	char		 msg[512], tok[CONFIG_MAX_LINE];
+	const char	*list;
 	size_t		 i;
 
 	for (i = 0; i < c->nchans; i++) {
@@ -667,7 +643,7 @@ check_whole(struct parse *p)
 		p->line = ch->line;
 		if (ch->type == NULL)
 			return (perr(p, "[channel %s]: missing key 'type'", ch->name));
-		if (chan_config_check(ch, c, msg, sizeof(msg)) == -1) {
+		if (p->rules->check(ch, c, msg, sizeof(msg)) == -1) {
 			if (!p->failed++)
 				snprintf(p->err, p->errlen, "%s:%s", p->file, msg);
 			return (0);
@@ -686,31 +662,20 @@ check_whole(struct parse *p)
 		if (cal->channels == NULL && c->channels == NULL)
 			lists[0] = NULL;
 		for (int j = 0; j < 1 && lists[j] != NULL; j++) {
-			list = xstrdup(lists[j]);
-			for (tok = strtok_r(list, ", ", &save); tok != NULL;
-			    tok = strtok_r(NULL, ", ", &save)) {
-				if (config_channel(c, tok) == NULL) {
-					perr(p, "[calendar %s] channels: no channel "
-					    "named '%s'", cal->name, tok);
-					free(list);
-					return (0);
-				}
-			}
-			free(list);
+			list = lists[j];
+			while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
+				if (conf_channel(c, tok) == NULL)
+					return (perr(p, "[calendar %s] channels: no "
+					    "channel named '%s'", cal->name, tok));
 		}
 	}
 	if (c->channels != NULL) {
 		p->line = 0;
-		list = xstrdup(c->channels);
-		for (tok = strtok_r(list, ", ", &save); tok != NULL;
-		    tok = strtok_r(NULL, ", ", &save)) {
-			if (config_channel(c, tok) == NULL) {
-				perr(p, "[crier] channels: no channel named '%s'", tok);
-				free(list);
-				return (0);
-			}
-		}
-		free(list);
+		list = c->channels;
+		while (util_list_next(&list, ", ", tok, sizeof(tok)) > 0)
+			if (conf_channel(c, tok) == NULL)
+				return (perr(p, "[crier] channels: no channel "
+				    "named '%s'", tok));
 	}
 	if (c->ca_file != NULL && access(c->ca_file, R_OK) == -1) {
 		p->line = 0;
@@ -723,9 +688,7 @@ check_whole(struct parse *p)
 static void
 add_default_channel(struct config *c)
 {
-	c->chans = calloc(1, sizeof(*c->chans));
-	if (c->chans == NULL)
-		abort();
+	c->chans = xcalloc(1, sizeof(*c->chans));
 	c->chans[0].name = xstrdup("outbox");
 	c->chans[0].type = xstrdup("outbox");
 	c->nchans = 1;
@@ -733,7 +696,8 @@ add_default_channel(struct config *c)
 
 /* Loads and validates the configuration file PATH. */
 struct config *
-config_load(const char *path, bool must_exist, char *err, size_t errlen)
+conf_load(const char *path, bool must_exist,
+    const struct conf_chan_rules *rules, char *err, size_t errlen)
 {
 	struct parse	 p;
 	struct config	*c;
@@ -741,11 +705,11 @@ config_load(const char *path, bool must_exist, char *err, size_t errlen)
 	int		 rc;
 
 	memset(&p, 0, sizeof(p));
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		abort();
+	c = xcalloc(1, sizeof(*c));
 	set_defaults(c);
 	p.c = c;
 	p.file = path;
+	p.rules = rules;
 	p.err = err;
 	p.errlen = errlen;
 	if ((p.fp = fopen(path, "r")) == NULL) {
@@ -767,7 +731,7 @@ config_load(const char *path, bool must_exist, char *err, size_t errlen)
 	c->file = xstrdup(path);
 	ini_stop_on_first_error = true;
 	ini_use_stack = false;
-	ini_max_line = 4096;
+	ini_max_line = CONFIG_MAX_LINE;
 	rc = ini_parse_stream(read_line, &p, on_key, &p);
 	fclose(p.fp);
 	p.fp = NULL;
@@ -792,7 +756,7 @@ config_load(const char *path, bool must_exist, char *err, size_t errlen)
 fail:
 	if (p.fp != NULL)
 		fclose(p.fp);
-	config_free(c);
+	conf_free(c);
 	return (NULL);
 }
 
@@ -811,7 +775,7 @@ kv_free(struct cfg_kv *kv, size_t n)
 
 /* Frees C and everything it owns. */
 void
-config_free(struct config *c)
+conf_free(struct config *c)
 {
 	size_t	i;
 
@@ -852,7 +816,7 @@ config_free(struct config *c)
 
 /* The channel named NAME, or NULL. */
 const struct cfg_channel *
-config_channel(const struct config *c, const char *name)
+conf_channel(const struct config *c, const char *name)
 {
 	size_t	i;
 
@@ -864,7 +828,7 @@ config_channel(const struct config *c, const char *name)
 
 /* The value of KEY in channel CH, or NULL. */
 const char *
-config_chan_get(const struct cfg_channel *ch, const char *key, int *line)
+conf_chan_get(const struct cfg_channel *ch, const char *key, int *line)
 {
 	size_t	i;
 

@@ -1,6 +1,6 @@
 /* crier.conf: parsed with inih, every key validated (SPEC §3). */
-#ifndef CRIER_CONFIG_H
-#define CRIER_CONFIG_H
+#ifndef CRIER_CONF_H
+#define CRIER_CONF_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define CONFIG_MAX_SIZE		(1024 * 1024)
+#define CONFIG_MAX_LINE		4096	/* inih's longest line, so the longest value */
 #define CONFIG_DEFAULT_TZ	"UTC"
 
 struct cfg_kv {
@@ -73,25 +74,39 @@ struct config {
 };
 
 /*
- * Loads PATH. With MUST_EXIST false a missing file gives the built-in
- * defaults. NULL with a message naming file, line and key in ERR.
+ * What conf_load asks of the channel types, which live above it (in
+ * channel.c): whether TYPE is one, and whether channel CC's keys are right
+ * (-1 with "LINE: message" in ERR). Passed in, so this file knows none.
  */
-struct config	*config_load(const char *path, bool must_exist, char *err, size_t errlen);
-void		 config_free(struct config *c);
+struct conf_chan_rules {
+	bool	(*known)(const char *type);
+	int	(*check)(const struct cfg_channel *cc, const struct config *c,
+		    char *err, size_t errlen);
+};
+
+/*
+ * Loads PATH, checking channel sections with RULES. With MUST_EXIST false
+ * a missing file gives the built-in defaults. NULL with a message naming
+ * file, line and key in ERR.
+ */
+struct config	*conf_load(const char *path, bool must_exist,
+		    const struct conf_chan_rules *rules, char *err,
+		    size_t errlen);
+void		 conf_free(struct config *c);
 /* The channel named NAME, or NULL. */
-const struct cfg_channel *config_channel(const struct config *c, const char *name);
+const struct cfg_channel *conf_channel(const struct config *c, const char *name);
 /* The value of KEY in channel CH, or NULL; *LINE gets its line when not NULL. */
-const char	*config_chan_get(const struct cfg_channel *ch, const char *key, int *line);
+const char	*conf_chan_get(const struct cfg_channel *ch, const char *key, int *line);
 /* Parses "30s", "15m", "2h", "90d" (and sums such as "1h30m") into seconds. */
-int		 config_parse_duration(const char *s, int64_t *secs);
+int		 conf_parse_duration(const char *s, int64_t *secs);
 /* Parses "30/5m" into RATE. */
-int		 config_parse_rate(const char *s, struct cfg_rate *rate);
+int		 conf_parse_rate(const char *s, struct cfg_rate *rate);
 /* True if HOST is a loopback name or address (plain http/smtp is allowed there). */
-bool		 config_host_is_loopback(const char *host);
+bool		 conf_host_is_loopback(const char *host);
 /* Checks that the URL's scheme is in SECURE, or in PLAIN with a loopback host. */
-int		 config_check_url(const char *url, const char *secure, const char *plain,
+int		 conf_check_url(const char *url, const char *secure, const char *plain,
 		    char *err, size_t errlen);
 /* Checks a secret file exists, is regular and is not readable by group or others. */
-int		 config_check_secret(const char *path, char *err, size_t errlen);
+int		 conf_check_secret(const char *path, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,441 @@
+/* The SQLite handle under the store: statements, transactions, failures. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store_sql.h"
+#include "log.h"
+#include "when.h"
+#include "../common/util.h"
+
+#define CAUSE_SLOTS	16
+#define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
+
+/* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
+struct cause {
+	int	 code;
+	int	 os;
+	int64_t	 logged;	/* when it was last logged, ms */
+	long	 quiet;		/* failures not logged since */
+};
+
+static sqlite3		*db;
+static int		 batch;		/* a store_begin() batch is open */
+static char		 db_path[4096];
+static char		 problem[768];	/* the current storage problem, "" if none */
+static uint64_t		 nfailures;
+static struct cause	 causes[CAUSE_SLOTS];
+
+/* The OS reason behind SQLite's last error, or NULL when it is not about the OS. */
+static const char *
+os_reason(int *os)
+{
+	int	primary = sqlite3_extended_errcode(db) & 0xff;
+
+	*os = 0;
+	if (primary != SQLITE_FULL && primary != SQLITE_IOERR &&
+	    primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY &&
+	    primary != SQLITE_PERM && primary != SQLITE_AUTH)
+		return (NULL);
+	if ((*os = sqlite3_system_errno(db)) == 0 && primary == SQLITE_FULL)
+		*os = ENOSPC;	/* SQLite keeps no errno for a short write */
+	if (*os == 0)
+		return (NULL);
+	return (strerror(*os));
+}
+
+/*
+ * Records a failed database operation as the current storage problem and
+ * logs it, at most once a minute per cause (the rest are counted).
+ */
+void
+store_sql_failed(const char *fmt, ...)
+{
+	va_list		 ap;
+	char		 what[512];
+	const char	*why;
+	struct cause	*c = NULL;
+	int64_t		 now = when_now();
+	int		 code = db ? sqlite3_extended_errcode(db) : 0, os = 0;
+	size_t		 i, oldest = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	why = db ? os_reason(&os) : NULL;
+	snprintf(problem, sizeof(problem), "%s: %s%s%s%s", db_path, what,
+	    why ? " (" : "", why ? why : "", why ? ")" : "");
+	nfailures++;
+	for (i = 0; i < CAUSE_SLOTS; i++) {
+		if (causes[i].logged != 0 && causes[i].code == code &&
+		    causes[i].os == os) {
+			c = &causes[i];
+			break;
+		}
+		if (causes[i].logged < causes[oldest].logged)
+			oldest = i;
+	}
+	if (c != NULL && now - c->logged < CAUSE_QUIET_MS) {
+		c->quiet++;
+		return;
+	}
+	if (c == NULL) {
+		c = &causes[oldest];
+		memset(c, 0, sizeof(*c));
+		c->code = code;
+		c->os = os;
+	}
+	if (c->quiet > 0)
+		log_errx("store: %s (and %ld more failures like it in the last "
+		    "minute)", problem, c->quiet);
+	else
+		log_errx("store: %s", problem);
+	c->logged = now;
+	c->quiet = 0;
+}
+
+/* A write was committed: the storage works (again). */
+void
+store_sql_wrote(void)
+{
+	if (problem[0] == '\0' || batch || !sqlite3_get_autocommit(db))
+		return;
+	log_info("store: %s: writing works again", db_path);
+	problem[0] = '\0';
+	memset(causes, 0, sizeof(causes));
+}
+
+/* The current storage problem (path, what failed and the OS reason), or NULL. */
+const char *
+store_sql_problem(void)
+{
+	return (problem[0] ? problem : NULL);
+}
+
+/* How many database operations have failed since the start. */
+uint64_t
+store_sql_failures(void)
+{
+	return (nfailures);
+}
+
+/* Runs SQL with no result rows; logs and returns -1 on error. */
+int
+store_sql_exec(const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		store_sql_failed("%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Opens a unit of work: its own transaction, or a savepoint inside a batch. */
+int
+store_sql_tx_begin(void)
+{
+	return (store_sql_exec(batch ? "SAVEPOINT unit" : "BEGIN IMMEDIATE"));
+}
+
+/* Commits the unit of work. */
+int
+store_sql_tx_commit(void)
+{
+	if (store_sql_exec(batch ? "RELEASE unit" : "COMMIT") == -1)
+		return (-1);
+	store_sql_wrote();
+	return (0);
+}
+
+/* Abandons the unit of work (only it, inside a batch). */
+void
+store_sql_tx_rollback(void)
+{
+	if (sqlite3_get_autocommit(db))
+		return;		/* SQLite rolled it back already (a full disk...) */
+	if (batch) {
+		store_sql_exec("ROLLBACK TO unit");
+		store_sql_exec("RELEASE unit");
+	} else
+		store_sql_exec("ROLLBACK");
+}
+
+/* Starts a batch: every change until store_sql_batch_commit() is one transaction. */
+int
+store_sql_batch_begin(void)
+{
+	if (batch || store_sql_exec("BEGIN IMMEDIATE") == -1)
+		return (-1);
+	batch = 1;
+	return (0);
+}
+
+/* Commits the batch. */
+int
+store_sql_batch_commit(void)
+{
+	if (!batch)
+		return (-1);
+	batch = 0;
+	if (store_sql_exec("COMMIT") == -1) {
+		if (!sqlite3_get_autocommit(db))
+			store_sql_exec("ROLLBACK");
+		return (-1);
+	}
+	store_sql_wrote();
+	return (0);
+}
+
+/* Abandons the whole batch. */
+void
+store_sql_batch_rollback(void)
+{
+	if (!batch)
+		return;
+	batch = 0;
+	if (!sqlite3_get_autocommit(db))
+		store_sql_exec("ROLLBACK");
+}
+
+/* Prepares SQL and binds the arguments FMT lists from AP; NULL (recorded) on error. */
+static sqlite3_stmt *
+prepare(const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+	int		 i;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_sql_failed("prepare: %s", sqlite3_errmsg(db));
+		return (NULL);
+	}
+	for (i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 's':
+			if ((s = va_arg(ap, const char *)) == NULL)
+				sqlite3_bind_null(st, i);
+			else
+				sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'I':
+			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'n':
+			sqlite3_bind_null(st, i);
+			break;
+		default:
+			fatalx("store: bad argument letter '%c' for %s", *fmt, sql);
+		}
+	}
+	return (st);
+}
+
+/* Runs a statement that returns no rows. */
+int
+store_sql_write(const char *what, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	va_start(ap, fmt);
+	st = prepare(sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (what != NULL)
+			store_sql_failed("%s: %s", what, sqlite3_errmsg(db));
+		return (-1);
+	}
+	if (what != NULL)
+		store_sql_wrote();
+	return (sqlite3_changes(db));
+}
+
+/* Runs a query, handing each row to ROW. */
+int
+store_sql_read(const char *what, const char *sql, store_sql_row_fn row,
+    void *arg, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc, n = 0;
+
+	va_start(ap, fmt);
+	st = prepare(sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row != NULL)
+			row(st, arg);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (what != NULL)
+			store_sql_failed("%s: %s", what, sqlite3_errmsg(db));
+		return (-1);
+	}
+	return (n);
+}
+
+/* A copy of column I as a string, or NULL. */
+char *
+store_sql_text(sqlite3_stmt *st, int i)
+{
+	return (xstrdup((const char *)sqlite3_column_text(st, i)));
+}
+
+/* SQLite's message for the last error. */
+const char *
+store_sql_errmsg(void)
+{
+	return (sqlite3_errmsg(db));
+}
+
+/* SQLite's primary result code for the last error. */
+int
+store_sql_errcode(void)
+{
+	return (sqlite3_errcode(db) & 0xff);
+}
+
+/* Fills ERR with what went wrong opening the database: SQLite's message and the OS reason. */
+void
+store_sql_open_error(const char *what, char *err, size_t errlen)
+{
+	const char	*why = NULL;
+	int		 os = 0;
+
+	if (db != NULL)
+		why = os_reason(&os);
+	snprintf(err, errlen, "%s: %s%s%s%s%s", db_path, what ? what : "",
+	    what ? ": " : "", db ? sqlite3_errmsg(db) : "cannot open",
+	    why ? " (" : "", why ? why : "");
+	if (why != NULL)
+		strncat(err, ")", errlen - strlen(err) - 1);
+}
+
+/* Runs PRAGMA quick_check on the open database; -1 with ERR filled if it is damaged. */
+static int
+quick_check(char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*row;
+	char		 first[256] = "";
+	int		 rc, bad = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(20)", -1, &st, NULL)
+	    != SQLITE_OK) {
+		store_sql_open_error("integrity check", err, errlen);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = (const char *)sqlite3_column_text(st, 0);
+		if (row != NULL && strcmp(row, "ok") != 0 && bad++ == 0)
+			snprintf(first, sizeof(first), "%s", row);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_sql_open_error("integrity check", err, errlen);
+		return (-1);
+	}
+	if (bad == 0)
+		return (0);
+	snprintf(err, errlen, "%s: integrity check failed (%d problem%s; first: "
+	    "%s)", db_path, bad, bad > 1 ? "s" : "", first);
+	return (-1);
+}
+
+/* Opens the database file PATH for writing and checks it. */
+int
+store_sql_open(const char *path, char *err, size_t errlen)
+{
+	static const char hint[] = "; crierd will not run on a damaged "
+	    "database. To recover: stop crierd, keep a copy of crier.db, "
+	    "crier.db-wal and crier.db-shm together (the WAL holds the latest "
+	    "commits), try `sqlite3 crier.db .recover`, or restore a backup";
+	int	rc;
+
+	snprintf(db_path, sizeof(db_path), "%s", path);
+	problem[0] = '\0';
+	/* NOFOLLOW: a symlink planted in the state dir is refused, not written through. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		store_sql_open_error(NULL, err, errlen);
+		goto fail;
+	}
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		/* SQLite falls back to read-only quietly: say why it had to. */
+		struct stat	sb;
+		int		e = access(path, W_OK) == -1 ? errno : EROFS;
+
+		if (stat(path, &sb) == 0)
+			snprintf(err, errlen, "%s: crierd (uid %d) cannot write it "
+			    "(%s; owner uid %d, mode %04o)", path, (int)geteuid(),
+			    strerror(e), (int)sb.st_uid,
+			    (unsigned)(sb.st_mode & 07777));
+		else
+			snprintf(err, errlen, "%s: cannot write it: %s", path,
+			    strerror(e));
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	/* WAL + synchronous=FULL: a commit is on disk before we answer OK. */
+	if (store_sql_exec("PRAGMA journal_mode=WAL") == -1 ||
+	    store_sql_exec("PRAGMA synchronous=FULL") == -1 ||
+	    store_sql_exec("PRAGMA foreign_keys=ON") == -1) {
+		store_sql_open_error(NULL, err, errlen);
+		if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT ||
+		    (sqlite3_extended_errcode(db) & 0xff) == SQLITE_NOTADB)
+			strncat(err, hint, errlen - strlen(err) - 1);
+		goto fail;
+	}
+	if (quick_check(err, errlen) == -1) {
+		strncat(err, hint, errlen - strlen(err) - 1);
+		goto fail;
+	}
+	return (0);
+fail:
+	store_sql_close();
+	return (-1);
+}
+
+/* Closes the database (checkpointing the WAL). */
+void
+store_sql_close(void)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/* Whether a database is open. */
+int
+store_sql_is_open(void)
+{
+	return (db != NULL);
+}
