@@ -92,8 +92,9 @@ docs.x.com/x-api/media/create-media-metadata (POST /2/media/metadata):
     text <= 1000 characters; another account's or unknown media -> 400.
     200 {"data": {"id", "associated_metadata": {"alt_text": {"text"}}}}.
 docs.x.com/x-api/fundamentals/rate-limits:
-  * every /2/ answer carries x-rate-limit-limit, x-rate-limit-remaining
-    and x-rate-limit-reset (Unix seconds); per account and endpoint,
+  * the answers of POST /2/tweets and of the media endpoints carry
+    x-rate-limit-limit, x-rate-limit-remaining and x-rate-limit-reset
+    (Unix seconds; the lookups below do not count); per endpoint,
     --tweet-limit POST /2/tweets and --media-limit media calls per
     --rate-window s (default 100 and 500 per 15 minutes); past that: 429
     {"title": "Too Many Requests", "detail": "Too Many Requests", "type":
