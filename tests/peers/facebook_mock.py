@@ -2,7 +2,7 @@
 """Facebook Pages (Graph API) test peer for crier (Python 3 stdlib only).
 
 Run:  /usr/bin/python3 facebook_mock.py --port-file F --token-file T
-          [--versions v23.0,v24.0] [--rate-limit 200 --rate-window 3600]
+          [--versions v24.0,v25.0,v26.0] [--rate-limit 200 --rate-window 3600]
           [--lifetime S] [--tls CERT KEY]          (the last two: httpmock)
 
 Built on httpmock.py (MockHandler subclass, main(handler=...)): the
@@ -324,7 +324,7 @@ def parse_args(argv):
                                 epilog="Other options go to httpmock.py "
                                        "(--port-file, --lifetime, --tls).")
     p.add_argument("--token-file", required=True)
-    p.add_argument("--versions", default="v23.0,v24.0")
+    p.add_argument("--versions", default="v24.0,v25.0,v26.0")
     p.add_argument("--rate-limit", type=int, default=200)
     p.add_argument("--rate-window", type=float, default=3600.0)
     return p.parse_known_args(argv)

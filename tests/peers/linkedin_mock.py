@@ -25,19 +25,23 @@ Rules enforced
   * Authorization: Bearer TOKEN.  The token file has one line per token:
     "TOKEN URN [URN...]", the authors it may act for (w_member_social for
     its urn:li:person, w_organization_social for each urn:li:organization).
-    Unknown or missing token: 401 {"status": 401, "serviceErrorCode":
-    65600, "code": "INVALID_ACCESS_TOKEN", "message": "Invalid access
-    token"}.  Tokens live --token-lifetime seconds (60 days, as LinkedIn's
+    No header: 401 {"message": "Empty oauth2_access_token",
+    "serviceErrorCode": 401, "status": 401} (the error-handling page's
+    sample); another scheme: 401 "Unknown authentication schema"; unknown
+    token: 401 {"status": 401, "serviceErrorCode": 65600, "code":
+    "INVALID_ACCESS_TOKEN", "message": "Invalid access token"}.  Tokens
+    live --token-lifetime seconds (60 days, as LinkedIn's
     authorization-code tokens) from the peer's start on its clock, or until
     POST /_control/expire; then 401 {"status": 401, "serviceErrorCode":
-    65601, "code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in
-    the request has expired"}.  Acting for an author the token does not
+    65602, "code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in
+    the request has expired"} (the subcodes are as reported in public
+    threads, not in the docs: a client should key on the 401).  Acting for an author the token does not
     hold: 403 ACCESS_DENIED "Not enough permissions to access: ...".
   * Every /rest/ call needs "LinkedIn-Version: YYYYMM" (or YYYYMM.RR):
     missing -> 400 VERSION_MISSING; malformed -> 400 INVALID_VERSION; not
     an active version (default: the 12 months up to this one; --versions
-    to pin a list) -> 426 NONEXISTENT_VERSION "Requested version V is not
-    active".  And "X-Restli-Protocol-Version: 2.0.0": missing or another
+    to pin a list) -> 426 NONEXISTENT_VERSION "Requested version YYYYMM01
+    is not active" (LinkedIn's wording, version with its revision).  And "X-Restli-Protocol-Version: 2.0.0": missing or another
     value -> 400 (the peer is stricter than LinkedIn, which may guess).
   * POST /rest/posts (JSON): author, commentary, visibility, distribution
     and lifecycleState are required (422 "ERROR :: /field :: field is
@@ -242,7 +246,9 @@ APP = None
 
 
 def li_error(status, code, message, service_code=None):
-    body = {"status": status, "code": code, "message": message}
+    body = {"status": status, "message": message}
+    if code is not None:
+        body["code"] = code
     if service_code is not None:
         body["serviceErrorCode"] = service_code
     return {"status": status, "body": body}
@@ -270,9 +276,14 @@ class LinkedInHandler(httpmock.MockHandler):
 
     def token(self):
         """(token, error spec): the caller's token or why it is refused."""
-        auth = self.headers.get("Authorization", "")
-        tok = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") \
-            else None
+        auth = self.headers.get("Authorization", "").strip()
+        if auth == "" or auth == "Bearer":
+            return None, li_error(401, None, "Empty oauth2_access_token",
+                                  401)
+        if not auth.startswith("Bearer "):
+            return None, li_error(401, None, "Unknown authentication schema",
+                                  401)
+        tok = auth[len("Bearer "):].strip()
         if tok not in APP.tokens:
             return None, li_error(401, "INVALID_ACCESS_TOKEN",
                                   "Invalid access token", 65600)
@@ -280,7 +291,7 @@ class LinkedInHandler(httpmock.MockHandler):
         if tok in APP.expired or age > APP.args.token_lifetime:
             return None, li_error(401, "EXPIRED_ACCESS_TOKEN",
                                   "The token used in the request has expired",
-                                  65601)
+                                  65602)
         return tok, None
 
     def versioned(self):
@@ -297,8 +308,10 @@ class LinkedInHandler(httpmock.MockHandler):
             return None, li_error(400, "INVALID_VERSION",
                                   "Invalid version format %s: use YYYYMM" % v)
         if v[:6] not in APP.versions():
+            # LinkedIn names versions YYYYMMRR internally (RR 01 by default).
             return None, li_error(426, "NONEXISTENT_VERSION",
-                                  "Requested version %s is not active" % v)
+                                  "Requested version %s%s is not active"
+                                  % (v[:6], (m.group(3) or ".01")[1:]))
         restli = self.headers.get("X-Restli-Protocol-Version")
         if restli is None or restli.strip() != "2.0.0":
             return None, li_error(400, "RESTLI_PROTOCOL_VERSION",

@@ -64,7 +64,13 @@ def test_linkedin(T, tmp):
           r)
         r = post(good("x"), v="202001")
         c("linkedin: inactive version -> 426 NONEXISTENT_VERSION",
-          r.status == 426 and "202001" in r.json["message"], r)
+          r.status == 426 and r.json["message"] ==
+          "Requested version 20200101 is not active", r)
+        r = T.http("POST", B + "/rest/posts", js=good("x"), headers={
+            "LinkedIn-Version": version, "X-Restli-Protocol-Version": "2.0.0"})
+        c("linkedin: no Authorization -> 401 Empty oauth2_access_token",
+          r.status == 401 and r.json["message"] ==
+          "Empty oauth2_access_token", r)
         r = post(good("x"), v="2025-01")
         c("linkedin: malformed version -> 400", r.status == 400 and
           r.json["code"] == "INVALID_VERSION", r)
@@ -156,7 +162,7 @@ def test_linkedin(T, tmp):
         _control(T, p, "/_control/clock", {"advance": 61 * 86400})
         r = post(good("x"))
         c("linkedin: 61 days later the token has expired", r.status == 401 and
-          r.json["serviceErrorCode"] == 65601, r)
+          r.json["serviceErrorCode"] == 65602, r)
     finally:
         p.stop()
 
@@ -181,7 +187,7 @@ def test_facebook(T, tmp):
                                     "30"], tmp)
     c = T.check
     try:
-        B = p.base + "/v24.0/1001"
+        B = p.base + "/v26.0/1001"
 
         def err(r):
             return (r.json or {}).get("error", {})
@@ -343,6 +349,9 @@ def test_threads(T, tmp):
             c("threads: length %s -> %s" % (what, "ok" if ok else "refused"),
               (r.status == 200) == ok and
               (ok or "500 characters" in err(r).get("message", "")), r)
+        r = create(media_type="TEXT", text="hi", alt_text="no image")
+        c("threads: alt_text on a text-only post refused",
+          err(r).get("code") == 100, r)
         r = create(media_type="TEXT", text=" ".join(
             "https://e%d.example/" % i for i in range(6)))
         c("threads: 6 links refused", "LINK_LIMIT" in err(r).get("message",
@@ -392,8 +401,8 @@ def test_threads(T, tmp):
         p.stop()
         img.stop()
 
-    p = T.Peer("threads_mock.py", ["--token-file", tok, "--post-quota", "1"],
-               tmp)
+    p = T.Peer("threads_mock.py", ["--token-file", tok, "--post-quota", "1",
+                                   "--rate-limit", "6"], tmp)
     try:
         got = []
         for _ in range(2):
@@ -403,6 +412,15 @@ def test_threads(T, tmp):
                 "creation_id": r.json["id"], "access_token": "ttok"})
             got.append((r.json or {}).get("error", {}).get("code"))
         c("threads: over the 24 h post quota -> code 9", got == [None, 9], got)
+        _control(T, p, "/_control/throttle", {"code": 613, "count": 1})
+        lim = p.base + "/v1.0/5551/threads_publishing_limit?access_token=ttok"
+        got = [(T.http("GET", lim).json or {}).get("error", {}).get("code")
+               for _ in range(4)]
+        r = T.http("GET", lim)
+        c("threads: forced 613, then the call limit -> code 4 with "
+          "X-App-Usage", got == [613, None, None, 4] and
+          json.loads(r.headers.get("X-App-Usage") or "{}").get(
+              "call_count") == 100, (got, r))
     finally:
         p.stop()
 

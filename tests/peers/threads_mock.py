@@ -3,7 +3,7 @@
 
 Run:  /usr/bin/python3 threads_mock.py --port-file F --token-file T
           [--processing-polls 1] [--max-chars 500] [--post-quota 250]
-          [--rate-limit 200 --rate-window 3600] [--no-fetch]
+          [--rate-limit 48000 --rate-window 86400] [--no-fetch]
           [--lifetime S] [--tls CERT KEY]          (the last two: httpmock)
 
 Built on httpmock.py (MockHandler subclass, main(handler=...)): the
@@ -13,6 +13,7 @@ wins over the emulation below.
 
 Doc pages read (developers.facebook.com/docs/threads/...):
   posts                           (two-step publishing, limits, parameters)
+  posts/accessibility             (alt_text)
   create-posts/text-attachments   (the 5-link limit, Dec 2025)
   troubleshooting                 (container status and error_message)
   overview#rate-limiting          (250 API-published posts per 24 hours,
@@ -36,7 +37,9 @@ Rules enforced
     UAX #29 approximation) but an emoji cluster counts its UTF-8 bytes;
     over: 400 code 100 "Param text must be at most 500 characters long."
     More than 5 distinct links in text: 400 THREADS_API__LINK_LIMIT_EXCEEDED.
-    alt_text at most 1000 characters.  Answer {"id": CONTAINER-ID}.
+    alt_text only on IMAGE and VIDEO ("isn't available for text-only
+    posts", posts/accessibility), capped by the peer at 1000 characters
+    (the page names no limit).  Answer {"id": CONTAINER-ID}.
   * Threads fetches image_url/video_url itself: the peer GETs it (loopback
     URLs only; --no-fetch to skip) and a failed or non-image download
     makes the container ERROR with error_message "FAILED_DOWNLOADING_MEDIA".
@@ -54,7 +57,8 @@ Rules enforced
     2207042; GET /v1.0/{user-id}/threads_publishing_limit?fields=
     quota_usage,config reports {"data": [{"quota_usage", "config":
     {"quota_total", "quota_duration": 86400}}]}.  More than --rate-limit
-    calls per --rate-window: 400 code 4 with X-App-Usage at 100;
+    calls per --rate-window (default 4800 x the minimum 10 impressions a
+    day, as the overview computes it): 400 code 4 with X-App-Usage at 100;
     POST /_control/throttle {"code", "count"} forces the next errors.
 
 Control (besides httpmock's):
@@ -287,6 +291,9 @@ class ThreadsHandler(httpmock.MockHandler):
             return th_error(100, "THREADS_API__LINK_LIMIT_EXCEEDED: more than "
                             "%d links" % MAX_LINKS)
         alt = g("alt_text")
+        if alt is not None and mtype == "TEXT":
+            return th_error(100, "(#100) alt_text is not available for "
+                            "text-only posts")
         if alt is not None and len(alt) > MAX_ALT:
             return th_error(100, "(#100) alt_text is longer than %d "
                             "characters" % MAX_ALT)
@@ -408,8 +415,8 @@ def parse_args(argv):
     p.add_argument("--processing-polls", type=int, default=1)
     p.add_argument("--max-chars", type=int, default=500)
     p.add_argument("--post-quota", type=int, default=250)
-    p.add_argument("--rate-limit", type=int, default=200)
-    p.add_argument("--rate-window", type=float, default=3600.0)
+    p.add_argument("--rate-limit", type=int, default=48000)
+    p.add_argument("--rate-window", type=float, default=86400.0)
     p.add_argument("--no-fetch", action="store_true")
     return p.parse_known_args(argv)
 
