@@ -7,7 +7,11 @@ import base64
 import datetime
 import json
 import os
+import socket
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 
 def _write(tmp, name, text):
@@ -19,6 +23,29 @@ def _write(tmp, name, text):
 
 def _control(T, p, path, js=None):
     return T.http("POST" if js is not None else "GET", p.base + path, js=js)
+
+
+def _soon(cond, seconds=10):
+    """Whether COND() becomes true within SECONDS (a loaded machine is slow)."""
+    deadline = time.time() + seconds
+    while not cond():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _gives_up(url, body, headers, timeout=0.5):
+    """Whether a POST of BODY to URL times out: the client hears nothing."""
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers=headers)
+    try:
+        urllib.request.urlopen(req, timeout=timeout).read()
+    except (socket.timeout, TimeoutError):
+        return True
+    except urllib.error.URLError as e:
+        return isinstance(e.reason, (socket.timeout, TimeoutError))
+    return False
 
 
 # --- LinkedIn -----------------------------------------------------------------
@@ -155,6 +182,14 @@ def test_linkedin(T, tmp):
         c("linkedin: image post with alt text", r.status == 201 and
           last["media"] == {"id": img, "altText": "A chart"}, last)
 
+        n = len(_control(T, p, "/_control/posts").json)
+        _control(T, p, "/_control/post-delay", {"seconds": 3})
+        c("linkedin: post-delay -> created, the client hears nothing",
+          _gives_up(B + "/rest/posts", json.dumps(good("slow")).encode(),
+                    dict(hdrs(), **{"Content-Type": "application/json"})) and
+          _soon(lambda: len(_control(T, p, "/_control/posts").json) ==
+                n + 1))
+        _control(T, p, "/_control/post-delay", {"seconds": 0})
         _control(T, p, "/_control/expire", {"token": "tok-other"})
         r = post(good("x", author="urn:li:person:zz9"), t="tok-other")
         c("linkedin: expired token -> 401 EXPIRED_ACCESS_TOKEN",
@@ -391,6 +426,15 @@ def test_threads(T, tmp):
         q = (r.json or {}).get("data", [{}])[0]
         c("threads: publishing limit reports usage", q.get("quota_usage") == 2
           and q.get("config", {}).get("quota_total") == 250, r)
+        r = create(media_type="TEXT", text="slow")
+        _control(T, p, "/_control/publish-delay", {"seconds": 3})
+        gave_up = _gives_up(B + "/threads_publish", urllib.parse.urlencode({
+            "creation_id": r.json["id"], "access_token": "ttok"}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"})
+        _control(T, p, "/_control/publish-delay", {"seconds": 0})
+        c("threads: publish-delay -> published, the client hears nothing, "
+          "the container says PUBLISHED", gave_up and
+          _soon(lambda: status(r.json["id"])["status"] == "PUBLISHED"))
         r = create(media_type="TEXT", text="late")
         _control(T, p, "/_control/clock", {"advance": 86401})
         cid = r.json["id"]
@@ -528,6 +572,18 @@ def test_listmonk(T, tmp):
         c("listmonk: at send_at running, then finished",
           s1["status"] == "running" and s1["started_at"] and
           s2["status"] == "finished", (s1, s2))
+        _control(T, p, "/_control/create-delay", {"seconds": 3})
+        gave_up = _gives_up(B, json.dumps(camp(tags=["crier-delivery-43"],
+                                                 send_at=later(5)))
+                            .encode(), dict(auth, **{
+                                "Content-Type": "application/json"}))
+        _control(T, p, "/_control/create-delay", {"seconds": 0})
+        found = _soon(lambda: T.http("GET", B + "?tag=crier-delivery-43",
+                                     headers=auth).json["data"]["total"] == 1)
+        r = T.http("GET", B + "?tag=crier-delivery-43", headers=auth)
+        c("listmonk: create-delay -> the lost campaign is found by its tag",
+          gave_up and found and
+          r.json["data"]["results"][0]["status"] == "draft", r)
         r = T.http("GET", B + "/9999", headers=auth)
         c("listmonk: unknown id -> 404", r.status == 404 and
           m(r) == "Campaign not found.", r)
