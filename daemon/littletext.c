@@ -121,6 +121,7 @@ hashtag_body(const char *s, size_t len, size_t i, size_t signlen)
 	return j - i - signlen;
 }
 
+/* Escapes TEXT as little-text commentary; a malloc'd string or NULL with ERR. */
 char *
 littletext_escape(const char *text, size_t len, int flags, char *err,
     size_t errlen)
@@ -268,6 +269,7 @@ shown_mention(const char *lt, size_t len, size_t *i, struct buf *b)
 	return 0;
 }
 
+/* What LinkedIn shows for little text LT; a malloc'd string or NULL with ERR. */
 char *
 littletext_shown(const char *lt, size_t len, char *err, size_t errlen)
 {
