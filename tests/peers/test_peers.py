@@ -30,6 +30,7 @@ PY = "/usr/bin/python3"
 VERBOSE = "-v" in sys.argv
 sys.path.insert(0, HERE)
 from peerlib import make_tid  # noqa: E402
+from test_peers_nets import NETS  # noqa: E402
 
 PASSED = 0
 FAILED = 0
@@ -1164,12 +1165,15 @@ def test_x(tmp):
 
 def main():
     which = [a for a in sys.argv[1:] if not a.startswith("-")] or \
-        ["mastodon", "bluesky", "smtp", "x"]
+        ["mastodon", "bluesky", "smtp", "x"] + list(NETS)
     tmp = tempfile.mkdtemp(prefix="crier-peers-")
     try:
         for name in which:
             try:
-                globals()["test_" + name](tmp)
+                if name in NETS:
+                    NETS[name](sys.modules[__name__], tmp)
+                else:
+                    globals()["test_" + name](tmp)
             except Exception:
                 check("%s: ran without exception" % name, False,
                       traceback.format_exc())
