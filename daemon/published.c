@@ -406,7 +406,7 @@ published_render(const struct published_post *v, size_t n,
 	prop_raw(&o, &l, "VERSION", "2.0");
 	prop_raw(&o, &l, "PRODID", "-//crier//crier " PACKAGE_VERSION "//EN");
 	prop_raw(&o, &l, "CALSCALE", "GREGORIAN");
-	prop_raw(&o, &l, "METHOD", "PUBLISH");
+	/* No METHOD: DTSTAMP then means when the post's information was last revised (RFC 5545 3.8.7.2). */
 	prop_text(&o, &l, &t, "X-WR-CALNAME", name);
 	prop_raw(&o, &l, "X-PUBLISHED-TTL", "PT1H");
 	for (i = 0; i < n; i++)

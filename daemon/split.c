@@ -596,6 +596,25 @@ nomem:
 	return -1;
 }
 
+/* Renumbers the parts of OUT "i/n" for their real count n, fewer than they were measured for. */
+static int
+renumber(struct splitter *sp, struct split_result *out)
+{
+	struct len_result	 lr;
+	size_t			 i;
+	char			*t;
+
+	for (i = 0; i < out->n; i++) {
+		if (measure(sp, out->v[i].from, out->v[i].to, i + 1, out->n,
+		    &lr) == -1 || (t = strdup(sp->buf)) == NULL)
+			return -1;
+		free(out->v[i].text);
+		out->v[i].text = t;
+		out->v[i].length = lr.length;
+	}
+	return 0;
+}
+
 /* Frees the parts of R (not R itself) and empties it. */
 void
 split_free(struct split_result *r)
@@ -655,11 +674,21 @@ split_thread(enum len_rule rule, size_t limit, const char *text,
 	mark_tokens(&sp);
 	if (scan_breaks(&sp) == -1)
 		goto nomem;
-	/* The count depends only on its digits: at most one retry per digit. */
-	for (iter = 0; iter < 4; iter++) {
+	/*
+	 * Parts are measured with the count's digits, unknown until the end:
+	 * measure again while the count grows. Parts measured for a wider
+	 * count still fit with a narrower one, so fewer parts are renumbered.
+	 */
+	for (iter = 0; iter < 8; iter++) {
 		if ((c = pass(&sp, total, out, err, errlen)) == -1)
 			goto fail;
 		if ((size_t)c == total) {
+			rc = 0;
+			goto done;
+		}
+		if ((size_t)c < total) {
+			if (renumber(&sp, out) == -1)
+				goto nomem;
 			rc = 0;
 			goto done;
 		}

@@ -44,14 +44,18 @@ rep(struct text *t, const char *s, size_t n)
 	t->p[t->len] = '\0';
 }
 
-/* True if S[A..B) is white space only (or empty). */
+/* True if S[A..B) is white space only (or empty): ASCII, or U+3000 ideographic space. */
 static int
 blank(const char *s, size_t a, size_t b)
 {
-	for (; a < b; a++)
-		if (strchr(" \t\r\n", s[a]) == NULL &&
-		    !(b - a >= 3 && memcmp(s + a, "\xe3\x80\x80", 3) == 0))
+	while (a < b) {
+		if (s[a] != '\0' && strchr(" \t\r\n", s[a]) != NULL)
+			a++;
+		else if (b - a >= 3 && memcmp(s + a, "\xe3\x80\x80", 3) == 0)
+			a += 3;
+		else
 			return 0;
+	}
 	return 1;
 }
 
@@ -539,6 +543,66 @@ START_TEST(test_odd_bytes)
 }
 END_TEST
 
+/* xorshift64: the same hostile texts on every run. */
+static unsigned
+rnd(unsigned long long *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return (unsigned)(*st >> 11);
+}
+
+/* Random texts of hostile tokens under every rule: each split holds every invariant, or names the word too long. */
+START_TEST(test_random)
+{
+	static const char *const tok[] = {
+		"a", "word", "longerword", " ", " ", " ", "\n", "\n\n", ". ",
+		"! ", KAN, MARU, TOUTEN, KAKKO, KANA,
+		"https://example.org/path?q=1", "@alice@example.social", "#tag",
+		"#" TOKYO, FAMILY, FLAG_GB, "e\xcc\x81", "(", ")", "\xff",
+		"\xe3\x80\x80",
+	};
+	static const enum len_rule	 rules[] = { LEN_PLAIN, LEN_MASTODON,
+	    LEN_BLUESKY, LEN_X };
+	struct split_result	 r;
+	struct text		 t = { NULL, 0 };
+	unsigned long long	 st = 88172645463325252ULL;
+	char			 err[512];
+	size_t			 it, k, nt, limit, split = 0;
+	enum len_rule		 rule;
+
+	for (it = 0; it < 3000; it++) {
+		free(t.p);
+		t.p = NULL;
+		t.len = 0;
+		rep(&t, "", 1);
+		nt = 1 + rnd(&st) % 120;
+		for (k = 0; k < nt; k++)
+			rep(&t, tok[rnd(&st) % (sizeof(tok) / sizeof(tok[0]))], 1);
+		rule = rules[rnd(&st) % 4];
+		limit = rule == LEN_PLAIN ? 12 + rnd(&st) % 60 :
+		    rnd(&st) % 2 ? 0 : 30 + rnd(&st) % 100;
+		if (split_thread(rule, limit, t.p, &r, err, sizeof(err)) == -1) {
+			ck_assert_msg(strstr(err, "cannot split: the word at byte") !=
+			    NULL || strstr(err, "only white space") != NULL,
+			    "%s: %s", t.p, err);
+			ck_assert_ptr_null(r.v);
+			continue;
+		}
+		if (r.n > 1) {
+			check_parts(rule, limit, t.p, &r, NULL);
+			split++;
+		} else
+			ck_assert_str_eq(r.v[0].text, t.p);
+		split_free(&r);
+	}
+	/* The generator must exercise splitting, not just errors. */
+	ck_assert_uint_gt(split, 500);
+	free(t.p);
+}
+END_TEST
+
 static Suite *
 split_suite(void)
 {
@@ -558,6 +622,7 @@ split_suite(void)
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_odd_bytes);
+	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
