@@ -25,9 +25,11 @@ render="$top_builddir/tests/conformance/report-render"
 "$render" "$top_srcdir/templates" "$ctx" html > "$tmp/report.html" || exit 1
 "$render" "$top_srcdir/templates" "$ctx" txt > "$tmp/report.txt" || exit 1
 
-# A private profile, nothing fetched in the background, bounded in time.
+# A private profile and home, nothing fetched in the background, bounded in time.
+mkdir -p "$tmp/home"
 chrome() {
-	timeout 180 "$CHROMIUM" --headless --disable-gpu --no-sandbox \
+	HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home" XDG_CACHE_HOME="$tmp/home" \
+	    timeout 180 "$CHROMIUM" --headless --disable-gpu --no-sandbox \
 	    --no-first-run --disable-extensions --disable-sync \
 	    --disable-background-networking --disable-component-update \
 	    --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 "$@"
