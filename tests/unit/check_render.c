@@ -683,7 +683,8 @@ START_TEST(test_sample_templates)
 	o.url = "https://www.opengovpartnership.org/campaigns/break-the-roles/";
 	o.location = "Online";
 	for (i = 0; i < nnames; i++) {
-		if (in_list(partials, names[i]))
+		/* The campaign report is no post: report-chromium.sh renders it. */
+		if (in_list(partials, names[i]) || strcmp(names[i], "report") == 0)
 			continue;
 		for (j = 0; j < sizeof(types) / sizeof(types[0]) + 1; j++) {
 			email = j == sizeof(types) / sizeof(types[0]);

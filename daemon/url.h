@@ -1,0 +1,24 @@
+/* Finding http(s) links in post text, as the networks' link counters do. */
+#ifndef CRIER_URL_H
+#define CRIER_URL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Length in bytes of an http(s) URL starting at S[I] (S is N bytes), or 0.
+ * PREV is the code point before S[I] (-1 at the start). The URL runs to
+ * white space; trailing punctuation and unbalanced closing brackets are
+ * left to the sentence. The same recogniser as length.c's (twitter-text's
+ * pattern, which Mastodon uses), so a link gets UTM parameters exactly when
+ * it counts as a link.
+ */
+size_t	 url_span(const char *s, size_t n, size_t i, int32_t prev);
+/*
+ * Finds the first URL in S[FROM..N); returns its length and sets *START,
+ * or returns 0 when there is none. FROM must be 0 or the end of a URL this
+ * function returned (the start of a code point either way).
+ */
+size_t	 url_find(const char *s, size_t n, size_t from, size_t *start);
+
+#endif
