@@ -98,8 +98,9 @@ check_fetches(struct vstate *vs, const struct channel *ch,
 		if (line > 0)
 			json_object_set_new(vs->lines, msg, json_integer(line));
 	}
+	/* Only types whose key table has link_cards can have it set (conf.c). */
 	lc = conf_chan_get(ch->cfg, "link_cards", NULL);
-	if (text == NULL || strcmp(ch->ops->type, "bluesky") != 0 || lc == NULL ||
+	if (text == NULL || lc == NULL ||
 	    (strcasecmp(lc, "yes") != 0 && strcasecmp(lc, "true") != 0) ||
 	    o->nattach > 0)
 		return;
