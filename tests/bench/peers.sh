@@ -54,8 +54,9 @@ rss_kb() {
 
 # Writes fragment $1 (a JSON object on stdin) into the results directory.
 save() {
-	"$PY" -c 'import json,sys; d=json.load(sys.stdin); json.dump(d, open(sys.argv[1],"w"), indent=1)' \
-	    "$BENCH_OUT/$1.json" || fail "bad result for $1"
+	"$PY" -c 'import json,sys,time; d=json.load(sys.stdin); d["quick"]=sys.argv[2]=="1"
+d["at"]=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()); json.dump(d, open(sys.argv[1],"w"), indent=1)' \
+	    "$BENCH_OUT/$1.json" "$QUICK" || fail "bad result for $1"
 	echo "bench: $1: $(tr -d '\n ' < "$BENCH_OUT/$1.json")"
 }
 
@@ -63,15 +64,17 @@ save() {
 # (a calendar of Q occurrences from tomorrow on, channel "backlog"), loaded
 # through crierd itself, and waits until they are all scheduled.
 backlog_daemon() {
-	local q=$1 i
+	local q=$1 i n=0
 	shift
 	if [ "$q" -gt 0 ]; then
 		"$PY" "$top_srcdir/tests/bench/gencal.py" backlog "$q" "$T/backlog.ics"
 		write_config "horizon = 400d" "max_in_flight = 16" \
+		    "templates = ${TEMPLATES:-$T}" \
 		    "[channel backlog]" "type = outbox" \
 		    "[calendar backlog]" "path = $T/backlog.ics" "$@"
 	else
 		write_config "horizon = 400d" "max_in_flight = 16" \
+		    "templates = ${TEMPLATES:-$T}" \
 		    "[channel backlog]" "type = outbox" "$@"
 	fi
 	LOAD_T0=$(now_ms)
@@ -190,7 +193,7 @@ sc_webhooks() {
 	t0=$(date +%s%N)
 	curl -s --parallel --parallel-max 16 -H 'Content-Type: application/json' \
 	    --data-binary @"$T/body.json" "http://127.0.0.1:$NGINX_PORT/ref?n=[1-$n]" \
-	    > /dev/null || fail "curl failed"
+	    > /dev/null 2>"$T/curl.err" || fail "curl failed: $(cat "$T/curl.err")"
 	t1=$(date +%s%N)
 	after=$(grep -c 'POST /ref' "$T/nginx/access.log")
 	[ $((after - before)) = "$n" ] || fail "curl: nginx saw $((after - before)) of $n"
@@ -220,7 +223,7 @@ sc_newsletter() {
 	at=$(date -u -d '+1 hour' +%Y%m%dT%H%M%SZ)
 	printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crier bench//EN\r\nBEGIN:VEVENT\r\nUID:news@bench.crier\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:%s\r\nSUMMARY:This week in open government\r\nDESCRIPTION:News from members\\, events and reports of the week.\r\nURL:https://www.opengovpartnership.org/newsletter/\r\nX-CRIER-CHANNELS:newsletter\r\nX-CRIER-TEMPLATE:newsletter\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n' \
 	    "$at" > "$T/news.ics"
-	backlog_daemon "$q" "templates = $top_srcdir/templates" \
+	TEMPLATES=$top_srcdir/templates backlog_daemon "$q" \
 	    "[vars]" "org = Open Government Partnership" \
 	    "[calendar news]" "path = $T/news.ics" \
 	    "[channel newsletter]" "type = smtp" "url = smtp://127.0.0.1:$port" \
@@ -374,7 +377,7 @@ sc_rss() {
 	after=$(rss_kb "$CRIERD_PID")
 	echo "{\"q\": $q, \"idle_demo_kb\": $idle, \"queued_kb\": $loaded,
 	    \"after_reloads_kb\": $after, \"load_ms\": $LOAD_MS,
-	    \"reload_seconds\": [$(jget 'd["reload_seconds"]' < "$T/reloads.json" 2>/dev/null | paste -sd,)]}" |
+	    \"reload_seconds\": [$("$PY" -c 'import json,sys; print(",".join(str(json.loads(l)["reload_seconds"]) for l in sys.stdin))' < "$T/reloads.json")]}" |
 	    save "rss-$q"
 }
 
