@@ -25,7 +25,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# postfix is for tests only (a private instance on 127.0.0.1): leave the
+# nginx-light and time are for make bench-peers (a private nginx on
+# 127.0.0.1; Debian also enables its own nginx.service on port 80, which
+# crier does not use). postfix is for tests only (a private instance on 127.0.0.1): leave the
 # system's mail configuration alone.
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections 2>/dev/null || true

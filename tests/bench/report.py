@@ -110,6 +110,7 @@ def main():
             % (qname(r["q"]), r["loaded_ms"] / 1000), r["ready_ms"], None, None, "<= 300 ms",
             r["ready_ms"] <= 300, "ms")
 
+    rows.sort(key=lambda x: x["point"])
     quick = any(r.get("quick") for r in runs.values())
     res = {"quick": quick, "cores": os.cpu_count(), "points": rows, "runs": runs}
     with open(os.path.join(d, "results.json"), "w") as f:
