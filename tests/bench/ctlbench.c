@@ -143,6 +143,10 @@ request(const char *sock, const char *req, double *secs)
 	double		 t0 = mono();
 	int		 fd;
 
+	if (strlen(req) + 1 > CTL_MAX_REQUEST) {
+		fprintf(stderr, "ctlbench: request over %d bytes\n", CTL_MAX_REQUEST);
+		exit(2);
+	}
 	if ((fd = dial(sock)) == -1)
 		return (NULL);
 	if (asprintf(&msg, "%s\n", req) == -1)
@@ -507,10 +511,10 @@ cmd_ready(const char *sock, long timeout_ms)
 	return (1);
 }
 
+/* Runs the measurement the first argument names. */
 int
 main(int argc, char *argv[])
 {
-	(void)CRIER_PROTO_VERSION;
 	if (argc >= 6 && strcmp(argv[1], "lat") == 0)
 		return (cmd_lat(argv[2], atol(argv[3]), argv[4], argv[5]));
 	if (argc >= 5 && strcmp(argv[1], "pipeline") == 0)

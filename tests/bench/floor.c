@@ -35,6 +35,7 @@ sleep_until(time_t due)
 		;
 }
 
+/* Sends N requests, each at its due second. */
 int
 main(int argc, char *argv[])
 {

@@ -11,7 +11,8 @@
 #   tests/bench/peers.sh startup Q            start to socket-ready
 #   tests/bench/peers.sh report               the table of what was measured
 #
-# QUICK=1 shrinks every size (for development on a shared machine). Results
+# QUICK=1 shrinks every size (for development on a shared machine); CTL_N and
+# PIPELINE_N set the requests per verb and the posts pipelined by `ctl`. Results
 # go to $BENCH_OUT (default ./bench-peers) as one JSON file per run, and
 # `report` folds them into results.json and prints the table. Timing is
 # never asserted: a scenario fails only when something did not happen
@@ -106,7 +107,7 @@ PYEOF
 # lateness Q: posts due 1 s apart through a webhook to a loopback sink, then
 # the floor program's requests to the same sink at the same spacing.
 sc_lateness() {
-	local q=$1 n first i at done_ms
+	local q=$1 n first i at done_ms t0
 	n=$(size 5 40)
 	"$PY" "$top_srcdir/tests/bench/sink.py" --port-file "$T/sink.port" \
 	    --out "$T/sink.log" --lifetime 1800 >"$T/sink.err" 2>&1 &
@@ -115,8 +116,11 @@ sc_lateness() {
 	P=$(cat "$T/sink.port")
 	backlog_daemon "$q" "[channel late]" "type = webhook" \
 	    "url = http://127.0.0.1:$P/crier" "format = json"
-	# Time to post them all first, even when each post is slow.
-	first=$(( $(date +%s) + 4 + n / 4 ))
+	# Time to post them all first, even when each post is slow (a post
+	# to the backlog channel says how slow).
+	t0=$(now_ms)
+	ctl post --channel backlog --text "probe" --in 30d >/dev/null || fail "probe post"
+	first=$(( $(date +%s) + 3 + n * ($(now_ms) - t0) * 3 / 1000 ))
 	for i in $(seq 0 $((n - 1))); do
 		at=$(date -u -d "@$((first + i))" +%Y-%m-%dT%H:%M:%SZ)
 		ctl post --channel late --text "lateness $i" --at "$at" >/dev/null ||
@@ -262,8 +266,8 @@ PYEOF
 # same during a reload of the backlog calendar, then P posts pipelined.
 sc_ctl() {
 	local q=$1 n p id out
-	n=$(size 30 200)
-	p=$(size 500 10000)
+	n=${CTL_N:-$(size 30 200)}
+	p=${PIPELINE_N:-$(size 500 10000)}
 	backlog_daemon "$q" "[channel hook]" "type = outbox"
 	ctl post --channel hook --text "one to show" --in 2d >/dev/null || fail "post"
 	id=$(ctl --json list --limit 1 | jget 'd["deliveries"][0]["id"]')
