@@ -185,6 +185,27 @@ must(const char *sock, const char *req, double *secs)
 	return (r);
 }
 
+/*
+ * Like must(), but a connection the daemon closed without a reply is counted
+ * in *LOST and NULL returned: seen from outside during long loop stalls.
+ */
+static json_t *
+lossy(const char *sock, const char *req, double *secs, long *lost)
+{
+	json_t	*r;
+
+	if ((r = request(sock, req, secs)) == NULL) {
+		(*lost)++;
+		return (NULL);
+	}
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		fprintf(stderr, "ctlbench: %s: %s\n", req,
+		    json_string_value(json_object_get(r, "error")));
+		exit(1);
+	}
+	return (r);
+}
+
 /* Orders doubles. */
 static int
 cmp_double(const void *a, const void *b)
@@ -360,6 +381,7 @@ cmd_reload(const char *sock, int nreq, char **reqs)
 	json_t		*o, *r;
 	char		*before, *eq;
 	double		 t0, secs, end, dur;
+	long		 lost = 0;
 	int		 i, loading, done = 0;
 
 	if (nreq > MAX_NAMED)
@@ -385,8 +407,11 @@ cmd_reload(const char *sock, int nreq, char **reqs)
 	while (!done && mono() < end) {
 		for (i = 0; i < nreq; i++)
 			if (s[i].n < MAX_SAMPLES)
-				json_decref(must(sock, s[i].req, &s[i].v[s[i].n++]));
-		r = must(sock, "{\"v\":1,\"cmd\":\"status\"}", &secs);
+				json_decref(lossy(sock, s[i].req,
+				    &s[i].v[s[i].n++], &lost));
+		if ((r = lossy(sock, "{\"v\":1,\"cmd\":\"status\"}", &secs,
+		    &lost)) == NULL)
+			continue;
 		if (st.n < MAX_SAMPLES)
 			st.v[st.n++] = secs;
 		done = reload_done(r, before);
@@ -402,6 +427,7 @@ cmd_reload(const char *sock, int nreq, char **reqs)
 	free(st.v);
 	json_object_set_new(o, "reload_seconds", json_real(dur));
 	json_object_set_new(o, "completed", json_boolean(done));
+	json_object_set_new(o, "lost", json_integer(lost));
 	emit(o);
 	free(before);
 	return (done ? 0 : 1);
@@ -414,6 +440,7 @@ cmd_reloadwait(const char *sock)
 	json_t	*r;
 	char	*before;
 	double	 t0;
+	long	 lost = 0;
 	int	 loading, done = 0;
 
 	r = must(sock, "{\"v\":1,\"cmd\":\"status\"}", NULL);
@@ -423,12 +450,14 @@ cmd_reloadwait(const char *sock)
 	json_decref(must(sock, "{\"v\":1,\"cmd\":\"reload\"}", NULL));
 	while (!done && mono() < t0 + 600) {
 		usleep(20000);
-		r = must(sock, "{\"v\":1,\"cmd\":\"status\"}", NULL);
+		if ((r = lossy(sock, "{\"v\":1,\"cmd\":\"status\"}", NULL,
+		    &lost)) == NULL)
+			continue;
 		done = reload_done(r, before);
 		json_decref(r);
 	}
-	emit(json_pack("{s:f, s:b}", "reload_seconds", mono() - t0,
-	    "completed", done));
+	emit(json_pack("{s:f, s:b, s:I}", "reload_seconds", mono() - t0,
+	    "completed", done, "lost", (json_int_t)lost));
 	free(before);
 	return (done ? 0 : 1);
 }

@@ -81,7 +81,8 @@ def main():
                     % (v, r["q"], rl[v]["n"], rl["reload_seconds"]), p, None, None,
                     "<= 5 ms", p <= 5, "ms")
             m = max(rl[v]["max_ms"] for v in ("status", "list", "agenda", "show", "status_poll"))
-            row(4, "longest request during that reload (a loop stall shows here)", m, None,
+            row(4, "longest request during that reload (a loop stall shows here)%s"
+                % (", %d closed unanswered" % rl["lost"] if rl.get("lost") else ""), m, None,
                 None, "<= 10 ms", m <= 10, "ms")
         p = r["verbs"]["post"]["p99_ms"]
         row(5, "`post` p99, %s" % qname(r["q"]), p, None, None, "<= 2 ms", p <= 2, "ms")
@@ -103,7 +104,9 @@ def main():
             r["idle_demo_kb"] <= 16 * 1024, "MiB")
         row(7, "RSS, %s" % qname(r["q"]), r["queued_kb"] / 1024, None, None, "<= 64 MiB",
             r["queued_kb"] <= 64 * 1024, "MiB")
-        row(7, "RSS, %s, after 10 reloads" % qname(r["q"]), r["after_reloads_kb"] / 1024,
+        lost = sum(x.get("lost", 0) for x in r.get("reloads", []))
+        row(7, "RSS, %s, after 10 reloads%s" % (qname(r["q"]),
+            " (%d status requests closed unanswered)" % lost if lost else ""), r["after_reloads_kb"] / 1024,
             None, None, "<= 64 MiB", r["after_reloads_kb"] <= 64 * 1024, "MiB")
     for r in by(runs, "startup"):
         row(8, "start to socket-ready, %s (calendars loaded: %.1f s)"
