@@ -240,9 +240,16 @@ container_save(struct tjob *j)
 
 	if (path == NULL)
 		return (0);
-	if ((mkdir(j->t->statedir, 0700) == -1 && errno != EEXIST) ||
-	    asprintf(&tmp, "%s.tmp", path) == -1)
+	if (asprintf(&tmp, "%s", j->t->statedir) == -1)
+		abort();
+	/* state_dir/channels, then the channel's own directory. */
+	*strrchr(tmp, '/') = '\0';
+	if ((mkdir(tmp, 0700) == -1 && errno != EEXIST) ||
+	    (mkdir(j->t->statedir, 0700) == -1 && errno != EEXIST))
 		goto fail;
+	free(tmp);
+	if (asprintf(&tmp, "%s.tmp", path) == -1)
+		abort();
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1 || write(fd, j->container, len) != (ssize_t)len ||
 	    fsync(fd) == -1 || close(fd) == -1) {
@@ -456,7 +463,7 @@ on_status(void *arg, const struct http_response *resp)
 	struct tjob	*j = arg;
 	json_t		*b;
 	const char	*st, *em;
-	char		 msg[300];
+	char		 msg[300], status[32];
 	long		 code, sub;
 
 	if (resp->status == 400 && resp->body != NULL &&
@@ -477,12 +484,14 @@ on_status(void *arg, const struct http_response *resp)
 		return;
 	}
 	em = json_string_value(json_object_get(b, "error_message"));
-	snprintf(msg, sizeof(msg), "container %s is %s%s%s", j->container, st,
-	    em ? ": " : "", em ? em : "");
+	snprintf(msg, sizeof(msg), "container %s is %s%s%.200s", j->container,
+	    st, em ? ": " : "", em ? em : "");
+	snprintf(status, sizeof(status), "%s", st);
+	json_decref(b);
+	st = status;
 	if (strcmp(st, "PUBLISHED") == 0) {
 		struct chan_result	r;
 
-		json_decref(b);
 		/* Published by an attempt cut short: the post is out. */
 		memset(&r, 0, sizeof(r));
 		r.outcome = CHAN_SENT;
@@ -491,7 +500,6 @@ on_status(void *arg, const struct http_response *resp)
 		job_finish(j, &r);
 		return;
 	}
-	json_decref(b);
 	if (strcmp(st, "FINISHED") == 0) {
 		j->step = TS_PUBLISH;
 		job_step(j);
