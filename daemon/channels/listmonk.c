@@ -30,7 +30,7 @@
 #define LM_LISTS_MAX	64
 #define LM_TAG_PREFIX	"crier-"
 #define LM_CACHE	64	/* campaign states show remembers */
-#define LM_CACHE_TTL_MS	10000	/* then show asks listmonk again */
+#define LM_CACHE_TTL_MS	5000	/* then show asks listmonk again */
 #define LM_STATE_MAX	160
 
 struct listmonk {
