@@ -188,6 +188,8 @@ print_show(json_t *r)
 		printf("sent        %s\n", print_field(d, "sent_at"));
 	if (json_is_string(json_object_get(d, "remote_url")))
 		printf("remote      %s\n", print_field(d, "remote_url"));
+	if (json_is_string(json_object_get(d, "remote_state")))
+		printf("remote now  %s\n", print_field(d, "remote_state"));
 	print_recipients(d);
 	printf("\n%s\n\nhistory:\n", print_field(d, "text"));
 	json_array_foreach(json_object_get(d, "events"), i, e) {

@@ -28,6 +28,14 @@ struct email_parts {
 	char	*unsub_url;	/* NULL: no unsubscribe URL */
 };
 
+/*
+ * An email channel without recipients_file (a list service such as
+ * listmonk) gets one message, rendered with these in place of the
+ * recipient's email and name for the service to fill in.
+ */
+#define CHAN_LIST_EMAIL	"@@crier.recipient.email@@"
+#define CHAN_LIST_NAME	"@@crier.recipient.name@@"
+
 /* What an email channel (ops->email) sends: recipients and their messages. */
 struct post_email {
 	const struct email_rcpt	*rcpts;
@@ -208,6 +216,13 @@ struct channel_ops {
 	 */
 	int	(*check_post)(const struct channel *ch,
 		    const struct cal_occurrence *o, char *msg, size_t len);
+	/*
+	 * crierctl show: the state of REMOTE_ID on the network as last
+	 * fetched, written to BUF (a refresh starts in the background, never
+	 * blocking), or NULL if there is none to tell. May be NULL.
+	 */
+	const char *(*remote_state)(struct channel *ch, const char *remote_id,
+		    char *buf, size_t len);
 };
 
 #define CHAN_CHECK_OK		0

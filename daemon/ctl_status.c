@@ -176,6 +176,8 @@ ctl_show(struct client *cl, json_t *req)
 	struct store_event	*ev = NULL;
 	size_t			 nev = 0, i;
 	json_t			*r, *jd, *arr;
+	struct channel		*ch;
+	char			 rs[256];
 
 	if ((r = reply_resolve_id(req, id)) != NULL)
 		return (r);
@@ -184,6 +186,10 @@ ctl_show(struct client *cl, json_t *req)
 	jd = reply_delivery(&d);
 	json_object_set_new(jd, "text", reply_str(d.text));
 	json_object_set_new(jd, "remote_id", reply_str(d.remote_id));
+	if (d.remote_id != NULL && (ch = chan_find(d.channel)) != NULL &&
+	    ch->ops->remote_state != NULL)
+		json_object_set_new(jd, "remote_state", reply_str(
+		    ch->ops->remote_state(ch, d.remote_id, rs, sizeof(rs))));
 	json_object_set_new(jd, "next_attempt", d.state == DS_RETRYING ?
 	    reply_time(d.next_attempt) : json_null());
 	json_object_set_new(jd, "sent_at", reply_time(d.sent_at));

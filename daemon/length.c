@@ -17,6 +17,7 @@
 #define LEN_BLUESKY_DEFAULT	300
 #define LEN_BLUESKY_BYTES	3000
 #define LEN_X_DEFAULT		280
+#define LEN_THREADS_DEFAULT	500
 
 /* Counts grapheme clusters, and X's weights per cluster, as code points arrive. */
 struct meter {
@@ -404,6 +405,51 @@ meter_text(struct meter *m, const char *s, size_t n, int trim)
 	meter_end(m);
 }
 
+/*
+ * Threads' count (its posts page): a grapheme cluster is one character, but
+ * an emoji cluster counts its UTF-8 bytes (a thumbs-up is 4).
+ */
+static size_t
+threads_len(const char *s, size_t n)
+{
+	utf8proc_int32_t	 cp, prev = -1, state = 0;
+	const utf8proc_property_t *p;
+	utf8proc_ssize_t	 r;
+	size_t			 i = 0, total = 0, cbytes = 0;
+	int			 emoji = 0;
+
+	while (i < n) {
+		r = utf8proc_iterate((const uint8_t *)s + i, (utf8proc_ssize_t)(n - i),
+		    &cp);
+		if (r < 1) {
+			total += emoji ? cbytes : (prev != -1);
+			total++;
+			prev = -1;
+			state = 0;
+			cbytes = 0;
+			emoji = 0;
+			i++;
+			continue;
+		}
+		if (prev == -1 || utf8proc_grapheme_break_stateful(prev, cp,
+		    &state)) {
+			total += emoji ? cbytes : (prev != -1);
+			cbytes = 0;
+			emoji = 0;
+		}
+		p = utf8proc_get_property(cp);
+		if ((p->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC &&
+		    cp >= 0x2000) || p->boundclass == UTF8PROC_BOUNDCLASS_E_ZWG ||
+		    p->boundclass == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR)
+			emoji = 1;
+		cbytes += (size_t)r;
+		prev = cp;
+		i += (size_t)r;
+	}
+	total += emoji ? cbytes : (prev != -1);
+	return (total);
+}
+
 /* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
 int
 len_measure(enum len_rule rule, const char *text, size_t limit,
@@ -440,6 +486,10 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 		free(nfc);
 		out->length = m.weight / 100;
 		out->limit = limit ? limit : LEN_X_DEFAULT;
+		break;
+	case LEN_THREADS:
+		out->length = threads_len(text, n);
+		out->limit = limit ? limit : LEN_THREADS_DEFAULT;
 		break;
 	default:
 		out->length = len_graphemes(text, n);

@@ -10,6 +10,7 @@ enum len_rule {
 	LEN_MASTODON,	/* graphemes, URL = 23, @user@domain = @user, default 500 */
 	LEN_BLUESKY,	/* 300 graphemes and 3000 UTF-8 bytes */
 	LEN_X,		/* twitter-text weighted length, URL = 23, default 280 */
+	LEN_THREADS,	/* graphemes, an emoji one by its UTF-8 bytes, default 500 */
 };
 
 struct len_result {

@@ -114,6 +114,9 @@ render(const struct post_email *e, size_t i, struct email_parts *p,
 {
 	struct newsletter	*nl = e->arg;
 
+	if (nl->rl.n == 0)	/* a list service's one message */
+		return (render_email_rcpt(&nl->re, CHAN_LIST_EMAIL,
+		    CHAN_LIST_NAME, p, err, errlen));
 	return (render_email_rcpt(&nl->re, nl->rl.v[i].email, nl->rl.v[i].name,
 	    p, err, errlen));
 }
@@ -238,6 +241,18 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	if (load_context(nl, err, errlen) == -1)
 		goto fail;
 	file = conf_chan_get(ch->cfg, "recipients_file", NULL);
+	if (file == NULL) {
+		/* A list service (listmonk) has its own subscribers. */
+		nl->email.render = render;
+		nl->email.arg = nl;
+		nl->re.tmpls = nl->tmpls;
+		nl->re.style = chan_style_of(ch);
+		nl->re.template = nl->tmpl;
+		nl->re.ctx = nl->ctx;
+		nl->re.summary = nl->summary;
+		nl->re.text = nl->text;
+		return (nl);
+	}
 	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s", msg);
 		goto fail;

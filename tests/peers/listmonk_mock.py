@@ -111,14 +111,19 @@ def template_error(body):
     """Why Go's text/template would refuse BODY's actions, or None."""
     depth = 0
     i = 0
+    # Go's lexer looks for "{{" only: a "}}" in text is literal text.
     while True:
         o = body.find("{{", i)
-        c = body.find("}}", i)
-        if o == -1 and c == -1:
+        if o == -1:
             break
-        if c != -1 and (o == -1 or c < o):
-            return "template: content:1: unexpected \"}}\""
+        q = body.find('"', o + 2)
         e = body.find("}}", o + 2)
+        if q != -1 and e != -1 and q < e:
+            # A quoted string in the action (such as {{"{{"}}) may hold
+            # delimiters: the action ends at the first "}}" after it.
+            qe = body.find('"', q + 1)
+            if qe != -1:
+                e = body.find("}}", qe + 1)
         if e == -1:
             return "template: content:1: unclosed action"
         inner = body[o + 2:e].strip(" -")

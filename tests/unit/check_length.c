@@ -227,6 +227,40 @@ START_TEST(test_mastodon_default)
 }
 END_TEST
 
+/* Threads: 500 graphemes, an emoji one counting its UTF-8 bytes (the posts page). */
+START_TEST(test_threads)
+{
+	struct len_result	 r;
+	char			*s;
+
+	s = repeat("a", 500);
+	len_measure(LEN_THREADS, s, 0, &r);
+	ck_assert_uint_eq(r.length, 500);
+	ck_assert_uint_eq(r.limit, 500);
+	ck_assert(r.fits);
+	free(s);
+	/* A thumbs-up is 4, a flag 8, the ZWJ family 25, e + U+0301 one. */
+	len_measure(LEN_THREADS, "\xf0\x9f\x91\x8d", 0, &r);
+	ck_assert_uint_eq(r.length, 4);
+	len_measure(LEN_THREADS, "\xf0\x9f\x87\xab\xf0\x9f\x87\xb7", 0, &r);
+	ck_assert_uint_eq(r.length, 8);
+	len_measure(LEN_THREADS, "a\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91"
+	    "\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f\x91\xa6" "b",
+	    0, &r);
+	ck_assert_uint_eq(r.length, 27);
+	len_measure(LEN_THREADS, "cafe\xcc\x81 " "\xe6\x97\xa5", 0, &r);
+	ck_assert_uint_eq(r.length, 6);
+	/* 497 letters and a thumbs-up: 501, over. */
+	s = repeat("a", 497);
+	s = realloc(s, 502);
+	strcat(s, "\xf0\x9f\x91\x8d");
+	len_measure(LEN_THREADS, s, 0, &r);
+	ck_assert_uint_eq(r.length, 501);
+	ck_assert(!r.fits);
+	free(s);
+}
+END_TEST
+
 static Suite *
 length_suite(void)
 {
@@ -241,6 +275,7 @@ length_suite(void)
 	tcase_add_test(tc, test_bluesky_graphemes);
 	tcase_add_test(tc, test_bluesky_bytes);
 	tcase_add_test(tc, test_mastodon_default);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
