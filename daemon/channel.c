@@ -28,6 +28,7 @@
  */
 extern const struct channel_ops outbox_ops, mastodon_ops, bluesky_ops,
     webhook_ops, smtp_ops;
+extern const struct channel_ops linkedin_ops, facebook_ops;
 
 static const struct channel_ops *const chan_types[] = {
 	&outbox_ops,
@@ -35,6 +36,8 @@ static const struct channel_ops *const chan_types[] = {
 	&bluesky_ops,
 	&webhook_ops,
 	&smtp_ops,
+	&linkedin_ops,
+	&facebook_ops,
 };
 
 /* A network crier drafts posts for without a channel type of its own yet. */

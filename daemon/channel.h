@@ -208,6 +208,13 @@ struct channel_ops {
 	 */
 	int	(*check_post)(const struct channel *ch,
 		    const struct cal_occurrence *o, char *msg, size_t len);
+	/*
+	 * `status`: a standing warning about CH at NOW (ms since the epoch),
+	 * such as a token about to expire, into BUF; 1 if there is one,
+	 * else 0. May be NULL.
+	 */
+	int	(*warning)(const struct channel *ch, int64_t now, char *buf,
+		    size_t len);
 };
 
 #define CHAN_CHECK_OK		0

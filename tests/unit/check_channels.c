@@ -89,7 +89,8 @@ START_TEST(test_table_complete)
 		/* A length rule, and the table's limit is the rule's default. */
 		ck_assert_msg(o->len_rule == LEN_PLAIN ||
 		    o->len_rule == LEN_MASTODON || o->len_rule == LEN_BLUESKY ||
-		    o->len_rule == LEN_X, "%s: no length rule", o->type);
+		    o->len_rule == LEN_X || o->len_rule == LEN_LINKEDIN ||
+		    o->len_rule == LEN_FACEBOOK, "%s: no length rule", o->type);
 		len_measure(o->len_rule, "a", 0, &lr);
 		ck_assert_msg(lr.limit == o->default_limit, "%s: default limit "
 		    "%zu, its rule says %zu", o->type, o->default_limit,
@@ -115,7 +116,8 @@ START_TEST(test_table_complete)
 	ck_assert(chan_ops_find("smtp")->email);
 	ck_assert(chan_ops_find("outbox")->local);
 	ck_assert_ptr_null(chan_ops_find("x"));		/* no channel yet */
-	ck_assert_ptr_null(chan_ops_find("linkedin"));
+	ck_assert_ptr_nonnull(chan_ops_find("linkedin"));
+	ck_assert_ptr_nonnull(chan_ops_find("facebook"));
 }
 END_TEST
 
@@ -153,7 +155,12 @@ START_TEST(test_styles)
 	ck_assert_int_eq(rule, LEN_PLAIN);
 	ck_assert_int_eq(chan_style_find("", &rule, &lim), -1);
 	ck_assert_int_eq(chan_style_find(NULL, &rule, &lim), -1);
-	ck_assert_int_eq(chan_style_find("linkedin", &rule, &lim), -1);
+	ck_assert_int_eq(chan_style_find("linkedin", &rule, &lim), 0);
+	ck_assert_int_eq(rule, LEN_LINKEDIN);
+	ck_assert_uint_eq(lim, 3000);
+	ck_assert_int_eq(chan_style_find("facebook", &rule, &lim), 0);
+	ck_assert_int_eq(rule, LEN_FACEBOOK);
+	ck_assert_uint_eq(lim, 63206);
 	/* An outbox may be `like` a network with its own rule only. */
 	ck_assert(chan_style_ok("mastodon"));
 	ck_assert(chan_style_ok("bluesky"));
