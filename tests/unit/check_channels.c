@@ -167,7 +167,8 @@ START_TEST(test_styles)
 	ck_assert(chan_style_ok("x"));
 	ck_assert(!chan_style_ok("webhook"));
 	ck_assert(!chan_style_ok("smtp"));
-	ck_assert(!chan_style_ok("linkedin"));
+	ck_assert(chan_style_ok("linkedin"));
+	ck_assert(!chan_style_ok("tiktok"));
 }
 END_TEST
 
@@ -181,7 +182,7 @@ START_TEST(test_variants_follow_table)
 	const char	*s;
 
 	put("t.mustache", "generic");
-	put("t.linkedin.mustache", "linkedin");	/* no such style */
+	put("t.tiktok.mustache", "tiktok");	/* no such style */
 	for (i = 0; (s = chan_style_at(i)) != NULL; i++) {
 		snprintf(file, sizeof(file), "t.%s.mustache", s);
 		put(file, s);
