@@ -540,8 +540,11 @@ chan_request_clear(struct chan_request *rq)
 {
 	size_t	i;
 
-	for (i = 0; i < rq->nheaders; i++)
+	for (i = 0; i < rq->nheaders; i++) {
+		/* Headers may carry a token (Authorization). */
+		OPENSSL_cleanse(rq->headers[i], strlen(rq->headers[i]));
 		free(rq->headers[i]);
+	}
 	free(rq->headers);
 	free(rq->url);
 	free(rq->body);
