@@ -64,6 +64,8 @@ print_status(json_t *r)
 		if (json_is_true(json_object_get(v, "paused")) &&
 		    json_is_string(json_object_get(v, "reason")))
 			printf("    paused: %s\n", print_field(v, "reason"));
+		if (json_is_string(json_object_get(v, "warning")))
+			printf("    warning: %s\n", print_field(v, "warning"));
 	}
 	if (json_array_size(json_object_get(r, "calendars")) > 0) {
 		printf("\ncalendars:\n");

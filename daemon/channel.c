@@ -30,6 +30,7 @@ extern const struct channel_ops outbox_ops, mastodon_ops, bluesky_ops,
     webhook_ops, smtp_ops;
 extern const struct channel_ops threads_ops;
 extern const struct channel_ops listmonk_ops;
+extern const struct channel_ops linkedin_ops, facebook_ops;
 
 static const struct channel_ops *const chan_types[] = {
 	&outbox_ops,
@@ -39,6 +40,8 @@ static const struct channel_ops *const chan_types[] = {
 	&smtp_ops,
 	&threads_ops,
 	&listmonk_ops,
+	&linkedin_ops,
+	&facebook_ops,
 };
 
 /* A network crier drafts posts for without a channel type of its own yet. */
@@ -541,8 +544,11 @@ chan_request_clear(struct chan_request *rq)
 {
 	size_t	i;
 
-	for (i = 0; i < rq->nheaders; i++)
+	for (i = 0; i < rq->nheaders; i++) {
+		/* Headers may carry a token (Authorization). */
+		OPENSSL_cleanse(rq->headers[i], strlen(rq->headers[i]));
 		free(rq->headers[i]);
+	}
 	free(rq->headers);
 	free(rq->url);
 	free(rq->body);

@@ -223,6 +223,13 @@ struct channel_ops {
 	 */
 	const char *(*remote_state)(struct channel *ch, const char *remote_id,
 		    char *buf, size_t len);
+	/*
+	 * `status`: a standing warning about CH at NOW (ms since the epoch),
+	 * such as a token about to expire, into BUF; 1 if there is one,
+	 * else 0. May be NULL.
+	 */
+	int	(*warning)(const struct channel *ch, int64_t now, char *buf,
+		    size_t len);
 };
 
 #define CHAN_CHECK_OK		0

@@ -61,13 +61,18 @@ ctl_status(struct client *cl, json_t *req)
 		const char	*reason, *last_error;
 		bool		 paused;
 		int		 in_flight;
+		char		 warn[400];
 
 		sched_channel_info(ch->name, &paused, &reason, &last_error,
 		    &in_flight);
+		warn[0] = '\0';
+		if (ch->ops->warning != NULL)
+			ch->ops->warning(ch, when_now(), warn, sizeof(warn));
 		json_array_append_new(chans, json_pack("{s:s, s:s, s:b, s:o, "
-		    "s:o, s:i}", "name", ch->name, "type", ch->ops->type,
+		    "s:o, s:i, s:o}", "name", ch->name, "type", ch->ops->type,
 		    "paused", paused, "reason", reply_str(reason),
-		    "last_error", reply_str(last_error), "in_flight", in_flight));
+		    "last_error", reply_str(last_error), "in_flight", in_flight,
+		    "warning", warn[0] ? json_string(warn) : json_null()));
 	}
 	json_object_set_new(r, "channels", chans);
 	cals = camp_status_json();

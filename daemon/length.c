@@ -18,6 +18,8 @@
 #define LEN_BLUESKY_BYTES	3000
 #define LEN_X_DEFAULT		280
 #define LEN_THREADS_DEFAULT	500
+#define LEN_LINKEDIN_DEFAULT	3000
+#define LEN_FACEBOOK_DEFAULT	63206
 
 /* Counts grapheme clusters, and X's weights per cluster, as code points arrive. */
 struct meter {
@@ -450,6 +452,28 @@ threads_len(const char *s, size_t n)
 	return (total);
 }
 
+/* UTF-16 code units of S (N bytes): LinkedIn's count; an invalid byte counts one. */
+static size_t
+len_utf16(const char *s, size_t n)
+{
+	size_t	 i = 0, units = 0;
+	int32_t	 cp;
+	ssize_t	 r;
+
+	while (i < n) {
+		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
+		    &cp);
+		if (r <= 0) {
+			units++;
+			i++;
+			continue;
+		}
+		units += cp > 0xFFFF ? 2 : 1;
+		i += (size_t)r;
+	}
+	return units;
+}
+
 /* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
 int
 len_measure(enum len_rule rule, const char *text, size_t limit,
@@ -490,6 +514,14 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	case LEN_THREADS:
 		out->length = threads_len(text, n);
 		out->limit = limit ? limit : LEN_THREADS_DEFAULT;
+		break;
+	case LEN_LINKEDIN:
+		out->length = len_utf16(text, n);
+		out->limit = limit ? limit : LEN_LINKEDIN_DEFAULT;
+		break;
+	case LEN_FACEBOOK:
+		out->length = len_graphemes(text, n);
+		out->limit = limit ? limit : LEN_FACEBOOK_DEFAULT;
 		break;
 	default:
 		out->length = len_graphemes(text, n);

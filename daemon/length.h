@@ -11,6 +11,8 @@ enum len_rule {
 	LEN_BLUESKY,	/* 300 graphemes and 3000 UTF-8 bytes */
 	LEN_X,		/* twitter-text weighted length, URL = 23, default 280 */
 	LEN_THREADS,	/* graphemes, an emoji one by its UTF-8 bytes, default 500 */
+	LEN_LINKEDIN,	/* UTF-16 code units, as LinkedIn counts commentary */
+	LEN_FACEBOOK,	/* graphemes, default 63206 (Facebook's post limit) */
 };
 
 struct len_result {

@@ -24,7 +24,7 @@ Doc pages read (developers.facebook.com/docs/...):
 Rules enforced
 --------------
   * Paths are /vXX.X/{page-id}/feed and /vXX.X/{page-id}/photos.  A
-    version not in --versions (default v23.0, v24.0) gets 400 code 2500
+    version not in --versions (default v24.0, v25.0, v26.0) gets 400 code 2500
     "Unknown path components"; an unversioned path (Graph would silently
     use the app's default version) gets 400 code 2500 too: the peer wants
     the version pinned.
@@ -65,6 +65,9 @@ Control (besides httpmock's):
   POST /_control/expire  {"token": T}
   POST /_control/throttle  as above
   POST /_control/clock   {"advance": SECONDS}
+  POST /_control/post-delay {"seconds": S}: POST /feed and /photos create
+       the post at once and answer S seconds later (a client killed
+       meanwhile never learns the post exists)
   POST /_control/reset-all  also forgets posts and counters
 """
 
@@ -122,6 +125,7 @@ class App:
             self.expired = set()
             self.buckets = {}       # page -> [window start, count]
             self.throttle = None    # {"code", "minutes", "count"}
+            self.post_delay = 0.0
             self.next_id = 122100000000000000
 
 
@@ -224,6 +228,8 @@ class FacebookHandler(httpmock.MockHandler):
         spec = self.feed(page, version, params) if edge == "feed" else \
             self.photos(page, version, params)
         spec.setdefault("headers", {}).update(hdrs)
+        if APP.post_delay > 0 and spec.get("status") == 200:
+            spec["delay"] = APP.post_delay
         return spec
 
     def token(self, params):
@@ -308,6 +314,9 @@ class FacebookHandler(httpmock.MockHandler):
                                 "minutes": int(arg.get("minutes", 1)),
                                 "count": int(arg.get("count", 1))}
             self.respond({"status": 200, "body": APP.throttle})
+        elif p == "/_control/post-delay" and m == "POST":
+            APP.post_delay = float(arg.get("seconds", 0))
+            self.respond({"status": 200, "body": {"seconds": APP.post_delay}})
         elif p == "/_control/clock" and m == "POST":
             self.respond({"status": 200, "body": {
                 "offset": APP.clock.advance(float(arg.get("advance", 0)))}})

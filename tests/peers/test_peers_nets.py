@@ -302,6 +302,14 @@ def test_facebook(T, tmp):
         r = T.http("POST", B + "/feed", form={"message": "after",
                                               "access_token": "pagetok"})
         c("facebook: the throttle passes", r.status == 200, r)
+        n = len(_control(T, p, "/_control/posts").json)
+        _control(T, p, "/_control/post-delay", {"seconds": 3})
+        c("facebook: post-delay -> created, the client hears nothing",
+          _gives_up(B + "/feed", b"message=slow&access_token=pagetok",
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+          and _soon(lambda: len(_control(T, p, "/_control/posts").json) ==
+                    n + 1))
+        _control(T, p, "/_control/post-delay", {"seconds": 0})
         _control(T, p, "/_control/expire", {"token": "pagetok"})
         r = T.http("POST", B + "/feed", form={"message": "x",
                                               "access_token": "pagetok"})

@@ -89,7 +89,8 @@ START_TEST(test_table_complete)
 		/* A length rule, and the table's limit is the rule's default. */
 		ck_assert_msg(o->len_rule == LEN_PLAIN ||
 		    o->len_rule == LEN_MASTODON || o->len_rule == LEN_BLUESKY ||
-		    o->len_rule == LEN_X || o->len_rule == LEN_THREADS,
+		    o->len_rule == LEN_X || o->len_rule == LEN_THREADS ||
+		    o->len_rule == LEN_LINKEDIN || o->len_rule == LEN_FACEBOOK,
 		    "%s: no length rule", o->type);
 		len_measure(o->len_rule, "a", 0, &lr);
 		ck_assert_msg(lr.limit == o->default_limit, "%s: default limit "
@@ -116,7 +117,8 @@ START_TEST(test_table_complete)
 	ck_assert(chan_ops_find("smtp")->email);
 	ck_assert(chan_ops_find("outbox")->local);
 	ck_assert_ptr_null(chan_ops_find("x"));		/* no channel yet */
-	ck_assert_ptr_null(chan_ops_find("linkedin"));
+	ck_assert_ptr_nonnull(chan_ops_find("linkedin"));
+	ck_assert_ptr_nonnull(chan_ops_find("facebook"));
 }
 END_TEST
 
@@ -154,14 +156,20 @@ START_TEST(test_styles)
 	ck_assert_int_eq(rule, LEN_PLAIN);
 	ck_assert_int_eq(chan_style_find("", &rule, &lim), -1);
 	ck_assert_int_eq(chan_style_find(NULL, &rule, &lim), -1);
-	ck_assert_int_eq(chan_style_find("linkedin", &rule, &lim), -1);
+	ck_assert_int_eq(chan_style_find("linkedin", &rule, &lim), 0);
+	ck_assert_int_eq(rule, LEN_LINKEDIN);
+	ck_assert_uint_eq(lim, 3000);
+	ck_assert_int_eq(chan_style_find("facebook", &rule, &lim), 0);
+	ck_assert_int_eq(rule, LEN_FACEBOOK);
+	ck_assert_uint_eq(lim, 63206);
 	/* An outbox may be `like` a network with its own rule only. */
 	ck_assert(chan_style_ok("mastodon"));
 	ck_assert(chan_style_ok("bluesky"));
 	ck_assert(chan_style_ok("x"));
 	ck_assert(!chan_style_ok("webhook"));
 	ck_assert(!chan_style_ok("smtp"));
-	ck_assert(!chan_style_ok("linkedin"));
+	ck_assert(chan_style_ok("linkedin"));
+	ck_assert(!chan_style_ok("tiktok"));
 }
 END_TEST
 
@@ -175,7 +183,7 @@ START_TEST(test_variants_follow_table)
 	const char	*s;
 
 	put("t.mustache", "generic");
-	put("t.linkedin.mustache", "linkedin");	/* no such style */
+	put("t.tiktok.mustache", "tiktok");	/* no such style */
 	for (i = 0; (s = chan_style_at(i)) != NULL; i++) {
 		snprintf(file, sizeof(file), "t.%s.mustache", s);
 		put(file, s);

@@ -209,6 +209,48 @@ START_TEST(test_bluesky_bytes)
 END_TEST
 
 /* Mastodon: 500 by default, exactly at the limit fits. */
+/* LinkedIn counts UTF-16 units: an emoji outside the BMP is two; 3000 by default. */
+START_TEST(test_linkedin_utf16)
+{
+	struct len_result	 r;
+	char			*s;
+
+	s = repeat("\xf0\x9f\x98\x80", 1500);	/* U+1F600: 2 units each */
+	len_measure(LEN_LINKEDIN, s, 0, &r);
+	ck_assert_uint_eq(r.length, 3000);
+	ck_assert_uint_eq(r.limit, 3000);
+	ck_assert(r.fits);
+	free(s);
+	s = repeat("\xf0\x9f\x98\x80", 1501);
+	len_measure(LEN_LINKEDIN, s, 0, &r);
+	ck_assert_uint_eq(r.length, 3002);
+	ck_assert(!r.fits);
+	ck_assert_uint_eq(len_graphemes(s, strlen(s)), 1501);
+	free(s);
+	len_measure(LEN_LINKEDIN, "caf\xc3\xa9 (pilot) @ogp #open", 0, &r);
+	ck_assert_uint_eq(r.length, 23);
+}
+END_TEST
+
+/* Facebook counts characters shown (graphemes) against 63206. */
+START_TEST(test_facebook_default)
+{
+	struct len_result	 r;
+	char			*s;
+
+	s = repeat("e\xcc\x81", 63206);	/* e + combining acute: one each */
+	len_measure(LEN_FACEBOOK, s, 0, &r);
+	ck_assert_uint_eq(r.length, 63206);
+	ck_assert_uint_eq(r.limit, 63206);
+	ck_assert(r.fits);
+	free(s);
+	s = repeat("a", 63207);
+	len_measure(LEN_FACEBOOK, s, 0, &r);
+	ck_assert(!r.fits);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_mastodon_default)
 {
 	struct len_result	 r;
@@ -276,6 +318,8 @@ length_suite(void)
 	tcase_add_test(tc, test_bluesky_bytes);
 	tcase_add_test(tc, test_mastodon_default);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_linkedin_utf16);
+	tcase_add_test(tc, test_facebook_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
