@@ -8,7 +8,7 @@ libuv1-dev libcurl4-openssl-dev libical-dev libjansson-dev libsqlite3-dev
 libinih-dev libutf8proc-dev libsystemd-dev libssl-dev check
 python3-yaml
 python3 python3-aiosmtpd python3-recurring-ical-events python3-icalendar openssl tzdata sqlite3 git ca-certificates curl
-man-db groff-base postfix
+man-db groff-base postfix nginx-light time
 chromium python3-pil"
 
 missing=
@@ -27,7 +27,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# postfix is for tests only (a private instance on 127.0.0.1): leave the
+# nginx-light and time are for make bench-peers (a private nginx on
+# 127.0.0.1; Debian also enables its own nginx.service on port 80, which
+# crier does not use). postfix is for tests only (a private instance on 127.0.0.1): leave the
 # system's mail configuration alone.
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections 2>/dev/null || true
