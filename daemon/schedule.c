@@ -85,6 +85,7 @@ static size_t			 nstarts, capstarts;
 static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
+static int			 stopping;	/* books outcomes, starts nothing */
 
 static void	fire(uv_timer_t *);
 
@@ -460,54 +461,58 @@ ub_delivery(const struct unbooked *ub, struct delivery *d)
 	d->due = ub->due;
 }
 
+/* Books the outcomes of the loop turn in the open batch, but `auth` ones; -1 if the store failed. */
+static int
+tobook_book(void)
+{
+	struct unbooked	*ub;
+	struct delivery	 d;
+
+	TAILQ_FOREACH(ub, &tobook, entry) {
+		if (ub->r.outcome == CHAN_AUTH)
+			continue;
+		ub_delivery(ub, &d);
+		if (book(&d, &ub->r) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 /*
- * Books the outcomes of the loop turn in one transaction (one disk sync
- * for all of them); an `auth` outcome pauses its channel, in its own.
+ * After the batch: booked outcomes are forgotten, refused ones (FAILED)
+ * wait for the store, still `sending`; an `auth` outcome pauses its
+ * channel, in its own transaction.
  */
 static void
-tobook_flush(void)
+tobook_end(int failed)
 {
-	struct unbooked	*ub, *next;
+	struct unbooked	*ub;
 	struct delivery	 d;
-	int		 failed, pass;
 
-	if (TAILQ_EMPTY(&tobook))
-		return;
-	failed = store_begin() == -1;
-	for (pass = 0; pass < 2; pass++) {
-		for (ub = TAILQ_FIRST(&tobook); ub != NULL; ub = next) {
-			next = TAILQ_NEXT(ub, entry);
-			if ((ub->r.outcome == CHAN_AUTH) != (pass == 1))
-				continue;
-			ub_delivery(ub, &d);
-			if (pass == 1)
-				settle(&d, &ub->r);
-			else if (!failed && book(&d, &ub->r) == -1)
-				failed = 1;
-		}
-		if (pass == 0 && failed)
-			store_rollback();
-		else if (pass == 0 && store_commit() == -1)
-			failed = 1;
-		if (pass == 0 && failed) {
-			/* None booked: they wait for the store, still `sending`. */
-			for (ub = TAILQ_FIRST(&tobook); ub != NULL; ub = next) {
-				next = TAILQ_NEXT(ub, entry);
-				if (ub->r.outcome == CHAN_AUTH)
-					continue;
-				TAILQ_REMOVE(&tobook, ub, entry);
-				TAILQ_INSERT_TAIL(&unbooked, ub, entry);
-				log_warnx("delivery %s: its outcome waits for "
-				    "the store to work again", ub->id);
-			}
-		}
-	}
 	while ((ub = TAILQ_FIRST(&tobook)) != NULL) {
 		TAILQ_REMOVE(&tobook, ub, entry);
+		if (ub->r.outcome == CHAN_AUTH) {
+			ub_delivery(ub, &d);
+			settle(&d, &ub->r);
+		} else if (failed) {
+			TAILQ_INSERT_TAIL(&unbooked, ub, entry);
+			log_warnx("delivery %s: its outcome waits for the store "
+			    "to work again", ub->id);
+			continue;
+		}
 		free(ub->channel);
 		free(ub);
 	}
-	sched_kick();
+}
+
+/* End of the loop turn with outcomes: the scheduler runs now (it books them). */
+static void
+tobook_flush(void)
+{
+	if (!sched_inited || TAILQ_EMPTY(&tobook))
+		return;
+	uv_timer_stop(&sched_timer);
+	fire(&sched_timer);
 }
 
 /* Keeps outcome R of D to book at the end of the loop turn. */
@@ -833,21 +838,24 @@ fire(uv_timer_t *t)
 			recover_pending = err = 1;
 	}
 	/*
-	 * Group commit: what this turn changes (the `sending` marks above
-	 * all) is one transaction, committed before any request leaves.
+	 * Group commit: what this turn changes (the outcomes of the requests
+	 * that ended, the `sending` marks) is one transaction, committed
+	 * before any request leaves.
 	 */
-	if (err || rebook() == -1 || store_begin() == -1)
+	if (err || rebook() == -1 || store_begin() == -1) {
 		err = 1;
-	else {
-		if (fail_orphans(now, &more) == -1)
+		tobook_end(1);
+	} else {
+		if (tobook_book() == -1 || fail_orphans(now, &more) == -1)
 			err = 1;
-		for (i = 0; i < nch && !err; i++)
+		for (i = 0; i < nch && !err && !stopping; i++)
 			if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
 				err = 1;
 		if (err)
 			store_rollback();
 		else if (store_commit() == -1)
 			err = 1;
+		tobook_end(err);
 		if (err)
 			starts_undo();
 		else
@@ -961,6 +969,7 @@ sched_shutdown(void)
 
 	if (!sched_inited)
 		return;
+	stopping = 1;
 	turn_close();	/* books the outcomes of the last turn */
 	while ((ub = TAILQ_FIRST(&unbooked)) != NULL) {
 		/* Still `sending` in the store: the next start settles it. */
