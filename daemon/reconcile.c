@@ -319,7 +319,7 @@ rec_channel(void *arg, const char *name)
 	struct store_update	 u;
 	struct channel		*ch = chan_find(name);
 	enum cal_state		 cs = cal_state_of(o);
-	const char		*err = NULL, *reason;
+	const char		*err = NULL, *reason, *le;
 	char			 prob[600], msg[900], why[700], when[40], was[40];
 	char			*media = NULL;
 	int64_t			 due = (int64_t)o->start * 1000, final;
@@ -413,10 +413,15 @@ rec_channel(void *arg, const char *name)
 	    (e->text && out.text && strcmp(e->text, out.text) != 0))
 		r->changed++;
 	/* The problem text is the last error while it lasts, and goes with it. */
-	store_set_content(e->id, final, o->summary, out.text, cs, err ? err :
-	    e->cal_state == CS_INVALID ||
-	    same(e->hold_reason, SCHED_PROBLEM) ? NULL : e->last_error);
-	store_set_cal_fp(e->id, r->fp);
+	le = err ? err : e->cal_state == CS_INVALID ||
+	    same(e->hold_reason, SCHED_PROBLEM) ? NULL : e->last_error;
+	/* An unchanged occurrence costs these compares, not a write. */
+	if (e->due != final || !same(e->summary, o->summary) ||
+	    !same(e->text ? e->text : "", out.text ? out.text : "") ||
+	    e->cal_state != cs || !same(e->last_error, le))
+		store_set_content(e->id, final, o->summary, out.text, cs, le);
+	if (!same(e->cal_fp, r->fp))
+		store_set_cal_fp(e->id, r->fp);
 	store_override_adopt(e->id);
 	media = media_json(o);
 	store_set_media(e->id, media);

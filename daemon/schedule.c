@@ -21,11 +21,14 @@
 #include "context.h"
 #include "delivery.h"
 #include "log.h"
+#include "recover.h"
 #include "retry.h"
 #include "sending.h"
 #include "store.h"
+#include "turn.h"
 #include "when.h"
 #include "../common/human.h"
+#include "../common/util.h"
 
 #define BIT(s)		(1u << (s))
 #define READY_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING))
@@ -44,9 +47,13 @@ struct chrt {
 	int64_t			 not_before;	/* rate-limit headers: wait */
 };
 
-/* An outcome the store could not record yet: its delivery stays `sending`. */
+/*
+ * An outcome to book at the end of the loop turn (with the others of the
+ * turn, in one transaction), or that the store could not record yet: its
+ * delivery stays `sending` meanwhile.
+ */
 struct unbooked {
-	LIST_ENTRY(unbooked)	 entry;
+	TAILQ_ENTRY(unbooked)	 entry;
 	char			 id[DELIVERY_ID_LEN + 1];
 	char			*channel;
 	int			 attempts;
@@ -63,13 +70,24 @@ static size_t			 nrts;
 static size_t			 rr;		/* round robin over channels */
 static int64_t			 retry_base = SCHED_RETRY_BASE;
 static int64_t			 max_age = SCHED_MAX_AGE;
-static LIST_HEAD(, unbooked)	 unbooked = LIST_HEAD_INITIALIZER(unbooked);
+static TAILQ_HEAD(, unbooked)	 unbooked = TAILQ_HEAD_INITIALIZER(unbooked);
+static TAILQ_HEAD(, unbooked)	 tobook = TAILQ_HEAD_INITIALIZER(tobook);
+
+/* A delivery marked `sending` in the open batch: it starts once that is committed. */
+struct start {
+	struct channel	*ch;
+	struct chrt	*rt;
+	struct delivery	 d;
+	int		 took;	/* a token of the channel's rate was taken */
+};
+static struct start		*starts;
+static size_t			 nstarts, capstarts;
 static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
+static int			 stopping;	/* books outcomes, starts nothing */
 
 static void	fire(uv_timer_t *);
-static int	recover(void);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -96,7 +114,8 @@ sched_init(const struct crierd_ctx *ctx)
 	sched_loop = ctx->loop;
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
-	if (uv_timer_init(sched_loop, &sched_timer) != 0)
+	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
+	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
 	return (0);
@@ -426,9 +445,91 @@ settle(const struct delivery *d, const struct chan_result *r)
 	ub->attempts = d->attempts;
 	ub->due = d->due;
 	ub->r = *r;
-	LIST_INSERT_HEAD(&unbooked, ub, entry);
+	TAILQ_INSERT_TAIL(&unbooked, ub, entry);
 	log_warnx("delivery %s: its outcome waits for the store to work again",
 	    d->id);
+}
+
+/* The delivery an outcome UB is about (what book() reads of it) into D. */
+static void
+ub_delivery(const struct unbooked *ub, struct delivery *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", ub->id);
+	d->channel = ub->channel;
+	d->attempts = ub->attempts;
+	d->due = ub->due;
+}
+
+/* Books the outcomes of the loop turn in the open batch, but `auth` ones; -1 if the store failed. */
+static int
+tobook_book(void)
+{
+	struct unbooked	*ub;
+	struct delivery	 d;
+
+	TAILQ_FOREACH(ub, &tobook, entry) {
+		if (ub->r.outcome == CHAN_AUTH)
+			continue;
+		ub_delivery(ub, &d);
+		if (book(&d, &ub->r) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * After the batch: booked outcomes are forgotten, refused ones (FAILED)
+ * wait for the store, still `sending`; an `auth` outcome pauses its
+ * channel, in its own transaction.
+ */
+static void
+tobook_end(int failed)
+{
+	struct unbooked	*ub;
+	struct delivery	 d;
+
+	while ((ub = TAILQ_FIRST(&tobook)) != NULL) {
+		TAILQ_REMOVE(&tobook, ub, entry);
+		if (ub->r.outcome == CHAN_AUTH) {
+			ub_delivery(ub, &d);
+			settle(&d, &ub->r);
+		} else if (failed) {
+			TAILQ_INSERT_TAIL(&unbooked, ub, entry);
+			log_warnx("delivery %s: its outcome waits for the store "
+			    "to work again", ub->id);
+			continue;
+		}
+		free(ub->channel);
+		free(ub);
+	}
+}
+
+/* End of the loop turn with outcomes: the scheduler runs now (it books them). */
+static void
+tobook_flush(void)
+{
+	if (!sched_inited || TAILQ_EMPTY(&tobook))
+		return;
+	uv_timer_stop(&sched_timer);
+	fire(&sched_timer);
+}
+
+/* Keeps outcome R of D to book at the end of the loop turn. */
+static void
+tobook_add(const struct delivery *d, const struct chan_result *r)
+{
+	struct unbooked	*ub;
+
+	if ((ub = calloc(1, sizeof(*ub))) == NULL ||
+	    (ub->channel = strdup(d->channel)) == NULL)
+		abort();
+	snprintf(ub->id, sizeof(ub->id), "%s", d->id);
+	ub->attempts = d->attempts;
+	ub->due = d->due;
+	ub->r = *r;
+	TAILQ_INSERT_TAIL(&tobook, ub, entry);
+	turn_request(tobook_flush);
 }
 
 /* Books the outcomes the store refused before; -1 if it still refuses. */
@@ -438,16 +539,12 @@ rebook(void)
 	struct unbooked	*ub, *next;
 	struct delivery	 d;
 
-	for (ub = LIST_FIRST(&unbooked); ub != NULL; ub = next) {
-		next = LIST_NEXT(ub, entry);
-		memset(&d, 0, sizeof(d));
-		snprintf(d.id, sizeof(d.id), "%s", ub->id);
-		d.channel = ub->channel;
-		d.attempts = ub->attempts;
-		d.due = ub->due;
+	for (ub = TAILQ_FIRST(&unbooked); ub != NULL; ub = next) {
+		next = TAILQ_NEXT(ub, entry);
+		ub_delivery(ub, &d);
 		if (book(&d, &ub->r) == -1)
 			return (-1);
-		LIST_REMOVE(ub, entry);
+		TAILQ_REMOVE(&unbooked, ub, entry);
 		free(ub->channel);
 		free(ub);
 	}
@@ -475,18 +572,17 @@ interrupted(const struct delivery *d, const struct channel_ops *ops)
 	}
 }
 
-/* The end of sending D: booked, or as a crash would leave it when crierd stops. */
+/* The end of sending D: booked at the end of the turn, or as a crash would leave it when crierd stops. */
 static void
 sent(const struct delivery *d, const struct channel_ops *ops,
     const struct chan_result *r, bool later)
 {
+	(void)later;
 	chrt_get(d->channel)->in_flight--;
 	if (r->aborted)
 		interrupted(d, ops);
 	else
-		settle(d, r);
-	if (later && !r->aborted)
-		sched_kick();
+		tobook_add(d, r);
 }
 
 /* Fails D at once (before any attempt) with ERR. */
@@ -538,36 +634,67 @@ refit(struct channel *ch, struct delivery *d)
 }
 
 /*
- * Sends D on CH: `sending` (with the token taken) is committed before the
- * post is handed over, so a crash mid-request is visible afterwards. D's
- * contents are taken over once it is `sending` (D is cleared then).
+ * Marks D `sending` on CH (with the token taken) in the open batch; it is
+ * handed over only once the batch is committed (starts_launch), so a crash
+ * mid-request is visible afterwards. D's contents are taken over once it
+ * is marked (D is cleared then).
  */
 static int
 send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 {
-	int	rc;
+	struct start	*s;
+	int		 rc;
 
 	if ((rc = refit(ch, d)) != 0)
 		return (rc < 0 ? -1 : 0);
-	if (store_begin() == -1) {
-		if (took)
-			rt->bucket.tokens += 1.0;
-		return (-1);
-	}
 	rc = delivery_move(d->id, READY_MASK, DS_SENDING, NULL,
 	    STORE_ACTOR_DAEMON, "sending", NULL, NULL);
 	if (took && rc == 0 && chrt_save(rt) == -1)
-		rc = -1;
-	if (rc != 0 || store_commit() == -1) {
+		rc = -1;	/* the whole batch is rolled back */
+	if (rc != 0) {
 		/* Nothing changed: the delivery stays where it was. */
-		store_rollback();
 		if (took)
 			rt->bucket.tokens += 1.0;	/* not used after all */
 		return (rc == 1 ? 0 : -1);
 	}
+	if (nstarts == capstarts) {
+		capstarts = capstarts ? capstarts * 2 : 64;
+		starts = xreallocarray(starts, capstarts, sizeof(*starts));
+	}
+	s = &starts[nstarts++];
+	s->ch = ch;
+	s->rt = rt;
+	s->d = *d;
+	s->took = took;
+	memset(d, 0, sizeof(*d));
 	rt->in_flight++;
-	sending_start(ch, d, sched_ctx->tmpls, sent);
 	return (0);
+}
+
+/* Hands over every delivery whose `sending` mark is committed now. */
+static void
+starts_launch(void)
+{
+	size_t	i, n = nstarts;
+
+	nstarts = 0;
+	for (i = 0; i < n; i++)
+		sending_start(starts[i].ch, &starts[i].d, sched_ctx->tmpls, sent);
+}
+
+/* Forgets the marks of a batch that was not committed: nothing changed. */
+static void
+starts_undo(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nstarts; i++) {
+		starts[i].rt->in_flight--;
+		if (starts[i].took)
+			starts[i].rt->bucket.tokens += 1.0;
+		store_delivery_clear(&starts[i].d);
+	}
+	nstarts = 0;
 }
 
 /* Marks D missed if it is a scheduled post later than catch_up; 1 if so. */
@@ -636,7 +763,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i, want;
 	int		 http = !ch->ops->local, stop = 0, took;
-	int		 slots, rc, failed = 0;
+	int		 slots, rc, failed = 0, busy;
 
 	if (rt->sc.paused) {
 		/* What falls due on a paused channel waits, held. */
@@ -654,9 +781,9 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			if (sched_ctx->conf->max_in_flight - sending_count() < slots)
-				slots = sched_ctx->conf->max_in_flight -
-				    sending_count();
+			busy = sending_count() + (int)nstarts;
+			if (sched_ctx->conf->max_in_flight - busy < slots)
+				slots = sched_ctx->conf->max_in_flight - busy;
 			if (slots <= 0)
 				break;
 			want = (size_t)slots;
@@ -707,14 +834,33 @@ fire(uv_timer_t *t)
 	(void)t;
 	if (recover_pending) {
 		recover_pending = 0;
-		if (recover() == -1 || store_failures() != failures)
+		if (recover_run(sched_ctx->conf->catch_up) == -1 || store_failures() != failures)
 			recover_pending = err = 1;
 	}
-	if (err || rebook() == -1 || fail_orphans(now, &more) == -1)
+	/*
+	 * Group commit: what this turn changes (the outcomes of the requests
+	 * that ended, the `sending` marks) is one transaction, committed
+	 * before any request leaves.
+	 */
+	if (err || rebook() == -1 || store_begin() == -1) {
 		err = 1;
-	for (i = 0; i < nch && !err; i++)
-		if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
+		tobook_end(1);
+	} else {
+		if (tobook_book() == -1 || fail_orphans(now, &more) == -1)
 			err = 1;
+		for (i = 0; i < nch && !err && !stopping; i++)
+			if (run_channel(chan_at((rr + i) % nch), now, &more) == -1)
+				err = 1;
+		if (err)
+			store_rollback();
+		else if (store_commit() == -1)
+			err = 1;
+		tobook_end(err);
+		if (err)
+			starts_undo();
+		else
+			starts_launch();
+	}
 	rr++;
 	if (err || store_failures() != failures) {
 		/*
@@ -799,75 +945,13 @@ sched_kick(void)
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 
-/* Settles what a previous run left behind; -1 if the store could not be read. */
-static int
-recover(void)
-{
-	struct store_filter	 f;
-	struct delivery		*ds = NULL;
-	struct channel		*ch;
-	size_t			 n = 0, i;
-	int64_t			 now = when_now();
-	char			 detail[160];
-
-	memset(&f, 0, sizeof(f));
-	f.state = DS_SENDING;
-	if (store_list(&f, &ds, &n) == -1)
-		return (-1);
-	for (i = 0; i < n; i++) {
-		ch = chan_find(ds[i].channel);
-		if (ch != NULL && ch->ops->idempotent) {
-			struct store_update u = { .next_attempt = now };
-
-			delivery_move(ds[i].id, BIT(DS_SENDING), DS_RETRYING,
-			    &u, STORE_ACTOR_DAEMON, "recovered",
-			    "interrupted while sending; the channel is idempotent, "
-			    "sending again", NULL);
-			log_info("delivery %s: interrupted while sending, sending "
-			    "again (channel %s is idempotent)", ds[i].id,
-			    ds[i].channel);
-		} else {
-			struct store_update u = { .last_error = "interrupted while "
-			    "sending: it may or may not have gone out" };
-
-			delivery_move(ds[i].id, BIT(DS_SENDING), DS_UNCERTAIN,
-			    &u, STORE_ACTOR_DAEMON, "uncertain", u.last_error, NULL);
-			log_warnx("delivery %s: uncertain: interrupted while "
-			    "sending to %s; check and use retry or cancel",
-			    ds[i].id, ds[i].channel);
-		}
-	}
-	store_deliveries_free(ds, n);
-	ds = NULL;
-	n = 0;
-	f.state = DS_SCHEDULED;
-	f.to = now - sched_ctx->conf->catch_up * 1000;
-	if (f.to <= 0)
-		f.to = 1;
-	if (store_list(&f, &ds, &n) == -1)
-		return (-1);
-	for (i = 0; i < n; i++) {
-		char	a[32], b[32];
-
-		snprintf(detail, sizeof(detail), "due %s ago while crierd was "
-		    "down, more than catch_up (%s)",
-		    human_duration((now - ds[i].due) / 1000, a, sizeof(a)),
-		    human_duration(sched_ctx->conf->catch_up, b, sizeof(b)));
-		delivery_move(ds[i].id, BIT(DS_SCHEDULED), DS_MISSED, NULL,
-		    STORE_ACTOR_DAEMON, "missed", detail, NULL);
-		log_warnx("delivery %s: missed: %s", ds[i].id, detail);
-	}
-	store_deliveries_free(ds, n);
-	return (0);
-}
-
 /* Settles what a previous run left behind; what the store refused is settled later. */
 int
 sched_recover(void)
 {
 	uint64_t	failures = store_failures();
 
-	if (recover() == -1)
+	if (recover_run(sched_ctx->conf->catch_up) == -1)
 		return (-1);
 	recover_pending = store_failures() != failures;
 	if (recover_pending)
@@ -885,9 +969,11 @@ sched_shutdown(void)
 
 	if (!sched_inited)
 		return;
-	while ((ub = LIST_FIRST(&unbooked)) != NULL) {
+	stopping = 1;
+	turn_close();	/* books the outcomes of the last turn */
+	while ((ub = TAILQ_FIRST(&unbooked)) != NULL) {
 		/* Still `sending` in the store: the next start settles it. */
-		LIST_REMOVE(ub, entry);
+		TAILQ_REMOVE(&unbooked, ub, entry);
 		free(ub->channel);
 		free(ub);
 	}
@@ -901,6 +987,9 @@ sched_shutdown(void)
 	free(rts);
 	rts = NULL;
 	nrts = 0;
+	free(starts);
+	starts = NULL;
+	capstarts = 0;
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
 	sched_inited = 0;

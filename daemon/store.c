@@ -11,6 +11,7 @@
 
 #include "store.h"
 #include "store_sql.h"
+#include "store_hot.h"
 #include "log.h"
 #include "when.h"
 #include "../common/util.h"
@@ -73,6 +74,39 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (delivery, kind));"
 	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
 	"  recurrence_id);",
+	/*
+	 * 7 -> 8: every hot statement uses an index (store_hot.h,
+	 * check_queryplan); queue_counts keeps deliveries per channel and
+	 * state, so status and the scheduler never count or scan the queue.
+	 */
+	"DROP INDEX deliveries_state_due;"
+	"DROP INDEX deliveries_channel_state;"
+	"CREATE INDEX deliveries_ready ON deliveries(state, due, id);"
+	"CREATE INDEX deliveries_retry ON deliveries(state, next_attempt);"
+	"CREATE INDEX deliveries_channel_ready ON deliveries(channel, state,"
+	"  due, id);"
+	"CREATE INDEX deliveries_channel_retry ON deliveries(channel, state,"
+	"  next_attempt);"
+	"CREATE INDEX deliveries_channel_due ON deliveries(channel, due);"
+	"CREATE INDEX events_delivery ON events(delivery, seq);"
+	"CREATE TABLE queue_counts ("
+	"  channel TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,"
+	"  PRIMARY KEY (channel, state)) WITHOUT ROWID;"
+	"INSERT INTO queue_counts SELECT channel, state, COUNT(*)"
+	"  FROM deliveries GROUP BY channel, state;"
+	"CREATE TRIGGER queue_counts_insert AFTER INSERT ON deliveries BEGIN"
+	"  INSERT INTO queue_counts VALUES (new.channel, new.state, 1)"
+	"  ON CONFLICT(channel, state) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER queue_counts_delete AFTER DELETE ON deliveries BEGIN"
+	"  UPDATE queue_counts SET n = n - 1"
+	"  WHERE channel = old.channel AND state = old.state; END;"
+	"CREATE TRIGGER queue_counts_update AFTER UPDATE OF state, channel"
+	"  ON deliveries WHEN old.state IS NOT new.state"
+	"  OR old.channel IS NOT new.channel BEGIN"
+	"  UPDATE queue_counts SET n = n - 1"
+	"  WHERE channel = old.channel AND state = old.state;"
+	"  INSERT INTO queue_counts VALUES (new.channel, new.state, 1)"
+	"  ON CONFLICT(channel, state) DO UPDATE SET n = n + 1; END;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
@@ -175,8 +209,7 @@ int
 store_log(const char *delivery, const char *channel, int actor,
     const char *event, const char *detail)
 {
-	if (store_sql_write("event", "INSERT INTO events (at, delivery, channel,"
-	    " event, detail, actor) VALUES (?, ?, ?, ?, ?, ?)", "Issssi",
+	if (store_sql_write("event", HOT_EVENT, "Issssi",
 	    when_now(), delivery, channel, event, detail, actor) == -1)
 		return (-1);
 	if (event_hook != NULL)
@@ -273,8 +306,7 @@ int
 store_counts(int64_t counts[DS_NSTATES])
 {
 	memset(counts, 0, sizeof(int64_t) * DS_NSTATES);
-	return (store_sql_read(NULL, "SELECT state, COUNT(*) FROM deliveries"
-	    " GROUP BY state", row_count, counts, "") == -1 ? -1 : 0);
+	return (store_sql_read(NULL, HOT_COUNTS, row_count, counts, "") == -1 ? -1 : 0);
 }
 
 /* A growing array of events. */
@@ -336,9 +368,8 @@ store_events_for(const char *id, struct store_event **out, size_t *n)
 {
 	struct events	a = { NULL, 0, 0 };
 
-	return (events_out(&a, store_sql_read("events", "SELECT seq, at,"
-	    " delivery, channel, event, detail, actor FROM events"
-	    " WHERE delivery = ? ORDER BY seq", row_event, &a, "s", id), out, n));
+	return (events_out(&a, store_sql_read("events", HOT_EVENTS_FOR,
+	    row_event, &a, "s", id), out, n));
 }
 
 /* Frees an array of N events. */

@@ -10,7 +10,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 /*
@@ -272,5 +272,16 @@ void	 store_suppressions_free(struct store_suppression *s, size_t n);
  * Only for what may be lost safely at a power cut.
  */
 int	 store_relaxed(bool relaxed);
+
+/* A statement on a hot path, by name (see store_plan.c). */
+struct store_stmt {
+	const char	*name;
+	const char	*sql;
+};
+
+/* The hot statements (scheduler, post, status, list, agenda, show...). */
+const struct store_stmt *store_plan_hot(size_t *n);
+/* SQLite's plan for SQL, one step a line, into BUF; -1 if it cannot be planned. */
+int	 store_plan_explain(const char *sql, char *buf, size_t len);
 
 #endif

@@ -10,14 +10,11 @@
 
 #include "store.h"
 #include "store_sql.h"
+#include "store_hot.h"
 #include "log.h"
 #include "when.h"
 #include "../common/util.h"
 
-#define DELIVERY_COLS	"id, channel, state, due, calendar, uid, recurrence_id, " \
-			"summary, text, attempts, last_error, remote_id, " \
-			"remote_url, next_attempt, sent_at, created, updated, cal_state, " \
-			"hold_reason, cal_fp"
 
 /* A growing array of deliveries. */
 struct deliveries {
@@ -33,10 +30,7 @@ store_insert(const struct delivery *d, int actor, const char *event)
 
 	if (store_sql_tx_begin() == -1)
 		return (-1);
-	if (store_sql_write(NULL, "INSERT INTO deliveries (id, channel, state,"
-	    " due, calendar, uid, recurrence_id, summary, text, created, updated,"
-	    " cal_state, last_error, hold_reason, cal_fp) VALUES (?, ?, ?, ?,"
-	    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssIsssssIIssss", d->id,
+	if (store_sql_write(NULL, HOT_INSERT, "sssIsssssIIssss", d->id,
 	    d->channel, dstate_names[d->state], d->due, d->calendar, d->uid,
 	    d->recurrence_id, d->summary, d->text ? d->text : "", now, now,
 	    store_cal_state_name(d->cal_state), d->last_error,
@@ -131,8 +125,7 @@ store_get(const char *id, struct delivery *d)
 	int	n;
 
 	memset(d, 0, sizeof(*d));
-	n = store_sql_read(NULL, "SELECT " DELIVERY_COLS " FROM deliveries"
-	    " WHERE id = ?", row_one, d, "s", id);
+	n = store_sql_read(NULL, HOT_GET, row_one, d, "s", id);
 	if (n == -1)
 		store_delivery_clear(d);
 	return (n == -1 ? -1 : n == 0 ? 1 : 0);
@@ -205,8 +198,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 		u = &none;
 	if (store_sql_tx_begin() == -1)
 		return (-1);
-	if ((n = store_sql_read(NULL, "SELECT state, channel FROM deliveries"
-	    " WHERE id = ?", row_cur, &c, "s", id)) == -1)
+	if ((n = store_sql_read(NULL, HOT_CUR, row_cur, &c, "s", id)) == -1)
 		goto fail;
 	if (n == 0) {
 		store_sql_tx_rollback();
@@ -219,17 +211,7 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 		store_sql_tx_rollback();
 		return (1);
 	}
-	if (store_sql_write(NULL, "UPDATE deliveries SET state = ?, updated = ?,"
-	    " due = CASE WHEN ?3 > 0 THEN ?3 ELSE due END,"
-	    " attempts = CASE WHEN ?12 THEN 0 ELSE attempts END + ?4,"
-	    " hold_reason = CASE WHEN ?1 = 'held' THEN ?11 ELSE NULL END,"
-	    " last_error = CASE WHEN ?5 IS NULL THEN last_error"
-	    "   WHEN ?5 = '' THEN NULL ELSE ?5 END,"
-	    " remote_id = COALESCE(?6, remote_id),"
-	    " remote_url = COALESCE(?7, remote_url),"
-	    " sent_at = CASE WHEN ?8 > 0 THEN ?8 ELSE sent_at END,"
-	    " next_attempt = ?9"
-	    " WHERE id = ?10", "sIIisssIIssi", dstate_names[to], when_now(),
+	if (store_sql_write(NULL, HOT_TRANSITION, "sIIisssIIssi", dstate_names[to], when_now(),
 	    u->due, u->attempt ? 1 : 0, u->last_error, u->remote_id,
 	    u->remote_url, u->sent_at, u->next_attempt, id, u->hold_reason,
 	    u->reset_attempts ? 1 : 0) == -1)
@@ -254,9 +236,7 @@ store_set_content(const char *id, int64_t due, const char *summary,
 	char	what[64];
 
 	snprintf(what, sizeof(what), "update %s", id);
-	return (store_sql_write(what, "UPDATE deliveries SET due = ?,"
-	    " summary = ?, text = ?, cal_state = ?, last_error = ?, updated = ?"
-	    " WHERE id = ?", "IssssIs", due, summary, text ? text : "",
+	return (store_sql_write(what, HOT_SET_CONTENT, "IssssIs", due, summary, text ? text : "",
 	    store_cal_state_name(cal_state), last_error, when_now(), id) == -1 ? -1 : 0);
 }
 
@@ -266,8 +246,7 @@ store_list_calendar(const char *name, struct delivery **out, size_t *n)
 {
 	struct deliveries	a = { NULL, 0, 0 };
 
-	return (deliveries_out(&a, store_sql_read("query", "SELECT "
-	    DELIVERY_COLS " FROM deliveries WHERE calendar = ? ORDER BY due, id",
+	return (deliveries_out(&a, store_sql_read("query", HOT_LIST_CALENDAR,
 	    row_append, &a, "s", name), out, n));
 }
 
@@ -275,15 +254,21 @@ store_list_calendar(const char *name, struct delivery **out, size_t *n)
 int
 store_list(const struct store_filter *f, struct delivery **out, size_t *n)
 {
-	struct deliveries	a = { NULL, 0, 0 };
+	struct deliveries	 a = { NULL, 0, 0 };
+	const char		*sql;
 
-	return (deliveries_out(&a, store_sql_read("query", "SELECT "
-	    DELIVERY_COLS " FROM deliveries"
-	    " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)"
-	    " AND (?3 = 0 OR due >= ?3) AND (?4 = 0 OR due < ?4)"
-	    " ORDER BY due, channel, id LIMIT ?5", row_append, &a, "ssIII",
-	    f->state >= 0 ? dstate_names[f->state] : NULL, f->channel, f->from,
-	    f->to, f->limit ? (int64_t)f->limit : (int64_t)-1), out, n));
+	if (f->state >= 0 && f->channel != NULL)
+		sql = HOT_LIST_BOTH;
+	else if (f->state >= 0)
+		sql = HOT_LIST_STATE;
+	else if (f->channel != NULL)
+		sql = HOT_LIST_CHANNEL;
+	else
+		sql = HOT_LIST;
+	return (deliveries_out(&a, store_sql_read("query", sql, row_append, &a,
+	    "ssIII", f->state >= 0 ? dstate_names[f->state] : NULL, f->channel,
+	    f->from != 0 ? f->from : INT64_MIN, f->to != 0 ? f->to : INT64_MAX,
+	    f->limit ? (int64_t)f->limit : (int64_t)-1), out, n));
 }
 
 /* Deliveries ready to go at NOW. */
@@ -292,12 +277,8 @@ store_due(int64_t now, size_t max, struct delivery **out, size_t *n)
 {
 	struct deliveries	a = { NULL, 0, 0 };
 
-	return (deliveries_out(&a, store_sql_read("query", "SELECT "
-	    DELIVERY_COLS " FROM deliveries"
-	    " WHERE (state = 'scheduled' AND due <= ?1)"
-	    " OR (state = 'retrying' AND next_attempt <= ?1)"
-	    " ORDER BY due, id LIMIT ?2", row_append, &a, "II", now,
-	    (int64_t)max), out, n));
+	return (deliveries_out(&a, store_sql_read("query", HOT_DUE, row_append,
+	    &a, "II", now, (int64_t)max), out, n));
 }
 
 /* The result of a MIN() query. */
@@ -337,11 +318,7 @@ read_min(const char *sql, int64_t *ms, const char *fmt, const char *a,
 int
 store_next_wakeup(int64_t *ms)
 {
-	return (read_min("SELECT MIN(t) FROM ("
-	    " SELECT MIN(due) AS t FROM deliveries WHERE state = 'scheduled'"
-	    " UNION ALL"
-	    " SELECT MIN(next_attempt) FROM deliveries WHERE state = 'retrying')",
-	    ms, "", NULL, NULL));
+	return (read_min(HOT_NEXT_WAKEUP, ms, "", NULL, NULL));
 }
 
 /* Ready deliveries of CHANNEL, or of no channel among NOT_IN. */
@@ -351,28 +328,20 @@ store_due_for(const char *channel, const char *not_in, int64_t now,
 {
 	struct deliveries	a = { NULL, 0, 0 };
 
-	return (deliveries_out(&a, store_sql_read("query", "SELECT "
-	    DELIVERY_COLS " FROM deliveries"
-	    " WHERE ((state = 'scheduled' AND due <= ?1)"
-	    " OR (state = 'retrying' AND next_attempt <= ?1))"
-	    " AND (?3 IS NULL OR channel = ?3)"
-	    " AND (?4 IS NULL OR channel NOT IN (SELECT value FROM json_each(?4)))"
-	    " ORDER BY due, id LIMIT ?2", row_append, &a, "IIss", now,
-	    (int64_t)max, channel,
-	    channel == NULL ? (not_in ? not_in : "[]") : NULL), out, n));
+	return (deliveries_out(&a, store_sql_read("query", channel != NULL ?
+	    HOT_DUE_CHANNEL : HOT_DUE_OTHERS, row_append, &a, "IIs", now,
+	    (int64_t)max, channel != NULL ? channel : not_in ? not_in : "[]"),
+	    out, n));
 }
 
 /* The earliest instant a delivery of CHANNEL (or of none in NOT_IN) is ready. */
 int
 store_next_wakeup_for(const char *channel, const char *not_in, int64_t *ms)
 {
-	return (read_min("SELECT MIN(CASE state WHEN 'scheduled' THEN due"
-	    " ELSE next_attempt END) FROM deliveries"
-	    " WHERE state IN ('scheduled', 'retrying')"
-	    " AND (?1 IS NULL OR channel = ?1)"
-	    " AND (?2 IS NULL OR channel NOT IN (SELECT value FROM json_each(?2)))",
-	    ms, "ss", channel,
-	    channel == NULL ? (not_in ? not_in : "[]") : NULL));
+	if (channel != NULL)
+		return (read_min(HOT_NEXT_WAKEUP_CHANNEL, ms, "s", channel, NULL));
+	return (read_min(HOT_NEXT_WAKEUP_OTHERS, ms, "s",
+	    not_in ? not_in : "[]", NULL));
 }
 
 /* Every delivery of the occurrence (CALENDAR, UID, RECURRENCE_ID), by channel. */
@@ -382,10 +351,8 @@ store_list_occurrence(const char *calendar, const char *uid,
 {
 	struct deliveries	a = { NULL, 0, 0 };
 
-	return (deliveries_out(&a, store_sql_read("query", "SELECT "
-	    DELIVERY_COLS " FROM deliveries"
-	    " WHERE calendar IS ?1 AND uid IS ?2 AND recurrence_id IS ?3"
-	    " ORDER BY channel, id", row_append, &a, "sss", calendar, uid,
+	return (deliveries_out(&a, store_sql_read("query",
+	    HOT_LIST_OCCURRENCE, row_append, &a, "sss", calendar, uid,
 	    recurrence_id), out, n));
 }
 

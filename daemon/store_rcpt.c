@@ -9,6 +9,7 @@
 
 #include "store.h"
 #include "store_sql.h"
+#include "store_hot.h"
 #include "when.h"
 #include "../common/util.h"
 
@@ -31,12 +32,7 @@ store_rcpt_put(const char *id, const struct store_rcpt *r)
 	char	what[64];
 
 	snprintf(what, sizeof(what), "recipient of %s", id);
-	return (store_sql_write(what, "INSERT INTO recipients (delivery, email,"
-	    " name, state, error, message_id, attempts, sent_at, updated)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	    " ON CONFLICT(delivery, email) DO UPDATE SET name = ?3, state = ?4,"
-	    " error = ?5, message_id = coalesce(?6, message_id),"
-	    " attempts = ?7, sent_at = ?8, updated = ?9", "ssssssiII", id,
+	return (store_sql_write(what, HOT_RCPT_PUT, "ssssssiII", id,
 	    r->email, r->name, r->state, r->error, r->message_id, r->attempts,
 	    r->sent_at, when_now()) == -1 ? -1 : 0);
 }
@@ -68,9 +64,7 @@ store_rcpt_list(const char *id, struct store_rcpt **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (store_sql_read(NULL, "SELECT email, name, state, error, message_id,"
-	    " attempts, sent_at, updated FROM recipients WHERE delivery = ?"
-	    " ORDER BY email", row_rcpt, &a, "s", id) == -1) {
+	if (store_sql_read(NULL, HOT_RCPT_LIST, row_rcpt, &a, "s", id) == -1) {
 		store_rcpts_free(a.v, a.n);
 		return (-1);
 	}

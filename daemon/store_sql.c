@@ -18,6 +18,7 @@
 
 #define CAUSE_SLOTS	16
 #define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
+#define STMT_SLOTS	256	/* prepared statements kept, by SQL text */
 
 /* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
 struct cause {
@@ -33,6 +34,13 @@ static char		 db_path[4096];
 static char		 problem[768];	/* the current storage problem, "" if none */
 static uint64_t		 nfailures;
 static struct cause	 causes[CAUSE_SLOTS];
+
+/* A prepared statement kept for its SQL text (the text is the caller's literal). */
+struct stmt_slot {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+static struct stmt_slot	 stmts[STMT_SLOTS];
 
 /* The OS reason behind SQLite's last error, or NULL when it is not about the OS. */
 static const char *
@@ -208,18 +216,83 @@ store_sql_batch_rollback(void)
 		store_sql_exec("ROLLBACK");
 }
 
+/* The cache slot of SQL (by the address of its text). */
+static struct stmt_slot *
+stmt_slot(const char *sql)
+{
+	uintptr_t	h = (uintptr_t)sql;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b1u;
+	return (&stmts[(h >> 8) % STMT_SLOTS]);
+}
+
+/*
+ * A statement for SQL, prepared once and kept: preparing costs more than
+ * running most of ours. One already running (a row callback that queries
+ * again) gets a fresh statement, finalized after use.
+ */
+static sqlite3_stmt *
+stmt_get(const char *sql)
+{
+	struct stmt_slot	*sl = stmt_slot(sql);
+	sqlite3_stmt		*st = NULL;
+	int			 same;
+
+	same = sl->st != NULL && sl->sql == sql &&
+	    strcmp(sqlite3_sql(sl->st), sql) == 0;
+	if (same && !sqlite3_stmt_busy(sl->st))
+		return (sl->st);
+	if (sqlite3_prepare_v3(db, sql, -1, same ? 0 :
+	    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		store_sql_failed("prepare: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return (NULL);
+	}
+	if (same || (sl->st != NULL && sqlite3_stmt_busy(sl->st)))
+		return (st);	/* the kept one is running: this one is fresh */
+	sqlite3_finalize(sl->st);
+	sl->sql = sql;
+	sl->st = st;
+	return (st);
+}
+
+/* Done with ST run for SQL: a kept statement is reset for its next use, another finalized. */
+static void
+stmt_put(const char *sql, sqlite3_stmt *st)
+{
+	struct stmt_slot	*sl = stmt_slot(sql);
+
+	if (sl->st == st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else
+		sqlite3_finalize(st);
+}
+
+/* Finalizes every kept statement. */
+static void
+stmt_forget(void)
+{
+	size_t	i;
+
+	for (i = 0; i < STMT_SLOTS; i++) {
+		sqlite3_finalize(stmts[i].st);
+		stmts[i].st = NULL;
+		stmts[i].sql = NULL;
+	}
+}
+
 /* Prepares SQL and binds the arguments FMT lists from AP; NULL (recorded) on error. */
 static sqlite3_stmt *
 prepare(const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt	*st = NULL;
+	sqlite3_stmt	*st;
 	const char	*s;
 	int		 i;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		store_sql_failed("prepare: %s", sqlite3_errmsg(db));
+	if ((st = stmt_get(sql)) == NULL)
 		return (NULL);
-	}
 	for (i = 1; *fmt != '\0'; fmt++, i++) {
 		switch (*fmt) {
 		case 's':
@@ -261,12 +334,13 @@ store_sql_write(const char *what, const char *sql, const char *fmt, ...)
 	if (st == NULL)
 		return (-1);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		if (what != NULL)
 			store_sql_failed("%s: %s", what, sqlite3_errmsg(db));
+		stmt_put(sql, st);
 		return (-1);
 	}
+	stmt_put(sql, st);
 	if (what != NULL)
 		store_sql_wrote();
 	return (sqlite3_changes(db));
@@ -291,13 +365,10 @@ store_sql_read(const char *what, const char *sql, store_sql_row_fn row,
 			row(st, arg);
 		n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		if (what != NULL)
-			store_sql_failed("%s: %s", what, sqlite3_errmsg(db));
-		return (-1);
-	}
-	return (n);
+	if (rc != SQLITE_DONE && what != NULL)
+		store_sql_failed("%s: %s", what, sqlite3_errmsg(db));
+	stmt_put(sql, st);
+	return (rc == SQLITE_DONE ? n : -1);
 }
 
 /* A copy of column I as a string, or NULL. */
@@ -429,6 +500,7 @@ store_sql_close(void)
 {
 	if (db == NULL)
 		return;
+	stmt_forget();
 	sqlite3_close(db);
 	db = NULL;
 }

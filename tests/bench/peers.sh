@@ -178,7 +178,8 @@ sc_webhooks() {
 	n=$(size 200 2000)
 	start_nginx
 	backlog_daemon "$q" "[channel hook]" "type = webhook" \
-	    "url = http://127.0.0.1:$NGINX_PORT/hook" "format = json"
+	    "url = http://127.0.0.1:$NGINX_PORT/hook" "format = json" \
+	    "concurrency = 16"
 	ctl pause hook >/dev/null || fail "pause"
 	"$BIN/ctlbench" pipeline "$SOCK" "$n" \
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"Open Gov Week: a webhook post due with many others"}' \

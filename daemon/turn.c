@@ -1,0 +1,105 @@
+/* Work left for the end of the loop turn, run by a prepare and a check handle. */
+#include <config.h>
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "turn.h"
+#include "log.h"
+
+#define TURN_MAX_FN	8	/* distinct flush functions */
+
+static uv_prepare_t	 prep;	/* after timers, before the loop waits */
+static uv_check_t	 check;	/* after I/O callbacks */
+static int		 inited, active;
+static turn_fn		 fns[TURN_MAX_FN];
+static size_t		 nfns;
+
+/* Runs the requested functions (they may request again: run next turn). */
+static void
+run(void)
+{
+	turn_fn	 now[TURN_MAX_FN];
+	size_t	 i, n = nfns;
+
+	for (i = 0; i < n; i++)
+		now[i] = fns[i];
+	nfns = 0;
+	for (i = 0; i < n; i++)
+		now[i]();
+	if (nfns == 0 && active) {
+		uv_prepare_stop(&prep);
+		uv_check_stop(&check);
+		active = 0;
+	}
+}
+
+/* Prepare callback: what timers asked for, before the loop waits. */
+static void
+on_prepare(uv_prepare_t *h)
+{
+	(void)h;
+	run();
+}
+
+/* Check callback: what I/O callbacks asked for. */
+static void
+on_check(uv_check_t *h)
+{
+	(void)h;
+	run();
+}
+
+/* Sets up the handles on LOOP. */
+int
+turn_init(uv_loop_t *loop)
+{
+	if (uv_prepare_init(loop, &prep) != 0 || uv_check_init(loop, &check) != 0)
+		return (-1);
+	inited = 1;
+	return (0);
+}
+
+/* Runs FN once before the loop next waits. */
+void
+turn_request(turn_fn fn)
+{
+	size_t	i;
+
+	for (i = 0; i < nfns; i++)
+		if (fns[i] == fn)
+			return;
+	if (nfns == TURN_MAX_FN)
+		fatalx("turn: more than %d flush functions", TURN_MAX_FN);
+	fns[nfns++] = fn;
+	if (!inited) {
+		run();		/* no loop (unit tests): at once */
+		return;
+	}
+	if (!active) {
+		uv_prepare_start(&prep, on_prepare);
+		uv_check_start(&check, on_check);
+		active = 1;
+	}
+}
+
+/* Runs what is requested now. */
+void
+turn_flush(void)
+{
+	while (nfns > 0)
+		run();
+}
+
+/* Closes the handles. */
+void
+turn_close(void)
+{
+	if (!inited)
+		return;
+	turn_flush();
+	uv_close((uv_handle_t *)&prep, NULL);
+	uv_close((uv_handle_t *)&check, NULL);
+	inited = active = 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * Work left for the end of the current loop turn: what many callbacks of
+ * one turn produce (outcomes to book, recipient fates) is written in one
+ * transaction by a single flush, run before the loop next waits.
+ */
+#ifndef CRIER_TURN_H
+#define CRIER_TURN_H
+
+#include <uv.h>
+
+typedef void	(*turn_fn)(void);
+
+/* Sets up the prepare and check handles on LOOP. */
+int	 turn_init(uv_loop_t *loop);
+/* Runs FN once, before the loop next waits for I/O (several FN: in order). */
+void	 turn_request(turn_fn fn);
+/* Runs what is requested now (at shutdown). */
+void	 turn_flush(void);
+/* Closes the handles (the loop frees them). */
+void	 turn_close(void);
+
+#endif
