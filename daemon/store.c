@@ -73,6 +73,10 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (delivery, kind));"
 	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
 	"  recurrence_id);",
+	/* 7 -> 8: what a channel keeps across restarts (see store_kv.c). */
+	"CREATE TABLE chan_kv ("
+	"  channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL, PRIMARY KEY (channel, key));",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
