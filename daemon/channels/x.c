@@ -256,7 +256,10 @@ x_message(const struct http_response *resp, char *buf, size_t len)
 	json_decref(j);
 }
 
-/* The wait X's rate-limit headers in RESP ask for, ms; 0 if none. */
+/*
+ * The wait X's rate-limit headers in RESP ask for, ms; 0 if none. The
+ * reset is a whole second, the window's true end up to a second later.
+ */
 static int64_t
 x_reset(const struct http_response *resp)
 {
@@ -264,7 +267,7 @@ x_reset(const struct http_response *resp)
 	int64_t		 d;
 
 	if (v != NULL && retry_ratelimit_reset_parse(v, when_now(), &d) == 0)
-		return (d);
+		return (d + 1000);
 	return (0);
 }
 
