@@ -129,7 +129,7 @@ x_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		snprintf(err, errlen, "client_secret_file: %s", msg);
 		return (-1);
 	}
-	return (0);
+	return (x_auth_check(cc, err, errlen));
 }
 
 /* Sets up the channel's account. */

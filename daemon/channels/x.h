@@ -56,6 +56,10 @@ struct x_acct {
 	char			*username;
 };
 
+struct cfg_channel;
+
+/* Checks channel CC's secret: the four OAuth 1.0a keys, or one refresh token; -1 with ERR. */
+int	 x_auth_check(const struct cfg_channel *cc, char *err, size_t errlen);
 /* Sets up channel CH's account from its keys and the store; -1 with ERR. */
 int	 x_auth_open(const struct channel *ch, struct x_acct **out, char *err,
 	    size_t errlen);

@@ -50,15 +50,17 @@ sha256_hex(const char *s)
 	return (hex);
 }
 
-/* Reads the keys file's NAME = VALUE lines (in A->keys) into A->o1; -1 with ERR. */
+/* Reads the keys file's NAME = VALUE lines in BUF (cut up) into O1; -1 with ERR. */
 static int
-parse_keys(struct x_acct *a, const char *src, char *err, size_t errlen)
+parse_keys(char *buf, struct oauth1_creds *o1, const char *src, char *err,
+    size_t errlen)
 {
 	char		*line, *next, *eq, *k, *v, *e;
 	const char	**slot;
 	int		 n = 0;
 
-	for (line = a->keys; line != NULL; line = next) {
+	memset(o1, 0, sizeof(*o1));
+	for (line = buf; line != NULL; line = next) {
 		n++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -80,13 +82,13 @@ parse_keys(struct x_acct *a, const char *src, char *err, size_t errlen)
 			;
 		*e = '\0';
 		if (strcmp(k, "consumer_key") == 0)
-			slot = &a->o1.consumer_key;
+			slot = &o1->consumer_key;
 		else if (strcmp(k, "consumer_secret") == 0)
-			slot = &a->o1.consumer_secret;
+			slot = &o1->consumer_secret;
 		else if (strcmp(k, "access_token") == 0)
-			slot = &a->o1.token;
+			slot = &o1->token;
 		else if (strcmp(k, "access_token_secret") == 0)
-			slot = &a->o1.token_secret;
+			slot = &o1->token_secret;
 		else {
 			snprintf(err, errlen, "%s: line %d: unknown name '%.40s' "
 			    "(consumer_key, consumer_secret, access_token, "
@@ -99,13 +101,44 @@ parse_keys(struct x_acct *a, const char *src, char *err, size_t errlen)
 		}
 		*slot = v;
 	}
-	if (a->o1.consumer_key == NULL || a->o1.consumer_secret == NULL ||
-	    a->o1.token == NULL || a->o1.token_secret == NULL) {
+	if (o1->consumer_key == NULL || o1->consumer_secret == NULL ||
+	    o1->token == NULL || o1->token_secret == NULL) {
 		snprintf(err, errlen, "%s: wants consumer_key, consumer_secret, "
 		    "access_token and access_token_secret", src);
 		return (-1);
 	}
 	return (0);
+}
+
+/* Checks the secret of channel CC: four keys, or one refresh token. */
+int
+x_auth_check(const struct cfg_channel *cc, char *err, size_t errlen)
+{
+	struct oauth1_creds	 o1;
+	const char		*auth = conf_chan_get(cc, "auth", NULL);
+	const char		*key, *src;
+	char			*s = NULL, msg[400];
+	size_t			 len = 0;
+	int			 rc = -1;
+
+	key = auth != NULL && strcmp(auth, "oauth2") == 0 ? "token_file" :
+	    "keys_file";
+	if ((src = conf_chan_get(cc, key, NULL)) == NULL)
+		src = conf_chan_get(cc, "credential", NULL);
+	msg[0] = '\0';
+	if (chan_secret_read(cc, key, &s, &len, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s", msg[0] ? msg : "no secret");
+		return (-1);
+	}
+	if (strcmp(key, "keys_file") == 0)
+		rc = parse_keys(s, &o1, src, err, errlen);
+	else if (strchr(s, '\n') != NULL || strchr(s, ' ') != NULL)
+		snprintf(err, errlen, "%s: want the refresh token alone on one "
+		    "line", src);
+	else
+		rc = 0;
+	chan_secret_free(s, CHAN_SECRET_MAX + 1);
+	return (rc);
 }
 
 /* Loads what the store keeps of A's OAuth 2.0 tokens, if they grew from SEED_HASH. */
@@ -175,7 +208,7 @@ x_auth_open(const struct channel *ch, struct x_acct **out, char *err,
 		a->keys = s;
 		a->keys_len = CHAN_SECRET_MAX + 1;
 		s = NULL;
-		if (parse_keys(a, src, msg, sizeof(msg)) == -1) {
+		if (parse_keys(a->keys, &a->o1, src, msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "channel %s: %s", ch->name, msg);
 			goto fail;
 		}
@@ -434,6 +467,13 @@ x_auth_wait(struct x_acct *a, struct x_waiter *w)
 	if (!a->busy && a->access != NULL &&
 	    a->access_expires > when_now() + X_ACCESS_MARGIN)
 		return (1);
+	if (!a->busy && !a->unsaved && a->access == NULL) {
+		/* An account opened before a reload may have refreshed. */
+		load_tokens(a);
+		if (a->access != NULL &&
+		    a->access_expires > when_now() + X_ACCESS_MARGIN)
+			return (1);
+	}
 	if (!a->busy) {
 		if (refresh_start(a) == -1)
 			return (-1);
@@ -480,8 +520,13 @@ x_auth_refused(struct x_acct *a, unsigned gen)
 	if (a->mode != X_OAUTH2)
 		return (false);
 	if (gen == a->access_gen && a->access != NULL) {
+		struct store_kv	kv = { "x_access_token", NULL };
+
 		wipe(a->access, 0);
 		a->access = NULL;
+		/* Dead for every account object of the channel. */
+		if (!a->unsaved)
+			store_kv_put(a->name, &kv, 1);
 	}
 	return (true);
 }
