@@ -5,6 +5,8 @@
 # crier.db; after kill -9 and an expired access token, crierd refreshes
 # with the stored token (rt-0 is dead: using it would fail) and posts; a
 # refused refresh pauses the channel with X's reason; no token is logged.
+# A confidential client authenticates with HTTP Basic (client_secret_file);
+# a wrong client secret pauses the channel.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/peers/mock.sh"
 . "$top_srcdir/tests/integration/x-lib.sh"
@@ -61,5 +63,46 @@ for s in "$rt" "$at" $(x_get /_control/tokens | jget '" ".join(d["access_tokens"
 	grep -qF -- "$s" "$LOG" && fail "a token is in the log"
 done
 grep -q "rt-0" "$LOG" && fail "the seed refresh token is in the log"
+stop_daemon
+
+# A confidential client: HTTP Basic at the token endpoint, no client_id in
+# the form; a wrong client secret (401 unauthorized_client) pauses.
+( umask 077
+  cat > "$T/x2-creds.json" <<'JSON'
+{"consumer_key": "ck", "consumer_secret": "cs", "access_token": "at",
+ "access_token_secret": "ats", "client_id": "cid-conf", "client_secret": "csec-ogp",
+ "refresh_token": "rt-conf"}
+JSON
+  echo rt-conf > "$T/x2-rt"; echo csec-ogp > "$T/x2-secret"; echo wrong > "$T/x2-wrong" )
+start_mock x2 --credentials "$T/x2-creds.json"
+write_config "[channel xc]" "type = x" "api = $(mock_url x2)" "auth = oauth2" \
+    "client_id = cid-conf" "token_file = $T/x2-rt" "client_secret_file = $T/x2-secret"
+start_daemon
+d=$(post_id --channel xc --text "From a confidential client")
+wait_state "$d" sent 20
+mock_requests x2 | jget '[r for r in d if r["path"] == "/2/oauth2/token"][0]' > "$T/tok.json"
+[ "$(jget 'd["headers"].get("Authorization")' < "$T/tok.json")" = "Basic $(printf cid-conf:csec-ogp | base64)" ] ||
+	fail "no Basic client authentication: $(cat "$T/tok.json")"
+jget 'd["body"]' < "$T/tok.json" | grep -q client_id && fail "client_id in a confidential client's form"
+stop_daemon
+"$PY" - "$STATE/crier.db" <<'PYEOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM chan_kv WHERE channel = 'xc'")
+db.commit()
+PYEOF
+x2_post() {
+	"$PY" - "$(mock_url x2)$1" "$2" <<'PYEOF' >/dev/null || fail "cannot POST $1 to x2"
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="POST"), timeout=30).read()
+PYEOF
+}
+x2_post /_control/reset-all '{}'
+sed "s|^client_secret_file = .*|client_secret_file = $T/x2-wrong|" "$CONF" > "$CONF.new" && mv "$CONF.new" "$CONF"
+start_daemon
+e=$(post_id --channel xc --text "With the wrong client secret")
+wait_for "[ \"\$(ctl --json status | jget '[c[\"paused\"] for c in d[\"channels\"] if c[\"name\"] == \"xc\"][0]')\" = True ]" 20 ||
+	fail "a wrong client secret did not pause: $(ctl status)"
+ctl status | grep -q "unauthorized_client" || fail "status: $(ctl status)"
 stop_daemon
 echo "PASS: $TEST_NAME"
