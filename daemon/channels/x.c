@@ -889,10 +889,12 @@ x_start(struct channel *ch, const struct post *p, chan_done_fn done, void *arg,
 	snprintf(j->marker, sizeof(j->marker), "x_posting:%s", p->id);
 	j->text = xstrdup(p->text);
 	take_images(j, p);
+	(void)err;
+	(void)errlen;
 	if ((rc = store_kv_get(j->a->name, j->marker, &v, NULL)) == -1) {
-		snprintf(err, errlen, "cannot read the store");
-		job_free(j);
-		return (-1);
+		job_fail(j, CHAN_TRANSIENT, "cannot read the store (is an "
+		    "earlier attempt of this post under way?)");
+		return (0);
 	}
 	if (rc == 0) {
 		j->resumed = true;

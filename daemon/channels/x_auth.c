@@ -141,7 +141,7 @@ x_auth_check(const struct cfg_channel *cc, char *err, size_t errlen)
 	return (rc);
 }
 
-/* Loads what the store keeps of A's OAuth 2.0 tokens, if they grew from SEED_HASH. */
+/* Loads the OAuth 2.0 tokens the store keeps for A, if they grew from token_file as it is. */
 static void
 load_tokens(struct x_acct *a)
 {
