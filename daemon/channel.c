@@ -28,6 +28,7 @@
  */
 extern const struct channel_ops outbox_ops, mastodon_ops, bluesky_ops,
     webhook_ops, smtp_ops;
+extern const struct channel_ops x_ops;
 extern const struct channel_ops threads_ops;
 extern const struct channel_ops listmonk_ops;
 extern const struct channel_ops linkedin_ops, facebook_ops;
@@ -38,30 +39,14 @@ static const struct channel_ops *const chan_types[] = {
 	&bluesky_ops,
 	&webhook_ops,
 	&smtp_ops,
+	&x_ops,
 	&threads_ops,
 	&listmonk_ops,
 	&linkedin_ops,
 	&facebook_ops,
 };
 
-/* A network crier drafts posts for without a channel type of its own yet. */
-struct chan_draft {
-	const char	*name;
-	enum len_rule	 len_rule;
-	size_t		 default_limit;
-};
-
-/*
- * An outbox may be `like` these, and NAME.<name>.mustache is their variant
- * (templates/ogw-daily.x.mustache). They are not channels: `type = x` is
- * refused until daemon/channels/x.c exists; then its row moves to chan_types.
- */
-static const struct chan_draft chan_drafts[] = {
-	{ "x", LEN_X, 280 },
-};
-
 #define NTYPES	(sizeof(chan_types) / sizeof(chan_types[0]))
-#define NDRAFTS	(sizeof(chan_drafts) / sizeof(chan_drafts[0]))
 
 /* An HTTP request of a one-request channel under way. */
 struct chan_call {
@@ -102,11 +87,11 @@ chan_type_at(size_t i)
 	return (i < NTYPES ? chan_types[i] : NULL);
 }
 
-/* Number of render styles: the channel types, then the drafts. */
+/* Number of render styles: the channel types. */
 size_t
 chan_style_count(void)
 {
-	return (NTYPES + NDRAFTS);
+	return (NTYPES);
 }
 
 /* The name of the I-th render style, or NULL. */
@@ -115,8 +100,6 @@ chan_style_at(size_t i)
 {
 	if (i < NTYPES)
 		return (chan_types[i]->type);
-	if (i < NTYPES + NDRAFTS)
-		return (chan_drafts[i - NTYPES].name);
 	return (NULL);
 }
 
@@ -125,7 +108,6 @@ int
 chan_style_find(const char *name, enum len_rule *rule, size_t *limit)
 {
 	const struct channel_ops	*o;
-	size_t				 i;
 
 	if (name == NULL)
 		return (-1);
@@ -134,12 +116,6 @@ chan_style_find(const char *name, enum len_rule *rule, size_t *limit)
 		*limit = o->default_limit;
 		return (0);
 	}
-	for (i = 0; i < NDRAFTS; i++)
-		if (strcmp(chan_drafts[i].name, name) == 0) {
-			*rule = chan_drafts[i].len_rule;
-			*limit = chan_drafts[i].default_limit;
-			return (0);
-		}
 	return (-1);
 }
 

@@ -292,8 +292,8 @@ const struct channel_ops *chan_ops_find(const char *type);
 size_t		 chan_type_count(void);
 const struct channel_ops *chan_type_at(size_t i);
 /*
- * Render styles: every channel type, and networks crier drafts for without
- * a channel yet (an outbox `like` them). Their number and the I-th name;
+ * Render styles: every channel type (an outbox may be `like` those with
+ * their own length rule). Their number and the I-th name;
  * each name is a template variant (NAME.<style>.mustache).
  */
 size_t		 chan_style_count(void);

@@ -107,6 +107,10 @@ static const char *const migrations[] = {
 	"  WHERE channel = old.channel AND state = old.state;"
 	"  INSERT INTO queue_counts VALUES (new.channel, new.state, 1)"
 	"  ON CONFLICT(channel, state) DO UPDATE SET n = n + 1; END;",
+	/* 8 -> 9: what a channel keeps across restarts (see store_kv.c). */
+	"CREATE TABLE chan_kv ("
+	"  channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL, PRIMARY KEY (channel, key));",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
