@@ -73,6 +73,13 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (delivery, kind));"
 	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
 	"  recurrence_id);",
+	/* 7 -> 8: engagement figures of sent posts (see store_engage.c). */
+	"CREATE TABLE engagement ("
+	"  delivery TEXT PRIMARY KEY, stage INTEGER NOT NULL DEFAULT 0,"
+	"  likes INTEGER, reposts INTEGER, replies INTEGER,"
+	"  fetched INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
