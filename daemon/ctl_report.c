@@ -35,6 +35,7 @@
 
 #define REPORT_MAX_DAYS		366	/* --from to --to */
 #define REPORT_MAX_DELIVERIES	5000	/* in range */
+#define REPORT_MAX_TEXT		(16 * 1024 * 1024)	/* bytes of post text */
 #define REPORT_DEFAULT_DAYS	14	/* this week and the next */
 #define REPORT_TITLE		"Campaign report"
 #define STATS_MAX_ROWS		10000
@@ -403,7 +404,7 @@ ctl_report(struct client *cl, json_t *req)
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	struct tmpl_set		*set = NULL;
-	size_t			 n = 0, nposts = 0;
+	size_t			 n = 0, nposts = 0, i, text = 0;
 	json_t			*r = NULL, *ctx = NULL;
 	const char		*part;
 	char			 err[1024], *out = NULL;
@@ -417,9 +418,12 @@ ctl_report(struct client *cl, json_t *req)
 	f.limit = REPORT_MAX_DELIVERIES + 1;
 	if (store_list(&f, &ds, &n) == -1)
 		return (reply_error("internal", "database error"));
-	if (n > REPORT_MAX_DELIVERIES) {
-		r = reply_error("too_large", "more than %d posts in range: give "
-		    "a shorter --from/--to", REPORT_MAX_DELIVERIES);
+	for (i = 0; i < n; i++)
+		text += ds[i].text != NULL ? strlen(ds[i].text) : 0;
+	if (n > REPORT_MAX_DELIVERIES || text > REPORT_MAX_TEXT) {
+		r = reply_error("too_large", "more than %d posts or %d MiB of "
+		    "text in range: give a shorter --from/--to",
+		    REPORT_MAX_DELIVERIES, REPORT_MAX_TEXT / (1024 * 1024));
 		goto fail;
 	}
 	if ((set = report_templates(err, sizeof(err))) == NULL) {
