@@ -46,7 +46,6 @@ struct ewait {
 	int64_t	 until;		/* ms */
 };
 
-static const struct crierd_ctx	*e_ctx;
 static uv_timer_t		 e_timer;
 static bool			 e_inited, e_stopping;
 static int64_t			 e_hour = ENGAGE_HOUR_MS;
@@ -248,7 +247,6 @@ engage_init(const struct crierd_ctx *ctx)
 {
 	int64_t	tickms;
 
-	e_ctx = ctx;
 	e_hour = hour_ms();
 	tickms = e_hour / 60;
 	if (tickms > ENGAGE_TICK_MAX_MS)
