@@ -78,7 +78,14 @@
 	    "subscribe EMAIL")						\
 	VERB(SUPPRESSIONS, suppressions, suppressions, "suppressions",	\
 	    "", "", false,						\
-	    "suppressions")
+	    "suppressions")						\
+	VERB(REPORT, report, report, "report", "",			\
+	    "--from=s --to=s --html=s", false,				\
+	    "report [--from T] [--to T] [--html FILE]")			\
+	VERB(PUBLISHED, published, published, "published", "", "", false, \
+	    "published")						\
+	VERB(STATS, stats, stats, "stats", "", "--calendar=s", false,	\
+	    "stats [--calendar C]")
 
 enum ctl_verb_id {
 #define CTL_VERB_ENUM(id, f, pr, n, p, o, c, u)	CTL_##id,

@@ -520,6 +520,10 @@ main(int argc, char *argv[])
 		}
 	request = build_request(v, argc - a - 1, argv + a + 1);
 	print_utc = json_is_true(json_object_get(request, "utc"));
+	if (json_is_string(json_object_get(request, "html")) &&
+	    (print_html = strdup(json_string_value(json_object_get(request,
+	    "html")))) == NULL)
+		abort();
 	if ((path = socket_path(sockopt)) == NULL)
 		usage_error("no socket path");
 	if ((fd = connect_socket(path)) == -1) {

@@ -112,6 +112,7 @@ print_list(json_t *r)
 		    print_field(v, "state"), due, print_field(v, "channel"), print_field(v, "summary"));
 		if (json_is_string(json_object_get(v, "remote_url")))
 			printf("  %s", print_field(v, "remote_url"));
+		print_engagement(json_object_get(v, "engagement"), "  ");
 		printf("\n");
 	}
 	printf("\n(times in %s)\n", print_utc ? "UTC" : print_field(r, "timezone"));
@@ -192,6 +193,11 @@ print_show(json_t *r)
 		printf("remote      %s\n", print_field(d, "remote_url"));
 	if (json_is_string(json_object_get(d, "remote_state")))
 		printf("remote now  %s\n", print_field(d, "remote_state"));
+	if (json_is_object(json_object_get(d, "engagement"))) {
+		print_engagement(json_object_get(d, "engagement"), "engagement  ");
+		printf(" (fetched %s)\n", print_field(json_object_get(d,
+		    "engagement"), "fetched"));
+	}
 	print_recipients(d);
 	printf("\n%s\n\nhistory:\n", print_field(d, "text"));
 	json_array_foreach(json_object_get(d, "events"), i, e) {

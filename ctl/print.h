@@ -19,6 +19,10 @@ CTL_VERBS(PRINT_DECL)
 const char	*print_field(json_t *o, const char *k);
 /* One event line of `log`. */
 void		 print_event(json_t *e);
+/* Prints engagement E ({likes, reposts, replies, as_of}) after PREFIX; nothing if E is not an object. */
+void		 print_engagement(json_t *e, const char *prefix);
+/* Where `report --html FILE` writes (crierctl sets it), or NULL. */
+extern char	*print_html;
 /* Makes every string in J safe to print on a terminal. */
 void		 print_defang(json_t *j);
 

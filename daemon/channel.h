@@ -130,6 +130,21 @@ struct chan_request {
 	long		 timeout_ms;	/* whole request; 0: http's default */
 };
 
+/* A post's engagement as its network counts it (issue 17 point 4). */
+struct chan_engagement {
+	bool			ok;		/* the figures below are read */
+	int64_t			likes;		/* favourites, likes */
+	int64_t			reposts;	/* boosts, reposts */
+	int64_t			replies;
+	int64_t			wait_ms;	/* ask this channel nothing more
+						   for so long (rate limit) */
+	bool			aborted;	/* crierd is stopping */
+	char			error[256];	/* !ok: why */
+};
+
+/* How a channel hands back a post's engagement (exactly once). */
+typedef void (*chan_engage_fn)(void *arg, const struct chan_engagement *e);
+
 struct http_response;
 struct cal_occurrence;
 struct media_rules;
@@ -230,6 +245,14 @@ struct channel_ops {
 	 */
 	int	(*warning)(const struct channel *ch, int64_t now, char *buf,
 		    size_t len);
+	/*
+	 * Starts fetching the engagement of the post REMOTE_ID that went out
+	 * on CH (daemon/engage.c asks 1 h, 24 h and 7 d after sending) and
+	 * calls DONE(ARG, e) exactly once, never from within; -1 if the
+	 * request cannot start. May be NULL: no figures are fetched.
+	 */
+	int	(*engage)(struct channel *ch, const char *remote_id,
+		    chan_engage_fn done, void *arg);
 };
 
 #define CHAN_CHECK_OK		0

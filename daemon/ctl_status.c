@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "context.h"
 #include "delivery.h"
+#include "engage.h"
 #include "length.h"
 #include "reply.h"
 #include "schedule.h"
@@ -113,8 +114,14 @@ ctl_list(struct client *cl, json_t *req)
 	if (store_list(&f, &ds, &n) == -1)
 		return (reply_error("internal", "database error"));
 	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, reply_delivery(&ds[i]));
+	for (i = 0; i < n; i++) {
+		json_t	*jd = reply_delivery(&ds[i]);
+
+		if (ds[i].state == DS_SENT)
+			json_object_set_new(jd, "engagement",
+			    engage_json(ds[i].id));
+		json_array_append_new(arr, jd);
+	}
 	store_deliveries_free(ds, n);
 	r = reply_ok();
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
@@ -206,6 +213,7 @@ ctl_show(struct client *cl, json_t *req)
 	    SCHED_PAUSED) == 0 ? "channel paused" : "approval"));
 	json_object_set_new(jd, "problem", reply_str(delivery_problem(&d)));
 	json_object_set_new(jd, "overrides", overrides_json(id));
+	json_object_set_new(jd, "engagement", engage_json(id));
 	store_delivery_clear(&d);
 	recipients_json(id, jd);
 	arr = json_array();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "delivery.h"
+#include "pubcal.h"
 
 /*
  * moves[from][to]: NULL if allowed, else why not. Self-moves that are
@@ -123,7 +124,7 @@ delivery_move(const char *id, unsigned from_mask, enum dstate to,
     const char *detail, enum dstate *cur)
 {
 	unsigned	allowed = 0;
-	int		from;
+	int		from, rc;
 
 	if ((unsigned)to >= DS_NSTATES)
 		return (1);
@@ -132,7 +133,10 @@ delivery_move(const char *id, unsigned from_mask, enum dstate to,
 		    delivery_allowed((enum dstate)from, to))
 			allowed |= DELIVERY_BIT(from);
 	/* An empty mask still reads the state (for *CUR) atomically. */
-	return (store_transition(id, allowed, to, u, actor, event, detail, cur));
+	rc = store_transition(id, allowed, to, u, actor, event, detail, cur);
+	if (rc == 0 && to == DS_SENT)
+		pubcal_touch();		/* the published calendar shows it */
+	return (rc);
 }
 
 /* What keeps D from going out as it is, or NULL. */

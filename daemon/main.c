@@ -22,10 +22,12 @@
 #include "conf.h"
 #include "context.h"
 #include "control.h"
+#include "engage.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"
 #include "netguard.h"
+#include "pubcal.h"
 #include "mailer.h"
 #include "schedule.h"
 #include "statedir.h"
@@ -347,6 +349,8 @@ main(int argc, char *argv[])
 	if (mailer_init(loop) == -1)
 		fatalx("smtp: cannot set up the mailer threads");
 	camp_init(&ctx);
+	pubcal_init(&ctx);
+	engage_init(&ctx);
 	sched_kick();
 	conf = NULL;	/* a reload replaces it: ctx.conf from here on */
 	log_info("crierd %s ready: config %s, state %s, socket %s",
@@ -363,6 +367,8 @@ main(int argc, char *argv[])
 	ctl_shutdown();
 	camp_shutdown();
 	mailer_shutdown();
+	engage_shutdown();
+	pubcal_shutdown();
 	http_shutdown();
 	sched_shutdown();
 	/*

@@ -111,6 +111,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE chan_kv ("
 	"  channel TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
 	"  updated INTEGER NOT NULL, PRIMARY KEY (channel, key));",
+	/* 9 -> 10: engagement figures of sent posts (see store_engage.c). */
+	"CREATE TABLE engagement ("
+	"  delivery TEXT PRIMARY KEY, stage INTEGER NOT NULL DEFAULT 0,"
+	"  likes INTEGER, reposts INTEGER, replies INTEGER,"
+	"  fetched INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at);",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -28,6 +28,7 @@
 #include "../log.h"
 #include "../media.h"
 #include "../when.h"
+#include "bluesky_engage.h"
 #include "atproto.h"
 #include "opengraph.h"
 #include "xrpc.h"
@@ -953,4 +954,5 @@ const struct channel_ops bluesky_ops = {
 	.open = bluesky_open,
 	.close = bluesky_close,
 	.start = bluesky_start,
+	.engage = bluesky_engage,
 };

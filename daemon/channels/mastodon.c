@@ -26,6 +26,7 @@
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
+#include "mastodon_engage.h"
 #include "../media.h"
 #include "../../common/util.h"
 
@@ -927,4 +928,5 @@ const struct channel_ops mastodon_ops = {
 	.start = mastodon_start,
 	.cached_limit = mastodon_cached_limit,
 	.check_post = mastodon_check_post,
+	.engage = mastodon_engage,
 };

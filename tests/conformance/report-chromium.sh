@@ -8,15 +8,6 @@
 : "${top_builddir:=.}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 PY=/usr/bin/python3
-CHROMIUM=$(command -v chromium || command -v chromium-browser)
-if [ -z "$CHROMIUM" ]; then
-	echo "SKIP: no chromium (scripts/install-deps.sh installs Debian's chromium)"
-	exit 77
-fi
-if ! $PY -c 'import PIL' 2>/dev/null; then
-	echo "FAIL: $PY cannot import PIL (python3-pil; scripts/install-deps.sh installs it)"
-	exit 1
-fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/report-chromium.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 ctx="$top_srcdir/tests/conformance/report-context.json"
@@ -25,28 +16,12 @@ render="$top_builddir/tests/conformance/report-render"
 "$render" "$top_srcdir/templates" "$ctx" html > "$tmp/report.html" || exit 1
 "$render" "$top_srcdir/templates" "$ctx" txt > "$tmp/report.txt" || exit 1
 
-# A private profile and home, nothing fetched in the background, bounded in time.
-mkdir -p "$tmp/home"
-chrome() {
-	HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home" XDG_CACHE_HOME="$tmp/home" \
-	    timeout 180 "$CHROMIUM" --headless --disable-gpu --no-sandbox \
-	    --no-first-run --disable-extensions --disable-sync \
-	    --disable-background-networking --disable-component-update \
-	    --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 "$@"
-}
+. "$top_srcdir/tests/conformance/chromium-lib.sh"
 url="file://$tmp/report.html"
-chrome --window-size=1400,1600 --screenshot="$tmp/wide.png" "$url" \
-    >/dev/null 2>"$tmp/wide.log" || { echo "FAIL: chromium (wide)"; cat "$tmp/wide.log"; exit 1; }
-chrome --window-size=390,2400 --screenshot="$tmp/phone.png" "$url" \
-    >/dev/null 2>"$tmp/phone.log" || { echo "FAIL: chromium (phone)"; cat "$tmp/phone.log"; exit 1; }
-chrome --dump-dom "$url" >"$tmp/dom.html" 2>"$tmp/dom.log" ||
-    { echo "FAIL: chromium (dump-dom)"; cat "$tmp/dom.log"; exit 1; }
+chrome_page "$url"
 chrome --no-pdf-header-footer --print-to-pdf="$tmp/report.pdf" "$url" \
     >/dev/null 2>"$tmp/pdf.log" || { echo "FAIL: chromium (pdf)"; cat "$tmp/pdf.log"; exit 1; }
-if grep -h -e ':CONSOLE' -e 'Uncaught' "$tmp"/*.log; then
-	echo "FAIL: the page logged to the console (above)"
-	exit 1
-fi
+chrome_quiet
 
 $PY - "$ctx" "$tmp" <<'PY' || exit 1
 import html.parser, json, os, sys

@@ -29,7 +29,9 @@ expect_rc 2 ctl show
 expect_rc 2 ctl list --colour red
 expect_rc 2 ctl post --channel
 # Unique prefixes of verbs work; ambiguous ones do not.
-expect_rc 0 ctl sta
+expect_rc 0 ctl statu
+expect_rc 2 ctl sta
+expect_out "status, stats"
 expect_rc 2 ctl re
 expect_rc 3 "$CRIERCTL" -s "$T/nobody-here.sock" status
 

@@ -121,6 +121,17 @@ Control (besides httpmock's):
   POST /_control/expire-tokens   every current accessJwt expires now
   POST /_control/reset-all as /_control/reset, and forgets records,
        blobs, sessions and counters
+  POST /_control/counts    {"uri": AT_URI, "likeCount": N, "repostCount":
+       N, "replyCount": N}: the engagement app.bsky.feed.getPosts reports
+       for a post (each optional, >= 0); 404 for an unknown post
+
+lexicons/app/bsky/feed/getPosts.json (answered here as a PDS proxying to
+the AppView does):
+  * GET ?uris=AT_URI (repeatable, 1..25) with a Bearer accessJwt ->
+    {"posts": [postView]}: uri, cid, author {did, handle}, record,
+    likeCount, repostCount, replyCount, quoteCount, indexedAt; posts not
+    found are left out; more than 25 uris or a non-at:// one: 400
+    InvalidRequest.
 """
 
 import argparse
@@ -226,6 +237,7 @@ class App:
             self.order = []       # keys in creation order
             self.blobs = {}       # cid -> {"mimeType", "size"}
             self.session_times = []
+            self.counts = {}      # post uri -> {"likeCount", ...}
 
     def jwt(self, typ, ttl):
         now = self.clock.now()
@@ -554,6 +566,33 @@ class BlueskyHandler(httpmock.MockHandler):
                       "RecordNotFound")
         return {"uri": cur["uri"], "cid": cur["cid"], "value": cur["record"]}
 
+    def get_posts(self, q):
+        self.auth()
+        uris = urllib.parse.parse_qs(
+            urllib.parse.urlsplit(self.path).query).get("uris", [])
+        if not uris:
+            raise bad('Params must have the property "uris"')
+        if len(uris) > 25:
+            raise bad("uris must not have more than 25 elements")
+        out = []
+        for u in uris:
+            if not u.startswith("at://"):
+                raise bad("uris/0 must be a valid at-uri")
+            with APP.lock:
+                cur = next((r for r in APP.records.values()
+                            if r["uri"] == u and not r.get("deleted")), None)
+                counts = dict(APP.counts.get(u, {}))
+            if cur is None:
+                continue
+            view = {"uri": u, "cid": cur["cid"],
+                    "author": {"did": APP.did, "handle": APP.handle},
+                    "record": cur["record"], "likeCount": 0,
+                    "repostCount": 0, "replyCount": 0, "quoteCount": 0,
+                    "indexedAt": cur["created_at"]}
+            view.update(counts)
+            out.append(view)
+        return {"posts": out}
+
     def delete_record(self, q):
         self.auth()
         data = self.json_body()
@@ -581,6 +620,7 @@ class BlueskyHandler(httpmock.MockHandler):
         "com.atproto.repo.putRecord": ("POST", put_record),
         "com.atproto.repo.getRecord": ("GET", get_record),
         "com.atproto.repo.deleteRecord": ("POST", delete_record),
+        "app.bsky.feed.getPosts": ("GET", get_posts),
     }
 
     # --- app.bsky.feed.post validation ---------------------------------
@@ -829,6 +869,23 @@ class BlueskyHandler(httpmock.MockHandler):
                     if v["typ"] == "at+jwt":
                         v["exp"] = min(v["exp"], now)
             self.respond({"status": 200, "body": {"ok": True}})
+        elif p == "/_control/counts" and m == "POST":
+            try:
+                req = json.loads(body or b"{}")
+                keys = ("likeCount", "repostCount", "replyCount")
+                vals = {k: int(req[k]) for k in keys if k in req}
+                if any(v < 0 for v in vals.values()):
+                    raise ValueError("counts are >= 0")
+                uri = str(req["uri"])
+            except (ValueError, AttributeError, TypeError, KeyError) as e:
+                self.respond({"status": 400, "body": {"error": str(e)}})
+                return
+            with APP.lock:
+                known = any(r["uri"] == uri for r in APP.records.values())
+                if known:
+                    APP.counts.setdefault(uri, {}).update(vals)
+            self.respond({"status": 200, "body": {"uri": uri}} if known else
+                         {"status": 404, "body": {"error": "no such post"}})
         elif p == "/_control/reset-all" and m == "POST":
             self.state.reset()
             APP.reset()

@@ -91,6 +91,10 @@ Control (besides httpmock's):
        later (0: at once) -- a client killed meanwhile never hears of it
   POST /_control/reset-all as /_control/reset, and forgets statuses,
        media, idempotency keys and rate-limit counters
+  POST /_control/counts  {"id": ID, "favourites_count": N,
+       "reblogs_count": N, "replies_count": N}: sets the engagement
+       counters GET /api/v1/statuses/:id reports (each optional, >= 0);
+       404 for an unknown status
 """
 
 import argparse
@@ -678,6 +682,22 @@ class MastodonHandler(httpmock.MockHandler):
                 return
             self.respond({"status": 200,
                           "body": {"seconds": APP.status_delay}})
+        elif p == "/_control/counts" and m == "POST":
+            try:
+                req = json.loads(body or b"{}")
+                keys = ("favourites_count", "reblogs_count", "replies_count")
+                vals = {k: int(req[k]) for k in keys if k in req}
+                if any(v < 0 for v in vals.values()):
+                    raise ValueError("counts are >= 0")
+            except (ValueError, AttributeError, TypeError) as e:
+                self.respond({"status": 400, "body": {"error": str(e)}})
+                return
+            with APP.lock:
+                st = APP.status_objs.get(str(req.get("id")))
+                if st is not None:
+                    st.update(vals)
+            self.respond({"status": 200, "body": st} if st is not None else
+                         {"status": 404, "body": {"error": "no such status"}})
         elif p == "/_control/reset-all" and m == "POST":
             self.state.reset()
             APP.reset()

@@ -344,6 +344,28 @@ def test_mastodon(tmp):
         r = http("POST", B + "/api/v1/statuses", headers=auth,
                  form={"status": "after the 429"})
         check("mastodon: next request served normally", r.status == 200, r)
+
+        # Engagement counters: set by control, read on the status entity.
+        sid = r.json["id"]
+        r = http("GET", B + "/api/v1/statuses/" + sid, headers=auth)
+        check("mastodon: a new status has 0 favourites/reblogs/replies",
+              r.status == 200 and (r.json["favourites_count"],
+                                   r.json["reblogs_count"],
+                                   r.json["replies_count"]) == (0, 0, 0), r)
+        r = http("POST", B + "/_control/counts",
+                 js={"id": sid, "favourites_count": 7, "reblogs_count": 2,
+                     "replies_count": 1})
+        check("mastodon: /_control/counts sets the counters", r.status == 200, r)
+        r = http("GET", B + "/api/v1/statuses/" + sid, headers=auth)
+        check("mastodon: GET /api/v1/statuses/:id reports them",
+              (r.json["favourites_count"], r.json["reblogs_count"],
+               r.json["replies_count"]) == (7, 2, 1), r)
+        r = http("POST", B + "/_control/counts",
+                 js={"id": "999", "favourites_count": 1})
+        check("mastodon: counts of an unknown status -> 404", r.status == 404, r)
+        r = http("POST", B + "/_control/counts",
+                 js={"id": sid, "favourites_count": -1})
+        check("mastodon: negative counts -> 400", r.status == 400, r)
     finally:
         p.stop()
 
@@ -629,6 +651,46 @@ def test_bluesky(tmp):
         check("bluesky: createSession rate limit -> 429 with RateLimit-Reset",
               r.status == 429 and r.json["error"] == "RateLimitExceeded" and
               r.headers.get("RateLimit-Reset"), r)
+    finally:
+        p.stop()
+    test_bluesky_counts(tmp, pw)
+
+
+def test_bluesky_counts(tmp, pw):
+    """app.bsky.feed.getPosts: auth, post views with the counters set by control."""
+    p = Peer("bluesky_mock.py", ["--handle", "ogp.test",
+                                 "--app-password-file", pw], tmp)
+    try:
+        X = p.base + "/xrpc/"
+        login = {"identifier": "ogp.test", "password": "abcd-efgh-ijkl-mnop"}
+        r = http("POST", X + "com.atproto.server.createSession", js=login)
+        A = {"Authorization": "Bearer " + r.json["accessJwt"]}
+        body = {"repo": "ogp.test", "collection": "app.bsky.feed.post",
+                "rkey": make_tid(),
+                "record": {"text": "t", "createdAt": "2021-05-17T08:00:00Z"}}
+        uri = http("POST", X + "com.atproto.repo.createRecord", headers=A,
+                   js=body).json["uri"]
+        q = "app.bsky.feed.getPosts?uris=" + urllib.parse.quote(uri, safe="")
+        r = http("GET", X + q)
+        check("bluesky: getPosts without a token -> 401", r.status == 401, r)
+        r = http("GET", X + q, headers=A)
+        v = (r.json or {}).get("posts", [{}])[0]
+        check("bluesky: getPosts: a post view with zero counts",
+              r.status == 200 and v.get("uri") == uri and
+              (v["likeCount"], v["repostCount"], v["replyCount"]) == (0, 0, 0), r)
+        r = http("POST", p.base + "/_control/counts",
+                 js={"uri": uri, "likeCount": 5, "repostCount": 3,
+                     "replyCount": 2})
+        check("bluesky: /_control/counts sets the counters", r.status == 200, r)
+        r = http("GET", X + q + "&uris=" + urllib.parse.quote(
+            "at://did:plc:nobody/app.bsky.feed.post/3k", safe=""), headers=A)
+        v = r.json["posts"]
+        check("bluesky: getPosts reports them, leaves out unknown posts",
+              len(v) == 1 and (v[0]["likeCount"], v[0]["repostCount"],
+                               v[0]["replyCount"]) == (5, 3, 2), r)
+        r = http("GET", X + "app.bsky.feed.getPosts?uris=nope", headers=A)
+        check("bluesky: getPosts of a non-at:// uri -> 400",
+              r.status == 400 and r.json["error"] == "InvalidRequest", r)
     finally:
         p.stop()
 

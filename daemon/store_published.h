@@ -1,0 +1,26 @@
+/* Posts that went out, newest first, for the published-posts calendar. */
+#ifndef CRIER_STORE_PUBLISHED_H
+#define CRIER_STORE_PUBLISHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One sent post as the published calendar shows it. */
+struct store_sent {
+	char		 id[DELIVERY_ID_LEN + 1];
+	char		*channel;
+	int64_t		 sent_at;	/* ms */
+	char		*text;
+	char		*remote_url;
+	char		*calendar;
+	char		*uid;
+	char		*summary;
+};
+
+/* The MAX most recently sent posts, newest first; free with store_published_free. */
+int	 store_published_list(size_t max, struct store_sent **out, size_t *n);
+void	 store_published_free(struct store_sent *s, size_t n);
+
+#endif
