@@ -73,6 +73,11 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (delivery, kind));"
 	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
 	"  recurrence_id);",
+	/* 7 -> 8: thread parts confirmed by the network (see store_parts.c). */
+	"CREATE TABLE parts ("
+	"  delivery TEXT NOT NULL, part INTEGER NOT NULL,"
+	"  remote_id TEXT NOT NULL, remote_url TEXT, ref TEXT,"
+	"  at INTEGER NOT NULL, PRIMARY KEY (delivery, part));",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
