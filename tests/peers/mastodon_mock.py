@@ -88,9 +88,9 @@ Control (besides httpmock's):
   POST /_control/clock     {"advance": SECONDS} moves the mock's clock
        (idempotency expiry, rate-limit windows)
   POST /_control/status-delay  {"seconds": S, "after": N}: POST
-       /api/v1/statuses creates (or finds) the status at once but answers
-       S seconds later (0: at once) once N statuses exist (default 0) --
-       a client killed meanwhile never hears of it
+       /api/v1/statuses creates (or finds) the status at once but, past
+       the first N statuses (default 0), answers S seconds later (0: at
+       once) -- a client killed meanwhile never hears of it
   POST /_control/reset-all as /_control/reset, and forgets statuses,
        media, idempotency keys and rate-limit counters
 """
