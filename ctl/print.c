@@ -316,6 +316,7 @@ print_post(json_t *r)
 			else
 				printf("── %lld characters, no limit\n", (long long)
 				    json_integer_value(json_object_get(v, "length")));
+			print_parts(v);
 		}
 		printf("\ndry run: nothing was queued\n");
 		return;

@@ -22,6 +22,11 @@ start_daemon
 expect_rc 1 "$CRIERCTL" -s "$SOCK" post --channel one --text "$TEXT"
 expect_out "over the limit of 120"
 
+# post --dry-run shows the parts too, and queues nothing.
+ctl --json post --dry-run --channel thr --text "$TEXT" |
+	jget 'len(d["previews"][0]["parts"])' | grep -q '^[4-9]$' || fail "dry run without parts"
+ctl post --dry-run --channel thr --text "$TEXT" | grep -q "as a thread of" || fail "human dry run without parts"
+
 # The thread: part 2 is created at once but answered 30 s later.
 mast_post /_control/status-delay '{"seconds": 30, "after": 1}'
 id=$(post_id --channel thr --text "$TEXT")
