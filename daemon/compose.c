@@ -106,7 +106,9 @@ compose_utm(const struct render_input *in, struct render_output *out)
 	rc = 0;
 	goto done;
 fail:
-	snprintf(out->error, sizeof(out->error), "utm: %s", msg);
+	/* utm.c's own messages name the key already. */
+	snprintf(out->error, sizeof(out->error), "%s%s", strncmp(msg, "utm",
+	    3) == 0 ? "" : "utm: ", msg);
 done:
 	free(params);
 	json_decref(ctx);

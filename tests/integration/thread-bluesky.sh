@@ -37,6 +37,7 @@ n=$(ctl --json preview "$id" | jget 'len(d["previews"][0]["parts"])')
 wait_for '[ "$(records | jget "len(d)")" = 2 ]' 30 || fail "part 2 not written: $(records)"
 wait_for "ctl --json show $id | grep -q 'part 1/$n'" 10 || fail "part 1 not recorded"
 [ "$(state_of "$id")" = sending ] || fail "not sending: $(state_of "$id")"
+echo "$n parts; part 2 created, unanswered: kill -9"
 kill9_daemon
 
 control /_control/put-delay '{"seconds": 0}'

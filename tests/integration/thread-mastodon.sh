@@ -51,6 +51,7 @@ ctl preview "$id" | grep -q "(1/$n)" || fail "human preview without parts: $(ctl
 wait_for "[ \"\$(mast_statuses 'len(s)')\" = 2 ]" 30 || fail "part 2 not created: $(mast_statuses 's')"
 wait_for "ctl --json show $id | grep -q 'part 1/$n'" 10 || fail "part 1 not recorded"
 [ "$(state_of "$id")" = sending ] || fail "not sending: $(state_of "$id")"
+echo "$n parts; part 2 created, unanswered: kill -9"
 kill9_daemon
 
 mast_post /_control/status-delay '{"seconds": 0}'

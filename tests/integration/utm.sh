@@ -63,8 +63,14 @@ sed -i 's/^channels = box$/channels = short/' "$CONF"
 expect_rc 1 "$CRIERD" -c "$CONF" --check --from "$(date -u +%Y-%m-%d)" \
 	--to "$(date -u -d "+3 days" +%Y-%m-%d)"
 expect_out "too long"
+# A utm that renders an unknown name: a problem of the post, named.
+sed -i 's/^utm = source={{channel}}&medium=social&campaign={{calendar}}&content={{summary}}$/utm = bogus={{channel}}/' "$CONF"
+sed -i 's/^channels = short$/channels = box/' "$CONF"
+expect_rc 1 "$CRIERD" -c "$CONF" --check --from "$(date -u +%Y-%m-%d)" \
+	--to "$(date -u -d "+3 days" +%Y-%m-%d)"
+expect_out 'box: utm: unknown parameter "bogus"'
 # A bad utm names the file, line and key.
 printf '[channel bad]\ntype = outbox\nutm = source={{#x}\n' >> "$CONF"
 expect_rc 1 "$CRIERD" -c "$CONF" --check
-expect_out "utm"
+expect_out "crier.conf:$(grep -n '^utm = source={{#x}' "$CONF" | cut -d: -f1): utm:"
 echo "PASS: $TEST_NAME"
