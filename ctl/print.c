@@ -254,6 +254,22 @@ print_agenda(json_t *r)
 	printf("\n(times in %s)\n", print_field(r, "timezone"));
 }
 
+/* The parts of a post that goes as a thread (split = thread), if it does. */
+static void
+print_parts(json_t *p)
+{
+	json_t	*parts = json_object_get(p, "parts"), *v;
+	size_t	 i, n = json_array_size(parts);
+
+	if (n == 0)
+		return;
+	printf("── as a thread of %zu parts, each a reply to the one before:\n", n);
+	json_array_foreach(parts, i, v)
+		printf("[%zu/%zu, %lld characters]\n%s\n", i + 1, n, (long long)
+		    json_integer_value(json_object_get(v, "length")),
+		    print_field(v, "text"));
+}
+
 /* preview: the rendered text and its length per channel. */
 void
 print_preview(json_t *r)
@@ -279,6 +295,7 @@ print_preview(json_t *r)
 		else
 			printf("── %lld characters, no limit\n",
 			    (long long)json_integer_value(json_object_get(p, "length")));
+		print_parts(p);
 	}
 }
 
@@ -309,6 +326,7 @@ print_post(json_t *r)
 			else
 				printf("── %lld characters, no limit\n", (long long)
 				    json_integer_value(json_object_get(v, "length")));
+			print_parts(v);
 		}
 		printf("\ndry run: nothing was queued\n");
 		return;

@@ -142,11 +142,21 @@ style_list(char *buf, size_t len)
 			o += snprintf(buf + o, len - o, "%s%s", o ? "|" : "", n);
 }
 
+/* Keys every channel type takes, beside its own. */
+static const struct chan_key chan_common_keys[] = {
+	{ "utm", CK_TEMPLATE, false, NULL },	/* compose.c: tracked links */
+	{ NULL, 0, false, NULL },
+};
+
 /* The key spec for KEY in OPS, or NULL. */
 static const struct chan_key *
 key_find(const struct channel_ops *ops, const char *key)
 {
 	const struct chan_key	*k;
+
+	for (k = chan_common_keys; k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return (k);
 
 	for (k = ops->keys; k != NULL && k->name != NULL; k++)
 		if (strcmp(k->name, key) == 0)

@@ -75,6 +75,25 @@ struct chan_journal {
 	int	(*suppressed)(void *arg, size_t i);
 	/* Adds EVENT with DETAIL to the delivery's history. */
 	void	(*event)(void *arg, const char *event, const char *detail);
+	/*
+	 * Records thread part I (of post.nparts) as confirmed by the network
+	 * with REMOTE_ID, REMOTE_URL and REF (may be NULL), durably before
+	 * the next part goes. -1 if it could not be recorded: stop there.
+	 */
+	int	(*part)(void *arg, size_t i, const char *remote_id,
+		    const char *remote_url, const char *ref);
+};
+
+/*
+ * One part of a thread (split = thread, daemon/thread.c): a post too long
+ * for its network goes as parts, each a reply to the one before.
+ */
+struct post_part {
+	const char	*text;		/* numbered "(i/n)", fits the network */
+	const char	*remote_id;	/* confirmed earlier: skip it; else NULL */
+	const char	*remote_url;	/* may be NULL */
+	const char	*ref;		/* the network's extra (Bluesky: the
+					   record's cid), may be NULL */
 };
 
 /*
@@ -95,6 +114,15 @@ struct post {
 	size_t		 nmedia;
 	const struct post_email *email;	/* ops->email channels, else NULL */
 	const struct chan_journal *journal;
+	/*
+	 * A thread (nparts > 0): post the parts in order, each replying to
+	 * the previous one, skipping those with a remote_id, and call
+	 * journal->part as each is confirmed; media go with the first part;
+	 * the result's remote id and URL are the first part's. Channels
+	 * without thread support never get one (split is not their key).
+	 */
+	const struct post_part *parts;
+	size_t		 nparts;
 };
 
 enum chan_outcome {

@@ -11,6 +11,9 @@
 
 #include "compose.h"
 #include "channel.h"
+#include "template.h"
+#include "thread.h"
+#include "utm.h"
 
 /* Whether LR is over its character limit (else over its byte limit). */
 static bool
@@ -45,19 +48,99 @@ compose_does_not_fit(const struct len_result *lr, char *buf, size_t len)
 	return (buf);
 }
 
-/* Renders (or takes) and measures one post for IN->ch. */
+/* The utm key for IN: its calendar's, else its channel's; NULL if none. */
+static const char *
+utm_key(const struct render_input *in)
+{
+	size_t	i;
+
+	if (in->calendar != NULL && in->conf != NULL)
+		for (i = 0; i < in->conf->ncalendars; i++)
+			if (strcmp(in->conf->calendars[i].name,
+			    in->calendar) == 0 && in->conf->calendars[i].utm)
+				return (in->conf->calendars[i].utm);
+	if (in->ch->cfg == NULL)
+		return (NULL);
+	return (conf_chan_get(in->ch->cfg, "utm", NULL));
+}
+
+/*
+ * Tags the links of OUT->text with IN's utm parameters, rendered with
+ * {{channel}} and {{calendar}} as names beside the event's fields; -1 with
+ * OUT->error naming the key.
+ */
+static int
+compose_utm(const struct render_input *in, struct render_output *out)
+{
+	const char		*key = utm_key(in);
+	struct tmpl_opts	 o;
+	struct tmpl		*t = NULL;
+	json_t			*ctx = NULL;
+	char			*params = NULL, *tagged = NULL, msg[400];
+	int			 rc = -1;
+
+	if (key == NULL || in->ch->ops->email || out->text == NULL)
+		return (0);
+	if ((t = tmpl_compile(key, strlen(key), msg, sizeof(msg))) == NULL)
+		goto fail;
+	if ((ctx = render_context(in)) == NULL) {
+		snprintf(msg, sizeof(msg), "cannot build the context");
+		goto fail;
+	}
+	json_object_set_new(ctx, "channel", json_string(in->ch->name));
+	json_object_set_new(ctx, "calendar", json_string(in->calendar ?
+	    in->calendar : ""));
+	memset(&o, 0, sizeof(o));
+	o.strict = in->strict;
+	if (tmpl_render(t, ctx, &o, &params, msg, sizeof(msg)) == -1)
+		goto fail;
+	if (strlen(params) > UTM_MAX_PARAMS) {
+		snprintf(msg, sizeof(msg), "rendered to %zu bytes, over %d",
+		    strlen(params), UTM_MAX_PARAMS);
+		goto fail;
+	}
+	if (utm_apply(out->text, params, &tagged, msg, sizeof(msg)) == -1)
+		goto fail;
+	free(out->text);
+	out->text = tagged;
+	rc = 0;
+	goto done;
+fail:
+	/* utm.c's own messages name the key already. */
+	snprintf(out->error, sizeof(out->error), "%s%s", strncmp(msg, "utm",
+	    3) == 0 ? "" : "utm: ", msg);
+done:
+	free(params);
+	json_decref(ctx);
+	tmpl_free(t);
+	return (rc);
+}
+
+/*
+ * Renders (or takes) and measures one post for IN->ch: links tagged
+ * first, so the length is the tagged one; a post too long for a channel
+ * with split = thread fits as a thread.
+ */
 enum compose_result
 compose_post(const struct render_input *in, const char *text,
     struct render_output *out, char *why, size_t whylen)
 {
+	char	err[300];
+
 	if (text != NULL) {
 		memset(out, 0, sizeof(*out));
 		if ((out->text = strdup(text)) == NULL)
 			abort();
-		len_measure(chan_len_rule(in->ch), text, in->ch->limit,
-		    &out->len);
 	} else if (render_post(in, out) == -1)
 		return (COMPOSE_ERROR);
+	if (compose_utm(in, out) == -1)
+		return (COMPOSE_ERROR);
+	if (thread_measure(in->ch, out->text, &out->len, NULL, err,
+	    sizeof(err)) == -1) {
+		compose_too_long(&out->len, why, whylen);
+		snprintf(why + strlen(why), whylen - strlen(why), "; %s", err);
+		return (COMPOSE_TOO_LONG);
+	}
 	if (out->len.fits)
 		return (COMPOSE_FITS);
 	compose_too_long(&out->len, why, whylen);

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "redact.h"
 #include "netguard.h"
+#include "template.h"
 #include "calendar/tz.h"
 #include "../common/util.h"
 
@@ -421,6 +422,13 @@ calendar_key(struct parse *p, const char *k, const char *v)
 			return (perr(p, "credential: '%s' is a name, not a path",
 			    v));
 		sp = &cal->credential;
+	} else if (strcmp(k, "utm") == 0) {
+		struct tmpl *t;
+
+		if ((t = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL)
+			return (perr(p, "utm: %s", msg));
+		tmpl_free(t);
+		sp = &cal->utm;
 	} else if (strcmp(k, "refresh") == 0) {
 		if (conf_parse_duration(v, &cal->refresh) == -1 ||
 		    cal->refresh < 60)
@@ -803,6 +811,7 @@ conf_free(struct config *c)
 		free(c->calendars[i].username);
 		free(c->calendars[i].password_file);
 		free(c->calendars[i].credential);
+		free(c->calendars[i].utm);
 	}
 	free(c->calendars);
 	for (i = 0; i < c->nchans; i++) {

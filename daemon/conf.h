@@ -44,6 +44,7 @@ struct cfg_calendar {
 	char	*username;	/* url only: HTTP Basic credentials, may be NULL */
 	char	*password_file;	/* may be NULL */
 	char	*credential;	/* a systemd credential, may be NULL */
+	char	*utm;		/* tracked links (compose.c), may be NULL */
 };
 
 struct config {

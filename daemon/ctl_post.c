@@ -19,6 +19,7 @@
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
+#include "thread.h"
 #include "when.h"
 
 #define POST_MAX_TEXT	(32 * 1024)
@@ -132,7 +133,7 @@ post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
     int64_t due)
 {
 	struct render_output	 out;
-	json_t			*arr = json_array(), *v, *o, *r, *err;
+	json_t			*arr = json_array(), *v, *o, *r, *err, *parts;
 	size_t			 i;
 	int			 all = 1;
 
@@ -158,6 +159,8 @@ post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
 		json_object_set_new(o, "limit", out.len.limit ?
 		    json_integer((json_int_t)out.len.limit) : json_null());
 		json_object_set_new(o, "fits", json_boolean(out.len.fits));
+		if ((parts = thread_json(ch, out.text)) != NULL)
+			json_object_set_new(o, "parts", parts);
 		if (!out.len.fits)
 			all = 0;
 		json_array_append_new(arr, o);

@@ -21,6 +21,7 @@
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
+#include "thread.h"
 #include "when.h"
 
 #define BIT(s)		(1u << (s))
@@ -376,7 +377,8 @@ preview_json(const struct delivery *d)
 {
 	struct channel		*ch = chan_find(d->channel);
 	struct len_result	 lr;
-	json_t			*o = reply_delivery(d);
+	json_t			*o = reply_delivery(d), *parts;
+	char			 err[256];
 
 	json_object_set_new(o, "text", reply_str(d->text));
 	if (ch == NULL) {
@@ -384,7 +386,7 @@ preview_json(const struct delivery *d)
 		    "configured"));
 		return (o);
 	}
-	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
+	thread_measure(ch, d->text, &lr, NULL, err, sizeof(err));
 	json_object_set_new(o, "type", json_string(ch->ops->type));
 	if (strcmp(chan_style_of(ch), ch->ops->type) != 0)
 		json_object_set_new(o, "like", json_string(chan_style_of(ch)));
@@ -392,6 +394,8 @@ preview_json(const struct delivery *d)
 	json_object_set_new(o, "limit", lr.limit ?
 	    json_integer((json_int_t)lr.limit) : json_null());
 	json_object_set_new(o, "fits", json_boolean(lr.fits));
+	if ((parts = thread_json(ch, d->text)) != NULL)
+		json_object_set_new(o, "parts", parts);
 	return (o);
 }
 

@@ -26,6 +26,7 @@
 #include "sending.h"
 #include "store.h"
 #include "turn.h"
+#include "thread.h"
 #include "when.h"
 #include "../common/human.h"
 #include "../common/util.h"
@@ -614,10 +615,11 @@ refit(struct channel *ch, struct delivery *d)
 
 	if (ch->ops->email)
 		return (0);	/* rendered per recipient; no length rule */
-	len_measure(chan_len_rule(ch), d->text ? d->text : "", ch->limit, &lr);
-	if (lr.fits)
+	if (thread_measure(ch, d->text, &lr, NULL, why, sizeof(why)) == -1)
+		;	/* split = thread, but it cannot be split: WHY says why */
+	else if (lr.fits)
 		return (0);
-	if (lr.limit != 0 && lr.length > lr.limit)
+	else if (lr.limit != 0 && lr.length > lr.limit)
 		snprintf(why, sizeof(why), "does not fit: %zu of %zu characters",
 		    lr.length, lr.limit);
 	else

@@ -19,6 +19,9 @@
 #include "newsletter.h"
 #include "sending.h"
 #include "store.h"
+#include "store_parts.h"
+#include "thread.h"
+#include "../common/util.h"
 
 /* One delivery under way. */
 struct job {
@@ -30,6 +33,10 @@ struct job {
 	size_t				 nmedia;
 	struct newsletter		*nl;
 	struct chan_journal		 journal;	/* non-email channels */
+	struct split_result		 split;		/* a thread's parts */
+	struct post_part		*parts;
+	struct store_part		*confirmed;	/* parts sent before */
+	size_t				 nconfirmed;
 	sending_done_fn			 done;
 };
 
@@ -52,6 +59,9 @@ job_free(struct job *job)
 {
 	newsletter_close(job->nl);
 	media_free(job->media, job->nmedia);
+	split_free(&job->split);
+	free(job->parts);
+	store_parts_free(job->confirmed, job->nconfirmed);
 	store_delivery_clear(&job->d);
 	free(job);
 }
@@ -69,6 +79,72 @@ job_end(void *arg, const struct chan_result *r)
 		starting = NULL;
 	job->done(&job->d, job->ops, r, later);
 	job_free(job);
+}
+
+/* Records thread part I of the job ARG's delivery as confirmed. */
+static int
+job_part(void *arg, size_t i, const char *remote_id, const char *remote_url,
+    const char *ref)
+{
+	struct job		*job = arg;
+	struct store_part	*sp;
+	char			 detail[700];
+
+	if (store_parts_put(job->d.id, i, remote_id, remote_url, ref) == -1)
+		return (-1);
+	/* The channel reads the parts confirmed so far from its post. */
+	job->confirmed = xreallocarray(job->confirmed, job->nconfirmed + 1,
+	    sizeof(*job->confirmed));
+	sp = &job->confirmed[job->nconfirmed++];
+	sp->part = i;
+	sp->remote_id = xstrdup(remote_id);
+	sp->remote_url = remote_url ? xstrdup(remote_url) : NULL;
+	sp->ref = ref ? xstrdup(ref) : NULL;
+	sp->at = 0;
+	job->parts[i].remote_id = sp->remote_id;
+	job->parts[i].remote_url = sp->remote_url;
+	job->parts[i].ref = sp->ref;
+	snprintf(detail, sizeof(detail), "part %zu/%zu: %s", i + 1,
+	    job->p.nparts, remote_url != NULL ? remote_url : remote_id);
+	store_log(job->d.id, job->d.channel, STORE_ACTOR_DAEMON, "part",
+	    detail);
+	return (0);
+}
+
+/*
+ * A post too long for CH with split = thread: its parts, those confirmed
+ * by an earlier attempt marked so (they are not posted again); -1 with ERR.
+ */
+static int
+job_parts(struct channel *ch, struct job *job, char *err, size_t errlen)
+{
+	struct post		*p = &job->p;
+	struct len_result	 lr;
+	size_t			 i, k;
+
+	if (thread_measure(ch, p->text, &lr, &job->split, err, errlen) != 1)
+		return (0);	/* one post; -1: refit has held it already */
+	if (store_parts_list(p->id, &job->confirmed, &job->nconfirmed) == -1) {
+		snprintf(err, errlen, "cannot read the thread's parts");
+		return (-1);
+	}
+	if ((job->parts = calloc(job->split.n, sizeof(*job->parts))) == NULL)
+		abort();
+	for (i = 0; i < job->split.n; i++) {
+		job->parts[i].text = job->split.v[i].text;
+		for (k = 0; k < job->nconfirmed; k++)
+			if (job->confirmed[k].part == i) {
+				job->parts[i].remote_id =
+				    job->confirmed[k].remote_id;
+				job->parts[i].remote_url =
+				    job->confirmed[k].remote_url;
+				job->parts[i].ref = job->confirmed[k].ref;
+			}
+	}
+	p->parts = job->parts;
+	p->nparts = job->split.n;
+	job->journal.part = job_part;
+	return (0);
 }
 
 /* Completes JOB's post for CH: media, the email's recipients, a journal; -1 with ERR. */
@@ -99,6 +175,8 @@ job_post(struct channel *ch, struct job *job, const struct tmpl_set *tmpls,
 		p->media = job->media;
 		p->nmedia = job->nmedia;
 	}
+	if (job_parts(ch, job, err, errlen) == -1)
+		return (-1);
 	if (ch->ops->email) {
 		if ((job->nl = newsletter_open(ch, p, tmpls, err, errlen)) ==
 		    NULL)

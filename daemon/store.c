@@ -118,6 +118,11 @@ static const char *const migrations[] = {
 	"  fetched INTEGER NOT NULL DEFAULT 0,"
 	"  next_try INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at);",
+	/* 10 -> 11: thread parts confirmed by the network (see store_parts.c). */
+	"CREATE TABLE parts ("
+	"  delivery TEXT NOT NULL, part INTEGER NOT NULL,"
+	"  remote_id TEXT NOT NULL, remote_url TEXT, ref TEXT,"
+	"  at INTEGER NOT NULL, PRIMARY KEY (delivery, part));",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -24,6 +24,7 @@
 #include "netguard.h"
 #include "render.h"
 #include "template.h"
+#include "thread.h"
 #include "../common/util.h"
 #include "../common/util.h"
 
@@ -131,8 +132,8 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 	struct render_output	 out;
 	struct channel		*ch = chan_find(name);
 	const char		*tmpl = o->template ? o->template : src->template;
-	char			 msg[700], why[160];
-	json_t			*jc;
+	char			 msg[700], why[400];
+	json_t			*jc, *parts;
 
 	if (ch == NULL) {
 		snprintf(msg, sizeof(msg), "no channel named '%s'", name);
@@ -166,6 +167,8 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 		json_object_set_new(jc, "limit", out.len.limit ?
 		    json_integer((json_int_t)out.len.limit) : json_null());
 		json_object_set_new(jc, "fits", json_boolean(out.len.fits));
+		if ((parts = thread_json(ch, out.text)) != NULL)
+			json_object_set_new(jc, "parts", parts);
 		if (!out.len.fits) {
 			snprintf(msg, sizeof(msg), "%s: too long: %s", name, why);
 			json_array_append_new(probs, json_string(msg));

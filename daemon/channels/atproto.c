@@ -467,3 +467,29 @@ atproto_langs(const char *language, char *err, size_t errlen)
 	free(copy);
 	return (a);
 }
+
+/* The facets F as a JSON array of app.bsky.richtext.facet objects. */
+json_t *
+atproto_facets_json(const struct atproto_facet *f, size_t n)
+{
+	json_t	*facets = json_array(), *feat;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].kind == AF_LINK)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#link", "uri", f[i].value);
+		else if (f[i].kind == AF_TAG)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#tag", "tag", f[i].value);
+		else if (f[i].did != NULL)
+			feat = json_pack("{s:s, s:s}", "$type",
+			    "app.bsky.richtext.facet#mention", "did", f[i].did);
+		else
+			continue;
+		json_array_append_new(facets, json_pack("{s:{s:I, s:I}, s:[o]}",
+		    "index", "byteStart", (json_int_t)f[i].start, "byteEnd",
+		    (json_int_t)f[i].end, "features", feat));
+	}
+	return (facets);
+}

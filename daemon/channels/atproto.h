@@ -47,5 +47,7 @@ int	 atproto_jwt_times(const char *jwt, int64_t *exp, int64_t *iat);
 struct json_t;
 /* The comma-separated LANGUAGE as a JSON array of BCP 47 tags; NULL with ERR if one is bad. */
 struct json_t	*atproto_langs(const char *language, char *err, size_t errlen);
+/* The N facets F as app.bsky.richtext.facet objects (unresolved mentions left out). */
+struct json_t	*atproto_facets_json(const struct atproto_facet *f, size_t n);
 
 #endif

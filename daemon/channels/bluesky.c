@@ -7,7 +7,8 @@
  * (opengraph.c), then the post written with putRecord at a record key
  * derived from the delivery id (atproto.c) and swapRecord null: a retry
  * finds the record it wrote (InvalidSwap), reads it back and reports it
- * sent, never a second post.
+ * sent, never a second post. A thread (split = thread) writes part N at
+ * the key of "ID/N", replying to part 1 (root) and part N-1 (parent).
  */
 #include <config.h>
 
@@ -27,6 +28,7 @@
 #include "../http.h"
 #include "../log.h"
 #include "../media.h"
+#include "../thread.h"
 #include "../when.h"
 #include "bluesky_engage.h"
 #include "atproto.h"
@@ -71,6 +73,8 @@ struct bjob {
 	char			*id;
 	char			*text;
 	char			 rkey[ATPROTO_TID_LEN + 1];
+	const struct post	*post;		/* valid until done */
+	size_t			 part;		/* a thread's part being written */
 	enum bstep		 step;
 	enum bstep		 after_session;	/* where to go once logged in */
 	int			 relogins;	/* token refreshes this job asked for */
@@ -94,6 +98,7 @@ static const struct chan_key bluesky_keys[] = {
 	{ "credential", CK_CREDENTIAL, false, NULL },
 	{ "language", CK_STRING, false, NULL },
 	{ "link_cards", CK_BOOL, false, NULL },
+	{ "split", CK_ENUM, false, "thread|none" },
 	{ NULL, 0, false, NULL },
 };
 
@@ -598,12 +603,12 @@ card_uri(const struct bjob *j)
 	return (NULL);
 }
 
-/* The record of J: text, createdAt, langs, facets, embed. */
+/* The record of J: text, createdAt, langs, facets, reply, embed. */
 static json_t *
 job_record(const struct bjob *j)
 {
-	json_t			*rec, *facets = json_array(), *feat;
-	const struct atproto_facet	*f;
+	const struct post_part	*pp = j->post->parts;
+	json_t			*rec, *facets;
 	char			 now[40];
 	int64_t			 ms = when_now();
 	time_t			 t = (time_t)(ms / 1000);
@@ -616,33 +621,22 @@ job_record(const struct bjob *j)
 	    (int)(ms % 1000));
 	rec = json_pack("{s:s, s:s, s:s}", "$type", BSKY_COLLECTION,
 	    "text", j->text, "createdAt", now);
-	if (rec == NULL) {
-		json_decref(facets);
+	if (rec == NULL)
 		return (NULL);
-	}
 	if (json_array_size(j->a->langs) > 0)
 		json_object_set(rec, "langs", j->a->langs);
-	for (i = 0; i < j->nfacets; i++) {
-		f = &j->facets[i];
-		if (f->kind == AF_LINK)
-			feat = json_pack("{s:s, s:s}", "$type",
-			    "app.bsky.richtext.facet#link", "uri", f->value);
-		else if (f->kind == AF_TAG)
-			feat = json_pack("{s:s, s:s}", "$type",
-			    "app.bsky.richtext.facet#tag", "tag", f->value);
-		else if (f->did != NULL)
-			feat = json_pack("{s:s, s:s}", "$type",
-			    "app.bsky.richtext.facet#mention", "did", f->did);
-		else
-			continue;
-		json_array_append_new(facets, json_pack("{s:{s:I, s:I}, s:[o]}",
-		    "index", "byteStart", (json_int_t)f->start, "byteEnd",
-		    (json_int_t)f->end, "features", feat));
-	}
+	facets = atproto_facets_json(j->facets, j->nfacets);
 	if (json_array_size(facets) > 0)
 		json_object_set(rec, "facets", facets);
 	json_decref(facets);
-	if (j->nimg > 0) {
+	if (j->part > 0 && json_object_set_new(rec, "reply", json_pack(
+	    "{s:{s:s, s:s}, s:{s:s, s:s}}", "root", "uri", pp[0].remote_id,
+	    "cid", pp[0].ref, "parent", "uri", pp[j->part - 1].remote_id,
+	    "cid", pp[j->part - 1].ref)) == -1) {
+		json_decref(rec);
+		return (NULL);
+	}
+	if (j->nimg > 0 && j->part == 0) {
 		json_t *imgs = json_array();
 
 		for (i = 0; i < j->nimg; i++)
@@ -686,9 +680,9 @@ sent_result(const struct bjob *j, const char *uri, struct chan_result *r)
 	    "https://bsky.app/profile/%s/post/%s", j->a->did, j->rkey);
 }
 
-/* The "uri" of a 200 answer, or NULL. */
+/* The "uri" of a 200 answer (its "cid" in *CID if any), or NULL. */
 static char *
-answer_uri(const struct http_response *resp)
+answer_uri(const struct http_response *resp, char **cid)
 {
 	json_t		*js;
 	const char	*u;
@@ -700,8 +694,74 @@ answer_uri(const struct http_response *resp)
 	if ((u = json_string_value(json_object_get(js, "uri"))) != NULL &&
 	    strncmp(u, "at://", 5) == 0 && (out = strdup(u)) == NULL)
 		abort();
+	if (out != NULL && (u = json_string_value(json_object_get(js, "cid")))
+	    != NULL && (*cid = strdup(u)) == NULL)
+		abort();
 	json_decref(js);
 	return (out);
+}
+
+/*
+ * Sets J up for thread part J->part (or the post, not a thread): its
+ * text, facets and record key; the card and images go with part 1 only.
+ */
+static int
+part_begin(struct bjob *j)
+{
+	char	key[64];
+
+	if (j->post->nparts == 0) {
+		atproto_tid(j->id, j->rkey);
+		return (0);
+	}
+	snprintf(key, sizeof(key), "%s/%zu", j->id, j->part + 1);
+	atproto_tid(key, j->rkey);
+	free(j->text);
+	atproto_facets_free(j->facets, j->nfacets);
+	j->facets = NULL;
+	j->nfacets = 0;
+	j->next = 0;
+	if ((j->text = strdup(j->post->parts[j->part].text)) == NULL)
+		abort();
+	if (j->part > 0) {
+		free(j->card_url);
+		j->card_url = NULL;
+	}
+	return (atproto_facets(j->text, &j->facets, &j->nfacets));
+}
+
+/*
+ * J's record (part) is at URI with CID: a thread's part is recorded and
+ * the next one goes; else (or after the last part) J ends as sent.
+ */
+static void
+record_done(struct bjob *j, const char *uri, const char *cid)
+{
+	const struct chan_journal	*jl = j->post->journal;
+	struct chan_result		 r;
+
+	sent_result(j, uri, &r);
+	if (j->post->nparts == 0) {
+		job_finish(j, &r);
+		return;
+	}
+	if (jl->part(jl->arg, j->part, uri, r.remote_url, cid) == -1) {
+		job_fail(j, CHAN_TRANSIENT, "part %zu was posted but cannot "
+		    "be recorded", j->part + 1);
+		return;
+	}
+	if ((j->part = thread_next(j->post)) >= j->post->nparts) {
+		thread_sent(j->post, &r);
+		job_finish(j, &r);
+		return;
+	}
+	if (part_begin(j) == -1) {
+		job_fail(j, CHAN_PERMANENT, "part %zu is not valid UTF-8",
+		    j->part + 1);
+		return;
+	}
+	j->step = ST_MENTIONS;
+	job_run(j);
 }
 
 /* putRecord answered: sent; already there (a retry): read it back; or an error. */
@@ -710,21 +770,21 @@ put_done(void *arg, const struct http_response *resp)
 {
 	struct bjob		*j = arg;
 	struct chan_result	 r;
-	char			 name[64], msg[8], *uri;
+	char			 name[64], msg[8], *uri, *cid = NULL;
 
 	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
 		job_abort(j);
 		return;
 	}
 	if (resp->curl_code == CURLE_OK && resp->status == 200) {
-		if ((uri = answer_uri(resp)) == NULL) {
+		if ((uri = answer_uri(resp, &cid)) == NULL) {
 			job_fail(j, CHAN_TRANSIENT, "putRecord: an answer "
 			    "without the record's uri");
 			return;
 		}
-		sent_result(j, uri, &r);
+		record_done(j, uri, cid);
 		free(uri);
-		job_finish(j, &r);
+		free(cid);
 		return;
 	}
 	if (xrpc_token_refused(resp)) {
@@ -775,17 +835,17 @@ get_done(void *arg, const struct http_response *resp)
 {
 	struct bjob		*j = arg;
 	struct chan_result	 r;
-	char			*uri;
+	char			*uri, *cid = NULL;
 
 	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
 		job_abort(j);
 		return;
 	}
 	if (resp->curl_code == CURLE_OK && resp->status == 200 &&
-	    (uri = answer_uri(resp)) != NULL) {
-		sent_result(j, uri, &r);
+	    (uri = answer_uri(resp, &cid)) != NULL) {
+		record_done(j, uri, cid);
 		free(uri);
-		job_finish(j, &r);
+		free(cid);
 		return;
 	}
 	if (xrpc_token_refused(resp)) {
@@ -871,38 +931,46 @@ job_run(struct bjob *j)
 	}
 }
 
-/* Starts delivering P: facets now, then session, mentions, card, record. */
+/*
+ * Starts delivering P: facets now, then session, mentions, images or card,
+ * record; for a thread, from its first part not confirmed yet.
+ */
 static int
 bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
     void *arg, char *err, size_t errlen)
 {
 	struct xrpc_acct	*a = ch->priv;
+	struct chan_result	 r;
 	struct bjob		*j;
 	size_t			 i;
-	int			 rc;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		abort();
 	j->w.ready = session_ready;
 	if ((j->id = strdup(p->id)) == NULL || (j->text = strdup(p->text)) == NULL)
 		abort();
-	if (atproto_facets(j->text, &j->facets, &j->nfacets) == -1) {
-		snprintf(err, errlen, "the text is not valid UTF-8");
-		j->a = NULL;
-		job_free(j);
-		return (-1);
-	}
+	j->post = p;
 	j->a = a;
 	a->refs++;
 	j->done = done;
 	j->arg = arg;
-	atproto_tid(p->id, j->rkey);
-	if (take_images(j, p, err, errlen) == -1) {
+	if (p->nparts > 0 && (j->part = thread_next(p)) >= p->nparts) {
+		thread_sent(p, &r);	/* every part went before a crash */
+		job_finish(j, &r);
+		return (0);
+	}
+	if ((p->nparts == 0 && atproto_facets(j->text, &j->facets,
+	    &j->nfacets) == -1) || part_begin(j) == -1) {
+		snprintf(err, errlen, "the text is not valid UTF-8");
+		job_free(j);
+		return (-1);
+	}
+	if (j->part == 0 && take_images(j, p, err, errlen) == -1) {
 		job_free(j);
 		return (-1);
 	}
 	/* A post with images has no link card. */
-	if (a->link_cards && j->nimg == 0)
+	if (a->link_cards && j->nimg == 0 && j->part == 0)
 		for (i = 0; i < j->nfacets; i++)
 			if (j->facets[i].kind == AF_LINK) {
 				if ((j->card_url = strdup(j->facets[i].value)) ==
@@ -913,34 +981,8 @@ bluesky_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	/* The session first: mentions could do without, the rest cannot. */
 	j->step = ST_SESSION;
 	j->after_session = ST_MENTIONS;
-	if (a->access != NULL && a->did != NULL && when_now() < a->refresh_at)
-		j->step = ST_MENTIONS;
-	if (j->step == ST_SESSION) {
-		if (xrpc_session_wait(a, &j->w) == -1) {
-			snprintf(err, errlen, "cannot start the session request");
-			job_free(j);
-			return (-1);
-		}
-		return (0);
-	}
-	/* ST_MENTIONS and on: each may end J only from a callback. */
-	if ((rc = mention_next(j)) == 1 && j->nimg > 0) {
-		j->step = ST_IMAGES;
-		rc = image_next(j);
-	} else if (rc == 1) {
-		j->step = ST_CARD;
-		if (j->card_url != NULL)
-			rc = card_fetch(j);
-		else {
-			j->step = ST_PUT;
-			rc = put_start(j);
-		}
-	}
-	if (rc == 0)
-		return (0);
-	snprintf(err, errlen, "cannot start the request");
-	job_free(j);
-	return (-1);
+	job_run(j);
+	return (0);
 }
 
 const struct channel_ops bluesky_ops = {

@@ -1,6 +1,7 @@
 /*
  * The mastodon channel: POST /api/v1/statuses with an Idempotency-Key (the
- * delivery id), after uploading each image with its alt text to
+ * delivery id; "ID/N" for part N of a thread, each part in_reply_to_id the
+ * one before), after uploading each image with its alt text to
  * /api/v2/media and waiting until the server has processed it. The
  * instance's character limit is read from /api/v2/instance when the
  * channel opens and cached in state_dir/channels/NAME.json.
@@ -28,6 +29,7 @@
 #include "../log.h"
 #include "mastodon_engage.h"
 #include "../media.h"
+#include "../thread.h"
 #include "../../common/util.h"
 
 #define MASTO_TIMEOUT		60		/* s, default for each request */
@@ -72,6 +74,9 @@ struct mjob {
 	chan_done_fn	 done;
 	void		*arg;
 	char		 id[32];	/* the delivery's */
+	char		 idem[40];	/* its Idempotency-Key */
+	const struct post *post;	/* valid until done */
+	size_t		 part;		/* a thread's part being posted */
 	char		*instance;
 	char		*token;
 	size_t		 token_len;
@@ -98,6 +103,7 @@ static const struct chan_key mastodon_keys[] = {
 	{ "language", CK_STRING, false, NULL },
 	{ "alt_text", CK_ENUM, false, "required|warn" },
 	{ "timeout", CK_DURATION, false, NULL },
+	{ "split", CK_ENUM, false, "thread|none" },
 	{ NULL, 0, false, NULL },
 };
 
@@ -495,7 +501,7 @@ job_request(struct mjob *j, const char *method, const char *url,
 	if (ctype != NULL)
 		chan_request_header(&rq, "Content-Type", ctype);
 	if (idem)
-		chan_request_header(&rq, "Idempotency-Key", j->id);
+		chan_request_header(&rq, "Idempotency-Key", j->idem);
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.url = url;
@@ -625,6 +631,28 @@ on_media(void *arg, const struct http_response *resp)
 	job_next(j);
 }
 
+/* Thread part J->part is R's status: recorded, then the next goes (0), or -1: finish with R. */
+static int
+part_done(struct mjob *j, struct chan_result *r)
+{
+	const struct chan_journal	*jl = j->post->journal;
+
+	if (jl->part(jl->arg, j->part, r->remote_id, r->remote_url[0] ?
+	    r->remote_url : NULL, NULL) == -1) {
+		r->outcome = CHAN_TRANSIENT;
+		snprintf(r->error, sizeof(r->error), "part %zu was posted but "
+		    "cannot be recorded", j->part + 1);
+		return (-1);
+	}
+	if ((j->part = thread_next(j->post)) >= j->post->nparts) {
+		thread_sent(j->post, r);
+		return (-1);
+	}
+	snprintf(j->idem, sizeof(j->idem), "%s/%zu", j->id, j->part + 1);
+	job_next(j);
+	return (0);
+}
+
 /* The answer of POST /api/v1/statuses. */
 static void
 on_status(void *arg, const struct http_response *resp)
@@ -656,6 +684,8 @@ on_status(void *arg, const struct http_response *resp)
 		snprintf(r.remote_url, sizeof(r.remote_url), "%s",
 		    json_string_value(v));
 	json_decref(b);
+	if (j->post->nparts > 0 && part_done(j, &r) == 0)
+		return;
 	job_finish(j, &r);
 }
 
@@ -698,7 +728,11 @@ start_status(struct mjob *j)
 	size_t	 len = 0, i;
 	int	 rc;
 
-	form_add(&body, &len, "status", j->text);
+	form_add(&body, &len, "status", j->post->nparts > 0 ?
+	    j->post->parts[j->part].text : j->text);
+	if (j->post->nparts > 0 && j->part > 0)
+		form_add(&body, &len, "in_reply_to_id",
+		    j->post->parts[j->part - 1].remote_id);
 	form_add(&body, &len, "visibility", j->visibility);
 	if (j->language != NULL)
 		form_add(&body, &len, "language", j->language);
@@ -873,6 +907,10 @@ mastodon_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	j->done = done;
 	j->arg = arg;
 	snprintf(j->id, sizeof(j->id), "%s", p->id);
+	snprintf(j->idem, sizeof(j->idem), "%s", p->id);
+	if (p->nparts > 0 && (j->part = thread_next(p)) < p->nparts)
+		snprintf(j->idem, sizeof(j->idem), "%s/%zu", p->id, j->part + 1);
+	j->post = p;
 	j->instance = xstrdup(m->instance);
 	if ((j->token = malloc(m->token_len + 1)) == NULL)
 		abort();
@@ -882,7 +920,16 @@ mastodon_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	j->language = xstrdup(m->language);
 	j->timeout_ms = m->timeout_ms;
 	j->text = xstrdup(p->text);
-	take_media(j, p);
+	if (p->nparts > 0 && j->part >= p->nparts) {
+		/* Every part went before a crash: the thread is sent. */
+		struct chan_result r;
+
+		thread_sent(p, &r);
+		job_finish(j, &r);
+		return (0);
+	}
+	if (j->part == 0)	/* media go with the first part */
+		take_media(j, p);
 	if (job_step(j) == -1) {
 		snprintf(err, errlen, "cannot start the request");
 		job_free(j);

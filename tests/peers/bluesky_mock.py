@@ -119,6 +119,9 @@ Control (besides httpmock's):
   POST /_control/clock     {"advance": SECONDS}: token expiry uses this
        clock, so tests can expire an accessJwt without sleeping
   POST /_control/expire-tokens   every current accessJwt expires now
+  POST /_control/put-delay {"seconds": S, "after": N}: once N records
+       exist, putRecord writes the record at once but answers S seconds
+       later (0: at once) -- a client killed meanwhile never hears of it
   POST /_control/reset-all as /_control/reset, and forgets records,
        blobs, sessions and counters
   POST /_control/counts    {"uri": AT_URI, "likeCount": N, "repostCount":
@@ -238,6 +241,7 @@ class App:
             self.blobs = {}       # cid -> {"mimeType", "size"}
             self.session_times = []
             self.counts = {}      # post uri -> {"likeCount", ...}
+            self.put_delay = (0.0, 0)   # (seconds, after N records)
 
     def jwt(self, typ, ttl):
         now = self.clock.now()
@@ -338,6 +342,8 @@ class BlueskyHandler(httpmock.MockHandler):
                 raise bad("Incorrect HTTP method (%s) expected %s"
                           % (self.command, verb))
             body = {"status": 200, "body": fn(self, query)}
+            if getattr(self, "late", 0):
+                body["delay"], self.late = self.late, 0
             return body
         except XrpcError as e:
             return e.spec()
@@ -549,6 +555,10 @@ class BlueskyHandler(httpmock.MockHandler):
                     raise bad("Record was at %s" %
                               (cur["cid"] if exists else "null"),
                               "InvalidSwap")
+            delay, after = APP.put_delay
+            if delay > 0 and len(APP.order) >= after:
+                # Written first, answered late: a client may die between.
+                self.late = delay
             return self.write(coll, rkey, record, by_server,
                               "update" if exists else "create")
 
@@ -862,6 +872,16 @@ class BlueskyHandler(httpmock.MockHandler):
                 return
             self.respond({"status": 200,
                           "body": {"offset": APP.clock.advance(adv)}})
+        elif p == "/_control/put-delay" and m == "POST":
+            try:
+                d = json.loads(body or b"{}")
+                APP.put_delay = (float(d.get("seconds", 0)),
+                                 int(d.get("after", 0)))
+            except (ValueError, AttributeError) as e:
+                self.respond({"status": 400, "body": {"error": str(e)}})
+                return
+            self.respond({"status": 200, "body": {"seconds":
+                                                  APP.put_delay[0]}})
         elif p == "/_control/expire-tokens" and m == "POST":
             now = APP.clock.now()
             with APP.lock:

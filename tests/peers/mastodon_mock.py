@@ -81,14 +81,16 @@ Control (besides httpmock's):
   GET  /_control/statuses  every created status: {"id", "text",
        "spoiler_text", "visibility", "language", "sensitive",
        "idempotency_key", "token_index", "username", "url", "created_at",
-       "length" (Mastodon-counted), "media": [{"id", "description",
+       "length" (Mastodon-counted), "in_reply_to_id" (in_reply_to_id of
+       an existing status, else 404), "media": [{"id", "description",
        "filename", "mime_type", "size"}]}
   GET  /_control/media     every uploaded attachment
   POST /_control/clock     {"advance": SECONDS} moves the mock's clock
        (idempotency expiry, rate-limit windows)
-  POST /_control/status-delay  {"seconds": S}: POST /api/v1/statuses
-       creates (or finds) the status at once but answers S seconds
-       later (0: at once) -- a client killed meanwhile never hears of it
+  POST /_control/status-delay  {"seconds": S, "after": N}: POST
+       /api/v1/statuses creates (or finds) the status at once but, past
+       the first N statuses (default 0), answers S seconds later (0: at
+       once) -- a client killed meanwhile never hears of it
   POST /_control/reset-all as /_control/reset, and forgets statuses,
        media, idempotency keys and rate-limit counters
   POST /_control/counts  {"id": ID, "favourites_count": N,
@@ -299,6 +301,7 @@ class App:
             self.buckets = {}         # token index -> [window start, count]
             self.next_id = 110000000000000000
             self.status_delay = 0.0   # s before answering POST /statuses
+            self.delay_after = 0      # statuses answered at once first
 
     def new_id(self):
         with self.lock:
@@ -424,7 +427,7 @@ class MastodonHandler(httpmock.MockHandler):
             return self.err(429, "Too many requests", hdrs)
         if method == "POST" and path == "/api/v1/statuses":
             spec = self.post_status(idx, rec)
-            if APP.status_delay > 0:
+            if APP.status_delay > 0 and len(APP.statuses) > APP.delay_after:
                 # Created (or found) first, answered late: a client may
                 # die in between, as after a real request.
                 spec = dict(spec, delay=APP.status_delay)
@@ -517,6 +520,13 @@ class MastodonHandler(httpmock.MockHandler):
         visibility = first(params, "visibility") or "public"
         language = first(params, "language")
         sensitive = truthy(first(params, "sensitive", False))
+        reply_to = first(params, "in_reply_to_id")
+        parent = None
+        if reply_to not in (None, ""):
+            parent = APP.status_objs.get(str(reply_to))
+            if parent is None:
+                # docs.joinmastodon.org/methods/statuses/#create: 404
+                return self.err(404, "Record not found")
 
         if len(media_ids) > MAX_MEDIA:
             return self.err(422, "Cannot attach more than %d files."
@@ -562,7 +572,9 @@ class MastodonHandler(httpmock.MockHandler):
                           for p in text.split("\n\n")) if text else ""
         status = {
             "id": sid, "created_at": iso_utc(now),
-            "in_reply_to_id": None, "in_reply_to_account_id": None,
+            "in_reply_to_id": parent["id"] if parent else None,
+            "in_reply_to_account_id":
+                parent["account"]["id"] if parent else None,
             "sensitive": sensitive or bool(spoiler), "spoiler_text": spoiler,
             "visibility": visibility, "language": language,
             "uri": "%s/users/%s/statuses/%s" % (self.base(), name, sid),
@@ -583,6 +595,7 @@ class MastodonHandler(httpmock.MockHandler):
                 "sensitive": status["sensitive"], "idempotency_key": key,
                 "token_index": idx, "username": name, "url": url,
                 "created_at": status["created_at"], "length": length,
+                "in_reply_to_id": status["in_reply_to_id"],
                 "media": [{"id": m["id"], "description": m["description"],
                            "filename": m["filename"],
                            "mime_type": m["mime_type"], "size": m["size"]}
@@ -677,6 +690,8 @@ class MastodonHandler(httpmock.MockHandler):
             try:
                 APP.status_delay = float(
                     json.loads(body or b"{}").get("seconds", 0))
+                APP.delay_after = int(
+                    json.loads(body or b"{}").get("after", 0))
             except (ValueError, AttributeError) as e:
                 self.respond({"status": 400, "body": {"error": str(e)}})
                 return

@@ -366,6 +366,42 @@ def test_mastodon(tmp):
         r = http("POST", B + "/_control/counts",
                  js={"id": sid, "favourites_count": -1})
         check("mastodon: negative counts -> 400", r.status == 400, r)
+        # Replies (threads): in_reply_to_id of an existing status, else 404.
+        head = http("POST", B + "/api/v1/statuses", headers=auth,
+                    form={"status": "part 1 (1/2)"}).json
+        r = http("POST", B + "/api/v1/statuses", headers=auth,
+                 form={"status": "part 2 (2/2)", "in_reply_to_id":
+                       head["id"]})
+        check("mastodon: in_reply_to_id echoed with the account",
+              r.status == 200 and r.json["in_reply_to_id"] == head["id"] and
+              r.json["in_reply_to_account_id"] == head["account"]["id"], r)
+        r = http("POST", B + "/api/v1/statuses", headers=auth,
+                 form={"status": "orphan", "in_reply_to_id": "999"})
+        check("mastodon: reply to an unknown status -> 404",
+              r.status == 404 and r.json == {"error": "Record not found"}, r)
+        sts = http("GET", B + "/_control/statuses").json
+        check("mastodon: control lists in_reply_to_id",
+              sts[-1]["in_reply_to_id"] == head["id"] and
+              sts[-2]["in_reply_to_id"] is None, sts[-2:])
+        # status-delay "after": only once N statuses exist.
+        n = len(sts)
+        http("POST", B + "/_control/status-delay",
+             js={"seconds": 1.5, "after": n + 1})
+        t0 = time.time()
+        http("POST", B + "/api/v1/statuses", headers=auth,
+             form={"status": "answered at once"})
+        t1 = time.time()
+        http("POST", B + "/api/v1/statuses", headers=auth,
+             form={"status": "answered late"})
+        t2 = time.time()
+        http("POST", B + "/_control/status-delay", js={"seconds": 0})
+        check("mastodon: status-delay after N: created, answered late",
+              t2 - t1 >= 1.4 and
+              len(http("GET", B + "/_control/statuses").json) == n + 2,
+              (t1 - t0, t2 - t1))
+        check("mastodon: status-delay after N: the first N at once",
+              http("GET", B + "/_control/statuses").json[n]["text"] ==
+              "answered at once", n)
     finally:
         p.stop()
 
@@ -691,6 +727,50 @@ def test_bluesky_counts(tmp, pw):
         r = http("GET", X + "app.bsky.feed.getPosts?uris=nope", headers=A)
         check("bluesky: getPosts of a non-at:// uri -> 400",
               r.status == 400 and r.json["error"] == "InvalidRequest", r)
+    finally:
+        p.stop()
+
+
+def test_bluesky_thread(tmp):
+    """Reply refs and put-delay, on a peer of its own (long-lived tokens)."""
+    pw = os.path.join(tmp, "bsky-thread.pw")
+    with open(pw, "w") as f:
+        f.write("abcd-efgh-ijkl-mnop\n")
+    os.chmod(pw, 0o600)
+    p = Peer("bluesky_mock.py", ["--handle", "ogp.test",
+                                 "--app-password-file", pw], tmp)
+    try:
+        X, C = p.base + "/xrpc/", p.base + "/_control/"
+        r = http("POST", X + "com.atproto.server.createSession",
+                 js={"identifier": "ogp.test",
+                     "password": "abcd-efgh-ijkl-mnop"})
+        A = {"Authorization": "Bearer " + r.json["accessJwt"]}
+        rec = {"text": "part 1 (1/2)", "createdAt": "2021-05-17T08:00:00Z"}
+        head = http("POST", X + "com.atproto.repo.putRecord", headers=A,
+                    js={"repo": "ogp.test", "collection":
+                        "app.bsky.feed.post", "rkey": make_tid(),
+                        "record": rec}).json
+        ref = {"uri": head["uri"], "cid": head["cid"]}
+        http("POST", C + "put-delay", js={"seconds": 1.5, "after": 1})
+        t0 = time.time()
+        r = http("POST", X + "com.atproto.repo.putRecord", headers=A,
+                 js={"repo": "ogp.test", "collection": "app.bsky.feed.post",
+                     "rkey": make_tid(), "record": dict(
+                         rec, text="part 2 (2/2)",
+                         reply={"root": ref, "parent": ref})})
+        late = time.time() - t0
+        http("POST", C + "put-delay", js={"seconds": 0})
+        recs = http("GET", C + "records").json
+        check("bluesky: put-delay after 1: written, answered late",
+              r.status == 200 and late >= 1.4 and len(recs) == 2 and
+              recs[1]["record"]["reply"]["parent"] == ref, (r, late))
+        r = http("POST", X + "com.atproto.repo.putRecord", headers=A,
+                 js={"repo": "ogp.test", "collection": "app.bsky.feed.post",
+                     "rkey": make_tid(), "record": dict(
+                         rec, reply={"root": {"uri": head["uri"]},
+                                     "parent": ref})})
+        check("bluesky: a reply ref without cid -> 400 InvalidRecord",
+              r.status == 400, r)
     finally:
         p.stop()
 
@@ -1227,7 +1307,7 @@ def test_x(tmp):
 
 def main():
     which = [a for a in sys.argv[1:] if not a.startswith("-")] or \
-        ["mastodon", "bluesky", "smtp", "x"] + list(NETS)
+        ["mastodon", "bluesky", "bluesky_thread", "smtp", "x"] + list(NETS)
     tmp = tempfile.mkdtemp(prefix="crier-peers-")
     try:
         for name in which:
