@@ -1,4 +1,4 @@
-/* Engagement figures of sent posts: the table `engagement` (schema 8). */
+/* Engagement figures of sent posts: the table `engagement` (schema 10). */
 #include <config.h>
 
 #include <stdio.h>
