@@ -82,6 +82,12 @@ struct chan_journal {
 	 */
 	int	(*part)(void *arg, size_t i, const char *remote_id,
 		    const char *remote_url, const char *ref);
+	/*
+	 * Groups the recipient records until batch(arg, false) into one
+	 * transaction (batch(arg, true) opens it); the close commits it,
+	 * durably. -1 if it could not: nothing of the batch is recorded.
+	 */
+	int	(*batch)(void *arg, bool open);
 };
 
 /*

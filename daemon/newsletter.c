@@ -89,6 +89,20 @@ record(void *arg, size_t i, enum rcpt_fate fate, const char *error,
 	return (0);
 }
 
+/* Opens (OPEN) or commits a group of recipient records: one fsync for all. */
+static int
+batch(void *arg, bool open)
+{
+	(void)arg;
+	if (open)
+		return (store_begin());
+	if (store_commit() == -1) {
+		store_rollback();
+		return (-1);
+	}
+	return (0);
+}
+
 /* 1 if recipient I unsubscribed meanwhile. */
 static int
 suppressed(void *arg, size_t i)
@@ -233,6 +247,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	nl->journal.recipient = record;
 	nl->journal.suppressed = suppressed;
 	nl->journal.event = event;
+	nl->journal.batch = batch;
 	if ((v = conf_chan_get(ch->cfg, "unsubscribe_url", NULL)) != NULL &&
 	    (nl->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "unsubscribe_url: %s", msg);

@@ -2,11 +2,14 @@
  * The smtp channel: a newsletter. One delivery sends one personal message
  * to each recipient the post names (post.email: recipients_file as the
  * scheduler planned it, each message rendered by render.c on request), one
- * SMTP transaction per recipient over one connection held by a mailer
- * thread (mailer.c), spaced by the channel's rate. Everything stays on the
- * loop: a recipient becomes `sending` in the journal (committed) before its
- * message leaves, and its fate is journaled as its transaction ends, so a
- * restart resumes where it stopped; suppressed addresses are never sent to.
+ * SMTP transaction per recipient over `sessions` connections, each held by
+ * a mailer thread (mailer.c) and reused from message to message, spaced by
+ * the channel's rate. Bookkeeping stays on the loop: recipients become
+ * `sending` in the journal a batch at a time, in one durable commit, before
+ * any of them is handed to a mailer, and each one's fate is journaled as
+ * its transaction ends, so a restart resumes where it stopped (marked
+ * recipients without a fate are uncertain, never sent twice); suppressed
+ * addresses are never sent to.
  */
 #include <config.h>
 
@@ -29,6 +32,9 @@
 #include "../when.h"
 #include "../../common/util.h"
 
+#define SMTP_BATCH	32	/* recipients marked `sending` per commit */
+#define SMTP_MAX_SESSIONS 16	/* connections per delivery */
+
 /* The channel's settings; shared with the sends under way (refs). */
 struct smtp_conf {
 	int		 refs;
@@ -47,6 +53,18 @@ struct smtp_conf {
 	char		*ca_file;	/* may be NULL */
 	int64_t		 timeouts[MT_N];	/* ms */
 	int64_t		 timeout_ms;	/* one whole message, 0: no bound */
+	int		 sessions;	/* connections per delivery */
+};
+
+struct smtp_send;
+
+/* One SMTP session of a delivery: a mailer connection and its message. */
+struct smtp_session {
+	struct smtp_send	*s;
+	struct mailer		*mailer;	/* NULL: not opened yet */
+	size_t			 cur;		/* its recipient, while busy */
+	bool			 busy;		/* a message is out */
+	bool			 suppressed;	/* unsubscribed just before DATA */
 };
 
 /* One delivery under way. */
@@ -58,22 +76,22 @@ struct smtp_send {
 	chan_done_fn		 done;
 	void			*arg;
 	size_t			 next;
+	size_t			 marked;	/* [next, marked) are `sending` */
+	size_t			 batch;		/* the size of the latest mark */
 	int			 nsent, nfailed, npending, nsuppressed, nuncertain;
 	int			 ndone;		/* sent before this attempt */
 	char			 last_error[300];
 	enum chan_outcome	 fatal;		/* with fatal_set: ends the delivery */
 	bool			 fatal_set;
 	char			 fatal_error[400];
+	bool			 aborted;	/* crierd stops: end when idle */
+	bool			 delaying;	/* a rate (or start) timer runs */
 	int64_t			 last_start;
-	struct mailer		*mailer;	/* its connection, NULL: none yet */
-	/* The transaction under way. */
-	size_t			 cur;
-	char			*msg;		/* built, not yet handed over */
-	size_t			 msglen;
-	char			*msgid;
-	bool			 suppressed;	/* unsubscribed just before DATA */
-	bool			 unrecorded;	/* "sending" could not be stored */
+	struct smtp_session	 sess[SMTP_MAX_SESSIONS];
+	int			 nsess, nbusy;
 };
+
+static char	*message_id(const struct smtp_send *, size_t);
 
 static const struct chan_key smtp_keys[] = {
 	{ "url", CK_STRING, true, NULL },
@@ -96,6 +114,7 @@ static const struct chan_key smtp_keys[] = {
 	{ "data_block_timeout", CK_DURATION, false, NULL },
 	{ "data_end_timeout", CK_DURATION, false, NULL },
 	{ "quit_timeout", CK_DURATION, false, NULL },
+	{ "sessions", CK_STRING, false, NULL },
 	{ NULL, 0, false, NULL },
 };
 
@@ -131,6 +150,19 @@ smtp_scheme(const char *url)
 	if (strncasecmp(url, "smtp://", 7) == 0)
 		return ("smtp");
 	return (NULL);
+}
+
+/* The number of SMTP sessions V names (1..SMTP_MAX_SESSIONS), or -1. */
+static int
+sessions_parse(const char *v)
+{
+	char	*end;
+	long	 n;
+
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < 1 || n > SMTP_MAX_SESSIONS)
+		return (-1);
+	return ((int)n);
 }
 
 /* Checks url/starttls, the addresses, AUTH keys and the unsubscribe template. */
@@ -205,6 +237,12 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		snprintf(err, errlen, "password_file and credential: use one");
 		return (-1);
 	}
+	if ((v = conf_chan_get(cc, "sessions", NULL)) != NULL &&
+	    sessions_parse(v) == -1) {
+		snprintf(err, errlen, "sessions: '%s' is not a number from 1 to "
+		    "%d", v, SMTP_MAX_SESSIONS);
+		return (-1);
+	}
 	/* A bad line is reported (here: --check, start, reload), not fatal. */
 	v = conf_chan_get(cc, "recipients_file", NULL);
 	if (recipients_load(v, &rl, msg, sizeof(msg)) == -1)
@@ -275,6 +313,10 @@ smtp_open(struct channel *ch, const struct config *c, char *err, size_t errlen)
 		    NULL && conf_parse_duration(v, &secs) == 0 && secs > 0)
 			sc->timeouts[i] = secs * 1000;
 	}
+	sc->sessions = 1;
+	if ((v = conf_chan_get(cc, "sessions", NULL)) != NULL &&
+	    (i = sessions_parse(v)) != -1)
+		sc->sessions = i;
 	if (cc->rate.count > 0)
 		sc->interval = cc->rate.period * 1000 / cc->rate.count;
 	if (sc->username != NULL && chan_secret_read(cc, "password_file",
@@ -301,12 +343,13 @@ smtp_close(struct channel *ch)
 static void
 send_free(struct smtp_send *s)
 {
-	/* Its thread says QUIT and ends by itself. */
-	mailer_close(s->mailer);
+	int	k;
+
+	/* Each thread says QUIT and ends by itself. */
+	for (k = 0; k < s->nsess; k++)
+		mailer_close(s->sess[k].mailer);
 	conf_release(s->c);
 	free(s->id);
-	free(s->msg);
-	free(s->msgid);
 	free(s);
 }
 
@@ -315,7 +358,71 @@ static int
 rcpt_record(struct smtp_send *s, size_t i, enum rcpt_fate fate,
     const char *error, bool attempt)
 {
-	return (s->j->recipient(s->j->arg, i, fate, error, s->msgid, attempt));
+	char	*id = message_id(s, i);
+	int	 rc;
+
+	rc = s->j->recipient(s->j->arg, i, fate, error, id, attempt);
+	free(id);
+	return (rc);
+}
+
+/*
+ * Marks the next recipients of S still to get the post (up to SMTP_BATCH)
+ * `sending` in one durable transaction, before any is handed over: one
+ * fsync for the batch instead of one per message. -1 if it could not.
+ */
+static int
+mark_batch(struct smtp_send *s)
+{
+	size_t	 i, n = 0, max;
+	int	 rc = 0;
+
+	/*
+	 * The batch starts at one and doubles (a crash of a short list
+	 * leaves few recipients uncertain); under a rate it holds no more
+	 * than go out in 100 ms, where the fsync is no bottleneck anyway.
+	 */
+	s->batch = s->batch == 0 ? 1 : s->batch * 2;
+	if (s->batch > SMTP_BATCH)
+		s->batch = SMTP_BATCH;
+	max = s->batch;
+	if (s->c->interval > 0 && (size_t)(100 / s->c->interval) < max)
+		max = 100 / s->c->interval > 0 ? (size_t)(100 / s->c->interval) :
+		    1;
+	if (s->j->batch(s->j->arg, true) == -1)
+		return (-1);
+	for (i = s->next; i < s->e->nrcpts && n < max; i++) {
+		if (!s->e->rcpts[i].todo)
+			continue;
+		if (rcpt_record(s, i, RCPT_SENDING, NULL, false) == -1)
+			rc = -1;
+		n++;
+	}
+	if (s->j->batch(s->j->arg, false) == -1)
+		return (-1);
+	s->marked = i;
+	return (rc);
+}
+
+/*
+ * Puts the recipients of S marked `sending` but never handed over back
+ * to `pending`, so a later attempt sends them (a crash leaves them
+ * uncertain instead: nothing tells whether they went).
+ */
+static void
+unmark_rest(struct smtp_send *s)
+{
+	size_t	i;
+
+	if (s->marked <= s->next)
+		return;
+	if (s->j->batch(s->j->arg, true) == -1)
+		return;
+	for (i = s->next; i < s->marked; i++)
+		if (s->e->rcpts[i].todo)
+			rcpt_record(s, i, RCPT_PENDING, NULL, false);
+	s->j->batch(s->j->arg, false);
+	s->marked = s->next;
 }
 
 /* Reports the end of S to the engine (R) and frees S. */
@@ -326,6 +433,7 @@ send_end(struct smtp_send *s, struct chan_result *r)
 	void		*arg = s->arg;
 	char		 sum[300];
 
+	unmark_rest(s);
 	if (!r->aborted) {
 		snprintf(sum, sizeof(sum), "%d sent, %d failed, %d pending, "
 		    "%d suppressed, %d uncertain (of %zu; %d sent before)",
@@ -336,6 +444,20 @@ send_end(struct smtp_send *s, struct chan_result *r)
 	}
 	send_free(s);
 	done(arg, r);
+}
+
+/* Ends S as crierd stops, once no session and no timer is busy. */
+static void
+send_abort(struct smtp_send *s)
+{
+	struct chan_result	r;
+
+	s->aborted = true;
+	if (s->nbusy > 0 || s->delaying)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.aborted = true;
+	send_end(s, &r);
 }
 
 /* Ends S by what its recipients came to (or its fatal error). */
@@ -366,14 +488,15 @@ send_finish(struct smtp_send *s)
 	send_end(s, &r);
 }
 
-/* Ends S at once with OUTCOME and ERR (the rest of its recipients wait). */
+/* Sets S's fatal OUTCOME and ERR: no more messages start, S ends when idle. */
 static void
 send_fatal(struct smtp_send *s, enum chan_outcome outcome, const char *err)
 {
+	if (s->fatal_set)
+		return;
 	s->fatal_set = true;
 	s->fatal = outcome;
 	snprintf(s->fatal_error, sizeof(s->fatal_error), "%s", err);
-	send_finish(s);
 }
 
 /* The Message-ID of S's message to recipient I: stable per (delivery, recipient). */
@@ -396,18 +519,19 @@ message_id(const struct smtp_send *s, size_t i)
 	return (id);
 }
 
-/* Builds S's message to recipient I into s->msg: its parts rendered for it; -1 with ERR. */
+/* Builds S's message to recipient I into *MSG (*LEN): its parts rendered for it; -1 with ERR. */
 static int
-build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
+build_message(struct smtp_send *s, size_t i, char **msg, size_t *len,
+    char *err, size_t errlen)
 {
 	const struct email_rcpt	*rc = &s->e->rcpts[i];
 	struct email_parts	 parts;
 	struct mime_msg		 m;
+	char			*msgid;
 
 	if (s->e->render(s->e, i, &parts, err, errlen) == -1)
 		return (-1);
-	free(s->msgid);
-	s->msgid = message_id(s, i);
+	msgid = message_id(s, i);
 	memset(&m, 0, sizeof(m));
 	m.from_name = s->c->from_name;
 	m.from_addr = s->c->from_addr;
@@ -417,14 +541,14 @@ build_message(struct smtp_send *s, size_t i, char *err, size_t errlen)
 	m.subject = parts.subject;
 	m.text = parts.text;
 	m.html = parts.html;
-	m.message_id = s->msgid;
+	m.message_id = msgid;
 	m.date = when_now();
 	m.list_id = s->c->list_id;
 	m.unsub_url = parts.unsub_url;
 	m.unsub_mailto = s->c->unsub_mailto;
-	free(s->msg);
-	s->msg = mime_build(&m, &s->msglen);
+	*msg = mime_build(&m, len);
 	chan_email_parts_clear(&parts);
+	free(msgid);
 	return (0);
 }
 
@@ -438,63 +562,63 @@ wait_ms(const struct smtp_send *s)
 	    0);
 }
 
-/* Goes on with S's next recipient after the rate's wait. */
+/* Goes on with S's next recipients after the rate's wait. */
 static void
 delay_done(void *arg, const struct http_response *resp)
 {
 	struct smtp_send	*s = arg;
-	struct chan_result	 r;
 
+	s->delaying = false;
 	if (resp->curl_code != CURLE_OK) {
-		memset(&r, 0, sizeof(r));
-		r.aborted = true;
-		send_end(s, &r);
+		send_abort(s);
 		return;
 	}
 	smtp_step(s);
+}
+
+/* Goes on with S after MS ms (a timer: never from within start). */
+static void
+send_later(struct smtp_send *s, uint64_t ms)
+{
+	if (s->delaying)
+		return;
+	s->delaying = true;
+	if (http_start_delay(ms, delay_done, s) == -1) {
+		/* Only when http is stopping. */
+		s->delaying = false;
+		send_abort(s);
+	}
 }
 
 /* Schedules S's next step. */
 static void
 send_next(struct smtp_send *s)
 {
-	struct chan_result	r;
-	uint64_t		ms = wait_ms(s);
+	uint64_t	ms = wait_ms(s);
 
 	/* No rate to keep: at once (we are in a mailer callback, not in start). */
 	if (ms == 0 && !mailer_stopping()) {
 		smtp_step(s);
 		return;
 	}
-	if (http_start_delay(ms, delay_done, s) == -1) {
-		/* Only when http is stopping. */
-		memset(&r, 0, sizeof(r));
-		r.aborted = true;
-		send_end(s, &r);
-	}
+	send_later(s, ms);
 }
 
-/* The server accepted DATA for S's recipient TAG: `sending` is committed first. */
+/* The server accepted DATA for the recipient of session ARG. */
 static int
 on_data(void *arg, size_t tag)
 {
-	struct smtp_send	*s = arg;
+	struct smtp_session	*ss = arg;
+	struct smtp_send	*s = ss->s;
 
 	/* An unsubscribe while the list goes out is honoured up to here. */
 	if (s->j->suppressed(s->j->arg, tag) == 1) {
 		rcpt_record(s, tag, RCPT_SUPPRESSED, NULL, false);
 		s->nsuppressed++;
-		s->suppressed = true;
+		ss->suppressed = true;
 		return (-1);
 	}
-	/*
-	 * From here on the message may arrive: a crash is uncertain. Without
-	 * "sending" stored a crash could send it twice: no byte of it goes.
-	 */
-	if (rcpt_record(s, tag, RCPT_SENDING, NULL, false) == -1) {
-		s->unrecorded = true;
-		return (-1);
-	}
+	/* Its `sending` mark was committed with its batch (mark_batch). */
 	return (0);
 }
 
@@ -502,22 +626,16 @@ on_data(void *arg, size_t tag)
 static void
 on_done(void *arg, size_t tag, const struct mailer_result *mr)
 {
-	struct smtp_send	*s = arg;
-	struct chan_result	 r;
+	struct smtp_session	*ss = arg;
+	struct smtp_send	*s = ss->s;
 	size_t			 i = tag;
 	long			 code = 0;
 	bool			 per_rcpt;
 	char			 err[400];
 
-	if (s->unrecorded) {
-		/* Nothing of the message went out; the store is in trouble. */
-		s->unrecorded = false;
-		s->npending++;
-		send_fatal(s, CHAN_TRANSIENT, "the store cannot record the "
-		    "recipient; nothing was sent to them");
-		return;
-	}
-	if (s->suppressed) {
+	ss->busy = false;
+	s->nbusy--;
+	if (ss->suppressed) {
 		/* Dropped at DATA, already booked. */
 		send_next(s);
 		return;
@@ -531,10 +649,9 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 			log_warnx("delivery %s: %s: uncertain: crierd stopped "
 			    "during the SMTP transaction", s->id,
 			    s->e->rcpts[i].email);
-		}
-		memset(&r, 0, sizeof(r));
-		r.aborted = true;
-		send_end(s, &r);
+		} else
+			rcpt_record(s, i, RCPT_PENDING, NULL, false);
+		send_abort(s);
 		return;
 	}
 	if (mr->curl_code == CURLE_OK) {
@@ -577,7 +694,6 @@ on_done(void *arg, size_t tag, const struct mailer_result *mr)
 		send_fatal(s, mr->curl_code == CURLE_LOGIN_DENIED ||
 		    code == 535 ? CHAN_AUTH : code >= 500 && code < 600 ?
 		    CHAN_PERMANENT : CHAN_TRANSIENT, err);
-		return;
 	}
 	send_next(s);
 }
@@ -587,11 +703,12 @@ static const struct mailer_ops smtp_mailer_ops = {
 	.done = on_done,
 };
 
-/* Starts the connection thread of S. */
+/* Starts the connection thread of session SS. */
 static int
-open_mailer(struct smtp_send *s, char *err, size_t errlen)
+open_mailer(struct smtp_session *ss, char *err, size_t errlen)
 {
-	struct mailer_conf	mc;
+	struct smtp_send	*s = ss->s;
+	struct mailer_conf	 mc;
 
 	memset(&mc, 0, sizeof(mc));
 	mc.url = s->c->url;
@@ -602,16 +719,14 @@ open_mailer(struct smtp_send *s, char *err, size_t errlen)
 	mc.from_addr = s->c->from_addr;
 	memcpy(mc.timeouts, s->c->timeouts, sizeof(mc.timeouts));
 	mc.message_timeout = s->c->timeout_ms;
-	s->mailer = mailer_open(&mc, &smtp_mailer_ops, s, err, errlen);
-	return (s->mailer == NULL ? -1 : 0);
+	ss->mailer = mailer_open(&mc, &smtp_mailer_ops, ss, err, errlen);
+	return (ss->mailer == NULL ? -1 : 0);
 }
 
-/* Sends S's next message, or ends S when none is left. */
+/* The next recipient of S still to get the post (suppressed ones booked). */
 static void
-smtp_step(struct smtp_send *s)
+skip_done(struct smtp_send *s)
 {
-	char			 err[512];
-
 	for (; s->next < s->e->nrcpts; s->next++) {
 		if (!s->e->rcpts[s->next].todo)
 			continue;
@@ -623,28 +738,66 @@ smtp_step(struct smtp_send *s)
 		}
 		break;
 	}
-	if (s->next >= s->e->nrcpts) {
+}
+
+/* Hands S's next messages to its idle sessions, or ends S when all is done. */
+static void
+smtp_step(struct smtp_send *s)
+{
+	struct smtp_session	*ss;
+	char			 err[512], *msg;
+	size_t			 len;
+	uint64_t		 ms;
+	int			 k;
+
+	if (s->aborted) {
+		send_abort(s);
+		return;
+	}
+	while (!s->fatal_set) {
+		for (k = 0; k < s->nsess && s->sess[k].busy; k++)
+			;
+		if (k == s->nsess)
+			return;		/* all busy: on_done comes back */
+		skip_done(s);
+		if (s->next >= s->e->nrcpts)
+			break;
+		if ((ms = wait_ms(s)) > 0) {
+			send_later(s, ms);
+			return;
+		}
+		if (s->next >= s->marked && mark_batch(s) == -1) {
+			send_fatal(s, CHAN_TRANSIENT, "the store cannot record "
+			    "the recipients; nothing was sent to them");
+			break;
+		}
+		ss = &s->sess[k];
+		if (build_message(s, s->next, &msg, &len, err,
+		    sizeof(err)) == -1) {
+			send_fatal(s, CHAN_PERMANENT, err);
+			break;
+		}
+		if (ss->mailer == NULL && open_mailer(ss, err,
+		    sizeof(err)) == -1) {
+			free(msg);
+			send_fatal(s, CHAN_TRANSIENT, err);
+			break;
+		}
+		s->last_start = when_now();
+		/* The message is the mailer's now, whatever it returns. */
+		if (mailer_send(ss->mailer, s->e->rcpts[s->next].email, msg, len,
+		    s->next) == -1) {
+			send_fatal(s, CHAN_TRANSIENT, "cannot start the SMTP "
+			    "transfer");
+			break;
+		}
+		ss->cur = s->next++;
+		ss->suppressed = false;
+		ss->busy = true;
+		s->nbusy++;
+	}
+	if (s->nbusy == 0 && !s->delaying)
 		send_finish(s);
-		return;
-	}
-	s->cur = s->next++;
-	s->suppressed = false;
-	if (build_message(s, s->cur, err, sizeof(err)) == -1) {
-		send_fatal(s, CHAN_PERMANENT, err);
-		return;
-	}
-	if (s->mailer == NULL && open_mailer(s, err, sizeof(err)) == -1) {
-		send_fatal(s, CHAN_TRANSIENT, err);
-		return;
-	}
-	s->last_start = when_now();
-	if (mailer_send(s->mailer, s->e->rcpts[s->cur].email, s->msg, s->msglen,
-	    s->cur) == -1) {
-		s->msg = NULL;
-		send_fatal(s, CHAN_TRANSIENT, "cannot start the SMTP transfer");
-		return;
-	}
-	s->msg = NULL;		/* the mailer's now */
 }
 
 /* Starts sending P to every recipient still to get it. */
@@ -653,6 +806,7 @@ smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
     void *arg, char *err, size_t errlen)
 {
 	struct smtp_send	*s;
+	int			 k;
 
 	if (p->email == NULL || p->journal == NULL) {
 		snprintf(err, errlen, "no recipients to send to");
@@ -669,6 +823,10 @@ smtp_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	s->nuncertain = (int)p->email->nuncertain;
 	s->done = done;
 	s->arg = arg;
+	s->nsess = s->c->sessions;
+	for (k = 0; k < s->nsess; k++)
+		s->sess[k].s = s;
+	s->delaying = true;
 	if (http_start_delay(0, delay_done, s) == -1) {
 		snprintf(err, errlen, "cannot start sending");
 		send_free(s);

@@ -86,27 +86,28 @@ for stage in end mail; do
 	kill9_daemon
 	st=$(rcpt_states "$ID")
 	case $stage in
-	end) want="r01=sending r02=pending r03=pending" ;;
-	*) want="r01=pending r02=pending r03=pending" ;;
+	# The first batch of `sending` marks is one recipient (then 2, 4...),
+	# committed before MAIL: a kill before DATA leaves r01 uncertain too.
+	*) want="r01=sending r02=pending r03=pending" ;;
 	esac
 	[ "$st" = "$want" ] || fail "kill at $stage: recipients $st, expected $want"
 	stall_ctl s release >/dev/null
 	start_daemon
 	wait_state "$ID" sent 30
 	got=$(copies "Kill at $stage")
-	[ "$got" = "r01:1 r02:1 r03:1" ] || fail "kill at $stage: copies $got"
-	states=$(ctl --json show "$ID" | jget '" ".join(r["state"] for r in d["delivery"]["recipients"])')
 	case $stage in
-	end) [ "$states" = "uncertain sent sent" ] || fail "kill at end: $states" ;;
-	*) [ "$states" = "sent sent sent" ] || fail "kill at $stage: $states" ;;
+	end) [ "$got" = "r01:1 r02:1 r03:1" ] || fail "kill at $stage: copies $got" ;;
+	*) [ "$got" = "r02:1 r03:1" ] || fail "kill at $stage: copies $got" ;;
 	esac
+	states=$(ctl --json show "$ID" | jget '" ".join(r["state"] for r in d["delivery"]["recipients"])')
+	[ "$states" = "uncertain sent sent" ] || fail "kill at $stage: $states"
 	echo "kill -9 at $stage: recipients $st, then $states; copies $got"
 done
 stop_daemon
 
 # kill -9 in the middle of a fast list (no rate): every recipient the
-# database calls sent has exactly one copy, the one in flight is uncertain
-# (at most one copy), and the rest go after the restart, once each.
+# database calls sent has exactly one copy, those of the batch marked
+# `sending` are uncertain (at most one copy each), and the rest go after the restart, once each.
 N=300
 write_recipients "$RC" $N
 start_daemon
@@ -129,13 +130,14 @@ for m in json.load(open(maildir + "/index.json")):
         c[m["rcpt_tos"][0]] += 1
 assert len(st) == n, len(st)
 unc = [e for e, s in st.items() if s == "uncertain"]
-assert len(unc) <= 1, unc
+# At most one batch of `sending` marks (32) was out when crierd died.
+assert len(unc) <= 32, unc
 for e, s in st.items():
     if s == "sent":
         assert c[e] == 1, (e, c[e])
     else:
         assert s == "uncertain" and c[e] <= 1, (e, s, c[e])
-assert sum(c.values()) in (n - 1, n), sum(c.values())
+assert n - len(unc) <= sum(c.values()) <= n, sum(c.values())
 print("kill -9 mid-list: %d sent, %d uncertain, %d messages" % (
     sum(1 for s in st.values() if s == "sent"), len(unc), sum(c.values())))
 PYEOF
