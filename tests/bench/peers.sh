@@ -209,8 +209,9 @@ sc_webhooks() {
 	    save "webhooks-$q"
 }
 
-# newsletter Q: a newsletter to R recipients of smtp-sink (one session, as
-# crier keeps one per newsletter), sent now; then smtp-source with one session.
+# newsletter Q: a newsletter to R recipients of smtp-sink over SESSIONS
+# sessions (default 1; the channel's `sessions` key), sent now; then
+# smtp-source with the same number of sessions.
 sc_newsletter() {
 	local q=$1 r port id t0 t1 t2 t3 size
 	r=$(size 500 10000)
@@ -234,7 +235,7 @@ sc_newsletter() {
 	    "[calendar news]" "path = $T/news.ics" \
 	    "[channel newsletter]" "type = smtp" "url = smtp://127.0.0.1:$port" \
 	    "starttls = no" "from = OGP News <news@example.org>" \
-	    "recipients_file = $T/recipients.csv" \
+	    "recipients_file = $T/recipients.csv" "sessions = ${SESSIONS:-1}" \
 	    "unsubscribe_url = https://example.org/unsub?e={{recipient.email_urlencoded}}"
 	wait_for "[ \"\$(ctl --json list --channel newsletter --limit 1 | jget 'len(d[\"deliveries\"])')\" = 1 ]" 60 ||
 	    fail "no newsletter scheduled"
@@ -251,13 +252,13 @@ PYEOF
 	# The reference, one session: a connection per message, then one for all (-d).
 	size=$(size 2048 2048)
 	t0=$(date +%s%N)
-	/usr/sbin/smtp-source -s 1 -m "$r" -l "$size" -f news@example.org \
+	/usr/sbin/smtp-source -s "${SESSIONS:-1}" -m "$r" -l "$size" -f news@example.org \
 	    -t reader@example.org 127.0.0.1:"$port" || fail "smtp-source"
 	t1=$(date +%s%N)
-	/usr/sbin/smtp-source -s 1 -d -m "$r" -l "$size" -f news@example.org \
+	/usr/sbin/smtp-source -s "${SESSIONS:-1}" -d -m "$r" -l "$size" -f news@example.org \
 	    -t reader@example.org 127.0.0.1:"$port" || fail "smtp-source -d"
 	t2=$(date +%s%N)
-	echo "{\"q\": $q, \"recipients\": $r, \"crier\": $(cat "$T/burst.json"),
+	echo "{\"q\": $q, \"recipients\": $r, \"sessions\": ${SESSIONS:-1}, \"crier\": $(cat "$T/burst.json"),
 	    \"smtp_source_seconds\": $(echo "$t0 $t1" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }'),
 	    \"smtp_source_d_seconds\": $(echo "$t1 $t2" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }')}" |
 	    save "newsletter-$q"
