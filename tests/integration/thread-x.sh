@@ -71,7 +71,7 @@ assert len(t) == n, ("posts", len(t), [x["text"] for x in t])
 for i, x in enumerate(t):
     assert x["text"].endswith("(%d/%d)" % (i + 1, n)), x["text"]
     assert x["weighted_length"] <= 280, x
-    assert x["reply_to"] == (t[i - 1]["id"] if i else None), (i, x["reply_to"])
+    assert x["reply_to"] == (t[i - 1]["id"] if i else None), (i, [(y["id"], y["reply_to"], y["text"][-6:]) for y in t])
     want = [("Map of the events", "image/png")] if i == 0 else []
     assert [(m["alt_text"], m["media_type"]) for m in x["media"]] == want, (i, x["media"])
 assert any("\u958b" in x["text"] for x in t), "no CJK"
@@ -114,7 +114,7 @@ assert len(set(x["text"] for x in t)) == n, "a part twice"
 for i, x in enumerate(t):
     assert x["text"].endswith("(%d/%d)" % (i + 1, n)), x["text"]
     assert x["weighted_length"] <= 280, x
-    assert x["reply_to"] == (t[i - 1]["id"] if i else None), (i, x["reply_to"])
+    assert x["reply_to"] == (t[i - 1]["id"] if i else None), (i, [(y["id"], y["reply_to"], y["text"][-6:]) for y in t])
 # part 2 was sent twice (the hung request, then after the lookup), others once
 assert len(reqs) - int(sys.argv[5]) == n + 1, (len(reqs), n)
 assert show["remote_id"] == t[0]["id"], show["remote_id"]
