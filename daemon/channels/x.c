@@ -6,7 +6,8 @@
  * marker is kept in crier.db, cleared once X has answered; a delivery that
  * finds its marker (crierd died, or the answer was lost) first looks for
  * the post among the account's newest (GET /2/users/:id/tweets) and, if X
- * will not show them, relies on X refusing a duplicate of a recent post.
+ * will not show them, relies on X refusing a duplicate of a recent post;
+ * for split = thread, part by part (x_thread.c).
  */
 #include <config.h>
 
@@ -57,7 +58,8 @@ struct xjob {
 	struct x_acct		*a;
 	chan_done_fn		 done;
 	void			*arg;
-	const struct chan_journal *journal;
+	const struct post	*post;		/* valid until done */
+	size_t			 part;		/* a thread's part being posted */
 	char			 id[32];
 	char			 marker[64];	/* its key in chan_kv */
 	char			*text;
@@ -80,6 +82,7 @@ static const struct chan_key x_keys[] = {
 	{ "api", CK_URL, false, NULL },
 	{ "alt_text", CK_ENUM, false, "required|warn" },
 	{ "timeout", CK_DURATION, false, NULL },
+	{ "split", CK_ENUM, false, "thread|none" },
 	{ NULL, 0, false, NULL },
 };
 
@@ -180,6 +183,22 @@ job_finish(struct xjob *j, const struct chan_result *r)
 	job_free(j);
 }
 
+/* J's post (or thread part) is R's: the next part goes, or J ends with R. */
+static void
+job_sent(struct xjob *j, struct chan_result *r)
+{
+	if (j->post->nparts == 0 || x_thread_part(j->post, &j->part, r) == -1) {
+		job_finish(j, r);
+		return;
+	}
+	free(j->text);
+	j->text = xstrdup(x_thread_at(j->post, j->part, j->marker,
+	    sizeof(j->marker)));
+	j->resumed = false;
+	j->step = XS_TWEET;	/* media went with the first part */
+	job_run(j);
+}
+
 /* Finishes J with outcome O and the message FMT. */
 static void
 job_fail(struct xjob *j, enum chan_outcome o, const char *fmt, ...)
@@ -203,8 +222,10 @@ job_fail(struct xjob *j, enum chan_outcome o, const char *fmt, ...)
 static void
 job_event(struct xjob *j, const char *event, const char *detail)
 {
-	if (j->journal != NULL && j->journal->event != NULL)
-		j->journal->event(j->journal->arg, event, detail);
+	const struct chan_journal	*jl = j->post->journal;
+
+	if (jl != NULL && jl->event != NULL)
+		jl->event(jl->arg, event, detail);
 }
 
 /* Sets or (AT 0) clears J's marker; -1 if the store refused. */
@@ -546,7 +567,7 @@ lookup_done(void *arg, const struct http_response *resp)
 			job_event(j, "x-found", msg);
 			json_decref(b);
 			job_mark(j, 0);
-			job_finish(j, &r);
+			job_sent(j, &r);
 			return;
 		}
 		free(got);
@@ -753,14 +774,17 @@ tweet_done(void *arg, const struct http_response *resp)
 		snprintf(r.remote_id, sizeof(r.remote_id), "%s", id);
 		tweet_url(j, id, r.remote_url, sizeof(r.remote_url));
 		json_decref(b);
-		job_finish(j, &r);
+		job_sent(j, &r);
 		return;
 	}
 	json_decref(b);
 	if (resp->status == 403) {
 		x_result(resp, "POST /2/tweets", &r);
 		if (strstr(r.error, X_DUPLICATE) != NULL) {
-			if (j->resumed) {
+			if (j->resumed && x_thread_unknown(j->post, j->part,
+			    &r))
+				job_mark(j, j->marker_at);	/* look again */
+			else if (j->resumed) {
 				/* X has the interrupted attempt's post. */
 				job_event(j, "x-duplicate", "X refused the post as "
 				    "a duplicate of the interrupted attempt's: "
@@ -785,7 +809,8 @@ tweet_start(struct xjob *j)
 
 	if (j->text[0] != '\0')
 		json_object_set_new(b, "text", json_string(j->text));
-	if (j->nimg > 0) {
+	x_thread_reply(j->post, j->part, b);
+	if (j->nimg > 0 && j->part == 0) {
 		ids = json_array();
 		for (i = 0; i < j->nimg; i++)
 			json_array_append_new(ids, json_string(j->img[i].id));
@@ -874,9 +899,10 @@ static int
 x_start(struct channel *ch, const struct post *p, chan_done_fn done, void *arg,
     char *err, size_t errlen)
 {
-	struct xjob	*j;
-	char		*v = NULL;
-	int		 rc;
+	struct xjob		*j;
+	struct chan_result	 r;
+	char			*v = NULL;
+	int			 rc;
 
 	j = xcalloc(1, sizeof(*j));
 	j->a = ch->priv;
@@ -884,11 +910,16 @@ x_start(struct channel *ch, const struct post *p, chan_done_fn done, void *arg,
 	j->w.ready = auth_ready;
 	j->done = done;
 	j->arg = arg;
-	j->journal = p->journal;
+	j->post = p;
 	snprintf(j->id, sizeof(j->id), "%s", p->id);
-	snprintf(j->marker, sizeof(j->marker), "x_posting:%s", p->id);
-	j->text = xstrdup(p->text);
-	take_images(j, p);
+	if (x_thread_start(p, &j->part, &r) == -1) {
+		job_finish(j, &r);
+		return (0);
+	}
+	j->text = xstrdup(x_thread_at(p, j->part, j->marker,
+	    sizeof(j->marker)));
+	if (j->part == 0)	/* media go with the first part */
+		take_images(j, p);
 	(void)err;
 	(void)errlen;
 	if ((rc = store_kv_get(j->a->name, j->marker, &v, NULL)) == -1) {

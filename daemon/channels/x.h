@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <jansson.h>
+
 #include "../oauth1.h"
 
 #define X_TIMEOUT_MS	60000L		/* default per request */
@@ -57,6 +59,7 @@ struct x_acct {
 };
 
 struct cfg_channel;
+struct post;
 
 /* Checks channel CC's secret: the four OAuth 1.0a keys, or one refresh token; -1 with ERR. */
 int	 x_auth_check(const struct cfg_channel *cc, char *err, size_t errlen);
@@ -83,5 +86,27 @@ int	 x_auth_sign(struct x_acct *a, const char *method, const char *url,
  * x_auth_wait refreshes. False if there is nothing to refresh (OAuth 1.0a).
  */
 bool	 x_auth_refused(struct x_acct *a, unsigned gen);
+
+/* The text of part PART of P (P's if no thread), its marker's key into MARKER. */
+const char *x_thread_at(const struct post *p, size_t part, char *marker,
+	    size_t len);
+/* The first part of P to post into *PART; -1 with R sent if every part went. */
+int	 x_thread_start(const struct post *p, size_t *part,
+	    struct chan_result *r);
+/* Adds to BODY the reply to the previous part when PART of P is not the first. */
+void	 x_thread_reply(const struct post *p, size_t part, json_t *body);
+/*
+ * Records part *PART of P as R's post: 0 with *PART the next part to
+ * post, or -1: finish with R (every part sent, or the record failed).
+ */
+int	 x_thread_part(const struct post *p, size_t *part,
+	    struct chan_result *r);
+
+/*
+ * True if P is a thread whose part PART went out (X refused it again as
+ * a duplicate) without X saying its id: R then says so, transient.
+ */
+bool	 x_thread_unknown(const struct post *p, size_t part,
+	    struct chan_result *r);
 
 #endif

@@ -115,8 +115,9 @@ Control (besides httpmock's):
   POST /_control/clock    {"advance": S}
   POST /_control/rate-limit  {"path": "/2/tweets" or "media", "limit": N,
        "window": S}: new limits, counters reset
-  POST /_control/tweet-delay {"seconds": S}: POST /2/tweets creates the post
-       at once and answers S s later (a client killed meanwhile never knows)
+  POST /_control/tweet-delay {"seconds": S, "after": N}: POST /2/tweets
+       creates the post at once and answers S s later (a client killed
+       meanwhile never knows), once the peer holds more than N posts
   POST /_control/reset-all  forgets posts, media, nonces, counters; tokens
        back to the configured ones
 """
@@ -247,6 +248,7 @@ class App:
             self.buckets = {}         # (who, key) -> [start, count]
             self.next_id = 1860000000000000000
             self.tweet_delay = 0.0
+            self.delay_after = 0      # posts answered at once first
             self.refreshes = 0
             now = self.clock.now()
             self.access = {}          # token -> expiry
@@ -414,7 +416,7 @@ class XHandler(httpmock.MockHandler):
                 return {"status": 429, "body": TOO_MANY, "headers": hdrs}
         if method == "POST" and path == "/2/tweets":
             spec = self.create_tweet(how)
-            if APP.tweet_delay > 0:
+            if APP.tweet_delay > 0 and len(APP.tweets) > APP.delay_after:
                 spec = dict(spec, delay=APP.tweet_delay)
         elif method == "GET" and path.startswith("/2/tweets/"):
             spec = self.get_tweet(path.rsplit("/", 1)[1])
@@ -856,6 +858,7 @@ class XHandler(httpmock.MockHandler):
                                                   "window": APP.window}})
         elif p == "/_control/tweet-delay" and m == "POST":
             APP.tweet_delay = float(data.get("seconds", 0))
+            APP.delay_after = int(data.get("after", 0))
             self.respond({"status": 200,
                           "body": {"seconds": APP.tweet_delay}})
         elif p == "/_control/reset-all" and m == "POST":
