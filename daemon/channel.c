@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "channel.h"
+#include "store_kv.h"
 #include "http.h"
 #include "log.h"
 #include "retry.h"
@@ -759,3 +760,26 @@ chan_known(const char *type)
 const struct conf_chan_rules chan_config_rules = {
 	chan_known, chan_config_check
 };
+
+/* Loads channel NAME's KEY (the store's chan_kv table). */
+int
+chan_kv_get(const char *name, const char *key, char **value, int64_t *updated)
+{
+	return (store_kv_get(name, key, value, updated));
+}
+
+/* Writes the N values KV of channel NAME in one transaction. */
+int
+chan_kv_put(const char *name, const struct chan_kv *kv, size_t n)
+{
+	struct store_kv	 skv[8];
+	size_t		 i;
+
+	if (n > sizeof(skv) / sizeof(skv[0]))
+		return (-1);
+	for (i = 0; i < n; i++) {
+		skv[i].key = kv[i].key;
+		skv[i].value = kv[i].value;
+	}
+	return (store_kv_put(name, skv, n));
+}

@@ -343,6 +343,21 @@ int		 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
 		    char **out, size_t *len, char *err, size_t errlen);
 /* Wipes and frees a secret from chan_secret_read. */
 void		 chan_secret_free(char *s, size_t len);
+/* A value a channel keeps across restarts (crier.db, table chan_kv); VALUE NULL deletes it. */
+struct chan_kv {
+	const char	*key;
+	const char	*value;
+};
+
+/*
+ * Loads channel NAME's KEY into *VALUE (malloc'd; wipe secrets before
+ * freeing) and its last change, ms, into *UPDATED (may be NULL); 1 if none,
+ * -1 on a storage error. Channels reach the store only through these two.
+ */
+int		 chan_kv_get(const char *name, const char *key, char **value,
+		    int64_t *updated);
+/* Writes the N values KV of channel NAME in one transaction, durable on return; -1 writes none. */
+int		 chan_kv_put(const char *name, const struct chan_kv *kv, size_t n);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
 /* Number of channel types and the I-th one (the table, for tests and docs). */

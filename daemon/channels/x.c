@@ -27,7 +27,6 @@
 #include "../log.h"
 #include "../media.h"
 #include "../retry.h"
-#include "../store_kv.h"
 #include "../when.h"
 #include "../../common/util.h"
 #include "x.h"
@@ -232,13 +231,13 @@ job_event(struct xjob *j, const char *event, const char *detail)
 static int
 job_mark(struct xjob *j, int64_t at)
 {
-	struct store_kv	kv;
+	struct chan_kv	kv;
 	char		v[32];
 
 	snprintf(v, sizeof(v), "%lld", (long long)at);
 	kv.key = j->marker;
 	kv.value = at ? v : NULL;
-	return (store_kv_put(j->a->name, &kv, 1));
+	return (chan_kv_put(j->a->name, &kv, 1));
 }
 
 /* X's words for a failed answer RESP: errors[].message, else detail, title. */
@@ -922,7 +921,7 @@ x_start(struct channel *ch, const struct post *p, chan_done_fn done, void *arg,
 		take_images(j, p);
 	(void)err;
 	(void)errlen;
-	if ((rc = store_kv_get(j->a->name, j->marker, &v, NULL)) == -1) {
+	if ((rc = chan_kv_get(j->a->name, j->marker, &v, NULL)) == -1) {
 		job_fail(j, CHAN_TRANSIENT, "cannot read the store (is an "
 		    "earlier attempt of this post under way?)");
 		return (0);

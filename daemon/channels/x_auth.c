@@ -19,7 +19,6 @@
 #include "../channel.h"
 #include "../http.h"
 #include "../log.h"
-#include "../store_kv.h"
 #include "../when.h"
 #include "../../common/util.h"
 #include "x.h"
@@ -147,15 +146,15 @@ load_tokens(struct x_acct *a)
 {
 	char	*seed = NULL, *rt = NULL, *at = NULL, *exp = NULL;
 
-	if (store_kv_get(a->name, "x_seed_sha256", &seed, NULL) != 0 ||
+	if (chan_kv_get(a->name, "x_seed_sha256", &seed, NULL) != 0 ||
 	    strcmp(seed, a->seed_sha256) != 0 ||
-	    store_kv_get(a->name, "x_refresh_token", &rt, NULL) != 0)
+	    chan_kv_get(a->name, "x_refresh_token", &rt, NULL) != 0)
 		goto out;	/* none, or token_file was authorized anew */
 	wipe(a->refresh, 0);
 	a->refresh = rt;
 	rt = NULL;
-	if (store_kv_get(a->name, "x_access_token", &at, NULL) == 0 &&
-	    store_kv_get(a->name, "x_access_expires", &exp, NULL) == 0) {
+	if (chan_kv_get(a->name, "x_access_token", &at, NULL) == 0 &&
+	    chan_kv_get(a->name, "x_access_expires", &exp, NULL) == 0) {
 		a->access = at;
 		at = NULL;
 		a->access_expires = strtoll(exp, NULL, 10);
@@ -276,7 +275,7 @@ static int
 save_tokens(struct x_acct *a)
 {
 	char			 exp[32];
-	struct store_kv		 kv[4];
+	struct chan_kv		 kv[4];
 
 	snprintf(exp, sizeof(exp), "%lld", (long long)a->access_expires);
 	kv[0].key = "x_refresh_token";
@@ -287,7 +286,7 @@ save_tokens(struct x_acct *a)
 	kv[2].value = exp;
 	kv[3].key = "x_seed_sha256";
 	kv[3].value = a->seed_sha256;
-	if (store_kv_put(a->name, kv, 4) == -1)
+	if (chan_kv_put(a->name, kv, 4) == -1)
 		return (-1);
 	a->unsaved = false;
 	return (0);
@@ -520,13 +519,13 @@ x_auth_refused(struct x_acct *a, unsigned gen)
 	if (a->mode != X_OAUTH2)
 		return (false);
 	if (gen == a->access_gen && a->access != NULL) {
-		struct store_kv	kv = { "x_access_token", NULL };
+		struct chan_kv	kv = { "x_access_token", NULL };
 
 		wipe(a->access, 0);
 		a->access = NULL;
 		/* Dead for every account object of the channel. */
 		if (!a->unsaved)
-			store_kv_put(a->name, &kv, 1);
+			chan_kv_put(a->name, &kv, 1);
 	}
 	return (true);
 }

@@ -268,7 +268,7 @@ slurp(const char *file)
  */
 START_TEST(test_sources_are_adapters)
 {
-	static const char *const banned[] = { "store.h", "template.h",
+	static const char *const banned[] = { "store.h", "store_kv.h", "template.h",
 	    "render.h", "schedule.h", "newsletter.h", "campaign.h", NULL };
 	const char	*top = getenv("top_srcdir"), *const *b, *p, *q;
 	char		 dir[PATH_MAX], file[PATH_MAX + 256], inc[64], type[64];
