@@ -9,7 +9,7 @@
  * Length in bytes of an http(s) URL starting at S[I] (S is N bytes), or 0.
  * PREV is the code point before S[I] (-1 at the start). The URL runs to
  * white space; trailing punctuation and unbalanced closing brackets are
- * left to the sentence. The same recogniser as length.c's (twitter-text's
+ * left to the sentence. length.c counts links with it (twitter-text's
  * pattern, which Mastodon uses), so a link gets UTM parameters exactly when
  * it counts as a link.
  */
