@@ -1,6 +1,8 @@
-/* Helpers every part of crier shares: allocation that cannot fail, list items. */
+/* Helpers every part of crier shares: allocation that cannot fail, errors, list items. */
 #include <config.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,4 +87,17 @@ util_list_next(const char **list, const char *sep, char *buf, size_t size)
 	}
 	*list = p + n;
 	return (n);
+}
+
+/* Formats an error into ERR. */
+void
+util_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

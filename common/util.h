@@ -1,4 +1,4 @@
-/* Helpers every part of crier shares: allocation that cannot fail, list items. */
+/* Helpers every part of crier shares: allocation that cannot fail, errors, list items. */
 #ifndef CRIER_UTIL_H
 #define CRIER_UTIL_H
 
@@ -12,6 +12,10 @@ void	*xreallocarray(void *p, size_t n, size_t size);
 char	*xstrdup(const char *s);
 /* A malloc'd copy of the first N bytes of S (fewer at a NUL). */
 char	*xstrndup(const char *s, size_t n);
+
+/* Formats an error into ERR (ERRLEN bytes; nothing if ERR is NULL or ERRLEN 0). */
+void	 util_seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /*
  * The next item of the list *LIST, whose items are separated by runs of

@@ -18,6 +18,7 @@
 #include <utf8proc.h>
 
 #include "littletext.h"
+#include "../common/util.h"
 
 #define RESERVED	"\\|{}@[]()<>#*_~"
 #define HASHTAG_OPEN	"{hashtag|"
@@ -52,19 +53,6 @@ buf_add(struct buf *b, const char *s, size_t n)
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
-}
-
-/* Formats a reason into ERR. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* Whether code point CP is a letter, a mark or a digit (a hashtag's body). */
@@ -134,7 +122,7 @@ littletext_escape(const char *text, size_t len, int flags, char *err,
 	char		 esc[2] = { '\\', 0 };
 
 	if (len > LITTLETEXT_MAX) {
-		seterr(err, errlen, "commentary is %zu bytes, more than %d",
+		util_seterr(err, errlen, "commentary is %zu bytes, more than %d",
 		    len, LITTLETEXT_MAX);
 		return NULL;
 	}
@@ -143,11 +131,11 @@ littletext_escape(const char *text, size_t len, int flags, char *err,
 	while (i < len) {
 		r = utf8proc_iterate(u + i, (ssize_t)(len - i), &cp);
 		if (r <= 0) {
-			seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
+			util_seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
 			goto fail;
 		}
 		if (cp == 0) {
-			seterr(err, errlen, "NUL character at byte %zu", i);
+			util_seterr(err, errlen, "NUL character at byte %zu", i);
 			goto fail;
 		}
 		signlen = cp == '#' ? 1 : cp == 0xFF03 ? 3 : 0;
@@ -176,7 +164,7 @@ littletext_escape(const char *text, size_t len, int flags, char *err,
 	}
 	return b.p;
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 fail:
 	free(b.p);
 	return NULL;
@@ -277,7 +265,7 @@ littletext_shown(const char *lt, size_t len, char *err, size_t errlen)
 	size_t		 i = 0, start;
 
 	if (len > 4 * (size_t)LITTLETEXT_MAX) {
-		seterr(err, errlen, "little text is %zu bytes, too long", len);
+		util_seterr(err, errlen, "little text is %zu bytes, too long", len);
 		return NULL;
 	}
 	if (buf_add(&b, "", 0) == -1)
@@ -315,13 +303,13 @@ littletext_shown(const char *lt, size_t len, char *err, size_t errlen)
 		}
 		continue;
 cut:
-		seterr(err, errlen, "LinkedIn would cut the text at byte %zu "
+		util_seterr(err, errlen, "LinkedIn would cut the text at byte %zu "
 		    "(unescaped '%c')", start, lt[start]);
 		goto fail;
 	}
 	return b.p;
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 fail:
 	free(b.p);
 	return NULL;

@@ -18,14 +18,8 @@
 #include <openssl/rand.h>
 
 #include "oauth1.h"
-
-/* A growing string. */
-struct buf {
-	char	*s;
-	size_t	 len;
-	size_t	 cap;
-	int	 oom;
-};
+#include "../common/sbuf.h"
+#include "../common/util.h"
 
 /* One parameter, its name and value percent-encoded. */
 struct param {
@@ -39,54 +33,9 @@ struct params {
 	size_t		 n;
 };
 
-/* Formats an error into ERR. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Appends N bytes of S to B. */
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char	*ns;
-	size_t	 ncap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((ns = realloc(b->s, ncap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* Appends the string S to B. */
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 /* Appends S (N bytes) to B percent-encoded. */
 static void
-buf_enc(struct buf *b, const char *s, size_t n)
+buf_enc(struct sbuf *b, const char *s, size_t n)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*u = (const unsigned char *)s;
@@ -95,33 +44,33 @@ buf_enc(struct buf *b, const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (isalnum(u[i]) && u[i] < 0x80)
-			buf_add(b, s + i, 1);
+			sbuf_add(b, s + i, 1);
 		else if (u[i] == '-' || u[i] == '.' || u[i] == '_' ||
 		    u[i] == '~')
-			buf_add(b, s + i, 1);
+			sbuf_add(b, s + i, 1);
 		else {
 			e[0] = '%';
 			e[1] = hex[u[i] >> 4];
 			e[2] = hex[u[i] & 0x0f];
-			buf_add(b, e, 3);
+			sbuf_add(b, e, 3);
 		}
 	}
 }
 
 /* Takes B's string (NULL after a failed allocation). */
 static char *
-buf_take(struct buf *b)
+buf_take(struct sbuf *b)
 {
 	char	*s;
 
 	if (b->oom) {
-		free(b->s);
+		free(b->p);
 		return (NULL);
 	}
-	if (b->s == NULL)
+	if (b->p == NULL)
 		return (strdup(""));
-	s = b->s;
-	b->s = NULL;
+	s = b->p;
+	b->p = NULL;
 	return (s);
 }
 
@@ -129,7 +78,7 @@ buf_take(struct buf *b)
 char *
 oauth1_encode(const char *s, size_t n)
 {
-	struct buf	b;
+	struct sbuf	b;
 
 	memset(&b, 0, sizeof(b));
 	buf_enc(&b, s, n);
@@ -220,7 +169,7 @@ params_parse(struct params *ps, const char *s, size_t n, const char *what,
 	int		 rc = -1;
 
 	if ((k = malloc(n + 1)) == NULL || (v = malloc(n + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	while (s < end) {
@@ -231,7 +180,7 @@ params_parse(struct params *ps, const char *s, size_t n, const char *what,
 			if (form_decode(s, eq != NULL ? (size_t)(eq - s) : seg,
 			    k, &kn) == -1 || (eq != NULL && form_decode(eq + 1,
 			    seg - (size_t)(eq + 1 - s), v, &vn) == -1)) {
-				seterr(err, errlen, "%s: bad percent escape "
+				util_seterr(err, errlen, "%s: bad percent escape "
 				    "in \"%.*s\"", what, (int)(seg > 64 ? 64 :
 				    seg), s);
 				goto fail;
@@ -243,7 +192,7 @@ params_parse(struct params *ps, const char *s, size_t n, const char *what,
 			/* RFC 5849 3.4.1.3.1: oauth_signature is never signed. */
 			if (strcmp(k, "oauth_signature") != 0 &&
 			    params_add(ps, k, kn, v, vn) == -1) {
-				seterr(err, errlen, "%s: more than %d parameters"
+				util_seterr(err, errlen, "%s: more than %d parameters"
 				    " or out of memory", what, OAUTH1_MAX_PARAMS);
 				goto fail;
 			}
@@ -271,7 +220,7 @@ param_cmp(const void *a, const void *b)
 
 /* Appends the base string URI of URL (RFC 5849 3.4.1.2) to B and sets *QUERY; -1 on a bad URL. */
 static int
-base_uri(struct buf *b, const char *url, const char **query, size_t *qlen,
+base_uri(struct sbuf *b, const char *url, const char **query, size_t *qlen,
     char *err, size_t errlen)
 {
 	const char	*sep, *auth, *aend, *host_end, *port, *path, *pend, *q;
@@ -279,7 +228,7 @@ base_uri(struct buf *b, const char *url, const char **query, size_t *qlen,
 	char		 c;
 
 	if ((sep = strstr(url, "://")) == NULL || sep == url) {
-		seterr(err, errlen, "URL has no scheme");
+		util_seterr(err, errlen, "URL has no scheme");
 		return (-1);
 	}
 	slen = (size_t)(sep - url);
@@ -287,16 +236,16 @@ base_uri(struct buf *b, const char *url, const char **query, size_t *qlen,
 		c = (char)tolower((unsigned char)url[i]);
 		if (!isalnum((unsigned char)c) && c != '+' && c != '-' &&
 		    c != '.') {
-			seterr(err, errlen, "URL has a bad scheme");
+			util_seterr(err, errlen, "URL has a bad scheme");
 			return (-1);
 		}
-		buf_add(b, &c, 1);
+		sbuf_add(b, &c, 1);
 	}
-	buf_str(b, "://");
+	sbuf_str(b, "://");
 	auth = sep + 3;
 	aend = auth + strcspn(auth, "/?#");
 	if (aend == auth || memchr(auth, '@', (size_t)(aend - auth)) != NULL) {
-		seterr(err, errlen, "URL has no host, or carries credentials");
+		util_seterr(err, errlen, "URL has no host, or carries credentials");
 		return (-1);
 	}
 	/* The port is the digits after the last ':' outside brackets. */
@@ -313,13 +262,13 @@ base_uri(struct buf *b, const char *url, const char **query, size_t *qlen,
 	}
 	for (q = auth; q < host_end; q++) {
 		c = (char)tolower((unsigned char)*q);
-		buf_add(b, &c, 1);
+		sbuf_add(b, &c, 1);
 	}
 	if (port != NULL && port < aend) {
 		slen = (size_t)(aend - port);
 		for (q = port; q < aend; q++)
 			if (!isdigit((unsigned char)*q)) {
-				seterr(err, errlen, "URL has a bad port");
+				util_seterr(err, errlen, "URL has a bad port");
 				return (-1);
 			}
 		/* Default ports are left out. */
@@ -327,15 +276,15 @@ base_uri(struct buf *b, const char *url, const char **query, size_t *qlen,
 		    strncasecmp(url, "http://", 7) == 0) ||
 		    (slen == 3 && memcmp(port, "443", 3) == 0 &&
 		    strncasecmp(url, "https://", 8) == 0))) {
-			buf_str(b, ":");
-			buf_add(b, port, slen);
+			sbuf_str(b, ":");
+			sbuf_add(b, port, slen);
 		}
 	}
 	path = aend;
 	pend = path + strcspn(path, "?#");
 	if (pend == path || *path != '/')
-		buf_str(b, "/");
-	buf_add(b, path, (size_t)(pend - path));
+		sbuf_str(b, "/");
+	sbuf_add(b, path, (size_t)(pend - path));
 	*query = NULL;
 	*qlen = 0;
 	if (*pend == '?') {
@@ -352,15 +301,15 @@ check_field(const char *v, const char *what, int required, char *err,
 {
 	if (v == NULL) {
 		if (required)
-			seterr(err, errlen, "%s is missing", what);
+			util_seterr(err, errlen, "%s is missing", what);
 		return (required ? -1 : 0);
 	}
 	if (required && v[0] == '\0') {
-		seterr(err, errlen, "%s is empty", what);
+		util_seterr(err, errlen, "%s is empty", what);
 		return (-1);
 	}
 	if (strlen(v) > OAUTH1_MAX_SECRET) {
-		seterr(err, errlen, "%s is longer than %d bytes", what,
+		util_seterr(err, errlen, "%s is longer than %d bytes", what,
 		    OAUTH1_MAX_SECRET);
 		return (-1);
 	}
@@ -373,7 +322,7 @@ oauth1_base_string(const struct oauth1_creds *c, const struct oauth1_req *r,
     char *err, size_t errlen)
 {
 	struct params	*ps = NULL;
-	struct buf	 uri, pstr, out;
+	struct sbuf	 uri, pstr, out;
 	const char	*query;
 	char		 ts[32], method[16];
 	size_t		 qlen, i;
@@ -389,36 +338,36 @@ oauth1_base_string(const struct oauth1_creds *c, const struct oauth1_req *r,
 		goto fail;
 	if (r->method == NULL || r->method[0] == '\0' ||
 	    strlen(r->method) >= sizeof(method)) {
-		seterr(err, errlen, "bad HTTP method");
+		util_seterr(err, errlen, "bad HTTP method");
 		goto fail;
 	}
 	for (i = 0; r->method[i] != '\0'; i++) {
 		if (!isalpha((unsigned char)r->method[i])) {
-			seterr(err, errlen, "bad HTTP method");
+			util_seterr(err, errlen, "bad HTTP method");
 			goto fail;
 		}
 		method[i] = (char)toupper((unsigned char)r->method[i]);
 	}
 	method[i] = '\0';
 	if (r->url == NULL || strlen(r->url) > OAUTH1_MAX_URL) {
-		seterr(err, errlen, "URL is missing or longer than %d bytes",
+		util_seterr(err, errlen, "URL is missing or longer than %d bytes",
 		    OAUTH1_MAX_URL);
 		goto fail;
 	}
 	if (r->form != NULL && strlen(r->form) > OAUTH1_MAX_FORM) {
-		seterr(err, errlen, "form body is longer than %d bytes",
+		util_seterr(err, errlen, "form body is longer than %d bytes",
 		    OAUTH1_MAX_FORM);
 		goto fail;
 	}
 	if (r->nonce == NULL || r->nonce[0] == '\0' ||
 	    strlen(r->nonce) > OAUTH1_MAX_NONCE || r->timestamp <= 0) {
-		seterr(err, errlen, "nonce or timestamp is missing");
+		util_seterr(err, errlen, "nonce or timestamp is missing");
 		goto fail;
 	}
 	if (base_uri(&uri, r->url, &query, &qlen, err, errlen) == -1)
 		goto fail;
 	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (query != NULL &&
@@ -436,43 +385,43 @@ oauth1_base_string(const struct oauth1_creds *c, const struct oauth1_req *r,
 	    (c->token != NULL && params_add(ps, "oauth_token", 11, c->token,
 	    strlen(c->token)) == -1) ||
 	    params_add(ps, "oauth_version", 13, "1.0", 3) == -1) {
-		seterr(err, errlen, "more than %d parameters or out of memory",
+		util_seterr(err, errlen, "more than %d parameters or out of memory",
 		    OAUTH1_MAX_PARAMS);
 		goto fail;
 	}
 	qsort(ps->p, ps->n, sizeof(ps->p[0]), param_cmp);
 	for (i = 0; i < ps->n; i++) {
 		if (i > 0)
-			buf_str(&pstr, "&");
-		buf_str(&pstr, ps->p[i].k);
-		buf_str(&pstr, "=");
-		buf_str(&pstr, ps->p[i].v);
+			sbuf_str(&pstr, "&");
+		sbuf_str(&pstr, ps->p[i].k);
+		sbuf_str(&pstr, "=");
+		sbuf_str(&pstr, ps->p[i].v);
 	}
 	if (uri.oom || pstr.oom) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
-	buf_str(&out, method);
-	buf_str(&out, "&");
-	buf_enc(&out, uri.s, uri.len);
-	buf_str(&out, "&");
-	buf_enc(&out, pstr.s != NULL ? pstr.s : "", pstr.len);
+	sbuf_str(&out, method);
+	sbuf_str(&out, "&");
+	buf_enc(&out, uri.p, uri.len);
+	sbuf_str(&out, "&");
+	buf_enc(&out, pstr.p != NULL ? pstr.p : "", pstr.len);
 	if (out.oom) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	params_free(ps);
 	free(ps);
-	free(uri.s);
-	free(pstr.s);
+	free(uri.p);
+	free(pstr.p);
 	return (buf_take(&out));
 fail:
 	if (ps != NULL)
 		params_free(ps);
 	free(ps);
-	free(uri.s);
-	free(pstr.s);
-	free(out.s);
+	free(uri.p);
+	free(pstr.p);
+	free(out.p);
 	return (NULL);
 }
 
@@ -481,7 +430,7 @@ char *
 oauth1_signature(const struct oauth1_creds *c, const char *base, char *err,
     size_t errlen)
 {
-	struct buf	 key;
+	struct sbuf	 key;
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen = 0;
 	char		*sig = NULL;
@@ -493,27 +442,27 @@ oauth1_signature(const struct oauth1_creds *c, const char *base, char *err,
 		return (NULL);
 	/* The signing key: encoded consumer secret '&' encoded token secret. */
 	buf_enc(&key, c->consumer_secret, strlen(c->consumer_secret));
-	buf_str(&key, "&");
+	sbuf_str(&key, "&");
 	if (c->token_secret != NULL)
 		buf_enc(&key, c->token_secret, strlen(c->token_secret));
 	if (key.oom) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (HMAC(EVP_sha1(), key.s, (int)key.len, (const unsigned char *)base,
+	if (HMAC(EVP_sha1(), key.p, (int)key.len, (const unsigned char *)base,
 	    strlen(base), md, &mdlen) == NULL) {
-		seterr(err, errlen, "HMAC-SHA1 failed");
+		util_seterr(err, errlen, "HMAC-SHA1 failed");
 		goto fail;
 	}
 	if ((sig = malloc(4 * ((mdlen + 2) / 3) + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	EVP_EncodeBlock((unsigned char *)sig, md, (int)mdlen);
 fail:
-	if (key.s != NULL) {
-		OPENSSL_cleanse(key.s, key.cap);
-		free(key.s);
+	if (key.p != NULL) {
+		OPENSSL_cleanse(key.p, key.cap);
+		free(key.p);
 	}
 	OPENSSL_cleanse(md, sizeof(md));
 	return (sig);
@@ -521,14 +470,14 @@ fail:
 
 /* Appends key="encoded value" to header B, after a ", " unless FIRST. */
 static void
-header_pair(struct buf *b, const char *k, const char *v, int first)
+header_pair(struct sbuf *b, const char *k, const char *v, int first)
 {
 	if (!first)
-		buf_str(b, ", ");
-	buf_str(b, k);
-	buf_str(b, "=\"");
+		sbuf_str(b, ", ");
+	sbuf_str(b, k);
+	sbuf_str(b, "=\"");
 	buf_enc(b, v, strlen(v));
-	buf_str(b, "\"");
+	sbuf_str(b, "\"");
 }
 
 /* The Authorization header value ("OAuth oauth_consumer_key=...") for R; NULL with ERR set on bad input. */
@@ -537,7 +486,7 @@ oauth1_header(const struct oauth1_creds *c, const struct oauth1_req *r,
     char *err, size_t errlen)
 {
 	struct oauth1_req	 req = *r;
-	struct buf		 h;
+	struct sbuf		 h;
 	unsigned char		 rnd[16];
 	char			 nonce[2 * sizeof(rnd) + 1], ts[32];
 	char			*base = NULL, *sig = NULL, *out = NULL;
@@ -546,7 +495,7 @@ oauth1_header(const struct oauth1_creds *c, const struct oauth1_req *r,
 	memset(&h, 0, sizeof(h));
 	if (req.nonce == NULL) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-			seterr(err, errlen, "no random bytes for a nonce");
+			util_seterr(err, errlen, "no random bytes for a nonce");
 			goto fail;
 		}
 		for (i = 0; i < sizeof(rnd); i++)
@@ -559,7 +508,7 @@ oauth1_header(const struct oauth1_creds *c, const struct oauth1_req *r,
 	    (sig = oauth1_signature(c, base, err, errlen)) == NULL)
 		goto fail;
 	snprintf(ts, sizeof(ts), "%lld", req.timestamp);
-	buf_str(&h, "OAuth ");
+	sbuf_str(&h, "OAuth ");
 	header_pair(&h, "oauth_consumer_key", c->consumer_key, 1);
 	header_pair(&h, "oauth_nonce", req.nonce, 0);
 	header_pair(&h, "oauth_signature", sig, 0);
@@ -569,10 +518,10 @@ oauth1_header(const struct oauth1_creds *c, const struct oauth1_req *r,
 		header_pair(&h, "oauth_token", c->token, 0);
 	header_pair(&h, "oauth_version", "1.0", 0);
 	if ((out = buf_take(&h)) == NULL)
-		seterr(err, errlen, "out of memory");
-	h.s = NULL;
+		util_seterr(err, errlen, "out of memory");
+	h.p = NULL;
 fail:
-	free(h.s);
+	free(h.p);
 	free(base);
 	free(sig);
 	return (out);

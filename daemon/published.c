@@ -20,6 +20,8 @@
 #include <utf8proc.h>
 
 #include "published.h"
+#include "../common/sbuf.h"
+#include "../common/util.h"
 
 #define PUB_FOLD	75		/* octets in a content line (RFC 5545 3.1) */
 #define PUB_ID_MAX	64
@@ -27,58 +29,6 @@
 #define PUB_SUMMARY_MAX	80		/* bytes of a text's first line used as SUMMARY */
 #define PUB_MAX_MS	INT64_C(253402300799999)	/* 9999-12-31T23:59:59.999Z */
 #define PUB_DURATION	"PT15M"
-
-/* A growing byte string, NUL-terminated; OOM is sticky. */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-/* Formats an error into ERR. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Appends P[0..N) to B. */
-static void
-sb_add(struct sbuf *b, const void *p, size_t n)
-{
-	size_t	 cap;
-	char	*np;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* Appends the string S to B. */
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
 
 /*
  * Appends S as clean UTF-8 to B: invalid bytes become U+FFFD, CRLF and CR
@@ -95,15 +45,15 @@ sb_clean(struct sbuf *b, const char *s)
 		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
 		    &cp);
 		if (r <= 0) {
-			sb_str(b, "\xef\xbf\xbd");
+			sbuf_str(b, "\xef\xbf\xbd");
 			i++;
 			continue;
 		}
 		if (cp == '\r') {
 			if (i + 1 >= n || s[i + 1] != '\n')
-				sb_add(b, "\n", 1);
+				sbuf_add(b, "\n", 1);
 		} else if (cp == '\n' || cp == '\t' || (cp >= 0x20 && cp != 0x7F))
-			sb_add(b, s + i, (size_t)r);
+			sbuf_add(b, s + i, (size_t)r);
 		i += (size_t)r;
 	}
 }
@@ -117,19 +67,19 @@ sb_escape(struct sbuf *b, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		switch (s[i]) {
 		case '\\':
-			sb_add(b, "\\\\", 2);
+			sbuf_add(b, "\\\\", 2);
 			break;
 		case ';':
-			sb_add(b, "\\;", 2);
+			sbuf_add(b, "\\;", 2);
 			break;
 		case ',':
-			sb_add(b, "\\,", 2);
+			sbuf_add(b, "\\,", 2);
 			break;
 		case '\n':
-			sb_add(b, "\\n", 2);
+			sbuf_add(b, "\\n", 2);
 			break;
 		default:
-			sb_add(b, s + i, 1);
+			sbuf_add(b, s + i, 1);
 		}
 	}
 }
@@ -139,7 +89,7 @@ static void
 sb_text(struct sbuf *b, struct sbuf *t, const char *s)
 {
 	t->len = 0;
-	sb_add(t, "", 0);
+	sbuf_add(t, "", 0);
 	sb_clean(t, s);
 	if (!t->oom)
 		sb_escape(b, t->p, t->len);
@@ -156,13 +106,13 @@ sb_uri(struct sbuf *b, const char *u)
 	for (; *u != '\0'; u++) {
 		c = (unsigned char)*u;
 		if (c > 0x20 && c < 0x7F && strchr("\"<>\\^`{|}", c) == NULL) {
-			sb_add(b, &c, 1);
+			sbuf_add(b, &c, 1);
 			continue;
 		}
 		e[0] = '%';
 		e[1] = hex[c >> 4];
 		e[2] = hex[c & 15];
-		sb_add(b, e, 3);
+		sbuf_add(b, e, 3);
 	}
 }
 
@@ -193,14 +143,14 @@ emit(struct sbuf *out, struct sbuf *l)
 	while (i < l->len) {
 		u = unit_len(p + i, l->len - i);
 		if (col + u > PUB_FOLD) {
-			sb_add(out, "\r\n ", 3);
+			sbuf_add(out, "\r\n ", 3);
 			col = 1;
 		}
-		sb_add(out, p + i, u);
+		sbuf_add(out, p + i, u);
 		col += u;
 		i += u;
 	}
-	sb_add(out, "\r\n", 2);
+	sbuf_add(out, "\r\n", 2);
 	l->len = 0;
 	if (l->p != NULL)
 		l->p[0] = '\0';
@@ -210,9 +160,9 @@ emit(struct sbuf *out, struct sbuf *l)
 static void
 prop_raw(struct sbuf *out, struct sbuf *l, const char *name, const char *value)
 {
-	sb_str(l, name);
-	sb_add(l, ":", 1);
-	sb_str(l, value);
+	sbuf_str(l, name);
+	sbuf_add(l, ":", 1);
+	sbuf_str(l, value);
 	emit(out, l);
 }
 
@@ -223,8 +173,8 @@ prop_text(struct sbuf *out, struct sbuf *l, struct sbuf *t, const char *name,
 {
 	if (value == NULL || *value == '\0')
 		return;
-	sb_str(l, name);
-	sb_add(l, ":", 1);
+	sbuf_str(l, name);
+	sbuf_add(l, ":", 1);
 	sb_text(l, t, value);
 	emit(out, l);
 }
@@ -270,26 +220,26 @@ check_post(const struct published_post *p, size_t i, char *err, size_t errlen)
 	size_t		 k;
 
 	if (!is_token(p->delivery_id, PUB_ID_MAX, "._-")) {
-		seterr(err, errlen, "published: post %zu: delivery_id must be "
+		util_seterr(err, errlen, "published: post %zu: delivery_id must be "
 		    "1 to %d letters, digits, '.', '_' or '-'", i, PUB_ID_MAX);
 		return -1;
 	}
 	if (p->channel == NULL || *p->channel == '\0' ||
 	    strlen(p->channel) > PUB_NAME_MAX) {
-		seterr(err, errlen, "published: post %zu (delivery %s): "
+		util_seterr(err, errlen, "published: post %zu (delivery %s): "
 		    "channel must be 1 to %d bytes", i, p->delivery_id,
 		    PUB_NAME_MAX);
 		return -1;
 	}
 	if (p->sent_at < 0 || p->sent_at > PUB_MAX_MS) {
-		seterr(err, errlen, "published: post %zu (delivery %s): "
+		util_seterr(err, errlen, "published: post %zu (delivery %s): "
 		    "sent_at %lld is outside years 1970 to 9999", i,
 		    p->delivery_id, (long long)p->sent_at);
 		return -1;
 	}
 	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
 		if (fields[k] != NULL && strlen(fields[k]) > PUBLISHED_MAX_FIELD) {
-			seterr(err, errlen, "published: post %zu (delivery %s): "
+			util_seterr(err, errlen, "published: post %zu (delivery %s): "
 			    "%s is %zu bytes, over the limit of %d", i,
 			    p->delivery_id, names[k], strlen(fields[k]),
 			    PUBLISHED_MAX_FIELD);
@@ -306,13 +256,13 @@ summary(struct sbuf *l, struct sbuf *t, const struct published_post *p)
 	size_t	 n, cut, k;
 
 	sb_text(l, t, p->channel);
-	sb_add(l, ": ", 2);
+	sbuf_add(l, ": ", 2);
 	if (p->summary != NULL && *p->summary != '\0') {
 		sb_text(l, t, p->summary);
 		return;
 	}
 	t->len = 0;
-	sb_add(t, "", 0);
+	sbuf_add(t, "", 0);
 	sb_clean(t, p->text != NULL ? p->text : "");
 	if (t->oom)
 		return;
@@ -328,7 +278,7 @@ summary(struct sbuf *l, struct sbuf *t, const struct published_post *p)
 		}
 	sb_escape(l, t->p, cut);
 	if (cut < n)
-		sb_str(l, "\xe2\x80\xa6");
+		sbuf_str(l, "\xe2\x80\xa6");
 }
 
 /* Emits the VEVENT of post P. */
@@ -340,20 +290,20 @@ event(struct sbuf *out, struct sbuf *l, struct sbuf *t,
 
 	fmt_utc(p->sent_at, when);
 	prop_raw(out, l, "BEGIN", "VEVENT");
-	sb_str(l, "UID:");
+	sbuf_str(l, "UID:");
 	sb_text(l, t, p->delivery_id);
-	sb_add(l, "@", 1);
+	sbuf_add(l, "@", 1);
 	sb_text(l, t, domain);
 	emit(out, l);
 	prop_raw(out, l, "DTSTAMP", when);
 	prop_raw(out, l, "DTSTART", when);
 	prop_raw(out, l, "DURATION", PUB_DURATION);
-	sb_str(l, "SUMMARY:");
+	sbuf_str(l, "SUMMARY:");
 	summary(l, t, p);
 	emit(out, l);
 	prop_text(out, l, t, "DESCRIPTION", p->text);
 	if (p->remote_url != NULL && *p->remote_url != '\0') {
-		sb_str(l, "URL:");
+		sbuf_str(l, "URL:");
 		sb_uri(l, p->remote_url);
 		emit(out, l);
 	}
@@ -382,17 +332,17 @@ published_render(const struct published_post *v, size_t n,
 	if (name == NULL)
 		name = "Published posts";
 	if (!is_token(domain, PUB_NAME_MAX, ".-")) {
-		seterr(err, errlen, "published: domain \"%.64s\" must be 1 to "
+		util_seterr(err, errlen, "published: domain \"%.64s\" must be 1 to "
 		    "%d letters, digits, '.' or '-'", domain, PUB_NAME_MAX);
 		return -1;
 	}
 	if (strlen(name) > PUB_NAME_MAX) {
-		seterr(err, errlen, "published: the calendar name is over %d "
+		util_seterr(err, errlen, "published: the calendar name is over %d "
 		    "bytes", PUB_NAME_MAX);
 		return -1;
 	}
 	if (n > PUBLISHED_MAX_POSTS) {
-		seterr(err, errlen, "published: %zu posts, over the limit of "
+		util_seterr(err, errlen, "published: %zu posts, over the limit of "
 		    "%d", n, PUBLISHED_MAX_POSTS);
 		return -1;
 	}
@@ -416,7 +366,7 @@ published_render(const struct published_post *v, size_t n,
 	free(t.p);
 	if (o.oom || l.oom || t.oom) {
 		free(o.p);
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	*out = o.p;
@@ -472,31 +422,31 @@ published_write(const char *path, const struct published_post *v, size_t n,
 		goto nomem;
 	snprintf(tmp, tl, "%s/.%s.XXXXXX", dir, base);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "published: cannot create %s: %s", tmp,
+		util_seterr(err, errlen, "published: cannot create %s: %s", tmp,
 		    strerror(errno));
 		goto done;
 	}
 	if (fchmod(fd, 0644) == -1 || write_all(fd, data, len) == -1 ||
 	    fsync(fd) == -1) {
-		seterr(err, errlen, "published: cannot write %s: %s", tmp,
+		util_seterr(err, errlen, "published: cannot write %s: %s", tmp,
 		    strerror(errno));
 		goto fail;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "published: cannot write %s: %s", tmp,
+		util_seterr(err, errlen, "published: cannot write %s: %s", tmp,
 		    strerror(errno));
 		goto fail;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		seterr(err, errlen, "published: cannot rename %s to %s: %s",
+		util_seterr(err, errlen, "published: cannot rename %s to %s: %s",
 		    tmp, path, strerror(errno));
 		goto fail;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		if (fsync(dfd) == -1) {
-			seterr(err, errlen, "published: cannot sync %s: %s",
+			util_seterr(err, errlen, "published: cannot sync %s: %s",
 			    dir, strerror(errno));
 			close(dfd);
 			goto done;
@@ -506,7 +456,7 @@ published_write(const char *path, const struct published_post *v, size_t n,
 	rc = 0;
 	goto done;
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 	goto done;
 fail:
 	if (fd != -1)

@@ -17,6 +17,7 @@
 #include "length.h"
 #include "split.h"
 #include "url.h"
+#include "../common/util.h"
 
 #define SPLIT_SNIPPET	40	/* bytes of an unsplittable word quoted in errors */
 
@@ -58,19 +59,6 @@ struct ginfo {
 	int	 term;		/* ends a sentence */
 	int	 closer;	/* a closing quote or bracket (sentence end looks through) */
 };
-
-/* Formats an error into ERR. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* True if CP is white space a line may break at (no-break spaces are not). */
 static int
@@ -496,10 +484,10 @@ word_error(struct splitter *sp, size_t from, size_t bi, size_t i,
 	to = bi < sp->nb ? sp->b[bi].end : sp->last;
 	e = snippet_end(sp->s, from, to, SPLIT_SNIPPET);
 	if (measure(sp, from, to, i, total, &lr) == -1) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		return;
 	}
-	seterr(err, errlen, "cannot split: the word at byte %zu (\"%.*s%s\") "
+	util_seterr(err, errlen, "cannot split: the word at byte %zu (\"%.*s%s\") "
 	    "does not fit one part: %zu with its number \"(%zu/%zu)\", "
 	    "%zu bytes; limit %zu%s", from, (int)(e - from), sp->s + from,
 	    e < to ? "..." : "", lr.length, i, total, lr.bytes, lr.limit,
@@ -550,7 +538,7 @@ pass(struct splitter *sp, size_t total, struct split_result *out, char *err,
 
 	while (pos < sp->last) {
 		if (i > SPLIT_MAX_PARTS) {
-			seterr(err, errlen, "cannot split: the text needs more "
+			util_seterr(err, errlen, "cannot split: the text needs more "
 			    "than %d parts", SPLIT_MAX_PARTS);
 			return -1;
 		}
@@ -592,7 +580,7 @@ pass(struct splitter *sp, size_t total, struct split_result *out, char *err,
 	}
 	return (int)out->n;
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -649,7 +637,7 @@ split_thread(enum len_rule rule, size_t limit, const char *text,
 	sp.s = text;
 	sp.n = strlen(text);
 	if (sp.n > SPLIT_MAX_TEXT) {
-		seterr(err, errlen, "cannot split: the text is %zu bytes, over "
+		util_seterr(err, errlen, "cannot split: the text is %zu bytes, over "
 		    "the limit of %d", sp.n, SPLIT_MAX_TEXT);
 		return -1;
 	}
@@ -665,7 +653,7 @@ split_thread(enum len_rule rule, size_t limit, const char *text,
 	}
 	find_bounds(&sp);
 	if (sp.first >= sp.last) {
-		seterr(err, errlen, "cannot split: the text is only white "
+		util_seterr(err, errlen, "cannot split: the text is only white "
 		    "space, and too long");
 		return -1;
 	}
@@ -695,10 +683,10 @@ split_thread(enum len_rule rule, size_t limit, const char *text,
 		split_free(out);
 		total = (size_t)c;
 	}
-	seterr(err, errlen, "cannot split: the part count does not settle");
+	util_seterr(err, errlen, "cannot split: the part count does not settle");
 	goto fail;
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 fail:
 	split_free(out);
 done:

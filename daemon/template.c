@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "template.h"
+#include "../common/util.h"
 
 #define TMPL_MAX_DELIM	16			/* longest set delimiter */
 #define TMPL_MAX_OUTPUT	(16 * 1024 * 1024)	/* largest rendering */
@@ -78,19 +79,6 @@ struct render {
 	char			*err;
 	size_t			 errlen;
 };
-
-/* Formats a message into ERR when there is room for one. */
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Makes room for N more bytes and a NUL in B. */
 static int
@@ -275,7 +263,7 @@ tokenize(const char *src, size_t len, const char *label, struct toks *ts,
 		cl += clen;
 		if ((f = find(src + q, len - q, closer, cl)) == -1) {
 			where(w, sizeof(w), label, line);
-			seterr(err, errlen, "%s: unclosed tag", w);
+			util_seterr(err, errlen, "%s: unclosed tag", w);
 			return -1;
 		}
 		s = q;
@@ -291,7 +279,7 @@ tokenize(const char *src, size_t len, const char *label, struct toks *ts,
 			if (set_delims(src + s, t - s, open, &olen, close,
 			    &clen) == -1) {
 				where(w, sizeof(w), label, tk.line);
-				seterr(err, errlen, "%s: bad set-delimiter tag",
+				util_seterr(err, errlen, "%s: bad set-delimiter tag",
 				    w);
 				return -1;
 			}
@@ -302,7 +290,7 @@ tokenize(const char *src, size_t len, const char *label, struct toks *ts,
 				t--;
 			if (s == t) {
 				where(w, sizeof(w), label, tk.line);
-				seterr(err, errlen, "%s: tag without a name", w);
+				util_seterr(err, errlen, "%s: tag without a name", w);
 				return -1;
 			}
 			tk.off = s;
@@ -313,7 +301,7 @@ tokenize(const char *src, size_t len, const char *label, struct toks *ts,
 	}
 	return 0;
  nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -514,7 +502,7 @@ compile(const char *src, size_t len, const char *label, char *err,
 		if (k->kind != 0 && k->kind != '>' &&
 		    !valid_name(t->src + k->off, k->len)) {
 			where(w, sizeof(w), label, k->line);
-			seterr(err, errlen, "%s: bad name \"%.*s\"", w,
+			util_seterr(err, errlen, "%s: bad name \"%.*s\"", w,
 			    (int)k->len, t->src + k->off);
 			goto fail;
 		}
@@ -547,13 +535,13 @@ compile(const char *src, size_t len, const char *label, char *err,
 		case '/':
 			where(w, sizeof(w), label, k->line);
 			if (nstack == 0) {
-				seterr(err, errlen, "%s: {{/%.*s}} closes no "
+				util_seterr(err, errlen, "%s: {{/%.*s}} closes no "
 				    "section", w, (int)k->len, t->src + k->off);
 				goto fail;
 			}
 			op = &t->ops[stack[nstack - 1]];
 			if (!name_eq(op, t->src + k->off, k->len)) {
-				seterr(err, errlen, "%s: {{/%.*s}} closes "
+				util_seterr(err, errlen, "%s: {{/%.*s}} closes "
 				    "section \"%s\" opened on line %u", w,
 				    (int)k->len, t->src + k->off,
 				    joined(op, nb, sizeof(nb)), op->line);
@@ -576,7 +564,7 @@ compile(const char *src, size_t len, const char *label, char *err,
 	if (nstack > 0) {
 		op = &t->ops[stack[nstack - 1]];
 		where(w, sizeof(w), label, op->line);
-		seterr(err, errlen, "%s: unclosed section \"%s\"", w,
+		util_seterr(err, errlen, "%s: unclosed section \"%s\"", w,
 		    joined(op, nb, sizeof(nb)));
 		goto fail;
 	}
@@ -584,7 +572,7 @@ compile(const char *src, size_t len, const char *label, char *err,
 	free(ts.v);
 	return t;
  nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
  fail:
 	free(stack);
 	free(ts.v);
@@ -792,13 +780,13 @@ render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 
 	where(w, sizeof(w), t->label, op->line);
 	if (r->depth >= TMPL_MAX_DEPTH) {
-		seterr(r->err, r->errlen, "%s: partial \"%s\" nested deeper "
+		util_seterr(r->err, r->errlen, "%s: partial \"%s\" nested deeper "
 		    "than %d", w, op->str, TMPL_MAX_DEPTH);
 		return -1;
 	}
 	if (r->opts->find != NULL) {
 		if (!safe_partial(op->str)) {
-			seterr(r->err, r->errlen, "%s: partial name \"%s\" "
+			util_seterr(r->err, r->errlen, "%s: partial name \"%s\" "
 			    "refused", w, op->str);
 			return -1;
 		}
@@ -808,7 +796,7 @@ render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 	    NULL) {
 		if ((owned = compile(src, len, NULL, perr, sizeof(perr))) ==
 		    NULL) {
-			seterr(r->err, r->errlen, "%s: partial \"%s\": %s", w,
+			util_seterr(r->err, r->errlen, "%s: partial \"%s\": %s", w,
 			    op->str, perr);
 			goto fail;
 		}
@@ -817,7 +805,7 @@ render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 	if (p == NULL) {
 		/* The spec renders a missing partial as nothing. */
 		if (r->strict) {
-			seterr(r->err, r->errlen, "%s: no partial \"%s\"", w,
+			util_seterr(r->err, r->errlen, "%s: no partial \"%s\"", w,
 			    op->str);
 			goto fail;
 		}
@@ -831,7 +819,7 @@ render_partial(struct render *r, const struct tmpl *t, const struct op *op)
 	 */
 	if (op->standalone) {
 		if (buf_add(&r->indent, op->indent, op->indentlen) == -1) {
-			seterr(r->err, r->errlen, "out of memory");
+			util_seterr(r->err, r->errlen, "out of memory");
 			goto fail;
 		}
 	} else
@@ -873,7 +861,7 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 			v = lookup(r, op, &found);
 			if (!found && r->strict) {
 				where(w, sizeof(w), t->label, op->line);
-				seterr(r->err, r->errlen, "%s: unknown variable "
+				util_seterr(r->err, r->errlen, "%s: unknown variable "
 				    "\"%s\"", w, joined(op, nb, sizeof(nb)));
 				return -1;
 			}
@@ -918,10 +906,10 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 	return 0;
  nomem:
 	if (errno == EFBIG)
-		seterr(r->err, r->errlen, "rendering larger than %d bytes",
+		util_seterr(r->err, r->errlen, "rendering larger than %d bytes",
 		    TMPL_MAX_OUTPUT);
 	else
-		seterr(r->err, r->errlen, "out of memory");
+		util_seterr(r->err, r->errlen, "out of memory");
 	return -1;
 }
 
@@ -933,7 +921,7 @@ render_top(struct render *r, const struct tmpl *t, json_t *ctx, char **out)
 
 	*out = NULL;
 	if (ctx_push(r, ctx) == -1 || buf_grow(&r->out, 0) == -1) {
-		seterr(r->err, r->errlen, "out of memory");
+		util_seterr(r->err, r->errlen, "out of memory");
 		goto fail;
 	}
 	r->out.p[0] = '\0';

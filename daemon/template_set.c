@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "template.h"
+#include "../common/util.h"
 
 /* A file of the set: NAME.mustache, NAME.<style>.mustache or NAME.<part>.mustache. */
 struct entry {
@@ -33,19 +34,6 @@ struct tmpl_set {
 	size_t		 n;
 	int		 refs;		/* tmpl_set_ref; tmpl_set_free drops one */
 };
-
-/* Formats a message into ERR when there is room for one. */
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Finds the template of S whose file is BASE.mustache. */
 static const struct tmpl *
@@ -85,11 +73,11 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 
 	*buf = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -98,12 +86,12 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 		return 1;
 	}
 	if (st.st_size > TMPL_MAX_SIZE) {
-		seterr(err, errlen, "%s: larger than %d bytes", path,
+		util_seterr(err, errlen, "%s: larger than %d bytes", path,
 		    TMPL_MAX_SIZE);
 		goto fail;
 	}
 	if ((b = malloc(TMPL_MAX_SIZE + 1)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	/* Read to the end, in case the file grew after fstat. */
@@ -111,12 +99,12 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		n += (size_t)r;
 		if (n > TMPL_MAX_SIZE) {
-			seterr(err, errlen, "%s: larger than %d bytes", path,
+			util_seterr(err, errlen, "%s: larger than %d bytes", path,
 			    TMPL_MAX_SIZE);
 			goto fail;
 		}
@@ -160,12 +148,12 @@ check_partials(const struct tmpl_set *s, const struct tmpl *t, char *err,
 	while ((name = tmpl_next_partial(t, &i, &line)) != NULL) {
 		if (name[0] == '\0' || name[0] == '.' ||
 		    strchr(name, '/') != NULL || strstr(name, "..") != NULL) {
-			seterr(err, errlen, "%s:%u: partial name \"%s\" refused "
+			util_seterr(err, errlen, "%s:%u: partial name \"%s\" refused "
 			    "(not a file of the directory)", label, line, name);
 			return -1;
 		}
 		if (set_find(s, name) == NULL) {
-			seterr(err, errlen, "%s:%u: no partial \"%s\" "
+			util_seterr(err, errlen, "%s:%u: no partial \"%s\" "
 			    "(%s.mustache)", label, line, name, name);
 			return -1;
 		}
@@ -186,19 +174,19 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 	int		  n = -1, i, rv;
 
 	if ((n = scandir(dir, &names, is_template, alphasort)) == -1) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (n > 0 && (s->v = calloc(n, sizeof(*s->v))) == NULL)) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	s->refs = 1;
 	for (i = 0; i < n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    names[i]->d_name) >= sizeof(path)) {
-			seterr(err, errlen, "%s/%s: path too long", dir,
+			util_seterr(err, errlen, "%s/%s: path too long", dir,
 			    names[i]->d_name);
 			goto fail;
 		}
@@ -209,7 +197,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 		e = &s->v[s->n];
 		names[i]->d_name[strlen(names[i]->d_name) - 9] = '\0';
 		if ((e->base = strdup(names[i]->d_name)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			util_seterr(err, errlen, "out of memory");
 			s->n++;
 			goto fail;
 		}
@@ -265,7 +253,7 @@ tmpl_set_render(const struct tmpl_set *s, const char *name, const char *type,
 
 	*out = NULL;
 	if (part != NULL && !email_part(part)) {
-		seterr(err, errlen, "no email part \"%s\"", part);
+		util_seterr(err, errlen, "no email part \"%s\"", part);
 		return -1;
 	}
 	if (part != NULL)
@@ -278,10 +266,10 @@ tmpl_set_render(const struct tmpl_set *s, const char *name, const char *type,
 	}
 	if (t == NULL) {
 		if (part != NULL)
-			seterr(err, errlen, "no template %s.%s for %s", name,
+			util_seterr(err, errlen, "no template %s.%s for %s", name,
 			    part, type != NULL ? type : "any channel");
 		else
-			seterr(err, errlen, "no template %s for %s", name,
+			util_seterr(err, errlen, "no template %s for %s", name,
 			    type != NULL ? type : "any channel");
 		return -1;
 	}

@@ -9,6 +9,8 @@
 
 #include "url.h"
 #include "utm.h"
+#include "../common/sbuf.h"
+#include "../common/util.h"
 
 /* Google Analytics' campaign parameters, without their "utm_" prefix. */
 static const char *const utm_names[] = {
@@ -16,51 +18,6 @@ static const char *const utm_names[] = {
 	"source_platform", "creative_format", "marketing_tactic",
 };
 #define UTM_NNAMES	(sizeof(utm_names) / sizeof(utm_names[0]))
-
-/* A growing string; LEN excludes the NUL always kept after it. */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-/* Formats an error into ERR. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Appends P[0..N) to B; on failure B remembers it and stays as it was. */
-static void
-sb_add(struct sbuf *b, const char *p, size_t n)
-{
-	size_t	 cap;
-	char	*np;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
 
 /* Value of hex digit C, or -1. */
 static int
@@ -95,13 +52,13 @@ sb_encode(struct sbuf *b, const char *v, size_t n)
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
 		    c == '_' || c == '~') {
-			sb_add(b, (const char *)&c, 1);
+			sbuf_add(b, (const char *)&c, 1);
 			continue;
 		}
 		e[0] = '%';
 		e[1] = hex[c >> 4];
 		e[2] = hex[c & 15];
-		sb_add(b, e, 3);
+		sbuf_add(b, e, 3);
 	}
 }
 
@@ -137,44 +94,44 @@ utm_query(const char *params, char **query, char *err, size_t errlen)
 	if (params == NULL)
 		params = "";
 	if (strlen(params) > UTM_MAX_PARAMS) {
-		seterr(err, errlen, "utm: the value is %zu bytes, over the "
+		util_seterr(err, errlen, "utm: the value is %zu bytes, over the "
 		    "limit of %d", strlen(params), UTM_MAX_PARAMS);
 		return -1;
 	}
-	sb_add(&b, "", 0);
+	sbuf_add(&b, "", 0);
 	for (p = params; *p != '\0'; p = *amp == '&' ? amp + 1 : amp) {
 		amp = p + strcspn(p, "&");
 		n = (size_t)(amp - p);
 		if (n == 0)
 			continue;
 		if ((eq = memchr(p, '=', n)) == NULL) {
-			seterr(err, errlen, "utm: \"%.*s\" is not name=value",
+			util_seterr(err, errlen, "utm: \"%.*s\" is not name=value",
 			    (int)n, p);
 			goto fail;
 		}
 		if ((k = name_index(p, (size_t)(eq - p))) == -1) {
-			seterr(err, errlen, "utm: unknown parameter \"%.*s\" "
+			util_seterr(err, errlen, "utm: unknown parameter \"%.*s\" "
 			    "(known: source, medium, campaign, term, content, "
 			    "id, source_platform, creative_format, "
 			    "marketing_tactic)", (int)(eq - p), p);
 			goto fail;
 		}
 		if (seen[k]++) {
-			seterr(err, errlen, "utm: parameter \"%s\" given twice",
+			util_seterr(err, errlen, "utm: parameter \"%s\" given twice",
 			    utm_names[k]);
 			goto fail;
 		}
 		if (eq + 1 == amp)
 			continue;
 		if (b.len > 0)
-			sb_add(&b, "&", 1);
-		sb_add(&b, "utm_", 4);
-		sb_add(&b, utm_names[k], strlen(utm_names[k]));
-		sb_add(&b, "=", 1);
+			sbuf_add(&b, "&", 1);
+		sbuf_add(&b, "utm_", 4);
+		sbuf_add(&b, utm_names[k], strlen(utm_names[k]));
+		sbuf_add(&b, "=", 1);
 		sb_encode(&b, eq + 1, (size_t)(amp - eq - 1));
 	}
 	if (b.oom) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
 	*query = b.p;
@@ -211,21 +168,21 @@ tag_link(struct sbuf *b, const char *u, size_t n, const char *query)
 	at = frag != NULL ? (size_t)(frag - u) : n;
 	q = memchr(u, '?', at);
 	if (q != NULL && has_utm(q + 1, at - (size_t)(q - u) - 1)) {
-		sb_add(b, u, n);
+		sbuf_add(b, u, n);
 		return;
 	}
 	host = u + (u[4] == ':' ? 7 : 8);	/* past "http://" or "https://" */
 	slash = memchr(host, '/', (size_t)(u + at - host));
-	sb_add(b, u, at);
+	sbuf_add(b, u, at);
 	if (q == NULL) {
 		/* "https://host?x" is valid, but "https://host/?x" is what every client shows. */
 		if (slash == NULL)
-			sb_add(b, "/", 1);
-		sb_add(b, "?", 1);
+			sbuf_add(b, "/", 1);
+		sbuf_add(b, "?", 1);
 	} else if (q + 1 < u + at && u[at - 1] != '&')
-		sb_add(b, "&", 1);
-	sb_add(b, query, strlen(query));
-	sb_add(b, u + at, n - at);
+		sbuf_add(b, "&", 1);
+	sbuf_add(b, query, strlen(query));
+	sbuf_add(b, u + at, n - at);
 }
 
 /* Appends PARAMS as UTM parameters to every untagged http(s) link of TEXT into *OUT; -1 with ERR. */
@@ -243,26 +200,26 @@ utm_apply(const char *text, const char *params, char **out, char *err,
 		text = "";
 	n = strlen(text);
 	if (n > UTM_MAX_TEXT) {
-		seterr(err, errlen, "utm: the text is %zu bytes, over the "
+		util_seterr(err, errlen, "utm: the text is %zu bytes, over the "
 		    "limit of %d", n, UTM_MAX_TEXT);
 		return -1;
 	}
 	if (utm_query(params, &query, err, errlen) == -1)
 		return -1;
-	sb_add(&b, "", 0);
+	sbuf_add(&b, "", 0);
 	while ((len = url_find(text, n, i, &start)) > 0) {
-		sb_add(&b, text + i, start - i);
+		sbuf_add(&b, text + i, start - i);
 		if (query[0] != '\0')
 			tag_link(&b, text + start, len, query);
 		else
-			sb_add(&b, text + start, len);
+			sbuf_add(&b, text + start, len);
 		i = start + len;
 	}
-	sb_add(&b, text + i, n - i);
+	sbuf_add(&b, text + i, n - i);
 	free(query);
 	if (b.oom) {
 		free(b.p);
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	*out = b.p;
