@@ -39,7 +39,9 @@ for variant in plain sanitizers; do
 		continue
 	fi
 	echo "== make check ($variant)"
-	(cd "$dir" && make -s -j"$(nproc)" check 2>&1 | grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):')
+	# Twice as many tests as cores at once: most of them wait on peers and
+	# due times, not on the CPU (5.3 min at -j2, 3.9 min at -j4 on 2 cores).
+	(cd "$dir" && make -s -j"$(( $(nproc) * 2 ))" check 2>&1 | grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):')
 	count "$dir"
 	if grep -qE '^(FAIL|ERROR)' "$dir/test-suite.log" 2>/dev/null; then
 		for l in "$dir"/tests/*.log "$dir"/tests/*/*.log; do
