@@ -525,6 +525,19 @@ chan_request_header(struct chan_request *rq, const char *name,
 	nh[++rq->nheaders] = NULL;
 }
 
+/* Appends "Authorization: Bearer TOKEN" to RQ, leaving no other copy. */
+void
+chan_request_bearer(struct chan_request *rq, const char *token)
+{
+	char	*h;
+
+	if (asprintf(&h, "Bearer %s", token) == -1)
+		abort();
+	chan_request_header(rq, "Authorization", h);
+	OPENSSL_cleanse(h, strlen(h));
+	free(h);
+}
+
 /* Frees what RQ owns. */
 void
 chan_request_clear(struct chan_request *rq)
@@ -658,6 +671,31 @@ chan_http_classify(const struct http_response *resp, struct chan_result *r)
 		r->outcome = CHAN_AUTH;
 	else
 		r->outcome = CHAN_PERMANENT;
+}
+
+/* Fills R for RESP, an answer that is not the success the step needed. */
+void
+chan_http_failed(const struct http_response *resp, const char *what,
+    struct chan_result *r)
+{
+	char	msg[sizeof(r->error)];
+
+	memset(r, 0, sizeof(*r));
+	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
+		r->aborted = true;
+		return;
+	}
+	chan_http_classify(resp, r);
+	if (r->outcome == CHAN_SENT) {
+		/* A 2xx we cannot use (no id): the server misbehaves. */
+		r->outcome = CHAN_TRANSIENT;
+		snprintf(r->error, sizeof(r->error), "HTTP %ld: unexpected "
+		    "answer", resp->status);
+	}
+	if (what != NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", what, r->error);
+		memcpy(r->error, msg, sizeof(r->error));
+	}
 }
 
 /* Frees CALL. */

@@ -321,6 +321,8 @@ chan_len_rule(const struct channel *ch)
 /* Appends header "NAME: VALUE" to RQ. */
 void		 chan_request_header(struct chan_request *rq, const char *name,
 		    const char *value);
+/* Appends "Authorization: Bearer TOKEN" to RQ (wiped with RQ's headers). */
+void		 chan_request_bearer(struct chan_request *rq, const char *token);
 void		 chan_request_clear(struct chan_request *rq);
 /*
  * The usual reading of an HTTP answer: 2xx sent; curl errors (connection,
@@ -330,6 +332,14 @@ void		 chan_request_clear(struct chan_request *rq);
  */
 void		 chan_http_classify(const struct http_response *resp,
 		    struct chan_result *r);
+/*
+ * Fills R (zeroing it first) for RESP, an answer that is not the success a
+ * step needed: aborted (crierd is stopping), or as chan_http_classify reads
+ * it, a 2xx becoming a transient "HTTP N: unexpected answer"; the message is
+ * prefixed "WHAT: " when WHAT is not NULL.
+ */
+void		 chan_http_failed(const struct http_response *resp,
+		    const char *what, struct chan_result *r);
 #define CHAN_SECRET_MAX	(64 * 1024)	/* largest secret read */
 
 /*

@@ -263,14 +263,10 @@ facebook_build(struct channel *ch, const struct post *p,
 	const struct fb		*f = ch->priv;
 	const struct media	*m;
 	unsigned char		 rnd[16];
-	char			 bnd[64], ctype[128], *auth, *link;
+	char			 bnd[64], ctype[128], *link;
 	size_t			 i;
 
-	if (asprintf(&auth, "Bearer %s", f->token) == -1)
-		abort();
-	chan_request_header(rq, "Authorization", auth);
-	OPENSSL_cleanse(auth, strlen(auth));
-	free(auth);
+	chan_request_bearer(rq, f->token);
 	rq->method = "POST";
 	rq->timeout_ms = f->timeout_ms;
 	if (p->nmedia == 0) {

@@ -333,29 +333,15 @@ static void
 job_error(struct ljob *j, const struct http_response *resp, const char *what)
 {
 	struct chan_result	r;
-	char			msg[sizeof(r.error)];
+	size_t			n;
 
-	memset(&r, 0, sizeof(r));
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		r.aborted = true;
-		job_finish(j, &r);
-		return;
-	}
-	chan_http_classify(resp, &r);
-	if (r.outcome == CHAN_SENT) {
-		r.outcome = CHAN_TRANSIENT;
-		snprintf(r.error, sizeof(r.error), "HTTP %ld: unexpected answer",
-		    resp->status);
-	} else if (resp->status == 426) {
+	chan_http_failed(resp, what, &r);
+	if (!r.aborted && resp->curl_code == CURLE_OK && resp->status == 426) {
 		/* The pinned version is retired: nothing goes until it changes. */
 		r.outcome = CHAN_AUTH;
-		snprintf(msg, sizeof(msg), "%s (set `version` to an active "
-		    "LinkedIn-Version)", r.error);
-		memcpy(r.error, msg, sizeof(r.error));
-	}
-	if (what != NULL) {
-		snprintf(msg, sizeof(msg), "%s: %s", what, r.error);
-		memcpy(r.error, msg, sizeof(r.error));
+		n = strlen(r.error);
+		snprintf(r.error + n, sizeof(r.error) - n, " (set `version` "
+		    "to an active LinkedIn-Version)");
 	}
 	job_finish(j, &r);
 }
@@ -368,15 +354,10 @@ job_request(struct ljob *j, const char *method, const char *url,
 {
 	struct chan_request	 rq;
 	struct http_request	 req;
-	char			*auth;
 	int			 rc;
 
 	memset(&rq, 0, sizeof(rq));
-	if (asprintf(&auth, "Bearer %s", j->cf.token) == -1)
-		abort();
-	chan_request_header(&rq, "Authorization", auth);
-	OPENSSL_cleanse(auth, strlen(auth));
-	free(auth);
+	chan_request_bearer(&rq, j->cf.token);
 	if (rest) {
 		chan_request_header(&rq, "LinkedIn-Version", j->cf.version);
 		chan_request_header(&rq, "X-Restli-Protocol-Version", "2.0.0");

@@ -459,25 +459,8 @@ static void
 job_error(struct mjob *j, const struct http_response *resp, const char *what)
 {
 	struct chan_result	r;
-	char			msg[sizeof(r.error)];
 
-	memset(&r, 0, sizeof(r));
-	if (resp->curl_code == CURLE_ABORTED_BY_CALLBACK) {
-		r.aborted = true;
-		job_finish(j, &r);
-		return;
-	}
-	chan_http_classify(resp, &r);
-	if (r.outcome == CHAN_SENT) {
-		/* A 2xx we cannot use (no id): the server misbehaves. */
-		r.outcome = CHAN_TRANSIENT;
-		snprintf(r.error, sizeof(r.error), "HTTP %ld: unexpected answer",
-		    resp->status);
-	}
-	if (what != NULL) {
-		snprintf(msg, sizeof(msg), "%s: %s", what, r.error);
-		memcpy(r.error, msg, sizeof(r.error));
-	}
+	chan_http_failed(resp, what, &r);
 	job_finish(j, &r);
 }
 
@@ -489,15 +472,10 @@ job_request(struct mjob *j, const char *method, const char *url,
 {
 	struct chan_request	 rq;
 	struct http_request	 req;
-	char			*auth;
 	int			 rc;
 
 	memset(&rq, 0, sizeof(rq));
-	if (asprintf(&auth, "Bearer %s", j->token) == -1)
-		abort();
-	chan_request_header(&rq, "Authorization", auth);
-	OPENSSL_cleanse(auth, strlen(auth));
-	free(auth);
+	chan_request_bearer(&rq, j->token);
 	if (ctype != NULL)
 		chan_request_header(&rq, "Content-Type", ctype);
 	if (idem)

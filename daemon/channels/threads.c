@@ -382,16 +382,13 @@ job_request(struct tjob *j, const char *method, const char *path,
 {
 	struct chan_request	 rq;
 	struct http_request	 req;
-	char			*auth, *url;
+	char			*url;
 	int			 rc;
 
 	memset(&rq, 0, sizeof(rq));
-	if (asprintf(&auth, "Bearer %s", j->t->token) == -1 ||
-	    asprintf(&url, "%s/%s/%s", j->t->api, TH_VERSION, path) == -1)
+	if (asprintf(&url, "%s/%s/%s", j->t->api, TH_VERSION, path) == -1)
 		abort();
-	chan_request_header(&rq, "Authorization", auth);
-	OPENSSL_cleanse(auth, strlen(auth));
-	free(auth);
+	chan_request_bearer(&rq, j->t->token);
 	if (form != NULL)
 		chan_request_header(&rq, "Content-Type",
 		    "application/x-www-form-urlencoded");
