@@ -2,10 +2,12 @@
  * SMTP off the event loop. Each mailer is one thread with its own curl
  * multi and easy handles, hence one connection, reused from message to
  * message (one TLS session for a whole list). The loop hands it one
- * message at a time; the thread asks the loop to commit the `sending`
- * mark once the server accepts DATA (and waits for it), and reports how
- * each message ended. Both go through one uv_async queue, so every store
- * write stays on the loop thread.
+ * message at a time, whose `sending` mark the loop has already committed
+ * (in a batch, before handing any of the batch over). Once the server
+ * accepts DATA the thread asks the loop whether the message may still go
+ * (the recipient may have unsubscribed meanwhile) and waits for the
+ * answer; then it reports how the message ended. Both go through one
+ * uv_async queue, so every store write stays on the loop thread.
  *
  * libcurl waits for the reply to the final "." and to QUIT in a blocking
  * loop whatever interface is used, so deadlines are kept by the loop: a
@@ -41,7 +43,7 @@
 
 /* What a thread tells the loop. */
 enum mev_type {
-	MEV_DATA,	/* DATA accepted: commit the mark, then answer */
+	MEV_DATA,	/* DATA accepted: may it still go? then answer */
 	MEV_DONE,	/* a message ended */
 	MEV_EXIT,	/* the thread is about to return */
 };
@@ -416,7 +418,7 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	bool		 go;
 
 	if (!m->asked) {
-		/* The loop commits the `sending` mark before a byte goes. */
+		/* The loop says whether it may still go before a byte does. */
 		m->asked = true;
 		set_stage(m, MS_BLOCK);
 		uv_mutex_lock(&m->mu);
