@@ -575,6 +575,11 @@ main(int argc, char *argv[])
 	}
 	if (!json_out)
 		printers[v](reply);
+	else if (print_html != NULL && print_report_html(reply) == -1) {
+		/* --json prints the reply and still writes the page. */
+		json_decref(reply);
+		return (1);
+	}
 	json_decref(reply);
 	return (0);
 }

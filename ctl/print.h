@@ -23,6 +23,8 @@ void		 print_event(json_t *e);
 void		 print_engagement(json_t *e, const char *prefix);
 /* Where `report --html FILE` writes (crierctl sets it), or NULL. */
 extern char	*print_html;
+/* Writes report R's page to print_html; -1 with a message on stderr. */
+int		 print_report_html(json_t *r);
 /* Makes every string in J safe to print on a terminal. */
 void		 print_defang(json_t *j);
 

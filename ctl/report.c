@@ -90,6 +90,24 @@ fail:
 	return (rc);
 }
 
+/* Writes report R's page to print_html; -1 with a message on stderr. */
+int
+print_report_html(json_t *r)
+{
+	json_t	*rep = json_object_get(r, "report");
+
+	if (!json_is_string(rep) || print_html == NULL) {
+		fprintf(stderr, "crierctl: crierd sent no report page\n");
+		return (-1);
+	}
+	if (write_atomic(print_html, json_string_value(rep),
+	    json_string_length(rep)) == -1) {
+		fprintf(stderr, "crierctl: %s: %s\n", print_html, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
 /* report: the text table, or the HTML page written to --html FILE. */
 void
 print_report(json_t *r)
@@ -105,10 +123,8 @@ print_report(json_t *r)
 			putchar('\n');
 		return;
 	}
-	if (write_atomic(print_html, s, json_string_length(rep)) == -1) {
-		fprintf(stderr, "crierctl: %s: %s\n", print_html, strerror(errno));
+	if (print_report_html(r) == -1)
 		exit(1);
-	}
 	printf("wrote %s: %lld posts (%lld deliveries) from %s to %s\n",
 	    print_html, ival(r, "posts"), ival(r, "deliveries"),
 	    print_field(r, "from"), print_field(r, "to"));

@@ -88,6 +88,12 @@ expect_out "$T/nodir/report.html"
 expect_rc 0 ctl report --from "$from" --to "$to" --html "$T/report.html"
 expect_out "wrote $T/report.html: 5 posts (8 deliveries)"
 [ "$(ls "$T" | grep -c 'report.html.tmp')" = 0 ] || fail "a temporary file is left"
+# --json prints crierd's answer and still writes the page.
+ctl --json report --from "$from" --to "$to" --html "$T/report-j.html" > "$T/report-j.json" ||
+	fail "--json report --html"
+[ "$(jget 'd["deliveries"]' < "$T/report-j.json")" = 8 ] || fail "--json report: $(head -c 300 "$T/report-j.json")"
+grep -q "<html" "$T/report-j.html" || fail "--json report --html wrote no page"
+expect_rc 1 ctl --json report --from "$from" --to "$to" --html "$T/nodir/report.html"
 ctl report --from "$from" --to "$to" > "$T/report.txt" || fail "text report"
 
 chrome_page "file://$T/report.html"
