@@ -11,6 +11,8 @@
 #   tests/bench/peers.sh startup Q            start to socket-ready
 #   tests/bench/peers.sh report               the table of what was measured
 #
+# PERF=1 records `perf record -g` of crierd during the measured part of
+# lateness and webhooks into $BENCH_OUT/perf-SCENARIO-Q.data.
 # QUICK=1 shrinks every size (for development on a shared machine); CTL_N and
 # PIPELINE_N set the requests per verb and the posts pipelined by `ctl`. Results
 # go to $BENCH_OUT (default ./bench-peers) as one JSON file per run, and
@@ -92,6 +94,24 @@ backlog_daemon() {
 	echo "bench: $q queued in $LOAD_MS ms"
 }
 
+# perf_start NAME: with PERF=1, records crierd's profile until perf_stop.
+perf_start() {
+	[ "${PERF:-0}" = 1 ] || return 0
+	command -v perf >/dev/null || fail "PERF=1 but perf is not installed"
+	perf record -g -q -o "$BENCH_OUT/perf-$1.data" -p "$CRIERD_PID" \
+	    >"$T/perf.out" 2>&1 &
+	echo $! > "$T/perf.pid"
+	sleep 1
+}
+
+# perf_stop: ends the recording perf_start began.
+perf_stop() {
+	[ -f "$T/perf.pid" ] || return 0
+	kill -INT "$(cat "$T/perf.pid")" 2>/dev/null
+	wait "$(cat "$T/perf.pid")" 2>/dev/null
+	rm -f "$T/perf.pid"
+}
+
 # Prints p50, p99 and max in ms of the numbers (ms) in column 3 of $1's lines matching $2.
 late_stats() {
 	"$PY" - "$1" "$2" <<'PYEOF'
@@ -129,8 +149,10 @@ sc_lateness() {
 	done_ms=$(now_ms)
 	[ "$done_ms" -lt $((first * 1000)) ] ||
 	    fail "posting took until after the first due time; nothing measured"
+	perf_start "lateness-$q"
 	wait_for "[ \$(grep -c '^/crier ' '$T/sink.log') -ge $n ]" $((n + 120)) ||
 	    fail "only $(grep -c '^/crier ' "$T/sink.log") of $n posts arrived"
+	perf_stop
 	first=$(( $(date +%s) + 2 ))
 	"$BIN/floor" "http://127.0.0.1:$P/floor" "$n" "$first" 1 || fail "floor failed"
 	grep -q ' bad ' "$T/sink.log" && fail "sink: $(grep ' bad ' "$T/sink.log" | head -1)"
@@ -184,9 +206,11 @@ sc_webhooks() {
 	"$BIN/ctlbench" pipeline "$SOCK" "$n" \
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"Open Gov Week: a webhook post due with many others"}' \
 	    > "$T/posts.json" || fail "posts: $(cat "$T/posts.json")"
+	perf_start "webhooks-$q"
 	"$BIN/ctlbench" burst "$SOCK" '{"v":1,"cmd":"resume","channel":"hook"}' \
 	    "$T/nginx/access.log" "$n" "$n" > "$T/burst.json" ||
 	    fail "burst: $(cat "$T/burst.json")"
+	perf_stop
 	[ "$(grep -c 'POST /hook ' "$T/nginx/access.log")" = "$n" ] ||
 	    fail "nginx saw $(grep -c 'POST /hook ' "$T/nginx/access.log") of $n"
 	# The reference: the same number of POSTs of a body of the same size.
