@@ -9,10 +9,12 @@
 
 #include <sys/queue.h>
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -38,6 +40,13 @@
  * cap on how long we sleep bounds the error if the wall clock is stepped.
  */
 #define SCHED_MAX_SLEEP	(5 * 60 * 1000)
+/*
+ * libuv's timers have millisecond resolution on a cached clock and fire up
+ * to a millisecond or two late; the timer is armed this much early instead,
+ * the marks are written, and the batch is committed at the due instant
+ * itself (clock_nanosleep), never before it.
+ */
+#define SCHED_EARLY	5	/* ms */
 
 /* A channel's run-time state, by name (channels are replaced on reload). */
 struct chrt {
@@ -87,6 +96,7 @@ static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
 static int			 stopping;	/* books outcomes, starts nothing */
+static int64_t			 armed_for;	/* the due instant the timer is early for, wall ms */
 
 static void	fire(uv_timer_t *);
 
@@ -824,6 +834,20 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	return (0);
 }
 
+/* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
+static void
+sleep_until(int64_t ms)
+{
+	struct timespec	ts;
+
+	if (ms <= when_now() || ms - when_now() > SCHED_EARLY)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 /* Timer callback: starts everything that may go, then re-arms. */
 static void
 fire(uv_timer_t *t)
@@ -834,6 +858,9 @@ fire(uv_timer_t *t)
 	uint64_t failures = store_failures();
 
 	(void)t;
+	/* Woken early for ARMED_FOR: what is due then is marked now. */
+	if (armed_for > now && armed_for - now <= SCHED_EARLY)
+		now = armed_for;
 	if (recover_pending) {
 		recover_pending = 0;
 		if (recover_run(sched_ctx->conf->catch_up) == -1 || store_failures() != failures)
@@ -855,8 +882,12 @@ fire(uv_timer_t *t)
 				err = 1;
 		if (err)
 			store_rollback();
-		else if (store_commit() == -1)
-			err = 1;
+		else {
+			if (nstarts > 0)	/* marked early, never committed early */
+				sleep_until(now);
+			if (store_commit() == -1)
+				err = 1;
+		}
 		tobook_end(err);
 		if (err)
 			starts_undo();
@@ -936,9 +967,14 @@ sched_kick(void)
 			next = t;
 	if (store_retry_at > now && (next < 0 || next < store_retry_at))
 		next = store_retry_at;	/* backing off from a store failure */
+	armed_for = 0;
 	if (next < 0)
 		return;
 	delay = next - now;
+	if (delay > SCHED_EARLY && delay <= SCHED_MAX_SLEEP) {
+		armed_for = next;
+		delay -= SCHED_EARLY;
+	}
 	if (delay < 0)
 		delay = 0;
 	if (delay > SCHED_MAX_SLEEP)
