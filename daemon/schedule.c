@@ -750,8 +750,17 @@ fail_orphans(int64_t now, int *more)
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i;
 	char		*names = channel_names();
+	int64_t		 t;
 	int		 rc;
 
+	/*
+	 * Asked first through queue_counts (a few rows): the query for the
+	 * rows themselves walks every due row of every channel.
+	 */
+	if ((rc = store_next_wakeup_for(NULL, names, &t)) != 0 || t > now) {
+		free(names);
+		return (rc == -1 ? -1 : 0);
+	}
 	rc = store_due_for(NULL, names, now, SCHED_MAX_BATCH, &ds, &n);
 	free(names);
 	if (rc == -1)

@@ -55,6 +55,11 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# CPU time (user + system) process $1 has used, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 # Writes fragment $1 (a JSON object on stdin) into the results directory.
 save() {
 	"$PY" -c 'import json,sys,time; d=json.load(sys.stdin); d["quick"]=sys.argv[2]=="1"
@@ -196,7 +201,7 @@ EOF
 # webhooks Q: N posts held by a paused channel, released at once by resume,
 # to nginx; then curl --parallel --parallel-max 16 with the same requests.
 sc_webhooks() {
-	local q=$1 n t0 t1 before after body
+	local q=$1 n t0 t1 before after body c0 c1
 	n=$(size 200 2000)
 	start_nginx
 	backlog_daemon "$q" "[channel hook]" "type = webhook" \
@@ -207,9 +212,11 @@ sc_webhooks() {
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"Open Gov Week: a webhook post due with many others"}' \
 	    > "$T/posts.json" || fail "posts: $(cat "$T/posts.json")"
 	perf_start "webhooks-$q"
+	c0=$(cpu_ticks "$CRIERD_PID")
 	"$BIN/ctlbench" burst "$SOCK" '{"v":1,"cmd":"resume","channel":"hook"}' \
 	    "$T/nginx/access.log" "$n" "$n" > "$T/burst.json" ||
 	    fail "burst: $(cat "$T/burst.json")"
+	c1=$(cpu_ticks "$CRIERD_PID")
 	perf_stop
 	[ "$(grep -c 'POST /hook ' "$T/nginx/access.log")" = "$n" ] ||
 	    fail "nginx saw $(grep -c 'POST /hook ' "$T/nginx/access.log") of $n"
@@ -228,6 +235,8 @@ sc_webhooks() {
 	after=$(grep -c 'POST /ref' "$T/nginx/access.log")
 	[ $((after - before)) = "$n" ] || fail "curl: nginx saw $((after - before)) of $n"
 	echo "{\"q\": $q, \"requests\": $n, \"crier\": $(cat "$T/burst.json"),
+	    \"crier_cpu_seconds\": $(echo "$c0 $c1 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($2 - $1) / $3 }'),
+	    \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\",
 	    \"post_pipeline\": $(cat "$T/posts.json"),
 	    \"curl_seconds\": $(echo "$t0 $t1" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }')}" |
 	    save "webhooks-$q"
