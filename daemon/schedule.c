@@ -980,9 +980,9 @@ sched_kick(void)
 	if (next < 0)
 		return;
 	delay = next - now;
-	if (delay > SCHED_EARLY && delay <= SCHED_MAX_SLEEP) {
+	if (delay > 0 && delay <= SCHED_MAX_SLEEP) {
 		armed_for = next;
-		delay -= SCHED_EARLY;
+		delay = delay > SCHED_EARLY ? delay - SCHED_EARLY : 0;
 	}
 	if (delay < 0)
 		delay = 0;
