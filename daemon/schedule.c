@@ -47,6 +47,7 @@
  * itself (clock_nanosleep), never before it.
  */
 #define SCHED_EARLY	5	/* ms */
+#define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
 
 /* A channel's run-time state, by name (channels are replaced on reload). */
 struct chrt {
@@ -73,6 +74,7 @@ struct unbooked {
 
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
+static uv_timer_t		 ckpt_timer;	/* the WAL checkpoint, after the requests left */
 static int			 sched_inited;
 static const struct crierd_ctx	*sched_ctx;	/* configuration, templates */
 static struct chrt		**rts;
@@ -126,6 +128,7 @@ sched_init(const struct crierd_ctx *ctx)
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
+	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -843,6 +846,22 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	return (0);
 }
 
+/* Timer callback: the WAL is copied into the database now that the requests left. */
+static void
+checkpoint(uv_timer_t *t)
+{
+	(void)t;
+	store_checkpoint();
+}
+
+/* Arms the checkpoint timer if the WAL is due to be copied. */
+static void
+ckpt_arm(void)
+{
+	if (store_checkpoint_due() && !uv_is_active((uv_handle_t *)&ckpt_timer))
+		uv_timer_start(&ckpt_timer, checkpoint, SCHED_CKPT_DELAY, 0);
+}
+
 /* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
 static void
 sleep_until(int64_t ms)
@@ -902,6 +921,7 @@ fire(uv_timer_t *t)
 			starts_undo();
 		else
 			starts_launch();
+		ckpt_arm();
 	}
 	rr++;
 	if (err || store_failures() != failures) {
@@ -965,6 +985,7 @@ sched_kick(void)
 
 	if (!sched_inited || sched_ctx == NULL)
 		return;
+	ckpt_arm();	/* posts and other changes grow the WAL too */
 	uv_timer_stop(&sched_timer);
 	names = channel_names();
 	if (store_next_wakeup_for(NULL, names, &t) == 0)
@@ -1039,5 +1060,7 @@ sched_shutdown(void)
 	capstarts = 0;
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
+	uv_timer_stop(&ckpt_timer);
+	uv_close((uv_handle_t *)&ckpt_timer, NULL);
 	sched_inited = 0;
 }

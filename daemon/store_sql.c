@@ -19,6 +19,8 @@
 #define CAUSE_SLOTS	16
 #define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
 #define STMT_SLOTS	256	/* prepared statements kept, by SQL text */
+#define WAL_CKPT_PAGES	1000	/* SQLite's default auto-checkpoint */
+#define WAL_CKPT_MAX_PAGES 4000 /* at once, in the commit: the WAL stays bounded */
 
 /* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
 struct cause {
@@ -37,6 +39,7 @@ static struct cause	 causes[CAUSE_SLOTS];
 static uint64_t		 ncommits;	/* write transactions committed */
 static uint64_t		 nframes;	/* WAL frames they wrote */
 static int		 wal_last;	/* frames in the WAL after the last commit */
+static int		 ckpt_due;	/* the WAL should be checkpointed */
 
 /* A prepared statement kept for its SQL text (the text is the caller's literal). */
 struct stmt_slot {
@@ -480,11 +483,36 @@ wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 	log_debug("store: commit %llu: %d frames in the WAL",
 	    (unsigned long long)ncommits, pages);
 	wal_last = pages;
-	/* What sqlite3_wal_autocheckpoint's own hook does, which this replaces. */
-	if (pages >= 1000)
-		sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
+	/*
+	 * sqlite3_wal_autocheckpoint's own hook (which this replaces) copies
+	 * the WAL into the database inside the commit, between a `sending`
+	 * mark and its request; the scheduler runs it a little later
+	 * (store_sql_checkpoint), unless the WAL grows far beyond that.
+	 */
+	if (pages >= WAL_CKPT_PAGES)
+		ckpt_due = 1;
+	if (pages >= WAL_CKPT_MAX_PAGES)
+		store_sql_checkpoint();
 	return (SQLITE_OK);
+}
+
+/* Whether the WAL has grown enough to be copied into the database. */
+int
+store_sql_checkpoint_due(void)
+{
+	return (ckpt_due);
+}
+
+/* Copies what it can of the WAL into the database (never inside a transaction). */
+void
+store_sql_checkpoint(void)
+{
+	if (db == NULL || !sqlite3_get_autocommit(db))
+		return;
+	ckpt_due = 0;
+	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL) != SQLITE_OK)
+		log_debug("store: checkpoint: %s", sqlite3_errmsg(db));
 }
 
 /* How many write transactions were committed since the start (and *FRAMES, their WAL frames). */
