@@ -451,9 +451,11 @@ http_timerfunc_cb(CURLM *multi, long timeout_ms, void *userp)
 		uv_timer_stop(http_timer);
 		return 0;
 	}
-	/* 0 means "now": let the loop turn once rather than recurse. */
-	if (timeout_ms == 0)
-		timeout_ms = 1;
+	/*
+	 * 0 means "now": a timer of 0 runs in the loop's next turn (not from
+	 * in here, which curl forbids); rounding it up to 1 ms delayed every
+	 * request that was just added by a millisecond or more.
+	 */
 	uv_timer_start(http_timer, http_timer_cb, (uint64_t)timeout_ms, 0);
 	return 0;
 }

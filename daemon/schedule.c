@@ -9,10 +9,12 @@
 
 #include <sys/queue.h>
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -38,6 +40,14 @@
  * cap on how long we sleep bounds the error if the wall clock is stepped.
  */
 #define SCHED_MAX_SLEEP	(5 * 60 * 1000)
+/*
+ * libuv's timers have millisecond resolution on a cached clock and fire up
+ * to a millisecond or two late; the timer is armed this much early instead,
+ * the marks are written, and the batch is committed at the due instant
+ * itself (clock_nanosleep), never before it.
+ */
+#define SCHED_EARLY	5	/* ms */
+#define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
 
 /* A channel's run-time state, by name (channels are replaced on reload). */
 struct chrt {
@@ -64,6 +74,7 @@ struct unbooked {
 
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
+static uv_timer_t		 ckpt_timer;	/* the WAL checkpoint, after the requests left */
 static int			 sched_inited;
 static const struct crierd_ctx	*sched_ctx;	/* configuration, templates */
 static struct chrt		**rts;
@@ -87,6 +98,7 @@ static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
 static int			 stopping;	/* books outcomes, starts nothing */
+static int64_t			 armed_for;	/* the due instant the timer is early for, wall ms */
 
 static void	fire(uv_timer_t *);
 
@@ -116,6 +128,7 @@ sched_init(const struct crierd_ctx *ctx)
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
+	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -740,8 +753,17 @@ fail_orphans(int64_t now, int *more)
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i;
 	char		*names = channel_names();
+	int64_t		 t;
 	int		 rc;
 
+	/*
+	 * Asked first through queue_counts (a few rows): the query for the
+	 * rows themselves walks every due row of every channel.
+	 */
+	if ((rc = store_next_wakeup_for(NULL, names, &t)) != 0 || t > now) {
+		free(names);
+		return (rc == -1 ? -1 : 0);
+	}
 	rc = store_due_for(NULL, names, now, SCHED_MAX_BATCH, &ds, &n);
 	free(names);
 	if (rc == -1)
@@ -824,6 +846,36 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	return (0);
 }
 
+/* Timer callback: the WAL is copied into the database now that the requests left. */
+static void
+checkpoint(uv_timer_t *t)
+{
+	(void)t;
+	store_checkpoint();
+}
+
+/* Arms the checkpoint timer if the WAL is due to be copied. */
+static void
+ckpt_arm(void)
+{
+	if (store_checkpoint_due() && !uv_is_active((uv_handle_t *)&ckpt_timer))
+		uv_timer_start(&ckpt_timer, checkpoint, SCHED_CKPT_DELAY, 0);
+}
+
+/* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
+static void
+sleep_until(int64_t ms)
+{
+	struct timespec	ts;
+
+	if (ms <= when_now() || ms - when_now() > SCHED_EARLY)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 /* Timer callback: starts everything that may go, then re-arms. */
 static void
 fire(uv_timer_t *t)
@@ -834,6 +886,9 @@ fire(uv_timer_t *t)
 	uint64_t failures = store_failures();
 
 	(void)t;
+	/* Woken early for ARMED_FOR: what is due then is marked now. */
+	if (armed_for > now && armed_for - now <= SCHED_EARLY)
+		now = armed_for;
 	if (recover_pending) {
 		recover_pending = 0;
 		if (recover_run(sched_ctx->conf->catch_up) == -1 || store_failures() != failures)
@@ -855,13 +910,18 @@ fire(uv_timer_t *t)
 				err = 1;
 		if (err)
 			store_rollback();
-		else if (store_commit() == -1)
-			err = 1;
+		else {
+			if (nstarts > 0)	/* marked early, never committed early */
+				sleep_until(now);
+			if (store_commit() == -1)
+				err = 1;
+		}
 		tobook_end(err);
 		if (err)
 			starts_undo();
 		else
 			starts_launch();
+		ckpt_arm();
 	}
 	rr++;
 	if (err || store_failures() != failures) {
@@ -925,6 +985,7 @@ sched_kick(void)
 
 	if (!sched_inited || sched_ctx == NULL)
 		return;
+	ckpt_arm();	/* posts and other changes grow the WAL too */
 	uv_timer_stop(&sched_timer);
 	names = channel_names();
 	if (store_next_wakeup_for(NULL, names, &t) == 0)
@@ -936,9 +997,14 @@ sched_kick(void)
 			next = t;
 	if (store_retry_at > now && (next < 0 || next < store_retry_at))
 		next = store_retry_at;	/* backing off from a store failure */
+	armed_for = 0;
 	if (next < 0)
 		return;
 	delay = next - now;
+	if (delay > 0 && delay <= SCHED_MAX_SLEEP) {
+		armed_for = next;
+		delay = delay > SCHED_EARLY ? delay - SCHED_EARLY : 0;
+	}
 	if (delay < 0)
 		delay = 0;
 	if (delay > SCHED_MAX_SLEEP)
@@ -994,5 +1060,7 @@ sched_shutdown(void)
 	capstarts = 0;
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
+	uv_timer_stop(&ckpt_timer);
+	uv_close((uv_handle_t *)&ckpt_timer, NULL);
 	sched_inited = 0;
 }

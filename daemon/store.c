@@ -199,6 +199,20 @@ store_failures(void)
 	return (store_sql_failures());
 }
 
+/* Whether the WAL is due to be copied into the database. */
+int
+store_checkpoint_due(void)
+{
+	return (store_sql_checkpoint_due());
+}
+
+/* Copies the WAL into the database (the scheduler calls it off the send path). */
+void
+store_checkpoint(void)
+{
+	store_sql_checkpoint();
+}
+
 /* Starts a batch: every change until store_commit() is one transaction. */
 int
 store_begin(void)

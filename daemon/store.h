@@ -148,6 +148,9 @@ void	 store_close(void);
 const char *store_problem(void);
 /* How many database operations have failed since the start. */
 uint64_t store_failures(void);
+/* Whether the WAL is due to be copied into the database; the copy (not in a batch). */
+int	 store_checkpoint_due(void);
+void	 store_checkpoint(void);
 /* Groups the changes until store_commit() into one transaction. */
 int	 store_begin(void);
 int	 store_commit(void);

@@ -211,7 +211,8 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 		store_sql_tx_rollback();
 		return (1);
 	}
-	if (store_sql_write(NULL, HOT_TRANSITION, "sIIisssIIssi", dstate_names[to], when_now(),
+	if (store_sql_write(NULL, u->due > 0 ? HOT_TRANSITION :
+	    HOT_TRANSITION_SAME_DUE, "sIIisssIIssi", dstate_names[to], when_now(),
 	    u->due, u->attempt ? 1 : 0, u->last_error, u->remote_id,
 	    u->remote_url, u->sent_at, u->next_attempt, id, u->hold_reason,
 	    u->reset_attempts ? 1 : 0) == -1)

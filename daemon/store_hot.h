@@ -111,6 +111,21 @@
 	" sent_at = CASE WHEN ?8 > 0 THEN ?8 ELSE sent_at END," \
 	" next_attempt = ?9" \
 	" WHERE id = ?10"
+/*
+ * ... the same when the due time stays (most moves: `sending`, outcomes):
+ * not assigning `due` spares the two indexes on it (?3 is unused).
+ */
+#define HOT_TRANSITION_SAME_DUE "UPDATE deliveries SET state = ?1," \
+	" updated = ?2," \
+	" attempts = CASE WHEN ?12 THEN 0 ELSE attempts END + ?4," \
+	" hold_reason = CASE WHEN ?1 = 'held' THEN ?11 ELSE NULL END," \
+	" last_error = CASE WHEN ?5 IS NULL THEN last_error" \
+	"   WHEN ?5 = '' THEN NULL ELSE ?5 END," \
+	" remote_id = COALESCE(?6, remote_id)," \
+	" remote_url = COALESCE(?7, remote_url)," \
+	" sent_at = CASE WHEN ?8 > 0 THEN ?8 ELSE sent_at END," \
+	" next_attempt = ?9" \
+	" WHERE id = ?10"
 
 /* A newsletter recipient's fate, and the list of them. */
 #define HOT_RCPT_PUT "INSERT INTO recipients (delivery, email," \

@@ -31,6 +31,7 @@ static const struct store_stmt hot[] = {
 	{ "event", HOT_EVENT },
 	{ "transition: current state", HOT_CUR },
 	{ "transition", HOT_TRANSITION },
+	{ "transition, same due", HOT_TRANSITION_SAME_DUE },
 	{ "recipient update", HOT_RCPT_PUT },
 	{ "recipients", HOT_RCPT_LIST },
 	{ "calendar rows", HOT_LIST_CALENDAR },

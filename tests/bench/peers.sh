@@ -11,6 +11,8 @@
 #   tests/bench/peers.sh startup Q            start to socket-ready
 #   tests/bench/peers.sh report               the table of what was measured
 #
+# PERF=1 records `perf record -g` of crierd during the measured part of
+# lateness and webhooks into $BENCH_OUT/perf-SCENARIO-Q.data.
 # QUICK=1 shrinks every size (for development on a shared machine); CTL_N and
 # PIPELINE_N set the requests per verb and the posts pipelined by `ctl`. Results
 # go to $BENCH_OUT (default ./bench-peers) as one JSON file per run, and
@@ -53,6 +55,11 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# CPU time (user + system) process $1 has used, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 # Writes fragment $1 (a JSON object on stdin) into the results directory.
 save() {
 	"$PY" -c 'import json,sys,time; d=json.load(sys.stdin); d["quick"]=sys.argv[2]=="1"
@@ -92,6 +99,24 @@ backlog_daemon() {
 	echo "bench: $q queued in $LOAD_MS ms"
 }
 
+# perf_start NAME: with PERF=1, records crierd's profile until perf_stop.
+perf_start() {
+	[ "${PERF:-0}" = 1 ] || return 0
+	command -v perf >/dev/null || fail "PERF=1 but perf is not installed"
+	perf record -g -q -o "$BENCH_OUT/perf-$1.data" -p "$CRIERD_PID" \
+	    >"$T/perf.out" 2>&1 &
+	echo $! > "$T/perf.pid"
+	sleep 1
+}
+
+# perf_stop: ends the recording perf_start began.
+perf_stop() {
+	[ -f "$T/perf.pid" ] || return 0
+	kill -INT "$(cat "$T/perf.pid")" 2>/dev/null
+	wait "$(cat "$T/perf.pid")" 2>/dev/null
+	rm -f "$T/perf.pid"
+}
+
 # Prints p50, p99 and max in ms of the numbers (ms) in column 3 of $1's lines matching $2.
 late_stats() {
 	"$PY" - "$1" "$2" <<'PYEOF'
@@ -129,8 +154,10 @@ sc_lateness() {
 	done_ms=$(now_ms)
 	[ "$done_ms" -lt $((first * 1000)) ] ||
 	    fail "posting took until after the first due time; nothing measured"
+	perf_start "lateness-$q"
 	wait_for "[ \$(grep -c '^/crier ' '$T/sink.log') -ge $n ]" $((n + 120)) ||
 	    fail "only $(grep -c '^/crier ' "$T/sink.log") of $n posts arrived"
+	perf_stop
 	first=$(( $(date +%s) + 2 ))
 	"$BIN/floor" "http://127.0.0.1:$P/floor" "$n" "$first" 1 || fail "floor failed"
 	grep -q ' bad ' "$T/sink.log" && fail "sink: $(grep ' bad ' "$T/sink.log" | head -1)"
@@ -174,7 +201,7 @@ EOF
 # webhooks Q: N posts held by a paused channel, released at once by resume,
 # to nginx; then curl --parallel --parallel-max 16 with the same requests.
 sc_webhooks() {
-	local q=$1 n t0 t1 before after body
+	local q=$1 n t0 t1 before after body c0 c1
 	n=$(size 200 2000)
 	start_nginx
 	backlog_daemon "$q" "[channel hook]" "type = webhook" \
@@ -184,9 +211,13 @@ sc_webhooks() {
 	"$BIN/ctlbench" pipeline "$SOCK" "$n" \
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"Open Gov Week: a webhook post due with many others"}' \
 	    > "$T/posts.json" || fail "posts: $(cat "$T/posts.json")"
+	perf_start "webhooks-$q"
+	c0=$(cpu_ticks "$CRIERD_PID")
 	"$BIN/ctlbench" burst "$SOCK" '{"v":1,"cmd":"resume","channel":"hook"}' \
 	    "$T/nginx/access.log" "$n" "$n" > "$T/burst.json" ||
 	    fail "burst: $(cat "$T/burst.json")"
+	c1=$(cpu_ticks "$CRIERD_PID")
+	perf_stop
 	[ "$(grep -c 'POST /hook ' "$T/nginx/access.log")" = "$n" ] ||
 	    fail "nginx saw $(grep -c 'POST /hook ' "$T/nginx/access.log") of $n"
 	# The reference: the same number of POSTs of a body of the same size.
@@ -204,6 +235,8 @@ sc_webhooks() {
 	after=$(grep -c 'POST /ref' "$T/nginx/access.log")
 	[ $((after - before)) = "$n" ] || fail "curl: nginx saw $((after - before)) of $n"
 	echo "{\"q\": $q, \"requests\": $n, \"crier\": $(cat "$T/burst.json"),
+	    \"crier_cpu_seconds\": $(echo "$c0 $c1 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($2 - $1) / $3 }'),
+	    \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\",
 	    \"post_pipeline\": $(cat "$T/posts.json"),
 	    \"curl_seconds\": $(echo "$t0 $t1" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }')}" |
 	    save "webhooks-$q"

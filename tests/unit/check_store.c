@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "daemon/store.h"
+#include "daemon/store_sql.h"
 #include "daemon/log.h"
 
 #define BIT(s)	(1u << (s))
@@ -169,6 +170,67 @@ START_TEST(test_transitions)
 	ck_assert_str_eq(ev[2].event, "sent");
 	ck_assert_int_eq(ev[2].actor, STORE_ACTOR_DAEMON);
 	store_events_free(ev, n);
+}
+END_TEST
+
+/* A batch of moves is one commit; a move keeps or sets the due time; the WAL checkpoint waits to be asked for. */
+START_TEST(test_batch_commits)
+{
+	struct store_update	 u;
+	struct delivery		 d;
+	char			 ids[20][13], uid[16], big[3000];
+	uint64_t		 c0, f0, c1, f1;
+	int			 i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(uid, sizeof(uid), "b%d", i);
+		add(uid, "hook", 1000 + i, DS_SCHEDULED, ids[i]);
+	}
+	c0 = store_sql_commits(&f0);
+	ck_assert_int_eq(store_begin(), 0);
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(store_transition(ids[i], BIT(DS_SCHEDULED),
+		    DS_SENDING, NULL, STORE_ACTOR_DAEMON, "sending", NULL,
+		    NULL), 0);
+	ck_assert_int_eq(store_sql_commits(NULL), c0);	/* nothing yet */
+	ck_assert_int_eq(store_commit(), 0);
+	c1 = store_sql_commits(&f1);
+	ck_assert_int_eq(c1, c0 + 1);
+	ck_assert_uint_gt(f1, f0);
+	/* The due time stays unless the move sets one. */
+	ck_assert_int_eq(store_get(ids[3], &d), 0);
+	ck_assert_int_eq(d.state, DS_SENDING);
+	ck_assert_int_eq(d.due, 1003);
+	store_delivery_clear(&d);
+	memset(&u, 0, sizeof(u));
+	u.due = 5000;
+	u.next_attempt = 5000;
+	ck_assert_int_eq(store_transition(ids[3], BIT(DS_SENDING), DS_RETRYING,
+	    &u, STORE_ACTOR_DAEMON, "retrying", NULL, NULL), 0);
+	ck_assert_int_eq(store_get(ids[3], &d), 0);
+	ck_assert_int_eq(d.due, 5000);
+	store_delivery_clear(&d);
+	/* Past 1000 WAL pages a checkpoint is due; it runs when asked. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 5000 && !store_checkpoint_due(); i++) {
+		memset(&d, 0, sizeof(d));
+		snprintf(uid, sizeof(uid), "w%d", i);
+		store_delivery_id("cal", uid, NULL, "hook", d.id);
+		d.channel = (char *)"hook";
+		d.due = 9000;
+		d.state = DS_SCHEDULED;
+		d.uid = uid;
+		d.text = big;
+		ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
+	}
+	ck_assert_msg(store_checkpoint_due(), "no checkpoint due after %d inserts", i);
+	store_checkpoint();
+	ck_assert(!store_checkpoint_due());
+	snprintf(ids[0], sizeof(ids[0]), "%s", d.id);
+	ck_assert_int_eq(store_get(ids[0], &d), 0);
+	ck_assert_str_eq(d.text, big);
+	store_delivery_clear(&d);
 }
 END_TEST
 
@@ -382,6 +444,7 @@ store_suite(void)
 	tcase_add_test(tc, test_insert_get);
 	tcase_add_test(tc, test_resolve);
 	tcase_add_test(tc, test_transitions);
+	tcase_add_test(tc, test_batch_commits);
 	tcase_add_test(tc, test_due_and_counts);
 	tcase_add_test(tc, test_list_filter);
 	tcase_add_test(tc, test_persist_and_schema);
