@@ -19,6 +19,7 @@
 #define CAUSE_SLOTS	16
 #define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
 #define STMT_SLOTS	256	/* prepared statements kept, by SQL text */
+#define STMT_SPILL	(4 * 1024 * 1024)	/* savepoint journal in memory */
 
 /* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
 struct cause {
@@ -177,6 +178,13 @@ store_sql_tx_rollback(void)
 		store_sql_exec("RELEASE unit");
 	} else
 		store_sql_exec("ROLLBACK");
+}
+
+/* True while a transaction is open (SQLite may have rolled it back itself). */
+int
+store_sql_tx_open(void)
+{
+	return (db != NULL && !sqlite3_get_autocommit(db));
 }
 
 /* Starts a batch: every change until store_sql_batch_commit() is one transaction. */
@@ -451,6 +459,12 @@ store_sql_open(const char *path, char *err, size_t errlen)
 
 	snprintf(db_path, sizeof(db_path), "%s", path);
 	problem[0] = '\0';
+	/*
+	 * A savepoint's copies of the pages it changes (a post's are about
+	 * 16 pages) stay in memory up to STMT_SPILL, not in a file under
+	 * /var/tmp written page by page. Only before SQLite starts.
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_SPILL);
 	/* NOFOLLOW: a symlink planted in the state dir is refused, not written through. */
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
