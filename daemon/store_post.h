@@ -16,6 +16,7 @@ int	 store_post_begin(void);
  * Inserts the N deliveries D of one post, each with its "queued" event by
  * ACTOR, all or none: -1 leaves nothing of this post (and the others of
  * the turn as they were, unless store_post_intact() says otherwise).
+ * Outside a turn the post is a transaction of its own.
  */
 int	 store_post_insert(const struct delivery *d, size_t n, int actor);
 /* Whether the turn's transaction still holds the posts inserted before. */
