@@ -259,20 +259,22 @@ ctl_post_flush(void)
 		return;
 	if (store_post_begin() == -1)
 		lost = 1;
-	STAILQ_FOREACH(p, &pendings, entry) {
-		if (lost)
-			break;
-		if (store_post_insert(p->d, p->n, p->actor) == -1) {
+	else {
+		STAILQ_FOREACH(p, &pendings, entry) {
+			if (store_post_insert(p->d, p->n, p->actor) == 0)
+				continue;
 			pending_fail(p, store_error(failures));
 			/* A full disk ends the whole transaction, not just this post. */
-			if (!store_post_intact())
+			if (!store_post_intact()) {
 				lost = 1;
+				break;
+			}
 		}
+		if (lost)
+			store_post_rollback();
+		else if (store_post_commit() == -1)
+			lost = 1;
 	}
-	if (lost)
-		store_post_rollback();
-	else if (store_post_commit() == -1)
-		lost = 1;
 	while ((p = STAILQ_FIRST(&pendings)) != NULL) {
 		STAILQ_REMOVE_HEAD(&pendings, entry);
 		if (lost && !p->failed)
