@@ -22,6 +22,7 @@
 #include "control.h"
 #include "conf.h"
 #include "context.h"
+#include "ctl_post.h"
 #include "ctl_verbs.h"
 #include "ctlconn.h"
 #include "log.h"
@@ -230,6 +231,9 @@ dispatch(struct client *cl, const char *line, size_t len)
 		    "crierd user or the socket's group only)", (int)cl->uid,
 		    ctl_verbs[v].name));
 	}
+	/* Posts of this turn first: every verb sees what was asked before it. */
+	if (v != CTL_POST)
+		ctl_post_flush();
 	failures = store_failures();
 	r = handlers[v](cl, req);
 	json_decref(req);
@@ -362,6 +366,7 @@ ctl_init(const struct crierd_ctx *ctx, int fd, char *err, size_t errlen)
 void
 ctl_shutdown(void)
 {
+	ctl_post_flush();
 	ctlconn_close_all();
 	if (ctl_follow_inited) {
 		store_set_event_hook(NULL);

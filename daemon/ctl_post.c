@@ -1,14 +1,20 @@
-/* post: an ad-hoc post to one or more channels, rendered and measured first. */
+/*
+ * post: an ad-hoc post to one or more channels, rendered and measured
+ * first. The posts of one loop turn, from every connection, are committed
+ * in one transaction (a savepoint each) before any of their replies goes.
+ */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <jansson.h>
 #include <openssl/rand.h>
 
 #include "ctl_verbs.h"
+#include "ctl_post.h"
 #include "channel.h"
 #include "compose.h"
 #include "conf.h"
@@ -19,10 +25,29 @@
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
+#include "store_post.h"
 #include "thread.h"
+#include "turn.h"
 #include "when.h"
 
 #define POST_MAX_TEXT	(32 * 1024)
+#define POST_TURN_BYTES	(8 * 1024 * 1024)	/* texts waiting for one commit */
+
+/* A post checked, rendered and answered, waiting for the turn's commit. */
+struct pending {
+	STAILQ_ENTRY(pending)	 entry;
+	json_t			*reply;	/* shared with ctlconn, which holds it */
+	struct delivery		*d;	/* one per channel */
+	size_t			 n;
+	int			 actor;
+	int			 hold;
+	int			 failed;
+	size_t			 bytes;
+	char			 uid[96];
+};
+
+static STAILQ_HEAD(, pending)	 pendings = STAILQ_HEAD_INITIALIZER(pendings);
+static size_t			 pending_bytes;
 
 /* True if channel NAME is paused. */
 static int
@@ -174,6 +199,101 @@ post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
 	return (r);
 }
 
+/* Frees P. */
+static void
+pending_free(struct pending *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->d[i].channel);
+		free(p->d[i].summary);
+		free(p->d[i].text);
+	}
+	free(p->d);
+	json_decref(p->reply);
+	free(p);
+}
+
+/* Turns P's reply into ERR (consumed): P was not stored. */
+static void
+pending_fail(struct pending *p, json_t *err)
+{
+	json_object_clear(p->reply);
+	json_object_update(p->reply, err);
+	json_decref(err);
+	p->failed = 1;
+}
+
+/* The error for a post the store refused since FAILURES: the storage problem if known. */
+static json_t *
+store_error(uint64_t failures)
+{
+	const char	*problem = store_problem();
+
+	if (problem != NULL && store_failures() != failures)
+		return (reply_error("storage", "storage: %s", problem));
+	return (reply_error("internal", "database error"));
+}
+
+/* The turn's end: what ctl_post_flush does. */
+static void
+flush_turn(void)
+{
+	ctl_post_flush();
+}
+
+/*
+ * Commits the waiting posts in one transaction, each in a savepoint (one
+ * the store refuses leaves the others), then releases every reply.
+ */
+void
+ctl_post_flush(void)
+{
+	struct pending	*p;
+	uint64_t	 failures = store_failures();
+	size_t		 i, stored = 0;
+	int		 lost = 0;
+
+	if (STAILQ_EMPTY(&pendings))
+		return;
+	if (store_post_begin() == -1)
+		lost = 1;
+	else {
+		STAILQ_FOREACH(p, &pendings, entry) {
+			if (store_post_insert(p->d, p->n, p->actor) == 0)
+				continue;
+			pending_fail(p, store_error(failures));
+			/* A full disk ends the whole transaction, not just this post. */
+			if (!store_post_intact()) {
+				lost = 1;
+				break;
+			}
+		}
+		if (lost)
+			store_post_rollback();
+		else if (store_post_commit() == -1)
+			lost = 1;
+	}
+	while ((p = STAILQ_FIRST(&pendings)) != NULL) {
+		STAILQ_REMOVE_HEAD(&pendings, entry);
+		if (lost && !p->failed)
+			pending_fail(p, store_error(failures));
+		else if (!p->failed) {
+			stored++;
+			for (i = 0; i < p->n; i++)
+				log_info("ctl: uid %d: post %s to %s%s", p->actor,
+				    p->d[i].id, p->d[i].channel, p->hold ?
+				    " (held)" : "");
+		}
+		pending_free(p);
+	}
+	pending_bytes = 0;
+	if (stored > 0)
+		sched_kick();
+	ctlconn_release();
+}
+
 /* post: queue an ad-hoc post to one or more channels. */
 json_t *
 ctl_post(struct client *cl, json_t *req)
@@ -181,13 +301,12 @@ ctl_post(struct client *cl, json_t *req)
 	const char	*text = reply_field(req, "text"), *tmpl = reply_field(req, "template");
 	const char	*at = reply_field(req, "at"), *in = reply_field(req, "in");
 	json_t		*chans, *err = NULL, *ids, *v, *r, *vars;
-	struct delivery	 d;
+	struct pending	*p = NULL;
+	struct delivery	*d;
 	int64_t		 due = when_now(), secs;
 	unsigned char	 rnd[8];
-	char		 uid[96], hex[17];
-	char		**texts = NULL;
+	char		 hex[17];
 	size_t		 i, n;
-	int		 hold = json_is_true(json_object_get(req, "hold"));
 	int		 all_held = 1;
 
 	vars = json_object_get(req, "vars");
@@ -220,8 +339,12 @@ ctl_post(struct client *cl, json_t *req)
 		return (err);
 	}
 	n = json_array_size(chans);
-	if ((texts = calloc(n, sizeof(*texts))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->d = calloc(n, sizeof(*p->d))) == NULL)
 		abort();
+	p->n = n;
+	p->actor = (int)cl->uid;
+	p->hold = json_is_true(json_object_get(req, "hold"));
 	/* Every channel's text is rendered and measured before anything is queued. */
 	json_array_foreach(chans, i, v) {
 		struct channel		*ch = chan_find(json_string_value(v));
@@ -230,60 +353,37 @@ ctl_post(struct client *cl, json_t *req)
 		if (post_compose(ch, text, tmpl, vars, due, &out, &err) !=
 		    COMPOSE_FITS) {
 			render_output_clear(&out);
-			goto out;
+			goto fail;
 		}
-		texts[i] = out.text;	/* kept; the rest goes */
+		p->d[i].text = out.text;	/* kept; the rest goes */
 		out.text = NULL;
 		render_output_clear(&out);
+		p->bytes += strlen(p->d[i].text) + sizeof(p->d[i]);
 	}
 	RAND_bytes(rnd, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
-	snprintf(uid, sizeof(uid), "post-%lld-%s@crier", (long long)when_now(), hex);
+	snprintf(p->uid, sizeof(p->uid), "post-%lld-%s@crier",
+	    (long long)when_now(), hex);
 	ids = json_array();
-	if (store_begin() == -1) {
-		json_decref(ids);
-		err = reply_error("internal", "database error");
-		goto out;
-	}
 	json_array_foreach(chans, i, v) {
-		memset(&d, 0, sizeof(d));
-		d.channel = (char *)json_string_value(v);
-		store_delivery_id(NULL, uid, NULL, d.channel, d.id);
-		d.state = hold ? DS_HELD : DS_SCHEDULED;
-		if (!hold && chan_paused(d.channel)) {
+		d = &p->d[i];
+		if ((d->channel = strdup(json_string_value(v))) == NULL)
+			abort();
+		store_delivery_id(NULL, p->uid, NULL, d->channel, d->id);
+		d->state = p->hold ? DS_HELD : DS_SCHEDULED;
+		if (!p->hold && chan_paused(d->channel)) {
 			/* It waits, visibly, for its channel to be resumed. */
-			d.state = DS_HELD;
-			d.hold_reason = SCHED_PAUSED;
-		} else
-			d.hold_reason = NULL;
-		if (d.state == DS_SCHEDULED)
-			all_held = 0;
-		d.due = due;
-		d.uid = uid;
-		d.summary = post_summary(texts[i]);
-		d.text = texts[i];
-		if (store_insert(&d, (int)cl->uid, "queued") != 0) {
-			free(d.summary);
-			store_rollback();
-			json_decref(ids);
-			err = reply_error("internal", "database error");
-			goto out;
+			d->state = DS_HELD;
+			d->hold_reason = SCHED_PAUSED;
 		}
-		free(d.summary);
-		json_array_append_new(ids, json_string(d.id));
+		if (d->state == DS_SCHEDULED)
+			all_held = 0;
+		d->due = due;
+		d->uid = p->uid;
+		d->summary = post_summary(d->text);
+		json_array_append_new(ids, json_string(d->id));
 	}
-	/* All channels or none: acknowledged only once committed. */
-	if (store_commit() == -1) {
-		json_decref(ids);
-		err = reply_error("internal", "database error");
-		goto out;
-	}
-	json_array_foreach(ids, i, v)
-		log_info("ctl: uid %d: post %s to %s%s", (int)cl->uid,
-		    json_string_value(v), json_string_value(json_array_get(chans, i)),
-		    hold ? " (held)" : "");
-	sched_kick();
 	r = reply_ok();
 	json_object_set_new(r, "ids", ids);
 	json_object_set_new(r, "due", reply_time(due));
@@ -291,11 +391,19 @@ ctl_post(struct client *cl, json_t *req)
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "state", json_string(all_held ? "held" :
 	    "scheduled"));
-	err = r;
-out:
-	for (i = 0; i < n; i++)
-		free(texts[i]);
-	free(texts);
 	json_decref(chans);
+	/* All channels or none, acknowledged once committed: at the turn's end. */
+	if (pending_bytes + p->bytes > POST_TURN_BYTES)
+		ctl_post_flush();
+	p->reply = json_incref(r);
+	STAILQ_INSERT_TAIL(&pendings, p, entry);
+	pending_bytes += p->bytes;
+	turn_request(flush_turn);
+	if (!STAILQ_EMPTY(&pendings))
+		ctlconn_hold(cl);	/* else committed already (no loop) */
+	return (r);
+fail:
+	json_decref(chans);
+	pending_free(p);
 	return (err);
 }

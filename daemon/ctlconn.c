@@ -5,7 +5,9 @@
  * service user have slots of their own), and a client that does not read
  * its replies is not read either once CTLCONN_MAX_QUEUE bytes wait for it.
  * A client that half-closes still gets every reply; a last request without
- * its newline is answered too.
+ * its newline is answered too. A reply whose change waits for the turn's
+ * commit is held, and every later reply of its connection behind it, so a
+ * client reads its replies in the order it asked.
  */
 #include <config.h>
 
@@ -26,6 +28,13 @@ struct ctl_write {
 	char		*data;
 	size_t		 len;
 	struct client	*cl;
+};
+
+/* A reply held until ctlconn_release(). */
+struct ctlconn_held {
+	STAILQ_ENTRY(ctlconn_held)	 entry;
+	json_t				*r;
+	size_t				 weight;	/* counted in queued */
 };
 
 static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
@@ -72,6 +81,20 @@ ctlconn_queued(const struct client *cl)
 	return (cl->queued);
 }
 
+/* Drops CL's held replies. */
+static void
+held_free(struct client *cl)
+{
+	struct ctlconn_held	*h;
+
+	while ((h = STAILQ_FIRST(&cl->held)) != NULL) {
+		STAILQ_REMOVE_HEAD(&cl->held, entry);
+		cl->queued -= h->weight;
+		json_decref(h->r);
+		free(h);
+	}
+}
+
 /* Frees CL once both its handles are closed. */
 static void
 client_closed(uv_handle_t *h)
@@ -80,6 +103,7 @@ client_closed(uv_handle_t *h)
 
 	if (--cl->open_handles > 0)
 		return;
+	held_free(cl);
 	LIST_REMOVE(cl, entry);
 	nclients--;
 	if (gone_fn != NULL)
@@ -196,36 +220,44 @@ write_done(uv_write_t *req, int status)
 	}
 }
 
-/* Sends reply R (consumed) as one line. */
-void
-ctlconn_send(struct client *cl, json_t *r)
+/* Reply R (consumed) as one line with the protocol version; *LEN its length. */
+static char *
+line_of(json_t *r, size_t *len)
 {
-	struct ctl_write	*w;
-	char			*s;
-	uv_buf_t		 b;
-	size_t			 len;
+	char	*s, *line;
 
 	json_object_set_new(r, "v", json_integer(CRIER_PROTO_VERSION));
 	s = json_dumps(r, JSON_COMPACT);
 	json_decref(r);
+	if (s == NULL)
+		return (NULL);
+	*len = strlen(s);
+	if ((line = realloc(s, *len + 2)) == NULL) {
+		free(s);
+		return (NULL);
+	}
+	line[(*len)++] = '\n';
+	line[*len] = '\0';
+	return (line);
+}
+
+/* Writes the LEN bytes of DATA (consumed) to CL; NULL DATA: out of memory. */
+static void
+client_write(struct client *cl, char *data, size_t len)
+{
+	struct ctl_write	*w;
+	uv_buf_t		 b;
+
 	if (cl->closing) {
-		free(s);
+		free(data);
 		return;
 	}
-	if (s == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
-		free(s);
+	if (data == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
+		free(data);
 		ctlconn_close(cl);
 		return;
 	}
-	len = strlen(s);
-	if ((w->data = realloc(s, len + 2)) == NULL) {
-		free(s);
-		free(w);
-		ctlconn_close(cl);
-		return;
-	}
-	w->data[len++] = '\n';
-	w->data[len] = '\0';
+	w->data = data;
 	w->len = len;
 	w->cl = cl;
 	b = uv_buf_init(w->data, (unsigned)len);
@@ -239,20 +271,120 @@ ctlconn_send(struct client *cl, json_t *r)
 	flow(cl);
 }
 
-/* Answers the line of LEN bytes at the start of CL's buffer and drops USED bytes. */
+/* Queues R (consumed) behind CL's held replies, counted in its budget. */
 static void
-answer(struct client *cl, size_t len, size_t used)
+held_add(struct client *cl, json_t *r)
+{
+	struct ctlconn_held	*h;
+
+	if (cl->closing) {
+		json_decref(r);
+		return;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		json_decref(r);
+		ctlconn_close(cl);
+		return;
+	}
+	h->r = r;
+	/* Its line, and room for the version and an error in its place. */
+	h->weight = json_dumpb(r, NULL, 0, JSON_COMPACT) + 64;
+	STAILQ_INSERT_TAIL(&cl->held, h, entry);
+	cl->queued += h->weight;
+	flow(cl);
+}
+
+/* Sends reply R (consumed) as one line, behind any held replies. */
+void
+ctlconn_send(struct client *cl, json_t *r)
+{
+	char	*line;
+	size_t	 len = 0;
+
+	if (cl->hold || !STAILQ_EMPTY(&cl->held)) {
+		cl->hold = 0;
+		held_add(cl, r);
+		return;
+	}
+	line = line_of(r, &len);
+	client_write(cl, line, len);
+}
+
+/* The reply being made for CL waits for ctlconn_release(). */
+void
+ctlconn_hold(struct client *cl)
+{
+	cl->hold = 1;
+}
+
+/* Writes CL's held replies as one buffer. */
+static void
+held_write(struct client *cl)
+{
+	struct ctlconn_held	*h;
+	char			*buf = NULL, *line, *nb;
+	size_t			 len = 0, cap = 0, n = 0;
+
+	while ((h = STAILQ_FIRST(&cl->held)) != NULL) {
+		STAILQ_REMOVE_HEAD(&cl->held, entry);
+		cl->queued -= h->weight;
+		line = line_of(h->r, &n);
+		free(h);
+		if (line == NULL)
+			goto fail;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(line);
+				goto fail;
+			}
+			buf = nb;
+		}
+		memcpy(buf + len, line, n + 1);
+		len += n;
+		free(line);
+	}
+	client_write(cl, buf, len);
+	return;
+fail:
+	free(buf);
+	ctlconn_close(cl);	/* the rest is dropped as it closes */
+}
+
+/* Writes the held replies of every connection. */
+void
+ctlconn_release(void)
+{
+	struct client	*cl;
+
+	LIST_FOREACH(cl, &clients, entry)
+		if (!STAILQ_EMPTY(&cl->held))
+			held_write(cl);
+}
+
+/* Answers the request LINE of LEN bytes (no newline) from CL. */
+static void
+answer(struct client *cl, const char *line, size_t len)
 {
 	json_t	*r = NULL;
 
 	if (len > 0)
-		r = dispatch_fn(cl, cl->buf, len);
-	memmove(cl->buf, cl->buf + used, cl->len - used);
-	cl->len -= used;
+		r = dispatch_fn(cl, line, len);
 	if (r != NULL) {
 		cl->requests++;
 		ctlconn_send(cl, r);
 	}
+	cl->hold = 0;
+}
+
+/* Drops the first USED bytes of CL's buffer. */
+static void
+consume(struct client *cl, size_t used)
+{
+	if (used == 0)
+		return;
+	memmove(cl->buf, cl->buf + used, cl->len - used);
+	cl->len -= used;
 	idle_restart(cl);
 }
 
@@ -261,11 +393,17 @@ static void
 client_process(struct client *cl)
 {
 	char	*nl;
+	size_t	 off = 0, n;
 
+	/* The buffer is compacted once, not after each line. */
 	while (!cl->closing && !cl->drain_close &&
 	    cl->queued <= CTLCONN_MAX_QUEUE &&
-	    (nl = memchr(cl->buf, '\n', cl->len)) != NULL)
-		answer(cl, (size_t)(nl - cl->buf), (size_t)(nl - cl->buf) + 1);
+	    (nl = memchr(cl->buf + off, '\n', cl->len - off)) != NULL) {
+		n = (size_t)(nl - (cl->buf + off));
+		answer(cl, cl->buf + off, n);
+		off += n + 1;
+	}
+	consume(cl, off);
 	if (cl->closing || cl->drain_close || cl->queued > CTLCONN_MAX_QUEUE)
 		return;
 	if (cl->len == CTL_MAX_REQUEST) {
@@ -278,8 +416,10 @@ client_process(struct client *cl)
 		    "request larger than 65536 bytes", "code", "too_large"));
 		return;
 	}
-	if (cl->eof && cl->len > 0)
-		answer(cl, cl->len, cl->len);	/* the last line had no newline */
+	if (cl->eof && cl->len > 0) {
+		answer(cl, cl->buf, cl->len);	/* the last line had no newline */
+		consume(cl, cl->len);
+	}
 }
 
 /* Gives libuv the free end of the client's line buffer. */
@@ -442,6 +582,7 @@ ctlconn_accept(uv_stream_t *server, int status)
 	}
 	uv_pipe_init(server->loop, &cl->pipe, 0);
 	uv_timer_init(server->loop, &cl->idle);
+	STAILQ_INIT(&cl->held);
 	cl->pipe.data = cl;
 	cl->idle.data = cl;
 	cl->open_handles = 2;

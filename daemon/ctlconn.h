@@ -21,6 +21,8 @@
 						   and the service user */
 #define CTLCONN_MAX_GROUPS	256
 
+struct ctlconn_held;
+
 struct client {
 	uv_pipe_t		 pipe;
 	uv_timer_t		 idle;
@@ -39,7 +41,10 @@ struct client {
 	int			 eof;		/* the peer sent all it will */
 	int			 reading;
 	int			 drain_close;	/* close once the replies are out */
-	size_t			 queued;	/* reply bytes not yet written */
+	size_t			 queued;	/* reply bytes not yet written,
+						   held ones included */
+	STAILQ_HEAD(, ctlconn_held) held;	/* replies waiting for a commit */
+	int			 hold;		/* the reply being made is held */
 	size_t			 idle_unwritten; /* of those, when the timer started */
 	uint64_t		 requests;	/* answered so far */
 	int			 follow;	/* log --follow: events are streamed */
@@ -57,8 +62,20 @@ void		 ctlconn_init(ctlconn_dispatch_fn dispatch, ctlconn_gone_fn gone,
 		    int per_uid);
 /* The listening socket's connection callback. */
 void		 ctlconn_accept(uv_stream_t *server, int status);
-/* Sends reply R (consumed) to CL as one line. */
+/*
+ * Sends reply R (consumed) to CL as one line; behind CL's held replies if
+ * it has any.
+ */
 void		 ctlconn_send(struct client *cl, json_t *r);
+/*
+ * Holds the reply to the request CL is being answered (and so every later
+ * reply of CL's) until ctlconn_release(): the request's change is not
+ * committed yet. Held replies count against CL's output budget, and the
+ * holder may still change R's content until the release.
+ */
+void		 ctlconn_hold(struct client *cl);
+/* Writes every connection's held replies, in order, one write each. */
+void		 ctlconn_release(void);
 /* Closes CL's connection now. */
 void		 ctlconn_close(struct client *cl);
 /* Reply bytes queued for CL and not yet written. */

@@ -21,6 +21,7 @@
 #define STMT_SLOTS	256	/* prepared statements kept, by SQL text */
 #define WAL_CKPT_PAGES	1000	/* SQLite's default auto-checkpoint */
 #define WAL_CKPT_MAX_PAGES 4000 /* at once, in the commit: the WAL stays bounded */
+#define STMT_SPILL	(4 * 1024 * 1024)	/* savepoint journal in memory */
 
 /* A kind of failure (SQLite's extended code and the OS errno) and its log rate. */
 struct cause {
@@ -208,6 +209,13 @@ store_sql_tx_rollback(void)
 		tx_exec("RELEASE unit");
 	} else
 		tx_exec("ROLLBACK");
+}
+
+/* True while a transaction is open (SQLite may have rolled it back itself). */
+int
+store_sql_tx_open(void)
+{
+	return (db != NULL && !sqlite3_get_autocommit(db));
 }
 
 /* Starts a batch: every change until store_sql_batch_commit() is one transaction. */
@@ -538,11 +546,12 @@ store_sql_open(const char *path, char *err, size_t errlen)
 	problem[0] = '\0';
 	/*
 	 * Statement journals (what a unit inside a batch needs to roll back
-	 * alone) stay in memory: spilled to a temporary file, every unit of
-	 * a batch cost a pwrite per page it touched. Only possible before
+	 * alone: a post's are about 16 pages) stay in memory up to
+	 * STMT_SPILL: spilled to a temporary file under /var/tmp, every unit
+	 * of a batch cost a pwrite per page it touched. Only possible before
 	 * SQLite initialises (the first open); MISUSE later is harmless.
 	 */
-	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_SPILL);
 	/* NOFOLLOW: a symlink planted in the state dir is refused, not written through. */
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);

@@ -55,6 +55,8 @@ int		 store_sql_exec(const char *sql);
 int		 store_sql_tx_begin(void);
 int		 store_sql_tx_commit(void);
 void		 store_sql_tx_rollback(void);
+/* True while a transaction is open (SQLite ends one itself on some errors). */
+int		 store_sql_tx_open(void);
 /* A batch: every unit until store_sql_batch_commit is one transaction. */
 int		 store_sql_batch_begin(void);
 int		 store_sql_batch_commit(void);

@@ -1,10 +1,20 @@
-/* Unit tests for ctlconn.c: telling whether peers' uids can be seen. */
+/*
+ * Unit tests for ctlconn.c: telling whether peers' uids can be seen, and
+ * replies held for a commit, on a real socket and event loop.
+ */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <check.h>
+#include <uv.h>
 
 #include "daemon/ctlconn.h"
 
@@ -44,6 +54,229 @@ START_TEST(test_private_users)
 }
 END_TEST
 
+#define BIG_REPLY	300000	/* bytes: four of them pass CTLCONN_MAX_QUEUE */
+
+static uv_loop_t	 loop;
+static uv_pipe_t	 server;
+static char		 dir[64], sockpath[128];
+static int		 ndispatched, ngone;
+
+/*
+ * The dispatcher under test: echoes each line; "hold..." lines hold their
+ * reply, "holdbig" lines answer with BIG_REPLY bytes too.
+ */
+static json_t *
+dispatch(struct client *cl, const char *line, size_t len)
+{
+	json_t	*r = json_pack("{s:s%}", "echo", line, len);
+	char	*big;
+
+	ndispatched++;
+	if (len >= 4 && memcmp(line, "hold", 4) == 0)
+		ctlconn_hold(cl);
+	if (len >= 7 && memcmp(line, "holdbig", 7) == 0) {
+		ck_assert_ptr_nonnull(big = malloc(BIG_REPLY + 1));
+		memset(big, 'x', BIG_REPLY);
+		big[BIG_REPLY] = '\0';
+		json_object_set_new(r, "big", json_string(big));
+		free(big);
+	}
+	return (r);
+}
+
+/* Counts the connections that went away. */
+static void
+gone(struct client *cl)
+{
+	(void)cl;
+	ngone++;
+}
+
+/* A listening control socket on a fresh loop, served by ctlconn. */
+static void
+serve(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_ctlconn.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sockpath, sizeof(sockpath), "%s/ctl.sock", dir);
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(uv_pipe_init(&loop, &server, 0), 0);
+	ck_assert_int_eq(uv_pipe_bind(&server, sockpath), 0);
+	ck_assert_int_eq(uv_listen((uv_stream_t *)&server, 8, ctlconn_accept), 0);
+	ctlconn_init(dispatch, gone, 16);
+}
+
+/* Closes everything and checks the loop has nothing left. */
+static void
+unserve(void)
+{
+	ctlconn_close_all();
+	uv_close((uv_handle_t *)&server, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	unlink(sockpath);
+	rmdir(dir);
+}
+
+/* A non-blocking client connected to the socket. */
+static int
+dial(void)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_ne(fcntl(fd, F_SETFL, O_NONBLOCK), -1);
+	return (fd);
+}
+
+/* Runs the loop a few rounds without waiting. */
+static void
+pump(void)
+{
+	int	i;
+
+	for (i = 0; i < 20; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* What the client can read now (appended to BUF of CAP bytes at *LEN). */
+static void
+drain(int fd, char *buf, size_t cap, size_t *len)
+{
+	ssize_t	n;
+
+	while (*len < cap - 1 && (n = read(fd, buf + *len, cap - 1 - *len)) > 0)
+		*len += (size_t)n;
+	buf[*len] = '\0';
+}
+
+/* Lines in BUF. */
+static size_t
+lines(const char *buf)
+{
+	size_t	n = 0;
+
+	for (; *buf != '\0'; buf++)
+		n += *buf == '\n';
+	return (n);
+}
+
+/* A held reply waits for the release, and the replies after it wait behind it. */
+START_TEST(test_held_order)
+{
+	char	buf[4096];
+	size_t	len = 0;
+	int	fd;
+
+	serve();
+	fd = dial();
+	ck_assert_int_eq(write(fd, "now 1\nhold 2\nnow 3\n", 19), 19);
+	pump();
+	ck_assert_int_eq(ndispatched, 3);
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"echo\":\"now 1\",\"v\":1}\n");
+	/* More time changes nothing: only the release does. */
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(lines(buf), 1);
+	ctlconn_release();
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"echo\":\"now 1\",\"v\":1}\n"
+	    "{\"echo\":\"hold 2\",\"v\":1}\n{\"echo\":\"now 3\",\"v\":1}\n");
+	/* Nothing held: a reply goes at once. */
+	ck_assert_int_eq(write(fd, "now 4\n", 6), 6);
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(lines(buf), 4);
+	close(fd);
+	unserve();
+}
+END_TEST
+
+/* Held replies count against the connection's budget: it is not read further. */
+START_TEST(test_held_budget)
+{
+	static char	 buf[9 * (BIG_REPLY + 64)];
+	size_t		 len = 0;
+	int		 fd, rounds;
+
+	serve();
+	fd = dial();
+	ck_assert_int_eq(write(fd, "holdbig\nholdbig\nholdbig\nholdbig\n"
+	    "holdbig\nholdbig\nholdbig\nholdbig\n", 64), 64);
+	pump();
+	/* 0, 0.3, 0.6 and 0.9 MB held let one more in; 1.2 MB does not. */
+	ck_assert_int_eq(ndispatched, 4);
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(len, 0);
+	for (rounds = 0; lines(buf) < 8 && rounds < 1000; rounds++) {
+		ctlconn_release();
+		pump();
+		drain(fd, buf, sizeof(buf), &len);
+		ck_assert_int_le(ndispatched - (int)lines(buf), 4);
+	}
+	ck_assert_uint_eq(lines(buf), 8);
+	ck_assert_int_eq(ndispatched, 8);
+	close(fd);
+	unserve();
+}
+END_TEST
+
+/* A client that half-closes still gets its held replies, then the end. */
+START_TEST(test_held_half_close)
+{
+	char	buf[4096];
+	size_t	len = 0;
+	ssize_t	n;
+	int	fd;
+
+	serve();
+	fd = dial();
+	ck_assert_int_eq(write(fd, "hold 1\nnow 2", 12), 12);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	pump();
+	ck_assert_int_eq(ndispatched, 2);
+	ck_assert_int_eq(ngone, 0);
+	ctlconn_release();
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"echo\":\"hold 1\",\"v\":1}\n"
+	    "{\"echo\":\"now 2\",\"v\":1}\n");
+	n = read(fd, buf, sizeof(buf));
+	ck_assert_int_eq(n, 0);		/* closed once all is written */
+	ck_assert_int_eq(ngone, 1);
+	close(fd);
+	unserve();
+}
+END_TEST
+
+/* A connection closed with replies held frees them (the leak checker watches). */
+START_TEST(test_held_close)
+{
+	int	fd;
+
+	serve();
+	fd = dial();
+	ck_assert_int_eq(write(fd, "holdbig\nhold 2\n", 15), 15);
+	pump();
+	ck_assert_int_eq(ndispatched, 2);
+	ck_assert_uint_gt(ctlconn_queued(ctlconn_first()), BIG_REPLY);
+	ctlconn_close(ctlconn_first());
+	pump();
+	ck_assert_int_eq(ngone, 1);
+	ck_assert_ptr_null(ctlconn_first());
+	ctlconn_release();	/* nothing left to release */
+	close(fd);
+	unserve();
+}
+END_TEST
+
 /* The test suite. */
 static Suite *
 ctlconn_suite(void)
@@ -53,6 +286,10 @@ ctlconn_suite(void)
 
 	tcase_add_test(tc, test_identity_map);
 	tcase_add_test(tc, test_private_users);
+	tcase_add_test(tc, test_held_order);
+	tcase_add_test(tc, test_held_budget);
+	tcase_add_test(tc, test_held_half_close);
+	tcase_add_test(tc, test_held_close);
 	suite_add_tcase(s, tc);
 	return s;
 }
