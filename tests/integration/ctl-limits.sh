@@ -102,13 +102,19 @@ if child == 0:
             if b'"busy"' in s.recv(4096):
                 busy += 1
     os.write(wr, f"{busy}\n".encode())
-    time.sleep(4)
+    time.sleep(10)
     os._exit(0)
 os.close(wr)
 busy = int(os.read(rd, 100).decode())
 print(f"uid 65534: {300 - busy} of 300 admitted")
 assert busy == 300 - 16, f"{busy} refused, expected 284"
+# The refused count against the 256 of all users until crierd has closed
+# them, which a loaded machine may delay; the 16 admitted stay open.
+deadline = time.time() + 8
+while nfds() > base + 16 + 2 and time.time() < deadline:
+    time.sleep(0.05)
 status_ok("root while uid 65534 holds its 16")
+os.kill(child, 9)
 os.waitpid(child, 0)
 
 # No complete request within 10 s: closed.
