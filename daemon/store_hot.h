@@ -129,6 +129,13 @@
 #define HOT_LIST_OCCURRENCE "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
 	" WHERE calendar IS ?1 AND uid IS ?2 AND recurrence_id IS ?3" \
 	" ORDER BY channel, id"
+/*
+ * A page of calendar ?1's rows after id ?2, at most ?3, with only what
+ * reconcile compares (store_view.c): a range of the primary key.
+ */
+#define HOT_VIEW_CALENDAR "SELECT id, state, due, cal_state, hold_reason," \
+	" cal_fp FROM deliveries WHERE id > ?2 AND calendar = ?1" \
+	" ORDER BY id LIMIT ?3"
 #define HOT_SET_CONTENT "UPDATE deliveries SET due = ?, summary = ?," \
 	" text = ?, cal_state = ?, last_error = ?, updated = ? WHERE id = ?"
 

@@ -36,6 +36,7 @@ static const struct store_stmt hot[] = {
 	{ "calendar rows", HOT_LIST_CALENDAR },
 	{ "occurrence rows", HOT_LIST_OCCURRENCE },
 	{ "calendar content", HOT_SET_CONTENT },
+	{ "a page of a calendar's rows", HOT_VIEW_CALENDAR },
 };
 
 /* The hot statements; *N of them. */
