@@ -310,6 +310,64 @@ retry_loads(uv_timer_t *t)
 		}
 }
 
+/* What a finished load held, freed on the worker pool: 100k occurrences take a while. */
+struct spent {
+	uv_work_t		 work;
+	struct cal_calendar	*cal;
+	struct cal_occurrence	*occ;
+	size_t			 nocc;
+	char			 (*fps)[65];
+};
+
+/* Worker thread: frees a load, then gives the emptied heap back to the system. */
+static void
+spent_work(uv_work_t *w)
+{
+	struct spent	*sp = w->data;
+
+	if (sp->occ != NULL)
+		cal_occurrences_free(sp->occ, sp->nocc);
+	cal_free(sp->cal);
+	free(sp->fps);
+	sp->occ = NULL;
+	sp->cal = NULL;
+	sp->fps = NULL;
+	/* Also the worker's own arena, which glibc would otherwise keep. */
+	malloc_trim(0);
+}
+
+/* Loop thread: the load is freed. */
+static void
+spent_done(uv_work_t *w, int status)
+{
+	(void)status;
+	free(w->data);
+}
+
+/* Hands CP's finished load to the worker pool to be freed. */
+static void
+drop_load(struct camp *cp)
+{
+	struct spent	*sp;
+
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		abort();
+	sp->cal = cp->cal;
+	sp->occ = cp->occ;
+	sp->nocc = cp->nocc > 0 ? (size_t)cp->nocc : 0;
+	sp->fps = cp->fps;
+	sp->work.data = sp;
+	cp->cal = NULL;
+	cp->occ = NULL;
+	cp->fps = NULL;
+	cp->nocc = 0;
+	if (uv_queue_work(camp_ctx->loop, &sp->work, spent_work,
+	    spent_done) != 0) {
+		spent_work(&sp->work);
+		free(sp);
+	}
+}
+
 /* Idle: one slice of the first load being applied, then the loop turns again. */
 static void
 slice(uv_idle_t *h)
@@ -432,17 +490,9 @@ out:
 	skip_clear(cp);
 	reconcile_free(cp->job);
 	cp->job = NULL;
-	if (cp->occ != NULL)
-		cal_occurrences_free(cp->occ, (size_t)(cp->nocc > 0 ? cp->nocc : 0));
-	cal_free(cp->cal);
-	free(cp->fps);
-	cp->fps = NULL;
-	cp->occ = NULL;
-	cp->cal = NULL;
-	cp->nocc = 0;
+	drop_load(cp);
 	cp->loading = 0;
 	/* A load's big frees leave the heap (and the worker's arena) mostly empty. */
-	malloc_trim(0);
 	if (cp->dead) {
 		LIST_REMOVE(cp, entry);
 		camp_free(cp);

@@ -733,6 +733,13 @@ reconcile_step(struct reconcile_job *j, int64_t budget_us)
 	if (r->phase != P_APPLY)
 		return (0);
 	r->failures = store_failures();
+	/*
+	 * Relaxed: a slice waits for the OS, not the disk, so the loop is not
+	 * held by an fsync. A crash keeps it; a power cut may lose the last
+	 * slices, which the next load (the calendar still says so) redoes;
+	 * the next `sending` mark, a full commit, makes them durable first.
+	 */
+	store_relaxed(true);
 	if (store_begin() == -1)
 		goto fail;
 	do {
@@ -741,6 +748,7 @@ reconcile_step(struct reconcile_job *j, int64_t budget_us)
 	/* A write that failed (a full disk...) undoes the slice; the load is tried again. */
 	if (store_failures() != r->failures || store_commit() == -1)
 		goto fail;
+	store_relaxed(false);
 	if (r->next < r->nitems)
 		return (1);
 	r->phase = P_DONE;
@@ -751,6 +759,7 @@ reconcile_step(struct reconcile_job *j, int64_t budget_us)
 	return (0);
 fail:
 	store_rollback();
+	store_relaxed(false);
 	r->failed = 1;
 	return (-1);
 }

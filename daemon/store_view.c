@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,13 @@
 struct page {
 	struct store_vrow	**rows;
 	size_t			 *n, *cap;
+};
+
+/* Where list's rows go. */
+struct list {
+	struct delivery	*v;
+	char		**ends;		/* NULL: not asked for */
+	size_t		 n, cap;
 };
 
 /* The value (0-15) of hex digit C, or -1. */
@@ -83,4 +91,86 @@ store_view_calendar_page(const char *name, const char *after, size_t max,
 
 	return (store_sql_read("query", HOT_VIEW_CALENDAR, row_vrow, &p, "ssI",
 	    name, after, (int64_t)max));
+}
+
+/* Appends the row ST (HOT_VIEW_COLS, then ends) to the struct list ARG. */
+static void
+row_list(sqlite3_stmt *st, void *arg)
+{
+	struct list	*l = arg;
+	struct delivery	*d;
+	const char	*id;
+	int		 s;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((l->v = reallocarray(l->v, l->cap, sizeof(*l->v))) == NULL ||
+		    (l->ends != NULL && (l->ends = reallocarray(l->ends, l->cap,
+		    sizeof(*l->ends))) == NULL))
+			abort();
+	}
+	d = &l->v[l->n];
+	memset(d, 0, sizeof(*d));
+	id = (const char *)sqlite3_column_text(st, 0);
+	snprintf(d->id, sizeof(d->id), "%s", id ? id : "");
+	d->channel = store_sql_text(st, 1);
+	s = dstate_from_name((const char *)sqlite3_column_text(st, 2));
+	d->state = s < 0 ? DS_FAILED : (enum dstate)s;
+	d->due = sqlite3_column_int64(st, 3);
+	d->calendar = store_sql_text(st, 4);
+	d->uid = store_sql_text(st, 5);
+	d->recurrence_id = store_sql_text(st, 6);
+	d->summary = store_sql_text(st, 7);
+	d->attempts = sqlite3_column_int(st, 8);
+	d->last_error = store_sql_text(st, 9);
+	d->remote_url = store_sql_text(st, 10);
+	if (l->ends != NULL)
+		l->ends[l->n] = store_sql_text(st, 11);
+	l->n++;
+}
+
+/* Lists deliveries matching F with the columns list and agenda print (and ENDS). */
+int
+store_view_list(const struct store_filter *f, struct delivery **out,
+    size_t *n, char ***ends)
+{
+	struct list	 l = { NULL, NULL, 0, 0 };
+	const char	*sql;
+	int		 rc;
+
+	if (ends != NULL) {
+		if ((l.ends = calloc(1, sizeof(*l.ends))) == NULL)
+			abort();
+		sql = f->state >= 0 && f->channel != NULL ? HOT_VIEW_AGENDA_BOTH :
+		    f->state >= 0 ? HOT_VIEW_AGENDA_STATE : f->channel != NULL ?
+		    HOT_VIEW_AGENDA_CHANNEL : HOT_VIEW_AGENDA;
+	} else
+		sql = f->state >= 0 && f->channel != NULL ? HOT_VIEW_LIST_BOTH :
+		    f->state >= 0 ? HOT_VIEW_LIST_STATE : f->channel != NULL ?
+		    HOT_VIEW_LIST_CHANNEL : HOT_VIEW_LIST;
+	rc = store_sql_read("query", sql, row_list, &l, "ssIII", f->state >= 0 ?
+	    dstate_names[f->state] : NULL, f->channel, f->from != 0 ? f->from :
+	    INT64_MIN, f->to != 0 ? f->to : INT64_MAX, f->limit ?
+	    (int64_t)f->limit : (int64_t)-1);
+	if (rc == -1) {
+		store_deliveries_free(l.v, l.n);
+		store_view_ends_free(l.ends, l.n);
+		return (-1);
+	}
+	*out = l.v;
+	*n = l.n;
+	if (ends != NULL)
+		*ends = l.ends;
+	return (0);
+}
+
+/* Frees the N ends of store_view_list. */
+void
+store_view_ends_free(char **ends, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; ends != NULL && i < n; i++)
+		free(ends[i]);
+	free(ends);
 }
