@@ -375,15 +375,17 @@ slice(uv_idle_t *h)
 	struct camp	*cp;
 	int		 rc;
 
+	/* A calendar dropped by a reload first: its load is not applied. */
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->job != NULL && cp->dead) {
+			finish(cp, 1);
+			return;
+		}
 	LIST_FOREACH(cp, &camps, entry)
 		if (cp->job != NULL)
 			break;
 	if (cp == NULL) {
 		uv_idle_stop(h);
-		return;
-	}
-	if (cp->dead) {
-		finish(cp, 1);
 		return;
 	}
 	rc = reconcile_step(cp->job, CAMP_SLICE_US);
