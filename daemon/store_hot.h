@@ -131,10 +131,12 @@
 	" ORDER BY channel, id"
 /*
  * A page of calendar ?1's rows after id ?2, at most ?3, with only what
- * reconcile compares (store_view.c): a range of the primary key.
+ * reconcile compares (store_view.c): a range of the primary key ("+"
+ * keeps SQLite off deliveries_calendar, which would sort the whole
+ * calendar for every page).
  */
 #define HOT_VIEW_CALENDAR "SELECT id, state, due, cal_state, hold_reason," \
-	" cal_fp FROM deliveries WHERE id > ?2 AND calendar = ?1" \
+	" cal_fp FROM deliveries WHERE id > ?2 AND +calendar = ?1" \
 	" ORDER BY id LIMIT ?3"
 /*
  * list and agenda with only the columns they print (store_view.c), with
