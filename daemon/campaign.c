@@ -10,6 +10,7 @@
  */
 #include <config.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,14 @@ struct camp {
 	struct cal_occurrence	*occ;
 	ssize_t			 nocc;
 	struct cal_limits	 lim;
+	char			 (*fps)[65];	/* per occurrence: made by the worker */
 	char			 err[1024];
+	/* Applying the finished job in slices on the loop thread. */
+	struct reconcile_job	*job;
+	size_t			 nproblems;
+	char			 problem[640];	/* the first of them */
+	const void		*applied_conf;	/* the context of the last load applied */
+	const void		*applied_tmpls;
 	/* the UIDs of events left out of this load, sorted */
 	char			**skip;
 	size_t			 nskip;
@@ -75,10 +83,15 @@ static const struct crierd_ctx	*camp_ctx;	/* loop, configuration, templates */
 static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
 static uv_timer_t		 retry_timer;	/* loads the store refused */
 static int			 retry_inited;
+static uv_idle_t		 slicer;	/* applies loads in slices between loop turns */
+static int			 slicer_inited;
+
+#define CAMP_SLICE_US	4000	/* the longest a slice holds the loop, about */
 
 #define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
+static void	finish(struct camp *, int);
 
 /* Replaces the calendar's error message (NULL clears it). */
 static void
@@ -93,6 +106,7 @@ static void
 work(uv_work_t *w)
 {
 	struct camp	*cp = w->data;
+	size_t		 i;
 
 	cp->err[0] = '\0';
 	if (cp->path != NULL)
@@ -105,9 +119,16 @@ work(uv_work_t *w)
 	cal_set_limits(cp->cal, &cp->lim);
 	cp->nocc = cal_expand(cp->cal, (time_t)(cp->from / 1000),
 	    (time_t)((cp->to + 999) / 1000), &cp->occ);
-	if (cp->nocc < 0)
+	if (cp->nocc < 0) {
 		snprintf(cp->err, sizeof(cp->err), "%s", cal_error(cp->cal) ?
 		    cal_error(cp->cal) : "expanding the calendar failed");
+		return;
+	}
+	/* Fingerprints here, so the loop thread only compares them. */
+	if (cp->nocc > 0 && (cp->fps = calloc((size_t)cp->nocc,
+	    sizeof(*cp->fps))) != NULL)
+		for (i = 0; i < (size_t)cp->nocc; i++)
+			reconcile_fingerprint(&cp->occ[i], cp->fps[i]);
 }
 
 /* Compares strings, for qsort and bsearch of the skip list. */
@@ -146,6 +167,9 @@ rec_input(const struct camp *cp, struct reconcile_in *in)
 	in->to = cp->to;
 	in->skip = cp->skip;
 	in->nskip = cp->nskip;
+	in->fps = (const char (*)[65])cp->fps;
+	in->same_context = cp->applied_conf == camp_ctx->conf &&
+	    cp->applied_tmpls == camp_ctx->tmpls;
 }
 
 /* Forgets the skip list of the last load. */
@@ -222,7 +246,7 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 {
 	const struct cal_problem	*pr;
 	struct vctx			 v;
-	const char			*src = cp->label;
+	const char			*src = cp->label, *good = NULL;
 	struct reconcile_in		 rin;
 	size_t				 n = 0, np, i;
 
@@ -241,12 +265,20 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 	for (i = 0; i < np; i++)
 		log_warnx("calendar %s: %s", cp->name, pr[i].msg);
 	for (i = 0; i < (size_t)cp->nocc; i++) {
+		const char	*list = reconcile_channels(&rin, &cp->occ[i]);
+
+		/* Most occurrences share their list with the one before: checked once. */
+		if (good != NULL && (list == good || (list != NULL &&
+		    strcmp(list, good) == 0)))
+			continue;
 		memset(&v, 0, sizeof(v));
 		v.cp = cp;
 		v.o = &cp->occ[i];
-		if (reconcile_each_channel(reconcile_channels(&rin, v.o),
-		    check_channel, &v) != 0 ||
-		    v.nchan == 0) {
+		good = NULL;
+		if (reconcile_each_channel(list, check_channel, &v) == 0 &&
+		    v.nchan > 0)
+			good = list;
+		else {
 			if (v.nchan == 0)
 				snprintf(v.msg, sizeof(v.msg), "no channel (set "
 				    "X-CRIER-CHANNELS, or channels = in the config)");
@@ -264,18 +296,6 @@ problems(struct camp *cp, char msgs[][640], size_t max)
 	return (n);
 }
 
-struct rec {
-	struct camp			*cp;
-	const struct cal_occurrence	*o;
-	struct delivery			*have;		/* the calendar's deliveries, by id */
-	size_t				 nhave;
-	char				*seen;		/* per have[] entry */
-	int				 added, moved, changed, cancelled;
-	int64_t				 now;
-	char				 held[640];	/* the first post held for a problem */
-	char				 fp[65];	/* of r->o */
-};
-
 /* The retry timer: loads again each calendar whose scheduling the store refused. */
 static void
 retry_loads(uv_timer_t *t)
@@ -290,21 +310,106 @@ retry_loads(uv_timer_t *t)
 		}
 }
 
-/* Loop thread, after the worker: check, then reconcile what can be used. */
+/* What a finished load held, freed on the worker pool: 100k occurrences take a while. */
+struct spent {
+	uv_work_t		 work;
+	struct cal_calendar	*cal;
+	struct cal_occurrence	*occ;
+	size_t			 nocc;
+	char			 (*fps)[65];
+};
+
+/* Worker thread: frees a load, then gives the emptied heap back to the system. */
+static void
+spent_work(uv_work_t *w)
+{
+	struct spent	*sp = w->data;
+
+	if (sp->occ != NULL)
+		cal_occurrences_free(sp->occ, sp->nocc);
+	cal_free(sp->cal);
+	free(sp->fps);
+	sp->occ = NULL;
+	sp->cal = NULL;
+	sp->fps = NULL;
+	/* Also the worker's own arena, which glibc would otherwise keep. */
+	malloc_trim(0);
+}
+
+/* Loop thread: the load is freed. */
+static void
+spent_done(uv_work_t *w, int status)
+{
+	(void)status;
+	free(w->data);
+}
+
+/* Hands CP's finished load to the worker pool to be freed. */
+static void
+drop_load(struct camp *cp)
+{
+	struct spent	*sp;
+
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		abort();
+	sp->cal = cp->cal;
+	sp->occ = cp->occ;
+	sp->nocc = cp->nocc > 0 ? (size_t)cp->nocc : 0;
+	sp->fps = cp->fps;
+	sp->work.data = sp;
+	cp->cal = NULL;
+	cp->occ = NULL;
+	cp->fps = NULL;
+	cp->nocc = 0;
+	if (uv_queue_work(camp_ctx->loop, &sp->work, spent_work,
+	    spent_done) != 0) {
+		spent_work(&sp->work);
+		free(sp);
+	}
+}
+
+/* Idle: one slice of the first load being applied, then the loop turns again. */
+static void
+slice(uv_idle_t *h)
+{
+	struct camp	*cp;
+	int		 rc;
+
+	/* A calendar dropped by a reload first: its load is not applied. */
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->job != NULL && cp->dead) {
+			finish(cp, 1);
+			return;
+		}
+	LIST_FOREACH(cp, &camps, entry)
+		if (cp->job != NULL)
+			break;
+	if (cp == NULL) {
+		uv_idle_stop(h);
+		return;
+	}
+	rc = reconcile_step(cp->job, CAMP_SLICE_US);
+	if (rc != 1) {
+		finish(cp, rc);
+		return;
+	}
+	/* A slice may have moved what is due next. */
+	if (reconcile_applying(cp->job))
+		sched_kick();
+}
+
+/* Loop thread, after the worker: check, then reconcile what can be used in slices. */
 static void
 after_work(uv_work_t *w, int status)
 {
 	struct camp	*cp = w->data;
-	char		 msgs[MAX_PROBLEMS][640], err[1100], held[640];
+	char		 msgs[MAX_PROBLEMS][640], err[1100];
 	struct reconcile_in rin;
 	size_t		 n, i;
 
 	(void)status;
-	cp->loading = 0;
-	if (cp->dead) {
-		LIST_REMOVE(cp, entry);
+	if (cp->dead)
 		goto out;
-	}
 	skip_clear(cp);
 	n = problems(cp, msgs, MAX_PROBLEMS);
 	if (cp->nskip > 1)
@@ -321,11 +426,35 @@ after_work(uv_work_t *w, int status)
 		    "is scheduled)");
 		goto out;
 	}
+	cp->nproblems = n;
+	snprintf(cp->problem, sizeof(cp->problem), "%s", n > 0 ? msgs[0] : "");
 	rec_input(cp, &rin);
-	if (reconcile_run(&rin, held, sizeof(held)) == -1) {
+	cp->job = reconcile_start(&rin);
+	if (!slicer_inited)
+		finish(cp, reconcile_step(cp->job, 0));
+	else if (uv_is_active((uv_handle_t *)&slicer) == 0)
+		uv_idle_start(&slicer, slice);
+	return;
+out:
+	finish(cp, 1);
+}
+
+/*
+ * Loop thread, once CP's job is applied (RC 0), failed (-1) or was never
+ * started (1): says how the load went and frees what it held.
+ */
+static void
+finish(struct camp *cp, int rc)
+{
+	char		 err[1100];
+	size_t		 n = cp->nproblems;
+
+	if (rc == 1 || cp->dead)
+		goto out;
+	if (rc == -1) {
 		char	msg[1024];
 
-		/* Nothing was applied; try again once the store may work. */
+		/* That slice was undone; a new load converges once the store works. */
 		snprintf(msg, sizeof(msg), "not scheduled: %s%s; trying again "
 		    "in %d s", store_problem() ? "storage: " : "database error",
 		    store_problem() ? store_problem() : "",
@@ -339,10 +468,13 @@ after_work(uv_work_t *w, int status)
 			    CAMP_STORE_RETRY_MS, 0);
 		goto out;
 	}
-	set_error(cp, held[0] != '\0' ? held : NULL);
+	set_error(cp, reconcile_held(cp->job)[0] != '\0' ?
+	    reconcile_held(cp->job) : NULL);
+	cp->applied_conf = camp_ctx->conf;
+	cp->applied_tmpls = camp_ctx->tmpls;
 	sched_kick();
 	if (n > 0) {
-		snprintf(err, sizeof(err), "%s (%zu problem%s%s): %s", msgs[0], n,
+		snprintf(err, sizeof(err), "%s (%zu problem%s%s): %s", cp->problem, n,
 		    n > 1 ? "s" : "", n > 1 ? ", see the log" : "",
 		    CAMP_RULE_EVENT);
 		set_error(cp, err);
@@ -358,13 +490,13 @@ after_work(uv_work_t *w, int status)
 	    cp->name, cp->events, cp->nocc);
 out:
 	skip_clear(cp);
-	if (cp->occ != NULL)
-		cal_occurrences_free(cp->occ, (size_t)(cp->nocc > 0 ? cp->nocc : 0));
-	cal_free(cp->cal);
-	cp->occ = NULL;
-	cp->cal = NULL;
-	cp->nocc = 0;
+	reconcile_free(cp->job);
+	cp->job = NULL;
+	drop_load(cp);
+	cp->loading = 0;
+	/* A load's big frees leave the heap (and the worker's arena) mostly empty. */
 	if (cp->dead) {
+		LIST_REMOVE(cp, entry);
 		camp_free(cp);
 		return;
 	}
@@ -560,6 +692,8 @@ camp_init(const struct crierd_ctx *ctx)
 	camp_ctx = ctx;
 	if (!retry_inited && uv_timer_init(ctx->loop, &retry_timer) == 0)
 		retry_inited = 1;
+	if (!slicer_inited && uv_idle_init(ctx->loop, &slicer) == 0)
+		slicer_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
 	return (0);
@@ -618,6 +752,7 @@ camp_status_json(void)
 			    json_string(cp->error) : cp->fetch_error ?
 			    json_string(cp->fetch_error) : json_null());
 			json_object_set_new(o, "loading", json_boolean(cp->loading));
+			json_object_set_new(o, "applying", json_boolean(cp->job != NULL));
 			json_array_append_new(arr, o);
 		}
 	return (arr);
@@ -639,7 +774,20 @@ camp_busy(void)
 void
 camp_shutdown(void)
 {
+	struct camp	*cp, *next;
+
 	drop_all();
+	/* Loads being applied stop here; the next start loads them again. */
+	for (cp = LIST_FIRST(&camps); cp != NULL; cp = next) {
+		next = LIST_NEXT(cp, entry);
+		if (cp->job != NULL)
+			finish(cp, 1);
+	}
+	if (slicer_inited) {
+		uv_idle_stop(&slicer);
+		uv_close((uv_handle_t *)&slicer, NULL);
+		slicer_inited = 0;
+	}
 	if (retry_inited) {
 		uv_timer_stop(&retry_timer);
 		uv_close((uv_handle_t *)&retry_timer, NULL);

@@ -21,6 +21,7 @@
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
+#include "store_view.h"
 #include "thread.h"
 #include "when.h"
 
@@ -112,7 +113,7 @@ ctl_list(struct client *cl, json_t *req)
 			    "1 to %d", LIST_MAX));
 		f.limit = (size_t)json_integer_value(lim);
 	}
-	if (store_list(&f, &ds, &n) == -1)
+	if (store_view_list(&f, &ds, &n, NULL) == -1)
 		return (reply_error("internal", "database error"));
 	arr = json_array();
 	for (i = 0; i < n; i++) {
@@ -231,20 +232,20 @@ ctl_show(struct client *cl, json_t *req)
 }
 
 /*
- * Gives agenda item IT of delivery ID its occurrence's end: "end" as --check
+ * Gives agenda item IT its occurrence's END: "end" as --check
  * --json writes it, "until" as a person reads it in the display zone.
  */
 static void
-agenda_end(json_t *it, const char *id, const struct icaltimetype *start)
+agenda_end(json_t *it, const char *end, const struct icaltimetype *start)
 {
 	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	    "Fri", "Sat" };
 	struct icaltimetype	 t;
-	char			*end = NULL, buf[48];
+	char			 buf[48];
 	int64_t			 ms;
 
-	if (store_get_end(id, &end) != 0 || end == NULL)
-		goto done;
+	if (end == NULL)
+		return;
 	json_object_set_new(it, "end", json_string(end));
 	if (strlen(end) == 10 && when_parse(end, NULL, &ms) == 0) {
 		/* all day: the end date is exclusive, the last day is the one before */
@@ -262,10 +263,8 @@ agenda_end(json_t *it, const char *id, const struct icaltimetype *start)
 			    wd[icaltime_day_of_week(t) - 1], t.year, t.month,
 			    t.day, t.hour, t.minute);
 	} else
-		goto done;
+		return;
 	json_object_set_new(it, "until", json_string(buf));
-done:
-	free(end);
 }
 
 /* "Monday 17 May 2027" for the date of T. */
@@ -297,7 +296,7 @@ agenda_next(int64_t after, int64_t now)
 	f.state = -1;
 	f.from = after;
 	f.limit = LIST_MAX;
-	if (store_list(&f, &ds, &n) == -1)
+	if (store_view_list(&f, &ds, &n, NULL) == -1)
 		return (it);
 	for (i = 0; i < n; i++) {
 		if ((PENDING_MASK & BIT(ds[i].state)) == 0)
@@ -323,6 +322,7 @@ ctl_agenda(struct client *cl, json_t *req)
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	struct icaltimetype	 t;
+	char			**ends = NULL;
 	json_t			*days, *day = NULL, *items = NULL, *r, *jd, *it;
 	char			 date[16], last[16] = "", hm[8], label[64];
 	size_t			 n = 0, i;
@@ -340,7 +340,7 @@ ctl_agenda(struct client *cl, json_t *req)
 	f.from = when_now();
 	f.to = f.from + (int64_t)ndays * 86400 * 1000;
 	f.limit = LIST_MAX;
-	if (store_list(&f, &ds, &n) == -1)
+	if (store_view_list(&f, &ds, &n, &ends) == -1)
 		return (reply_error("internal", "database error"));
 	days = json_array();
 	for (i = 0; i < n; i++) {
@@ -358,10 +358,11 @@ ctl_agenda(struct client *cl, json_t *req)
 		it = reply_delivery(&ds[i]);
 		json_object_set_new(it, "time", json_string(hm));
 		if (ds[i].calendar != NULL)
-			agenda_end(it, ds[i].id, &t);
+			agenda_end(it, ends[i], &t);
 		json_array_append_new(items, it);
 	}
 	store_deliveries_free(ds, n);
+	store_view_ends_free(ends, n);
 	r = reply_ok();
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "days", days);

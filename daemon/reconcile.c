@@ -11,12 +11,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
 #include "reconcile.h"
+#include "store_view.h"
 #include "channel.h"
 #include "compose.h"
 #include "delivery.h"
@@ -31,16 +34,39 @@
 #define PENDING		(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) | \
 			    BIT(DS_MISSED))
 
+/* What is to be done: an occurrence on one of its channels, or a row the calendar lost. */
+struct item {
+	int64_t		 due;		/* the sooner of the stored and the new time */
+	uint32_t	 idx;		/* occurrence, or (REMOVE) have[] row */
+	unsigned char	 kind;
+	unsigned char	 chan;		/* the occurrence's channel, by position */
+};
+
+#define ITEM_REMOVE	0	/* sorted first at the same due */
+#define ITEM_OCC	1
+
+enum phase { P_READ, P_CLASSIFY, P_SORT, P_APPLY, P_DONE };
+
 struct rec {
-	const struct reconcile_in	*in;
+	struct reconcile_in		 inc;		/* a copy: what it points to is borrowed */
+	const struct reconcile_in	*in;		/* &inc */
 	const struct cal_occurrence	*o;
-	struct delivery			*have;		/* the calendar's deliveries, by id */
-	size_t				 nhave;
+	enum phase			 phase;
+	struct store_vrow		*have;		/* the calendar's rows, by id */
+	size_t				 nhave, caphave;
+	char				 after[DELIVERY_ID_LEN + 1];
 	char				*seen;		/* per have[] entry */
-	int				 added, moved, changed, cancelled;
+	char				(*fps)[65];	/* per occurrence, when not given */
+	struct item			*items;
+	size_t				 nitems, capitems, next, ci;
+	int				 added, moved, changed, cancelled, removed;
+	int				 failed;
+	uint64_t			 failures;
 	int64_t				 now;
 	char				 held[640];	/* the first post held for a problem */
-	char				 fp[65];	/* of r->o */
+	const char			*fp;		/* of r->o */
+	unsigned			 chan, want;	/* classify: channel position; apply: the one sought */
+	uint32_t			 cur;		/* classify: the occurrence */
 };
 
 /* Compares strings, for bsearch of the skip list. */
@@ -94,12 +120,12 @@ reconcile_each_channel(const char *list, int (*fn)(void *, const char *), void *
 	return (0);
 }
 
-/* Compares deliveries by id, for bsearch. */
+/* Compares view rows by id, for bsearch. */
 static int
 by_id(const void *a, const void *b)
 {
-	return (strcmp(((const struct delivery *)a)->id,
-	    ((const struct delivery *)b)->id));
+	return (strcmp(((const struct store_vrow *)a)->id,
+	    ((const struct store_vrow *)b)->id));
 }
 
 /* What the calendar says of occurrence O. */
@@ -152,8 +178,8 @@ keep_email_context(const struct render_input *in, const char *id)
 }
 
 /* A fingerprint of what the calendar says of O: overrides are measured against it. */
-static void
-occ_fingerprint(const struct cal_occurrence *o, char fp[65])
+void
+reconcile_fingerprint(const struct cal_occurrence *o, char fp[65])
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen = 0, i;
@@ -314,7 +340,7 @@ rec_channel(void *arg, const char *name)
 	const struct cal_occurrence *o = r->o;
 	struct render_input	 in;
 	struct render_output	 out;
-	struct delivery		 key, d, *e;
+	struct delivery		 key, d, cur, *e = NULL;
 	struct store_override	 ot, os;
 	struct store_update	 u;
 	struct channel		*ch = chan_find(name);
@@ -327,8 +353,11 @@ rec_channel(void *arg, const char *name)
 	enum compose_result	 fit;
 	enum dstate		 want;
 
+	if (r->want != UINT32_MAX && r->chan++ != r->want)
+		return (0);
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
+	memset(&cur, 0, sizeof(cur));
 	in.occ = o;
 	in.calendar = r->in->name;
 	in.ch = ch;
@@ -360,7 +389,9 @@ rec_channel(void *arg, const char *name)
 	memset(&key, 0, sizeof(key));
 	store_delivery_id(r->in->name, o->uid, o->recurrence_id[0] ?
 	    o->recurrence_id : NULL, name, key.id);
-	e = r->nhave ? bsearch(&key, r->have, r->nhave, sizeof(*e), by_id) : NULL;
+	/* The row as it is now: the view it was picked from may be stale. */
+	if (store_get(key.id, &cur) == 0)
+		e = &cur;
 	if (ch != NULL && err == NULL && ch->ops->email &&
 	    (e == NULL || (e->state != DS_SENT && e->state != DS_SENDING &&
 	    e->state != DS_UNCERTAIN)))
@@ -376,7 +407,7 @@ rec_channel(void *arg, const char *name)
 		d.summary = o->summary;
 		d.text = out.text;
 		d.cal_state = cs;
-		d.cal_fp = r->fp;
+		d.cal_fp = (char *)r->fp;
 		d.last_error = (char *)err;
 		d.state = cs == CS_CANCELLED ? DS_CANCELLED :
 		    cs == CS_SCHEDULED ? DS_SCHEDULED : DS_HELD;
@@ -389,7 +420,6 @@ rec_channel(void *arg, const char *name)
 		}
 		goto done;
 	}
-	r->seen[e - r->have] = 1;
 	/* What went out, or may have, is never touched again. */
 	if (e->state == DS_SENT || e->state == DS_SENDING || e->state == DS_UNCERTAIN)
 		goto done;
@@ -453,69 +483,326 @@ done:
 		log_warnx("calendar %s: uid %s on %s: %s", r->in->name,
 		    o->uid ? o->uid : "(none)", name, err);
 	render_output_clear(&out);
+	store_delivery_clear(&cur);
 	free(media);
 	return (0);
 }
 
-/* Brings the store in line with the freshly loaded occurrences of IN. */
-int
-reconcile_run(const struct reconcile_in *in, char *held, size_t heldlen)
+/* Microseconds on the monotonic clock. */
+static int64_t
+mono_us(void)
 {
-	struct rec	 r;
-	size_t		 i;
-	int		 removed = 0;
-	uint64_t	 failures = store_failures();
+	struct timespec	ts;
 
-	memset(&r, 0, sizeof(r));
-	r.in = in;
-	r.now = when_now();
-	if (store_list_calendar(in->name, &r.have, &r.nhave) == -1)
-		return (-1);
-	if (r.nhave > 1)
-		qsort(r.have, r.nhave, sizeof(*r.have), by_id);
-	if ((r.seen = calloc(r.nhave + 1, 1)) == NULL)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* Adds an item of KIND for IDX (and channel position CHAN) due at DUE. */
+static void
+item_add(struct rec *r, int64_t due, size_t idx, int kind, unsigned chan)
+{
+	struct item	*it;
+
+	if (r->nitems == r->capitems) {
+		r->capitems = r->capitems ? r->capitems * 2 : 1024;
+		if ((r->items = reallocarray(r->items, r->capitems,
+		    sizeof(*r->items))) == NULL)
+			abort();
+	}
+	it = &r->items[r->nitems++];
+	it->due = due;
+	it->idx = (uint32_t)idx;
+	it->kind = (unsigned char)kind;
+	it->chan = (unsigned char)chan;
+}
+
+/* Orders items by due, then removals first, then by position. */
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct item	*x = a, *y = b;
+
+	if (x->due != y->due)
+		return (x->due < y->due ? -1 : 1);
+	if (x->kind != y->kind)
+		return (x->kind < y->kind ? -1 : 1);
+	if (x->idx != y->idx)
+		return (x->idx < y->idx ? -1 : 1);
+	return (x->chan < y->chan ? -1 : x->chan > y->chan);
+}
+
+/*
+ * Whether view row V of occurrence R->o needs no closer look: what went out
+ * (or may have) is never touched, and an occurrence the calendar did not
+ * change, with the templates and configuration of the last load, costs
+ * this compare and nothing else.
+ */
+static int
+unchanged(const struct rec *r, const struct store_vrow *v)
+{
+	char	hex[65];
+	int	i;
+
+	if (v->state == DS_SENT || v->state == DS_SENDING ||
+	    v->state == DS_UNCERTAIN)
+		return (1);
+	/* A row the calendar had removed (or found invalid) is looked at again. */
+	if (!r->in->same_context || !v->has_fp || v->problem ||
+	    v->cal_state != cal_state_of(r->o) || (v->state != DS_SCHEDULED &&
+	    v->state != DS_RETRYING && v->state != DS_CANCELLED &&
+	    v->state != DS_HELD))
+		return (0);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + i * 2, 3, "%02x", v->fp[i]);
+	return (strcmp(hex, r->fp) == 0);
+}
+
+/* Classifies occurrence R->o on channel NAME: marks its row seen, and queues it unless unchanged. */
+static int
+classify_channel(void *arg, const char *name)
+{
+	struct rec		*r = arg;
+	const struct cal_occurrence *o = r->o;
+	struct store_vrow	 key, *v;
+	unsigned		 chan = r->chan++;
+	int64_t			 due = (int64_t)o->start * 1000;
+
+	if (chan > UCHAR_MAX)
+		return (0);	/* no list of channels is this long */
+	store_delivery_id(r->in->name, o->uid, o->recurrence_id[0] ?
+	    o->recurrence_id : NULL, name, key.id);
+	v = r->nhave ? bsearch(&key, r->have, r->nhave, sizeof(*v), by_id) :
+	    NULL;
+	if (v != NULL) {
+		r->seen[v - r->have] = 1;
+		if (unchanged(r, v))
+			return (0);
+		if (v->due < due)
+			due = v->due;
+	}
+	item_add(r, due, r->cur, ITEM_OCC, chan);
+	return (0);
+}
+
+/* Cancels the pending row V that the calendar no longer has, as it is now. */
+static void
+remove_row(struct rec *r, const struct store_vrow *v)
+{
+	const struct reconcile_in	*in = r->in;
+	struct delivery			 e;
+
+	if (store_get(v->id, &e) != 0)
+		return;
+	if ((PENDING & BIT(e.state)) == 0 || e.due < in->from ||
+	    e.due >= in->to || skipped(in, e.uid))
+		goto done;
+	store_set_content(e.id, e.due, e.summary, e.text, CS_REMOVED,
+	    e.last_error);
+	if (delivery_move(e.id, BIT(e.state), DS_CANCELLED, NULL,
+	    STORE_ACTOR_DAEMON, "cancelled", "removed from the calendar",
+	    NULL) == 0) {
+		log_info("calendar %s: %s cancelled: removed from the calendar",
+		    in->name, e.id);
+		r->removed++;
+	}
+done:
+	store_delivery_clear(&e);
+}
+
+/* Applies item IT. */
+static void
+apply(struct rec *r, const struct item *it)
+{
+	const struct reconcile_in	*in = r->in;
+
+	if (it->kind == ITEM_REMOVE) {
+		remove_row(r, &r->have[it->idx]);
+		return;
+	}
+	r->o = &in->occ[it->idx];
+	r->fp = in->fps != NULL ? in->fps[it->idx] : r->fps[it->idx];
+	r->chan = 0;
+	r->want = it->chan;
+	reconcile_each_channel(reconcile_channels(in, r->o), rec_channel, r);
+}
+
+/* One unit of the phases before any write: a page read, an occurrence classified, the sort. */
+static int
+prepare(struct rec *r)
+{
+	const struct reconcile_in	*in = r->in;
+	size_t				 i;
+	int				 n;
+
+	switch (r->phase) {
+	case P_READ:
+		n = store_view_calendar_page(in->name, r->after, 256, &r->have,
+		    &r->nhave, &r->caphave);
+		if (n == -1)
+			return (-1);
+		if (n > 0) {
+			memcpy(r->after, r->have[r->nhave - 1].id,
+			    sizeof(r->after));
+			break;
+		}
+		if ((r->seen = calloc(r->nhave + 1, 1)) == NULL)
+			abort();
+		r->phase = P_CLASSIFY;
+		break;
+	case P_CLASSIFY:
+		if (r->ci < in->nocc) {
+			r->cur = (uint32_t)r->ci;
+			r->o = &in->occ[r->ci++];
+			if (skipped(in, r->o->uid))
+				break;
+			if (in->fps != NULL)
+				r->fp = in->fps[r->cur];
+			else {
+				reconcile_fingerprint(r->o, r->fps[r->cur]);
+				r->fp = r->fps[r->cur];
+			}
+			r->chan = 0;
+			reconcile_each_channel(reconcile_channels(in, r->o),
+			    classify_channel, r);
+			break;
+		}
+		/* Pending rows in the window that the calendar no longer has. */
+		for (i = 0; i < r->nhave; i++)
+			if (!r->seen[i] && (PENDING & BIT(r->have[i].state)) &&
+			    r->have[i].due >= in->from && r->have[i].due < in->to)
+				item_add(r, r->have[i].due, i, ITEM_REMOVE, 0);
+		free(r->seen);
+		r->seen = NULL;
+		r->phase = P_SORT;
+		break;
+	case P_SORT:
+		/* Soonest first: a removed or changed post must not go out stale. */
+		for (i = 1; i < r->nitems; i++)
+			if (item_cmp(&r->items[i - 1], &r->items[i]) > 0)
+				break;
+		if (i < r->nitems)
+			qsort(r->items, r->nitems, sizeof(*r->items), item_cmp);
+		r->phase = r->nitems > 0 ? P_APPLY : P_DONE;
+		break;
+	default:
+		break;
+	}
+	return (0);
+}
+
+/* Starts reconciling IN with the store; IN's contents are borrowed until reconcile_free. */
+struct reconcile_job *
+reconcile_start(const struct reconcile_in *in)
+{
+	struct rec	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
 		abort();
+	r->inc = *in;
+	r->in = &r->inc;
+	r->now = when_now();
+	r->want = UINT32_MAX;
+	if (in->fps == NULL && in->nocc > 0 &&
+	    (r->fps = calloc(in->nocc, sizeof(*r->fps))) == NULL)
+		abort();
+	return ((struct reconcile_job *)r);
+}
+
+/* Works on J for about BUDGET_US microseconds; each slice of writes is one transaction. */
+int
+reconcile_step(struct reconcile_job *j, int64_t budget_us)
+{
+	struct rec	*r = (struct rec *)j;
+	int64_t		 end = mono_us() + budget_us;
+
+	if (budget_us <= 0 || budget_us > INT64_MAX / 2)
+		end = INT64_MAX;
+	if (r->failed)
+		return (-1);
+	while (r->phase < P_APPLY) {
+		if (prepare(r) == -1) {
+			r->failed = 1;
+			return (-1);
+		}
+		if (r->phase == P_DONE)
+			return (0);
+		if (mono_us() >= end)
+			return (1);
+	}
+	if (r->phase != P_APPLY)
+		return (0);
+	r->failures = store_failures();
+	/*
+	 * Relaxed: a slice waits for the OS, not the disk, so the loop is not
+	 * held by an fsync. A crash keeps it; a power cut may lose the last
+	 * slices, which the next load (the calendar still says so) redoes;
+	 * the next `sending` mark, a full commit, makes them durable first.
+	 */
+	store_relaxed(true);
 	if (store_begin() == -1)
 		goto fail;
-	for (i = 0; i < in->nocc; i++) {
-		r.o = &in->occ[i];
-		if (skipped(in, r.o->uid))
-			continue;
-		occ_fingerprint(r.o, r.fp);
-		reconcile_each_channel(reconcile_channels(in, r.o), rec_channel, &r);
-	}
-	/* Pending deliveries in the window that the calendar no longer has. */
-	for (i = 0; i < r.nhave; i++) {
-		struct delivery *e = &r.have[i];
-
-		if (r.seen[i] || (PENDING & BIT(e->state)) == 0 ||
-		    e->due < in->from || e->due >= in->to ||
-		    skipped(in, e->uid))
-			continue;
-		store_set_content(e->id, e->due, e->summary, e->text, CS_REMOVED,
-		    e->last_error);
-		if (delivery_move(e->id, BIT(e->state), DS_CANCELLED, NULL,
-		    STORE_ACTOR_DAEMON, "cancelled", "removed from the calendar",
-		    NULL) == 0) {
-			log_info("calendar %s: %s cancelled: removed from the "
-			    "calendar", in->name, e->id);
-			removed++;
-		}
-	}
-	/* Any write that failed on the way (a full disk...) undoes the whole load. */
-	if (store_failures() != failures || store_commit() == -1)
+	do {
+		apply(r, &r->items[r->next++]);
+	} while (r->next < r->nitems && mono_us() < end);
+	/* A write that failed (a full disk...) undoes the slice; the load is tried again. */
+	if (store_failures() != r->failures || store_commit() == -1)
 		goto fail;
-	if (r.added || r.moved || r.changed || r.cancelled || removed)
+	store_relaxed(false);
+	if (r->next < r->nitems)
+		return (1);
+	r->phase = P_DONE;
+	if (r->added || r->moved || r->changed || r->cancelled || r->removed)
 		log_info("calendar %s: %d new, %d moved, %d changed, %d cancelled, "
-		    "%d removed", in->name, r.added, r.moved, r.changed,
-		    r.cancelled, removed);
-	store_deliveries_free(r.have, r.nhave);
-	free(r.seen);
-	snprintf(held, heldlen, "%s", r.held);
+		    "%d removed", r->in->name, r->added, r->moved, r->changed,
+		    r->cancelled, r->removed);
 	return (0);
 fail:
 	store_rollback();
-	store_deliveries_free(r.have, r.nhave);
-	free(r.seen);
+	store_relaxed(false);
+	r->failed = 1;
 	return (-1);
+}
+
+/* Whether J has applied writes yet (a slice committed). */
+int
+reconcile_applying(const struct reconcile_job *j)
+{
+	return (((const struct rec *)j)->phase >= P_APPLY);
+}
+
+/* The first post J held for a problem ("" if none). */
+const char *
+reconcile_held(const struct reconcile_job *j)
+{
+	return (((const struct rec *)j)->held);
+}
+
+/* Frees J. */
+void
+reconcile_free(struct reconcile_job *j)
+{
+	struct rec	*r = (struct rec *)j;
+
+	if (r == NULL)
+		return;
+	free(r->have);
+	free(r->seen);
+	free(r->fps);
+	free(r->items);
+	free(r);
+}
+
+/* Brings the store in line with the freshly loaded occurrences of IN, in one transaction. */
+int
+reconcile_run(const struct reconcile_in *in, char *held, size_t heldlen)
+{
+	struct reconcile_job	*j = reconcile_start(in);
+	int			 rc;
+
+	rc = reconcile_step(j, 0);
+	if (rc == 0)
+		snprintf(held, heldlen, "%s", reconcile_held(j));
+	reconcile_free(j);
+	return (rc == 0 ? 0 : -1);
 }

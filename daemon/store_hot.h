@@ -144,6 +144,37 @@
 #define HOT_LIST_OCCURRENCE "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
 	" WHERE calendar IS ?1 AND uid IS ?2 AND recurrence_id IS ?3" \
 	" ORDER BY channel, id"
+/*
+ * A page of calendar ?1's rows after id ?2, at most ?3, with only what
+ * reconcile compares (store_view.c): a range of the primary key ("+"
+ * keeps SQLite off deliveries_calendar, which would sort the whole
+ * calendar for every page).
+ */
+#define HOT_VIEW_CALENDAR "SELECT id, state, due, cal_state, hold_reason," \
+	" cal_fp FROM deliveries WHERE id > ?2 AND +calendar = ?1" \
+	" ORDER BY id LIMIT ?3"
+/*
+ * list and agenda with only the columns they print (store_view.c), with
+ * the same filters as HOT_LIST*; agenda adds the occurrence's end.
+ */
+#define HOT_VIEW_COLS "id, channel, state, due, calendar, uid," \
+	" recurrence_id, summary, attempts, last_error, remote_url"
+#define HOT_VIEW_LIST "SELECT " HOT_VIEW_COLS " FROM deliveries WHERE" \
+	HOT_LIST_TAIL
+#define HOT_VIEW_LIST_STATE "SELECT " HOT_VIEW_COLS " FROM deliveries" \
+	" WHERE state = ?1 AND" HOT_LIST_TAIL
+#define HOT_VIEW_LIST_CHANNEL "SELECT " HOT_VIEW_COLS " FROM deliveries" \
+	" WHERE channel = ?2 AND" HOT_LIST_TAIL
+#define HOT_VIEW_LIST_BOTH "SELECT " HOT_VIEW_COLS " FROM deliveries" \
+	" WHERE state = ?1 AND channel = ?2 AND" HOT_LIST_TAIL
+#define HOT_VIEW_AGENDA "SELECT " HOT_VIEW_COLS ", ends FROM deliveries" \
+	" WHERE" HOT_LIST_TAIL
+#define HOT_VIEW_AGENDA_STATE "SELECT " HOT_VIEW_COLS ", ends FROM" \
+	" deliveries WHERE state = ?1 AND" HOT_LIST_TAIL
+#define HOT_VIEW_AGENDA_CHANNEL "SELECT " HOT_VIEW_COLS ", ends FROM" \
+	" deliveries WHERE channel = ?2 AND" HOT_LIST_TAIL
+#define HOT_VIEW_AGENDA_BOTH "SELECT " HOT_VIEW_COLS ", ends FROM" \
+	" deliveries WHERE state = ?1 AND channel = ?2 AND" HOT_LIST_TAIL
 #define HOT_SET_CONTENT "UPDATE deliveries SET due = ?, summary = ?," \
 	" text = ?, cal_state = ?, last_error = ?, updated = ? WHERE id = ?"
 

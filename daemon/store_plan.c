@@ -37,6 +37,15 @@ static const struct store_stmt hot[] = {
 	{ "calendar rows", HOT_LIST_CALENDAR },
 	{ "occurrence rows", HOT_LIST_OCCURRENCE },
 	{ "calendar content", HOT_SET_CONTENT },
+	{ "a page of a calendar's rows", HOT_VIEW_CALENDAR },
+	{ "list, printed columns", HOT_VIEW_LIST },
+	{ "list --state, printed columns", HOT_VIEW_LIST_STATE },
+	{ "list --channel, printed columns", HOT_VIEW_LIST_CHANNEL },
+	{ "list --state --channel, printed columns", HOT_VIEW_LIST_BOTH },
+	{ "agenda", HOT_VIEW_AGENDA },
+	{ "agenda, one state", HOT_VIEW_AGENDA_STATE },
+	{ "agenda, one channel", HOT_VIEW_AGENDA_CHANNEL },
+	{ "agenda, one state and channel", HOT_VIEW_AGENDA_BOTH },
 };
 
 /* The hot statements; *N of them. */
