@@ -36,8 +36,8 @@
 	    "list [--state S] [--channel C] [--from T] [--to T] [--limit N] [--utc]") \
 	VERB(SHOW, show, show, "show", "id", "", false,			\
 	    "show ID")							\
-	VERB(AGENDA, agenda, agenda, "agenda", "", "--days=n", false,	\
-	    "agenda [--days N]")					\
+	VERB(AGENDA, agenda, agenda, "agenda", "", "--days=n --limit=n", \
+	    false, "agenda [--days N] [--limit N]")			\
 	VERB(PREVIEW, preview, preview, "preview", "id?",		\
 	    "--calendar=s --uid=s", false,				\
 	    "preview ID | --calendar C --uid U")			\

@@ -251,6 +251,12 @@ print_agenda(json_t *r)
 			printf("\n");
 		}
 	}
+	if (json_is_true(json_object_get(r, "more")))
+		printf("\n... and more in these %lld days than the %lld shown "
+		    "(crierctl agenda --limit N shows more; crierctl list "
+		    "--from and --to shows them all)\n",
+		    (long long)json_integer_value(json_object_get(r, "window_days")),
+		    (long long)json_integer_value(json_object_get(r, "limit")));
 	printf("\n(times in %s)\n", print_field(r, "timezone"));
 }
 

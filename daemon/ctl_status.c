@@ -31,6 +31,7 @@
 #define LIST_MAX	10000
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
+#define AGENDA_ROWS	200	/* posts shown unless --limit says otherwise */
 
 /* status: the daemon, its channels and calendars, counts per state. */
 json_t *
@@ -325,7 +326,7 @@ ctl_agenda(struct client *cl, json_t *req)
 	char			**ends = NULL;
 	json_t			*days, *day = NULL, *items = NULL, *r, *jd, *it;
 	char			 date[16], last[16] = "", hm[8], label[64];
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, limit = AGENDA_ROWS;
 	json_int_t		 ndays = AGENDA_DEFAULT;
 
 	if ((jd = json_object_get(req, "days")) != NULL) {
@@ -335,15 +336,22 @@ ctl_agenda(struct client *cl, json_t *req)
 			    "1 to %d", AGENDA_MAX));
 		ndays = json_integer_value(jd);
 	}
+	if ((jd = json_object_get(req, "limit")) != NULL) {
+		if (!json_is_integer(jd) || json_integer_value(jd) < 1 ||
+		    json_integer_value(jd) > LIST_MAX)
+			return (reply_error("bad_request", "--limit: a number from "
+			    "1 to %d", LIST_MAX));
+		limit = (size_t)json_integer_value(jd);
+	}
 	memset(&f, 0, sizeof(f));
 	f.state = -1;
 	f.from = when_now();
 	f.to = f.from + (int64_t)ndays * 86400 * 1000;
-	f.limit = LIST_MAX;
+	f.limit = limit + 1;	/* one more says whether any are left out */
 	if (store_view_list(&f, &ds, &n, &ends) == -1)
 		return (reply_error("internal", "database error"));
 	days = json_array();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && i < limit; i++) {
 		reply_local_time(ds[i].due, &t);
 		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
 		if (strcmp(date, last) != 0) {
@@ -367,6 +375,9 @@ ctl_agenda(struct client *cl, json_t *req)
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "days", days);
 	json_object_set_new(r, "window_days", json_integer(ndays));
+	/* Never cut silently: the reply says when posts of the window are left out. */
+	json_object_set_new(r, "limit", json_integer((json_int_t)limit));
+	json_object_set_new(r, "more", json_boolean(n > limit));
 	if (json_array_size(days) == 0)
 		json_object_set_new(r, "next", agenda_next(f.to, f.from));
 	return (r);

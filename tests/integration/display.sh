@@ -68,4 +68,20 @@ expect_rc 0 ctl --json agenda
 days=$(echo "$OUT" | jget 'd["next"]["days"]')
 expect_rc 0 ctl agenda --days "$days"
 expect_out "Thursday 1 July 2027"
+if echo "$OUT" | grep -q "and more in these"; then fail "agenda says more with nothing left out"; fi
+
+# agenda --limit: the posts past the limit are never cut silently.
+for i in 1 2 3 4 5; do
+	ctl post --channel alpha --text "limit $i" --in "$((i + 1))h" >/dev/null || fail "post $i"
+done
+expect_rc 0 ctl --json agenda --limit 3
+[ "$(echo "$OUT" | jget '[d["limit"], d["more"], sum(len(x["items"]) for x in d["days"])]')" = "[3, true, 3]" ] ||
+	fail "agenda --limit 3: $OUT"
+expect_rc 0 ctl agenda --limit 3
+expect_out "and more in these 7 days than the 3 shown (crierctl agenda --limit N shows more"
+expect_rc 0 ctl --json agenda --limit 5
+[ "$(echo "$OUT" | jget '[d["more"], sum(len(x["items"]) for x in d["days"])]')" = "[false, 5]" ] ||
+	fail "agenda --limit 5: $OUT"
+expect_rc 1 ctl agenda --limit 0
+expect_out "--limit: a number from 1 to 10000"
 echo "PASS: $TEST_NAME"
