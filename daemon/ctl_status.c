@@ -31,7 +31,7 @@
 #define LIST_MAX	10000
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
-#define AGENDA_ROWS	200	/* posts shown unless --limit says otherwise */
+#define AGENDA_ROWS	100	/* posts shown unless --limit says otherwise (as list) */
 
 /* status: the daemon, its channels and calendars, counts per state. */
 json_t *
