@@ -421,6 +421,33 @@ row_free(struct vrow *r)
 	free(r);
 }
 
+/* Writes row R for occurrence O: its times between R's two halves. */
+static void
+write_row(const struct vrow *r, const struct cal_occurrence *o)
+{
+	struct vbuf	 b;
+	char		 mid[160];
+
+	/* the times are ASCII digits and signs: nothing to escape */
+	b.p = mid;
+	b.n = 0;
+	b.cap = sizeof(mid);
+	if (o->recurrence_id[0] != '\0') {
+		vbuf_add(&b, "\"", 1);
+		vbuf_add(&b, o->recurrence_id, strlen(o->recurrence_id));
+		vbuf_add(&b, "\"", 1);
+	} else
+		vbuf_add(&b, "null", 4);
+	vbuf_add(&b, ",\"start\":\"", 10);
+	vbuf_add(&b, o->start_str, strlen(o->start_str));
+	vbuf_add(&b, "\",\"end\":\"", 9);
+	vbuf_add(&b, o->end_str, strlen(o->end_str));
+	vbuf_add(&b, "\"", 1);
+	fwrite(r->pre, 1, r->npre, stdout);
+	fwrite(b.p, 1, b.n, stdout);
+	fwrite(r->post, 1, r->npost, stdout);
+}
+
 /* Checks occurrence O, EVENT of calendar VC: prints its problems, and in JSON mode its row. */
 static void
 check_occurrence(struct vstate *vs, struct vcal *vc,
@@ -450,15 +477,8 @@ check_occurrence(struct vstate *vs, struct vcal *vc,
 		for (i = 0; i < r->nprobs; i++)
 			printf("%s:%d: uid %s at %s: %s\n", src->label, r->lines[i],
 			    o->uid ? o->uid : "(none)", o->start_str, r->probs[i]);
-	else if (r->ok) {
-		fwrite(r->pre, 1, r->npre, stdout);
-		if (o->recurrence_id[0] != '\0')
-			printf("\"%s\"", o->recurrence_id);
-		else
-			fputs("null", stdout);
-		printf(",\"start\":\"%s\",\"end\":\"%s\"", o->start_str, o->end_str);
-		fwrite(r->post, 1, r->npost, stdout);
-	}
+	else if (r->ok)
+		write_row(r, o);
 	if (event >= vc->nrows || vc->rows[event] != r)
 		row_free(r);
 }

@@ -41,8 +41,17 @@ struct evit {				/* one event's occurrences, in order */
 	size_t			 npend, cappend;
 	bool			 recurring;
 	bool			 once;		/* an override: one occurrence, given */
+	size_t			 uid;		/* rank of its UID among the stream's */
+	const struct ovr	*ov, *bd;	/* its overrides, by identity, by date */
+	size_t			 nov, nbd;
 	size_t			 given;
 	struct cal_occurrence	 occ;		/* the head: E's text, its own times */
+};
+
+struct slot {				/* a heap entry: what orders it, kept at hand */
+	int64_t			 start;
+	size_t			 uid;
+	struct evit		*ev;
 };
 
 struct cal_stream {
@@ -51,7 +60,7 @@ struct cal_stream {
 	struct expand_plan	 plan;
 	struct evit		*ev;
 	size_t			 nev;
-	struct evit		**heap;		/* by head, then rank */
+	struct slot		*heap;		/* by head, then rank */
 	size_t			 nheap;
 	bool			 popped;	/* heap[0]'s head was handed out */
 };
@@ -65,9 +74,8 @@ head_cmp(const struct evit *a, const struct evit *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	if (x->uid != y->uid &&
-	    (r = strcmp(x->uid ? x->uid : "", y->uid ? y->uid : "")) != 0)
-		return r;
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
 	if ((r = strcmp(x->recurrence_id, y->recurrence_id)) != 0)
 		return r;
 	if (x->end != y->end)
@@ -78,20 +86,43 @@ head_cmp(const struct evit *a, const struct evit *b)
 	return a->rank < b->rank ? -1 : a->rank > b->rank;
 }
 
+/* Orders two heap slots: start and UID at hand, the rest from the heads. */
+static int
+slot_cmp(const struct slot *a, const struct slot *b)
+{
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	return head_cmp(a->ev, b->ev);
+}
+
+/* Slot for EV at its head. */
+static struct slot
+slot_of(struct evit *ev)
+{
+	struct slot	 sl;
+
+	sl.start = (int64_t)ev->occ.start;
+	sl.uid = ev->uid;
+	sl.ev = ev;
+	return sl;
+}
+
 /* Restores the heap of S below slot I. */
 static void
 sift_down(struct cal_stream *s, size_t i)
 {
-	struct evit	*t = s->heap[i];
+	struct slot	 t = s->heap[i];
 	size_t		 k;
 
 	for (;;) {
 		k = 2 * i + 1;
 		if (k >= s->nheap)
 			break;
-		if (k + 1 < s->nheap && head_cmp(s->heap[k + 1], s->heap[k]) < 0)
+		if (k + 1 < s->nheap && slot_cmp(&s->heap[k + 1], &s->heap[k]) < 0)
 			k++;
-		if (head_cmp(s->heap[k], t) >= 0)
+		if (slot_cmp(&s->heap[k], &t) >= 0)
 			break;
 		s->heap[i] = s->heap[k];
 		i = k;
@@ -416,6 +447,108 @@ ev_instance(struct cal_stream *s, struct evit *ev, struct inst *out)
 	}
 }
 
+/* Orders iterators by UID (none: ""), for ranking. */
+static int
+uid_cmp(const void *a, const void *b)
+{
+	const struct evit	*x = *(struct evit *const *)a;
+	const struct evit	*y = *(struct evit *const *)b;
+
+	return strcmp(x->e->proto.uid ? x->e->proto.uid : "",
+	    y->e->proto.uid ? y->e->proto.uid : "");
+}
+
+/* Ranks the UIDs of S's events, so that the heap compares numbers. */
+static int
+rank_uids(struct cal_stream *s)
+{
+	struct evit	**v;
+	size_t		 i, r = 0;
+
+	if (s->nev == 0)
+		return 0;
+	if ((v = calloc(s->nev, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < s->nev; i++)
+		v[i] = &s->ev[i];
+	qsort(v, s->nev, sizeof(*v), uid_cmp);
+	for (i = 0; i < s->nev; i++) {
+		if (i > 0 && uid_cmp(&v[i - 1], &v[i]) != 0)
+			r++;
+		v[i]->uid = r;
+	}
+	free(v);
+	return 0;
+}
+
+/* The entries of sorted overrides OV (N) whose UID is UID: *FIRST, count returned. */
+static size_t
+uid_slice(const struct ovr *ov, size_t n, const char *uid,
+    const struct ovr **first)
+{
+	size_t	 lo = 0, hi = n, mid, b;
+
+	if (uid == NULL)
+		uid = "";
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (strcmp(ov[mid].ev->proto.uid ? ov[mid].ev->proto.uid : "",
+		    uid) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	b = lo;
+	hi = n;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (strcmp(ov[mid].ev->proto.uid ? ov[mid].ev->proto.uid : "",
+		    uid) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = ov + b;
+	return lo - b;
+}
+
+/*
+ * Whether an override replaces instance IN of EV's master, as
+ * expand_overridden() says, searching only the master's own overrides:
+ * by identity, or by date for a RECURRENCE-ID of the other value type.
+ */
+static bool
+ev_overridden(const struct evit *ev, const struct inst *in)
+{
+	size_t	 lo, hi, mid;
+	int64_t	 day, d;
+	bool	 isd = !ev->e->start.is_date;
+
+	for (lo = 0, hi = ev->nov; lo < hi; ) {
+		mid = (lo + hi) / 2;
+		if (ev->ov[mid].kdate == in->kdate && ev->ov[mid].key == in->key)
+			return true;
+		if (ev->ov[mid].kdate != in->kdate ? ev->ov[mid].kdate :
+		    ev->ov[mid].key < in->key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	day = tz_day(in->v.local);
+	for (lo = 0, hi = ev->nbd; lo < hi; ) {
+		mid = (lo + hi) / 2;
+		d = tz_day(ev->bd[mid].ev->rid.local);
+		if (ev->bd[mid].ev->rid.is_date == isd && d == day)
+			return true;
+		if (ev->bd[mid].ev->rid.is_date != isd ?
+		    ev->bd[mid].ev->rid.is_date : d < day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /*
  * Moves EV to its next occurrence (its head). 1, 0 when it has no more,
  * -1 with the calendar's error.
@@ -454,8 +587,7 @@ ev_advance(struct cal_stream *s, struct evit *ev)
 		t = tval_instant(c, &in.v);
 		if (t < s->from || t >= s->to)
 			continue;
-		if (ev->recurring && expand_overridden(ev->e, &in, s->plan.ovr,
-		    s->plan.novr, s->plan.byday, s->plan.nbyday))
+		if (ev->recurring && ev_overridden(ev, &in))
 			continue;
 		expand_times(c, ev->e, &in.v, in.has_len, in.len, in.len_days,
 		    ev->recurring ? ev->occ.start_str : NULL, &ev->occ);
@@ -483,6 +615,9 @@ ev_start(struct cal_stream *s, struct evit *ev, struct event *e)
 	ev->e = e;
 	ev->occ = e->proto;
 	ev->recurring = e->nrules > 0 || e->nrdates > 0;
+	ev->nov = uid_slice(s->plan.ovr, s->plan.novr, e->proto.uid, &ev->ov);
+	ev->nbd = uid_slice(s->plan.byday, s->plan.nbyday, e->proto.uid,
+	    &ev->bd);
 	if (e->nrules > 0 &&
 	    (ev->src = calloc(e->nrules, sizeof(*ev->src))) == NULL)
 		return -1;
@@ -577,11 +712,13 @@ cal_stream_new(struct cal_calendar *c, time_t from, time_t to)
 		ev->e = s->plan.emit[i];
 		ev->occ = ev->e->proto;
 	}
+	if (rank_uids(s) == -1)
+		goto nomem;
 	for (i = 0; i < s->nev; i++) {
 		if ((rc = ev_advance(s, &s->ev[i])) == -1)
 			goto fail;
 		if (rc == 1)
-			s->heap[s->nheap++] = &s->ev[i];
+			s->heap[s->nheap++] = slot_of(&s->ev[i]);
 		else
 			ev_done(&s->ev[i]);
 	}
@@ -603,20 +740,21 @@ cal_stream_next(struct cal_stream *s, const struct cal_occurrence **occ,
 	int		 rc;
 
 	if (s->popped && s->nheap > 0) {
-		ev = s->heap[0];
+		ev = s->heap[0].ev;
 		if ((rc = ev_advance(s, ev)) == -1)
 			return -1;
 		if (rc == 0) {
 			ev_done(ev);
 			s->heap[0] = s->heap[--s->nheap];
-		}
+		} else
+			s->heap[0] = slot_of(ev);
 		if (s->nheap > 0)
 			sift_down(s, 0);
 	}
 	s->popped = false;
 	if (s->nheap == 0)
 		return 0;
-	ev = s->heap[0];
+	ev = s->heap[0].ev;
 	s->popped = true;
 	*occ = &ev->occ;
 	if (event != NULL)
