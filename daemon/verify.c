@@ -428,7 +428,8 @@ write_row(const struct vrow *r, const struct cal_occurrence *o)
 	struct vbuf	 b;
 	char		 mid[160];
 
-	/* the times are ASCII digits and signs: nothing to escape */
+	/* the times are ASCII digits and signs: nothing to escape; MID
+	 * holds them all (three of at most 31 bytes and the keys) */
 	b.p = mid;
 	b.n = 0;
 	b.cap = sizeof(mid);
