@@ -74,6 +74,10 @@ struct event {
 	size_t		 nrdates;
 	struct tval	*exdates;
 	size_t		 nexdates;
+	int64_t		*exkeys;	/* EXDATEs of DTSTART's type: their keys, sorted */
+	size_t		 nexkeys;
+	int64_t		*exdays;	/* those of the other type: their days, sorted */
+	size_t		 nexdays;
 	struct cal_occurrence proto;	/* everything but times, copied into each occurrence */
 	size_t		 nocc;		/* occurrences in the window (expand_plan) */
 };

@@ -14,7 +14,6 @@
 #define MAX_KEEP	100000		/* instances of one event kept per expansion */
 #define TICK_EVERY	1024		/* steps between looks at the clock */
 
-
 static atomic_int	 cal_stopping;	/* cal_interrupt() was called */
 
 /* Identity of an instance: its date, or its instant. */
@@ -129,7 +128,51 @@ expand_past_until(const struct cal_calendar *c, const struct event *e,
 	return local > r->until.local;
 }
 
-/* Whether instance IN of E is removed by an EXDATE. */
+/* Orders keys, for qsort and bsearch. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sorts E's EXDATEs for expand_excluded(): the keys of those of DTSTART's
+ * value type, the days of the others. -1 without memory.
+ */
+static int
+exdates_index(const struct cal_calendar *c, struct event *e)
+{
+	bool	 kd;
+	int64_t	 k;
+	size_t	 i;
+
+	if (e->exkeys != NULL || e->exdays != NULL || e->nexdates == 0)
+		return 0;
+	for (i = 0; i < e->nexdates; i++) {
+		if (e->exdates[i].is_date == e->start.is_date) {
+			expand_key(c, &e->exdates[i], &kd, &k);
+			if (ics_push(&e->exkeys, &e->nexkeys, &k, sizeof(k)) == -1)
+				return -1;
+		} else {
+			k = tz_day(e->exdates[i].local);
+			if (ics_push(&e->exdays, &e->nexdays, &k, sizeof(k)) == -1)
+				return -1;
+		}
+	}
+	if (e->nexkeys > 1)
+		qsort(e->exkeys, e->nexkeys, sizeof(*e->exkeys), key_cmp);
+	if (e->nexdays > 1)
+		qsort(e->exdays, e->nexdays, sizeof(*e->exdays), key_cmp);
+	return 0;
+}
+
+/*
+ * Whether instance IN of E is removed by an EXDATE: one of its value type
+ * with its identity, or one of the other type on its date (binary searches
+ * in what exdates_index() sorted).
+ */
 bool
 expand_excluded(const struct cal_calendar *c, const struct event *e, const struct inst *in)
 {
@@ -137,16 +180,25 @@ expand_excluded(const struct cal_calendar *c, const struct event *e, const struc
 	int64_t	 k;
 	size_t	 i;
 
-	for (i = 0; i < e->nexdates; i++) {
-		expand_key(c, &e->exdates[i], &kd, &k);
-		if (kd == in->kdate && k == in->key)
-			return true;
-		/* a DATE against DATE-TIMEs (or the reverse) matches by date */
-		if (e->exdates[i].is_date != e->start.is_date &&
-		    tz_day(e->exdates[i].local) == tz_day(in->v.local))
-			return true;
+	if (in->kdate != e->start.is_date) {
+		/* not an instance of E's own type: as written, one by one */
+		for (i = 0; i < e->nexdates; i++) {
+			expand_key(c, &e->exdates[i], &kd, &k);
+			if (kd == in->kdate && k == in->key)
+				return true;
+			if (e->exdates[i].is_date != e->start.is_date &&
+			    tz_day(e->exdates[i].local) == tz_day(in->v.local))
+				return true;
+		}
+		return false;
 	}
-	return false;
+	if (e->nexkeys > 0 && bsearch(&in->key, e->exkeys, e->nexkeys,
+	    sizeof(*e->exkeys), key_cmp) != NULL)
+		return true;
+	/* a DATE against DATE-TIMEs (or the reverse) matches by date */
+	k = tz_day(in->v.local);
+	return e->nexdays > 0 && bsearch(&k, e->exdays, e->nexdays,
+	    sizeof(*e->exdays), key_cmp) != NULL;
 }
 
 /* Milliseconds on the monotonic clock. */
@@ -800,6 +852,8 @@ expand_plan(struct cal_calendar *c, int64_t from, int64_t to,
 		e = &c->events[i];
 		if (e->has_rid || e->bad)
 			continue;
+		if (exdates_index(c, e) == -1)
+			goto fail;
 		rc = validate_master(c, e, from, to, p);
 		if (rc == -2)
 			goto failed;

@@ -312,6 +312,33 @@ START_TEST(exdate_rdate)
 }
 END_TEST
 
+/* EXDATEs in any order, and a DATE one on a timed series (by its date). */
+START_TEST(exdates_unsorted_and_by_date)
+{
+	const char *text = HEAD
+	    "BEGIN:VEVENT\r\nUID:z\r\nDTSTART:20270301T090000Z\r\n"
+	    "RRULE:FREQ=DAILY;COUNT=10\r\n"
+	    "EXDATE:20270307T090000Z,20270305T090000Z\r\n"
+	    "EXDATE;VALUE=DATE:20270303\r\n"
+	    "EXDATE:20270308T100000Z\r\n"	/* not an instance: nothing */
+	    "SUMMARY:z\r\nEND:VEVENT\r\n"
+	    TAIL;
+	struct cal_calendar	*c = parse(text, 0);
+	char			*s = stream_text(c, W_FROM, W_TO);
+
+	ck_assert_str_eq(s,
+	    "z 2027-03-01T09:00:00Z 2027-03-01T09:00:00Z\n"
+	    "z 2027-03-02T09:00:00Z 2027-03-02T09:00:00Z\n"
+	    "z 2027-03-04T09:00:00Z 2027-03-04T09:00:00Z\n"
+	    "z 2027-03-06T09:00:00Z 2027-03-06T09:00:00Z\n"
+	    "z 2027-03-08T09:00:00Z 2027-03-08T09:00:00Z\n"
+	    "z 2027-03-09T09:00:00Z 2027-03-09T09:00:00Z\n"
+	    "z 2027-03-10T09:00:00Z 2027-03-10T09:00:00Z\n");
+	free(s);
+	cal_free(c);
+}
+END_TEST
+
 /* An event over max_occurrences is left out whole, with a problem; the others stream. */
 START_TEST(cut_by_limits)
 {
@@ -398,6 +425,7 @@ stream_suite(void)
 	tcase_add_test(tc, ties_by_uid_then_rid);
 	tcase_add_test(tc, overrides_move_across);
 	tcase_add_test(tc, exdate_rdate);
+	tcase_add_test(tc, exdates_unsorted_and_by_date);
 	tcase_add_test(tc, cut_by_limits);
 	tcase_add_test(tc, many_events_in_order);
 	suite_add_tcase(s, tc);
