@@ -36,13 +36,76 @@ struct vsrc {
 	char		*label;		/* for messages: the path or url */
 };
 
+#define VERIFY_OBUF	(1 << 20)	/* stdout's buffer in JSON mode */
+
+struct vbuf {				/* a growing byte string */
+	char		*p;
+	size_t		 n, cap;
+};
+
+/*
+ * What checking one occurrence gave: its JSON row but for the times
+ * (PRE, then recurrence_id, start, end, then POST), its problems with
+ * their lines and its channels' warnings. Kept for the event's other
+ * occurrences when nothing in it depends on the start (start_free()).
+ */
+struct vrow {
+	char		*pre, *post;
+	size_t		 npre, npost;
+	bool		 ok;		/* the row can be written */
+	char		**probs;
+	int		*lines;
+	size_t		 nprobs;
+	char		**warns;
+	size_t		 nwarns;
+};
+
+struct vcal {				/* a calendar being checked */
+	struct vsrc	 src;
+	char		*copy, *label;	/* what src points into, owned */
+	struct cal_calendar *cal;
+	struct cal_stream *st;
+	const struct cal_occurrence *head;	/* its next occurrence, or NULL */
+	size_t		 hev;		/* the event that is from */
+	struct vrow	**rows;		/* by event, kept rows */
+	size_t		 nrows;
+};
+
 struct vstate {
 	const struct verify_opts	*o;
 	const struct tmpl_set		*tmpls;
-	json_t				*rows;		/* one object per occurrence */
+	struct vcal			*cals;
+	size_t				 ncals;
+	size_t				 nocc;
 	size_t				 problems;
 	json_t				*lines;		/* problem -> its line, when not the event's */
 };
+
+static char	 obuf[VERIFY_OBUF];
+
+static int	 next_head(struct vstate *, struct vcal *);
+static void	 stream_failed(struct vstate *, struct vcal *);
+
+/* Appends N bytes of S to B. */
+static void
+vbuf_add(struct vbuf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 ncap;
+
+	if (b->n + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < b->n + n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL)
+			abort();
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
 
 /* Prints a problem line (human mode) and counts it. */
 static void
@@ -122,11 +185,11 @@ check_fetches(struct vstate *vs, const struct channel *ch,
 	}
 }
 
-/* Renders O for channel NAME and appends the result to ROW's channels. */
+/* Renders O for channel NAME into CHANS, its problems to PROBS, warnings to WARNS. */
 static void
 check_channel(struct vstate *vs, const struct vsrc *src,
     const struct cal_occurrence *o, const char *name, json_t *chans,
-    json_t *probs)
+    json_t *probs, json_t *warns)
 {
 	struct render_input	 in;
 	struct render_output	 out;
@@ -185,9 +248,8 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 			json_array_append_new(probs, json_string(msg));
 			break;
 		case CHAN_CHECK_WARNING:
-			fprintf(stderr, "%s:%d: uid %s at %s: warning: %s: %s\n",
-			    src->label, o->line, o->uid ? o->uid : "(none)",
-			    o->start_str, name, cmsg);
+			snprintf(msg, sizeof(msg), "%s: %s", name, cmsg);
+			json_array_append_new(warns, json_string(msg));
 			break;
 		}
 	}
@@ -195,115 +257,390 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 	render_output_clear(&out);
 }
 
-/* Checks one occurrence and records its row. */
-static void
-check_occurrence(struct vstate *vs, const struct vsrc *src,
-    const struct cal_occurrence *o)
+/* The utm key compose.c tags IN's links with (its utm_key()): NULL when none. */
+static const char *
+utm_of(const struct vstate *vs, const struct vsrc *src, const struct channel *ch)
 {
-	json_t		*row, *chans, *probs, *p;
-	const char	*list = o->channels ? o->channels : src->channels ?
-			    src->channels : vs->o->conf->channels;
+	const struct config	*c = vs->o->conf;
+	size_t			 i;
+
+	for (i = 0; i < c->ncalendars; i++)
+		if (strcmp(c->calendars[i].name, src->name) == 0 &&
+		    c->calendars[i].utm)
+			return (c->calendars[i].utm);
+	return (ch->cfg != NULL ? conf_chan_get(ch->cfg, "utm", NULL) : NULL);
+}
+
+/*
+ * Whether what O's channels give depends on nothing but O's event: no
+ * template and no utm parameters (both can use {{start}}), so that every
+ * occurrence of the event shares one result.
+ */
+static bool
+start_free(const struct vstate *vs, const struct vsrc *src,
+    const struct cal_occurrence *o, const char *list)
+{
+	const struct channel	*ch;
+	char			 name[128];
+
+	if (o->template != NULL || src->template != NULL)
+		return (false);
+	while (util_list_next(&list, ", ", name, sizeof(name)) > 0)
+		if ((ch = chan_find(name)) != NULL && utm_of(vs, src, ch) != NULL)
+			return (false);
+	return (true);
+}
+
+/* Appends S to B as JSON (jansson's compact form), or null; -1 if S is not UTF-8. */
+static int
+json_put(struct vbuf *b, const char *s)
+{
+	json_t	*j;
+	char	*d;
+
+	if (s == NULL) {
+		vbuf_add(b, "null", 4);
+		return (0);
+	}
+	if ((j = json_string(s)) == NULL)
+		return (-1);
+	d = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+	json_decref(j);
+	if (d == NULL)
+		abort();
+	vbuf_add(b, d, strlen(d));
+	free(d);
+	return (0);
+}
+
+/* Appends array A (compact, in order) to B. */
+static void
+json_put_array(struct vbuf *b, json_t *a)
+{
+	char	*d;
+
+	if ((d = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		abort();
+	vbuf_add(b, d, strlen(d));
+	free(d);
+}
+
+/*
+ * Renders and measures O for each of its channels: the row's text around
+ * its times, its problems and warnings (see struct vrow). NULL when the
+ * row cannot be written (a text that is not UTF-8, as jansson refuses).
+ */
+static struct vrow *
+make_row(struct vstate *vs, const struct vsrc *src,
+    const struct cal_occurrence *o, const char *list)
+{
+	struct vrow	*r;
+	struct vbuf	 b;
+	json_t		*chans, *probs, *warns, *p, *l;
 	char		 name[128];
+	const char	*ll = list;
 	size_t		 i;
 
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		abort();
+	memset(&b, 0, sizeof(b));
 	chans = json_array();
 	probs = json_array();
-	while (util_list_next(&list, ", ", name, sizeof(name)) > 0)
-		check_channel(vs, src, o, name, chans, probs);
+	warns = json_array();
+	while (util_list_next(&ll, ", ", name, sizeof(name)) > 0)
+		check_channel(vs, src, o, name, chans, probs, warns);
 	if (json_array_size(chans) == 0 && json_array_size(probs) == 0)
 		json_array_append_new(probs, json_string("no channel (set "
 		    "X-CRIER-CHANNELS, or channels = in the config)"));
 	/* What never goes out cannot go out wrong. */
 	if (o->status == CAL_CANCELLED)
 		json_array_clear(probs);
-	row = json_pack("{s:s, s:s?, s:o, s:s, s:s, s:s?, s:s, s:o, s:o}",
-	    "calendar", src->name, "uid", o->uid,
-	    "recurrence_id", o->recurrence_id[0] ? json_string(o->recurrence_id) :
-	    json_null(), "start", o->start_str, "end", o->end_str,
-	    "summary", o->summary, "status", status_name(o->status),
-	    "channels", chans, "problems", probs);
-	/* Sort keys kept aside, removed before printing. */
-	json_object_set_new(row, "_t", json_integer((json_int_t)o->start));
-	json_array_append_new(vs->rows, row);
+	r->nprobs = json_array_size(probs);
+	r->nwarns = json_array_size(warns);
+	if ((r->probs = calloc(r->nprobs + 1, sizeof(*r->probs))) == NULL ||
+	    (r->lines = calloc(r->nprobs + 1, sizeof(*r->lines))) == NULL ||
+	    (r->warns = calloc(r->nwarns + 1, sizeof(*r->warns))) == NULL)
+		abort();
 	json_array_foreach(probs, i, p) {
-		json_t	*l = json_object_get(vs->lines, json_string_value(p));
-
-		vs->problems++;
-		if (!vs->o->json)
-			printf("%s:%d: uid %s at %s: %s\n", src->label, l != NULL ?
-			    (int)json_integer_value(l) : o->line,
-			    o->uid ? o->uid : "(none)", o->start_str,
-			    json_string_value(p));
+		l = json_object_get(vs->lines, json_string_value(p));
+		if ((r->probs[i] = strdup(json_string_value(p))) == NULL)
+			abort();
+		r->lines[i] = l != NULL ? (int)json_integer_value(l) : o->line;
 	}
+	json_array_foreach(warns, i, p)
+		if ((r->warns[i] = strdup(json_string_value(p))) == NULL)
+			abort();
 	json_object_clear(vs->lines);
+	/* {"calendar", "uid", "recurrence_id", "start", "end", "summary", ...} */
+	r->ok = true;
+	vbuf_add(&b, "{\"calendar\":", 12);
+	if (json_put(&b, src->name) == -1)
+		r->ok = false;
+	vbuf_add(&b, ",\"uid\":", 7);
+	if (json_put(&b, o->uid) == -1)
+		r->ok = false;
+	vbuf_add(&b, ",\"recurrence_id\":", 17);
+	r->pre = b.p;
+	r->npre = b.n;
+	memset(&b, 0, sizeof(b));
+	vbuf_add(&b, ",\"summary\":", 11);
+	if (json_put(&b, o->summary) == -1)
+		r->ok = false;
+	vbuf_add(&b, ",\"status\":\"", 11);
+	vbuf_add(&b, status_name(o->status), strlen(status_name(o->status)));
+	vbuf_add(&b, "\",\"channels\":", 13);
+	json_put_array(&b, chans);
+	vbuf_add(&b, ",\"problems\":", 12);
+	json_put_array(&b, probs);
+	vbuf_add(&b, "}\n", 2);
+	r->post = b.p;
+	r->npost = b.n;
+	json_decref(chans);
+	json_decref(probs);
+	json_decref(warns);
+	return (r);
 }
 
-/* Loads, expands and checks one calendar. */
+/* Frees row R. */
 static void
-check_calendar(struct vstate *vs, const struct vsrc *src)
+row_free(struct vrow *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nprobs; i++)
+		free(r->probs[i]);
+	for (i = 0; i < r->nwarns; i++)
+		free(r->warns[i]);
+	free(r->probs);
+	free(r->lines);
+	free(r->warns);
+	free(r->pre);
+	free(r->post);
+	free(r);
+}
+
+/* Writes row R for occurrence O: its times between R's two halves. */
+static void
+write_row(const struct vrow *r, const struct cal_occurrence *o)
+{
+	struct vbuf	 b;
+	char		 mid[160];
+
+	/* the times are ASCII digits and signs: nothing to escape; MID
+	 * holds them all (three of at most 31 bytes and the keys) */
+	b.p = mid;
+	b.n = 0;
+	b.cap = sizeof(mid);
+	if (o->recurrence_id[0] != '\0') {
+		vbuf_add(&b, "\"", 1);
+		vbuf_add(&b, o->recurrence_id, strlen(o->recurrence_id));
+		vbuf_add(&b, "\"", 1);
+	} else
+		vbuf_add(&b, "null", 4);
+	vbuf_add(&b, ",\"start\":\"", 10);
+	vbuf_add(&b, o->start_str, strlen(o->start_str));
+	vbuf_add(&b, "\",\"end\":\"", 9);
+	vbuf_add(&b, o->end_str, strlen(o->end_str));
+	vbuf_add(&b, "\"", 1);
+	fwrite(r->pre, 1, r->npre, stdout);
+	fwrite(b.p, 1, b.n, stdout);
+	fwrite(r->post, 1, r->npost, stdout);
+}
+
+/* Checks occurrence O, EVENT of calendar VC: prints its problems, and in JSON mode its row. */
+static void
+check_occurrence(struct vstate *vs, struct vcal *vc,
+    const struct cal_occurrence *o, size_t event)
+{
+	const struct vsrc	*src = &vc->src;
+	struct vrow		*r = NULL;
+	const char		*list = o->channels ? o->channels : src->channels ?
+				    src->channels : vs->o->conf->channels;
+	size_t			 i;
+	bool			 keep;
+
+	if (event < vc->nrows && vc->rows[event] != NULL)
+		r = vc->rows[event];
+	else {
+		r = make_row(vs, src, o, list);
+		keep = event < vc->nrows && start_free(vs, src, o, list);
+		if (keep)
+			vc->rows[event] = r;
+	}
+	for (i = 0; i < r->nwarns; i++)
+		fprintf(stderr, "%s:%d: uid %s at %s: warning: %s\n", src->label,
+		    o->line, o->uid ? o->uid : "(none)", o->start_str, r->warns[i]);
+	vs->nocc++;
+	vs->problems += r->nprobs;
+	if (!vs->o->json)
+		for (i = 0; i < r->nprobs; i++)
+			printf("%s:%d: uid %s at %s: %s\n", src->label, r->lines[i],
+			    o->uid ? o->uid : "(none)", o->start_str, r->probs[i]);
+	else if (r->ok)
+		write_row(r, o);
+	if (event >= vc->nrows || vc->rows[event] != r)
+		row_free(r);
+}
+
+/*
+ * Loads calendar VC and starts streaming its occurrences, printing the
+ * problems of reading and of checking its events against the limits.
+ * -1 when it gives nothing.
+ */
+static int
+open_calendar(struct vstate *vs, struct vcal *vc)
 {
 	const struct cal_problem	*pr;
+	const struct vsrc		*src = &vc->src;
 	struct cal_limits		 lim;
-	struct cal_calendar		*cal;
-	struct cal_occurrence		*occ = NULL;
-	ssize_t				 n;
 	size_t				 np, nw, i;
 	char				 err[1024];
 
-	cal = cal_load_file(src->path, vs->o->conf->timezone, err, sizeof(err));
-	if (cal == NULL) {
+	vc->cal = cal_load_file(src->path, vs->o->conf->timezone, err, sizeof(err));
+	if (vc->cal == NULL) {
 		problem(vs, "%s", err);
 		fprintf(vs->o->json ? stderr : stdout, "%s: %s\n", src->label,
 		    CAMP_RULE_FILE);
-		return;
+		return (-1);
 	}
 	memset(&lim, 0, sizeof(lim));
 	lim.min_interval = vs->o->conf->min_interval;
 	lim.max_occurrences = vs->o->conf->max_occurrences;
-	cal_set_limits(cal, &lim);
-	n = cal_expand(cal, (time_t)(vs->o->from / 1000),
-	    (time_t)((vs->o->to + 999) / 1000), &occ);
+	cal_set_limits(vc->cal, &lim);
+	vc->st = cal_stream_new(vc->cal, (time_t)(vs->o->from / 1000),
+	    (time_t)((vs->o->to + 999) / 1000));
 	/* The problems of reading and of expanding, each naming file and line. */
-	pr = cal_problems(cal, &np);
+	pr = cal_problems(vc->cal, &np);
 	for (i = 0; i < np; i++)
 		problem(vs, "%s", camp_problem_text(&pr[i], err, sizeof(err)));
-	pr = cal_warnings(cal, &nw);
+	pr = cal_warnings(vc->cal, &nw);
 	for (i = 0; i < nw; i++)
 		fprintf(stderr, "%s (warning)\n", pr[i].msg);
-	if (n < 0) {
-		problem(vs, "%s", cal_error(cal) ? cal_error(cal) :
-		    "expanding the calendar failed");
-		fprintf(vs->o->json ? stderr : stdout, "%s: %s\n", src->label,
-		    CAMP_RULE_FILE);
-	} else if (np > 0)
+	if (vc->st == NULL) {
+		stream_failed(vs, vc);
+		return (-1);
+	}
+	if (np > 0)
 		fprintf(vs->o->json ? stderr : stdout, "%s: %zu problem%s: %s\n",
 		    src->label, np, np > 1 ? "s" : "", CAMP_RULE_EVENT);
-	for (i = 0; n > 0 && i < (size_t)n; i++)
-		check_occurrence(vs, src, &occ[i]);
-	if (n > 0)
-		cal_occurrences_free(occ, (size_t)n);
-	cal_free(cal);
+	vc->nrows = cal_nevents(vc->cal);
+	if (vc->nrows > 0 && (vc->rows = calloc(vc->nrows,
+	    sizeof(*vc->rows))) == NULL)
+		abort();
+	return (next_head(vs, vc));
 }
 
-/* Orders rows by start, then uid, then recurrence id. */
-static int
-row_cmp(const void *a, const void *b)
+/* Says that VC's expansion failed (its budget spent): the file's rule. */
+static void
+stream_failed(struct vstate *vs, struct vcal *vc)
 {
-	json_t		*x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	json_int_t	 tx = json_integer_value(json_object_get(x, "_t"));
-	json_int_t	 ty = json_integer_value(json_object_get(y, "_t"));
-	const char	*ux, *uy;
-	int		 c;
+	problem(vs, "%s", cal_error(vc->cal) ? cal_error(vc->cal) :
+	    "expanding the calendar failed");
+	fprintf(vs->o->json ? stderr : stdout, "%s: %s\n", vc->src.label,
+	    CAMP_RULE_FILE);
+}
 
-	if (tx != ty)
-		return (tx < ty ? -1 : 1);
-	ux = json_string_value(json_object_get(x, "uid"));
-	uy = json_string_value(json_object_get(y, "uid"));
-	if ((c = strcmp(ux ? ux : "", uy ? uy : "")) != 0)
+/* Moves VC to its next occurrence; -1 when it has no more. */
+static int
+next_head(struct vstate *vs, struct vcal *vc)
+{
+	int	 rc;
+
+	vc->head = NULL;
+	if (vc->st == NULL)
+		return (-1);
+	if ((rc = cal_stream_next(vc->st, &vc->head, &vc->hev)) == 1)
+		return (0);
+	if (rc == -1)
+		stream_failed(vs, vc);
+	vc->head = NULL;
+	return (-1);
+}
+
+/* Frees what VC holds. */
+static void
+close_calendar(struct vcal *vc)
+{
+	size_t	 i;
+
+	for (i = 0; i < vc->nrows; i++)
+		row_free(vc->rows[i]);
+	free(vc->rows);
+	cal_stream_free(vc->st);
+	cal_free(vc->cal);
+	free(vc->copy);
+	memset(vc, 0, sizeof(*vc));
+}
+
+/* Orders the heads of two calendars as the rows print: start, uid, recurrence id. */
+static int
+head_cmp(const struct cal_occurrence *x, const struct cal_occurrence *y)
+{
+	int	 c;
+
+	if (x->start != y->start)
+		return (x->start < y->start ? -1 : 1);
+	if ((c = strcmp(x->uid ? x->uid : "", y->uid ? y->uid : "")) != 0)
 		return (c);
-	ux = json_string_value(json_object_get(x, "recurrence_id"));
-	uy = json_string_value(json_object_get(y, "recurrence_id"));
-	return (strcmp(ux ? ux : "", uy ? uy : ""));
+	return (strcmp(x->recurrence_id, y->recurrence_id));
+}
+
+/*
+ * Checks the calendars of VS, each streamed: one after the other for
+ * people (problems calendar by calendar), merged in time order for
+ * --json (calendars in their order where the times are the same).
+ */
+static void
+check_all(struct vstate *vs)
+{
+	struct vcal	*vc, *best;
+	size_t		 i;
+
+	if (!vs->o->json) {
+		for (i = 0; i < vs->ncals; i++) {
+			vc = &vs->cals[i];
+			if (open_calendar(vs, vc) == 0)
+				do
+					check_occurrence(vs, vc, vc->head, vc->hev);
+				while (next_head(vs, vc) == 0);
+			close_calendar(vc);
+		}
+		return;
+	}
+	for (i = 0; i < vs->ncals; i++)
+		open_calendar(vs, &vs->cals[i]);
+	for (;;) {
+		best = NULL;
+		/* few calendars: the earliest head by a look at each */
+		for (i = 0; i < vs->ncals; i++) {
+			vc = &vs->cals[i];
+			if (vc->head != NULL && (best == NULL ||
+			    head_cmp(vc->head, best->head) < 0))
+				best = vc;
+		}
+		if (best == NULL)
+			break;
+		check_occurrence(vs, best, best->head, best->hev);
+		next_head(vs, best);
+	}
+	for (i = 0; i < vs->ncals; i++)
+		close_calendar(&vs->cals[i]);
+}
+
+/* Adds a calendar to check to VS. */
+static struct vcal *
+add_calendar(struct vstate *vs)
+{
+	struct vcal	*n;
+
+	if ((n = reallocarray(vs->cals, vs->ncals + 1, sizeof(*n))) == NULL)
+		abort();
+	vs->cals = n;
+	n = &vs->cals[vs->ncals++];
+	memset(n, 0, sizeof(*n));
+	return (n);
 }
 
 /* Runs the whole check. */
@@ -313,15 +650,16 @@ verify_run(const struct verify_opts *o)
 	const struct config	*c = o->conf;
 	struct tmpl_set		*tmpls = NULL;
 	struct vstate		 vs;
-	struct vsrc		 src;
-	json_t			**rows = NULL, *r;
-	char			 err[1024], cache[4096], safe[2048], *copy;
-	size_t			 i, n, nocc = 0;
+	struct vcal		*vc;
+	char			 err[1024], cache[4096], safe[2048];
+	size_t			 i;
 
 	memset(&vs, 0, sizeof(vs));
 	vs.o = o;
-	vs.rows = json_array();
 	vs.lines = json_object();
+	/* Rows go out as they are made: one large buffer, written in blocks. */
+	if (o->json)
+		setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if (chan_init(c, true, err, sizeof(err)) == -1)
 		problem(&vs, "%s", err);
 	if (media_setup(c, false, err, sizeof(err)) == -1 ||
@@ -334,14 +672,7 @@ verify_run(const struct verify_opts *o)
 	for (i = 0; i < c->ncalendars; i++) {
 		const struct cfg_calendar *cc = &c->calendars[i];
 
-		memset(&src, 0, sizeof(src));
-		src.name = cc->name;
-		src.channels = cc->channels;
-		src.template = cc->template;
-		if (cc->path != NULL) {
-			src.path = cc->path;
-			src.label = cc->path;
-		} else {
+		if (cc->path == NULL) {
 			/* Offline: the copy crierd fetched last. */
 			snprintf(cache, sizeof(cache), "%s/calendars/%s.ics",
 			    c->state_dir, cc->name);
@@ -351,44 +682,38 @@ verify_run(const struct verify_opts *o)
 				    redact_url(cc->url, safe, sizeof(safe)));
 				continue;
 			}
-			src.path = cache;
-			src.label = redact_url(cc->url, safe, sizeof(safe));
 		}
-		check_calendar(&vs, &src);
+		vc = add_calendar(&vs);
+		vc->src.name = cc->name;
+		vc->src.channels = cc->channels;
+		vc->src.template = cc->template;
+		if (cc->path != NULL) {
+			vc->src.path = cc->path;
+			vc->src.label = cc->path;
+		} else {
+			if ((vc->copy = strdup(cache)) == NULL ||
+			    (vc->label = strdup(redact_url(cc->url, safe,
+			    sizeof(safe)))) == NULL)
+				abort();
+			vc->src.path = vc->copy;
+			vc->src.label = vc->label;
+		}
 	}
 	for (i = 0; i < o->ncalendars; i++) {
-		memset(&src, 0, sizeof(src));
-		if ((copy = strdup(o->calendars[i])) == NULL)
+		vc = add_calendar(&vs);
+		if ((vc->copy = strdup(o->calendars[i])) == NULL)
 			abort();
-		src.name = basename(copy);
-		src.name[strcspn(src.name, ".")] = '\0';
-		src.path = o->calendars[i];
-		src.label = (char *)o->calendars[i];
-		check_calendar(&vs, &src);
-		free(copy);
+		vc->src.name = basename(vc->copy);
+		vc->src.name[strcspn(vc->src.name, ".")] = '\0';
+		vc->src.path = o->calendars[i];
+		vc->src.label = o->calendars[i];
 	}
-	n = json_array_size(vs.rows);
-	if (n > 0 && (rows = calloc(n, sizeof(*rows))) == NULL)
-		abort();
-	json_array_foreach(vs.rows, i, r)
-		rows[i] = r;
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), row_cmp);
-	for (i = 0; i < n; i++) {
-		json_object_del(rows[i], "_t");
-		nocc++;
-		if (o->json) {
-			char *s = json_dumps(rows[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-			printf("%s\n", s);
-			free(s);
-		}
-	}
+	check_all(&vs);
 	if (!o->json)
-		printf("%zu occurrence%s checked, %zu problem%s\n", nocc,
-		    nocc == 1 ? "" : "s", vs.problems, vs.problems == 1 ? "" : "s");
-	free(rows);
-	json_decref(vs.rows);
+		printf("%zu occurrence%s checked, %zu problem%s\n", vs.nocc,
+		    vs.nocc == 1 ? "" : "s", vs.problems, vs.problems == 1 ? "" : "s");
+	fflush(stdout);
+	free(vs.cals);
 	json_decref(vs.lines);
 	tmpl_set_free(tmpls);
 	chan_shutdown();

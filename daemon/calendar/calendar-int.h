@@ -74,7 +74,12 @@ struct event {
 	size_t		 nrdates;
 	struct tval	*exdates;
 	size_t		 nexdates;
+	int64_t		*exkeys;	/* EXDATEs of DTSTART's type: their keys, sorted */
+	size_t		 nexkeys;
+	int64_t		*exdays;	/* those of the other type: their days, sorted */
+	size_t		 nexdays;
 	struct cal_occurrence proto;	/* everything but times, copied into each occurrence */
+	size_t		 nocc;		/* occurrences in the window (expand_plan) */
 };
 
 struct cal_calendar {
@@ -115,6 +120,51 @@ struct vraw {				/* what the scan of the text found for one VEVENT */
 	char		*description;
 	char		*location;
 };
+
+struct inst {				/* one candidate instance of a master */
+	bool		 kdate;
+	int64_t		 key;		/* date: day number; date-time: instant */
+	size_t		 ord;		/* first one written wins a duplicate */
+	struct tval	 v;
+	bool		 has_len;
+	int64_t		 len;
+	int64_t		 len_days;
+};
+
+struct ovr {				/* the override chosen for a (uid, instance) */
+	const struct event *ev;
+	bool		 kdate;
+	int64_t		 key;
+};
+
+struct expand_plan {			/* what expand_plan() found out */
+	struct ovr	*ovr;		/* by uid, identity */
+	size_t		 novr;
+	struct ovr	*byday;		/* by uid, value type, date */
+	size_t		 nbyday;
+	struct event	**emit;		/* overrides that are occurrences */
+	size_t		 nemit;
+};
+
+/* expand.c: limits, overrides, what an occurrence's times are */
+int		 expand_plan(struct cal_calendar *, int64_t, int64_t,
+		    struct expand_plan *);
+void		 expand_plan_free(struct expand_plan *);
+void		 expand_key(const struct cal_calendar *, const struct tval *,
+		    bool *, int64_t *);
+int		 expand_inst_cmp(const void *, const void *);
+bool		 expand_excluded(const struct cal_calendar *, const struct event *,
+		    const struct inst *);
+bool		 expand_overridden(const struct event *, const struct inst *,
+		    const struct ovr *, size_t, const struct ovr *, size_t);
+bool		 expand_past_until(const struct cal_calendar *,
+		    const struct event *, const struct rule *, int64_t);
+int		 expand_tick(struct cal_calendar *);
+bool		 expand_by_ok(const short *, size_t, int);
+bool		 expand_day_ok(const struct icalrecurrencetype *, int64_t);
+void		 expand_times(const struct cal_calendar *, const struct event *,
+		    const struct tval *, bool, int64_t, int64_t, const char *,
+		    struct cal_occurrence *);
 
 /* ics.c: reading a calendar */
 int		 ics_problem(struct cal_calendar *, int, const char *, const char *, ...)

@@ -71,6 +71,7 @@ struct cal_problem {
 };
 
 struct cal_calendar;
+struct cal_stream;
 
 /*
  * Parses DATA (LEN bytes) named NAME (a path, used in messages). Floating times
@@ -107,6 +108,24 @@ void			 cal_interrupt(void);
  */
 ssize_t			 cal_expand(struct cal_calendar *c, time_t from, time_t to,
 			    struct cal_occurrence **out);
+/*
+ * The occurrences of C whose start is in [FROM, TO), one at a time, in
+ * cal_expand's order, without holding them all: every event is first
+ * checked against C's limits (problems as cal_expand), then a heap of
+ * per-event iterators yields them. NULL with cal_error(C) on failure.
+ * C must outlive the stream and not be expanded meanwhile.
+ */
+struct cal_stream	*cal_stream_new(struct cal_calendar *c, time_t from,
+			    time_t to);
+/*
+ * The next occurrence in *OCC (valid until the next call; its texts are
+ * the event's, shared) and the index of its VEVENT in the file among
+ * cal_nevents() in *EVENT (may be NULL): 1, 0 at the end, -1 with
+ * cal_error() (the time budget spent, crierd stopping).
+ */
+int			 cal_stream_next(struct cal_stream *s,
+			    const struct cal_occurrence **occ, size_t *event);
+void			 cal_stream_free(struct cal_stream *s);
 void			 cal_occurrences_free(struct cal_occurrence *occ, size_t n);
 void			 cal_free(struct cal_calendar *c);
 

@@ -14,32 +14,11 @@
 #define MAX_KEEP	100000		/* instances of one event kept per expansion */
 #define TICK_EVERY	1024		/* steps between looks at the clock */
 
-struct inst {				/* one candidate instance of a master */
-	bool		 kdate;
-	int64_t		 key;		/* date: day number; date-time: instant */
-	size_t		 ord;		/* first one written wins a duplicate */
-	struct tval	 v;
-	bool		 has_len;
-	int64_t		 len;
-	int64_t		 len_days;
-};
-
-struct ovr {				/* the override chosen for a (uid, instance) */
-	const struct event *ev;
-	bool		 kdate;
-	int64_t		 key;
-};
-
-struct occvec {
-	struct cal_occurrence *v;
-	size_t		 n, cap;
-};
-
 static atomic_int	 cal_stopping;	/* cal_interrupt() was called */
 
 /* Identity of an instance: its date, or its instant. */
-static void
-tval_key(const struct cal_calendar *c, const struct tval *v, bool *kdate,
+void
+expand_key(const struct cal_calendar *c, const struct tval *v, bool *kdate,
     int64_t *key)
 {
 	*kdate = v->is_date;
@@ -47,8 +26,8 @@ tval_key(const struct cal_calendar *c, const struct tval *v, bool *kdate,
 }
 
 /* Orders instances by identity, then by the order they were found. */
-static int
-inst_cmp(const void *a, const void *b)
+int
+expand_inst_cmp(const void *a, const void *b)
 {
 	const struct inst	*x = a, *y = b;
 
@@ -81,15 +60,10 @@ occ_bytes(const struct cal_occurrence *o)
 	return n;
 }
 
-/* Appends an occurrence of event E starting at V to OV; -1 without memory. */
+/* Counts one more occurrence of E against C's byte limit; -2 past it. */
 static int
-emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
-    const struct tval *v, bool has_len, int64_t len, int64_t len_days,
-    const char *rid)
+count(struct cal_calendar *c, const struct event *e)
 {
-	struct cal_occurrence	*o, *nv;
-	size_t			 ncap;
-
 	/* Many events with long texts, each repeating: bounded all the same. */
 	c->out_bytes += occ_bytes(&e->proto);
 	if (c->out_bytes > (c->limits.max_bytes ? c->limits.max_bytes :
@@ -100,23 +74,28 @@ emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
 		    (size_t)CAL_MAX_OUT) >> 20);
 		return -2;
 	}
+	return 0;
+}
 
-	if (ov->n == ov->cap) {
-		ncap = ov->cap ? ov->cap * 2 : 64;
-		if ((nv = reallocarray(ov->v, ncap, sizeof(*nv))) == NULL)
-			return -1;
-		ov->v = nv;
-		ov->cap = ncap;
-	}
-	o = &ov->v[ov->n];
-	if (occurrence_copy(o, &e->proto) == -1)
-		return -1;
-	snprintf(o->recurrence_id, sizeof(o->recurrence_id), "%s", rid ? rid : "");
+/* Sets the times of occurrence O of event E starting at V (and its recurrence id RID). */
+void
+expand_times(const struct cal_calendar *c, const struct event *e,
+    const struct tval *v, bool has_len, int64_t len, int64_t len_days,
+    const char *rid, struct cal_occurrence *o)
+{
+	int64_t	 el;
+
 	tval_text(c, v, o->start_str, sizeof(o->start_str));
+	if (rid == NULL)
+		o->recurrence_id[0] = '\0';
+	else if (rid != o->start_str)
+		snprintf(o->recurrence_id, sizeof(o->recurrence_id), "%s", rid);
+	else
+		memcpy(o->recurrence_id, o->start_str, sizeof(o->recurrence_id));
 	o->start = (time_t)tval_instant(c, v);
 	o->all_day = v->is_date;
 	if (v->is_date) {
-		int64_t el = v->local + e->days * TZ_DAY;
+		el = v->local + e->days * TZ_DAY;
 		tval_fmt_date(el, o->end_str, sizeof(o->end_str));
 		o->end = (time_t)tz_local_to_utc(c->deflt, el);
 	} else {
@@ -128,13 +107,11 @@ emit(struct cal_calendar *c, struct occvec *ov, const struct event *e,
 		    (time_t)(has_len ? len : e->len);
 		tval_fmt_instant((int64_t)o->end, o->end_str, sizeof(o->end_str));
 	}
-	ov->n++;
-	return 0;
 }
 
 /* Whether the instance at wall clock LOCAL is past the UNTIL of rule R (RFC 5545, leniently). */
-static bool
-rule_past_until(const struct cal_calendar *c, const struct event *e,
+bool
+expand_past_until(const struct cal_calendar *c, const struct event *e,
     const struct rule *r, int64_t local)
 {
 	struct tval	 v = e->start;
@@ -151,24 +128,77 @@ rule_past_until(const struct cal_calendar *c, const struct event *e,
 	return local > r->until.local;
 }
 
-/* Whether instance IN of E is removed by an EXDATE. */
-static bool
-excluded(const struct cal_calendar *c, const struct event *e, const struct inst *in)
+/* Orders keys, for qsort and bsearch. */
+static int
+key_cmp(const void *a, const void *b)
+{
+	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sorts E's EXDATEs for expand_excluded(): the keys of those of DTSTART's
+ * value type, the days of the others. -1 without memory.
+ */
+static int
+exdates_index(const struct cal_calendar *c, struct event *e)
 {
 	bool	 kd;
 	int64_t	 k;
 	size_t	 i;
 
+	if (e->exkeys != NULL || e->exdays != NULL || e->nexdates == 0)
+		return 0;
 	for (i = 0; i < e->nexdates; i++) {
-		tval_key(c, &e->exdates[i], &kd, &k);
-		if (kd == in->kdate && k == in->key)
-			return true;
-		/* a DATE against DATE-TIMEs (or the reverse) matches by date */
-		if (e->exdates[i].is_date != e->start.is_date &&
-		    tz_day(e->exdates[i].local) == tz_day(in->v.local))
-			return true;
+		if (e->exdates[i].is_date == e->start.is_date) {
+			expand_key(c, &e->exdates[i], &kd, &k);
+			if (ics_push(&e->exkeys, &e->nexkeys, &k, sizeof(k)) == -1)
+				return -1;
+		} else {
+			k = tz_day(e->exdates[i].local);
+			if (ics_push(&e->exdays, &e->nexdays, &k, sizeof(k)) == -1)
+				return -1;
+		}
 	}
-	return false;
+	if (e->nexkeys > 1)
+		qsort(e->exkeys, e->nexkeys, sizeof(*e->exkeys), key_cmp);
+	if (e->nexdays > 1)
+		qsort(e->exdays, e->nexdays, sizeof(*e->exdays), key_cmp);
+	return 0;
+}
+
+/*
+ * Whether instance IN of E is removed by an EXDATE: one of its value type
+ * with its identity, or one of the other type on its date (binary searches
+ * in what exdates_index() sorted).
+ */
+bool
+expand_excluded(const struct cal_calendar *c, const struct event *e, const struct inst *in)
+{
+	bool	 kd;
+	int64_t	 k;
+	size_t	 i;
+
+	if (in->kdate != e->start.is_date) {
+		/* not an instance of E's own type: as written, one by one */
+		for (i = 0; i < e->nexdates; i++) {
+			expand_key(c, &e->exdates[i], &kd, &k);
+			if (kd == in->kdate && k == in->key)
+				return true;
+			if (e->exdates[i].is_date != e->start.is_date &&
+			    tz_day(e->exdates[i].local) == tz_day(in->v.local))
+				return true;
+		}
+		return false;
+	}
+	if (e->nexkeys > 0 && bsearch(&in->key, e->exkeys, e->nexkeys,
+	    sizeof(*e->exkeys), key_cmp) != NULL)
+		return true;
+	/* a DATE against DATE-TIMEs (or the reverse) matches by date */
+	k = tz_day(in->v.local);
+	return e->nexdays > 0 && bsearch(&k, e->exdays, e->nexdays,
+	    sizeof(*e->exdays), key_cmp) != NULL;
 }
 
 /* Milliseconds on the monotonic clock. */
@@ -186,8 +216,8 @@ mono_ms(void)
  * clock and at cal_interrupt(). -1 with C's error when the calendar's
  * time budget is spent or crierd is stopping.
  */
-static int
-tick(struct cal_calendar *c)
+int
+expand_tick(struct cal_calendar *c)
 {
 	if (++c->ticks % TICK_EVERY != 0)
 		return 0;
@@ -280,7 +310,7 @@ take(struct xmaster *x, int64_t local)
 	struct inst		 in;
 	char			 d[40], m[40];
 
-	if (tick(c) == -1)
+	if (expand_tick(c) == -1)
 		return -2;
 	if (x->have_prev && c->limits.min_interval > 0 && local != x->prev &&
 	    llabs(local - x->prev) < c->limits.min_interval) {
@@ -297,11 +327,11 @@ take(struct xmaster *x, int64_t local)
 	in.v = x->e->start;
 	in.v.local = local;
 	in.ord = x->n;
-	tval_key(c, &in.v, &in.kdate, &in.key);
+	expand_key(c, &in.v, &in.kdate, &in.key);
 	if (ics_push(&x->in, &x->n, &in, sizeof(in)) == -1)
 		return -1;
 	if (c->limits.max_occurrences > 0 && tval_instant(c, &in.v) >= x->from &&
-	    tval_instant(c, &in.v) < x->to && !excluded(c, x->e, &in) &&
+	    tval_instant(c, &in.v) < x->to && !expand_excluded(c, x->e, &in) &&
 	    ++x->inwin > c->limits.max_occurrences)
 		return refuse(x, "more than max_occurrences (%zu) posts in the "
 		    "window", c->limits.max_occurrences);
@@ -311,8 +341,8 @@ take(struct xmaster *x, int64_t local)
 }
 
 /* Whether V is in BY-list L (ended by ICAL_RECURRENCE_ARRAY_MAX), or L is empty. */
-static bool
-by_ok(const short *l, size_t size, int v)
+bool
+expand_by_ok(const short *l, size_t size, int v)
 {
 	size_t	 i;
 
@@ -325,8 +355,8 @@ by_ok(const short *l, size_t size, int v)
 }
 
 /* Whether day TZ_DAY (days since 1970) passes the day-level parts of rule R. */
-static bool
-day_ok(const struct icalrecurrencetype *r, int64_t day)
+bool
+expand_day_ok(const struct icalrecurrencetype *r, int64_t day)
 {
 	int	 y, m, d, mdays, ydays, yday, wd;
 	size_t	 i;
@@ -401,9 +431,9 @@ subdaily(struct xmaster *x, const struct rule *ru)
 			    "or YEARLY only");
 	/* Each interval holds one candidate: BYSETPOS keeps it or not. */
 	if (r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
-		keep = !by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 2) &&
-		    (by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 1) ||
-		    by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, -1));
+		keep = !expand_by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 2) &&
+		    (expand_by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, 1) ||
+		    expand_by_ok(r->by_set_pos, ICAL_BY_SETPOS_SIZE, -1));
 	if (!keep)
 		return 0;
 	/* COUNT counts matches from DTSTART on, as libical does */
@@ -419,23 +449,23 @@ subdaily(struct xmaster *x, const struct rule *ru)
 		if (++x->steps > CAL_MAX_STEPS)
 			return refuse(x, "its RRULE takes more than %d steps",
 			    CAL_MAX_STEPS);
-		if (tick(x->c) == -1)
+		if (expand_tick(x->c) == -1)
 			return -2;
 		day = tz_day(t);
 		sod = t - day * TZ_DAY;
 		h = sod / 3600;
 		mi = sod / 60 % 60;
 		se = sod % 60;
-		if (!day_ok(r, day))
+		if (!expand_day_ok(r, day))
 			t = ALIGN((day + 1) * TZ_DAY);
-		else if (!by_ok(r->by_hour, ICAL_BY_HOUR_SIZE, (int)h))
+		else if (!expand_by_ok(r->by_hour, ICAL_BY_HOUR_SIZE, (int)h))
 			t = ALIGN(day * TZ_DAY + (h + 1) * 3600);
-		else if (!by_ok(r->by_minute, ICAL_BY_MINUTE_SIZE, (int)mi))
+		else if (!expand_by_ok(r->by_minute, ICAL_BY_MINUTE_SIZE, (int)mi))
 			t = ALIGN(day * TZ_DAY + h * 3600 + (mi + 1) * 60);
-		else if (!by_ok(r->by_second, ICAL_BY_SECOND_SIZE, (int)se))
+		else if (!expand_by_ok(r->by_second, ICAL_BY_SECOND_SIZE, (int)se))
 			t = ALIGN(t + 1);
 		else {
-			if (rule_past_until(x->c, x->e, ru, t) ||
+			if (expand_past_until(x->c, x->e, ru, t) ||
 			    (r->count > 0 && count >= r->count))
 				break;
 			count++;
@@ -497,7 +527,7 @@ collect(struct xmaster *x)
 
 	memset(&in, 0, sizeof(in));
 	in.v = e->start;
-	tval_key(c, &in.v, &in.kdate, &in.key);
+	expand_key(c, &in.v, &in.kdate, &in.key);
 	if (ics_push(&x->in, &x->n, &in, sizeof(in)) == -1)
 		return -1;
 	if (c->limits.max_occurrences > 0 &&
@@ -552,7 +582,7 @@ collect(struct xmaster *x)
 			if (icaltime_is_null_time(t))
 				break;
 			local = tval_ical_local(t);
-			if (local > x->hi || rule_past_until(c, e, &e->rules[i], local))
+			if (local > x->hi || expand_past_until(c, e, &e->rules[i], local))
 				break;
 			if ((rc = take(x, local)) != 0)
 				break;
@@ -581,7 +611,7 @@ collect(struct xmaster *x)
 			in.len_days = e->rdates[i].len_days;
 		}
 		in.ord = x->n;
-		tval_key(c, &in.v, &in.kdate, &in.key);
+		expand_key(c, &in.v, &in.kdate, &in.key);
 		if (ics_push(&x->in, &x->n, &in, sizeof(in)) == -1)
 			return -1;
 	}
@@ -627,8 +657,8 @@ ovr_day_cmp(const void *a, const void *b)
 }
 
 /* Whether an override replaces instance IN of master E (binary searches). */
-static bool
-overridden(const struct event *e, const struct inst *in, const struct ovr *ov,
+bool
+expand_overridden(const struct event *e, const struct inst *in, const struct ovr *ov,
     size_t nov, const struct ovr *byday, size_t nbyday)
 {
 	struct event	 kev;
@@ -668,17 +698,20 @@ overridden(const struct event *e, const struct inst *in, const struct ovr *ov,
 	    ovr_day_cmp) != NULL;
 }
 
-/* Expands master E into OV, leaving out what overrides replace; as collect(). */
+/*
+ * Checks master E against the limits as if expanding it (collect()) and
+ * counts the occurrences it will have, leaving out what overrides replace,
+ * against the calendar's byte limit; holds only E's instances meanwhile.
+ * 0 (also when E is refused: E->bad), -1 without memory, -2 out of budget.
+ */
 static int
-expand_master(struct cal_calendar *c, struct event *e, int64_t from,
-    int64_t to, const struct ovr *ovr, size_t novr, const struct ovr *byday,
-    size_t nbyday, struct occvec *ov)
+validate_master(struct cal_calendar *c, struct event *e, int64_t from,
+    int64_t to, const struct expand_plan *p)
 {
 	struct xmaster	 x;
 	size_t		 i;
 	bool		 recurring;
 	int64_t		 t;
-	char		 rid[32];
 	int		 rc;
 
 	memset(&x, 0, sizeof(x));
@@ -688,47 +721,30 @@ expand_master(struct cal_calendar *c, struct event *e, int64_t from,
 	x.hi = to + 2 * TZ_DAY;
 	x.from = from;
 	x.to = to;
+	e->nocc = 0;
 	recurring = e->nrules > 0 || e->nrdates > 0;
 	if ((rc = collect(&x)) != 0)
 		goto out;
-	qsort(x.in, x.n, sizeof(*x.in), inst_cmp);
+	qsort(x.in, x.n, sizeof(*x.in), expand_inst_cmp);
 	for (i = 0; i < x.n; i++) {
 		if (i > 0 && x.in[i].kdate == x.in[i - 1].kdate &&
 		    x.in[i].key == x.in[i - 1].key)
 			continue;
-		if (excluded(c, e, &x.in[i]))
+		if (expand_excluded(c, e, &x.in[i]))
 			continue;
 		t = tval_instant(c, &x.in[i].v);
 		if (t < from || t >= to)
 			continue;
-		if (recurring && overridden(e, &x.in[i], ovr, novr, byday, nbyday))
+		if (recurring && expand_overridden(e, &x.in[i], p->ovr, p->novr,
+		    p->byday, p->nbyday))
 			continue;
-		tval_text(c, &x.in[i].v, rid, sizeof(rid));
-		if ((rc = emit(c, ov, e, &x.in[i].v, x.in[i].has_len,
-		    x.in[i].len, x.in[i].len_days, recurring ? rid : NULL)) != 0)
+		if ((rc = count(c, e)) != 0)
 			goto out;
+		e->nocc++;
 	}
 out:
 	free(x.in);
 	return rc == 1 ? 0 : rc;
-}
-
-/* Orders occurrences by start, uid, recurrence-id, end, summary. */
-static int
-occ_cmp(const void *a, const void *b)
-{
-	const struct cal_occurrence	*x = a, *y = b;
-	int				 r;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if ((r = strcmp(x->uid ? x->uid : "", y->uid ? y->uid : "")) != 0)
-		return r;
-	if ((r = strcmp(x->recurrence_id, y->recurrence_id)) != 0)
-		return r;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return strcmp(x->summary ? x->summary : "", y->summary ? y->summary : "");
 }
 
 /* Whether UID is among the sorted UIDs of masters left out (BAD, N). */
@@ -776,25 +792,23 @@ cal_interrupt(void)
 }
 
 /*
- * Not safe to call on one calendar from two threads at once: zones read
- * from a VTIMEZONE fill libical's cache of changes lazily. Events refused
- * while expanding (too dense, too many) become problems of C and are left
- * out; a spent time budget fails the whole expansion (cal_error says so).
+ * Plans the expansion of C in [FROM, TO) into P: the overrides, and every
+ * master checked against C's limits (refused ones become problems and are
+ * left out) and counted against its byte limit, so that nothing streamed
+ * later has to be taken back. 0, or -1 with C's error.
  */
-ssize_t
-cal_expand(struct cal_calendar *c, time_t from, time_t to,
-    struct cal_occurrence **out)
+int
+expand_plan(struct cal_calendar *c, int64_t from, int64_t to,
+    struct expand_plan *p)
 {
-	struct occvec		 ov = { NULL, 0, 0 };
-	struct ovr		*ovr = NULL, *byday = NULL, o;
+	struct ovr		 o;
 	struct event		*e;
 	const char		**bad = NULL;
-	size_t			 novr = 0, nbyday = 0, nbad = 0, i, k;
-	char			 rid[32];
+	size_t			 nbad = 0, i, k;
 	int64_t			 t;
 	int			 rc;
 
-	*out = NULL;
+	memset(p, 0, sizeof(*p));
 	c->error[0] = '\0';
 	c->ticks = 0;
 	c->out_bytes = 0;
@@ -811,33 +825,36 @@ cal_expand(struct cal_calendar *c, time_t from, time_t to,
 		if (!e->has_rid || e->bad)
 			continue;
 		o.ev = e;
-		tval_key(c, &e->rid, &o.kdate, &o.key);
-		if (ics_push(&ovr, &novr, &o, sizeof(o)) == -1)
+		expand_key(c, &e->rid, &o.kdate, &o.key);
+		if (ics_push(&p->ovr, &p->novr, &o, sizeof(o)) == -1)
 			goto fail;
 	}
-	if (novr > 1)
-		qsort(ovr, novr, sizeof(*ovr), ovr_cmp);
-	for (i = k = 0; i < novr; i++) {
-		if (i + 1 < novr && ovr_cmp(&ovr[i], &ovr[i + 1]) != 0 &&
-		    strcmp(ovr[i].ev->proto.uid ? ovr[i].ev->proto.uid : "",
-		    ovr[i + 1].ev->proto.uid ? ovr[i + 1].ev->proto.uid : "") == 0 &&
-		    ovr[i].kdate == ovr[i + 1].kdate && ovr[i].key == ovr[i + 1].key)
+	if (p->novr > 1)
+		qsort(p->ovr, p->novr, sizeof(*p->ovr), ovr_cmp);
+	for (i = k = 0; i < p->novr; i++) {
+		if (i + 1 < p->novr && ovr_cmp(&p->ovr[i], &p->ovr[i + 1]) != 0 &&
+		    strcmp(p->ovr[i].ev->proto.uid ? p->ovr[i].ev->proto.uid : "",
+		    p->ovr[i + 1].ev->proto.uid ? p->ovr[i + 1].ev->proto.uid :
+		    "") == 0 && p->ovr[i].kdate == p->ovr[i + 1].kdate &&
+		    p->ovr[i].key == p->ovr[i + 1].key)
 			continue;	/* a later one of the same identity wins */
-		ovr[k++] = ovr[i];
+		p->ovr[k++] = p->ovr[i];
 	}
-	novr = k;
-	if (novr > 0) {
-		if ((byday = calloc(novr, sizeof(*byday))) == NULL)
+	p->novr = k;
+	if (p->novr > 0) {
+		if ((p->byday = calloc(p->novr, sizeof(*p->byday))) == NULL)
 			goto fail;
-		memcpy(byday, ovr, novr * sizeof(*byday));
-		nbyday = novr;
-		qsort(byday, nbyday, sizeof(*byday), ovr_day_cmp);
+		memcpy(p->byday, p->ovr, p->novr * sizeof(*p->byday));
+		p->nbyday = p->novr;
+		qsort(p->byday, p->nbyday, sizeof(*p->byday), ovr_day_cmp);
 	}
 	for (i = 0; i < c->nevents; i++) {
 		e = &c->events[i];
 		if (e->has_rid || e->bad)
 			continue;
-		rc = expand_master(c, e, from, to, ovr, novr, byday, nbyday, &ov);
+		if (exdates_index(c, e) == -1)
+			goto fail;
+		rc = validate_master(c, e, from, to, p);
 		if (rc == -2)
 			goto failed;
 		if (rc == -1)
@@ -850,32 +867,35 @@ cal_expand(struct cal_calendar *c, time_t from, time_t to,
 			goto fail;
 	if (nbad > 1)
 		qsort(bad, nbad, sizeof(*bad), str_cmp);
-	for (i = 0; i < novr; i++) {
-		e = (struct event *)(uintptr_t)ovr[i].ev;
+	/* the overrides that will be occurrences, in the order they count */
+	for (i = 0; i < p->novr; i++) {
+		e = (struct event *)(uintptr_t)p->ovr[i].ev;
 		if (master_bad(bad, nbad, e->proto.uid))
 			continue;
 		t = tval_instant(c, &e->start);
 		if (t < from || t >= to)
 			continue;
-		tval_text(c, &e->rid, rid, sizeof(rid));
-		if ((rc = emit(c, &ov, e, &e->start, false, 0, 0, rid)) == -2)
+		if ((rc = count(c, e)) == -2)
 			goto failed;
-		if (rc == -1)
+		if (ics_push(&p->emit, &p->nemit, &e, sizeof(e)) == -1)
 			goto fail;
 	}
-	free(ovr);
-	free(byday);
 	free(bad);
-	if (ov.n > 0)
-		qsort(ov.v, ov.n, sizeof(*ov.v), occ_cmp);
-	*out = ov.v;
-	return (ssize_t)ov.n;
+	return 0;
 fail:
 	snprintf(c->error, sizeof(c->error), "%s: out of memory", c->name);
 failed:
-	free(ovr);
-	free(byday);
 	free(bad);
-	cal_occurrences_free(ov.v, ov.n);
+	expand_plan_free(p);
 	return -1;
+}
+
+/* Frees what plan P holds. */
+void
+expand_plan_free(struct expand_plan *p)
+{
+	free(p->ovr);
+	free(p->byday);
+	free(p->emit);
+	memset(p, 0, sizeof(*p));
 }

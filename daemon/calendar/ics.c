@@ -75,6 +75,8 @@ event_clear(struct event *e)
 	free(e->rules);
 	free(e->rdates);
 	free(e->exdates);
+	free(e->exkeys);
+	free(e->exdays);
 	occurrence_clear(&e->proto);
 }
 

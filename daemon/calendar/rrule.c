@@ -27,6 +27,14 @@ struct rrule_iter {
 	struct icalrecurrencetype r;
 	struct icaltimetype	 dtstart;
 	icalrecur_iterator	*lic;		/* NULL: enumerated here */
+	bool			 fast;		/* a simple rule: fast_next() */
+	int64_t			 day0, week0;	/* DTSTART's day, its week's first */
+	int64_t			 month0;	/* DTSTART's month, counted from year 0 */
+	int64_t			 period;	/* the next period to expand */
+	int64_t			 cand[31];	/* its candidate days, in order */
+	size_t			 ncand, icand;
+	bool			 has_min;
+	struct icaltimetype	 min;		/* rrule_iter_set_start's */
 	int			 count;		/* COUNT, 0: none */
 	int			 given;		/* instances handed out */
 	int			 year;		/* next week-numbering year to expand */
@@ -419,6 +427,101 @@ weekno_next(struct rrule_iter *it)
 	}
 }
 
+/*
+ * Whether rule R is enumerated by fast_next() rather than by libical,
+ * whose iterator costs microseconds per instance (it goes through ICU's
+ * calendars): DAILY, WEEKLY or MONTHLY with no other parts than BYDAY
+ * (numbered only in MONTHLY), BYMONTHDAY (not in WEEKLY) and BYMONTH.
+ */
+static bool
+fast_ok(const struct icalrecurrencetype *r)
+{
+	size_t	 i;
+
+	if (r->freq != ICAL_DAILY_RECURRENCE && r->freq != ICAL_WEEKLY_RECURRENCE &&
+	    r->freq != ICAL_MONTHLY_RECURRENCE)
+		return false;
+	if (has(r->by_second) || has(r->by_minute) || has(r->by_hour) ||
+	    has(r->by_year_day) || has(r->by_week_no) || has(r->by_set_pos) ||
+	    r->rscale != NULL)
+		return false;
+	if (r->freq == ICAL_WEEKLY_RECURRENCE && has(r->by_month_day))
+		return false;
+	for (i = 0; r->freq != ICAL_MONTHLY_RECURRENCE && i < ICAL_BY_DAY_SIZE &&
+	    r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+		if (icalrecurrencetype_day_position(r->by_day[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Fills IT's candidates with the days of its next period (RFC 5545 3.3.10:
+ * every INTERVAL-th day, week from WKST, or month from DTSTART's): the one
+ * day, DTSTART's weekday or every day of the week with BYDAY, DTSTART's
+ * day or every day of the month with BYDAY or BYMONTHDAY. rrule_iter_next
+ * keeps those that match the rule.
+ */
+static void
+fast_period(struct rrule_iter *it)
+{
+	const struct icalrecurrencetype *r = &it->r;
+	int64_t		 iv = r->interval > 0 ? r->interval : 1;
+	int64_t		 k = it->period++, first, mo;
+	int		 y, m, n, d;
+
+	it->ncand = it->icand = 0;
+	switch (r->freq) {
+	case ICAL_DAILY_RECURRENCE:
+		it->cand[it->ncand++] = it->day0 + k * iv;
+		break;
+	case ICAL_WEEKLY_RECURRENCE:
+		first = it->week0 + 7 * k * iv;
+		if (!has(r->by_day)) {
+			it->cand[it->ncand++] = first + (it->day0 - it->week0);
+			break;
+		}
+		for (d = 0; d < 7; d++)
+			it->cand[it->ncand++] = first + d;
+		break;
+	default:
+		mo = it->month0 + k * iv;
+		y = (int)(mo / 12);
+		m = (int)(mo % 12) + 1;
+		first = rrule_civil_days(y, m, 1);
+		n = month_len(y, m);
+		if (!has(r->by_day) && !has(r->by_month_day)) {
+			if (it->dtstart.day <= n)
+				it->cand[it->ncand++] = first + it->dtstart.day - 1;
+			break;
+		}
+		for (d = 0; d < n; d++)
+			it->cand[it->ncand++] = first + d;
+		break;
+	}
+}
+
+/* The next candidate of a simple rule at or after DTSTART (and the set start), or the null time. */
+static struct icaltimetype
+fast_next(struct rrule_iter *it)
+{
+	struct icaltimetype	 t;
+
+	for (;;) {
+		while (it->icand < it->ncand) {
+			t = it->dtstart;
+			rrule_civil_date(it->cand[it->icand++], &t.year, &t.month,
+			    &t.day);
+			if (t.year > LAST_YEAR)
+				return icaltime_null_time();
+			if (before(t, it->dtstart) ||
+			    (it->has_min && before(t, it->min)))
+				continue;
+			return t;
+		}
+		fast_period(it);
+	}
+}
+
 struct rrule_iter *
 rrule_iter_new(const struct icalrecurrencetype *r, struct icaltimetype dtstart)
 {
@@ -438,6 +541,14 @@ rrule_iter_new(const struct icalrecurrencetype *r, struct icaltimetype dtstart)
 		    rule_wkst(r), &it->year);
 		return it;
 	}
+	if (fast_ok(r)) {
+		it->fast = true;
+		it->day0 = rrule_civil_days(dtstart.year, dtstart.month,
+		    dtstart.day);
+		it->week0 = it->day0 - (weekday(it->day0) - rule_wkst(r) + 7) % 7;
+		it->month0 = (int64_t)dtstart.year * 12 + dtstart.month - 1;
+		return it;
+	}
 	if ((it->lic = icalrecur_iterator_new(it->r, dtstart)) == NULL) {
 		free(it);
 		return NULL;
@@ -452,6 +563,28 @@ rrule_iter_new(const struct icalrecurrencetype *r, struct icaltimetype dtstart)
 int
 rrule_iter_set_start(struct rrule_iter *it, struct icaltimetype t)
 {
+	int64_t	 iv = it->r.interval > 0 ? it->r.interval : 1, k;
+
+	if (it->fast && it->count == 0) {
+		/* straight to the period holding T */
+		switch (it->r.freq) {
+		case ICAL_DAILY_RECURRENCE:
+			k = (rrule_civil_days(t.year, t.month, t.day) - it->day0) / iv;
+			break;
+		case ICAL_WEEKLY_RECURRENCE:
+			k = (rrule_civil_days(t.year, t.month, t.day) - it->week0) /
+			    (7 * iv);
+			break;
+		default:
+			k = ((int64_t)t.year * 12 + t.month - 1 - it->month0) / iv;
+			break;
+		}
+		it->period = k > 0 ? k : 0;
+		it->ncand = it->icand = 0;
+		it->min = t;
+		it->has_min = true;
+		return 0;
+	}
 	if (it->lic == NULL || it->count > 0)
 		return -1;
 	return icalrecur_iterator_set_start(it->lic, t) ? 0 : -1;
@@ -467,8 +600,8 @@ rrule_iter_next(struct rrule_iter *it)
 	if (it->done || (it->count > 0 && it->given >= it->count))
 		return icaltime_null_time();
 	for (;;) {
-		t = it->lic != NULL ? icalrecur_iterator_next(it->lic) :
-		    weekno_next(it);
+		t = it->fast ? fast_next(it) : it->lic != NULL ?
+		    icalrecur_iterator_next(it->lic) : weekno_next(it);
 		/* a rule that only yields wrong instances ends: it would spin */
 		if (icaltime_is_null_time(t) || rejected++ == MAX_REJECT) {
 			it->done = true;

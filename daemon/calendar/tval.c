@@ -7,26 +7,64 @@
 #include "calendar-int.h"
 #include "rrule.h"
 
+/* Writes V (0..99) as two digits at P. */
+static void
+two(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Writes day Z as 2021-05-17 into BUF (LEN at least 11); years outside
+ * 0..9999 through snprintf. Called for every occurrence: no printf.
+ */
+static void
+fmt_day(int64_t z, char *buf, size_t len)
+{
+	int	 y, m, d;
+
+	rrule_civil_date(z, &y, &m, &d);
+	if (y < 0 || y > 9999 || len < 11) {
+		snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
+		return;
+	}
+	two(buf, y / 100);
+	two(buf + 2, y % 100);
+	buf[4] = '-';
+	two(buf + 5, m);
+	buf[7] = '-';
+	two(buf + 8, d);
+	buf[10] = '\0';
+}
+
 /* Formats instant T as 2021-05-17T08:00:00Z. */
 void
 tval_fmt_instant(int64_t t, char *buf, size_t len)
 {
-	int	 y, m, d;
 	int64_t	 s = t - tz_day(t) * TZ_DAY;
 
-	rrule_civil_date(tz_day(t), &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
-	    (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+	fmt_day(tz_day(t), buf, len);
+	if (len < 21 || strlen(buf) != 10) {
+		snprintf(buf + strlen(buf), len - strlen(buf), "T%02d:%02d:%02dZ",
+		    (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+		return;
+	}
+	buf[10] = 'T';
+	two(buf + 11, (int)(s / 3600));
+	buf[13] = ':';
+	two(buf + 14, (int)(s / 60 % 60));
+	buf[16] = ':';
+	two(buf + 17, (int)(s % 60));
+	buf[19] = 'Z';
+	buf[20] = '\0';
 }
 
 /* Formats the date of wall-clock LOCAL as 2021-05-17. */
 void
 tval_fmt_date(int64_t local, char *buf, size_t len)
 {
-	int	 y, m, d;
-
-	rrule_civil_date(tz_day(local), &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
+	fmt_day(tz_day(local), buf, len);
 }
 
 /*

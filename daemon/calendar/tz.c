@@ -52,7 +52,24 @@ struct tz_zone {
 	bool		 has_dst;
 	struct prule	 rstart, rend;
 	icaltimezone	*vtz;		/* ZONE_VTZ: built from a VTIMEZONE */
+	uint64_t	 id;		/* unique for the life of the process */
 };
+
+#define SPAN_CACHE	4		/* zones whose current span is remembered */
+
+/*
+ * The span between two transitions each thread read last, per zone: an
+ * expansion converts times that are close together, in few zones, so most
+ * conversions need no search. Keyed by the zone's id, never reused, so a
+ * freed zone's entry cannot be taken for another's.
+ */
+static _Thread_local struct span {
+	uint64_t	 id;
+	int64_t		 lo, hi;	/* [lo, hi) */
+	int32_t		 off;
+} spans[SPAN_CACHE];
+static _Thread_local unsigned	 span_next;
+static _Atomic uint64_t		 zone_ids;
 
 static struct {			/* display zones by name, never freed */
 	pthread_mutex_t	 lock;
@@ -314,6 +331,7 @@ tzif_parse(struct tz_zone *z, const unsigned char *b, size_t n)
 int32_t
 tz_offset(const struct tz_zone *z, int64_t t)
 {
+	struct span		*span;
 	size_t			 lo, hi, mid;
 	struct icaltimetype	 tt = icaltime_null_time();
 	int			 y, m, d;
@@ -321,6 +339,10 @@ tz_offset(const struct tz_zone *z, int64_t t)
 
 	switch (z->kind) {
 	case ZONE_TZIF:
+		for (lo = 0; lo < SPAN_CACHE; lo++)
+			if (spans[lo].id == z->id && t >= spans[lo].lo &&
+			    t < spans[lo].hi)
+				return spans[lo].off;
 		if (z->ntrans == 0 || t < z->trans[0])
 			return z->ntrans == 0 && z->has_rule ? posix_offset(z, t) :
 			    z->utoff[0];
@@ -334,6 +356,13 @@ tz_offset(const struct tz_zone *z, int64_t t)
 				lo = mid;
 			else
 				hi = mid;
+		}
+		if (lo + 1 < z->ntrans) {
+			span = &spans[span_next++ % SPAN_CACHE];
+			span->id = z->id;
+			span->lo = z->trans[lo];
+			span->hi = z->trans[lo + 1];
+			span->off = z->utoff[z->tidx[lo]];
 		}
 		return z->utoff[z->tidx[lo]];
 	case ZONE_VTZ:
@@ -449,6 +478,7 @@ tz_load(const char *name)
 	}
 	if ((z = calloc(1, sizeof(*z))) == NULL)
 		goto fail;
+	z->id = ++zone_ids;
 	if (tzif_parse(z, buf, got) == -1)
 		goto fail;
 	close(fd);

@@ -364,15 +364,18 @@ sc_check() {
 	    skip "python3-recurring-ical-events is not installed"
 	"$PY" "$top_srcdir/tests/bench/gencal.py" check "$e" "$T/cal.ics"
 	write_config "channels = box" "[channel box]" "type = outbox"
+	# the load of the shared machine, before and after: the figures are noisy
+	cut -d' ' -f1-3 /proc/loadavg > "$T/load"
 	/usr/bin/time -v -o "$T/crier.time" "$CRIERD" -c "$CONF" --check --json \
 	    --calendar "$T/cal.ics" --from 2027-01-01 --to 2028-01-01 > "$T/crier.out" ||
 	    fail "crierd --check failed: $(tail -3 "$T/crier.out")"
 	/usr/bin/time -v -o "$T/ref.time" /usr/bin/python3 \
 	    "$top_srcdir/tests/bench/ref_expand.py" "$T/cal.ics" 2027-01-01 2028-01-01 \
 	    > "$T/ref.out" || fail "reference failed"
+	cut -d' ' -f1-3 /proc/loadavg >> "$T/load"
 	c=$(time_v "$T/crier.time")
 	r=$(time_v "$T/ref.time")
-	"$PY" - "$T/crier.out" "$T/ref.out" "$e" "$c" "$r" <<'PYEOF' | save "check-$e"
+	"$PY" - "$T/crier.out" "$T/ref.out" "$e" "$c" "$r" "$T/load" <<'PYEOF' | save "check-$e"
 import collections, json, sys
 crier = collections.Counter()
 for l in open(sys.argv[1]):
@@ -385,7 +388,8 @@ print(json.dumps({"events": int(sys.argv[3]), "occurrences": sum(crier.values())
                   "identical": not only_c and not only_r,
                   "only_crier": [list(k) for k in list(only_c)[:5]],
                   "only_reference": [list(k) for k in list(only_r)[:5]],
-                  "crier": json.loads(sys.argv[4]), "reference": json.loads(sys.argv[5])}))
+                  "crier": json.loads(sys.argv[4]), "reference": json.loads(sys.argv[5]),
+                  "load": [l.split() for l in open(sys.argv[6])]}))
 PYEOF
 	jget 'd["identical"]' < "$BENCH_OUT/check-$e.json" | grep -q True ||
 	    fail "occurrences differ: $(cat "$BENCH_OUT/check-$e.json")"
