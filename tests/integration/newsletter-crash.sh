@@ -44,26 +44,35 @@ wait_for "[ \"\$(state_of $ID)\" = retrying ]" 10 || fail "not retrying: $(state
 # One more attempt for r30 (still refused), then check nothing was doubled.
 wait_for "ctl --json show $ID | jget '[r for r in d[\"delivery\"][\"recipients\"] if r[\"email\"] == \"r30@example.org\"][0][\"attempts\"]' | grep -qv '^1\$'" 20 ||
 	fail "the pending recipient was not tried again"
-"$PY" - "$T/s.mail/index.json" $N <<'PYEOF' || fail "copies"
+ctl --json show "$ID" > "$T/show.json"
+"$PY" - "$T/s.mail/index.json" $N "$T/show.json" <<'PYEOF' || fail "copies: $(head -c 1500 "$T/show.json")"
 import collections, json, sys
 meta = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
+d = json.load(open(sys.argv[3]))["delivery"]
 got = collections.Counter(m["rcpt_tos"][0] for m in meta)
 want = {"r%02d@example.org" % i for i in range(1, n)}
-assert set(got) == want, sorted(set(want) ^ set(got))
+# Nobody gets two copies, and nobody else gets one.
 assert all(c == 1 for c in got.values()), [a for a, c in got.items() if c > 1]
-PYEOF
-ctl --json show "$ID" > "$T/show.json"
-"$PY" - "$T/show.json" <<'PYEOF' || fail "show: $(head -c 1500 "$T/show.json")"
-import json, sys
-d = json.load(open(sys.argv[1]))["delivery"]
+assert set(got) <= want, sorted(set(got) - want)
+st = {r["email"]: r["state"] for r in d["recipients"]}
+# A kill -9 between the server's answer and crier's record of it (a loaded
+# machine can move it there) leaves that one recipient uncertain, never
+# re-sent; every other one is sent exactly once.
+unc = [e for e, s in st.items() if s == "uncertain"]
+assert len(unc) <= 1, unc
+for e in want:
+    assert st[e] in ("sent", "uncertain"), (e, st[e])
+    if st[e] == "sent":
+        assert got[e] == 1, (e, got[e])
 c = d["recipient_counts"]
-assert c == {"sent": 29, "pending": 1}, c
+assert c.get("pending") == 1 and c.get("sent", 0) + c.get("uncertain", 0) == 29, c
 r30 = [r for r in d["recipients"] if r["email"] == "r30@example.org"][0]
 assert "450" in r30["error"], r30
 assert "1 recipient not sent yet" in d["last_error"], d["last_error"]
 ev = [e["event"] for e in d["events"]]
 assert "recovered" in ev and "interrupted" in ev, ev
+print("recipients:", c)
 PYEOF
 stop_daemon
 echo "PASS: $TEST_NAME"
