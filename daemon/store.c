@@ -123,6 +123,31 @@ static const char *const migrations[] = {
 	"  delivery TEXT NOT NULL, part INTEGER NOT NULL,"
 	"  remote_id TEXT NOT NULL, remote_url TEXT, ref TEXT,"
 	"  at INTEGER NOT NULL, PRIMARY KEY (delivery, part));",
+	/*
+	 * 11 -> 12: a move writes fewer b-tree pages (issue 16). Events lose
+	 * AUTOINCREMENT (its sqlite_sequence row was rewritten by every
+	 * insert); nothing deletes events, so a new seq is still above every
+	 * old one. The retry and sent indexes hold only the rows their
+	 * queries ask for, so `sending` and most outcomes leave them alone.
+	 */
+	"CREATE TABLE events_new ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL, delivery TEXT, channel TEXT,"
+	"  event TEXT NOT NULL, detail TEXT, actor INTEGER NOT NULL);"
+	"INSERT INTO events_new SELECT seq, at, delivery, channel, event,"
+	"  detail, actor FROM events ORDER BY seq;"
+	"DROP TABLE events;"
+	"ALTER TABLE events_new RENAME TO events;"
+	"CREATE INDEX events_delivery ON events(delivery, seq);"
+	"DROP INDEX deliveries_retry;"
+	"DROP INDEX deliveries_channel_retry;"
+	"DROP INDEX deliveries_sent;"
+	"CREATE INDEX deliveries_retry ON deliveries(state, next_attempt)"
+	"  WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_channel_retry ON deliveries(channel, state,"
+	"  next_attempt) WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at)"
+	"  WHERE state = 'sent';",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
