@@ -272,6 +272,44 @@ store_log(const char *delivery, const char *channel, int actor,
 	return (0);
 }
 
+/*
+ * Moves every delivery of CHANNEL held for HOLD_REASON that its calendar
+ * lets go back to scheduled, logging EVENT (DETAIL) by ACTOR for each, in
+ * two statements whatever their number; how many moved, or -1.
+ */
+int
+store_release(const char *channel, const char *hold_reason, int actor,
+    const char *event, const char *detail)
+{
+	int64_t	now = when_now();
+	int	ne, n;
+
+	if (store_sql_tx_begin() == -1)
+		return (-1);
+	if ((ne = store_sql_write(NULL, HOT_RELEASE_EVENTS, "ssIiss", channel,
+	    hold_reason, now, actor, event, detail)) == -1 ||
+	    (n = store_sql_write(NULL, HOT_RELEASE, "ssI", channel, hold_reason,
+	    now)) == -1) {
+		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n != ne) {
+		store_sql_failed("release %s: %d events for %d deliveries",
+		    channel, ne, n);
+		goto fail;
+	}
+	if (store_sql_tx_commit() == -1) {
+		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n > 0 && event_hook != NULL)
+		event_hook();
+	return (n);
+fail:
+	store_sql_tx_rollback();
+	return (-1);
+}
+
 /* Calls FN after each event row is written. */
 void
 store_set_event_hook(void (*fn)(void))

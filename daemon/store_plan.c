@@ -37,6 +37,8 @@ static const struct store_stmt hot[] = {
 	{ "calendar rows", HOT_LIST_CALENDAR },
 	{ "occurrence rows", HOT_LIST_OCCURRENCE },
 	{ "calendar content", HOT_SET_CONTENT },
+	{ "resume: events", HOT_RELEASE_EVENTS },
+	{ "resume: release", HOT_RELEASE },
 };
 
 /* The hot statements; *N of them. */

@@ -403,6 +403,70 @@ START_TEST(test_counts_and_seqs)
 }
 END_TEST
 
+/* store_release moves only what it may, logs one event each, keeps the counts. */
+START_TEST(test_release)
+{
+	static const struct {
+		const char	*uid, *ch, *reason;
+		enum cal_state	 cs;
+		enum dstate	 after;
+	} rows[] = {
+		{ "p1", "hook", "paused", CS_NONE, DS_SCHEDULED },
+		{ "p2", "hook", "paused", CS_SCHEDULED, DS_SCHEDULED },
+		{ "p3", "hook", "paused", CS_INVALID, DS_HELD },
+		{ "p4", "hook", "paused", CS_HELD, DS_HELD },
+		{ "p5", "hook", "problem", CS_NONE, DS_HELD },
+		{ "p6", "other", "paused", CS_NONE, DS_HELD },
+	};
+	struct delivery		 d;
+	struct store_event	*ev;
+	int64_t			 counts[DS_NSTATES];
+	char			 ids[6][13];
+	size_t			 i, n;
+
+	for (i = 0; i < 6; i++) {
+		memset(&d, 0, sizeof(d));
+		store_delivery_id("cal", rows[i].uid, NULL, rows[i].ch, d.id);
+		d.channel = (char *)rows[i].ch;
+		d.due = 1000 + (int64_t)i;
+		d.state = DS_HELD;
+		d.hold_reason = (char *)rows[i].reason;
+		d.cal_state = rows[i].cs;
+		d.uid = (char *)rows[i].uid;
+		d.text = (char *)"hello";
+		ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
+		strcpy(ids[i], d.id);
+	}
+	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
+	    "channel resumed"), 2);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(store_get(ids[i], &d), 0);
+		ck_assert_msg(d.state == rows[i].after, "%s is %d", rows[i].uid,
+		    d.state);
+		if (d.state == DS_SCHEDULED)
+			ck_assert_ptr_null(d.hold_reason);
+		store_delivery_clear(&d);
+		ck_assert_int_eq(store_events_for(ids[i], &ev, &n), 0);
+		ck_assert_uint_eq(n, rows[i].after == DS_SCHEDULED ? 2 : 1);
+		if (n == 2) {
+			ck_assert_str_eq(ev[1].event, "resumed");
+			ck_assert_str_eq(ev[1].detail, "channel resumed");
+			ck_assert_int_eq(ev[1].actor, 1000);
+		}
+		store_events_free(ev, n);
+	}
+	ck_assert_int_eq(store_counts(counts), 0);
+	ck_assert_int_eq(counts[DS_SCHEDULED], 2);
+	ck_assert_int_eq(counts[DS_HELD], 4);
+	/* Nothing left to release: none moves, nothing is logged. */
+	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
+	    "channel resumed"), 0);
+	ck_assert_int_eq(store_events_for(ids[0], &ev, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	store_events_free(ev, n);
+}
+END_TEST
+
 START_TEST(test_list_filter)
 {
 	struct store_filter	 f;
@@ -579,6 +643,7 @@ store_suite(void)
 	tcase_add_test(tc, test_batch_commits);
 	tcase_add_test(tc, test_due_and_counts);
 	tcase_add_test(tc, test_counts_and_seqs);
+	tcase_add_test(tc, test_release);
 	tcase_add_test(tc, test_list_filter);
 	tcase_add_test(tc, test_persist_and_schema);
 	tcase_add_test(tc, test_overrides);
