@@ -298,6 +298,31 @@ direct(const char *dir, const char *sql, const char *arg, int64_t arg2)
 	return (v);
 }
 
+/* queue_counts under DIR equals COUNT(*) per channel and state (NIDS rows). */
+static void
+check_counts(const char *dir, size_t nids)
+{
+	static const char *const chans[] = { "a", "b", "c" };
+	char	sql[300];
+	size_t	c, s;
+
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
+	    (int64_t)nids);
+	ck_assert_int_eq(direct(dir, "SELECT COALESCE(SUM(n), 0) FROM"
+	    " queue_counts", NULL, 0), (int64_t)nids);
+	for (c = 0; c < 3; c++)
+		for (s = 0; s < DS_NSTATES; s++) {
+			snprintf(sql, sizeof(sql), "SELECT (SELECT COUNT(*)"
+			    " FROM deliveries WHERE channel = ?1 AND state ="
+			    " '%s') - COALESCE((SELECT n FROM queue_counts"
+			    " WHERE channel = ?1 AND state = '%s'), 0)",
+			    dstate_names[s], dstate_names[s]);
+			ck_assert_msg(direct(dir, sql, chans[c], 0) == 0,
+			    "queue_counts of %s/%s is off", chans[c],
+			    dstate_names[s]);
+		}
+}
+
 /*
  * After a random sequence of inserts and moves (in batches and alone, with
  * and without a new due time), queue_counts equals COUNT(*) per channel and
@@ -313,9 +338,9 @@ START_TEST(test_counts_and_seqs)
 	    DS_SENT, DS_RETRYING, DS_FAILED, DS_HELD, DS_CANCELLED };
 	struct store_update	 u;
 	struct store_event	*ev;
-	char			 ids[300][13], uid[16], dir[600], sql[300];
+	char			 ids[300][13], uid[16], dir[600];
 	int64_t			 last = 0, counts[DS_NSTATES], sum;
-	size_t			 n, i, c, s, nids = 0;
+	size_t			 n, i, s, nids = 0;
 	int			 step, k, r;
 
 	srandom(16);
@@ -343,26 +368,23 @@ START_TEST(test_counts_and_seqs)
 				u.next_attempt = 2000 + random() % 5000;
 			if (states[s] == DS_SENT)
 				u.sent_at = 3000 + random() % 5000;
+			/* Some are refused: their unit is rolled back. */
 			ck_assert_int_le(store_transition(ids[random() % nids],
-			    ~0u, states[s], &u, STORE_ACTOR_DAEMON, names[s],
-			    NULL, NULL), 1);
+			    random() % 3 ? ~0u : BIT(DS_SCHEDULED), states[s],
+			    &u, STORE_ACTOR_DAEMON, names[s], NULL, NULL), 1);
 		}
-		if (r < 5)
+		/* Some batches are abandoned: none of their moves count. */
+		if (r < 5 && random() % 8 == 0)
+			store_rollback();
+		else if (r < 5)
 			ck_assert_int_eq(store_commit(), 0);
+		if (step % 500 == 0)
+			check_counts(curdir, nids);
 	}
 	snprintf(dir, sizeof(dir), "%s", curdir);
 	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
 	    (int64_t)nids);
-	for (c = 0; c < 3; c++)
-		for (s = 0; s < 7; s++) {
-			snprintf(sql, sizeof(sql), "SELECT (SELECT COUNT(*)"
-			    " FROM deliveries WHERE channel = ?1 AND state ="
-			    " '%s') - COALESCE((SELECT n FROM queue_counts"
-			    " WHERE channel = ?1 AND state = '%s'), 0)",
-			    names[s], names[s]);
-			ck_assert_msg(direct(dir, sql, chans[c], 0) == 0,
-			    "queue_counts of %s/%s is off", chans[c], names[s]);
-		}
+	check_counts(dir, nids);
 	ck_assert_int_eq(store_counts(counts), 0);
 	for (s = 0, sum = 0; s < DS_NSTATES; s++)
 		sum += counts[s];
