@@ -152,7 +152,12 @@ static const char *const migrations[] = {
 	 * A move's two queue_counts changes are made in C, summed per
 	 * transaction (store_qcount.c): a batch of marks writes one row.
 	 */
-	"DROP TRIGGER queue_counts_update;",
+	"DROP TRIGGER queue_counts_update;"
+	/*
+	 * deliveries_occurrence (calendar, uid, recurrence_id) serves the
+	 * lookups by calendar; this one only cost every move an entry.
+	 */
+	"DROP INDEX deliveries_calendar;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
