@@ -290,6 +290,10 @@ sched_resume(const char *name, int actor, int *released)
 	if (chrt_save(rt) == -1 ||
 	    store_log(NULL, name, actor, "resumed", NULL) == -1)
 		goto fail;
+	/* Those the calendar lets go move in one statement, not one by one. */
+	if ((cnt = store_release(name, SCHED_PAUSED, actor, "resumed",
+	    "channel resumed")) == -1)
+		goto fail;
 	memset(&f, 0, sizeof(f));
 	f.state = DS_HELD;
 	f.channel = name;

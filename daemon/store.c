@@ -123,6 +123,41 @@ static const char *const migrations[] = {
 	"  delivery TEXT NOT NULL, part INTEGER NOT NULL,"
 	"  remote_id TEXT NOT NULL, remote_url TEXT, ref TEXT,"
 	"  at INTEGER NOT NULL, PRIMARY KEY (delivery, part));",
+	/*
+	 * 11 -> 12: a move writes fewer b-tree pages (issue 16). Events lose
+	 * AUTOINCREMENT (its sqlite_sequence row was rewritten by every
+	 * insert); nothing deletes events, so a new seq is still above every
+	 * old one. The retry and sent indexes hold only the rows their
+	 * queries ask for, so `sending` and most outcomes leave them alone.
+	 */
+	"CREATE TABLE events_new ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL, delivery TEXT, channel TEXT,"
+	"  event TEXT NOT NULL, detail TEXT, actor INTEGER NOT NULL);"
+	"INSERT INTO events_new SELECT seq, at, delivery, channel, event,"
+	"  detail, actor FROM events ORDER BY seq;"
+	"DROP TABLE events;"
+	"ALTER TABLE events_new RENAME TO events;"
+	"CREATE INDEX events_delivery ON events(delivery, seq);"
+	"DROP INDEX deliveries_retry;"
+	"DROP INDEX deliveries_channel_retry;"
+	"DROP INDEX deliveries_sent;"
+	"CREATE INDEX deliveries_retry ON deliveries(state, next_attempt)"
+	"  WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_channel_retry ON deliveries(channel, state,"
+	"  next_attempt) WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at)"
+	"  WHERE state = 'sent';"
+	/*
+	 * A move's two queue_counts changes are made in C, summed per
+	 * transaction (store_qcount.c): a batch of marks writes one row.
+	 */
+	"DROP TRIGGER queue_counts_update;"
+	/*
+	 * deliveries_occurrence (calendar, uid, recurrence_id) serves the
+	 * lookups by calendar; this one only cost every move an entry.
+	 */
+	"DROP INDEX deliveries_calendar;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
@@ -245,6 +280,46 @@ store_log(const char *delivery, const char *channel, int actor,
 	if (event_hook != NULL)
 		event_hook();
 	return (0);
+}
+
+/*
+ * Moves every delivery of CHANNEL held for HOLD_REASON that its calendar
+ * lets go back to scheduled, logging EVENT (DETAIL) by ACTOR for each, in
+ * two statements whatever their number; how many moved, or -1.
+ */
+int
+store_release(const char *channel, const char *hold_reason, int actor,
+    const char *event, const char *detail)
+{
+	int64_t	now = when_now();
+	int	ne, n;
+
+	if (store_sql_tx_begin() == -1)
+		return (-1);
+	if ((ne = store_sql_write(NULL, HOT_RELEASE_EVENTS, "ssIiss", channel,
+	    hold_reason, now, actor, event, detail)) == -1 ||
+	    (n = store_sql_write(NULL, HOT_RELEASE, "ssI", channel, hold_reason,
+	    now)) == -1) {
+		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n != ne) {
+		store_sql_failed("release %s: %d events for %d deliveries",
+		    channel, ne, n);
+		goto fail;
+	}
+	store_qcount_add(channel, dstate_names[DS_HELD], -n);
+	store_qcount_add(channel, dstate_names[DS_SCHEDULED], n);
+	if (store_sql_tx_commit() == -1) {
+		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n > 0 && event_hook != NULL)
+		event_hook();
+	return (n);
+fail:
+	store_sql_tx_rollback();
+	return (-1);
 }
 
 /* Calls FN after each event row is written. */

@@ -10,7 +10,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	11
+#define STORE_SCHEMA_VERSION	12
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 /*
@@ -197,6 +197,9 @@ void	 store_channel_clear(struct store_channel *sc);
 void	 store_set_event_hook(void (*fn)(void));
 /* Number of deliveries in each state. */
 int	 store_counts(int64_t counts[DS_NSTATES]);
+/* Releases CHANNEL's deliveries held for HOLD_REASON, logging each; how many. */
+int	 store_release(const char *channel, const char *hold_reason,
+	    int actor, const char *event, const char *detail);
 /* Appends an event not tied to a transition. */
 int	 store_log(const char *delivery, const char *channel, int actor,
 	    const char *event, const char *detail);

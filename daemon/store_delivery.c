@@ -217,6 +217,10 @@ store_transition(const char *id, unsigned from_mask, enum dstate to,
 	    u->remote_url, u->sent_at, u->next_attempt, id, u->hold_reason,
 	    u->reset_attempts ? 1 : 0) == -1)
 		goto fail;
+	if (c.state != (int)to) {
+		store_qcount_add(c.channel, dstate_names[c.state], -1);
+		store_qcount_add(c.channel, dstate_names[to], 1);
+	}
 	if (store_log(id, c.channel, actor, event, detail) == -1 ||
 	    store_sql_tx_commit() == -1)
 		goto fail;

@@ -178,4 +178,19 @@
 #define HOT_SET_CONTENT "UPDATE deliveries SET due = ?, summary = ?," \
 	" text = ?, cal_state = ?, last_error = ?, updated = ? WHERE id = ?"
 
+/*
+ * resume: every delivery of channel ?1 held for reason ?2 that its
+ * calendar lets go (not "invalid", not "held") goes back to `scheduled`
+ * in one statement, after one statement logs event ?5 (?6) for each.
+ */
+#define HOT_RELEASE_WHERE " WHERE channel = ?1 AND state = 'held'" \
+	" AND hold_reason = ?2 AND cal_state IS NOT 'invalid'" \
+	" AND cal_state IS NOT 'held'"
+#define HOT_RELEASE_EVENTS "INSERT INTO events (at, delivery, channel," \
+	" event, detail, actor) SELECT ?3, id, channel, ?5, ?6, ?4" \
+	" FROM deliveries" HOT_RELEASE_WHERE " ORDER BY due, id"
+#define HOT_RELEASE "UPDATE deliveries SET state = 'scheduled'," \
+	" updated = ?3, hold_reason = NULL, next_attempt = 0" \
+	HOT_RELEASE_WHERE
+
 #endif

@@ -46,6 +46,8 @@ static const struct store_stmt hot[] = {
 	{ "agenda, one state", HOT_VIEW_AGENDA_STATE },
 	{ "agenda, one channel", HOT_VIEW_AGENDA_CHANNEL },
 	{ "agenda, one state and channel", HOT_VIEW_AGENDA_BOTH },
+	{ "resume: events", HOT_RELEASE_EVENTS },
+	{ "resume: release", HOT_RELEASE },
 };
 
 /* The hot statements; *N of them. */

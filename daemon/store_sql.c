@@ -192,7 +192,14 @@ store_sql_tx_begin(void)
 int
 store_sql_tx_commit(void)
 {
-	if (tx_exec(batch ? "RELEASE unit" : "COMMIT") == -1)
+	if (batch) {
+		if (tx_exec("RELEASE unit") == -1)
+			return (-1);
+		store_qcount_unit_keep();
+		store_sql_wrote();
+		return (0);
+	}
+	if (store_qcount_unit_write() == -1 || tx_exec("COMMIT") == -1)
 		return (-1);
 	store_sql_wrote();
 	return (0);
@@ -202,6 +209,7 @@ store_sql_tx_commit(void)
 void
 store_sql_tx_rollback(void)
 {
+	store_qcount_unit_drop();
 	if (sqlite3_get_autocommit(db))
 		return;		/* SQLite rolled it back already (a full disk...) */
 	if (batch) {
@@ -235,7 +243,8 @@ store_sql_batch_commit(void)
 	if (!batch)
 		return (-1);
 	batch = 0;
-	if (tx_exec("COMMIT") == -1) {
+	if (store_qcount_batch_write() == -1 || tx_exec("COMMIT") == -1) {
+		store_qcount_batch_drop();
 		if (!sqlite3_get_autocommit(db))
 			tx_exec("ROLLBACK");
 		return (-1);
@@ -251,6 +260,7 @@ store_sql_batch_rollback(void)
 	if (!batch)
 		return;
 	batch = 0;
+	store_qcount_batch_drop();
 	if (!sqlite3_get_autocommit(db))
 		tx_exec("ROLLBACK");
 }

@@ -62,6 +62,18 @@ int		 store_sql_batch_begin(void);
 int		 store_sql_batch_commit(void);
 void		 store_sql_batch_rollback(void);
 
+/*
+ * queue_counts as moves change it (store_qcount.c): counted in the unit,
+ * written at its commit or its batch's, forgotten when rolled back.
+ */
+void		 store_qcount_add(const char *channel, const char *state,
+		    int64_t n);
+int		 store_qcount_unit_write(void);
+void		 store_qcount_unit_keep(void);
+void		 store_qcount_unit_drop(void);
+int		 store_qcount_batch_write(void);
+void		 store_qcount_batch_drop(void);
+
 /* Records a failed operation as the current storage problem (and logs it). */
 void		 store_sql_failed(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,8 @@
 #
 # PERF=1 records `perf record -g` of crierd during the measured part of
 # lateness and webhooks into $BENCH_OUT/perf-SCENARIO-Q.data.
+# PERF_CALLGRAPH overrides its -g (e.g. "--call-graph dwarf": libsqlite3
+# and libuv have no frame pointers).
 # QUICK=1 shrinks every size (for development on a shared machine); CTL_N and
 # PIPELINE_N set the requests per verb and the posts pipelined by `ctl`. Results
 # go to $BENCH_OUT (default ./bench-peers) as one JSON file per run, and
@@ -103,7 +105,7 @@ backlog_daemon() {
 perf_start() {
 	[ "${PERF:-0}" = 1 ] || return 0
 	command -v perf >/dev/null || fail "PERF=1 but perf is not installed"
-	perf record -g -q -o "$BENCH_OUT/perf-$1.data" -p "$CRIERD_PID" \
+	perf record ${PERF_CALLGRAPH:--g} -q -o "$BENCH_OUT/perf-$1.data" -p "$CRIERD_PID" \
 	    >"$T/perf.out" 2>&1 &
 	echo $! > "$T/perf.pid"
 	sleep 1

@@ -16,6 +16,7 @@
 
 static char	tmpdir[] = "/tmp/crier-check-store-XXXXXX";
 static char	err[512];
+static char	curdir[600];	/* the store setup opened */
 
 /* Opens a fresh store in a new subdirectory. */
 static void
@@ -25,6 +26,7 @@ setup(void)
 	char		dir[600];
 
 	snprintf(dir, sizeof(dir), "%s/db%d", tmpdir, n++);
+	snprintf(curdir, sizeof(curdir), "%s", dir);
 	ck_assert_msg(store_open(dir, err, sizeof(err)) == 0, "%s", err);
 }
 
@@ -271,6 +273,222 @@ START_TEST(test_due_and_counts)
 }
 END_TEST
 
+/* Runs the one-integer query SQL (argument ARG, if any) on the database under DIR. */
+static int64_t
+direct(const char *dir, const char *sql, const char *arg, int64_t arg2)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 path[700];
+	int64_t		 v = -1;
+
+	snprintf(path, sizeof(path), "%s/crier.db", dir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, arg2);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (v);
+}
+
+/* queue_counts under DIR equals COUNT(*) per channel and state (NIDS rows). */
+static void
+check_counts(const char *dir, size_t nids)
+{
+	static const char *const chans[] = { "a", "b", "c" };
+	char	sql[300];
+	size_t	c, s;
+
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
+	    (int64_t)nids);
+	ck_assert_int_eq(direct(dir, "SELECT COALESCE(SUM(n), 0) FROM"
+	    " queue_counts", NULL, 0), (int64_t)nids);
+	for (c = 0; c < 3; c++)
+		for (s = 0; s < DS_NSTATES; s++) {
+			snprintf(sql, sizeof(sql), "SELECT (SELECT COUNT(*)"
+			    " FROM deliveries WHERE channel = ?1 AND state ="
+			    " '%s') - COALESCE((SELECT n FROM queue_counts"
+			    " WHERE channel = ?1 AND state = '%s'), 0)",
+			    dstate_names[s], dstate_names[s]);
+			ck_assert_msg(direct(dir, sql, chans[c], 0) == 0,
+			    "queue_counts of %s/%s is off", chans[c],
+			    dstate_names[s]);
+		}
+}
+
+/*
+ * After a random sequence of inserts and moves (in batches and alone, with
+ * and without a new due time), queue_counts equals COUNT(*) per channel and
+ * state, the partial retry and sent indexes answer as the plain table does,
+ * and event seqs keep increasing across a reopen (no AUTOINCREMENT).
+ */
+START_TEST(test_counts_and_seqs)
+{
+	static const char *const chans[] = { "a", "b", "c" };
+	static const char *const names[] = { "scheduled", "sending", "sent",
+	    "retrying", "failed", "held", "cancelled" };
+	static const enum dstate states[] = { DS_SCHEDULED, DS_SENDING,
+	    DS_SENT, DS_RETRYING, DS_FAILED, DS_HELD, DS_CANCELLED };
+	struct store_update	 u;
+	struct store_event	*ev;
+	char			 ids[300][13], uid[16], dir[600];
+	int64_t			 last = 0, counts[DS_NSTATES], sum;
+	size_t			 n, i, s, nids = 0;
+	int			 step, k, r;
+
+	srandom(16);
+	for (step = 0; step < 3000; step++) {
+		r = (int)(random() % 10);
+		if (r < 2 && nids < 300) {
+			snprintf(uid, sizeof(uid), "r%zu", nids);
+			add(uid, chans[random() % 3], 1000 + random() % 5000,
+			    random() % 4 ? DS_SCHEDULED : DS_HELD, ids[nids]);
+			nids++;
+			continue;
+		}
+		if (nids == 0)
+			continue;
+		/* A batch of up to five moves in one transaction, or one alone. */
+		k = r < 5 ? 1 + (int)(random() % 5) : 1;
+		if (r < 5)
+			ck_assert_int_eq(store_begin(), 0);
+		while (k-- > 0) {
+			memset(&u, 0, sizeof(u));
+			s = (size_t)(random() % 7);
+			if (random() % 2)
+				u.due = 1000 + random() % 5000;
+			if (states[s] == DS_RETRYING)
+				u.next_attempt = 2000 + random() % 5000;
+			if (states[s] == DS_SENT)
+				u.sent_at = 3000 + random() % 5000;
+			/* Some are refused: their unit is rolled back. */
+			ck_assert_int_le(store_transition(ids[random() % nids],
+			    random() % 3 ? ~0u : BIT(DS_SCHEDULED), states[s],
+			    &u, STORE_ACTOR_DAEMON, names[s], NULL, NULL), 1);
+		}
+		/* Some batches are abandoned: none of their moves count. */
+		if (r < 5 && random() % 8 == 0)
+			store_rollback();
+		else if (r < 5)
+			ck_assert_int_eq(store_commit(), 0);
+		if (step % 500 == 0)
+			check_counts(curdir, nids);
+	}
+	snprintf(dir, sizeof(dir), "%s", curdir);
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
+	    (int64_t)nids);
+	check_counts(dir, nids);
+	ck_assert_int_eq(store_counts(counts), 0);
+	for (s = 0, sum = 0; s < DS_NSTATES; s++)
+		sum += counts[s];
+	ck_assert_int_eq(sum, (int64_t)nids);
+	/* The partial indexes give what a scan of the table gives. */
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	    " INDEXED BY deliveries_retry WHERE state = 'retrying'"
+	    " AND next_attempt <= ?2", NULL, 4000),
+	    direct(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
+	    " WHERE state = 'retrying' AND next_attempt <= ?2", NULL, 4000));
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	    " INDEXED BY deliveries_sent WHERE state = 'sent'"
+	    " AND sent_at >= ?2", NULL, 5000),
+	    direct(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
+	    " WHERE state = 'sent' AND sent_at >= ?2", NULL, 5000));
+	ck_assert_int_gt(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	    " WHERE state = 'retrying'", NULL, 0), 0);
+	/* No sqlite_sequence row: events has no AUTOINCREMENT. */
+	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM sqlite_master"
+	    " WHERE name = 'sqlite_sequence'", NULL, 0) == 0 ||
+	    direct(dir, "SELECT COUNT(*) FROM sqlite_sequence WHERE"
+	    " name = 'events'", NULL, 0) == 0, 1);
+	/* Seqs increase, and keep increasing after a reopen. */
+	ck_assert_int_eq(store_events(0, 100000, &ev, &n), 0);
+	ck_assert_uint_gt(n, 1000);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_gt(ev[i].seq, last);
+		last = ev[i].seq;
+	}
+	store_events_free(ev, n);
+	store_close();
+	ck_assert_int_eq(store_open(dir, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_log(ids[0], "a", 1000, "note", NULL), 0);
+	ck_assert_int_eq(store_events(last, 10, &ev, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(ev[0].seq, last + 1);
+	store_events_free(ev, n);
+}
+END_TEST
+
+/* store_release moves only what it may, logs one event each, keeps the counts. */
+START_TEST(test_release)
+{
+	static const struct {
+		const char	*uid, *ch, *reason;
+		enum cal_state	 cs;
+		enum dstate	 after;
+	} rows[] = {
+		{ "p1", "hook", "paused", CS_NONE, DS_SCHEDULED },
+		{ "p2", "hook", "paused", CS_SCHEDULED, DS_SCHEDULED },
+		{ "p3", "hook", "paused", CS_INVALID, DS_HELD },
+		{ "p4", "hook", "paused", CS_HELD, DS_HELD },
+		{ "p5", "hook", "problem", CS_NONE, DS_HELD },
+		{ "p6", "other", "paused", CS_NONE, DS_HELD },
+	};
+	struct delivery		 d;
+	struct store_event	*ev;
+	int64_t			 counts[DS_NSTATES];
+	char			 ids[6][13];
+	size_t			 i, n;
+
+	for (i = 0; i < 6; i++) {
+		memset(&d, 0, sizeof(d));
+		store_delivery_id("cal", rows[i].uid, NULL, rows[i].ch, d.id);
+		d.channel = (char *)rows[i].ch;
+		d.due = 1000 + (int64_t)i;
+		d.state = DS_HELD;
+		d.hold_reason = (char *)rows[i].reason;
+		d.cal_state = rows[i].cs;
+		d.uid = (char *)rows[i].uid;
+		d.text = (char *)"hello";
+		ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
+		strcpy(ids[i], d.id);
+	}
+	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
+	    "channel resumed"), 2);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(store_get(ids[i], &d), 0);
+		ck_assert_msg(d.state == rows[i].after, "%s is %d", rows[i].uid,
+		    d.state);
+		if (d.state == DS_SCHEDULED)
+			ck_assert_ptr_null(d.hold_reason);
+		store_delivery_clear(&d);
+		ck_assert_int_eq(store_events_for(ids[i], &ev, &n), 0);
+		ck_assert_uint_eq(n, rows[i].after == DS_SCHEDULED ? 2 : 1);
+		if (n == 2) {
+			ck_assert_str_eq(ev[1].event, "resumed");
+			ck_assert_str_eq(ev[1].detail, "channel resumed");
+			ck_assert_int_eq(ev[1].actor, 1000);
+		}
+		store_events_free(ev, n);
+	}
+	ck_assert_int_eq(store_counts(counts), 0);
+	ck_assert_int_eq(counts[DS_SCHEDULED], 2);
+	ck_assert_int_eq(counts[DS_HELD], 4);
+	/* Nothing left to release: none moves, nothing is logged. */
+	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
+	    "channel resumed"), 0);
+	ck_assert_int_eq(store_events_for(ids[0], &ev, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	store_events_free(ev, n);
+}
+END_TEST
+
 START_TEST(test_list_filter)
 {
 	struct store_filter	 f;
@@ -446,6 +664,8 @@ store_suite(void)
 	tcase_add_test(tc, test_transitions);
 	tcase_add_test(tc, test_batch_commits);
 	tcase_add_test(tc, test_due_and_counts);
+	tcase_add_test(tc, test_counts_and_seqs);
+	tcase_add_test(tc, test_release);
 	tcase_add_test(tc, test_list_filter);
 	tcase_add_test(tc, test_persist_and_schema);
 	tcase_add_test(tc, test_overrides);
