@@ -13,6 +13,7 @@
 
 #include "render.h"
 #include "calendar/tz.h"
+#include "../common/util.h"
 
 static const char *const weekdays[] = {
 	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
@@ -23,19 +24,6 @@ static const char *const months[] = {
 	"January", "February", "March", "April", "May", "June", "July",
 	"August", "September", "October", "November", "December",
 };
-
-/* Formats into ERR unless it is NULL. */
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* True if S is NULL or empty. */
 static bool
@@ -227,7 +215,7 @@ set_start(json_t *ctx, time_t t, bool all_day, const char *date,
 	int			 wd;
 
 	if (tz_civil(tz, t, &lc) == -1) {
-		seterr(err, errlen, "unknown time zone \"%s\"", tz);
+		util_seterr(err, errlen, "unknown time zone \"%s\"", tz);
 		return -1;
 	}
 	tt = icaltime_null_time();
@@ -250,7 +238,7 @@ set_start(json_t *ctx, time_t t, bool all_day, const char *date,
 		    tt.day);
 	} else {
 		if (gmtime_r(&t, &tm) == NULL) {
-			seterr(err, errlen, "start time out of range");
+			util_seterr(err, errlen, "start time out of range");
 			goto fail;
 		}
 		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -285,7 +273,7 @@ set_start(json_t *ctx, time_t t, bool all_day, const char *date,
 	}
 	return 0;
  nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
  fail:
 	json_decref(st);
 	return -1;
@@ -402,7 +390,7 @@ context(const struct render_input *in, char *err, size_t errlen)
 		goto nomem;
 	return ctx;
  nomem:
-	seterr(err, errlen, "out of memory");
+	util_seterr(err, errlen, "out of memory");
  fail:
 	json_decref(ctx);
 	return NULL;
@@ -498,12 +486,12 @@ email_parts(const struct tmpl_set *tmpls, const char *name, const char *type,
 
 	if (tmpl_set_render(tmpls, name, type, "subject", ctx, strict,
 	    subject, msg, sizeof(msg)) == -1) {
-		seterr(err, errlen, "template %s, subject: %s", name, msg);
+		util_seterr(err, errlen, "template %s, subject: %s", name, msg);
 		return -1;
 	}
 	if (tmpl_set_render(tmpls, name, type, "txt", ctx, strict, text, msg,
 	    sizeof(msg)) == -1) {
-		seterr(err, errlen, "template %s, text part: %s", name, msg);
+		util_seterr(err, errlen, "template %s, text part: %s", name, msg);
 		return -1;
 	}
 	if (tmpl_set_render(tmpls, name, type, "html", ctx, strict, html, msg,
@@ -512,7 +500,7 @@ email_parts(const struct tmpl_set *tmpls, const char *name, const char *type,
 		snprintf(missing, sizeof(missing), "no template %s.html for %s",
 		    name, type);
 		if (strcmp(msg, missing) != 0) {
-			seterr(err, errlen, "template %s, html part: %s", name,
+			util_seterr(err, errlen, "template %s, html part: %s", name,
 			    msg);
 			return -1;
 		}
@@ -543,12 +531,12 @@ render(const struct render_input *in, json_t *recipient,
 
 	memset(out, 0, sizeof(*out));
 	if (in->ch == NULL || in->ch->ops == NULL) {
-		seterr(out->error, sizeof(out->error), "no channel to render for");
+		util_seterr(out->error, sizeof(out->error), "no channel to render for");
 		goto fail;
 	}
 	email = in->ch->ops->email;
 	if ((ctx = context(in, err, sizeof(err))) == NULL) {
-		seterr(out->error, sizeof(out->error), "%s", err);
+		util_seterr(out->error, sizeof(out->error), "%s", err);
 		goto fail;
 	}
 	if (email) {
@@ -568,7 +556,7 @@ render(const struct render_input *in, json_t *recipient,
 		    out->text)) == NULL)
 			goto nomem;
 	} else if (in->tmpls == NULL) {
-		seterr(out->error, sizeof(out->error), "template %s: no "
+		util_seterr(out->error, sizeof(out->error), "template %s: no "
 		    "templates directory is configured", in->template);
 		goto fail;
 	} else if (email) {
@@ -576,7 +564,7 @@ render(const struct render_input *in, json_t *recipient,
 			goto fail;
 	} else if (tmpl_set_render(in->tmpls, in->template, chan_style_of(in->ch),
 	    NULL, ctx, in->strict, &out->text, err, sizeof(err)) == -1) {
-		seterr(out->error, sizeof(out->error), "template %s: %s",
+		util_seterr(out->error, sizeof(out->error), "template %s: %s",
 		    in->template, err);
 		goto fail;
 	}
@@ -588,15 +576,15 @@ render(const struct render_input *in, json_t *recipient,
 		trim_text(out->html);
 	if (out->text[0] == '\0') {
 		if (in->template != NULL)
-			seterr(out->error, sizeof(out->error), "template %s: "
+			util_seterr(out->error, sizeof(out->error), "template %s: "
 			    "the post is empty", in->template);
 		else
-			seterr(out->error, sizeof(out->error), "nothing to "
+			util_seterr(out->error, sizeof(out->error), "nothing to "
 			    "post: no template, description, URL or summary");
 		goto fail;
 	}
 	if (email && out->subject[0] == '\0') {
-		seterr(out->error, sizeof(out->error), "template %s: the "
+		util_seterr(out->error, sizeof(out->error), "template %s: the "
 		    "subject is empty", in->template ? in->template : "(none)");
 		goto fail;
 	}
@@ -604,7 +592,7 @@ render(const struct render_input *in, json_t *recipient,
 	rv = 0;
 	goto fail;
  nomem:
-	seterr(out->error, sizeof(out->error), "out of memory");
+	util_seterr(out->error, sizeof(out->error), "out of memory");
  fail:
 	if (rv == -1) {
 		free(out->text);
@@ -717,14 +705,14 @@ render_email_rcpt(const struct render_email *e, const char *email,
 	free(enc);
 	if (rj == NULL || (ctx = json_deep_copy(e->ctx)) == NULL ||
 	    json_object_set(ctx, "recipient", rj) == -1) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto done;
 	}
 	if (e->unsub != NULL) {
 		memset(&o, 0, sizeof(o));
 		if (tmpl_render(e->unsub, ctx, &o, &out->unsub_url, msg,
 		    sizeof(msg)) == -1) {
-			seterr(err, errlen, "unsubscribe_url: %s", msg);
+			util_seterr(err, errlen, "unsubscribe_url: %s", msg);
 			goto done;
 		}
 		one_line(out->unsub_url);
@@ -737,7 +725,7 @@ render_email_rcpt(const struct render_email *e, const char *email,
 	}
 	if (e->template != NULL) {
 		if (e->tmpls == NULL) {
-			seterr(err, errlen, "template %s: no templates directory "
+			util_seterr(err, errlen, "template %s: no templates directory "
 			    "is configured", e->template);
 			goto done;
 		}
@@ -747,13 +735,13 @@ render_email_rcpt(const struct render_email *e, const char *email,
 	} else if ((out->subject = strdup(!empty(e->summary) ? e->summary :
 	    e->text != NULL ? e->text : "")) == NULL ||
 	    (out->text = strdup(e->text != NULL ? e->text : "")) == NULL) {
-		seterr(err, errlen, "out of memory");
+		util_seterr(err, errlen, "out of memory");
 		goto done;
 	}
 	one_line(out->subject);
 	trim_text(out->text);
 	if (*out->subject == '\0' || *out->text == '\0') {
-		seterr(err, errlen, "the %s is empty", *out->subject ? "text" :
+		util_seterr(err, errlen, "the %s is empty", *out->subject ? "text" :
 		    "subject");
 		goto done;
 	}

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "schedule.h"
+#include "schedule-int.h"
 #include "channel.h"
 #include "context.h"
 #include "delivery.h"
@@ -48,15 +49,6 @@
  */
 #define SCHED_EARLY	5	/* ms */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
-
-/* A channel's run-time state, by name (channels are replaced on reload). */
-struct chrt {
-	char			*name;
-	int			 in_flight;
-	struct store_channel	 sc;		/* durable: pause, last error */
-	struct retry_bucket		 bucket;	/* `rate`, saved in sc's tokens */
-	int64_t			 not_before;	/* rate-limit headers: wait */
-};
 
 /*
  * An outcome to book at the end of the loop turn (with the others of the
@@ -146,8 +138,8 @@ sched_backoff(int attempts)
 }
 
 /* The run-time state of channel NAME, loaded from the store the first time. */
-static struct chrt *
-chrt_get(const char *name)
+struct chrt *
+sched_chrt_get(const char *name)
 {
 	struct chrt	*rt, **nr;
 	size_t		 i;
@@ -169,8 +161,8 @@ chrt_get(const char *name)
 }
 
 /* Saves RT's durable part. */
-static int
-chrt_save(struct chrt *rt)
+int
+sched_chrt_save(struct chrt *rt)
 {
 	rt->sc.has_tokens = rt->bucket.at != 0;
 	rt->sc.tokens = rt->bucket.tokens;
@@ -179,8 +171,8 @@ chrt_save(struct chrt *rt)
 }
 
 /* Replaces string *DST with a copy of SRC (may be NULL); 1 if it changed. */
-static int
-set_str(char **dst, const char *src)
+int
+sched_set_str(char **dst, const char *src)
 {
 	if ((*dst == NULL && src == NULL) ||
 	    (*dst != NULL && src != NULL && strcmp(*dst, src) == 0))
@@ -200,8 +192,8 @@ chan_concurrency(const struct channel *ch)
 }
 
 /* Moves ID (in `sending`, or ready when FROM says) to held: its channel is paused. */
-static void
-hold_paused(const char *id, unsigned from, const char *reason,
+void
+sched_hold_paused(const char *id, unsigned from, const char *reason,
     const struct store_update *base)
 {
 	struct store_update	u;
@@ -218,145 +210,6 @@ hold_paused(const char *id, unsigned from, const char *reason,
 	    detail, NULL);
 }
 
-/* Pauses channel NAME. */
-int
-sched_pause(const char *name, const char *reason, int actor, int *held)
-{
-	struct chrt		*rt = chrt_get(name);
-	struct store_filter	 f;
-	struct delivery		*ds = NULL;
-	size_t			 n = 0, i;
-	int			 s, k, cnt = 0, was = rt->sc.paused;
-	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
-
-	if (store_begin() == -1) {
-		free(old);
-		return (-1);
-	}
-	rt->sc.paused = true;
-	set_str(&rt->sc.reason, reason);
-	if (chrt_save(rt) == -1 ||
-	    store_log(NULL, name, actor, "paused", reason) == -1)
-		goto fail;
-	for (k = 0; k < 2; k++) {
-		s = k == 0 ? DS_SCHEDULED : DS_RETRYING;
-		memset(&f, 0, sizeof(f));
-		f.state = s;
-		f.channel = name;
-		if (store_list(&f, &ds, &n) == -1)
-			goto fail;
-		for (i = 0; i < n; i++) {
-			hold_paused(ds[i].id, BIT(s), reason, NULL);
-			cnt++;
-		}
-		store_deliveries_free(ds, n);
-	}
-	if (store_commit() == -1)
-		goto fail;
-	free(old);
-	log_warnx("channel %s paused: %s (%d deliveries held)", name,
-	    reason ? reason : "", cnt);
-	if (held != NULL)
-		*held = cnt;
-	sched_kick();
-	return (0);
-fail:
-	/* Nothing was stored: the channel is as it was, in memory too. */
-	store_rollback();
-	rt->sc.paused = was;
-	set_str(&rt->sc.reason, old);
-	free(old);
-	return (-1);
-}
-
-/* Un-pauses channel NAME. */
-int
-sched_resume(const char *name, int actor, int *released)
-{
-	struct chrt		*rt = chrt_get(name);
-	struct store_filter	 f;
-	struct delivery		*ds = NULL;
-	size_t			 n = 0, i;
-	int			 cnt = 0, was = rt->sc.paused;
-	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
-
-	if (store_begin() == -1) {
-		free(old);
-		return (-1);
-	}
-	rt->sc.paused = false;
-	set_str(&rt->sc.reason, NULL);
-	rt->not_before = 0;
-	if (chrt_save(rt) == -1 ||
-	    store_log(NULL, name, actor, "resumed", NULL) == -1)
-		goto fail;
-	/* Those the calendar lets go move in one statement, not one by one. */
-	if ((cnt = store_release(name, SCHED_PAUSED, actor, "resumed",
-	    "channel resumed")) == -1)
-		goto fail;
-	memset(&f, 0, sizeof(f));
-	f.state = DS_HELD;
-	f.channel = name;
-	if (store_list(&f, &ds, &n) == -1)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		struct store_update	u;
-		enum cal_state		 cs = ds[i].cal_state;
-
-		if (ds[i].hold_reason == NULL ||
-		    strcmp(ds[i].hold_reason, SCHED_PAUSED) != 0)
-			continue;
-		memset(&u, 0, sizeof(u));
-		if (cs == CS_INVALID) {
-			/* It cannot go out as it is: it waits for a fix. */
-			u.hold_reason = SCHED_PROBLEM;
-			delivery_move(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
-			    actor, "held", ds[i].last_error, NULL);
-			continue;
-		}
-		if (cs == CS_HELD) {
-			/* The calendar wants it approved first. */
-			delivery_move(ds[i].id, BIT(DS_HELD), DS_HELD, &u,
-			    actor, "held", "channel resumed; the calendar "
-			    "holds it for approval", NULL);
-			continue;
-		}
-		if (delivery_move(ds[i].id, BIT(DS_HELD), DS_SCHEDULED, &u,
-		    actor, "resumed", "channel resumed", NULL) == 0)
-			cnt++;
-	}
-	store_deliveries_free(ds, n);
-	if (store_commit() == -1)
-		goto fail;
-	free(old);
-	if (was || cnt)
-		log_info("channel %s resumed (%d deliveries released)", name, cnt);
-	if (released != NULL)
-		*released = cnt;
-	sched_kick();
-	return (0);
-fail:
-	/* Nothing was stored: the channel is as it was, in memory too. */
-	store_rollback();
-	rt->sc.paused = was;
-	set_str(&rt->sc.reason, old);
-	free(old);
-	return (-1);
-}
-
-/* Channel NAME's state for status. */
-void
-sched_channel_info(const char *name, bool *paused, const char **reason,
-    const char **last_error, int *in_flight)
-{
-	struct chrt	*rt = chrt_get(name);
-
-	*paused = rt->sc.paused;
-	*reason = rt->sc.reason;
-	*last_error = rt->sc.last_error;
-	*in_flight = rt->in_flight;
-}
-
 /* Records R's error as RT's latest, or clears it after a success. */
 static void
 note_result(struct chrt *rt, const struct chan_result *r)
@@ -367,9 +220,9 @@ note_result(struct chrt *rt, const struct chan_result *r)
 		return;
 	if (r->channel_wait > 0 && now + r->channel_wait > rt->not_before)
 		rt->not_before = now + r->channel_wait;
-	if (set_str(&rt->sc.last_error, r->outcome == CHAN_SENT ? NULL :
+	if (sched_set_str(&rt->sc.last_error, r->outcome == CHAN_SENT ? NULL :
 	    r->error))
-		chrt_save(rt);
+		sched_chrt_save(rt);
 }
 
 /* Books the outcome R of sending D (which is in `sending`); -1 if the store failed. */
@@ -377,7 +230,7 @@ static int
 book(const struct delivery *d, const struct chan_result *r)
 {
 	struct store_update	u;
-	struct chrt		*rt = chrt_get(d->channel);
+	struct chrt		*rt = sched_chrt_get(d->channel);
 	char			detail[800], ago[32];
 	int64_t			now = when_now(), next;
 	uint64_t		failures = store_failures();
@@ -428,7 +281,7 @@ book(const struct delivery *d, const struct chan_result *r)
 		u.last_error = r->error;
 		snprintf(detail, sizeof(detail), "credentials refused: %s",
 		    r->error);
-		hold_paused(d->id, BIT(DS_SENDING), detail, &u);
+		sched_hold_paused(d->id, BIT(DS_SENDING), detail, &u);
 		if (store_failures() != failures)
 			return (-1);
 		sched_pause(d->channel, detail, STORE_ACTOR_DAEMON, NULL);
@@ -596,7 +449,7 @@ sent(const struct delivery *d, const struct channel_ops *ops,
     const struct chan_result *r, bool later)
 {
 	(void)later;
-	chrt_get(d->channel)->in_flight--;
+	sched_chrt_get(d->channel)->in_flight--;
 	if (r->aborted)
 		interrupted(d, ops);
 	else
@@ -668,7 +521,7 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 		return (rc < 0 ? -1 : 0);
 	rc = delivery_move(d->id, READY_MASK, DS_SENDING, NULL,
 	    STORE_ACTOR_DAEMON, "sending", NULL, NULL);
-	if (took && rc == 0 && chrt_save(rt) == -1)
+	if (took && rc == 0 && sched_chrt_save(rt) == -1)
 		rc = -1;	/* the whole batch is rolled back */
 	if (rc != 0) {
 		/* Nothing changed: the delivery stays where it was. */
@@ -787,7 +640,7 @@ fail_orphans(int64_t now, int *more)
 static int
 run_channel(struct channel *ch, int64_t now, int *more)
 {
-	struct chrt	*rt = chrt_get(ch->name);
+	struct chrt	*rt = sched_chrt_get(ch->name);
 	struct delivery	*ds = NULL;
 	size_t		 n = 0, i, want;
 	int		 http = !ch->ops->local, stop = 0, took;
@@ -799,7 +652,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		    &n) == -1)
 			return (-1);
 		for (i = 0; i < n; i++)
-			hold_paused(ds[i].id, READY_MASK, rt->sc.reason, NULL);
+			sched_hold_paused(ds[i].id, READY_MASK, rt->sc.reason, NULL);
 		if (n == SCHED_MAX_BATCH)
 			*more = 1;
 		store_deliveries_free(ds, n);
@@ -955,7 +808,7 @@ fire(uv_timer_t *t)
 static int64_t
 channel_wakeup(struct channel *ch, int64_t now)
 {
-	struct chrt	*rt = chrt_get(ch->name);
+	struct chrt	*rt = sched_chrt_get(ch->name);
 	struct retry_bucket	 b;
 	int64_t		 t, w;
 

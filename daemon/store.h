@@ -220,8 +220,6 @@ int	 store_set_media(const char *id, const char *media);
 int	 store_get_media(const char *id, char **media);
 /* Sets the end (as --check --json writes it) of delivery ID; no write if unchanged. */
 int	 store_set_end(const char *id, const char *end);
-/* Loads the end of delivery ID into *END (malloc'd, NULL: none); 1 if no such delivery. */
-int	 store_get_end(const char *id, char **end);
 
 /* A newsletter recipient of a delivery (the `recipients` table). */
 struct store_rcpt {

@@ -473,13 +473,6 @@ store_set_end(const char *id, const char *end)
 	return (0);
 }
 
-/* Loads the end of delivery ID into *END (malloc'd, NULL: none); 1 if no such delivery. */
-int
-store_get_end(const char *id, char **end)
-{
-	return (get_text("SELECT ends FROM deliveries WHERE id = ?", id, end));
-}
-
 /* Records where the calendar's version of delivery ID stands (see campaign.c). */
 int
 store_set_cal_fp(const char *id, const char *fp)

@@ -147,8 +147,8 @@
 /*
  * A page of calendar ?1's rows after id ?2, at most ?3, with only what
  * reconcile compares (store_view.c): a range of the primary key ("+"
- * keeps SQLite off deliveries_calendar, which would sort the whole
- * calendar for every page).
+ * keeps SQLite off deliveries_occurrence, whose calendar prefix would
+ * sort the whole calendar for every page).
  */
 #define HOT_VIEW_CALENDAR "SELECT id, state, due, cal_state, hold_reason," \
 	" cal_fp FROM deliveries WHERE id > ?2 AND +calendar = ?1" \
