@@ -83,10 +83,16 @@ static const struct crierd_ctx	*camp_ctx;	/* loop, configuration, templates */
 static LIST_HEAD(, camp)	 camps = LIST_HEAD_INITIALIZER(camps);
 static uv_timer_t		 retry_timer;	/* loads the store refused */
 static int			 retry_inited;
-static uv_idle_t		 slicer;	/* applies loads in slices between loop turns */
+/*
+ * Loads are applied in slices after each poll (a check handle), while an
+ * idle handle keeps the poll from blocking: a control request read in one
+ * poll is answered before the next slice, and waits for at most one.
+ */
+static uv_check_t		 slicer;
+static uv_idle_t		 spinner;
 static int			 slicer_inited;
 
-#define CAMP_SLICE_US	4000	/* the longest a slice holds the loop, about */
+#define CAMP_SLICE_US	1000	/* the longest a slice holds the loop, about: a request waits for one */
 
 #define CAMP_STORE_RETRY_MS	15000
 
@@ -368,9 +374,16 @@ drop_load(struct camp *cp)
 	}
 }
 
-/* Idle: one slice of the first load being applied, then the loop turns again. */
+/* Idle: nothing; its being active keeps the loop's poll from blocking. */
 static void
-slice(uv_idle_t *h)
+spin(uv_idle_t *h)
+{
+	(void)h;
+}
+
+/* After each poll: one slice of the first load being applied, then the loop turns again. */
+static void
+slice(uv_check_t *h)
 {
 	struct camp	*cp;
 	int		 rc;
@@ -385,7 +398,8 @@ slice(uv_idle_t *h)
 		if (cp->job != NULL)
 			break;
 	if (cp == NULL) {
-		uv_idle_stop(h);
+		uv_check_stop(h);
+		uv_idle_stop(&spinner);
 		return;
 	}
 	rc = reconcile_step(cp->job, CAMP_SLICE_US);
@@ -432,8 +446,10 @@ after_work(uv_work_t *w, int status)
 	cp->job = reconcile_start(&rin);
 	if (!slicer_inited)
 		finish(cp, reconcile_step(cp->job, 0));
-	else if (uv_is_active((uv_handle_t *)&slicer) == 0)
-		uv_idle_start(&slicer, slice);
+	else if (uv_is_active((uv_handle_t *)&slicer) == 0) {
+		uv_check_start(&slicer, slice);
+		uv_idle_start(&spinner, spin);
+	}
 	return;
 out:
 	finish(cp, 1);
@@ -692,7 +708,8 @@ camp_init(const struct crierd_ctx *ctx)
 	camp_ctx = ctx;
 	if (!retry_inited && uv_timer_init(ctx->loop, &retry_timer) == 0)
 		retry_inited = 1;
-	if (!slicer_inited && uv_idle_init(ctx->loop, &slicer) == 0)
+	if (!slicer_inited && uv_check_init(ctx->loop, &slicer) == 0 &&
+	    uv_idle_init(ctx->loop, &spinner) == 0)
 		slicer_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
@@ -784,8 +801,10 @@ camp_shutdown(void)
 			finish(cp, 1);
 	}
 	if (slicer_inited) {
-		uv_idle_stop(&slicer);
+		uv_check_stop(&slicer);
+		uv_idle_stop(&spinner);
 		uv_close((uv_handle_t *)&slicer, NULL);
+		uv_close((uv_handle_t *)&spinner, NULL);
 		slicer_inited = 0;
 	}
 	if (retry_inited) {
