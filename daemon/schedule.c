@@ -44,8 +44,9 @@
 /*
  * libuv's timers have millisecond resolution on a cached clock and fire up
  * to a millisecond or two late; the timer is armed this much early instead,
- * the marks are written, and the batch is committed at the due instant
- * itself (clock_nanosleep), never before it.
+ * the marks are written and committed (the fsync off the due instant), and
+ * the requests leave at the due instant itself (clock_nanosleep), never
+ * before it.
  */
 #define SCHED_EARLY	5	/* ms */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
@@ -767,17 +768,23 @@ fire(uv_timer_t *t)
 				err = 1;
 		if (err)
 			store_rollback();
-		else {
-			if (nstarts > 0)	/* marked early, never committed early */
-				sleep_until(now);
-			if (store_commit() == -1)
-				err = 1;
-		}
+		else if (store_commit() == -1)
+			err = 1;
 		tobook_end(err);
 		if (err)
 			starts_undo();
-		else
+		else {
+			/*
+			 * Marked and committed up to SCHED_EARLY ms ahead (the
+			 * fsync is off the due instant); no request leaves
+			 * before it. A crash in between leaves those
+			 * `uncertain`, as one between a commit and its
+			 * request always did.
+			 */
+			if (nstarts > 0)
+				sleep_until(now);
 			starts_launch();
+		}
 		ckpt_arm();
 	}
 	rr++;
