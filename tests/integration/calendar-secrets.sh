@@ -56,13 +56,19 @@ jget 'd[-1]["query"]' < "$T/reqs.json" | grep -q "$TOK" || fail "the token did n
 no_secrets "$LOG"
 
 # A body that does not parse: reported (without secrets), never cached.
-cp "$STATE/calendars/web.ics" "$T/good.ics"
+# (first the cached copy must be the good body, byte for byte as served)
+printf '%b' "$good" > "$T/good.ics"
+wait_for "cmp -s '$STATE/calendars/web.ics' '$T/good.ics'" 20 ||
+	fail "the good body was not cached as served"
 serve 200:broken
 expect_rc 0 ctl reload
 wait_for "[ \"\$(ctl --json status | jget 'd[\"calendars\"][0][\"error\"]')\" != null ]" 10 ||
 	fail "the broken body was not reported"
 ctl --json status | jget 'd["calendars"][0]["error"]' | grep -q "alice:\*\*\*@" ||
 	fail "the error does not name the (redacted) url: $(ctl --json status | jget 'd["calendars"][0]["error"]')"
+# (once that load is over, not while its result may still be applied)
+wait_for "[ \"\$(ctl --json status | jget 'd[\"calendars\"][0][\"loading\"]')\" = False ]" 20 ||
+	fail "the reload did not end"
 cmp -s "$STATE/calendars/web.ics" "$T/good.ics" || fail "the unparseable body replaced the cached copy"
 grep -q "new@ogw.test" "$STATE/calendars/"*.ics && fail "the broken body is on disk"
 # A fetch error.
