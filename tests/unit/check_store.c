@@ -489,6 +489,44 @@ START_TEST(test_release)
 }
 END_TEST
 
+/*
+ * A release inside a batch whose savepoint journal is far larger than
+ * what stays in memory: SQLite 3.40 refused such a spill ("database or
+ * disk is full") when the in-memory part was over 128 KiB.
+ */
+START_TEST(test_release_large)
+{
+	static char	 text[600];
+	struct delivery	 d;
+	int64_t		 counts[DS_NSTATES];
+	char		 uid[32];
+	int		 i, n = 20000;
+
+	memset(text, 'x', sizeof(text) - 1);
+	ck_assert_int_eq(store_begin(), 0);
+	for (i = 0; i < n; i++) {
+		memset(&d, 0, sizeof(d));
+		snprintf(uid, sizeof(uid), "big%d", i);
+		store_delivery_id("cal", uid, NULL, "hook", d.id);
+		d.channel = (char *)"hook";
+		d.due = 1000 + i;
+		d.state = DS_HELD;
+		d.hold_reason = (char *)"paused";
+		d.uid = uid;
+		d.text = text;
+		ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
+	}
+	ck_assert_int_eq(store_commit(), 0);
+	ck_assert_int_eq(store_begin(), 0);
+	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
+	    "channel resumed"), n);
+	ck_assert_int_eq(store_commit(), 0);
+	ck_assert_int_eq(store_counts(counts), 0);
+	ck_assert_int_eq(counts[DS_SCHEDULED], n);
+	ck_assert_int_eq(counts[DS_HELD], 0);
+}
+END_TEST
+
 START_TEST(test_list_filter)
 {
 	struct store_filter	 f;
@@ -666,6 +704,7 @@ store_suite(void)
 	tcase_add_test(tc, test_due_and_counts);
 	tcase_add_test(tc, test_counts_and_seqs);
 	tcase_add_test(tc, test_release);
+	tcase_add_test(tc, test_release_large);
 	tcase_add_test(tc, test_list_filter);
 	tcase_add_test(tc, test_persist_and_schema);
 	tcase_add_test(tc, test_overrides);
