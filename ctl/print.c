@@ -276,6 +276,22 @@ print_parts(json_t *p)
 		    print_field(v, "text"));
 }
 
+/* "── 133 / 500, 6 of 5 links  DOES NOT FIT": length, limit and links of P. */
+static void
+print_measure(json_t *p)
+{
+	json_t	*ll = json_object_get(p, "link_limit");
+
+	printf("── %lld / %lld", (long long)json_integer_value(
+	    json_object_get(p, "length")), (long long)json_integer_value(
+	    json_object_get(p, "limit")));
+	if (json_is_integer(ll))
+		printf(", %lld of %lld links", (long long)json_integer_value(
+		    json_object_get(p, "links")), (long long)json_integer_value(ll));
+	printf("%s\n", json_is_true(json_object_get(p, "fits")) ? "" :
+	    "  DOES NOT FIT");
+}
+
 /* preview: the rendered text and its length per channel. */
 void
 print_preview(json_t *r)
@@ -293,11 +309,7 @@ print_preview(json_t *r)
 		    print_field(p, "due"));
 		printf("%s\n", print_field(p, "text"));
 		if (json_is_integer(lim))
-			printf("── %lld / %lld%s\n",
-			    (long long)json_integer_value(json_object_get(p, "length")),
-			    (long long)json_integer_value(lim),
-			    json_is_true(json_object_get(p, "fits")) ? "" :
-			    "  DOES NOT FIT");
+			print_measure(p);
 		else
 			printf("── %lld characters, no limit\n",
 			    (long long)json_integer_value(json_object_get(p, "length")));
@@ -324,11 +336,7 @@ print_post(json_t *r)
 			}
 			printf("%s\n", print_field(v, "text"));
 			if (json_is_integer(lim))
-				printf("── %lld / %lld%s\n", (long long)
-				    json_integer_value(json_object_get(v, "length")),
-				    (long long)json_integer_value(lim),
-				    json_is_true(json_object_get(v, "fits")) ? "" :
-				    "  DOES NOT FIT");
+				print_measure(v);
 			else
 				printf("── %lld characters, no limit\n", (long long)
 				    json_integer_value(json_object_get(v, "length")));

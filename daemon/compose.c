@@ -22,6 +22,13 @@ over_characters(const struct len_result *lr)
 	return (lr->limit != 0 && lr->length > lr->limit);
 }
 
+/* Whether LR has more distinct links than its network takes. */
+static bool
+over_links(const struct len_result *lr)
+{
+	return (lr->link_limit != 0 && lr->links > lr->link_limit);
+}
+
 /* Says by how much LR is too long. */
 const char *
 compose_too_long(const struct len_result *lr, char *buf, size_t len)
@@ -29,6 +36,10 @@ compose_too_long(const struct len_result *lr, char *buf, size_t len)
 	if (over_characters(lr))
 		snprintf(buf, len, "%zu characters, %zu over the limit of %zu",
 		    lr->length, lr->length - lr->limit, lr->limit);
+	else if (over_links(lr))
+		snprintf(buf, len, "%zu distinct links, %zu over the limit of "
+		    "%zu", lr->links, lr->links - lr->link_limit,
+		    lr->link_limit);
 	else
 		snprintf(buf, len, "%zu bytes, %zu over the limit of %zu bytes",
 		    lr->bytes, lr->bytes - lr->byte_limit, lr->byte_limit);
@@ -42,10 +53,29 @@ compose_does_not_fit(const struct len_result *lr, char *buf, size_t len)
 	if (over_characters(lr))
 		snprintf(buf, len, "does not fit: %zu of %zu characters",
 		    lr->length, lr->limit);
+	else if (over_links(lr))
+		snprintf(buf, len, "does not fit: %zu of %zu distinct links",
+		    lr->links, lr->link_limit);
 	else
 		snprintf(buf, len, "does not fit: %zu of %zu bytes", lr->bytes,
 		    lr->byte_limit);
 	return (buf);
+}
+
+/* Sets O's "length", "limit" and "fits" from LR, and "links" and "link_limit" where the network limits links. */
+void
+compose_len_json(json_t *o, const struct len_result *lr)
+{
+	json_object_set_new(o, "length", json_integer((json_int_t)lr->length));
+	json_object_set_new(o, "limit", lr->limit ?
+	    json_integer((json_int_t)lr->limit) : json_null());
+	if (lr->link_limit != 0) {
+		json_object_set_new(o, "links",
+		    json_integer((json_int_t)lr->links));
+		json_object_set_new(o, "link_limit",
+		    json_integer((json_int_t)lr->link_limit));
+	}
+	json_object_set_new(o, "fits", json_boolean(lr->fits));
 }
 
 /* The utm key for IN: its calendar's, else its channel's; NULL if none. */

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "length.h"
 #include "render.h"
 
@@ -32,5 +34,7 @@ const char *compose_too_long(const struct len_result *lr, char *buf,
 /* The same, short, as a held post's problem: "does not fit: 46 of 30 characters". */
 const char *compose_does_not_fit(const struct len_result *lr, char *buf,
 	    size_t len);
+/* Sets O's "length", "limit" and "fits" from LR, and "links" and "link_limit" where the network limits links. */
+void	 compose_len_json(json_t *o, const struct len_result *lr);
 
 #endif

@@ -180,10 +180,7 @@ post_dry_run(json_t *chans, const char *text, const char *tmpl, json_t *vars,
 		}
 		json_decref(err);
 		json_object_set_new(o, "text", json_string(out.text));
-		json_object_set_new(o, "length", json_integer((json_int_t)out.len.length));
-		json_object_set_new(o, "limit", out.len.limit ?
-		    json_integer((json_int_t)out.len.limit) : json_null());
-		json_object_set_new(o, "fits", json_boolean(out.len.fits));
+		compose_len_json(o, &out.len);
 		if ((parts = thread_json(ch, out.text)) != NULL)
 			json_object_set_new(o, "parts", parts);
 		if (!out.len.fits)

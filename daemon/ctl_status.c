@@ -12,6 +12,7 @@
 #include "ctl_verbs.h"
 #include "campaign.h"
 #include "channel.h"
+#include "compose.h"
 #include "control.h"
 #include "conf.h"
 #include "context.h"
@@ -402,10 +403,7 @@ preview_json(const struct delivery *d)
 	json_object_set_new(o, "type", json_string(ch->ops->type));
 	if (strcmp(chan_style_of(ch), ch->ops->type) != 0)
 		json_object_set_new(o, "like", json_string(chan_style_of(ch)));
-	json_object_set_new(o, "length", json_integer((json_int_t)lr.length));
-	json_object_set_new(o, "limit", lr.limit ?
-	    json_integer((json_int_t)lr.limit) : json_null());
-	json_object_set_new(o, "fits", json_boolean(lr.fits));
+	compose_len_json(o, &lr);
 	if ((parts = thread_json(ch, d->text)) != NULL)
 		json_object_set_new(o, "parts", parts);
 	return (o);

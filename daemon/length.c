@@ -3,9 +3,11 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <utf8proc.h>
 
@@ -18,6 +20,8 @@
 #define LEN_BLUESKY_BYTES	3000
 #define LEN_X_DEFAULT		280
 #define LEN_THREADS_DEFAULT	500
+#define LEN_THREADS_LINKS	5	/* THREADS_API__LINK_LIMIT_EXCEEDED above */
+#define LEN_LINKS_KEPT		64	/* distinct links compared; more only count */
 #define LEN_LINKEDIN_DEFAULT	3000
 #define LEN_FACEBOOK_DEFAULT	63206
 
@@ -309,6 +313,73 @@ len_utf16(const char *s, size_t n)
 	return units;
 }
 
+/* Length of a "www." link at S[I] (PREV before it), to white space, trailing punctuation left out; 0 if none. */
+static size_t
+www_span(const char *s, size_t n, size_t i, int32_t prev)
+{
+	size_t	 k = i + 4;
+
+	if (n - i < 5 || strncasecmp(s + i, "www.", 4) != 0 ||
+	    (prev != -1 && prev != '(' && prev != '<' && prev != '"' &&
+	    prev != '\'' && (prev >= 0x80 || !isspace((unsigned char)prev))))
+		return 0;
+	while (k < n && !isspace((unsigned char)s[k]) && s[k] != '<' &&
+	    s[k] != '>' && s[k] != '"')
+		k++;
+	while (k > i + 4 && strchr(".,;:!?)", s[k - 1]) != NULL)
+		k--;
+	return k > i + 4 ? k - i : 0;
+}
+
+/*
+ * Distinct links in S (N bytes) as Threads counts them ("all unique URLs
+ * found in the text"): http(s) URLs as url_span finds them, and "www."
+ * names; the same link twice counts once.
+ */
+static size_t
+count_links(const char *s, size_t n)
+{
+	struct { const char *p; size_t len; } seen[LEN_LINKS_KEPT];
+	size_t	 i = 0, u, k, nseen = 0, links = 0;
+	int32_t	 prev = -1, cp;
+	ssize_t	 r;
+
+	while (i < n) {
+		u = 0;
+		if (s[i] == 'h' || s[i] == 'H')
+			u = url_span(s, n, i, prev);
+		else if (s[i] == 'w' || s[i] == 'W')
+			u = www_span(s, n, i, prev);
+		if (u > 0) {
+			for (k = 0; k < nseen; k++)
+				if (seen[k].len == u && memcmp(seen[k].p, s + i,
+				    u) == 0)
+					break;
+			if (k == nseen) {
+				links++;
+				if (nseen < LEN_LINKS_KEPT) {
+					seen[nseen].p = s + i;
+					seen[nseen++].len = u;
+				}
+			}
+			i += u;
+			prev = (unsigned char)s[i - 1] < 0x80 ?
+			    (unsigned char)s[i - 1] : 'x';
+			continue;
+		}
+		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
+		    &cp);
+		if (r <= 0) {
+			prev = -1;
+			i++;
+		} else {
+			prev = cp;
+			i += (size_t)r;
+		}
+	}
+	return links;
+}
+
 /* Measures TEXT under RULE; LIMIT 0 means the rule's default. Returns 0. */
 int
 len_measure(enum len_rule rule, const char *text, size_t limit,
@@ -349,6 +420,8 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	case LEN_THREADS:
 		out->length = threads_len(text, n);
 		out->limit = limit ? limit : LEN_THREADS_DEFAULT;
+		out->links = count_links(text, n);
+		out->link_limit = LEN_THREADS_LINKS;
 		break;
 	case LEN_LINKEDIN:
 		out->length = len_utf16(text, n);
@@ -365,6 +438,7 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	}
 	out->fits = (out->limit == 0 || out->length <= out->limit) &&
 	    (out->byte_limit == 0 || out->bytes <= out->byte_limit) &&
+	    (out->link_limit == 0 || out->links <= out->link_limit) &&
 	    !(rule == LEN_X && m.refused);
 	return 0;
 }

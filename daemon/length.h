@@ -10,7 +10,8 @@ enum len_rule {
 	LEN_MASTODON,	/* graphemes, URL = 23, @user@domain = @user, default 500 */
 	LEN_BLUESKY,	/* 300 graphemes and 3000 UTF-8 bytes */
 	LEN_X,		/* twitter-text weighted length, URL = 23, default 280 */
-	LEN_THREADS,	/* graphemes, an emoji one by its UTF-8 bytes, default 500 */
+	LEN_THREADS,	/* graphemes, an emoji one by its UTF-8 bytes, default
+			   500; at most 5 distinct links */
 	LEN_LINKEDIN,	/* UTF-16 code units, as LinkedIn counts commentary */
 	LEN_FACEBOOK,	/* graphemes, default 63206 (Facebook's post limit) */
 };
@@ -20,6 +21,8 @@ struct len_result {
 	size_t	bytes;		/* UTF-8 bytes */
 	size_t	limit;		/* 0: none */
 	size_t	byte_limit;	/* 0: none */
+	size_t	links;		/* distinct links, where the network limits them */
+	size_t	link_limit;	/* 0: none */
 	bool	fits;
 };
 

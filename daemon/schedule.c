@@ -21,6 +21,7 @@
 #include "schedule.h"
 #include "schedule-int.h"
 #include "channel.h"
+#include "compose.h"
 #include "context.h"
 #include "delivery.h"
 #include "log.h"
@@ -490,12 +491,8 @@ refit(struct channel *ch, struct delivery *d)
 		;	/* split = thread, but it cannot be split: WHY says why */
 	else if (lr.fits)
 		return (0);
-	else if (lr.limit != 0 && lr.length > lr.limit)
-		snprintf(why, sizeof(why), "does not fit: %zu of %zu characters",
-		    lr.length, lr.limit);
 	else
-		snprintf(why, sizeof(why), "does not fit: %zu of %zu bytes",
-		    lr.bytes, lr.byte_limit);
+		compose_does_not_fit(&lr, why, sizeof(why));
 	memset(&u, 0, sizeof(u));
 	u.hold_reason = SCHED_PROBLEM;
 	u.last_error = why;

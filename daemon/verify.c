@@ -226,14 +226,14 @@ check_channel(struct vstate *vs, const struct vsrc *src,
 		json_object_set_new(jc, "text", json_string(out.text));
 		if (out.subject != NULL)
 			json_object_set_new(jc, "subject", json_string(out.subject));
-		json_object_set_new(jc, "length", json_integer((json_int_t)out.len.length));
-		json_object_set_new(jc, "limit", out.len.limit ?
-		    json_integer((json_int_t)out.len.limit) : json_null());
-		json_object_set_new(jc, "fits", json_boolean(out.len.fits));
+		compose_len_json(jc, &out.len);
 		if ((parts = thread_json(ch, out.text)) != NULL)
 			json_object_set_new(jc, "parts", parts);
 		if (!out.len.fits) {
-			snprintf(msg, sizeof(msg), "%s: too long: %s", name, why);
+			snprintf(msg, sizeof(msg), "%s: %s: %s", name,
+			    out.len.length <= out.len.limit && out.len.links >
+			    out.len.link_limit && out.len.link_limit != 0 ?
+			    "too many links" : "too long", why);
 			json_array_append_new(probs, json_string(msg));
 		}
 	}

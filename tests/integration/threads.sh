@@ -3,6 +3,8 @@
 # with Threads' rule (an emoji counts its UTF-8 bytes) and refuses a local
 # image (Threads fetches image_url itself); a text post and an https-style
 # image with alt text go container -> (status polled until FINISHED) ->
+# publish; more than 5 distinct links (THREADS_API__LINK_LIMIT_EXCEEDED) are
+# found by --check, refused by `post` and held from a calendar, never sent;
 # publish; a call-rate error (code 4) waits instead of retrying at once; an
 # expired token (code 190) pauses the channel with Threads' message.
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +34,8 @@ open(sys.argv[1], "w", newline="", encoding="utf-8").write(
     ev("local@ogw.test", "With a local image",
        "ATTACH;FMTTYPE=image/png;X-CRIER-ALT=Chart:%s\r\n" % sys.argv[2]) +
     ev("noalt@ogw.test", "Without alt text", "ATTACH;FMTTYPE=image/png:%s/chart.png\r\n" % sys.argv[3]) +
+    ev("sixlinks@ogw.test", " ".join("https://ogw.example/%d" % i for i in range(5)) + " www.opengovweek.example") +
+    ev("fivelinks@ogw.test", " ".join("https://ogw.example/%d" % i for i in range(5)) + " again https://ogw.example/0") +
     "END:VCALENDAR\r\n")
 PYEOF
 write_config "$(th_channel th)" "[calendar camp]" "path = $CAL" "channels = th"
@@ -41,8 +45,19 @@ expect_out "501"
 expect_out "over the limit of 500"
 expect_out "Threads fetches images from a public https URL"
 expect_out "has no alt text"
-expect_out "4 occurrences checked, 3 problems"
+expect_out "uid sixlinks@ogw.test"
+expect_out "6 distinct links, 1 over the limit of 5"
+expect_out "6 occurrences checked, 4 problems"
 case "$OUT" in *"uid fits@ogw.test"*) fail "500 counted as over: $OUT" ;; esac
+case "$OUT" in *"uid fivelinks@ogw.test"*) fail "a repeated link counted twice: $OUT" ;; esac
+expect_rc 1 "$CRIERD" -c "$CONF" --check --json --from 2027-05-01 --to 2027-06-01
+echo "$OUT" | "$PY" -c '
+import json, sys
+occ = [json.loads(l) for l in sys.stdin if l.strip()]
+six = [c for o in occ if o["uid"] == "sixlinks@ogw.test" for c in o["channels"]]
+assert six and six[0]["links"] == 6 and six[0]["link_limit"] == 5 and six[0]["fits"] is False, six
+assert "th: too many links: 6 distinct links, 1 over the limit of 5" in [p for o in occ for p in o["problems"]], occ
+' || fail "--check --json links: $OUT"
 
 # The daemon: a text post, then a calendar image with alt text.
 mock_script web '[{"path": "/chart.png", "headers": {"Content-Type": "image/png"}, "body_hex": "89504e470d0a1a0a6368617274"}]'
@@ -54,7 +69,10 @@ open(sys.argv[1], "w", newline="").write(
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:img@ogw.test\r\n"
     "DTSTAMP:20270101T000000Z\r\nDTSTART:%s\r\nDESCRIPTION:Results of the consultation\r\n"
     "ATTACH;FMTTYPE=image/png;X-CRIER-ALT=\"Bar chart of the results\":%s/chart.png\r\n"
-    "END:VEVENT\r\nEND:VCALENDAR\r\n" % (t, sys.argv[2]))
+    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:links@ogw.test\r\n"
+    "DTSTAMP:20270101T000000Z\r\nDTSTART:%s\r\nDESCRIPTION:%s\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n" % (t, sys.argv[2], t,
+    " ".join("https://ogw.example/%d" % i for i in range(6))))
 PYEOF
 write_config "$(th_channel th)" "[calendar camp]" "path = $CAL" "channels = th"
 start_daemon
@@ -63,7 +81,15 @@ wait_state "$a" sent 20
 [ "$(th_posts 'p[0]["text"]')" = "Open Gov Week starts today 👍 & more" ] || fail "text: $(th_posts 'p')"
 [ "$(th_posts 'p[0]["media_type"]')" = TEXT ] || fail "media type: $(th_posts 'p')"
 [ "$(field "$a" 'dl["remote_id"]')" = "$(th_posts 'p[0]["id"]')" ] || fail "remote id is not the media id"
-wait_for "[ \"\$(ctl --json list | jget 'len(d[\"deliveries\"])')\" = 2 ]" 10 || fail "calendar not loaded"
+wait_for "[ \"\$(ctl --json list | jget 'len(d[\"deliveries\"])')\" = 3 ]" 10 || fail "calendar not loaded"
+links=$(delivery_of links@ogw.test th)
+wait_state "$links" held 10
+field "$links" 'dl["last_error"]' | grep -q "does not fit: 6 of 5 distinct links" ||
+	fail "six links: $(ctl show "$links")"
+expect_rc 1 ctl post --channel th --text "$(seq -f 'https://ogw.example/%g' 1 6 | tr '\n' ' ')"
+expect_out "6 distinct links, 1 over the limit of 5"
+ctl post --dry-run --channel th --text "$(seq -f 'https://ogw.example/%g' 1 6 | tr '\n' ' ')" > "$T/dry.txt"
+grep -q "6 of 5 links  DOES NOT FIT" "$T/dry.txt" || fail "dry run: $(cat "$T/dry.txt")"
 img=$(delivery_of img@ogw.test th)
 wait_state "$img" sent 30
 th_get /_control/containers > "$T/containers.json"
@@ -83,6 +109,7 @@ st = [r for r in reqs[i + 1:] if r[1] == "/v1.0/" + c["id"]]
 assert len(st) >= 2, reqs
 assert reqs[-1] == ("POST", "/v1.0/17841400000000001/threads_publish"), reqs
 assert sum(1 for r in reqs if r[1].endswith("/threads_publish")) == 2, reqs
+assert not any("ogw.example/5" in (c["text"] or "") for c in cs), cs
 for r in json.load(open(sys.argv[2])):
     assert "th-tok-ogp-1" not in r["path"] and "th-tok-ogp-1" not in r.get("query", ""), r
 PYEOF

@@ -303,6 +303,53 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/*
+ * Threads: at most 5 distinct links (the text-attachments page: "All
+ * unique URLs found in the text field are counted"; more fail with
+ * THREADS_API__LINK_LIMIT_EXCEEDED); http(s) URLs and "www." names.
+ */
+START_TEST(test_threads_links)
+{
+	static const struct {
+		const char	*text;
+		size_t		 links;
+		bool		 fits;
+	} cases[] = {
+		{ "no links at all", 0, true },
+		{ "https://a.example/1 https://a.example/2 https://a.example/3 "
+		  "https://a.example/4 https://a.example/5", 5, true },
+		{ "https://a.example/1 https://a.example/2 https://a.example/3 "
+		  "https://a.example/4 https://a.example/5 http://b.example/", 6,
+		  false },
+		/* The same link twice counts once (trailing punctuation is the sentence's). */
+		{ "https://a.example/1 https://a.example/2 https://a.example/3 "
+		  "https://a.example/4 https://a.example/5. Again: "
+		  "https://a.example/1, https://a.example/5!", 5, true },
+		/* www. names count; inside a URL they are part of it. */
+		{ "www.one.example www.two.example (www.three.example) "
+		  "https://www.four.example/x https://a.example/5 "
+		  "www.six.example.", 6, false },
+		{ "awww.not.example and www.", 0, true },
+		{ "https://a.example/\xc3\xa9 https://a.example/\xc3\xa8", 2,
+		  true },
+	};
+	struct len_result	 r;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len_measure(LEN_THREADS, cases[i].text, 0, &r);
+		ck_assert_msg(r.links == cases[i].links, "case %zu: %zu links",
+		    i, r.links);
+		ck_assert_uint_eq(r.link_limit, 5);
+		ck_assert_msg(r.fits == cases[i].fits, "case %zu", i);
+	}
+	/* Other networks do not limit links here. */
+	len_measure(LEN_MASTODON, cases[2].text, 0, &r);
+	ck_assert_uint_eq(r.link_limit, 0);
+	ck_assert(r.fits);
+}
+END_TEST
+
 static Suite *
 length_suite(void)
 {
@@ -318,6 +365,7 @@ length_suite(void)
 	tcase_add_test(tc, test_bluesky_bytes);
 	tcase_add_test(tc, test_mastodon_default);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_threads_links);
 	tcase_add_test(tc, test_linkedin_utf16);
 	tcase_add_test(tc, test_facebook_default);
 	suite_add_tcase(s, tc);
