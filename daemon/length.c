@@ -341,8 +341,7 @@ count_links(const char *s, size_t n)
 {
 	struct { const char *p; size_t len; } seen[LEN_LINKS_KEPT];
 	size_t	 i = 0, u, k, nseen = 0, links = 0;
-	int32_t	 prev = -1, cp;
-	ssize_t	 r;
+	int32_t	 prev = -1;
 
 	while (i < n) {
 		u = 0;
@@ -367,15 +366,7 @@ count_links(const char *s, size_t n)
 			    (unsigned char)s[i - 1] : 'x';
 			continue;
 		}
-		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
-		    &cp);
-		if (r <= 0) {
-			prev = -1;
-			i++;
-		} else {
-			prev = cp;
-			i += (size_t)r;
-		}
+		i = url_step(s, n, i, &prev);
 	}
 	return links;
 }

@@ -236,8 +236,7 @@ mark_tokens(struct splitter *sp)
 {
 	const char	*s = sp->s;
 	size_t		 n = sp->n, i = 0, t, k;
-	int32_t		 prev = -1, cp;
-	ssize_t		 r;
+	int32_t		 prev = -1;
 
 	while (i < n) {
 		t = 0;
@@ -255,15 +254,7 @@ mark_tokens(struct splitter *sp)
 			    (unsigned char)s[i - 1] : 'x';
 			continue;
 		}
-		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
-		    &cp);
-		if (r <= 0) {
-			prev = -1;
-			i++;
-		} else {
-			prev = cp;
-			i += (size_t)r;
-		}
+		i = url_step(s, n, i, &prev);
 	}
 }
 

@@ -218,13 +218,28 @@ prev_cp(const char *s, size_t n, size_t i)
 	return cp;
 }
 
+/* The index after the code point at S[I] (one byte if it is not UTF-8), which becomes *PREV (-1 then). */
+size_t
+url_step(const char *s, size_t n, size_t i, int32_t *prev)
+{
+	int32_t	 cp;
+	ssize_t	 r;
+
+	r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i), &cp);
+	if (r <= 0) {
+		*prev = -1;
+		return (i + 1);
+	}
+	*prev = cp;
+	return (i + (size_t)r);
+}
+
 /* Finds the first URL in S[FROM..N); its length, and its start in *START, or 0. */
 size_t
 url_find(const char *s, size_t n, size_t from, size_t *start)
 {
 	size_t	 i = from, u;
-	int32_t	 prev, cp;
-	ssize_t	 r;
+	int32_t	 prev;
 
 	prev = prev_cp(s, n, from);
 	while (i < n) {
@@ -233,15 +248,7 @@ url_find(const char *s, size_t n, size_t from, size_t *start)
 			*start = i;
 			return u;
 		}
-		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
-		    &cp);
-		if (r <= 0) {
-			prev = -1;
-			i++;
-		} else {
-			prev = cp;
-			i += (size_t)r;
-		}
+		i = url_step(s, n, i, &prev);
 	}
 	return 0;
 }

@@ -21,4 +21,7 @@ size_t	 url_span(const char *s, size_t n, size_t i, int32_t prev);
  */
 size_t	 url_find(const char *s, size_t n, size_t from, size_t *start);
 
+/* The index after the code point at S[I] (one byte if it is not UTF-8), which becomes *PREV (-1 then). */
+size_t	 url_step(const char *s, size_t n, size_t i, int32_t *prev);
+
 #endif
