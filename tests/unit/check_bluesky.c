@@ -9,6 +9,7 @@
 
 #include "daemon/channels/atproto.h"
 #include "daemon/channels/opengraph.h"
+#include "tests/unit/unit.h"
 
 /* The TID of an id is fixed, valid, and differs between ids. */
 START_TEST(test_tid)
@@ -205,11 +206,5 @@ bluesky_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bluesky_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(bluesky_suite(), 0));
 }

@@ -11,6 +11,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/calendar/tz.h"
+#include "tests/unit/unit.h"
 
 #define W_FROM	((time_t)946684800)	/* 2000-01-01 */
 #define W_TO	((time_t)4102444800)	/* 2100-01-01 */
@@ -713,12 +714,8 @@ calendar_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(calendar_suite());
-	int	 failed;
+	int	rc = unit_run(calendar_suite(), 0);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	icaltimezone_free_builtin_timezones();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (rc);
 }

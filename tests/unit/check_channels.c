@@ -19,6 +19,7 @@
 #include "daemon/length.h"
 #include "daemon/render.h"
 #include "daemon/template.h"
+#include "tests/unit/unit.h"
 
 static char	tmpdir[PATH_MAX];
 
@@ -329,11 +330,5 @@ channels_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(channels_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(channels_suite(), 0));
 }

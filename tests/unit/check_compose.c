@@ -10,6 +10,7 @@
 #include "daemon/compose.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "tests/unit/unit.h"
 
 static char		 tmpdir[] = "/tmp/crier-check-compose-XXXXXX";
 static char		 err[1024];
@@ -112,20 +113,5 @@ compose_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-	char	 cmd[700];
-
-	log_init(0);
-	if (mkdtemp(tmpdir) == NULL)
-		return (99);
-	sr = srunner_create(compose_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return (99);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run_in(compose_suite(), tmpdir));
 }

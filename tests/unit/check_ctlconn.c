@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "daemon/ctlconn.h"
+#include "tests/unit/unit.h"
 
 /* The initial namespace maps every uid as itself. */
 START_TEST(test_identity_map)
@@ -297,11 +298,5 @@ ctlconn_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ctlconn_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(ctlconn_suite(), 0));
 }

@@ -17,6 +17,7 @@
 #include "daemon/fetch.h"
 #include "daemon/http.h"
 #include "tests/unit/testpeer.h"
+#include "tests/unit/unit.h"
 
 #define WAIT_MS		10000	/* generous bound for anything to finish */
 #define MAX_RESULTS	16
@@ -826,7 +827,7 @@ main(void)
 		goto done;
 	}
 	refused_port = tp_closed_port();
-	rc = tp_run_suite(fetch_suite());
+	rc = unit_run(fetch_suite(), 0);
 done:
 	tp_mock_stop(&plain);
 	tp_rmtree(tmpdir, "check_fetch");

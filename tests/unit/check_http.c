@@ -19,6 +19,7 @@
 
 #include "daemon/http.h"
 #include "tests/unit/testpeer.h"
+#include "tests/unit/unit.h"
 
 #define WAIT_MS		30000	/* generous bound for anything to finish */
 #define MAX_RESULTS	64
@@ -786,7 +787,7 @@ main(void)
 	start_tls_mock();
 	refused_port = tp_closed_port();
 	silent_port = silent_listener();
-	rc = tp_run_suite(http_suite());
+	rc = unit_run(http_suite(), 0);
 done:
 	tp_mock_stop(&plain);
 	tp_mock_stop(&tls);

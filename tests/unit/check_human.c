@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/human.h"
+#include "tests/unit/unit.h"
 
 START_TEST(test_durations)
 {
@@ -31,15 +32,8 @@ main(void)
 {
 	Suite	*s = suite_create("human");
 	TCase	*tc = tcase_create("human");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed ? 1 : 0);
+	return (unit_run(s, 1));
 }

@@ -9,6 +9,7 @@
 #include <utf8proc.h>
 
 #include "daemon/length.h"
+#include "tests/unit/unit.h"
 
 struct gcase {
 	const char	*what;
@@ -375,11 +376,5 @@ length_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(length_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(length_suite(), 0));
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "daemon/littletext.h"
+#include "tests/unit/unit.h"
 
 /* Escapes IN with FLAGS and checks the result is WANT. */
 static void
@@ -196,8 +197,6 @@ main(void)
 {
 	Suite	*s = suite_create("littletext");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_reserved);
 	tcase_add_test(tc, test_doc_examples);
@@ -206,9 +205,5 @@ main(void)
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_round_trip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return (unit_run(s, 0));
 }

@@ -13,6 +13,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/media.h"
+#include "tests/unit/unit.h"
 
 static const struct media_rules rules = {
 	.max_items = 2,
@@ -404,11 +405,5 @@ media_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(media_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(media_suite(), 0));
 }

@@ -9,6 +9,7 @@
 
 #include "daemon/mime.h"
 #include "daemon/recipients.h"
+#include "tests/unit/unit.h"
 
 /* The longest line of S (CRLF line ends), CRLF excluded. */
 static size_t
@@ -360,11 +361,5 @@ mime_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(mime_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(mime_suite(), 0));
 }

@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "daemon/netguard.h"
+#include "tests/unit/unit.h"
 
 /* Whether address text A (v4 or v6) may be reached for host HOST. */
 static bool
@@ -138,11 +139,5 @@ netguard_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(netguard_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(netguard_suite(), 0));
 }

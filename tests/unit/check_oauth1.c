@@ -21,6 +21,7 @@
 #include <check.h>
 
 #include "daemon/oauth1.h"
+#include "tests/unit/unit.h"
 
 /* The credentials of X's example (marked invalid for real requests there). */
 static const struct oauth1_creds x_creds = {
@@ -357,11 +358,5 @@ oauth1_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(oauth1_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(oauth1_suite(), 0));
 }

@@ -16,6 +16,7 @@
 #include <utf8proc.h>
 
 #include "daemon/published.h"
+#include "tests/unit/unit.h"
 
 #define DOMAIN	"crier.example.org"
 #define CJK10	"\xe9\x96\x8b\xe6\x94\xbe\xe6\x94\xbf\xe5\xba\x9c\xe9\x80\xb1" \
@@ -365,11 +366,5 @@ published_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(published_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(published_suite(), 0));
 }

@@ -20,6 +20,7 @@
 #include "daemon/reconcile.h"
 #include "daemon/schedule.h"
 #include "daemon/store.h"
+#include "tests/unit/unit.h"
 
 static char		 tmpdir[] = "/tmp/crier-check-reconcile-XXXXXX";
 static char		 err[1024];
@@ -365,20 +366,5 @@ reconcile_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-	char	 cmd[700];
-
-	log_init(0);
-	if (mkdtemp(tmpdir) == NULL)
-		return (99);
-	sr = srunner_create(reconcile_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return (99);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run_in(reconcile_suite(), tmpdir));
 }

@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "daemon/redact.h"
+#include "tests/unit/unit.h"
 
 /* Redacts URL and checks the result is WANT. */
 static void
@@ -75,11 +76,5 @@ redact_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(redact_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(redact_suite(), 0));
 }

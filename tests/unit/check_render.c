@@ -18,6 +18,7 @@
 #include "daemon/length.h"
 #include "daemon/render.h"
 #include "daemon/template.h"
+#include "tests/unit/unit.h"
 
 static char		 tmpdir[] = "/tmp/crier-check-render-XXXXXX";
 static char		 tdir[512];
@@ -778,12 +779,5 @@ render_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(render_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(render_suite(), 1));
 }

@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "daemon/retry.h"
+#include "tests/unit/unit.h"
 
 #define T0	((int64_t)1800000000000)	/* 2027-01-15T08:00:00Z, in ms */
 
@@ -173,11 +174,5 @@ retry_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(retry_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(retry_suite(), 0));
 }

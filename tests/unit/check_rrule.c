@@ -11,6 +11,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/calendar/rrule.h"
+#include "tests/unit/unit.h"
 
 #define HEAD	"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//crier//tests//EN\n"
 #define TAIL	"END:VCALENDAR\n"
@@ -525,12 +526,8 @@ rrule_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(rrule_suite());
-	int	 failed;
+	int	rc = unit_run(rrule_suite(), 0);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	icaltimezone_free_builtin_timezones();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (rc);
 }

@@ -10,6 +10,7 @@
 #include "daemon/length.h"
 #include "daemon/split.h"
 #include "daemon/url.h"
+#include "tests/unit/unit.h"
 
 /* UTF-8 spelled out with escapes so the file's encoding cannot matter. */
 #define FAMILY	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d" \
@@ -630,11 +631,5 @@ split_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(split_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(split_suite(), 0));
 }

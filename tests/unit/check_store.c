@@ -11,6 +11,7 @@
 #include "daemon/store.h"
 #include "daemon/store_sql.h"
 #include "daemon/log.h"
+#include "tests/unit/unit.h"
 
 #define BIT(s)	(1u << (s))
 
@@ -716,20 +717,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-	char	 cmd[600];
-
-	log_init(0);
-	if (mkdtemp(tmpdir) == NULL)
-		return (99);
-	sr = srunner_create(store_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return (99);
-	return (failed ? 1 : 0);
+	return (unit_run_in(store_suite(), tmpdir));
 }

@@ -12,6 +12,7 @@
 #include "daemon/log.h"
 #include "daemon/store.h"
 #include "daemon/store_post.h"
+#include "tests/unit/unit.h"
 
 static char	tmpdir[] = "/tmp/crier-check-store-post-XXXXXX";
 static char	dir[600];
@@ -158,20 +159,5 @@ store_post_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-	char	 cmd[700];
-
-	log_init(0);
-	if (mkdtemp(tmpdir) == NULL)
-		return (99);
-	sr = srunner_create(store_post_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return (99);
-	return (failed ? 1 : 0);
+	return (unit_run_in(store_post_suite(), tmpdir));
 }

@@ -15,6 +15,7 @@
 
 #include "daemon/calendar/calendar.h"
 #include "daemon/calendar/rrule.h"
+#include "tests/unit/unit.h"
 
 #define HEAD	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crier//tests//EN\r\n"
 #define TAIL	"END:VCALENDAR\r\n"
@@ -435,11 +436,5 @@ stream_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(stream_suite());
-	int	 nf;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(stream_suite(), 0));
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "daemon/template.h"
+#include "tests/unit/unit.h"
 
 static char	tmpdir[PATH_MAX];
 
@@ -478,11 +479,5 @@ template_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(template_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(template_suite(), 0));
 }

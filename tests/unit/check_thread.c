@@ -18,6 +18,7 @@
 #include "daemon/store.h"
 #include "daemon/store_parts.h"
 #include "daemon/thread.h"
+#include "tests/unit/unit.h"
 
 static char		 tmpdir[] = "/tmp/crier-check-thread-XXXXXX";
 static char		 err[1024];
@@ -239,20 +240,5 @@ thread_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-	char	 cmd[700];
-
-	log_init(0);
-	if (mkdtemp(tmpdir) == NULL)
-		return (99);
-	sr = srunner_create(thread_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return (99);
-	return (failed == 0 ? 0 : 1);
+	return (unit_run_in(thread_suite(), tmpdir));
 }

@@ -16,6 +16,7 @@
 #include "daemon/conf.h"
 #include "daemon/render.h"
 #include "daemon/when.h"
+#include "tests/unit/unit.h"
 
 /* A weekly 09:00 event in ZONE from FIRST (20270301) until UNTIL (a UTC date-time). */
 struct weekly {
@@ -235,12 +236,8 @@ tz_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(tz_suite());
-	int	 failed;
+	int	rc = unit_run(tz_suite(), 0);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	icaltimezone_free_builtin_timezones();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (rc);
 }

@@ -10,6 +10,7 @@
 #include "daemon/length.h"
 #include "daemon/url.h"
 #include "daemon/utm.h"
+#include "tests/unit/unit.h"
 
 #define P	"source=mastodon&medium=social&campaign=ogw"
 #define Q	"utm_source=mastodon&utm_medium=social&utm_campaign=ogw"
@@ -237,11 +238,5 @@ utm_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(utm_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(utm_suite(), 0));
 }

@@ -14,6 +14,7 @@
 
 #include "daemon/watch.h"
 #include "tests/unit/testpeer.h"
+#include "tests/unit/unit.h"
 
 #define DEBOUNCE	100	/* ms */
 #define MAX_CALLS	16
@@ -408,7 +409,7 @@ main(void)
 		perror("mkdtemp");
 		return 99;
 	}
-	rc = tp_run_suite(watch_suite());
+	rc = unit_run(watch_suite(), 0);
 	tp_rmtree(base, "check_watch");
 	return rc;
 }

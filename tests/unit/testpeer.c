@@ -284,20 +284,6 @@ tp_run_until(uv_loop_t *loop, const int *count, int n, uint64_t ms)
 	return *count;
 }
 
-/* Runs suite S in check's default fork mode; 0 if all passed, else 1. */
-int
-tp_run_suite(Suite *s)
-{
-	SRunner	*sr;
-	int	 rc;
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	rc = srunner_ntests_failed(sr) == 0 ? 0 : 1;
-	srunner_free(sr);
-	return rc;
-}
-
 /* Removes DIR and everything below it; says so as PROG if it cannot. */
 void
 tp_rmtree(const char *dir, const char *prog)

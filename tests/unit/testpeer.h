@@ -40,8 +40,6 @@ const char *tp_rec_header(json_t *req, const char *name);
 int	 tp_closed_port(void);
 /* Runs LOOP until *COUNT reaches N or MS ms pass; returns *COUNT. */
 int	 tp_run_until(uv_loop_t *loop, const int *count, int n, uint64_t ms);
-/* Runs suite S (taken), default fork mode; 0 if all passed, else 1. */
-int	 tp_run_suite(Suite *s);
 /* Removes directory DIR and all below it, complaining as PROG on failure. */
 void	 tp_rmtree(const char *dir, const char *prog);
 

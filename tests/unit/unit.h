@@ -1,0 +1,16 @@
+/* What every Check program of tests/unit does around its suite. */
+#ifndef CRIER_UNIT_H
+#define CRIER_UNIT_H
+
+#include <check.h>
+
+/* Runs S (in this process if NOFORK); 0 if every test passed, else 1. */
+int	 unit_run(Suite *s, int nofork);
+/*
+ * Runs S in this process with the log quiet, in TMPDIR (a mkdtemp
+ * template, made first and removed after): 0 if every test passed, 1 if
+ * one failed, 99 if the directory could not be made or removed.
+ */
+int	 unit_run_in(Suite *s, char *tmpdir);
+
+#endif
