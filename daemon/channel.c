@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "channel.h"
 #include "store_kv.h"
@@ -22,6 +23,7 @@
 #include "retry.h"
 #include "template.h"
 #include "when.h"
+#include "../common/util.h"
 
 /*
  * Every channel type this build knows: the one place that names networks.
@@ -342,6 +344,22 @@ fail:
 		close(fd);
 	chan_secret_free(buf, buf ? CHAN_SECRET_MAX + 1 : 0);
 	return (-1);
+}
+
+/* The hex SHA-256 of S (malloc'd): how a channel tells that a secret file changed. */
+char *
+chan_sha256_hex(const char *s)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0, i;
+	char		*hex;
+
+	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1)
+		abort();
+	hex = xmalloc(n * 2 + 1);
+	for (i = 0; i < n; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	return (hex);
 }
 
 /* Wipes and frees a secret. */

@@ -351,6 +351,8 @@ void		 chan_http_failed(const struct http_response *resp,
  */
 int		 chan_secret_read(const struct cfg_channel *cc, const char *file_key,
 		    char **out, size_t *len, char *err, size_t errlen);
+/* The hex SHA-256 of S (malloc'd): how a channel tells that a secret file changed. */
+char		*chan_sha256_hex(const char *s);
 /* Wipes and frees a secret from chan_secret_read. */
 void		 chan_secret_free(char *s, size_t len);
 /* A value a channel keeps across restarts (crier.db, table chan_kv); VALUE NULL deletes it. */

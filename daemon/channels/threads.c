@@ -30,6 +30,7 @@
 #include "../log.h"
 #include "../media.h"
 #include "../../common/util.h"
+#include "threads_token.h"
 
 #define TH_API		"https://graph.threads.net"
 #define TH_VERSION	"v1.0"
@@ -42,11 +43,12 @@
 enum tstep { TS_STATUS, TS_CREATE, TS_PUBLISH };
 
 struct threads {
-	char	*api;		/* base URL, no trailing slash */
-	char	*user_id;
-	char	*token;
-	size_t	 token_len;
-	char	*statedir;	/* state_dir/channels/NAME.threads, NULL: none */
+	char		*api;		/* base URL, no trailing slash */
+	char		*user_id;
+	struct th_token	*tok;		/* the channel's, refreshed; NULL in a job's copy */
+	char		*token;		/* a job's copy of the token */
+	size_t		 token_len;
+	char		*statedir;	/* state_dir/channels/NAME.threads, NULL: none */
 };
 
 /* One delivery on its way. */
@@ -124,14 +126,17 @@ threads_free(struct threads *t)
 {
 	if (t == NULL)
 		return;
-	chan_secret_free(t->token, t->token_len);
+	th_token_close(t->tok);
+	if (t->token != NULL)
+		OPENSSL_cleanse(t->token, t->token_len);
+	free(t->token);
 	free(t->api);
 	free(t->user_id);
 	free(t->statedir);
 	free(t);
 }
 
-/* A copy of T for a job. */
+/* A copy of T for a job, with the token to use now. */
 static struct threads *
 threads_dup(const struct threads *t)
 {
@@ -140,9 +145,8 @@ threads_dup(const struct threads *t)
 	n->api = xstrdup(t->api);
 	n->user_id = xstrdup(t->user_id);
 	n->statedir = xstrdup(t->statedir);
-	n->token = xmalloc(t->token_len + 1);
-	memcpy(n->token, t->token, t->token_len + 1);
-	n->token_len = t->token_len;
+	n->token = xstrdup(th_token_get(t->tok));
+	n->token_len = strlen(n->token);
 	return (n);
 }
 
@@ -153,8 +157,8 @@ threads_open(struct channel *ch, const struct config *c, char *err,
 {
 	struct threads	*t = xcalloc(1, sizeof(*t));
 	const char	*api = th_key(ch->cfg, "api", TH_API);
-	char		 msg[400];
-	size_t		 n;
+	char		 msg[400], *seed = NULL;
+	size_t		 n, len = 0;
 	int		 rc;
 
 	t->api = xstrdup(api);
@@ -162,23 +166,29 @@ threads_open(struct channel *ch, const struct config *c, char *err,
 	while (n > 0 && t->api[n - 1] == '/')
 		t->api[--n] = '\0';
 	t->user_id = xstrdup(th_key(ch->cfg, "user_id", ""));
-	if ((rc = chan_secret_read(ch->cfg, "token_file", &t->token,
-	    &t->token_len, msg, sizeof(msg))) != 0) {
+	if ((rc = chan_secret_read(ch->cfg, "token_file", &seed, &len, msg,
+	    sizeof(msg))) != 0) {
 		snprintf(err, errlen, "channel %s: %s", ch->name, rc == 1 ?
 		    "no token_file or credential" : msg);
 		goto fail;
 	}
-	if (t->token_len == 0 || strpbrk(t->token, "\r\n &") != NULL) {
+	if (len == 0 || len > TH_TOKEN_MAX || strpbrk(seed, "\r\n &") !=
+	    NULL) {
 		snprintf(err, errlen, "channel %s: the token is empty or has "
 		    "a space, newline or '&'", ch->name);
 		goto fail;
 	}
+	t->tok = th_token_open(ch->name, t->api, seed, len);
+	chan_secret_free(seed, CHAN_SECRET_MAX + 1);
+	seed = NULL;
 	if (c->state_dir != NULL && asprintf(&t->statedir,
 	    "%s/channels/%s.threads", c->state_dir, ch->name) == -1)
 		abort();
 	ch->priv = t;
 	return (0);
 fail:
+	if (seed != NULL)
+		chan_secret_free(seed, CHAN_SECRET_MAX + 1);
 	threads_free(t);
 	return (-1);
 }
@@ -675,6 +685,8 @@ threads_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	}
 	if (p->nmedia > 0 && image_url_ok(p->media[0].uri, err, errlen) == -1)
 		return (-1);
+	/* The token a day old or more is refreshed meanwhile; this one is still good. */
+	th_token_tick(((struct threads *)ch->priv)->tok);
 	j = xcalloc(1, sizeof(*j));
 	j->own = threads_dup(ch->priv);
 	j->t = j->own;

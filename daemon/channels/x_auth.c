@@ -33,22 +33,6 @@ wipe(char *s, size_t len)
 	free(s);
 }
 
-/* The hex SHA-256 of S (malloc'd). */
-static char *
-sha256_hex(const char *s)
-{
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0, i;
-	char		*hex;
-
-	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1)
-		abort();
-	hex = xmalloc(n * 2 + 1);
-	for (i = 0; i < n; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
-	return (hex);
-}
-
 /* Reads the keys file's NAME = VALUE lines in BUF (cut up) into O1; -1 with ERR. */
 static int
 parse_keys(char *buf, struct oauth1_creds *o1, const char *src, char *err,
@@ -221,7 +205,7 @@ x_auth_open(const struct channel *ch, struct x_acct **out, char *err,
 	}
 	a->client_id = xstrdup(conf_chan_get(cc, "client_id", NULL));
 	a->refresh = xstrdup(s);
-	a->seed_sha256 = sha256_hex(s);
+	a->seed_sha256 = chan_sha256_hex(s);
 	chan_secret_free(s, CHAN_SECRET_MAX + 1);
 	s = NULL;
 	if (conf_chan_get(cc, "client_secret_file", NULL) != NULL &&

@@ -67,6 +67,17 @@ Control (besides httpmock's):
        "fetched" (bytes downloaded or null), "media_id"}
   GET  /_control/posts       every published post: {"id", "container",
        "user", "text", "media_type", "alt_text"}
+  * GET /refresh_access_token?grant_type=th_refresh_token (no version, as
+    get-started/long-lived-tokens shows it) with a token: grant_type must
+    be th_refresh_token (400 code 100); a missing, unknown or expired token
+    is code 190; a token less than 24 hours old (by the peer's clock: the
+    token file's at start, a refreshed one when it was made) is refused
+    with code 190 "... must be at least 24 hours old" (the page: "can be
+    refreshed as long as they are at least 24 hours old but have not
+    expired"). Answer {"access_token": NEW, "token_type": "bearer",
+    "expires_in": 5184000}; NEW is "th-ref-N" for the same user, and the
+    old token stays valid (the page does not say it ends).
+  GET  /_control/refreshes  [{"old", "new"}] in order
   POST /_control/expire  {"token": T};  POST /_control/clock {"advance": S}
   POST /_control/publish-delay {"seconds": S}: threads_publish publishes
        at once and answers S seconds later
@@ -136,6 +147,8 @@ class App:
             raise SystemExit("threads_mock: no token in %s" % args.token_file)
         self.clock = Clock()
         self.lock = threading.RLock()
+        self.issued = {t: self.clock.now() for t in self.tokens}
+        self.refreshes = []
         self.reset()
 
     def reset(self):
@@ -174,23 +187,14 @@ class ThreadsHandler(httpmock.MockHandler):
         if spec is not None:
             return spec
         parts = path.strip("/").split("/")
+        if parts == ["refresh_access_token"] and self.command == "GET":
+            return self.refresh(rec)
         if not parts or parts[0] != VERSION:
             return th_error(2500, "Unknown path components: %s (use /%s/)"
                             % (path, VERSION), etype="OAuthException")
-        try:
-            params = parse_params(self.headers, rec["query"], self.raw_body)
-        except (ValueError, UnicodeDecodeError) as e:
-            return th_error(100, "Cannot parse the request: %s" % e)
-        tok = params.get("access_token", [None])[0]
-        auth = self.headers.get("Authorization", "")
-        if tok is None and auth.startswith("Bearer "):
-            tok = auth[len("Bearer "):].strip()
-        if tok not in APP.tokens:
-            return th_error(190, "Invalid OAuth access token - Cannot parse "
-                            "access token", etype="OAuthException")
-        if tok in APP.expired:
-            return th_error(190, "Error validating access token: Session "
-                            "has expired.", 463, "OAuthException")
+        params, tok, err = self.authorized(rec)
+        if err is not None:
+            return err
         user = APP.tokens[tok]
         limited = self.count(user)
         if limited:
@@ -216,6 +220,48 @@ class ThreadsHandler(httpmock.MockHandler):
             return self.status(user, p1)
         return th_error(100, "Unsupported %s request to %s"
                         % (self.command, path), etype="GraphMethodException")
+
+    def authorized(self, rec):
+        """(params, token, None), or an error spec: unparsable, unknown or
+        expired token (access_token, or Authorization: Bearer)."""
+        try:
+            params = parse_params(self.headers, rec["query"], self.raw_body)
+        except (ValueError, UnicodeDecodeError) as e:
+            return None, None, th_error(100, "Cannot parse the request: %s"
+                                        % e)
+        tok = params.get("access_token", [None])[0]
+        auth = self.headers.get("Authorization", "")
+        if tok is None and auth.startswith("Bearer "):
+            tok = auth[len("Bearer "):].strip()
+        with APP.lock:
+            if tok not in APP.tokens:
+                return None, None, th_error(
+                    190, "Invalid OAuth access token - Cannot parse access "
+                    "token", etype="OAuthException")
+            if tok in APP.expired:
+                return None, None, th_error(
+                    190, "Error validating access token: Session has "
+                    "expired.", 463, "OAuthException")
+        return params, tok, None
+
+    def refresh(self, rec):
+        params, tok, err = self.authorized(rec)
+        if err is not None:
+            return err
+        if params.get("grant_type", [None])[0] != "th_refresh_token":
+            return th_error(100, "(#100) grant_type must be th_refresh_token")
+        with APP.lock:
+            if APP.clock.now() - APP.issued.get(tok, 0) < 86400:
+                return th_error(190, "The access token must be at least 24 "
+                                "hours old to be refreshed",
+                                etype="OAuthException")
+            new = "th-ref-%d" % (len(APP.refreshes) + 1)
+            APP.tokens[new] = APP.tokens[tok]
+            APP.issued[new] = APP.clock.now()
+            APP.refreshes.append({"old": tok, "new": new})
+        return {"status": 200, "body": {"access_token": new,
+                                        "token_type": "bearer",
+                                        "expires_in": 5184000}}
 
     def count(self, user):
         a = APP.args
@@ -383,6 +429,9 @@ class ThreadsHandler(httpmock.MockHandler):
         elif p == "/_control/posts" and m == "GET":
             with APP.lock:
                 self.respond({"status": 200, "body": list(APP.posts)})
+        elif p == "/_control/refreshes" and m == "GET":
+            with APP.lock:
+                self.respond({"status": 200, "body": list(APP.refreshes)})
         elif p == "/_control/expire" and m == "POST":
             with APP.lock:
                 APP.expired.add(arg.get("token"))
