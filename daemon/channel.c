@@ -501,6 +501,17 @@ chan_shutdown(void)
 	nchans = 0;
 }
 
+/* Tells each channel that the loop runs and HTTP is up (ops->ready). */
+void
+chan_ready(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nchans; i++)
+		if (chans[i].ops->ready != NULL)
+			chans[i].ops->ready(&chans[i]);
+}
+
 /* The channel named NAME, or NULL. */
 struct channel *
 chan_find(const char *name)

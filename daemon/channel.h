@@ -266,6 +266,11 @@ struct channel_ops {
 	int	(*check_post)(const struct channel *ch,
 		    const struct cal_occurrence *o, char *msg, size_t len);
 	/*
+	 * The loop runs and HTTP is up (after start and after each reload):
+	 * the channel may start its own timers. May be NULL.
+	 */
+	void	(*ready)(struct channel *ch);
+	/*
 	 * crierctl show: the state of REMOTE_ID on the network as last
 	 * fetched, written to BUF (a refresh starts in the background, never
 	 * blocking), or NULL if there is none to tell. May be NULL.
@@ -370,6 +375,8 @@ int		 chan_kv_get(const char *name, const char *key, char **value,
 		    int64_t *updated);
 /* Writes the N values KV of channel NAME in one transaction, durable on return; -1 writes none. */
 int		 chan_kv_put(const char *name, const struct chan_kv *kv, size_t n);
+/* Tells each channel that the loop runs and HTTP is up (ops->ready). */
+void		 chan_ready(void);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
 /* Number of channel types and the I-th one (the table, for tests and docs). */

@@ -147,6 +147,7 @@ reload(int actor, char *err, size_t errlen)
 	/* chan_init replaced the channels; they now point into NC. */
 	ctx.conf = nc;
 	ctx.tmpls = nt;
+	chan_ready();
 	sched_kick();
 	camp_reconfigure();
 	/* Nothing points into the old ones now. */
@@ -364,6 +365,7 @@ main(int argc, char *argv[])
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (http_init(loop, conf->ca_file) == -1)
 		fatalx("http: cannot set up libcurl on the event loop");
+	chan_ready();
 	if (mailer_init(loop) == -1)
 		fatalx("smtp: cannot set up the mailer threads");
 	camp_init(&ctx);

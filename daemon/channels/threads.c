@@ -193,6 +193,13 @@ fail:
 	return (-1);
 }
 
+/* The loop runs: the token's first look (and its hourly timer). */
+static void
+threads_ready(struct channel *ch)
+{
+	th_token_tick(((struct threads *)ch->priv)->tok);
+}
+
 /* Frees the channel's state. */
 static void
 threads_close(struct channel *ch)
@@ -743,6 +750,7 @@ const struct channel_ops threads_ops = {
 	.check = threads_check,
 	.open = threads_open,
 	.close = threads_close,
+	.ready = threads_ready,
 	.start = threads_start,
 	.check_post = threads_check_post,
 };

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The threads channel keeps its long-lived token alive (Threads' tokens end
 # after 60 days; GET /refresh_access_token once one is 24 hours old): a
-# token less than a day old is not refreshed; once a day has passed a post
-# starts the refresh in the background and goes with the token in use; the
-# new token is saved before use and the next post carries it; after kill -9
+# token less than a day old is not refreshed; once a day has passed, crierd
+# refreshes it at start (and before a delivery, and hourly) in the
+# background; the new token is saved before use and posts carry it; after kill -9
 # the saved token is used even when token_file's is dead; a new token in
 # token_file (a new authorization) is taken at reload; tokens are never
 # logged. crierd's clock cannot be moved, so the test moves the peer's and
@@ -50,10 +50,13 @@ stop_daemon
 th_post /_control/clock '{"advance": 90000}'
 sqlite3 "$STATE/crier.db" "UPDATE chan_kv SET value = '$((since - 90000000))' WHERE channel = 'th' AND key = 'th_since'"
 start_daemon
+# At start, before any post.
+wait_for "grep -q 'Threads access token refreshed' '$LOG'" 20 ||
+	fail "not refreshed at start: $(grep 'channel th' "$LOG")"
 b=$(post_id --channel th --text "Open Gov Week day two")
 wait_state "$b" sent 20
-wait_for "grep -q 'Threads access token refreshed' '$LOG'" 20 ||
-	fail "not refreshed: $(grep 'channel th' "$LOG")"
+[ "$(bearer "Open Gov Week day two")" = "Bearer th-ref-1" ] ||
+	fail "day two: $(bearer "Open Gov Week day two")"
 [ "$(refreshes 'd == [{"old": "th-tok-ogp-1", "new": "th-ref-1"}]')" = True ] ||
 	fail "refreshes: $(refreshes 'd')"
 [ "$(kv th_token)" = th-ref-1 ] || fail "the new token is not saved"
