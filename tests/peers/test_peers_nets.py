@@ -363,6 +363,23 @@ def test_threads(T, tmp):
 
         r = create(media_type="TEXT", text="hi", access_token="bad")
         c("threads: bad token -> 190", err(r).get("code") == 190, r)
+        # Long-lived tokens: refreshed only once 24 hours old, unversioned.
+        R = p.base + "/refresh_access_token?grant_type=th_refresh_token"
+        r = T.http("GET", R, headers={"Authorization": "Bearer ttok"})
+        c("threads: refresh of a new token -> 190", err(r).get("code") == 190
+          and "24 hours" in err(r).get("message", ""), r)
+        _control(T, p, "/_control/clock", {"advance": 86400 + 60})
+        r = T.http("GET", p.base + "/refresh_access_token?grant_type=x&"
+                   "access_token=ttok")
+        c("threads: refresh with another grant_type -> 100",
+          err(r).get("code") == 100, r)
+        r = T.http("GET", R, headers={"Authorization": "Bearer ttok"})
+        new = (r.json or {}).get("access_token")
+        c("threads: refresh a day later -> a new token for 60 days",
+          r.status == 200 and new and new != "ttok" and
+          r.json.get("expires_in") == 5184000, r)
+        r = create(media_type="TEXT", text="hi", access_token=new)
+        c("threads: the refreshed token works", r.status == 200, r)
         r = T.http("POST", p.base + "/5551/threads", form={
             "media_type": "TEXT", "text": "hi", "access_token": "ttok"})
         c("threads: unversioned path -> 2500", err(r).get("code") == 2500, r)
