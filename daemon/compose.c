@@ -79,8 +79,8 @@ compose_len_json(json_t *o, const struct len_result *lr)
 }
 
 /* The utm key for IN: its calendar's, else its channel's; NULL if none. */
-static const char *
-utm_key(const struct render_input *in)
+const char *
+compose_utm_key(const struct render_input *in)
 {
 	size_t	i;
 
@@ -94,55 +94,81 @@ utm_key(const struct render_input *in)
 	return (conf_chan_get(in->ch->cfg, "utm", NULL));
 }
 
+/* Renders utm value KEY with CTX, CHANNEL and CALENDAR added to it, into *PARAMS, checked; -1 with ERR naming the key. */
+int
+compose_utm_params(const char *key, json_t *ctx, const char *channel,
+    const char *calendar, bool strict, char **params, char *err,
+    size_t errlen)
+{
+	struct tmpl_opts	 o;
+	struct tmpl		*t = NULL;
+	char			*q = NULL, msg[400];
+
+	*params = NULL;
+	if ((t = tmpl_compile(key, strlen(key), msg, sizeof(msg))) == NULL)
+		goto fail;
+	json_object_set_new(ctx, "channel", json_string(channel));
+	json_object_set_new(ctx, "calendar", json_string(calendar ? calendar :
+	    ""));
+	memset(&o, 0, sizeof(o));
+	o.strict = strict;
+	if (tmpl_render(t, ctx, &o, params, msg, sizeof(msg)) == -1)
+		goto fail;
+	if (strlen(*params) > UTM_MAX_PARAMS) {
+		snprintf(msg, sizeof(msg), "rendered to %zu bytes, over %d",
+		    strlen(*params), UTM_MAX_PARAMS);
+		goto fail;
+	}
+	if (utm_query(*params, &q, msg, sizeof(msg)) == -1)
+		goto fail;
+	free(q);
+	tmpl_free(t);
+	return (0);
+fail:
+	/* utm.c's own messages name the key already. */
+	snprintf(err, errlen, "%s%s", strncmp(msg, "utm", 3) == 0 ? "" :
+	    "utm: ", msg);
+	free(*params);
+	*params = NULL;
+	tmpl_free(t);
+	return (-1);
+}
+
 /*
  * Tags the links of OUT->text with IN's utm parameters, rendered with
  * {{channel}} and {{calendar}} as names beside the event's fields; -1 with
- * OUT->error naming the key.
+ * OUT->error naming the key. An email's are only checked here: they are
+ * applied to each recipient's message (render_email_rcpt).
  */
 static int
 compose_utm(const struct render_input *in, struct render_output *out)
 {
-	const char		*key = utm_key(in);
-	struct tmpl_opts	 o;
-	struct tmpl		*t = NULL;
-	json_t			*ctx = NULL;
-	char			*params = NULL, *tagged = NULL, msg[400];
-	int			 rc = -1;
+	const char	*key = compose_utm_key(in);
+	json_t		*ctx = NULL;
+	char		*params = NULL, *tagged = NULL;
+	int		 rc = -1;
 
-	if (key == NULL || in->ch->ops->email || out->text == NULL)
+	if (key == NULL || out->text == NULL)
 		return (0);
-	if ((t = tmpl_compile(key, strlen(key), msg, sizeof(msg))) == NULL)
-		goto fail;
 	if ((ctx = render_context(in)) == NULL) {
-		snprintf(msg, sizeof(msg), "cannot build the context");
-		goto fail;
+		snprintf(out->error, sizeof(out->error), "utm: cannot build the "
+		    "context");
+		return (-1);
 	}
-	json_object_set_new(ctx, "channel", json_string(in->ch->name));
-	json_object_set_new(ctx, "calendar", json_string(in->calendar ?
-	    in->calendar : ""));
-	memset(&o, 0, sizeof(o));
-	o.strict = in->strict;
-	if (tmpl_render(t, ctx, &o, &params, msg, sizeof(msg)) == -1)
-		goto fail;
-	if (strlen(params) > UTM_MAX_PARAMS) {
-		snprintf(msg, sizeof(msg), "rendered to %zu bytes, over %d",
-		    strlen(params), UTM_MAX_PARAMS);
-		goto fail;
+	if (compose_utm_params(key, ctx, in->ch->name, in->calendar,
+	    in->strict, &params, out->error, sizeof(out->error)) == -1)
+		goto done;
+	if (!in->ch->ops->email) {
+		if (utm_apply(out->text, params, &tagged, out->error,
+		    sizeof(out->error)) == -1)
+			goto done;
+		free(out->text);
+		out->text = tagged;
 	}
-	if (utm_apply(out->text, params, &tagged, msg, sizeof(msg)) == -1)
-		goto fail;
-	free(out->text);
-	out->text = tagged;
 	rc = 0;
-	goto done;
-fail:
-	/* utm.c's own messages name the key already. */
-	snprintf(out->error, sizeof(out->error), "%s%s", strncmp(msg, "utm",
-	    3) == 0 ? "" : "utm: ", msg);
 done:
 	free(params);
 	json_decref(ctx);
-	tmpl_free(t);
 	return (rc);
 }
 

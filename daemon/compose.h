@@ -7,6 +7,7 @@
 #ifndef CRIER_COMPOSE_H
 #define CRIER_COMPOSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -34,6 +35,16 @@ const char *compose_too_long(const struct len_result *lr, char *buf,
 /* The same, short, as a held post's problem: "does not fit: 46 of 30 characters". */
 const char *compose_does_not_fit(const struct len_result *lr, char *buf,
 	    size_t len);
+/* The utm key for IN: its calendar's, else its channel's; NULL if none. */
+const char *compose_utm_key(const struct render_input *in);
+/*
+ * Renders utm value KEY with CTX, to which {{channel}} CHANNEL and
+ * {{calendar}} CALENDAR are added, into *PARAMS (malloc'd), checked as
+ * utm_query reads it; -1 with ERR naming the key.
+ */
+int	 compose_utm_params(const char *key, json_t *ctx, const char *channel,
+	    const char *calendar, bool strict, char **params, char *err,
+	    size_t errlen);
 /* Sets O's "length", "limit" and "fits" from LR, and "links" and "link_limit" where the network limits links. */
 void	 compose_len_json(json_t *o, const struct len_result *lr);
 

@@ -16,6 +16,7 @@
 #include "channel.h"
 #include "log.h"
 #include "newsletter.h"
+#include "compose.h"
 #include "recipients.h"
 #include "render.h"
 #include "store.h"
@@ -34,6 +35,7 @@ struct newsletter {
 	json_t			*ctx;		/* render context without recipient */
 	struct tmpl_set		*tmpls;		/* a reference, may be NULL */
 	struct tmpl		*unsub;		/* unsubscribe_url, may be NULL */
+	char			*utm;		/* rendered utm parameters, NULL: none */
 	struct render_email	 re;
 	struct rcpt_list	 rl;
 	struct email_rcpt	*er;
@@ -168,6 +170,32 @@ load_context(struct newsletter *nl, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * Renders NL's utm parameters: the key queued with it (the calendar's or
+ * the channel's, see reconcile.c), else the channel's, with the context,
+ * {{channel}} and {{calendar}}; none if there is no key.
+ */
+static int
+load_utm(struct newsletter *nl, const struct channel *ch, const struct post *p,
+    char *err, size_t errlen)
+{
+	const char	*key = json_string_value(json_object_get(nl->ctx,
+			    "_utm_key"));
+	json_t		*ctx;
+	int		 rc;
+
+	if (key == NULL)
+		key = conf_chan_get(ch->cfg, "utm", NULL);
+	if (key == NULL)
+		return (0);
+	if ((ctx = json_deep_copy(nl->ctx)) == NULL)
+		abort();
+	rc = compose_utm_params(key, ctx, ch->name, p->calendar, false,
+	    &nl->utm, err, errlen);
+	json_decref(ctx);
+	return (rc);
+}
+
 /* Orders stored recipients by email, for bsearch. */
 static int
 by_email(const void *a, const void *b)
@@ -253,7 +281,8 @@ newsletter_open(const struct channel *ch, const struct post *p,
 		snprintf(err, errlen, "unsubscribe_url: %s", msg);
 		goto fail;
 	}
-	if (load_context(nl, err, errlen) == -1)
+	if (load_context(nl, err, errlen) == -1 ||
+	    load_utm(nl, ch, p, err, errlen) == -1)
 		goto fail;
 	file = conf_chan_get(ch->cfg, "recipients_file", NULL);
 	if (file == NULL) {
@@ -266,6 +295,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 		nl->re.ctx = nl->ctx;
 		nl->re.summary = nl->summary;
 		nl->re.text = nl->text;
+		nl->re.utm = nl->utm;
 		return (nl);
 	}
 	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
@@ -299,6 +329,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	nl->re.unsub = nl->unsub;
 	nl->re.summary = nl->summary;
 	nl->re.text = nl->text;
+	nl->re.utm = nl->utm;
 	if (plan(nl) == -1) {
 		snprintf(err, errlen, "cannot record the recipients");
 		goto fail;
@@ -334,6 +365,7 @@ newsletter_close(struct newsletter *nl)
 	free(nl->summary);
 	free(nl->text);
 	free(nl->tmpl);
+	free(nl->utm);
 	json_decref(nl->ctx);
 	tmpl_set_free(nl->tmpls);
 	if (nl->unsub != NULL)

@@ -171,6 +171,10 @@ keep_email_context(const struct render_input *in, const char *id)
 
 	if ((ctx = render_context(in)) == NULL)
 		return;
+	/* The calendar's utm, or the channel's: newsletter.c renders it. */
+	if (compose_utm_key(in) != NULL)
+		json_object_set_new(ctx, "_utm_key",
+		    json_string(compose_utm_key(in)));
 	if ((js = json_dumps(ctx, JSON_COMPACT)) != NULL)
 		store_email_ctx_put(id, in->template, js);
 	free(js);

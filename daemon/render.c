@@ -12,6 +12,7 @@
 #include <utf8proc.h>
 
 #include "render.h"
+#include "utm.h"
 #include "calendar/tz.h"
 #include "../common/util.h"
 
@@ -745,6 +746,10 @@ render_email_rcpt(const struct render_email *e, const char *email,
 		    "subject");
 		goto done;
 	}
+	/* Tracked links, but not the recipient's unsubscribe link. */
+	if (e->utm != NULL && utm_apply_email(&out->text, &out->html, e->utm,
+	    out->unsub_url, err, errlen) == -1)
+		goto done;
 	if (out->html == NULL)
 		out->html = html_of(out->text);
 	rv = 0;

@@ -59,6 +59,7 @@ struct render_email {
 	const struct tmpl	*unsub;		/* unsubscribe_url, may be NULL */
 	const char		*summary;
 	const char		*text;
+	const char		*utm;		/* rendered utm parameters, NULL: none */
 };
 
 /*

@@ -157,9 +157,10 @@ has_utm(const char *q, size_t n)
 	return 0;
 }
 
-/* Appends the link U[0..N) to B with QUERY added, unless it is tagged already. */
+/* Appends the link U[0..N) to B with QUERY added (after AMP if U has a query), unless it is tagged already. */
 static void
-tag_link(struct sbuf *b, const char *u, size_t n, const char *query)
+tag_link(struct sbuf *b, const char *u, size_t n, const char *query,
+    const char *amp)
 {
 	const char	*frag, *q, *host, *slash;
 	size_t		 at;
@@ -180,9 +181,101 @@ tag_link(struct sbuf *b, const char *u, size_t n, const char *query)
 			sbuf_add(b, "/", 1);
 		sbuf_add(b, "?", 1);
 	} else if (q + 1 < u + at && u[at - 1] != '&')
-		sbuf_add(b, "&", 1);
+		sbuf_add(b, amp, strlen(amp));
 	sbuf_add(b, query, strlen(query));
 	sbuf_add(b, u + at, n - at);
+}
+
+/* Tags the links of TEXT (N bytes) with QUERY into B, but SKIP (NULL: none). */
+static void
+tag_text(struct sbuf *b, const char *text, size_t n, const char *query,
+    const char *skip)
+{
+	size_t	 i = 0, start, len;
+
+	while ((len = url_find(text, n, i, &start)) > 0) {
+		sbuf_add(b, text + i, start - i);
+		if (query[0] != '\0' && (skip == NULL || strlen(skip) != len ||
+		    memcmp(skip, text + start, len) != 0))
+			tag_link(b, text + start, len, query, "&");
+		else
+			sbuf_add(b, text + start, len);
+		i = start + len;
+	}
+	sbuf_add(b, text + i, n - i);
+}
+
+/* Whether the attribute value V[0..N) (HTML-escaped) is the URL SKIP. */
+static int
+is_skip(const char *v, size_t n, const char *skip)
+{
+	size_t	 i, k = 0, sn;
+
+	if (skip == NULL)
+		return 0;
+	sn = strlen(skip);
+	for (i = 0; i < n; k++) {
+		if (k >= sn || v[i] != skip[k])
+			return 0;
+		i += n - i >= 5 && strncmp(v + i, "&amp;", 5) == 0 ? 5 : 1;
+	}
+	return k == sn;
+}
+
+/*
+ * Tags the href="http(s)..." values of HTML (N bytes) with HQUERY (the
+ * query with "&amp;" for "&") into B, but SKIP; everything else is copied.
+ */
+static void
+tag_html(struct sbuf *b, const char *html, size_t n, const char *hquery,
+    const char *skip)
+{
+	size_t		 i = 0, k, v, e;
+	char		 q;
+
+	while (i < n) {
+		if ((i == 0 || strchr(" \t\r\n\"'", html[i - 1]) != NULL) &&
+		    n - i > 5 && strncasecmp(html + i, "href", 4) == 0) {
+			for (k = i + 4; k < n && strchr(" \t\r\n", html[k]); k++)
+				;
+			if (k < n && html[k] == '=') {
+				for (k++; k < n && strchr(" \t\r\n", html[k]);
+				    k++)
+					;
+				if (k < n && (html[k] == '"' || html[k] == '\'')) {
+					q = html[k];
+					v = k + 1;
+					for (e = v; e < n && html[e] != q; e++)
+						;
+					sbuf_add(b, html + i, v - i);
+					if (e < n && (strncasecmp(html + v,
+					    "http://", 7) == 0 || strncasecmp(
+					    html + v, "https://", 8) == 0) &&
+					    !is_skip(html + v, e - v, skip))
+						tag_link(b, html + v, e - v, hquery, "&amp;");
+					else
+						sbuf_add(b, html + v, e - v);
+					i = e;
+					continue;
+				}
+			}
+		}
+		sbuf_add(b, html + i, 1);
+		i++;
+	}
+}
+
+/* B's string into *OUT, or -1 with ERR when memory ran out. */
+static int
+sb_take(struct sbuf *b, char **out, char *err, size_t errlen)
+{
+	if (b->oom) {
+		free(b->p);
+		util_seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	*out = b->p;
+	return 0;
 }
 
 /* Appends PARAMS as UTM parameters to every untagged http(s) link of TEXT into *OUT; -1 with ERR. */
@@ -192,7 +285,7 @@ utm_apply(const char *text, const char *params, char **out, char *err,
 {
 	struct sbuf	 b;
 	char		*query = NULL;
-	size_t		 n, i = 0, start, len;
+	size_t		 n;
 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
@@ -207,21 +300,59 @@ utm_apply(const char *text, const char *params, char **out, char *err,
 	if (utm_query(params, &query, err, errlen) == -1)
 		return -1;
 	sbuf_add(&b, "", 0);
-	while ((len = url_find(text, n, i, &start)) > 0) {
-		sbuf_add(&b, text + i, start - i);
-		if (query[0] != '\0')
-			tag_link(&b, text + start, len, query);
-		else
-			sbuf_add(&b, text + start, len);
-		i = start + len;
-	}
-	sbuf_add(&b, text + i, n - i);
+	tag_text(&b, text, n, query, NULL);
 	free(query);
-	if (b.oom) {
-		free(b.p);
-		util_seterr(err, errlen, "out of memory");
+	return sb_take(&b, out, err, errlen);
+}
+
+/* Tags the links of an email's TEXT and the hrefs of its HTML (either may be NULL) with PARAMS, but SKIP. */
+int
+utm_apply_email(char **text, char **html, const char *params,
+    const char *skip, char *err, size_t errlen)
+{
+	struct sbuf	 b, h;
+	char		*query = NULL, *t = NULL, *hq = NULL, *nh = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	memset(&h, 0, sizeof(h));
+	if (utm_query(params, &query, err, errlen) == -1)
 		return -1;
+	if (query[0] == '\0') {
+		free(query);
+		return 0;
 	}
-	*out = b.p;
-	return 0;
+	if (*text != NULL) {
+		sbuf_add(&b, "", 0);
+		tag_text(&b, *text, strlen(*text), query, skip);
+		if (sb_take(&b, &t, err, errlen) == -1)
+			goto done;
+	}
+	if (*html != NULL) {
+		for (i = 0; query[i] != '\0'; i++)
+			sbuf_add(&h, query[i] == '&' ? "&amp;" : query + i,
+			    query[i] == '&' ? 5 : 1);
+		sbuf_add(&h, "", 0);
+		if (sb_take(&h, &hq, err, errlen) == -1)
+			goto done;
+		memset(&h, 0, sizeof(h));
+		sbuf_add(&h, "", 0);
+		tag_html(&h, *html, strlen(*html), hq, skip);
+		if (sb_take(&h, &nh, err, errlen) == -1)
+			goto done;
+		free(*html);
+		*html = nh;
+	}
+	if (t != NULL) {
+		free(*text);
+		*text = t;
+		t = NULL;
+	}
+	rc = 0;
+done:
+	free(t);
+	free(hq);
+	free(query);
+	return rc;
 }

@@ -29,4 +29,13 @@ int	 utm_query(const char *params, char **query, char *err, size_t errlen);
 int	 utm_apply(const char *text, const char *params, char **out,
 	    char *err, size_t errlen);
 
+/*
+ * The same for an email: the links of *TEXT, and the href="http(s)..."
+ * (or '...') values of *HTML (the added "&" written "&amp;"), either may
+ * be NULL, are tagged in place, but SKIP (the unsubscribe URL, NULL: none)
+ * stays as it is. -1 with ERR on bad PARAMS; nothing changes then.
+ */
+int	 utm_apply_email(char **text, char **html, const char *params,
+	    const char *skip, char *err, size_t errlen);
+
 #endif

@@ -218,6 +218,48 @@ START_TEST(test_same_links_as_length)
 }
 END_TEST
 
+/* An email: text links and HTML hrefs tagged, the unsubscribe URL left alone. */
+START_TEST(test_email)
+{
+	const char	*unsub = "https://ogp.example/u?e=ana%40example.org&sig=ab";
+	char		*text, *html, err[256];
+
+	text = strdup("Read https://ogp.example/news and "
+	    "https://ogp.example/?utm_source=x.\nUnsubscribe: "
+	    "https://ogp.example/u?e=ana%40example.org&sig=ab");
+	html = strdup("<p><a class=\"l\" href=\"https://ogp.example/news?a=1&amp;b=2\">news</a> "
+	    "<a HREF='http://ogp.example'>home</a> <a href=\"mailto:x@example.org\">mail</a> "
+	    "<a href=\"https://ogp.example/u?e=ana%40example.org&amp;sig=ab\">unsubscribe</a> "
+	    "<img src=\"https://ogp.example/i.png\"> href=\"https://ogp.example/raw\"</p>");
+	ck_assert_int_eq(utm_apply_email(&text, &html,
+	    "source=newsletter&campaign=ogw", unsub, err, sizeof(err)), 0);
+	ck_assert_str_eq(text, "Read https://ogp.example/news?utm_source="
+	    "newsletter&utm_campaign=ogw and https://ogp.example/?utm_source=x."
+	    "\nUnsubscribe: https://ogp.example/u?e=ana%40example.org&sig=ab");
+	ck_assert_str_eq(html, "<p><a class=\"l\" href=\"https://ogp.example/news?"
+	    "a=1&amp;b=2&amp;utm_source=newsletter&amp;utm_campaign=ogw\">news</a> "
+	    "<a HREF='http://ogp.example/?utm_source=newsletter&amp;"
+	    "utm_campaign=ogw'>home</a> <a href=\"mailto:x@example.org\">mail</a> "
+	    "<a href=\"https://ogp.example/u?e=ana%40example.org&amp;sig=ab\">"
+	    "unsubscribe</a> <img src=\"https://ogp.example/i.png\"> "
+	    "href=\"https://ogp.example/raw?utm_source=newsletter&amp;"
+	    "utm_campaign=ogw\"</p>");
+	free(text);
+	free(html);
+	/* No HTML part; empty values: nothing changes; a bad name: an error, nothing changes. */
+	text = strdup("https://ogp.example/a");
+	html = NULL;
+	ck_assert_int_eq(utm_apply_email(&text, &html, "source=", NULL, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(text, "https://ogp.example/a");
+	ck_assert_ptr_null(html);
+	ck_assert_int_eq(utm_apply_email(&text, &html, "sauce=x", NULL, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(text, "https://ogp.example/a");
+	free(text);
+}
+END_TEST
+
 static Suite *
 utm_suite(void)
 {
@@ -231,6 +273,7 @@ utm_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_same_links_as_length);
+	tcase_add_test(tc, test_email);
 	suite_add_tcase(s, tc);
 	return s;
 }
