@@ -124,7 +124,7 @@ x_auth_check(const struct cfg_channel *cc, char *err, size_t errlen)
 	return (rc);
 }
 
-/* Loads the OAuth 2.0 tokens the store keeps for A, if they grew from token_file as it is. */
+/* Loads the OAuth 2.0 tokens the store keeps for A (the live pair), if they grew from token_file as it is. */
 static void
 load_tokens(struct x_acct *a)
 {
@@ -139,9 +139,17 @@ load_tokens(struct x_acct *a)
 	rt = NULL;
 	if (chan_kv_get(a->name, "x_access_token", &at, NULL) == 0 &&
 	    chan_kv_get(a->name, "x_access_expires", &exp, NULL) == 0) {
-		a->access = at;
-		at = NULL;
+		if (a->access == NULL || strcmp(a->access, at) != 0) {
+			wipe(a->access, 0);
+			a->access = at;
+			at = NULL;
+			a->access_gen++;
+		}
 		a->access_expires = strtoll(exp, NULL, 10);
+	} else if (a->access != NULL) {
+		/* The store has none: X refused it, so it is dead here too. */
+		wipe(a->access, 0);
+		a->access = NULL;
 		a->access_gen++;
 	}
 out:
@@ -450,8 +458,12 @@ x_auth_wait(struct x_acct *a, struct x_waiter *w)
 	if (!a->busy && a->access != NULL &&
 	    a->access_expires > when_now() + X_ACCESS_MARGIN)
 		return (1);
-	if (!a->busy && !a->unsaved && a->access == NULL) {
-		/* An account opened before a reload may have refreshed. */
+	if (!a->busy && !a->unsaved) {
+		/*
+		 * Another account of the channel (one a reload replaced, its
+		 * refresh still under way then) may have rotated the pair:
+		 * crier.db has the live one; the one in memory may be dead.
+		 */
 		load_tokens(a);
 		if (a->access != NULL &&
 		    a->access_expires > when_now() + X_ACCESS_MARGIN)

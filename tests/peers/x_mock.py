@@ -118,6 +118,8 @@ Control (besides httpmock's):
   POST /_control/tweet-delay {"seconds": S, "after": N}: POST /2/tweets
        creates the post at once and answers S s later (a client killed
        meanwhile never knows), once the peer holds more than N posts
+  POST /_control/token-delay {"seconds": S}: POST /2/oauth2/token rotates
+       the tokens at once and answers S s later (a client reloaded meanwhile)
   POST /_control/reset-all  forgets posts, media, nonces, counters; tokens
        back to the configured ones
 """
@@ -166,6 +168,7 @@ BAD_REFRESH = "Value passed for the token was invalid."
 OWN_CONTROLS = ("/_control/tweets", "/_control/media", "/_control/tokens",
                 "/_control/expire-tokens", "/_control/clock",
                 "/_control/rate-limit", "/_control/tweet-delay",
+                "/_control/token-delay",
                 "/_control/reset-all")
 
 UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank",
@@ -249,6 +252,7 @@ class App:
             self.next_id = 1860000000000000000
             self.tweet_delay = 0.0
             self.delay_after = 0      # posts answered at once first
+            self.token_delay = 0.0
             self.refreshes = 0
             now = self.clock.now()
             self.access = {}          # token -> expiry
@@ -400,8 +404,12 @@ class XHandler(httpmock.MockHandler):
     def api(self, rec):
         path, method = rec["path"], self.command
         if path == "/2/oauth2/token":
-            return self.token(rec) if method == "POST" else \
-                {"status": 405, "body": {"error": "method not allowed"}}
+            if method != "POST":
+                return {"status": 405, "body": {"error": "method not allowed"}}
+            spec = self.token(rec)
+            if APP.token_delay > 0:
+                spec = dict(spec, delay=APP.token_delay)
+            return spec
         how, why = self.authenticate(rec)
         if how is None:
             rec["auth_error"] = why
@@ -861,6 +869,10 @@ class XHandler(httpmock.MockHandler):
             APP.delay_after = int(data.get("after", 0))
             self.respond({"status": 200,
                           "body": {"seconds": APP.tweet_delay}})
+        elif p == "/_control/token-delay" and m == "POST":
+            APP.token_delay = float(data.get("seconds", 0))
+            self.respond({"status": 200,
+                          "body": {"seconds": APP.token_delay}})
         elif p == "/_control/reset-all" and m == "POST":
             self.state.reset()
             APP.reset()
