@@ -192,6 +192,28 @@ web_url(const char *s)
 	    strncmp(s, "http://", 7) == 0));
 }
 
+/* When D went out, local: "09:00:03", with the day ("18 May 09:00:03") if not its due day; null if it did not. */
+static json_t *
+sent_time(const struct delivery *d)
+{
+	struct icaltimetype	 due, sent;
+	char			 buf[32];
+
+	if (d->state != DS_SENT || d->sent_at <= 0)
+		return (json_null());
+	reply_local_time(d->due, &due);
+	reply_local_time(d->sent_at, &sent);
+	if (due.year == sent.year && due.month == sent.month &&
+	    due.day == sent.day)
+		snprintf(buf, sizeof(buf), "%02d:%02d:%02d", sent.hour,
+		    sent.minute, sent.second);
+	else
+		snprintf(buf, sizeof(buf), "%d %s %02d:%02d:%02d", sent.day,
+		    months[(sent.month - 1) % 12], sent.hour, sent.minute,
+		    sent.second);
+	return (json_string(buf));
+}
+
 /* One delivery as a card's channel: text, length against the limit, problems, link, figures. */
 static json_t *
 channel_json(const struct delivery *d)
@@ -233,6 +255,7 @@ channel_json(const struct delivery *d)
 	json_object_set_new(o, "problems", probs);
 	json_object_set_new(o, "remote_url", web_url(d->remote_url) ?
 	    json_string(d->remote_url) : json_null());
+	json_object_set_new(o, "sent_time", sent_time(d));
 	json_object_set_new(o, "engagement", d->state == DS_SENT ?
 	    engage_json(d->id) : json_null());
 	return (o);

@@ -93,6 +93,25 @@ ctl --json report --from "$from" --to "$to" --html "$T/report-j.html" > "$T/repo
 	fail "--json report --html"
 [ "$(jget 'd["deliveries"]' < "$T/report-j.json")" = 8 ] || fail "--json report: $(head -c 300 "$T/report-j.json")"
 grep -q "<html" "$T/report-j.html" || fail "--json report --html wrote no page"
+# Each sent channel says when it went out (local time) on its card.
+"$PY" - "$T/report-j.html" "$T/in-range.json" <<'PYEOF' || fail "sent_time"
+import datetime, sys, zoneinfo
+page = open(sys.argv[1]).read()
+n = 0
+for d in __import__("json").load(open(sys.argv[2])):
+    k = page.find('id="d-%s"' % d["id"])
+    if k < 0:
+        continue
+    h4 = page[k:page.index("</h4>", k)]
+    if d["state"] != "sent":
+        assert 'class="sent"' not in h4, h4
+        continue
+    at = datetime.datetime.fromisoformat(d["sent_at"].replace("Z", "+00:00"))
+    want = at.astimezone(zoneinfo.ZoneInfo("Europe/London")).strftime("%H:%M:%S")
+    assert ('class="sent">at ' in h4 and h4.rstrip().endswith(want + "</small>")), (h4, want)
+    n += 1
+assert n >= 2, n
+PYEOF
 expect_rc 1 ctl --json report --from "$from" --to "$to" --html "$T/nodir/report.html"
 ctl report --from "$from" --to "$to" > "$T/report.txt" || fail "text report"
 
