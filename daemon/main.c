@@ -338,8 +338,6 @@ main(int argc, char *argv[])
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 	ctx.started = when_now();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("curl_global_init failed");
 	if (statedir_check(conf->state_dir, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (store_open(conf->state_dir, err, sizeof(err)) == -1)
@@ -363,7 +361,7 @@ main(int argc, char *argv[])
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (http_init(loop, conf->ca_file) == -1)
-		fatalx("http: cannot set up libcurl on the event loop");
+		fatalx("http: cannot set up on the event loop");
 	if (mailer_init(loop) == -1)
 		fatalx("smtp: cannot set up the mailer threads");
 	camp_init(&ctx);
@@ -414,7 +412,6 @@ main(int argc, char *argv[])
 	netguard_shutdown();
 	media_shutdown();
 	store_close();
-	curl_global_cleanup();
 	tmpl_set_free(ctx.tmpls);
 	conf_free(ctx.conf);
 	log_info("stopped");
