@@ -13,9 +13,6 @@
 
 #include <curl/curl.h>
 #include <uv.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "calendar/calendar.h"
 #include "campaign.h"
@@ -31,6 +28,7 @@
 #include "pubcal.h"
 #include "mailer.h"
 #include "schedule.h"
+#include "sdaemon.h"
 #include "statedir.h"
 #include "store.h"
 #include "template.h"
@@ -68,11 +66,7 @@ load_templates(const struct config *c, struct tmpl_set **out, char *err,
 static void
 notify(const char *what)
 {
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, what);
-#else
-	(void)what;
-#endif
+	sdaemon_notify(what);
 }
 
 /* Tells systemd a one-line summary of the deliveries. */
@@ -104,13 +98,10 @@ on_watchdog(uv_timer_t *t)
 static void
 start_watchdog(void)
 {
-	uint64_t	period = 60 * 1000;
-#ifdef HAVE_SYSTEMD
-	uint64_t	usec = 0;
+	uint64_t	period = 60 * 1000, usec;
 
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+	if ((usec = sdaemon_watchdog_usec()) > 0)
 		period = usec / 2000 > 0 ? usec / 2000 : 1;
-#endif
 	uv_timer_init(ctx.loop, &watchdog);
 	uv_timer_start(&watchdog, on_watchdog, period, period);
 	uv_unref((uv_handle_t *)&watchdog);
@@ -206,14 +197,15 @@ usage(int status)
 static int
 inherited_socket(void)
 {
-#ifdef HAVE_SYSTEMD
-	int	n = sd_listen_fds(1);
+	int	n = sdaemon_listen_fds();
 
+	if (n < 0)
+		fatalx("socket activation: cannot take the socket systemd "
+		    "passed");
 	if (n > 1)
 		fatalx("socket activation: expected one socket, got %d", n);
 	if (n == 1)
-		return (SD_LISTEN_FDS_START);
-#endif
+		return (SDAEMON_LISTEN_FDS_START);
 	return (-1);
 }
 

@@ -1,4 +1,7 @@
 #!/bin/sh
+# What the running configuration does not use is not set up. Outside systemd
+# (no NOTIFY_SOCKET, LISTEN_FDS or WATCHDOG_USEC) libsystemd is not even
+# mapped (systemd.sh shows it loaded and speaking when they are set). And
 # libcurl and OpenSSL are set up by the first network transfer, not at start:
 # crierd loads a calendar, sends to an outbox and takes a post without
 # reading OpenSSL's configuration (OPENSSL_CONF is a FIFO here: opening it
@@ -55,6 +58,7 @@ write_config "ca_file = $T/certs/ca.pem" \
 printf '#!/bin/sh\nOPENSSL_CONF="%s" exec "%s" "$@"\n' "$T/openssl.cnf" "$CRIERD" > "$T/crierd"
 chmod +x "$T/crierd"
 CRIERD="$T/crierd"
+unset NOTIFY_SOCKET LISTEN_FDS LISTEN_PID WATCHDOG_USEC WATCHDOG_PID
 start_daemon
 wait_for "[ \"\$(ctl --json status | jget 'd[\"calendars\"][0][\"loaded_at\"]')\" != null ]" 20 ||
 	fail "calendar not loaded (a thread blocked on OpenSSL's configuration?)"
@@ -72,6 +76,7 @@ OUT=$(timeout 20 "$CRIERCTL" -s "$SOCK" --json post --channel outbox --text "no 
 o=$(echo "$OUT" | jget 'd["ids"][0]')
 wait_for "[ \"\$(state_of $o)\" = sent ]" 20 || fail "outbox post not sent: $(state_of "$o")"
 fifo_reader && fail "OpenSSL read its configuration before any network transfer"
+grep -q 'libsystemd\.so' "/proc/$CRIERD_PID/maps" && fail "libsystemd mapped outside systemd"
 grep -q "http: libcurl .* set up" "$LOG" && fail "libcurl set up before any network transfer"
 
 # The first webhook: its request (on the loop) makes OpenSSL open its
