@@ -14,7 +14,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "channel.h"
 #include "store_kv.h"
@@ -23,6 +22,7 @@
 #include "retry.h"
 #include "template.h"
 #include "when.h"
+#include "../common/digest.h"
 #include "../common/util.h"
 
 /*
@@ -350,14 +350,13 @@ fail:
 char *
 chan_sha256_hex(const char *s)
 {
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0, i;
+	unsigned char	md[DIGEST_LEN];
+	size_t		i;
 	char		*hex;
 
-	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1)
-		abort();
-	hex = xmalloc(n * 2 + 1);
-	for (i = 0; i < n; i++)
+	digest_sha256(s, strlen(s), md);
+	hex = xmalloc(DIGEST_LEN * 2 + 1);
+	for (i = 0; i < DIGEST_LEN; i++)
 		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	return (hex);
 }

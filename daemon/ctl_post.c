@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 
 #include <jansson.h>
-#include <openssl/rand.h>
 
 #include "ctl_verbs.h"
 #include "ctl_post.h"
@@ -357,7 +357,12 @@ ctl_post(struct client *cl, json_t *req)
 		render_output_clear(&out);
 		p->bytes += strlen(p->d[i].text) + sizeof(p->d[i]);
 	}
-	RAND_bytes(rnd, sizeof(rnd));
+	/* The kernel's generator: OpenSSL's sets up its providers (2 MiB). */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		err = reply_error("internal", "cannot get random bytes for "
+		    "the post's uid");
+		goto fail;
+	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
 	snprintf(p->uid, sizeof(p->uid), "post-%lld-%s@crier",

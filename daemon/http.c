@@ -72,6 +72,7 @@ static CURLM		*http_multi;
 static uv_timer_t	*http_timer;
 static char		*http_ca_file;
 static int		 http_stopping;	/* http_shutdown is running */
+static int		 http_curl;	/* http_global() has set up libcurl */
 static size_t		 http_nxfers;
 static struct http_xfers http_xfers = TAILQ_HEAD_INITIALIZER(http_xfers);
 static struct http_socks http_socks = TAILQ_HEAD_INITIALIZER(http_socks);
@@ -468,7 +469,8 @@ http_timer_closed(uv_handle_t *handle)
 }
 
 /*
- * Sets up curl on LOOP.  CA_FILE, when given, becomes CURLOPT_CAINFO:
+ * Sets up http on LOOP; libcurl itself (and with it OpenSSL) is set up by
+ * the first request (http_global).  CA_FILE, when given, becomes CURLOPT_CAINFO:
  * it replaces curl's default CA bundle file, while curl's default CA
  * directory (CURLOPT_CAPATH, /etc/ssl/certs on Debian) stays in force,
  * so on such builds the system CAs are still trusted besides CA_FILE.
@@ -476,12 +478,8 @@ http_timer_closed(uv_handle_t *handle)
 int
 http_init(uv_loop_t *loop, const char *ca_file)
 {
-	if (http_multi != NULL || loop == NULL)
+	if (http_loop != NULL || loop == NULL)
 		return -1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_warnx("http: curl_global_init failed");
-		return -1;
-	}
 	http_loop = loop;
 	http_stopping = 0;
 	if (http_resolve_setup() == -1)
@@ -496,13 +494,6 @@ http_init(uv_loop_t *loop, const char *ca_file)
 		http_timer = NULL;
 		goto fail;
 	}
-	if ((http_multi = curl_multi_init()) == NULL)
-		goto fail;
-	curl_multi_setopt(http_multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
-	curl_multi_setopt(http_multi, CURLMOPT_TIMERFUNCTION,
-	    http_timerfunc_cb);
-	/* Curl's default cache size follows the number of handles added. */
-	curl_multi_setopt(http_multi, CURLMOPT_MAXCONNECTS, HTTP_MAX_CONNECTS);
 	return 0;
 fail:
 	log_warnx("http: cannot initialise");
@@ -515,8 +506,54 @@ fail:
 	curl_slist_free_all(http_resolve);
 	http_resolve = NULL;
 	http_loop = NULL;
-	curl_global_cleanup();
 	return -1;
+}
+
+/*
+ * Sets up libcurl, and with it OpenSSL's configuration and providers
+ * (about 2 MiB), the first time a transfer needs it: a configuration
+ * without network channels never pays for them.  Call on the loop thread
+ * before any other thread uses curl (the SMTP threads); curl 7.84 and
+ * later make curl_global_init thread-safe, crier does not rely on it.
+ */
+int
+http_global(void)
+{
+	curl_version_info_data	*v;
+	CURLcode		 rc;
+
+	if (http_curl)
+		return 0;
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+		log_warnx("http: cannot set up libcurl: %s",
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	http_curl = 1;
+	v = curl_version_info(CURLVERSION_NOW);
+	log_info("http: libcurl %s with %s set up for the first transfer",
+	    v->version, v->ssl_version != NULL ? v->ssl_version : "no TLS");
+	return 0;
+}
+
+/* Makes the multi handle on first use; -1 (logged) if curl cannot be set up. */
+static int
+http_multi_up(void)
+{
+	if (http_multi != NULL)
+		return 0;
+	if (http_global() == -1)
+		return -1;
+	if ((http_multi = curl_multi_init()) == NULL) {
+		log_warnx("http: cannot set up libcurl's multi handle");
+		return -1;
+	}
+	curl_multi_setopt(http_multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+	curl_multi_setopt(http_multi, CURLMOPT_TIMERFUNCTION,
+	    http_timerfunc_cb);
+	/* Curl's default cache size follows the number of handles added. */
+	curl_multi_setopt(http_multi, CURLMOPT_MAXCONNECTS, HTTP_MAX_CONNECTS);
+	return 0;
 }
 
 /* Builds the CURLOPT_RESOLVE list from CRIER_RESOLVE (tests pin names to loopback). */
@@ -699,8 +736,8 @@ http_start(const struct http_request *req, http_done_fn done, void *arg)
 	char			 safe[1024];
 	int			 has_body;
 
-	if (http_multi == NULL || http_stopping || req == NULL ||
-	    req->url == NULL)
+	if (http_loop == NULL || http_stopping || req == NULL ||
+	    req->url == NULL || http_multi_up() == -1)
 		return -1;
 	method = req->method != NULL ? req->method : "GET";
 	if (!http_method_ok(method)) {
@@ -759,16 +796,17 @@ http_shutdown(void)
 	struct http_xfer	*x;
 	struct http_sock	*s;
 
-	if (http_multi == NULL || http_stopping)
+	if (http_loop == NULL || http_stopping)
 		return;
 	http_stopping = 1;
-	while ((x = TAILQ_FIRST(&http_xfers)) != NULL) {
+	while (http_multi != NULL && (x = TAILQ_FIRST(&http_xfers)) != NULL) {
 		curl_multi_remove_handle(http_multi, x->easy);
 		http_finish(x, CURLE_ABORTED_BY_CALLBACK);
 	}
 	http_delays_abort();
 	/* Cleanup closes cached connections, maybe via http_socket_cb. */
-	curl_multi_cleanup(http_multi);
+	if (http_multi != NULL)
+		curl_multi_cleanup(http_multi);
 	http_multi = NULL;
 	while ((s = TAILQ_FIRST(&http_socks)) != NULL)
 		http_sock_close(s);
@@ -783,7 +821,9 @@ http_shutdown(void)
 	http_resolve = NULL;
 	http_loop = NULL;
 	http_stopping = 0;
-	curl_global_cleanup();
+	if (http_curl)
+		curl_global_cleanup();
+	http_curl = 0;
 }
 
 /* Returns the value of header NAME in RESP (case-insensitive), or NULL. */
@@ -816,7 +856,7 @@ http_start_easy(CURL *easy, const char *label, http_done_fn done, void *arg)
 
 	if (easy == NULL)
 		return -1;
-	if (http_multi == NULL || http_stopping ||
+	if (http_loop == NULL || http_stopping || http_multi_up() == -1 ||
 	    (x = calloc(1, sizeof(*x))) == NULL) {
 		curl_easy_cleanup(easy);
 		return -1;

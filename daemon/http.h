@@ -46,10 +46,16 @@ struct http_response {
 typedef void (*http_done_fn)(void *arg, const struct http_response *resp);
 
 /*
- * Sets up curl multi on LOOP; CA_FILE (may be NULL) is an extra CA bundle,
- * set as CURLOPT_CAINFO (curl's default CA directory stays in use).
+ * Sets up http on LOOP (libcurl waits for the first transfer); CA_FILE
+ * (may be NULL) is an extra CA bundle, set as CURLOPT_CAINFO (curl's
+ * default CA directory stays in use).
  */
 int		 http_init(uv_loop_t *loop, const char *ca_file);
+/*
+ * Sets up libcurl (curl_global_init, and so OpenSSL) once, logging it;
+ * on the loop thread before any thread uses curl.  -1 (logged) on failure.
+ */
+int		 http_global(void);
 /* Starts REQ (copied); DONE is called when it ends. Returns 0, -1 on setup error. */
 int		 http_start(const struct http_request *req, http_done_fn done, void *arg);
 /* Number of requests under way. */

@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "http.h"
 #include "log.h"
 #include "mailer.h"
 
@@ -841,7 +842,7 @@ mailer_open(const struct mailer_conf *c, const struct mailer_ops *ops,
 	m->msg_timeout = c->message_timeout;
 	m->ops = ops;
 	m->arg = arg;
-	if ((m->easy = curl_easy_init()) == NULL ||
+	if (http_global() == -1 || (m->easy = curl_easy_init()) == NULL ||
 	    (m->t_multi = curl_multi_init()) == NULL || setup_easy(m) == -1) {
 		snprintf(err, errlen, "cannot set up curl for SMTP");
 		goto fail;

@@ -13,9 +13,6 @@
 
 #include <curl/curl.h>
 #include <uv.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "calendar/calendar.h"
 #include "campaign.h"
@@ -31,6 +28,7 @@
 #include "pubcal.h"
 #include "mailer.h"
 #include "schedule.h"
+#include "sdaemon.h"
 #include "statedir.h"
 #include "store.h"
 #include "template.h"
@@ -68,11 +66,7 @@ load_templates(const struct config *c, struct tmpl_set **out, char *err,
 static void
 notify(const char *what)
 {
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, what);
-#else
-	(void)what;
-#endif
+	sdaemon_notify(what);
 }
 
 /* Tells systemd a one-line summary of the deliveries. */
@@ -104,13 +98,10 @@ on_watchdog(uv_timer_t *t)
 static void
 start_watchdog(void)
 {
-	uint64_t	period = 60 * 1000;
-#ifdef HAVE_SYSTEMD
-	uint64_t	usec = 0;
+	uint64_t	period = 60 * 1000, usec;
 
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+	if ((usec = sdaemon_watchdog_usec()) > 0)
 		period = usec / 2000 > 0 ? usec / 2000 : 1;
-#endif
 	uv_timer_init(ctx.loop, &watchdog);
 	uv_timer_start(&watchdog, on_watchdog, period, period);
 	uv_unref((uv_handle_t *)&watchdog);
@@ -207,14 +198,15 @@ usage(int status)
 static int
 inherited_socket(void)
 {
-#ifdef HAVE_SYSTEMD
-	int	n = sd_listen_fds(1);
+	int	n = sdaemon_listen_fds();
 
+	if (n < 0)
+		fatalx("socket activation: cannot take the socket systemd "
+		    "passed");
 	if (n > 1)
 		fatalx("socket activation: expected one socket, got %d", n);
 	if (n == 1)
-		return (SD_LISTEN_FDS_START);
-#endif
+		return (SDAEMON_LISTEN_FDS_START);
 	return (-1);
 }
 
@@ -339,8 +331,6 @@ main(int argc, char *argv[])
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 	ctx.started = when_now();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("curl_global_init failed");
 	if (statedir_check(conf->state_dir, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (store_open(conf->state_dir, err, sizeof(err)) == -1)
@@ -364,7 +354,7 @@ main(int argc, char *argv[])
 	uv_signal_init(loop, &sig_hup);
 	uv_signal_start(&sig_hup, on_signal, SIGHUP);
 	if (http_init(loop, conf->ca_file) == -1)
-		fatalx("http: cannot set up libcurl on the event loop");
+		fatalx("http: cannot set up on the event loop");
 	chan_ready();
 	if (mailer_init(loop) == -1)
 		fatalx("smtp: cannot set up the mailer threads");
@@ -416,7 +406,6 @@ main(int argc, char *argv[])
 	netguard_shutdown();
 	media_shutdown();
 	store_close();
-	curl_global_cleanup();
 	tmpl_set_free(ctx.tmpls);
 	conf_free(ctx.conf);
 	log_info("stopped");

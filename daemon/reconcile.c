@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "reconcile.h"
 #include "store_view.h"
@@ -29,6 +28,7 @@
 #include "schedule.h"
 #include "store.h"
 #include "when.h"
+#include "../common/digest.h"
 
 #define BIT(s)		(1u << (s))
 #define PENDING		(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD) | \
@@ -185,8 +185,8 @@ keep_email_context(const struct render_input *in, const char *id)
 void
 reconcile_fingerprint(const struct cal_occurrence *o, char fp[65])
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0, i;
+	unsigned char	 md[DIGEST_LEN];
+	unsigned int	 i;
 	json_t		*j, *cats, *vars, *att;
 	char		*s;
 	size_t		 k;
@@ -210,8 +210,8 @@ reconcile_fingerprint(const struct cal_occurrence *o, char fp[65])
 	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (s == NULL)
 		abort();
-	EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 32 && i < mdlen; i++)
+	digest_sha256(s, strlen(s), md);
+	for (i = 0; i < DIGEST_LEN; i++)
 		snprintf(fp + i * 2, 3, "%02x", md[i]);
 	fp[64] = '\0';
 	free(s);

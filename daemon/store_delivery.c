@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "when.h"
 #include "../common/util.h"
+#include "../common/digest.h"
 
 
 /* A growing array of deliveries. */
@@ -396,22 +396,18 @@ store_delivery_id(const char *calendar, const char *uid,
     const char *recurrence_id, const char *channel, char id[DELIVERY_ID_LEN + 1])
 {
 	const char	*parts[4] = { calendar, uid, recurrence_id, channel };
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0;
-	EVP_MD_CTX	*ctx;
+	unsigned char	 md[DIGEST_LEN];
+	struct digest	 ctx;
 	int		 i;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		abort();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	digest_start(&ctx);
 	for (i = 0; i < 4; i++) {
 		const char *s = parts[i] ? parts[i] : "";
 
 		/* NUL separators: ("ab","c") and ("a","bc") must differ. */
-		EVP_DigestUpdate(ctx, s, strlen(s) + 1);
+		digest_add(&ctx, s, strlen(s) + 1);
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	digest_end(&ctx, md);
 	for (i = 0; i < DELIVERY_ID_LEN / 2; i++)
 		snprintf(id + i * 2, 3, "%02x", md[i]);
 	id[DELIVERY_ID_LEN] = '\0';

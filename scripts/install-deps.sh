@@ -6,6 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 libuv1-dev libcurl4-openssl-dev libical-dev libjansson-dev libsqlite3-dev
 libinih-dev libutf8proc-dev libsystemd-dev libssl-dev check
+nettle-dev
 python3-yaml
 python3 python3-aiosmtpd python3-recurring-ical-events python3-icalendar openssl tzdata sqlite3 git ca-certificates curl
 man-db groff-base postfix nginx-light time

@@ -57,6 +57,33 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
+# Resident memory of process $1 by mapping, from /proc/PID/smaps: JSON with
+# smaps_rollup's totals and the 25 largest mappings (a library's segments
+# summed), each with Rss, Pss, Private_Dirty, Private_Clean, Shared_Clean (KiB).
+rss_maps() {
+	"$PY" - "$1" <<'PYEOF'
+import json, re, sys
+pid = sys.argv[1]
+keys = ("Rss", "Pss", "Private_Dirty", "Private_Clean", "Shared_Clean")
+maps, cur = {}, None
+for line in open("/proc/%s/smaps" % pid):
+    f = line.split()
+    if re.match(r"^[0-9a-f]+-[0-9a-f]+$", f[0]):
+        name = f[5] if len(f) > 5 else "[anon]"
+        name = re.sub(r"\.so[.0-9]*$", ".so", name.rsplit("/", 1)[-1])
+        cur = maps.setdefault(name, dict.fromkeys(keys, 0))
+    elif cur is not None and f[0].rstrip(":") in keys:
+        cur[f[0].rstrip(":")] += int(f[1])
+roll = {}
+for line in open("/proc/%s/smaps_rollup" % pid):
+    f = line.split()
+    if f[0].rstrip(":") in keys + ("Anonymous",):
+        roll[f[0].rstrip(":")] = int(f[1])
+top = sorted(maps.items(), key=lambda kv: -kv[1]["Rss"])[:25]
+print(json.dumps({"rollup": roll, "maps": dict(top)}))
+PYEOF
+}
+
 # CPU time (user + system) process $1 has used, in clock ticks.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
@@ -399,7 +426,7 @@ PYEOF
 
 # rss Q: the demo idle, then Q queued, then after 10 reloads.
 sc_rss() {
-	local q=$1 idle loaded after i
+	local q=$1 idle idle_maps loaded after i
 	sed -e "s|^url = smtp://127.0.0.1:.*|url = smtp://127.0.0.1:9|" \
 	    -e "s|^state_dir = .*|state_dir = $STATE|" -e "s|^socket = .*|socket = $SOCK|" \
 	    "$top_srcdir/config/demo.conf" > "$CONF"
@@ -410,6 +437,7 @@ sc_rss() {
 	    fail "demo calendars not loaded"
 	sleep 2
 	idle=$(rss_kb "$CRIERD_PID")
+	idle_maps=$(rss_maps "$CRIERD_PID") || fail "cannot read smaps"
 	stop_daemon
 	rm -rf "$STATE"
 	backlog_daemon "$q"
@@ -421,7 +449,8 @@ sc_rss() {
 	done
 	sleep 1
 	after=$(rss_kb "$CRIERD_PID")
-	echo "{\"q\": $q, \"idle_demo_kb\": $idle, \"queued_kb\": $loaded,
+	echo "{\"q\": $q, \"idle_demo_kb\": $idle, \"idle_demo_smaps_kb\": $idle_maps,
+	    \"queued_kb\": $loaded,
 	    \"after_reloads_kb\": $after, \"load_ms\": $LOAD_MS,
 	    \"reloads\": [$(paste -sd, "$T/reloads.json")]}" |
 	    save "rss-$q"
