@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 
 #include "schedule.h"
 #include "schedule-int.h"
@@ -135,7 +135,9 @@ sched_backoff(int attempts)
 {
 	uint32_t	r = 0;
 
-	RAND_bytes((unsigned char *)&r, sizeof(r));
+	/* getrandom, not RAND_bytes: an outbox retry need not start OpenSSL. */
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)when_now();
 	return (retry_backoff(attempts, retry_base, SCHED_RETRY_CAP, r));
 }
 
