@@ -58,8 +58,15 @@ struct camp {
 	size_t			 events;
 	/* The job: inputs and outputs, owned by the loop thread between jobs. */
 	uv_work_t		 work;
-	char			*data;		/* url calendars: the body to parse */
+	char			*data;		/* url calendars: the latest body */
 	size_t			 len;
+	/*
+	 * The body the load under way parses (its own copy): a fetch may
+	 * replace DATA meanwhile, and only what parsed may become the
+	 * last good copy.
+	 */
+	char			*ldata;
+	size_t			 llen;
 	char			*tz;
 	int64_t			 from, to;	/* ms */
 	struct cal_calendar	*cal;
@@ -118,8 +125,8 @@ work(uv_work_t *w)
 	if (cp->path != NULL)
 		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));
 	else
-		cp->cal = cal_parse(cp->data, cp->len, cp->label, cp->tz, cp->err,
-		    sizeof(cp->err));
+		cp->cal = cal_parse(cp->ldata, cp->llen, cp->label, cp->tz,
+		    cp->err, sizeof(cp->err));
 	if (cp->cal == NULL)
 		return;
 	cal_set_limits(cp->cal, &cp->lim);
@@ -205,6 +212,7 @@ camp_free(struct camp *cp)
 	free(cp->error);
 	free(cp->fetch_error);
 	free(cp->data);
+	free(cp->ldata);
 	free(cp->tz);
 	free(cp);
 }
@@ -499,12 +507,15 @@ finish(struct camp *cp, int rc)
 	}
 	/* It parsed and is scheduled: now it is the last good copy, kept on disk. */
 	if (cp->fetch != NULL)
-		fetch_keep(cp->fetch, cp->data, cp->len);
+		fetch_keep(cp->fetch, cp->ldata, cp->llen);
 	cp->loaded_at = when_now();
 	cp->events = cal_nevents(cp->cal);
 	log_info("calendar %s: loaded %zu events, %zd occurrences in the window",
 	    cp->name, cp->events, cp->nocc);
 out:
+	free(cp->ldata);
+	cp->ldata = NULL;
+	cp->llen = 0;
 	skip_clear(cp);
 	reconcile_free(cp->job);
 	cp->job = NULL;
@@ -541,6 +552,14 @@ load(struct camp *cp)
 	memset(&cp->lim, 0, sizeof(cp->lim));
 	cp->lim.min_interval = camp_ctx->conf->min_interval;
 	cp->lim.max_occurrences = camp_ctx->conf->max_occurrences;
+	free(cp->ldata);
+	cp->ldata = NULL;
+	cp->llen = 0;
+	if (cp->data != NULL) {
+		cp->ldata = xmalloc(cp->len + 1);
+		memcpy(cp->ldata, cp->data, cp->len + 1);
+		cp->llen = cp->len;
+	}
 	cp->work.data = cp;
 	cp->loading = 1;
 	if (uv_queue_work(camp_ctx->loop, &cp->work, work, after_work) != 0) {
