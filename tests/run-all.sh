@@ -109,7 +109,7 @@ for variant in $built; do
 	count "$dir"
 	if grep -qE '^(FAIL|ERROR)' "$dir/test-suite.log" 2>/dev/null; then
 		for l in "$dir"/tests/*.log "$dir"/tests/*/*.log; do
-			[ -f "$l" ] && grep -qE '^(FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null && {
+			[ -f "$l" ] && grep -qE '^:test-result: (FAIL|ERROR)' "${l%.log}.trs" 2>/dev/null && {
 				echo "---- $l"; tail -n 60 "$l"; }
 		done
 	fi
