@@ -74,6 +74,10 @@ while left > 0:
             for l in lines:
                 st["replies"].append(json.loads(l))
                 left -= 1
+            # All its replies are in: crierd may close it as idle (10 s)
+            # while the other connections, on a loaded machine, still wait.
+            if len(st["replies"]) == n and not st["out"] and not st["in"]:
+                sel.unregister(s)
 if pid:
     os.kill(pid, signal.SIGKILL)	# at once: no time for a late commit
 print(json.dumps({"early": early, "conns": [st["replies"] for st in state]}))

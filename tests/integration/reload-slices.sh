@@ -68,9 +68,17 @@ for r in db.execute("SELECT id, due, state, cal_state, text FROM deliveries"
 PYEOF
 }
 
-# Waits until the calendar is loaded and nothing is being applied.
+# Waits (up to $1 s, 300 by default) until the calendar is loaded and nothing
+# is being applied. It asks twice a second, not twenty times: a Python per
+# question would take half a core from the load it waits for.
 settled() {
-	wait_for "[ \"\$(ctl --json status | jget 'all(c[\"loaded_at\"] and not c[\"loading\"] for c in d[\"calendars\"])')\" = True ]" "${1:-300}"
+	local i
+	for i in $(seq 1 $(( ${1:-300} * 2 ))); do
+		[ "$(ctl --json status 2>/dev/null | jget 'all(c["loaded_at"] and not c["loading"] for c in d["calendars"])' 2>/dev/null)" = True ] &&
+		    return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 scheduled() {
@@ -96,10 +104,10 @@ seen=0 answers=0
 for _ in $(seq 1 6000); do
 	st=$(ctl --json status) || fail "status failed during the reload"
 	answers=$((answers + 1))
-	[ "$(echo "$st" | jget 'd["calendars"][0]["applying"]')" = True ] &&
-	    seen=$((seen + 1))
-	[ "$(echo "$st" | jget 'd["calendars"][0]["loading"]')" = False ] &&
-	    [ "$(echo "$st" | jget 'd["calendars"][0]["loaded_at"]')" != null ] && break
+	# applying, loading, loaded: one Python for the three
+	set -- $(echo "$st" | jget '" ".join(str(c[k] is not None if k == "loaded_at" else c[k]) for c in d["calendars"][:1] for k in ("applying", "loading", "loaded_at"))') - - -
+	[ "$1" = True ] && seen=$((seen + 1))
+	[ "$2" = False ] && [ "$3" = True ] && break
 	# list and agenda are answered too, not only status
 	[ "$seen" = 1 ] && { ctl --json list --limit 5 >/dev/null || fail "list during the reload"; }
 done
