@@ -556,6 +556,13 @@ http_multi_up(void)
 	return 0;
 }
 
+/* Sets libcurl and its multi handle up now, ahead of a queued network delivery. */
+int
+http_warm(void)
+{
+	return (http_loop == NULL ? 0 : http_multi_up());
+}
+
 /* Builds the CURLOPT_RESOLVE list from CRIER_RESOLVE (tests pin names to loopback). */
 static int
 http_resolve_setup(void)

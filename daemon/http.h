@@ -56,6 +56,12 @@ int		 http_init(uv_loop_t *loop, const char *ca_file);
  * on the loop thread before any thread uses curl.  -1 (logged) on failure.
  */
 int		 http_global(void);
+/*
+ * Sets libcurl and its multi handle up now, as a network delivery is
+ * queued: the start-up (OpenSSL's, some ms) is then not paid at a due
+ * instant. 0, or -1 (logged) if it cannot.
+ */
+int		 http_warm(void);
 /* Starts REQ (copied); DONE is called when it ends. Returns 0, -1 on setup error. */
 int		 http_start(const struct http_request *req, http_done_fn done, void *arg);
 /* Number of requests under way. */

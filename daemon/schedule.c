@@ -24,6 +24,7 @@
 #include "compose.h"
 #include "context.h"
 #include "delivery.h"
+#include "http.h"
 #include "log.h"
 #include "recover.h"
 #include "retry.h"
@@ -854,10 +855,15 @@ sched_kick(void)
 	if (store_next_wakeup_for(NULL, names, &t) == 0)
 		next = t;
 	free(names);
-	for (i = 0; i < chan_count(); i++)
-		if ((t = channel_wakeup(chan_at(i), now)) >= 0 &&
-		    (next < 0 || t < next))
+	for (i = 0; i < chan_count(); i++) {
+		if ((t = channel_wakeup(chan_at(i), now)) < 0)
+			continue;
+		/* A network delivery is queued: libcurl's start-up goes now, not at its due instant. */
+		if (!chan_at(i)->ops->local)
+			http_warm();
+		if (next < 0 || t < next)
 			next = t;
+	}
 	if (store_retry_at > now && (next < 0 || next < store_retry_at))
 		next = store_retry_at;	/* backing off from a store failure */
 	armed_for = 0;
