@@ -169,6 +169,19 @@ delivery_of() {
 	ctl --json list --limit 10000 | jget "[x['id'] for x in d['deliveries'] if x['uid']=='$1' and x['channel']=='$2'][${3:-0}]"
 }
 
+# The deliveries of `show --json` for each id "$@", as one JSON list.
+shows() {
+	for id in "$@"; do ctl --json show "$id"; done | "$PY" -c 'import json, sys
+dec, s, i, out = json.JSONDecoder(), sys.stdin.read(), 0, []
+while i < len(s):
+    while i < len(s) and s[i].isspace():
+        i += 1
+    if i < len(s):
+        o, i = dec.raw_decode(s, i)
+        out.append(o["delivery"])
+json.dump(out, sys.stdout)'
+}
+
 # A field of delivery $1 as `show --json` gives it.
 dfield() {
 	ctl --json show "$1" | jget "d['delivery']['$2']"

@@ -25,16 +25,11 @@ print("\n".join(str(t) for t in sorted(r["time"] for r in json.load(sys.stdin) i
 # (its token taken), sorted: what the rate governs; the server's arrival
 # times add the network's delay, which a loaded machine stretches.
 send_times() {
-	ids=$(ctl --json list --channel "$1" | jget '" ".join(x["id"] for x in d["deliveries"])')
-	for id in $ids; do ctl --json show "$id"; done | "$PY" -c 'import datetime, json, sys
-dec, s, i, t = json.JSONDecoder(), sys.stdin.read(), 0, []
-while i < len(s):
-    while i < len(s) and s[i].isspace():
-        i += 1
-    if i < len(s):
-        o, i = dec.raw_decode(s, i)
-        t += [datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00")).timestamp()
-              for e in o["delivery"]["events"] if e["event"] == "sending"]
+	# shellcheck disable=SC2046
+	shows $(ctl --json list --channel "$1" | jget '" ".join(x["id"] for x in d["deliveries"])') |
+	    "$PY" -c 'import datetime, json, sys
+t = [datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00")).timestamp()
+     for d in json.load(sys.stdin) for e in d["events"] if e["event"] == "sending"]
 print("\n".join(str(x) for x in sorted(t)))'
 }
 check() {

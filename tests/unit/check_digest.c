@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "common/digest.h"
+#include "tests/unit/unit.h"
 
 /* Puts MD as lowercase hex in HEX (2 * DIGEST_LEN + 1 bytes). */
 static void
@@ -85,11 +86,5 @@ digest_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(digest_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (unit_run(digest_suite(), 0));
 }
