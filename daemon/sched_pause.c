@@ -11,6 +11,16 @@
 #include "log.h"
 #include "store.h"
 
+/* Nothing was stored: RT goes back to PAUSED WAS and reason OLD (taken), in memory too. */
+static void
+undo(struct chrt *rt, int was, char *old)
+{
+	store_rollback();
+	rt->sc.paused = was;
+	sched_set_str(&rt->sc.reason, old);
+	free(old);
+}
+
 /* Pauses channel NAME. */
 int
 sched_pause(const char *name, const char *reason, int actor, int *held)
@@ -54,11 +64,7 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	sched_kick();
 	return (0);
 fail:
-	/* Nothing was stored: the channel is as it was, in memory too. */
-	store_rollback();
-	rt->sc.paused = was;
-	sched_set_str(&rt->sc.reason, old);
-	free(old);
+	undo(rt, was, old);
 	return (-1);
 }
 
@@ -129,11 +135,7 @@ sched_resume(const char *name, int actor, int *released)
 	sched_kick();
 	return (0);
 fail:
-	/* Nothing was stored: the channel is as it was, in memory too. */
-	store_rollback();
-	rt->sc.paused = was;
-	sched_set_str(&rt->sc.reason, old);
-	free(old);
+	undo(rt, was, old);
 	return (-1);
 }
 

@@ -116,23 +116,7 @@ add(int i, const char *ch, int64_t due, enum dstate state)
 static int64_t
 direct(const char *sql, const char *arg)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	char		 path[700];
-	int64_t		 v = -1;
-
-	snprintf(path, sizeof(path), "%s/crier.db", dbdir);
-	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (v);
+	return (unit_db_int(dbdir, sql, arg, 0));
 }
 
 START_TEST(test_plans_and_answers_full)

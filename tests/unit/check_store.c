@@ -274,31 +274,6 @@ START_TEST(test_due_and_counts)
 }
 END_TEST
 
-/* Runs the one-integer query SQL (argument ARG, if any) on the database under DIR. */
-static int64_t
-direct(const char *dir, const char *sql, const char *arg, int64_t arg2)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	char		 path[700];
-	int64_t		 v = -1;
-
-	snprintf(path, sizeof(path), "%s/crier.db", dir);
-	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, arg2);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return (v);
-}
-
 /* queue_counts under DIR equals COUNT(*) per channel and state (NIDS rows). */
 static void
 check_counts(const char *dir, size_t nids)
@@ -307,9 +282,9 @@ check_counts(const char *dir, size_t nids)
 	char	sql[300];
 	size_t	c, s;
 
-	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
 	    (int64_t)nids);
-	ck_assert_int_eq(direct(dir, "SELECT COALESCE(SUM(n), 0) FROM"
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COALESCE(SUM(n), 0) FROM"
 	    " queue_counts", NULL, 0), (int64_t)nids);
 	for (c = 0; c < 3; c++)
 		for (s = 0; s < DS_NSTATES; s++) {
@@ -318,7 +293,7 @@ check_counts(const char *dir, size_t nids)
 			    " '%s') - COALESCE((SELECT n FROM queue_counts"
 			    " WHERE channel = ?1 AND state = '%s'), 0)",
 			    dstate_names[s], dstate_names[s]);
-			ck_assert_msg(direct(dir, sql, chans[c], 0) == 0,
+			ck_assert_msg(unit_db_int(dir, sql, chans[c], 0) == 0,
 			    "queue_counts of %s/%s is off", chans[c],
 			    dstate_names[s]);
 		}
@@ -383,7 +358,7 @@ START_TEST(test_counts_and_seqs)
 			check_counts(curdir, nids);
 	}
 	snprintf(dir, sizeof(dir), "%s", curdir);
-	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries", NULL, 0),
 	    (int64_t)nids);
 	check_counts(dir, nids);
 	ck_assert_int_eq(store_counts(counts), 0);
@@ -391,22 +366,22 @@ START_TEST(test_counts_and_seqs)
 		sum += counts[s];
 	ck_assert_int_eq(sum, (int64_t)nids);
 	/* The partial indexes give what a scan of the table gives. */
-	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries"
 	    " INDEXED BY deliveries_retry WHERE state = 'retrying'"
 	    " AND next_attempt <= ?2", NULL, 4000),
-	    direct(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
+	    unit_db_int(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
 	    " WHERE state = 'retrying' AND next_attempt <= ?2", NULL, 4000));
-	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries"
 	    " INDEXED BY deliveries_sent WHERE state = 'sent'"
 	    " AND sent_at >= ?2", NULL, 5000),
-	    direct(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
+	    unit_db_int(dir, "SELECT COUNT(*) FROM deliveries NOT INDEXED"
 	    " WHERE state = 'sent' AND sent_at >= ?2", NULL, 5000));
-	ck_assert_int_gt(direct(dir, "SELECT COUNT(*) FROM deliveries"
+	ck_assert_int_gt(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries"
 	    " WHERE state = 'retrying'", NULL, 0), 0);
 	/* No sqlite_sequence row: events has no AUTOINCREMENT. */
-	ck_assert_int_eq(direct(dir, "SELECT COUNT(*) FROM sqlite_master"
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM sqlite_master"
 	    " WHERE name = 'sqlite_sequence'", NULL, 0) == 0 ||
-	    direct(dir, "SELECT COUNT(*) FROM sqlite_sequence WHERE"
+	    unit_db_int(dir, "SELECT COUNT(*) FROM sqlite_sequence WHERE"
 	    " name = 'events'", NULL, 0) == 0, 1);
 	/* Seqs increase, and keep increasing after a reopen. */
 	ck_assert_int_eq(store_events(0, 100000, &ev, &n), 0);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sqlite3.h>
+
 #include "tests/unit/unit.h"
 #include "daemon/log.h"
 
@@ -37,4 +39,29 @@ unit_run_in(Suite *s, char *tmpdir)
 	if (system(cmd) != 0)
 		return (99);
 	return (rc);
+}
+
+/* The one-integer answer of SQL (?1 ARG, ?2 ARG2) from DIR/crier.db, read directly; -1 if none. */
+int64_t
+unit_db_int(const char *dir, const char *sql, const char *arg, int64_t arg2)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 path[700];
+	int64_t		 v = -1;
+
+	snprintf(path, sizeof(path), "%s/crier.db", dir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, arg2);	/* SQLITE_RANGE without a ?2: fine */
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (v);
 }
