@@ -51,6 +51,7 @@
  * before it.
  */
 #define SCHED_EARLY	5	/* ms */
+#define SCHED_WARM	30000	/* ms: libcurl is set up this long before a network delivery is due */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
 
 /*
@@ -843,7 +844,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 void
 sched_kick(void)
 {
-	int64_t	 next = -1, t, delay, now = when_now();
+	int64_t	 next = -1, warm = -1, t, delay, now = when_now();
 	size_t	 i;
 	char	*names;
 
@@ -858,9 +859,17 @@ sched_kick(void)
 	for (i = 0; i < chan_count(); i++) {
 		if ((t = channel_wakeup(chan_at(i), now)) < 0)
 			continue;
-		/* A network delivery is queued: libcurl's start-up goes now, not at its due instant. */
-		if (!chan_at(i)->ops->local)
-			http_warm();
+		/*
+		 * A network delivery due soon: libcurl's start-up (OpenSSL's)
+		 * goes now, not at its due instant; one due later wakes the
+		 * scheduler for it then, so an idle daemon stays small.
+		 */
+		if (!chan_at(i)->ops->local) {
+			if (t - now <= SCHED_WARM)
+				http_warm();
+			else if (warm < 0 || t - SCHED_WARM < warm)
+				warm = t - SCHED_WARM;
+		}
 		if (next < 0 || t < next)
 			next = t;
 	}
@@ -870,7 +879,9 @@ sched_kick(void)
 	if (next < 0)
 		return;
 	delay = next - now;
-	if (delay > 0 && delay <= SCHED_MAX_SLEEP) {
+	if (warm >= 0 && warm < next)
+		delay = warm - now;	/* fire() finds nothing due, kicks again */
+	else if (delay > 0 && delay <= SCHED_MAX_SLEEP) {
 		armed_for = next;
 		delay = delay > SCHED_EARLY ? delay - SCHED_EARLY : 0;
 	}

@@ -387,14 +387,14 @@ loaded_key(json_t *st, int *loading)
 	return (key);
 }
 
-/* True once the calendars' loaded_at moved from BEFORE and none is loading. */
+/* True once the calendars' loaded_at moved from BEFORE and none is loading (at once without calendars). */
 static int
 reload_done(json_t *st, const char *before)
 {
 	int	 loading, done;
 	char	*now = loaded_key(st, &loading);
 
-	done = !loading && strcmp(now, before) != 0;
+	done = !loading && (strcmp(now, before) != 0 || now[0] == '\0');
 	free(now);
 	return (done);
 }

@@ -89,6 +89,21 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# CPU ticks of nginx's master and worker processes so far.
+nginx_ticks() {
+	local m t=0 p
+	m=$(cat "$T/nginx/nginx.pid")
+	for p in $m $(pgrep -P "$m"); do
+		t=$((t + $(cpu_ticks "$p")))
+	done
+	echo "$t"
+}
+
+# Seconds between tick counts $1 and $2.
+ticks_s() {
+	echo "$1 $2 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($2 - $1) / $3 }'
+}
+
 # Writes fragment $1 (a JSON object on stdin) into the results directory.
 save() {
 	"$PY" -c 'import json,sys,time; d=json.load(sys.stdin); d["quick"]=sys.argv[2]=="1"
@@ -146,15 +161,18 @@ perf_stop() {
 	rm -f "$T/perf.pid"
 }
 
-# Prints p50, p99 and max in ms of the numbers (ms) in column 3 of $1's lines matching $2.
+# Prints p50, p99 and max in ms of the numbers (ms) in column 3 of $1's lines
+# matching $2, and each of them in the order they came.
 late_stats() {
 	"$PY" - "$1" "$2" <<'PYEOF'
 import json, math, sys
-v = sorted(float(l.split()[2]) for l in open(sys.argv[1])
-           if l.startswith(sys.argv[2] + " "))
+each = [float(l.split()[2]) for l in open(sys.argv[1])
+        if l.startswith(sys.argv[2] + " ")]
+v = sorted(each)
 def p(q):
     return v[max(1, math.ceil(q * len(v))) - 1]
-print(json.dumps({"n": len(v), "p50_ms": p(.5), "p99_ms": p(.99), "max_ms": v[-1]}))
+print(json.dumps({"n": len(v), "p50_ms": p(.5), "p99_ms": p(.99), "max_ms": v[-1],
+                  "each_ms": each}))
 PYEOF
 }
 
@@ -230,7 +248,7 @@ EOF
 # webhooks Q: N posts held by a paused channel, released at once by resume,
 # to nginx; then curl --parallel --parallel-max 16 with the same requests.
 sc_webhooks() {
-	local q=$1 n t0 t1 before after body c0 c1
+	local q=$1 n t0 t1 before after body c0 c1 n0 n1 n2 n3
 	n=$(size 200 2000)
 	start_nginx
 	backlog_daemon "$q" "[channel hook]" "type = webhook" \
@@ -242,10 +260,12 @@ sc_webhooks() {
 	    > "$T/posts.json" || fail "posts: $(cat "$T/posts.json")"
 	perf_start "webhooks-$q"
 	c0=$(cpu_ticks "$CRIERD_PID")
+	n0=$(nginx_ticks)
 	"$BIN/ctlbench" burst "$SOCK" '{"v":1,"cmd":"resume","channel":"hook"}' \
 	    "$T/nginx/access.log" "$n" "$n" > "$T/burst.json" ||
 	    fail "burst: $(cat "$T/burst.json")"
 	c1=$(cpu_ticks "$CRIERD_PID")
+	n1=$(nginx_ticks)
 	perf_stop
 	[ "$(grep -c 'POST /hook ' "$T/nginx/access.log")" = "$n" ] ||
 	    fail "nginx saw $(grep -c 'POST /hook ' "$T/nginx/access.log") of $n"
@@ -256,15 +276,21 @@ sc_webhooks() {
 	"$PY" -c 'import json,sys; print(json.dumps({"id":"0123456789ab","channel":"hook","text":"x"*int(sys.argv[1]),"due":"2027-05-17T08:00:00Z","attempt":1}))' \
 	    "$body" > "$T/body.json"
 	before=$(grep -c 'POST /ref' "$T/nginx/access.log")
+	n2=$(nginx_ticks)
 	t0=$(date +%s%N)
-	curl -s --parallel --parallel-max 16 -H 'Content-Type: application/json' \
+	/usr/bin/time -f '%U %S' -o "$T/curl.time" curl -s --parallel \
+	    --parallel-max 16 -H 'Content-Type: application/json' \
 	    --data-binary @"$T/body.json" "http://127.0.0.1:$NGINX_PORT/ref?n=[1-$n]" \
 	    > /dev/null 2>"$T/curl.err" || fail "curl failed: $(cat "$T/curl.err")"
 	t1=$(date +%s%N)
+	n3=$(nginx_ticks)
 	after=$(grep -c 'POST /ref' "$T/nginx/access.log")
 	[ $((after - before)) = "$n" ] || fail "curl: nginx saw $((after - before)) of $n"
 	echo "{\"q\": $q, \"requests\": $n, \"crier\": $(cat "$T/burst.json"),
 	    \"crier_cpu_seconds\": $(echo "$c0 $c1 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($2 - $1) / $3 }'),
+	    \"nginx_cpu_seconds\": $(ticks_s "$n0" "$n1"),
+	    \"curl_cpu_seconds\": $(awk '{ printf "%.2f", $1 + $2 }' "$T/curl.time"),
+	    \"nginx_cpu_seconds_curl\": $(ticks_s "$n2" "$n3"),
 	    \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\",
 	    \"post_pipeline\": $(cat "$T/posts.json"),
 	    \"curl_seconds\": $(echo "$t0 $t1" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }')}" |
