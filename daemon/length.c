@@ -15,6 +15,8 @@
 #include "url.h"
 
 #define LEN_URL			23	/* what a link counts on Mastodon and X */
+#define METER_TRIM		0x1	/* "@user@domain" counts as "@user" */
+#define METER_X			0x2	/* links as X finds them, "example.org" too */
 #define LEN_MASTODON_DEFAULT	500
 #define LEN_BLUESKY_DEFAULT	300
 #define LEN_BLUESKY_BYTES	3000
@@ -205,22 +207,70 @@ mention_at(const char *s, size_t n, size_t i, int32_t prev, size_t *userlen)
 	return k - i;
 }
 
-/* Feeds TEXT (N bytes) to M, URLs as 23 characters and, if TRIM, "@user@domain" as "@user". */
+/* Feeds S[I..END) to M as plain text; the last code point is left in *PREV. */
 static void
-meter_text(struct meter *m, const char *s, size_t n, int trim)
+meter_plain(struct meter *m, const char *s, size_t i, size_t end,
+    int32_t *prev)
 {
-	size_t	 i = 0, u, ulen, k;
-	int32_t	 prev = -1, cp;
+	int32_t	 cp;
 	ssize_t	 r;
 
+	while (i < end) {
+		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(end - i),
+		    &cp);
+		if (r <= 0) {
+			meter_bad(m);
+			*prev = -1;
+			i++;
+		} else {
+			meter_cp(m, cp);
+			*prev = cp;
+			i += (size_t)r;
+		}
+	}
+}
+
+/* Feeds a link to M: 23 characters. */
+static void
+meter_link(struct meter *m)
+{
+	size_t	k;
+
+	for (k = 0; k < LEN_URL; k++)
+		meter_cp(m, 'x');
+}
+
+/*
+ * Feeds TEXT (N bytes) to M, URLs as 23 characters; with METER_TRIM
+ * "@user@domain" as "@user" (Mastodon), with METER_X links as X finds
+ * them (url_span_x: without a scheme too, a known TLD needed).
+ */
+static void
+meter_text(struct meter *m, const char *s, size_t n, int flags)
+{
+	size_t	 i = 0, u, ulen, k, ls, le;
+	int32_t	 prev = -1;
+	int	 trim = flags & METER_TRIM;
+	struct url_memo memo = { NULL };
+
 	while (i < n) {
-		if ((s[i] == 'h' || s[i] == 'H') &&
+		if (!(flags & METER_X) && (s[i] == 'h' || s[i] == 'H') &&
 		    (u = url_span(s, n, i, prev)) > 0) {
-			for (k = 0; k < LEN_URL; k++)
-				meter_cp(m, 'x');
+			meter_link(m);
 			i += u;
 			prev = (unsigned char)s[i - 1] < 0x80 ?
 			    (unsigned char)s[i - 1] : 'x';
+			continue;
+		}
+		if ((flags & METER_X) && (unsigned char)s[i] > 0x20 &&
+		    (u = url_span_x(s, n, i, prev, &ls, &le, &memo)) > 0) {
+			meter_plain(m, s, i, ls, &prev);
+			if (le > ls) {
+				meter_link(m);
+				prev = 'x';
+			}
+			meter_plain(m, s, le > ls ? le : ls, i + u, &prev);
+			i += u;
 			continue;
 		}
 		if (trim && s[i] == '@' &&
@@ -231,18 +281,11 @@ meter_text(struct meter *m, const char *s, size_t n, int trim)
 			prev = (unsigned char)s[i - 1];
 			continue;
 		}
-		r = utf8proc_iterate((const uint8_t *)s + i, (ssize_t)(n - i),
-		    &cp);
-		if (r <= 0) {
-			meter_bad(m);
-			prev = -1;
-			i++;
-		} else {
-			meter_cp(m, cp);
-			prev = cp;
-			i += (size_t)r;
-		}
+		k = url_step(s, n, i, &prev);
+		meter_plain(m, s, i, k, &prev);
+		i = k;
 	}
+	url_memo_clear(&memo);
 	meter_end(m);
 }
 
@@ -389,7 +432,7 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	out->bytes = n;
 	switch (rule) {
 	case LEN_MASTODON:
-		meter_text(&m, text, n, 1);
+		meter_text(&m, text, n, METER_TRIM);
 		out->length = m.clusters;
 		out->limit = limit ? limit : LEN_MASTODON_DEFAULT;
 		break;
@@ -401,9 +444,10 @@ len_measure(enum len_rule rule, const char *text, size_t limit,
 	case LEN_X:
 		/* twitter-text weighs the NFC form; keep the raw text if it is not UTF-8. */
 		if ((nfc = utf8proc_NFC((const uint8_t *)text)) != NULL)
-			meter_text(&m, (const char *)nfc, strlen((char *)nfc), 0);
+			meter_text(&m, (const char *)nfc, strlen((char *)nfc),
+			    METER_X);
 		else
-			meter_text(&m, text, n, 0);
+			meter_text(&m, text, n, METER_X);
 		free(nfc);
 		out->length = m.weight / 100;
 		out->limit = limit ? limit : LEN_X_DEFAULT;

@@ -230,19 +230,42 @@ hashtag_at(const char *s, size_t n, size_t i, int32_t prev)
 	return j - i > 1 ? j - i : 0;
 }
 
-/* Marks the insides of URLs, mentions and hashtags in SP as unbreakable. */
+/*
+ * Marks the insides of URLs, mentions and hashtags in SP as unbreakable;
+ * for X its links as it finds them ("example.org" too).
+ */
 static void
 mark_tokens(struct splitter *sp)
 {
 	const char	*s = sp->s;
-	size_t		 n = sp->n, i = 0, t, k;
+	size_t		 n = sp->n, i = 0, t, k, ls, le, stop;
 	int32_t		 prev = -1;
+	struct url_memo	 memo = { NULL };
 
 	while (i < n) {
-		t = 0;
-		if (s[i] == 'h' || s[i] == 'H')
-			t = url_span(s, n, i, prev);
-		else if (s[i] == '@')
+		t = ls = le = 0;
+		/* A URL stays whole even where X's link ends sooner. */
+		if ((s[i] == 'h' || s[i] == 'H') &&
+		    (t = url_span(s, n, i, prev)) > 0) {
+			ls = i;
+			le = i + t;
+		} else if (sp->rule == LEN_X && (unsigned char)s[i] > 0x20)
+			t = url_span_x(s, n, i, prev, &ls, &le, &memo);
+		if (t > 0 && le > ls) {
+			for (k = ls + 1; k < le; k++)
+				sp->nobreak[k] = 1;
+			i = le;
+			prev = (unsigned char)s[i - 1] < 0x80 ?
+			    (unsigned char)s[i - 1] : 'x';
+			continue;
+		}
+		if (t > 0) {
+			/* Text X's finder has looked at: no link starts in it. */
+			for (stop = i + t; i < stop; )
+				i = url_step(s, n, i, &prev);
+			continue;
+		}
+		if (s[i] == '@')
 			t = mention_at(s, n, i, prev);
 		else if (s[i] == '#')
 			t = hashtag_at(s, n, i, prev);
@@ -256,6 +279,7 @@ mark_tokens(struct splitter *sp)
 		}
 		i = url_step(s, n, i, &prev);
 	}
+	url_memo_clear(&memo);
 }
 
 /* Adds a break to SP; -1 if memory runs out. */

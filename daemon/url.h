@@ -15,6 +15,26 @@
  */
 size_t	 url_span(const char *s, size_t n, size_t i, int32_t prev);
 /*
+ * What url_span_x has looked up in one text, so that scanning it stays
+ * linear: zeroed before the first call, cleared after the last.
+ */
+struct url_memo {
+	uint8_t	*tld;	/* per byte: 1 + the TLD's length after a dot, 0 unknown */
+};
+
+/*
+ * A link at S[I] as X counts one (twitter-text 3's extractUrlsWithIndices,
+ * with its list of top-level domains): "https://" and a domain ending in a
+ * known TLD, or such a domain without a scheme ("opengovweek.org"), then a
+ * port, path and query as its patterns have them. PREV as for url_span.
+ * Returns the bytes from S[I] the match covers, 0 if none; the link itself
+ * is [*START, *END) within them (empty if there is none), the rest is text.
+ */
+size_t	 url_span_x(const char *s, size_t n, size_t i, int32_t prev,
+	    size_t *start, size_t *end, struct url_memo *memo);
+/* Frees what MEMO keeps (it may be used again for another text). */
+void	 url_memo_clear(struct url_memo *memo);
+/*
  * Finds the first URL in S[FROM..N); returns its length and sets *START,
  * or returns 0 when there is none. FROM must be 0 or the end of a URL this
  * function returned (the start of a code point either way).
