@@ -878,6 +878,12 @@ sched_kick(void)
 	armed_for = 0;
 	if (next < 0)
 		return;
+	/*
+	 * The clock again: the queries above take a while at times (a page
+	 * read from disk), and the timer counts from when it is armed.
+	 */
+	uv_update_time(sched_loop);
+	now = when_now();
 	delay = next - now;
 	if (warm >= 0 && warm < next)
 		delay = warm - now;	/* fire() finds nothing due, kicks again */
@@ -889,7 +895,6 @@ sched_kick(void)
 		delay = 0;
 	if (delay > SCHED_MAX_SLEEP)
 		delay = SCHED_MAX_SLEEP;
-	uv_update_time(sched_loop);
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 

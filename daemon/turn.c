@@ -11,6 +11,7 @@
 #define TURN_MAX_FN	8	/* distinct flush functions */
 
 static uv_prepare_t	 prep;	/* after timers, before the loop waits */
+static uv_prepare_t	 clock_prep;	/* the last one: reads the clock again */
 static uv_check_t	 check;	/* after I/O callbacks */
 static int		 inited, active;
 static turn_fn		 fns[TURN_MAX_FN];
@@ -51,12 +52,28 @@ on_check(uv_check_t *h)
 	run();
 }
 
+/*
+ * Prepare callback, after every other: libuv computes how long to wait
+ * from the time it read before running timers, so a callback that took
+ * 5 ms (a WAL checkpoint, a reload slice) would make the next timer, a
+ * post's due instant, 5 ms late. Reading the clock again here keeps it on
+ * time (libuv runs prepare handles newest first; this one is the oldest).
+ */
+static void
+on_clock(uv_prepare_t *h)
+{
+	uv_update_time(h->loop);
+}
+
 /* Sets up the handles on LOOP. */
 int
 turn_init(uv_loop_t *loop)
 {
-	if (uv_prepare_init(loop, &prep) != 0 || uv_check_init(loop, &check) != 0)
+	if (uv_prepare_init(loop, &clock_prep) != 0 ||
+	    uv_prepare_start(&clock_prep, on_clock) != 0 ||
+	    uv_prepare_init(loop, &prep) != 0 || uv_check_init(loop, &check) != 0)
 		return (-1);
+	uv_unref((uv_handle_t *)&clock_prep);	/* it keeps nothing running */
 	inited = 1;
 	return (0);
 }
@@ -101,5 +118,6 @@ turn_close(void)
 	turn_flush();
 	uv_close((uv_handle_t *)&prep, NULL);
 	uv_close((uv_handle_t *)&check, NULL);
+	uv_close((uv_handle_t *)&clock_prep, NULL);
 	inited = active = 0;
 }

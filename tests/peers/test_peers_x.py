@@ -79,6 +79,17 @@ def test_x(TP, tmp):
                   % (sec, len(tt[sec])), not bad, bad)
     except (ImportError, OSError) as e:
         print("note: twitter-text cases not run against xtext.py: %s" % e)
+    # ...and with what twitter-text's parseTweet gave for 1 200 texts full
+    # of links (tests/conformance/x-links.json, in the source tree).
+    import xtext
+    with open(os.path.join(TP.HERE, "..", "conformance", "x-links.json"),
+              encoding="utf-8") as f:
+        xl = json.load(f)["tests"]["XLinks"]
+    bad = [c["description"] for c in xl
+           if xtext.parse(c["text"]) != (c["expected"]["weightedLength"],
+                                         c["expected"]["valid"])]
+    TP.check("x: xtext weighs x-links.json's %d texts as twitter-text did"
+             % len(xl), not bad, bad[:3])
 
     creds = {"consumer_key": "ck-ogp", "consumer_secret": "cs/ogp+1",
              "access_token": "1500000000000000001-at", "access_token_secret":

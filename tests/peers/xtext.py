@@ -11,16 +11,16 @@ js/src/parseTweet.js; docs.x.com/resources/fundamentals/counting-characters):
     U+2000-U+200D, U+2010-U+201F, U+2032-U+2037, and 2 elsewhere (CJK...);
   * U+FFFE, U+FEFF and U+FFFF make a text invalid;
   * valid: 0 < weighted length <= 280 (maxWeightedTweetLength).
-URLs are found as twitter-text does, approximately: "http://" or "https://"
-not preceded by a word character or one of @ $ # / .; the URL runs to white
-space, trailing punctuation and unbalanced closing brackets are left out;
-every host label must be at most 63 characters in its ASCII (Punycode) form,
-or it is no URL.  Protocol-less URLs ("example.com", "www.example.com",
-which twitter-text's urls_without_protocol cases accept) are counted when
-their last label is one of a short list of common TLDs.  peerlib's UAX #29
-approximation makes the grapheme clusters.
+URLs are found as twitter-text 3.1.0's extractUrlsWithIndices finds them:
+its regular expressions (regexp/extractUrl.js and the patterns it is made
+of) written out again here, with and without a scheme, a known top-level
+domain needed (the list is twitter-text's, as crier carries it in
+daemon/tlds.c), a domain's ASCII part only when it has no scheme, every
+label at most 63 characters in its Punycode form, t.co slugs at most 40.
+peerlib's UAX #29 approximation makes the grapheme clusters.
 """
 
+import os
 import re
 import unicodedata
 
@@ -30,14 +30,52 @@ MAX_WEIGHTED = 280
 URL_WEIGHT = 23
 REFUSED = (0xFFFE, 0xFEFF, 0xFFFF)
 
-_PROTO_RE = re.compile(r"https?://", re.IGNORECASE)
-_BARE_RE = re.compile(r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+([a-z]{2,6})"
-                      r"(?=[/?#:\s]|$|[.,;:!?'*)\]])", re.IGNORECASE)
-# A short list: twitter-text carries every IANA TLD.
-_BARE_TLDS = set("""com org net edu gov mil int info biz io co uk de fr jp
-eu us ca au nz es it nl be ch at se no dk fi pl pt ie br in cn ru mx ar za
-kr tv me app dev""".split())
-_TRAIL = ".,;:!?'*"
+
+
+def _tlds():
+    """X's top-level domains, longest first, from crier's copy of twitter-text's list."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "daemon", "tlds.c")
+    with open(src, encoding="utf-8") as f:
+        body = f.read().split("tlds[] = {", 1)[1].split("};", 1)[0]
+    names = [n.encode("latin-1").decode("unicode_escape").encode("latin-1")
+             .decode("utf-8") for n in re.findall(r'"([^"]*)"', body)]
+    return sorted(names, key=len, reverse=True)
+
+
+_PUNCT = r"!'#%&'()*+,\\\-./:;<=>?@\[\]^_{|}~$"
+_SPACES = "\x09-\x0D\x20\x85\xA0\u1680\u180E\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+_INVALID = "\uFFFE\uFEFF\uFFFF"
+_DIRECTIONAL = "\u202A-\u202E\u061C\u200E\u200F\u2066\u2067\u2068\u2069"
+_LATIN = ("\xC0-\xD6\xD8-\xF6\xF8-\xFF\u0100-\u024F\u0253\u0254\u0256\u0257"
+          "\u0259\u025B\u0263\u0268\u026F\u0272\u0289\u028B\u02BB"
+          "\u0300-\u036F\u1E00-\u1EFF")
+_CYRILLIC = "\u0400-\u04FF"
+_DC = "[^" + _PUNCT + _SPACES + _INVALID + _DIRECTIONAL + "]"
+_TLD = ("(?:(?:" + "|".join(re.escape(t) for t in _tlds()) +
+        ")(?=[^0-9a-zA-Z@+-]|$))")
+_PUNYCODE = "(?:xn--[\\-0-9a-z]+)"
+_DOMAIN = ("(?:(?:(?:" + _DC + "(?:[_-]|" + _DC + ")*)?" + _DC + "\\.)*"
+           "(?:(?:" + _DC + "(?:-|" + _DC + ")*)?" + _DC + "\\.)"
+           "(?:" + _TLD + "|" + _PUNYCODE + "))")
+_ASCII_DOMAIN = re.compile("(?:(?:[\\-a-z0-9" + _LATIN + "]+)\\.)+(?:" + _TLD +
+                           "|" + _PUNYCODE + ")", re.I)
+_PRECEDING = ("(?:[^A-Za-z0-9@\uFF20$#\uFF03" + _INVALID + "]|[" + _DIRECTIONAL +
+              "]|^)")
+_G = "[a-z" + _CYRILLIC + "0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&" + _LATIN + "]"
+_BALANCED = ("\\((?:" + _G + "+|(?:" + _G + "*\\(" + _G + "+\\)" + _G + "*))\\)")
+_ENDING = "(?:[+\\-a-z" + _CYRILLIC + "0-9=_#/" + _LATIN + "]|(?:" + _BALANCED + "))"
+_PATH = ("(?:(?:" + _G + "*(?:" + _BALANCED + _G + "*)*" + _ENDING + ")|(?:@" + _G +
+         "+/))")
+_QUERY = "[a-z0-9!?*'@();:&=+$/%#\\[\\]\\-_.,~|]"
+_QUERY_END = "[a-z0-9\\-_&=#/]"
+_EXTRACT = re.compile("((" + _PRECEDING + ")((https?://)?(" + _DOMAIN + ")"
+                      "(?::([0-9]+))?(/" + _PATH + "*)?(\\?" + _QUERY + "*" +
+                      _QUERY_END + ")?))", re.I)
+_TCO = re.compile("^https?://t\\.co/([a-z0-9]+)(?:\\?" + _QUERY + "*" +
+                  _QUERY_END + ")?", re.I)
+MAX_URL_LENGTH = 4096
+MAX_TCO_SLUG = 40
 
 
 def _cp_weight(cp):
@@ -47,93 +85,58 @@ def _cp_weight(cp):
     return 2
 
 
-def _label_ok(label):
-    if not label or len(label) > 63:
+def _valid_url(url, protocol, domain):
+    """twitter-text's isValidUrl: a Punycode form of every label, 1 to 63 long."""
+    if domain[:4] == "xn--" and not _ASCII_DOMAIN.search(domain):
         return False
-    if all(ord(c) < 128 for c in label):
-        return True
-    try:
-        return len("xn--" + label.encode("punycode").decode()) <= 63
-    except UnicodeError:
-        return False
-
-
-def _host_ok(host):
-    return all(_label_ok(label) for label in host.split("."))
-
-
-def _is_word(ch):
-    return ch.isalnum() or ch == "_" or \
-        unicodedata.category(ch) in ("Mn", "Mc", "Me", "Pc")
-
-
-def _url_end(text, host):
-    """End of the URL whose host starts at HOST, trimmed as twitter-text."""
-    j = host
-    while j < len(text):
-        c = text[j]
-        cat = unicodedata.category(c)
-        if ord(c) <= 0x20 or c in '<>"\x7f' or cat in ("Zs", "Zl", "Zp",
-                                                       "Cc", "Cf"):
-            break
-        j += 1
-    end = j
-    seg = text[host:end]
-    paren = seg.count("(") - seg.count(")")
-    brack = seg.count("[") - seg.count("]")
-    while end > host:
-        c = text[end - 1]
-        if c in _TRAIL:
-            end -= 1
-        elif c == ")" and paren < 0:
-            paren += 1
-            end -= 1
-        elif c == "]" and brack < 0:
-            brack += 1
-            end -= 1
-        else:
-            break
-    return end
+    plen = 0
+    for label in domain.split("."):
+        try:
+            enc = label if label.isascii() else \
+                "xn--" + label.encode("punycode").decode()
+        except UnicodeError:
+            return False
+        if not 1 <= len(enc) <= 63:
+            return False
+        plen += len(enc) + 1
+    return len(protocol or "https://") + len(url) + plen - 1 - len(domain) \
+        <= MAX_URL_LENGTH
 
 
 def url_spans(text):
-    """(start, end) of every URL in TEXT, left to right, not overlapping."""
+    """(start, end) of every URL in TEXT, as extractUrlsWithIndices gives them."""
     spans = []
-    for m in _PROTO_RE.finditer(text):
-        start = m.start()
-        if spans and start < spans[-1][1]:
+    pos = 0
+    while True:
+        m = _EXTRACT.search(text, pos)
+        if m is None:
+            break
+        pos = m.end() if m.end() > m.start() else m.start() + 1
+        before, url, protocol, domain, path = \
+            m.group(2), m.group(3), m.group(4), m.group(5), m.group(7)
+        end = m.end()
+        start = end - len(url)
+        if not _valid_url(url, protocol, domain):
             continue
-        prev = text[start - 1] if start > 0 else ""
-        if prev and (_is_word(prev) or prev in "@$#/."):
-            continue
-        host = m.end()
-        end = _url_end(text, host)
-        if end == host or not (text[host].isalnum() or text[host] == "_"):
-            continue
-        hend = host
-        while hend < end and text[hend] not in "/?#:":
-            hend += 1
-        if not _host_ok(text[host:hend]):
-            continue
-        spans.append((start, end))
-    for m in _BARE_RE.finditer(text):
-        start = m.start()
-        if any(s <= start < e or s < m.end() <= e for s, e in spans):
-            continue
-        prev = text[start - 1] if start > 0 else ""
-        if prev and (_is_word(prev) or prev in "@$#/.-"):
-            continue
-        if m.group(1).lower() not in _BARE_TLDS:
-            continue
-        end = _url_end(text, start)
-        hend = start
-        while hend < end and text[hend] not in "/?#:":
-            hend += 1
-        if not _host_ok(text[start:hend]):
-            continue
-        spans.append((start, end))
-    spans.sort()
-    return spans
+        if not protocol:
+            if re.search(r"[-_./]$", before):
+                continue
+            last = None
+            for a in _ASCII_DOMAIN.finditer(domain):
+                last = [start + a.start(), start + a.end()]
+                spans.append(last)
+            if last is None:
+                continue
+            if path:
+                last[1] = end
+        else:
+            t = _TCO.match(url)
+            if t:
+                if len(t.group(1)) > MAX_TCO_SLUG:
+                    continue
+                end = start + len(t.group(0))
+            spans.append([start, end])
+    return [tuple(x) for x in spans]
 
 
 def _is_emoji(cluster):
