@@ -192,18 +192,26 @@ url_end(const char *s, size_t n, size_t from)
 	return end;
 }
 
+/* The length of "http://" or "https://" at S[I] (any case), or 0. */
+static size_t
+scheme_len(const char *s, size_t n, size_t i)
+{
+	if (n - i >= 7 && strncasecmp(s + i, "http://", 7) == 0)
+		return 7;
+	if (n - i >= 8 && strncasecmp(s + i, "https://", 8) == 0)
+		return 8;
+	return 0;
+}
+
 /* Length in bytes of an http(s) URL starting at S[I], or 0; PREV is the code point before it. */
 size_t
 url_span(const char *s, size_t n, size_t i, int32_t prev)
 {
 	size_t	 k, host, end;
 
-	if (n - i >= 7 && strncasecmp(s + i, "http://", 7) == 0)
-		host = i + 7;
-	else if (n - i >= 8 && strncasecmp(s + i, "https://", 8) == 0)
-		host = i + 8;
-	else
+	if ((host = scheme_len(s, n, i)) == 0)
 		return 0;
+	host += i;
 	if (is_word(prev) || prev == '@' || prev == '$' || prev == '#' ||
 	    prev == '/' || prev == '.')
 		return 0;
@@ -352,13 +360,6 @@ bare_tld(const char *s, size_t end, size_t i)
 	return best;
 }
 
-/*
- * The end of the domain twitter-text's validDomain matches at S[I]: labels
- * of domain characters (hyphens inside, underscores too but in the last
- * one) joined by dots, then a known TLD; the most labels that work. 0 if
- * none. *FIRST_END is where the first label ends: no domain starts inside
- * it if none starts at I.
- */
 /* bare_tld(S, N, I) through MEMO (NULL: none): each dot's TLD is looked up once per text. */
 static size_t
 memo_tld(struct url_memo *memo, const char *s, size_t n, size_t i)
@@ -376,6 +377,13 @@ memo_tld(struct url_memo *memo, const char *s, size_t n, size_t i)
 	return t;
 }
 
+/*
+ * The end of the domain twitter-text's validDomain matches at S[I]: labels
+ * of domain characters (hyphens inside, underscores too but in the last
+ * one) joined by dots, then a known TLD; the most labels that work. 0 if
+ * none. *FIRST_END is where the first label ends: no domain starts inside
+ * it if none starts at I.
+ */
 static size_t
 bare_domain(const char *s, size_t n, size_t i, size_t *first_end,
     struct url_memo *memo)
@@ -463,7 +471,7 @@ bare_ascii(const char *s, size_t end, size_t from, size_t *start)
 static int
 path_char(int32_t cp)
 {
-	if (cp < 0)
+	if (cp <= 0)
 		return 0;
 	if (cp < 0x80)
 		return isalnum_ascii((char)cp) ||
@@ -475,7 +483,7 @@ path_char(int32_t cp)
 static int
 path_end_char(int32_t cp)
 {
-	if (cp < 0)
+	if (cp <= 0)
 		return 0;
 	if (cp < 0x80)
 		return isalnum_ascii((char)cp) || strchr("+-=_#/", (int)cp) != NULL;
@@ -570,12 +578,12 @@ x_after_domain(const char *s, size_t n, size_t k, int *path)
 }
 
 /*
- * A t.co link (https://t.co/SLUG) at S[I..END): X counts it without what
- * follows its slug but a query; 0 if the slug is longer than 40 (no link),
- * END if it is no t.co link.
+ * A t.co link (https://t.co/SLUG) whose host starts at S[HOST] and which
+ * ends at END: X counts it without what follows its slug but a query; 0
+ * if the slug is longer than 40 (no link), END if it is no t.co link.
  */
 static size_t
-x_tco(const char *s, size_t i, size_t host, size_t end)
+x_tco(const char *s, size_t host, size_t end)
 {
 	size_t	 j;
 
@@ -587,7 +595,6 @@ x_tco(const char *s, size_t i, size_t host, size_t end)
 		return end;
 	if (j - (host + 5) > 40)
 		return 0;
-	(void)i;
 	return bare_query(s, end, j);
 }
 
@@ -613,7 +620,7 @@ size_t
 url_span_x(const char *s, size_t n, size_t i, int32_t prev, size_t *start,
     size_t *end, struct url_memo *memo)
 {
-	size_t	 host = 0, dend, aend, k, skip, len;
+	size_t	 host, dend, aend, k, skip, len;
 	int32_t	 cp;
 	int	 path;
 
@@ -627,17 +634,15 @@ url_span_x(const char *s, size_t n, size_t i, int32_t prev, size_t *start,
 	if (i == 0 && (cp = cp_at(s, n, 0, &len)) >= 0 && x_may_precede(cp) &&
 	    (k = url_span_x(s, n, len, cp, start, end, memo)) > 0)
 		return len + k;
-	if (n - i >= 7 && strncasecmp(s + i, "http://", 7) == 0)
-		host = i + 7;
-	else if (n - i >= 8 && strncasecmp(s + i, "https://", 8) == 0)
-		host = i + 8;
+	if ((host = scheme_len(s, n, i)) != 0)
+		host += i;
 	if (host != 0 && (dend = bare_domain(s, n, host, &skip, memo)) != 0) {
 		k = bare_query(s, n, x_after_domain(s, n, dend, &path));
 		*start = i;
 		*end = k;
 		if (!host_ok(s + host, dend - host))
 			*end = i;	/* no Punycode form: text */
-		else if ((*end = x_tco(s, i, host, k)) == 0)
+		else if ((*end = x_tco(s, host, k)) == 0)
 			*end = i;
 		return k - i;
 	}
@@ -648,9 +653,7 @@ url_span_x(const char *s, size_t n, size_t i, int32_t prev, size_t *start,
 		 * label is text up to one.
 		 */
 		for (k = i + 1; k < skip; k++)
-			if ((s[k] == 'h' || s[k] == 'H') &&
-			    (strncasecmp(s + k, "http://", 7) == 0 ||
-			    strncasecmp(s + k, "https://", 8) == 0))
+			if ((s[k] == 'h' || s[k] == 'H') && scheme_len(s, n, k) > 0)
 				break;
 		if (k >= skip)
 			k = skip;

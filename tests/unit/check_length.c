@@ -142,7 +142,7 @@ static const struct mcase mcases[] = {
 	    0, 9, 280, 1 },
 	{ "x long t.co slug is text", LEN_X, "https://t.co/"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 13 + 41, 280, 1 },
-	{ "x mastodon link is 23 there, bare domain its characters",
+	{ "mastodon counts a domain without a scheme as its characters",
 	    LEN_MASTODON, "opengovweek.org", 0, 15, 500, 1 },
 	{ "x CJK weighs 2", LEN_X, "\xe9\x96\x8b\xe6\x94\xbe", 0, 4, 280, 1 },
 	{ "x emoji weighs 2", LEN_X, "\xf0\x9f\x91\xa8\xe2\x80\x8d"
