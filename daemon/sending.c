@@ -122,7 +122,9 @@ job_parts(struct channel *ch, struct job *job, char *err, size_t errlen)
 	struct len_result	 lr;
 	size_t			 i, k;
 
-	if (thread_measure(ch, p->text, &lr, &job->split, err, errlen) != 1)
+	/* refit measured it just before: only a thread is measured again. */
+	if (!thread_enabled(ch) ||
+	    thread_measure(ch, p->text, &lr, &job->split, err, errlen) != 1)
 		return (0);	/* one post; -1: refit has held it already */
 	if (store_parts_list(p->id, &job->confirmed, &job->nconfirmed) == -1) {
 		snprintf(err, errlen, "cannot read the thread's parts");

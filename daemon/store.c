@@ -158,6 +158,63 @@ static const char *const migrations[] = {
 	 * lookups by calendar; this one only cost every move an entry.
 	 */
 	"DROP INDEX deliveries_calendar;",
+	/*
+	 * 12 -> 13: a burst writes fewer pages (issue 16). Ids are hashes, so
+	 * deliveries taken in id order, and events indexed by delivery id,
+	 * put each batch on pages all over the file. Now deliveries due at
+	 * the same instant go in the order they were queued (rid), and events
+	 * are indexed by their delivery's rid: a batch lands on neighbouring
+	 * pages. rid is an INTEGER PRIMARY KEY so that a VACUUM keeps it.
+	 */
+	"CREATE TABLE deliveries_new ("
+	"  rid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  calendar TEXT, uid TEXT, recurrence_id TEXT, summary TEXT,"
+	"  text TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT, remote_id TEXT, remote_url TEXT,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	"  cal_state TEXT, hold_reason TEXT, media TEXT, ends TEXT, cal_fp TEXT);"
+	"INSERT INTO deliveries_new (rid, id, channel, state, due, calendar,"
+	"  uid, recurrence_id, summary, text, attempts, last_error, remote_id,"
+	"  remote_url, next_attempt, sent_at, created, updated, cal_state,"
+	"  hold_reason, media, ends, cal_fp)"
+	"  SELECT rowid, id, channel, state, due, calendar, uid, recurrence_id,"
+	"  summary, text, attempts, last_error, remote_id, remote_url,"
+	"  next_attempt, sent_at, created, updated, cal_state, hold_reason,"
+	"  media, ends, cal_fp FROM deliveries ORDER BY rowid;"
+	"ALTER TABLE events ADD COLUMN delivery_rid INTEGER;"
+	"UPDATE events SET delivery_rid = (SELECT rid FROM deliveries_new d"
+	"  WHERE d.id = events.delivery) WHERE delivery IS NOT NULL;"
+	"DROP INDEX events_delivery;"
+	"CREATE INDEX events_delivery ON events(delivery_rid, seq);"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_new RENAME TO deliveries;"
+	"CREATE UNIQUE INDEX deliveries_id ON deliveries(id);"
+	"CREATE INDEX deliveries_due ON deliveries(due, id);"
+	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, uid,"
+	"  recurrence_id);"
+	"CREATE INDEX deliveries_ready ON deliveries(state, due);"
+	"CREATE INDEX deliveries_channel_ready ON deliveries(channel, state,"
+	"  due);"
+	"CREATE INDEX deliveries_channel_due ON deliveries(channel, due);"
+	"CREATE INDEX deliveries_retry ON deliveries(state, next_attempt)"
+	"  WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_channel_retry ON deliveries(channel, state,"
+	"  next_attempt) WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at)"
+	"  WHERE state = 'sent';"
+	"CREATE TRIGGER queue_counts_insert AFTER INSERT ON deliveries BEGIN"
+	"  INSERT INTO queue_counts VALUES (new.channel, new.state, 1)"
+	"  ON CONFLICT(channel, state) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER queue_counts_delete AFTER DELETE ON deliveries BEGIN"
+	"  UPDATE queue_counts SET n = n - 1"
+	"  WHERE channel = old.channel AND state = old.state; END;",
 };
 
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))

@@ -10,7 +10,7 @@
 #include "../common/proto.h"
 
 #define DELIVERY_ID_LEN		12
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	13
 #define STORE_ACTOR_DAEMON	(-1)	/* events the daemon caused itself */
 
 /*

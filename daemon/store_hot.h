@@ -40,32 +40,35 @@
 	"  FROM queue_counts q WHERE q.state = 'retrying' AND q.n > 0" \
 	"  AND q.channel NOT IN (SELECT value FROM json_each(?1)))"
 
-/* Ready at ?1, at most ?2, by due and id. */
-#define HOT_DUE "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+/*
+ * Ready at ?1, at most ?2, by due, then in the order they were queued
+ * (rid: a batch's rows and index entries are neighbours; ids are hashes).
+ */
+#define HOT_DUE "SELECT " HOT_DELIVERY_COLS ", rid FROM deliveries" \
 	" WHERE state = 'scheduled' AND due <= ?1" \
-	" UNION ALL SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+	" UNION ALL SELECT " HOT_DELIVERY_COLS ", rid FROM deliveries" \
 	" WHERE state = 'retrying' AND next_attempt <= ?1" \
-	" ORDER BY due, id LIMIT ?2"
+	" ORDER BY due, rid LIMIT ?2"
 
 /* ... of channel ?3. */
-#define HOT_DUE_CHANNEL "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
-	" WHERE channel = ?3 AND state = 'scheduled' AND due <= ?1" \
-	" UNION ALL SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+#define HOT_DUE_CHANNEL "SELECT " HOT_DELIVERY_COLS ", rid FROM" \
+	" deliveries WHERE channel = ?3 AND state = 'scheduled' AND due <= ?1" \
+	" UNION ALL SELECT " HOT_DELIVERY_COLS ", rid FROM deliveries" \
 	" WHERE channel = ?3 AND state = 'retrying' AND next_attempt <= ?1" \
-	" ORDER BY due, id LIMIT ?2"
+	" ORDER BY due, rid LIMIT ?2"
 
 /* ... of a channel not in the JSON array ?3. */
-#define HOT_DUE_OTHERS "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+#define HOT_DUE_OTHERS "SELECT " HOT_DELIVERY_COLS ", rid FROM deliveries" \
 	" WHERE channel IN (SELECT channel FROM queue_counts" \
 	"  WHERE state = 'scheduled' AND n > 0" \
 	"  AND channel NOT IN (SELECT value FROM json_each(?3)))" \
 	" AND state = 'scheduled' AND due <= ?1" \
-	" UNION ALL SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+	" UNION ALL SELECT " HOT_DELIVERY_COLS ", rid FROM deliveries" \
 	" WHERE channel IN (SELECT channel FROM queue_counts" \
 	"  WHERE state = 'retrying' AND n > 0" \
 	"  AND channel NOT IN (SELECT value FROM json_each(?3)))" \
 	" AND state = 'retrying' AND next_attempt <= ?1" \
-	" ORDER BY due, id LIMIT ?2"
+	" ORDER BY due, rid LIMIT ?2"
 
 /* Deliveries per state (status). */
 #define HOT_COUNTS "SELECT state, SUM(n) FROM queue_counts GROUP BY state"
@@ -88,7 +91,8 @@
 /* show / get. */
 #define HOT_GET "SELECT " HOT_DELIVERY_COLS " FROM deliveries WHERE id = ?"
 #define HOT_EVENTS_FOR "SELECT seq, at, delivery, channel, event, detail," \
-	" actor FROM events WHERE delivery = ? ORDER BY seq"
+	" actor FROM events WHERE delivery_rid =" \
+	" (SELECT rid FROM deliveries WHERE id = ?1) ORDER BY seq"
 
 /* post and the calendar: a new delivery and its first event. */
 #define HOT_INSERT "INSERT INTO deliveries (id, channel, state, due," \
@@ -96,7 +100,8 @@
 	" cal_state, last_error, hold_reason, cal_fp) VALUES (?, ?, ?, ?," \
 	" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define HOT_EVENT "INSERT INTO events (at, delivery, channel, event," \
-	" detail, actor) VALUES (?, ?, ?, ?, ?, ?)"
+	" detail, actor, delivery_rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6," \
+	" (SELECT rid FROM deliveries WHERE id = ?2))"
 
 /* A transition: the current state, then the change. */
 #define HOT_CUR "SELECT state, channel FROM deliveries WHERE id = ?"
@@ -187,8 +192,8 @@
 	" AND hold_reason = ?2 AND cal_state IS NOT 'invalid'" \
 	" AND cal_state IS NOT 'held'"
 #define HOT_RELEASE_EVENTS "INSERT INTO events (at, delivery, channel," \
-	" event, detail, actor) SELECT ?3, id, channel, ?5, ?6, ?4" \
-	" FROM deliveries" HOT_RELEASE_WHERE " ORDER BY due, id"
+	" event, detail, actor, delivery_rid) SELECT ?3, id, channel, ?5, ?6," \
+	" ?4, rid FROM deliveries" HOT_RELEASE_WHERE " ORDER BY due, rid"
 #define HOT_RELEASE "UPDATE deliveries SET state = 'scheduled'," \
 	" updated = ?3, hold_reason = NULL, next_attempt = 0" \
 	HOT_RELEASE_WHERE

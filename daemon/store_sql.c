@@ -18,7 +18,8 @@
 
 #define CAUSE_SLOTS	16
 #define CAUSE_QUIET_MS	60000	/* one log line per cause per minute */
-#define STMT_SLOTS	256	/* prepared statements kept, by SQL text */
+#define STMT_SLOTS	512	/* prepared statements kept, by SQL text */
+#define STMT_PROBE	16	/* slots looked at for one */
 #define WAL_CKPT_PAGES	1000	/* SQLite's default auto-checkpoint */
 #define WAL_CKPT_MAX_PAGES 4000 /* at once, in the commit: the WAL stays bounded */
 #define STMT_SPILL	(128 * 1024)	/* savepoint journal in memory */
@@ -39,6 +40,7 @@ static uint64_t		 nfailures;
 static struct cause	 causes[CAUSE_SLOTS];
 static uint64_t		 ncommits;	/* write transactions committed */
 static uint64_t		 nframes;	/* WAL frames they wrote */
+static uint64_t		 nprepared;	/* statements prepared */
 static int		 wal_last;	/* frames in the WAL after the last commit */
 static int		 ckpt_due;	/* the WAL should be checkpointed */
 
@@ -265,15 +267,31 @@ store_sql_batch_rollback(void)
 		tx_exec("ROLLBACK");
 }
 
-/* The cache slot of SQL (by the address of its text). */
+/*
+ * The cache slot of SQL (by the address of its text): its own, else a
+ * free one near its hash, else the one at its hash (evicted). Probing
+ * matters: with a slot per hash, two hot statements that met there
+ * (as ASLR decides) were prepared again on every use, 10% of a burst.
+ */
 static struct stmt_slot *
 stmt_slot(const char *sql)
 {
-	uintptr_t	h = (uintptr_t)sql;
+	uint64_t	h = (uint64_t)(uintptr_t)sql;
+	size_t		i, home, free_at = STMT_SLOTS;
 
-	h ^= h >> 17;
-	h *= 0x9e3779b1u;
-	return (&stmts[(h >> 8) % STMT_SLOTS]);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	home = (size_t)(h % STMT_SLOTS);
+	for (i = 0; i < STMT_PROBE; i++) {
+		struct stmt_slot *sl = &stmts[(home + i) % STMT_SLOTS];
+
+		if (sl->sql == sql)
+			return (sl);
+		if (sl->sql == NULL && free_at == STMT_SLOTS)
+			free_at = (home + i) % STMT_SLOTS;
+	}
+	return (&stmts[free_at != STMT_SLOTS ? free_at : home]);
 }
 
 /*
@@ -292,6 +310,7 @@ stmt_get(const char *sql)
 	    strcmp(sqlite3_sql(sl->st), sql) == 0;
 	if (same && !sqlite3_stmt_busy(sl->st))
 		return (sl->st);
+	nprepared++;
 	if (sqlite3_prepare_v3(db, sql, -1, same ? 0 :
 	    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		store_sql_failed("prepare: %s", sqlite3_errmsg(db));
@@ -540,6 +559,13 @@ store_sql_commits(uint64_t *frames)
 	if (frames != NULL)
 		*frames = nframes;
 	return (ncommits);
+}
+
+/* How many statements were prepared since the start (the cache's misses). */
+uint64_t
+store_sql_prepared(void)
+{
+	return (nprepared);
 }
 
 /* Opens the database file PATH for writing and checks it. */

@@ -84,6 +84,7 @@ const char	*store_sql_problem(void);
 uint64_t	 store_sql_failures(void);
 /* Write transactions committed since the start; *FRAMES (if not NULL): their WAL frames. */
 uint64_t	 store_sql_commits(uint64_t *frames);
+uint64_t	 store_sql_prepared(void);
 /* Whether the WAL is due to be checkpointed, and the checkpoint (off the send path). */
 int		 store_sql_checkpoint_due(void);
 void		 store_sql_checkpoint(void);

@@ -178,7 +178,7 @@ START_TEST(test_plans_and_answers_full)
 	    " ('scheduled', 'retrying') AND channel = ?", "gone"));
 	ck_assert_int_eq(store_next_wakeup_for(NULL, "[\"a\",\"b\",\"gone\"]",
 	    &t), 1);
-	/* Due of the other channels: only "gone", by due then id. */
+	/* Due of the other channels: only "gone", by due, then as queued. */
 	ck_assert_int_eq(store_due_for(NULL, "[\"a\",\"b\"]", base + 3000000,
 	    100000, &ds, &n), 0);
 	ck_assert_int_eq((int64_t)n, direct("SELECT COUNT(*) FROM deliveries"
@@ -186,7 +186,9 @@ START_TEST(test_plans_and_answers_full)
 	for (i = 1; i < (int)n; i++) {
 		ck_assert_str_eq(ds[i].channel, "gone");
 		ck_assert(ds[i - 1].due < ds[i].due || (ds[i - 1].due ==
-		    ds[i].due && strcmp(ds[i - 1].id, ds[i].id) < 0));
+		    ds[i].due && direct("SELECT rid FROM deliveries WHERE id = ?",
+		    ds[i - 1].id) < direct("SELECT rid FROM deliveries WHERE"
+		    " id = ?", ds[i].id)));
 	}
 	store_deliveries_free(ds, n);
 	/* Due of one channel at a time: retrying ones whose attempt came. */

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,194 @@ START_TEST(test_batch_commits)
 	ck_assert_int_eq(store_get(ids[0], &d), 0);
 	ck_assert_str_eq(d.text, big);
 	store_delivery_clear(&d);
+}
+END_TEST
+
+/* Counts rows into ARG. */
+static void
+count_row(sqlite3_stmt *st, void *arg)
+{
+	(void)st;
+	(*(int *)arg)++;
+}
+
+/*
+ * Every statement is prepared once however its text's address hashes:
+ * 150 texts used in turn, three rounds (a slot per hash prepared the
+ * ones that met there again on every use).
+ */
+START_TEST(test_stmt_cache)
+{
+	enum { NSQL = 150 };
+	char		*sql[NSQL];
+	uint64_t	 p0;
+	int		 i, round, rows = 0;
+
+	for (i = 0; i < NSQL; i++)
+		ck_assert_int_ne(asprintf(&sql[i], "SELECT %d", i), -1);
+	p0 = store_sql_prepared();
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < NSQL; i++)
+			ck_assert_int_eq(store_sql_read("test", sql[i],
+			    count_row, &rows, ""), 1);
+	ck_assert_int_eq(rows, 3 * NSQL);
+	ck_assert_uint_eq(store_sql_prepared() - p0, NSQL);
+	store_close();	/* finalizes them while the texts live */
+	for (i = 0; i < NSQL; i++)
+		free(sql[i]);
+	setup();
+}
+END_TEST
+
+/* The schema of version 12, as store_open left it (the migration to 13 starts here). */
+static const char v12_schema[] =
+	"CREATE TABLE deliveries ( id TEXT PRIMARY KEY, channel TEXT "
+	"NOT NULL, state TEXT NOT NULL, due INTEGER NOT NULL, calendar "
+	"TEXT, uid TEXT, recurrence_id TEXT, summary TEXT, text TEXT "
+	"NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error "
+	"TEXT, remote_id TEXT, remote_url TEXT, next_attempt INTEGER "
+	"NOT NULL DEFAULT 0, sent_at INTEGER NOT NULL DEFAULT 0, "
+	"created INTEGER NOT NULL, updated INTEGER NOT NULL, cal_state "
+	"TEXT, hold_reason TEXT, media TEXT, ends TEXT, cal_fp TEXT);"
+	"CREATE INDEX deliveries_due ON deliveries(due, id);"
+	"CREATE TABLE channels ( name TEXT PRIMARY KEY, paused INTEGER "
+	"NOT NULL DEFAULT 0, reason TEXT, tokens REAL, tokens_at "
+	"INTEGER, last_error TEXT);"
+	"CREATE TABLE recipients ( delivery TEXT NOT NULL, email TEXT "
+	"NOT NULL, name TEXT, state TEXT NOT NULL, error TEXT, "
+	"message_id TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at "
+	"INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL, PRIMARY "
+	"KEY (delivery, email));"
+	"CREATE TABLE suppressions ( email TEXT PRIMARY KEY, at INTEGER "
+	"NOT NULL, actor INTEGER NOT NULL);"
+	"CREATE TABLE email_contexts ( delivery TEXT PRIMARY KEY, "
+	"template TEXT, context TEXT NOT NULL, updated INTEGER NOT "
+	"NULL);"
+	"CREATE TABLE overrides ( delivery TEXT NOT NULL, kind TEXT NOT "
+	"NULL, verb TEXT NOT NULL, due INTEGER NOT NULL DEFAULT 0, "
+	"cal_fp TEXT, at INTEGER NOT NULL, actor INTEGER NOT NULL, "
+	"PRIMARY KEY (delivery, kind));"
+	"CREATE INDEX deliveries_occurrence ON deliveries(calendar, "
+	"uid, recurrence_id);"
+	"CREATE INDEX deliveries_ready ON deliveries(state, due, id);"
+	"CREATE INDEX deliveries_channel_ready ON deliveries(channel, "
+	"state, due, id);"
+	"CREATE INDEX deliveries_channel_due ON deliveries(channel, "
+	"due);"
+	"CREATE TABLE queue_counts ( channel TEXT NOT NULL, state TEXT "
+	"NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (channel, state)) "
+	"WITHOUT ROWID;"
+	"CREATE TRIGGER queue_counts_insert AFTER INSERT ON deliveries "
+	"BEGIN INSERT INTO queue_counts VALUES (new.channel, new.state, "
+	"1) ON CONFLICT(channel, state) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER queue_counts_delete AFTER DELETE ON deliveries "
+	"BEGIN UPDATE queue_counts SET n = n - 1 WHERE channel = "
+	"old.channel AND state = old.state; END;"
+	"CREATE TABLE chan_kv ( channel TEXT NOT NULL, key TEXT NOT "
+	"NULL, value TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY "
+	"KEY (channel, key));"
+	"CREATE TABLE engagement ( delivery TEXT PRIMARY KEY, stage "
+	"INTEGER NOT NULL DEFAULT 0, likes INTEGER, reposts INTEGER, "
+	"replies INTEGER, fetched INTEGER NOT NULL DEFAULT 0, next_try "
+	"INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE parts ( delivery TEXT NOT NULL, part INTEGER NOT "
+	"NULL, remote_id TEXT NOT NULL, remote_url TEXT, ref TEXT, at "
+	"INTEGER NOT NULL, PRIMARY KEY (delivery, part));"
+	"CREATE TABLE IF NOT EXISTS \"events\" ( seq INTEGER PRIMARY KEY, "
+	"at INTEGER NOT NULL, delivery TEXT, channel TEXT, event TEXT "
+	"NOT NULL, detail TEXT, actor INTEGER NOT NULL);"
+	"CREATE INDEX events_delivery ON events(delivery, seq);"
+	"CREATE INDEX deliveries_retry ON deliveries(state, "
+	"next_attempt) WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_channel_retry ON deliveries(channel, "
+	"state, next_attempt) WHERE state = 'retrying';"
+	"CREATE INDEX deliveries_sent ON deliveries(state, sent_at) "
+	"WHERE state = 'sent';";
+
+/*
+ * A version-12 database migrates to 13 keeping every delivery's events
+ * (now found by its rid), and what is due at one instant goes in the
+ * order it was queued, not in id order.
+ */
+START_TEST(test_migrate_12)
+{
+	static const char *const ids[] = {
+		"ffff00000001", "000000000002", "888800000003"
+	};
+	struct store_event	*ev;
+	struct delivery		*ds;
+	sqlite3			*db;
+	struct delivery		 d;
+	char			 dir[600], dbp[700], sql[512], who[20];
+	size_t			 n, i;
+
+	store_close();
+	snprintf(dir, sizeof(dir), "%s/v12", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(dbp, sizeof(dbp), "%s/crier.db", dir);
+	ck_assert_int_eq(sqlite3_open(dbp, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, v12_schema, NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO deliveries (id, channel,"
+		    " state, due, text, created, updated) VALUES ('%s', 'hook',"
+		    " 'scheduled', 1000, 'hi', 1, 1)", ids[i]);
+		ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	/* Two events each, interleaved, and one of no delivery. */
+	for (i = 0; i < 7; i++) {
+		if (i == 3)
+			snprintf(who, sizeof(who), "NULL");
+		else
+			snprintf(who, sizeof(who), "'%s'", ids[i % 3]);
+		snprintf(sql, sizeof(sql), "INSERT INTO events (at, delivery,"
+		    " channel, event, detail, actor) VALUES (%zu, %s, 'hook',"
+		    " 'e%zu', NULL, -1)", i, who, i);
+		ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 12", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	ck_assert_msg(store_open(dir, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(unit_db_int(dir, "PRAGMA user_version", NULL, 0), 13);
+	ck_assert_int_eq(store_events_for(ids[0], &ev, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ev[0].event, "e0");
+	ck_assert_str_eq(ev[1].event, "e6");
+	store_events_free(ev, n);
+	ck_assert_int_eq(store_events_for(ids[1], &ev, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ev[0].event, "e1");
+	ck_assert_str_eq(ev[1].event, "e4");
+	store_events_free(ev, n);
+	/* Queued order at the same due instant: rid, not the id. */
+	ck_assert_int_eq(store_due_for("hook", NULL, 2000, 10, &ds, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_str_eq(ds[i].id, ids[i]);
+	store_deliveries_free(ds, n);
+	/* A move after the migration joins the delivery's history. */
+	ck_assert_int_eq(store_transition(ids[2], BIT(DS_SCHEDULED),
+	    DS_SENDING, NULL, STORE_ACTOR_DAEMON, "sending", NULL, NULL), 0);
+	ck_assert_int_eq(store_events_for(ids[2], &ev, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ev[0].event, "e2");
+	ck_assert_str_eq(ev[1].event, "e5");
+	ck_assert_str_eq(ev[2].event, "sending");
+	store_events_free(ev, n);
+	/* The same id twice is still refused. */
+	memset(&d, 0, sizeof(d));
+	strcpy(d.id, ids[1]);
+	d.channel = (char *)"hook";
+	d.text = (char *)"again";
+	ck_assert_int_eq(store_insert(&d, 1000, "queued"), 1);
+	ck_assert_int_eq(unit_db_int(dir, "SELECT COUNT(*) FROM deliveries",
+	    NULL, 0), 3);
+	store_close();
+	setup();
 }
 END_TEST
 
@@ -677,6 +866,8 @@ store_suite(void)
 	tcase_add_test(tc, test_resolve);
 	tcase_add_test(tc, test_transitions);
 	tcase_add_test(tc, test_batch_commits);
+	tcase_add_test(tc, test_stmt_cache);
+	tcase_add_test(tc, test_migrate_12);
 	tcase_add_test(tc, test_due_and_counts);
 	tcase_add_test(tc, test_counts_and_seqs);
 	tcase_add_test(tc, test_release);
