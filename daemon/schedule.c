@@ -45,12 +45,15 @@
 #define SCHED_MAX_SLEEP	(5 * 60 * 1000)
 /*
  * libuv's timers have millisecond resolution on a cached clock and fire up
- * to a millisecond or two late; the timer is armed this much early instead,
- * the marks are written and committed (the fsync off the due instant), and
- * the requests leave at the due instant itself (clock_nanosleep), never
- * before it.
+ * to a millisecond or two late, and an fsync takes up to 5 ms here now and
+ * then; the timer is armed this much early instead, the marks are written
+ * and committed (the fsync off the due instant), and the requests leave at
+ * the due instant itself, never before it: a second timer wakes the loop
+ * SCHED_SPIN ms ahead and clock_nanosleep waits out the rest (the loop
+ * stands still that long at most).
  */
-#define SCHED_EARLY	5	/* ms */
+#define SCHED_EARLY	20	/* ms */
+#define SCHED_SPIN	3	/* ms */
 #define SCHED_WARM	30000	/* ms: libcurl is set up this long before a network delivery is due */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
 
@@ -90,13 +93,23 @@ struct start {
 };
 static struct start		*starts;
 static size_t			 nstarts, capstarts;
+/* Committed marks waiting for their instant AT (the launch timer's). */
+struct waiting {
+	struct start	 s;
+	int64_t		 at;
+};
+static struct waiting		*waiting;
+static size_t			 nwaiting, capwaiting;
+static uv_timer_t		 launch_timer;
 static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
 static int			 stopping;	/* books outcomes, starts nothing */
 static int64_t			 armed_for;	/* the due instant the timer is early for, wall ms */
+static int64_t			 early = SCHED_EARLY;
 
 static void	fire(uv_timer_t *);
+static void	sleep_until(int64_t);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -123,8 +136,10 @@ sched_init(const struct crierd_ctx *ctx)
 	sched_loop = ctx->loop;
 	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
 	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
+	early = env_ms("CRIER_TEST_EARLY_MS", SCHED_EARLY);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
 	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
+	    uv_timer_init(sched_loop, &launch_timer) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -556,6 +571,144 @@ starts_launch(void)
 		sending_start(starts[i].ch, &starts[i].d, sched_ctx->tmpls, sent);
 }
 
+static void	launch_arm(void);
+
+/*
+ * Puts waiting start W back where it was, for WHY: it never left. The move
+ * table refuses sending -> scheduled to operators because a request may be
+ * on the wire; none is here. -1 if the store failed (the next start
+ * settles it then).
+ */
+static int
+unwait(struct waiting *w, const char *why)
+{
+	struct store_update	u;
+	int			rc;
+
+	memset(&u, 0, sizeof(u));
+	u.next_attempt = w->s.d.next_attempt;
+	rc = store_transition(w->s.d.id, BIT(DS_SENDING), w->s.d.state, &u,
+	    STORE_ACTOR_DAEMON, "not started", why, NULL);
+	if (rc == 0)
+		log_info("delivery %s: not started (%s): %s again", w->s.d.id,
+		    why, dstate_names[w->s.d.state]);
+	w->s.rt->in_flight--;
+	if (w->s.took)
+		w->s.rt->bucket.tokens += 1.0;
+	store_delivery_clear(&w->s.d);
+	return (rc == -1 ? -1 : 0);
+}
+
+/*
+ * Timer callback: launches the waiting starts whose instant came, on the
+ * instant. One whose channel was paused or removed meanwhile (the loop
+ * went on while it waited) goes back, and the scheduler sees to it.
+ */
+static void
+launch_due(uv_timer_t *t)
+{
+	struct channel	*ch;
+	int64_t		 first = INT64_MAX, now;
+	size_t		 i, k;
+	int		 kick = 0;
+
+	(void)t;
+	for (i = 0; i < nwaiting; i++)
+		if (waiting[i].at < first)
+			first = waiting[i].at;
+	sleep_until(first);
+	now = when_now();
+	for (i = k = 0; i < nwaiting; i++) {
+		if (waiting[i].at > now) {
+			waiting[k++] = waiting[i];	/* queued order kept */
+			continue;
+		}
+		ch = chan_find(waiting[i].s.d.channel);
+		if (ch != NULL && !sched_chrt_get(ch->name)->sc.paused)
+			sending_start(ch, &waiting[i].s.d, sched_ctx->tmpls,
+			    sent);
+		else {
+			unwait(&waiting[i], ch == NULL ? "its channel is no "
+			    "longer configured" : "its channel was paused");
+			kick = 1;
+		}
+	}
+	nwaiting = k;
+	launch_arm();
+	if (kick)
+		sched_kick();
+}
+
+/* Arms the launch timer SCHED_SPIN ms before the soonest waiting start. */
+static void
+launch_arm(void)
+{
+	int64_t	first = INT64_MAX, delay;
+	size_t	i;
+
+	uv_timer_stop(&launch_timer);
+	if (nwaiting == 0)
+		return;
+	for (i = 0; i < nwaiting; i++)
+		if (waiting[i].at < first)
+			first = waiting[i].at;
+	uv_update_time(sched_loop);
+	delay = first - when_now() - SCHED_SPIN;
+	uv_timer_start(&launch_timer, launch_due,
+	    delay > 0 ? (uint64_t)delay : 0, 0);
+}
+
+/*
+ * The committed starts leave at AT: at once, or from the launch timer when
+ * AT is further than SCHED_SPIN ms ahead (the loop goes on meanwhile).
+ */
+static void
+starts_go(int64_t at)
+{
+	size_t	i;
+
+	if (at - when_now() <= SCHED_SPIN) {
+		sleep_until(at);
+		starts_launch();
+		return;
+	}
+	for (i = 0; i < nstarts; i++) {
+		if (nwaiting == capwaiting) {
+			capwaiting = capwaiting ? capwaiting * 2 : 64;
+			waiting = xreallocarray(waiting, capwaiting,
+			    sizeof(*waiting));
+		}
+		waiting[nwaiting].s = starts[i];
+		waiting[nwaiting++].at = at;
+	}
+	nstarts = 0;
+	launch_arm();
+}
+
+/* Stopping before their instant: the waiting starts go back, in one batch. */
+static void
+starts_unwait(void)
+{
+	size_t	i;
+	int	err;
+
+	if (nwaiting == 0)
+		return;
+	err = store_begin() == -1;
+	for (i = 0; i < nwaiting; i++)
+		if (unwait(&waiting[i], "crierd stopped before its due "
+		    "instant") == -1)
+			err = 1;
+	if (err)
+		store_rollback();
+	else if (store_commit() == -1)
+		err = 1;
+	if (err)
+		log_warnx("scheduler: %zu deliveries marked sending did not "
+		    "start; the next start settles them", nwaiting);
+	nwaiting = 0;
+}
+
 /* Forgets the marks of a batch that was not committed: nothing changed. */
 static void
 starts_undo(void)
@@ -664,7 +817,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			busy = sending_count() + (int)nstarts;
+			busy = sending_count() + (int)(nstarts + nwaiting);
 			if (sched_ctx->conf->max_in_flight - busy < slots)
 				slots = sched_ctx->conf->max_in_flight - busy;
 			if (slots <= 0)
@@ -710,7 +863,10 @@ static void
 checkpoint(uv_timer_t *t)
 {
 	(void)t;
-	store_checkpoint();
+	if (nwaiting > 0)	/* not while requests wait for their instant */
+		uv_timer_start(&ckpt_timer, checkpoint, SCHED_CKPT_DELAY, 0);
+	else
+		store_checkpoint();
 }
 
 /* Arms the checkpoint timer if the WAL is due to be copied. */
@@ -727,7 +883,7 @@ sleep_until(int64_t ms)
 {
 	struct timespec	ts;
 
-	if (ms <= when_now() || ms - when_now() > SCHED_EARLY)
+	if (ms <= when_now() || ms - when_now() > early)
 		return;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
@@ -746,7 +902,7 @@ fire(uv_timer_t *t)
 
 	(void)t;
 	/* Woken early for ARMED_FOR: what is due then is marked now. */
-	if (armed_for > now && armed_for - now <= SCHED_EARLY)
+	if (armed_for > now && armed_for - now <= early)
 		now = armed_for;
 	if (recover_pending) {
 		recover_pending = 0;
@@ -780,11 +936,11 @@ fire(uv_timer_t *t)
 			 * fsync is off the due instant); no request leaves
 			 * before it. A crash in between leaves those
 			 * `uncertain`, as one between a commit and its
-			 * request always did.
+			 * request always did; a stop, a pause or a reload
+			 * that drops the channel meanwhile puts them back.
 			 */
 			if (nstarts > 0)
-				sleep_until(now);
-			starts_launch();
+				starts_go(now);
 		}
 		ckpt_arm();
 	}
@@ -822,7 +978,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 
 	if (!rt->sc.paused && !ch->ops->local &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
-	    sending_count() >= sched_ctx->conf->max_in_flight))
+	    sending_count() + (int)nwaiting >= sched_ctx->conf->max_in_flight))
 		return (-1);
 	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
 		return (-1);
@@ -889,7 +1045,7 @@ sched_kick(void)
 		delay = warm - now;	/* fire() finds nothing due, kicks again */
 	else if (delay > 0 && delay <= SCHED_MAX_SLEEP) {
 		armed_for = next;
-		delay = delay > SCHED_EARLY ? delay - SCHED_EARLY : 0;
+		delay = delay > early ? delay - early : 0;
 	}
 	if (delay < 0)
 		delay = 0;
@@ -924,6 +1080,7 @@ sched_shutdown(void)
 		return;
 	stopping = 1;
 	turn_close();	/* books the outcomes of the last turn */
+	starts_unwait();
 	while ((ub = TAILQ_FIRST(&unbooked)) != NULL) {
 		/* Still `sending` in the store: the next start settles it. */
 		TAILQ_REMOVE(&unbooked, ub, entry);
@@ -943,6 +1100,11 @@ sched_shutdown(void)
 	free(starts);
 	starts = NULL;
 	capstarts = 0;
+	free(waiting);
+	waiting = NULL;
+	capwaiting = 0;
+	uv_timer_stop(&launch_timer);
+	uv_close((uv_handle_t *)&launch_timer, NULL);
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
 	uv_timer_stop(&ckpt_timer);
