@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "store_sql.h"
+#include "store_ckpt.h"
 #include "log.h"
 #include "when.h"
 #include "../common/util.h"
@@ -159,6 +160,7 @@ store_sql_exec(const char *sql)
 }
 
 static sqlite3_stmt	*stmt_get(const char *);
+static void		 ckpt_here(void);
 static void		 stmt_put(const char *, sqlite3_stmt *);
 
 /*
@@ -529,7 +531,7 @@ wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 	if (pages >= WAL_CKPT_PAGES)
 		ckpt_due = 1;
 	if (pages >= WAL_CKPT_MAX_PAGES)
-		store_sql_checkpoint();
+		ckpt_here();	/* the thread lags: the WAL stays bounded */
 	return (SQLITE_OK);
 }
 
@@ -540,16 +542,45 @@ store_sql_checkpoint_due(void)
 	return (ckpt_due);
 }
 
-/* Copies what it can of the WAL into the database (never inside a transaction). */
-void
-store_sql_checkpoint(void)
+/* Logs what the last background checkpoint did, if not logged yet. */
+static void
+ckpt_log(void)
+{
+	struct store_ckpt_result	r;
+
+	if (!store_ckpt_last(&r))
+		return;
+	if (r.rc != SQLITE_OK)
+		log_debug("store: checkpoint: %s", r.err);
+	else
+		log_debug("store: checkpoint: %d of %d WAL frames in %lld us",
+		    r.done, r.frames, (long long)r.us);
+}
+
+/* Copies what it can of the WAL into the database, here and now (never inside a transaction). */
+static void
+ckpt_here(void)
 {
 	if (db == NULL || !sqlite3_get_autocommit(db))
 		return;
-	ckpt_due = 0;
 	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL) != SQLITE_OK)
 		log_debug("store: checkpoint: %s", sqlite3_errmsg(db));
+}
+
+/*
+ * Copies what it can of the WAL into the database, on the checkpoint
+ * thread (store_ckpt.c); here if that thread cannot start.
+ */
+void
+store_sql_checkpoint(void)
+{
+	if (db == NULL)
+		return;
+	ckpt_due = 0;
+	ckpt_log();
+	if (store_ckpt_request(db_path) == -1)
+		ckpt_here();
 }
 
 /* How many write transactions were committed since the start (and *FRAMES, their WAL frames). */
@@ -643,6 +674,8 @@ store_sql_close(void)
 {
 	if (db == NULL)
 		return;
+	store_ckpt_stop();
+	ckpt_log();
 	stmt_forget();
 	sqlite3_close(db);
 	db = NULL;

@@ -2,10 +2,12 @@
 #include <config.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -178,12 +180,31 @@ START_TEST(test_transitions)
 END_TEST
 
 /* A batch of moves is one commit; a move keeps or sets the due time; the WAL checkpoint waits to be asked for. */
+/* The threads of this process. */
+static int
+threads(void)
+{
+	DIR		*d = opendir("/proc/self/task");
+	struct dirent	*e;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return (n);
+}
+
 START_TEST(test_batch_commits)
 {
 	struct store_update	 u;
 	struct delivery		 d;
-	char			 ids[20][13], uid[16], big[3000];
+	char			 ids[20][13], uid[16], big[3000], dbp[700];
 	uint64_t		 c0, f0, c1, f1;
+	struct stat		 sb;
+	off_t			 size0;
+	int			 threads0;
 	int			 i;
 
 	for (i = 0; i < 20; i++) {
@@ -229,12 +250,31 @@ START_TEST(test_batch_commits)
 		ck_assert_int_eq(store_insert(&d, 1000, "queued"), 0);
 	}
 	ck_assert_msg(store_checkpoint_due(), "no checkpoint due after %d inserts", i);
+	/*
+	 * It runs on its own thread: the database file grows to hold what
+	 * the WAL had, while this thread goes on writing.
+	 */
+	snprintf(dbp, sizeof(dbp), "%s/crier.db", curdir);
+	ck_assert_int_eq(stat(dbp, &sb), 0);
+	size0 = sb.st_size;
+	threads0 = threads();
 	store_checkpoint();
 	ck_assert(!store_checkpoint_due());
+	add("after-ckpt", "hook", 9000, DS_SCHEDULED, NULL);
+	for (i = 0; i < 500 && stat(dbp, &sb) == 0 && sb.st_size <= size0 +
+	    256 * 1024; i++)
+		usleep(10000);
+	ck_assert_msg(sb.st_size > size0 + 256 * 1024, "crier.db stayed at "
+	    "%lld bytes", (long long)sb.st_size);
+	ck_assert_int_eq(threads(), threads0 + 1);	/* that thread */
 	snprintf(ids[0], sizeof(ids[0]), "%s", d.id);
 	ck_assert_int_eq(store_get(ids[0], &d), 0);
 	ck_assert_str_eq(d.text, big);
 	store_delivery_clear(&d);
+	/* Closing the store ends the checkpoint thread. */
+	store_close();
+	ck_assert_int_eq(threads(), threads0);
+	setup();
 }
 END_TEST
 
