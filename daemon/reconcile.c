@@ -492,16 +492,6 @@ done:
 	return (0);
 }
 
-/* Microseconds on the monotonic clock. */
-static int64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /* Adds an item of KIND for IDX (and channel position CHAN) due at DUE. */
 static void
 item_add(struct rec *r, int64_t due, size_t idx, int kind, unsigned chan)
@@ -718,7 +708,7 @@ int
 reconcile_step(struct reconcile_job *j, int64_t budget_us)
 {
 	struct rec	*r = (struct rec *)j;
-	int64_t		 end = mono_us() + budget_us;
+	int64_t		 end = when_mono_us() + budget_us;
 
 	if (budget_us <= 0 || budget_us > INT64_MAX / 2)
 		end = INT64_MAX;
@@ -731,7 +721,7 @@ reconcile_step(struct reconcile_job *j, int64_t budget_us)
 		}
 		if (r->phase == P_DONE)
 			return (0);
-		if (mono_us() >= end)
+		if (when_mono_us() >= end)
 			return (1);
 	}
 	if (r->phase != P_APPLY)
@@ -748,7 +738,7 @@ reconcile_step(struct reconcile_job *j, int64_t budget_us)
 		goto fail;
 	do {
 		apply(r, &r->items[r->next++]);
-	} while (r->next < r->nitems && mono_us() < end);
+	} while (r->next < r->nitems && when_mono_us() < end);
 	/* A write that failed (a full disk...) undoes the slice; the load is tried again. */
 	if (store_failures() != r->failures || store_commit() == -1)
 		goto fail;

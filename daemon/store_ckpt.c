@@ -11,11 +11,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "store_ckpt.h"
+#include "when.h"
 
 static struct {
 	pthread_mutex_t	 mu;
@@ -29,21 +29,11 @@ static struct {
 	int		 have_last;	/* LAST not read yet */
 } ck = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
-/* Microseconds on the monotonic clock. */
-static int64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /* Runs one PASSIVE checkpoint on *C (opened on PATH the first time) into R. */
 static void
 ckpt_once(sqlite3 **c, const char *path, struct store_ckpt_result *r)
 {
-	int64_t	t0 = mono_us();
+	int64_t	t0 = when_mono_us();
 	int	rc = SQLITE_OK;
 
 	memset(r, 0, sizeof(*r));
@@ -63,7 +53,7 @@ ckpt_once(sqlite3 **c, const char *path, struct store_ckpt_result *r)
 		sqlite3_close(*c);	/* opened again next time */
 		*c = NULL;
 	}
-	r->us = mono_us() - t0;
+	r->us = when_mono_us() - t0;
 }
 
 /* The thread: a checkpoint each time one is asked for, until told to quit. */

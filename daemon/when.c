@@ -22,6 +22,16 @@ when_now(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* Microseconds on the monotonic clock (for durations). */
+int64_t
+when_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 /* Formats MS in UTC as ISO 8601 with Z. */
 char *
 when_format(int64_t ms, char *buf, size_t len)

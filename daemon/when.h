@@ -7,6 +7,8 @@
 
 /* Milliseconds since the epoch, wall clock. */
 int64_t	when_now(void);
+/* Microseconds on the monotonic clock (for durations). */
+int64_t	when_mono_us(void);
 /* Formats MS as "2021-05-17T08:00:00Z" (".123" before Z when not whole seconds). */
 char	*when_format(int64_t ms, char *buf, size_t len);
 /*

@@ -9,35 +9,8 @@
 # restart, not `uncertain`, and it goes out exactly once.
 . "$(dirname "$0")/lib.sh"
 
-"$PY" - "$T/peer.port" "$STATE/crier.db" "$T/peer.log" <<'PYEOF' >"$T/peer.err" 2>&1 &
-import http.server, json, os, sqlite3, sys, threading, time
-port_file, db, out = sys.argv[1:4]
-log = open(out, "a", buffering=1)
-lock = threading.Lock()
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        at = int(time.time() * 1000)
-        body = self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 1 << 20))
-        did = json.loads(body)["id"]
-        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        row = c.execute("SELECT state, due FROM deliveries WHERE id = ?", (did,)).fetchone()
-        c.close()
-        with lock:
-            log.write("%s %d %s %s\n" % (did, at, row[1] if row else "none", row[0] if row else "none"))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *a):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-srv.daemon_threads = True
-open(port_file + ".tmp", "w").write("%d\n" % srv.server_address[1])
-os.rename(port_file + ".tmp", port_file)
-threading.Timer(150, srv.shutdown).start()
-srv.serve_forever()
-PYEOF
+"$PY" "$top_srcdir/tests/integration/db_peer.py" "$T/peer.port" \
+    "$STATE/crier.db" "$T/peer.log" 150 >"$T/peer.err" 2>&1 &
 echo $! > "$T/peer.pid"
 wait_for "[ -s '$T/peer.port' ]" 15 || fail "peer did not start: $(cat "$T/peer.err")"
 P=$(cat "$T/peer.port")
@@ -58,7 +31,7 @@ post_soon() {
 wait_marked() {
 	wait_for "[ \"\$(state_of $ID)\" = sending ]" 10 ||
 	    fail "$ID is $(state_of "$ID"), never sending"
-	due=$(unit_due "$ID")
+	due=$(due_of "$ID")
 	now=$(( $(date +%s%N) / 1000000 ))
 	[ "$now" -lt "$due" ] || fail "$ID marked only at $now, due $due"
 	grep -q "^$ID " "$T/peer.log" && fail "$ID reached the peer before its due time"
@@ -66,7 +39,7 @@ wait_marked() {
 }
 
 # The due time of delivery $1 in ms, as the store has it.
-unit_due() {
+due_of() {
 	"$PY" -c 'import sqlite3,sys
 c=sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=5)
 print(c.execute("SELECT due FROM deliveries WHERE id = ?", (sys.argv[2],)).fetchone()[0])' \

@@ -8,34 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 N=12
-"$PY" - "$T/peer.port" "$STATE/crier.db" "$T/peer.log" <<'PYEOF' >"$T/peer.err" 2>&1 &
-import http.server, json, os, sqlite3, sys, threading
-port_file, db, out = sys.argv[1:4]
-log = open(out, "a", buffering=1)
-lock = threading.Lock()
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        body = self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 1 << 20))
-        did = json.loads(body)["id"]
-        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        row = c.execute("SELECT state FROM deliveries WHERE id = ?", (did,)).fetchone()
-        c.close()
-        with lock:
-            log.write("%s %s\n" % (did, row[0] if row else "none"))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *a):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-srv.daemon_threads = True
-open(port_file + ".tmp", "w").write("%d\n" % srv.server_address[1])
-os.rename(port_file + ".tmp", port_file)
-threading.Timer(120, srv.shutdown).start()
-srv.serve_forever()
-PYEOF
+"$PY" "$top_srcdir/tests/integration/db_peer.py" "$T/peer.port" \
+    "$STATE/crier.db" "$T/peer.log" 120 >"$T/peer.err" 2>&1 &
 echo $! > "$T/peer.pid"
 wait_for "[ -s '$T/peer.port' ]" 15 || fail "peer did not start: $(cat "$T/peer.err")"
 P=$(cat "$T/peer.port")
