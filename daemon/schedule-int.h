@@ -1,14 +1,24 @@
 /*
- * What the scheduler's files share (schedule.c, sched_pause.c): a
- * channel's run-time state and the helpers that keep it.
+ * What the scheduler's files share (schedule.c, sched_pause.c,
+ * sched_launch.c): a channel's run-time state and the helpers that keep
+ * it, and the marks that wait for their instant.
  */
 #ifndef CRIER_SCHEDULE_INT_H
 #define CRIER_SCHEDULE_INT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
 #include "retry.h"
 #include "store.h"
 
+struct channel;
+
 #define SCHED_BIT(s)	(1u << (s))
+/* A committed start waits on a timer until this many ms before its instant. */
+#define SCHED_SPIN	3	/* ms */
 
 /* A channel's run-time state, by name (channels are replaced on reload). */
 struct chrt {
@@ -28,5 +38,24 @@ int		 sched_set_str(char **dst, const char *src);
 /* Moves ID (in `sending`, or ready when FROM says) to held: its channel is paused. */
 void		 sched_hold_paused(const char *id, unsigned from,
 		    const char *reason, const struct store_update *base);
+
+/* A delivery marked `sending` in the open batch: it starts once that is committed. */
+struct start {
+	struct channel	*ch;
+	struct chrt	*rt;
+	struct delivery	 d;
+	int		 took;	/* a token of the channel's rate was taken */
+};
+
+/* Hands D over to CH's sending now (its mark is committed); D is taken over. */
+void		 sched_start_now(struct channel *ch, struct delivery *d);
+/* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
+void		 sched_sleep_until(int64_t ms);
+
+/* sched_launch.c: committed starts that wait for their instant. */
+int		 sched_launch_init(uv_loop_t *loop);
+void		 sched_launch_add(const struct start *s, size_t n, int64_t at);
+size_t		 sched_launch_waiting(void);
+void		 sched_launch_shutdown(void);
 
 #endif

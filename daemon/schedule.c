@@ -50,10 +50,9 @@
  * and committed (the fsync off the due instant), and the requests leave at
  * the due instant itself, never before it: a second timer wakes the loop
  * SCHED_SPIN ms ahead and clock_nanosleep waits out the rest (the loop
- * stands still that long at most).
+ * stands still that long at most; sched_launch.c).
  */
 #define SCHED_EARLY	20	/* ms */
-#define SCHED_SPIN	3	/* ms */
 #define SCHED_WARM	30000	/* ms: libcurl is set up this long before a network delivery is due */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
 
@@ -84,23 +83,8 @@ static int64_t			 max_age = SCHED_MAX_AGE;
 static TAILQ_HEAD(, unbooked)	 unbooked = TAILQ_HEAD_INITIALIZER(unbooked);
 static TAILQ_HEAD(, unbooked)	 tobook = TAILQ_HEAD_INITIALIZER(tobook);
 
-/* A delivery marked `sending` in the open batch: it starts once that is committed. */
-struct start {
-	struct channel	*ch;
-	struct chrt	*rt;
-	struct delivery	 d;
-	int		 took;	/* a token of the channel's rate was taken */
-};
-static struct start		*starts;
+static struct start		*starts;	/* marked in the open batch */
 static size_t			 nstarts, capstarts;
-/* Committed marks waiting for their instant AT (the launch timer's). */
-struct waiting {
-	struct start	 s;
-	int64_t		 at;
-};
-static struct waiting		*waiting;
-static size_t			 nwaiting, capwaiting;
-static uv_timer_t		 launch_timer;
 static int64_t			 store_wait;	/* backoff after a store failure, ms */
 static int64_t			 store_retry_at; /* not before then, wall ms */
 static int			 recover_pending; /* sched_recover met a store failure */
@@ -109,7 +93,6 @@ static int64_t			 armed_for;	/* the due instant the timer is early for, wall ms 
 static int64_t			 early = SCHED_EARLY;
 
 static void	fire(uv_timer_t *);
-static void	sleep_until(int64_t);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -139,7 +122,7 @@ sched_init(const struct crierd_ctx *ctx)
 	early = env_ms("CRIER_TEST_EARLY_MS", SCHED_EARLY);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
 	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
-	    uv_timer_init(sched_loop, &launch_timer) != 0 ||
+	    sched_launch_init(sched_loop) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -524,7 +507,7 @@ refit(struct channel *ch, struct delivery *d)
 
 /*
  * Marks D `sending` on CH (with the token taken) in the open batch; it is
- * handed over only once the batch is committed (starts_launch), so a crash
+ * handed over only once the batch is committed (starts_go), so a crash
  * mid-request is visible afterwards. D's contents are taken over once it
  * is marked (D is cleared then).
  */
@@ -560,153 +543,30 @@ send_one(struct channel *ch, struct chrt *rt, struct delivery *d, int took)
 	return (0);
 }
 
-/* Hands over every delivery whose `sending` mark is committed now. */
-static void
-starts_launch(void)
+/* Hands D over to CH's sending now (its `sending` mark is committed); D is taken over. */
+void
+sched_start_now(struct channel *ch, struct delivery *d)
 {
-	size_t	i, n = nstarts;
-
-	nstarts = 0;
-	for (i = 0; i < n; i++)
-		sending_start(starts[i].ch, &starts[i].d, sched_ctx->tmpls, sent);
-}
-
-static void	launch_arm(void);
-
-/*
- * Puts waiting start W back where it was, for WHY: it never left. The move
- * table refuses sending -> scheduled to operators because a request may be
- * on the wire; none is here. -1 if the store failed (the next start
- * settles it then).
- */
-static int
-unwait(struct waiting *w, const char *why)
-{
-	struct store_update	u;
-	int			rc;
-
-	memset(&u, 0, sizeof(u));
-	u.next_attempt = w->s.d.next_attempt;
-	rc = store_transition(w->s.d.id, BIT(DS_SENDING), w->s.d.state, &u,
-	    STORE_ACTOR_DAEMON, "not started", why, NULL);
-	if (rc == 0)
-		log_info("delivery %s: not started (%s): %s again", w->s.d.id,
-		    why, dstate_names[w->s.d.state]);
-	w->s.rt->in_flight--;
-	if (w->s.took)
-		w->s.rt->bucket.tokens += 1.0;
-	store_delivery_clear(&w->s.d);
-	return (rc == -1 ? -1 : 0);
+	sending_start(ch, d, sched_ctx->tmpls, sent);
 }
 
 /*
- * Timer callback: launches the waiting starts whose instant came, on the
- * instant. One whose channel was paused or removed meanwhile (the loop
- * went on while it waited) goes back, and the scheduler sees to it.
- */
-static void
-launch_due(uv_timer_t *t)
-{
-	struct channel	*ch;
-	int64_t		 first = INT64_MAX, now;
-	size_t		 i, k;
-	int		 kick = 0;
-
-	(void)t;
-	for (i = 0; i < nwaiting; i++)
-		if (waiting[i].at < first)
-			first = waiting[i].at;
-	sleep_until(first);
-	now = when_now();
-	for (i = k = 0; i < nwaiting; i++) {
-		if (waiting[i].at > now) {
-			waiting[k++] = waiting[i];	/* queued order kept */
-			continue;
-		}
-		ch = chan_find(waiting[i].s.d.channel);
-		if (ch != NULL && !sched_chrt_get(ch->name)->sc.paused)
-			sending_start(ch, &waiting[i].s.d, sched_ctx->tmpls,
-			    sent);
-		else {
-			unwait(&waiting[i], ch == NULL ? "its channel is no "
-			    "longer configured" : "its channel was paused");
-			kick = 1;
-		}
-	}
-	nwaiting = k;
-	launch_arm();
-	if (kick)
-		sched_kick();
-}
-
-/* Arms the launch timer SCHED_SPIN ms before the soonest waiting start. */
-static void
-launch_arm(void)
-{
-	int64_t	first = INT64_MAX, delay;
-	size_t	i;
-
-	uv_timer_stop(&launch_timer);
-	if (nwaiting == 0)
-		return;
-	for (i = 0; i < nwaiting; i++)
-		if (waiting[i].at < first)
-			first = waiting[i].at;
-	uv_update_time(sched_loop);
-	delay = first - when_now() - SCHED_SPIN;
-	uv_timer_start(&launch_timer, launch_due,
-	    delay > 0 ? (uint64_t)delay : 0, 0);
-}
-
-/*
- * The committed starts leave at AT: at once, or from the launch timer when
- * AT is further than SCHED_SPIN ms ahead (the loop goes on meanwhile).
+ * The committed starts leave at AT: at once, or from the launch timer
+ * (sched_launch.c) when AT is further than SCHED_SPIN ms ahead.
  */
 static void
 starts_go(int64_t at)
 {
-	size_t	i;
+	size_t	i, n = nstarts;
 
-	if (at - when_now() <= SCHED_SPIN) {
-		sleep_until(at);
-		starts_launch();
-		return;
-	}
-	for (i = 0; i < nstarts; i++) {
-		if (nwaiting == capwaiting) {
-			capwaiting = capwaiting ? capwaiting * 2 : 64;
-			waiting = xreallocarray(waiting, capwaiting,
-			    sizeof(*waiting));
-		}
-		waiting[nwaiting].s = starts[i];
-		waiting[nwaiting++].at = at;
-	}
 	nstarts = 0;
-	launch_arm();
-}
-
-/* Stopping before their instant: the waiting starts go back, in one batch. */
-static void
-starts_unwait(void)
-{
-	size_t	i;
-	int	err;
-
-	if (nwaiting == 0)
+	if (at - when_now() > SCHED_SPIN) {
+		sched_launch_add(starts, n, at);
 		return;
-	err = store_begin() == -1;
-	for (i = 0; i < nwaiting; i++)
-		if (unwait(&waiting[i], "crierd stopped before its due "
-		    "instant") == -1)
-			err = 1;
-	if (err)
-		store_rollback();
-	else if (store_commit() == -1)
-		err = 1;
-	if (err)
-		log_warnx("scheduler: %zu deliveries marked sending did not "
-		    "start; the next start settles them", nwaiting);
-	nwaiting = 0;
+	}
+	sched_sleep_until(at);
+	for (i = 0; i < n; i++)
+		sched_start_now(starts[i].ch, &starts[i].d);
 }
 
 /* Forgets the marks of a batch that was not committed: nothing changed. */
@@ -817,7 +677,7 @@ run_channel(struct channel *ch, int64_t now, int *more)
 		want = SCHED_MAX_BATCH;
 		if (http) {
 			slots = chan_concurrency(ch) - rt->in_flight;
-			busy = sending_count() + (int)(nstarts + nwaiting);
+			busy = sending_count() + (int)(nstarts + sched_launch_waiting());
 			if (sched_ctx->conf->max_in_flight - busy < slots)
 				slots = sched_ctx->conf->max_in_flight - busy;
 			if (slots <= 0)
@@ -863,7 +723,7 @@ static void
 checkpoint(uv_timer_t *t)
 {
 	(void)t;
-	if (nwaiting > 0)	/* not while requests wait for their instant */
+	if (sched_launch_waiting() > 0)	/* not while requests wait for their instant */
 		uv_timer_start(&ckpt_timer, checkpoint, SCHED_CKPT_DELAY, 0);
 	else
 		store_checkpoint();
@@ -878,8 +738,8 @@ ckpt_arm(void)
 }
 
 /* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
-static void
-sleep_until(int64_t ms)
+void
+sched_sleep_until(int64_t ms)
 {
 	struct timespec	ts;
 
@@ -978,7 +838,7 @@ channel_wakeup(struct channel *ch, int64_t now)
 
 	if (!rt->sc.paused && !ch->ops->local &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
-	    sending_count() + (int)nwaiting >= sched_ctx->conf->max_in_flight))
+	    sending_count() + (int)sched_launch_waiting() >= sched_ctx->conf->max_in_flight))
 		return (-1);
 	if (store_next_wakeup_for(ch->name, NULL, &t) != 0)
 		return (-1);
@@ -1080,7 +940,7 @@ sched_shutdown(void)
 		return;
 	stopping = 1;
 	turn_close();	/* books the outcomes of the last turn */
-	starts_unwait();
+	sched_launch_shutdown();	/* what waits for its instant goes back */
 	while ((ub = TAILQ_FIRST(&unbooked)) != NULL) {
 		/* Still `sending` in the store: the next start settles it. */
 		TAILQ_REMOVE(&unbooked, ub, entry);
@@ -1100,11 +960,6 @@ sched_shutdown(void)
 	free(starts);
 	starts = NULL;
 	capstarts = 0;
-	free(waiting);
-	waiting = NULL;
-	capwaiting = 0;
-	uv_timer_stop(&launch_timer);
-	uv_close((uv_handle_t *)&launch_timer, NULL);
 	uv_timer_stop(&sched_timer);
 	uv_close((uv_handle_t *)&sched_timer, NULL);
 	uv_timer_stop(&ckpt_timer);
