@@ -1,7 +1,9 @@
 /*
  * What the scheduler's files share (schedule.c, sched_pause.c,
  * sched_launch.c): a channel's run-time state and the helpers that keep
- * it, and the marks that wait for their instant.
+ * it, and a start. Only schedule.c defines what this declares (the other
+ * files' functions are in schedule.h), so that they depend on it and not
+ * it on them.
  */
 #ifndef CRIER_SCHEDULE_INT_H
 #define CRIER_SCHEDULE_INT_H
@@ -52,10 +54,5 @@ void		 sched_start_now(struct channel *ch, struct delivery *d);
 /* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
 void		 sched_sleep_until(int64_t ms);
 
-/* sched_launch.c: committed starts that wait for their instant. */
-int		 sched_launch_init(uv_loop_t *loop);
-void		 sched_launch_add(const struct start *s, size_t n, int64_t at);
-size_t		 sched_launch_waiting(void);
-void		 sched_launch_shutdown(void);
 
 #endif

@@ -3,6 +3,7 @@
 #define CRIER_SCHEDULE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -50,5 +51,15 @@ int	sched_resume(const char *name, int actor, int *released);
 void	sched_channel_info(const char *name, bool *paused, const char **reason,
 	    const char **last_error, int *in_flight);
 void	sched_shutdown(void);
+
+/*
+ * sched_launch.c, the scheduler's own: committed starts (struct start,
+ * schedule-int.h) that wait for their instant.
+ */
+struct start;
+int	sched_launch_init(uv_loop_t *loop);
+void	sched_launch_add(const struct start *s, size_t n, int64_t at);
+size_t	sched_launch_waiting(void);
+void	sched_launch_shutdown(void);
 
 #endif
