@@ -33,7 +33,9 @@
 #include "schedule.h"
 #include "store.h"
 #include "watch.h"
+#include "turn.h"
 #include "when.h"
+#include "../common/digest.h"
 #include "../common/util.h"
 
 #define MAX_PROBLEMS	20	/* logged per load; status shows the first */
@@ -79,8 +81,7 @@ struct camp {
 	struct reconcile_job	*job;
 	size_t			 nproblems;
 	char			 problem[640];	/* the first of them */
-	const void		*applied_conf;	/* the context of the last load applied */
-	const void		*applied_tmpls;
+	unsigned char		 job_ctx[DIGEST_LEN];	/* the job's context */
 	/* the UIDs of events left out of this load, sorted */
 	char			**skip;
 	size_t			 nskip;
@@ -163,6 +164,70 @@ skip_add(struct camp *cp, const char *uid)
 	cp->skip[cp->nskip++] = xstrdup(uid);
 }
 
+/*
+ * The SHA-256 of what renders a calendar's posts besides the calendar: the
+ * configuration file and the templates, as loaded now, into MD. A reload
+ * that changed neither leaves every unchanged occurrence at a fingerprint
+ * compare (issue 16); comparing the objects themselves rendered all of
+ * them again on every `reload`.
+ */
+static void
+context_digest(unsigned char md[DIGEST_LEN])
+{
+	struct digest	d;
+	unsigned char	t[DIGEST_LEN];
+
+	tmpl_set_digest(camp_ctx->tmpls, t);
+	digest_start(&d);
+	digest_add(&d, camp_ctx->conf->digest, sizeof(camp_ctx->conf->digest));
+	digest_add(&d, t, sizeof(t));
+	digest_end(&d, md);
+}
+
+/*
+ * The context each calendar's last load was applied in, by calendar name:
+ * a reload makes its calendars anew, and the rows stay as rendered.
+ * Kept in memory: the first load after a start renders every post again.
+ */
+static struct applied {
+	char		*name;
+	unsigned char	 ctx[DIGEST_LEN];
+	int		 known;		/* every row was rendered in CTX */
+}			*applied;
+static size_t		 napplied;
+
+/* Whether calendar NAME's rows were all rendered in context CTX. */
+static int
+applied_is(const char *name, const unsigned char ctx[DIGEST_LEN])
+{
+	size_t	i;
+
+	for (i = 0; i < napplied; i++)
+		if (strcmp(applied[i].name, name) == 0)
+			return (applied[i].known &&
+			    memcmp(applied[i].ctx, ctx, DIGEST_LEN) == 0);
+	return (0);
+}
+
+/* Records that NAME's rows are all rendered in CTX (NULL: not all in one). */
+static void
+applied_set(const char *name, const unsigned char *ctx)
+{
+	size_t	i;
+
+	for (i = 0; i < napplied; i++)
+		if (strcmp(applied[i].name, name) == 0)
+			break;
+	if (i == napplied) {
+		applied = xreallocarray(applied, napplied + 1, sizeof(*applied));
+		applied[napplied].name = xstrdup(name);
+		napplied++;
+	}
+	applied[i].known = ctx != NULL;
+	if (ctx != NULL)
+		memcpy(applied[i].ctx, ctx, DIGEST_LEN);
+}
+
 /* What reconcile needs of CP's finished load. */
 static void
 rec_input(const struct camp *cp, struct reconcile_in *in)
@@ -181,8 +246,7 @@ rec_input(const struct camp *cp, struct reconcile_in *in)
 	in->skip = cp->skip;
 	in->nskip = cp->nskip;
 	in->fps = (const char (*)[65])cp->fps;
-	in->same_context = cp->applied_conf == camp_ctx->conf &&
-	    cp->applied_tmpls == camp_ctx->tmpls;
+	in->same_context = applied_is(cp->name, cp->job_ctx);
 }
 
 /* Forgets the skip list of the last load. */
@@ -410,6 +474,8 @@ slice(uv_check_t *h)
 		uv_idle_stop(&spinner);
 		return;
 	}
+	if (turn_yield())
+		return;		/* a control request first (the spinner turns the loop again) */
 	rc = reconcile_step(cp->job, CAMP_SLICE_US);
 	if (rc != 1) {
 		finish(cp, rc);
@@ -450,7 +516,11 @@ after_work(uv_work_t *w, int status)
 	}
 	cp->nproblems = n;
 	snprintf(cp->problem, sizeof(cp->problem), "%s", n > 0 ? msgs[0] : "");
+	context_digest(cp->job_ctx);
 	rec_input(cp, &rin);
+	/* Rows it renders from now on are of this context, until it is done. */
+	if (!rin.same_context)
+		applied_set(cp->name, NULL);
 	cp->job = reconcile_start(&rin);
 	if (!slicer_inited)
 		finish(cp, reconcile_step(cp->job, 0));
@@ -494,8 +564,7 @@ finish(struct camp *cp, int rc)
 	}
 	set_error(cp, reconcile_held(cp->job)[0] != '\0' ?
 	    reconcile_held(cp->job) : NULL);
-	cp->applied_conf = camp_ctx->conf;
-	cp->applied_tmpls = camp_ctx->tmpls;
+	applied_set(cp->name, cp->job_ctx);
 	sched_kick();
 	if (n > 0) {
 		snprintf(err, sizeof(err), "%s (%zu problem%s%s): %s", cp->problem, n,
@@ -811,6 +880,7 @@ void
 camp_shutdown(void)
 {
 	struct camp	*cp, *next;
+	size_t		 i;
 
 	drop_all();
 	/* Loads being applied stop here; the next start loads them again. */
@@ -826,6 +896,11 @@ camp_shutdown(void)
 		uv_close((uv_handle_t *)&spinner, NULL);
 		slicer_inited = 0;
 	}
+	for (i = 0; i < napplied; i++)
+		free(applied[i].name);
+	free(applied);
+	applied = NULL;
+	napplied = 0;
 	if (retry_inited) {
 		uv_timer_stop(&retry_timer);
 		uv_close((uv_handle_t *)&retry_timer, NULL);

@@ -21,6 +21,7 @@
 #include "netguard.h"
 #include "template.h"
 #include "calendar/tz.h"
+#include "../common/digest.h"
 #include "../common/util.h"
 
 struct parse {
@@ -34,6 +35,7 @@ struct parse {
 	char		 section[16];	/* "crier", "vars", "calendar", "channel" */
 	const struct conf_chan_rules *rules;
 	void		*cur;		/* the calendar or channel being read */
+	struct digest	 dg;		/* of the bytes read */
 };
 
 /* Records the first error, formatted as "FILE:LINE: MESSAGE". */
@@ -608,6 +610,7 @@ read_line(char *str, int num, void *stream)
 		return (NULL);
 	p->line++;
 	len = strlen(str);
+	digest_add(&p->dg, str, len);
 	if (!p->failed)
 		maybe_section(p, str);
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->fp)) {
@@ -702,6 +705,9 @@ add_default_channel(struct config *c)
 	c->nchans = 1;
 }
 
+_Static_assert(sizeof(((struct config *)0)->digest) == DIGEST_LEN,
+    "struct config's digest is a SHA-256");
+
 /* Loads and validates the configuration file PATH. */
 struct config *
 conf_load(const char *path, bool must_exist,
@@ -720,8 +726,10 @@ conf_load(const char *path, bool must_exist,
 	p.rules = rules;
 	p.err = err;
 	p.errlen = errlen;
+	digest_start(&p.dg);
 	if ((p.fp = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !must_exist) {
+			digest_end(&p.dg, c->digest);	/* of nothing */
 			add_default_channel(c);
 			c->socket = malloc(strlen(c->state_dir) + 16);
 			sprintf(c->socket, "%s/crierd.sock", c->state_dir);
@@ -743,6 +751,7 @@ conf_load(const char *path, bool must_exist,
 	rc = ini_parse_stream(read_line, &p, on_key, &p);
 	fclose(p.fp);
 	p.fp = NULL;
+	digest_end(&p.dg, c->digest);
 	if (rc > 0 && !p.failed) {
 		p.line = rc;
 		perr(&p, "syntax error (expected [section] or key = value)");

@@ -49,6 +49,7 @@ struct cfg_calendar {
 
 struct config {
 	char			*file;		/* NULL: built-in defaults */
+	unsigned char		 digest[32];	/* SHA-256 of the file as read */
 	char			*state_dir;
 	char			*socket;
 	mode_t			 socket_mode;

@@ -20,7 +20,9 @@
 
 #include "ctlconn.h"
 #include "log.h"
+#include "turn.h"
 #include "when.h"
+#include "../common/jsonw.h"
 #include "../common/proto.h"
 
 struct ctl_write {
@@ -224,20 +226,11 @@ write_done(uv_write_t *req, int status)
 static char *
 line_of(json_t *r, size_t *len)
 {
-	char	*s, *line;
+	char	*line;
 
 	json_object_set_new(r, "v", json_integer(CRIER_PROTO_VERSION));
-	s = json_dumps(r, JSON_COMPACT);
+	line = jsonw_dump(r, 1, len);
 	json_decref(r);
-	if (s == NULL)
-		return (NULL);
-	*len = strlen(s);
-	if ((line = realloc(s, *len + 2)) == NULL) {
-		free(s);
-		return (NULL);
-	}
-	line[(*len)++] = '\n';
-	line[*len] = '\0';
 	return (line);
 }
 
@@ -447,8 +440,10 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	else if (nread < 0) {
 		ctlconn_close(cl);
 		return;
-	} else
+	} else {
 		cl->len += (size_t)nread;
+		turn_note_request();
+	}
 	client_process(cl);
 	if (!cl->closing) {
 		flow(cl);
@@ -599,6 +594,7 @@ ctlconn_accept(uv_stream_t *server, int status)
 		return;
 	}
 	idle_restart(cl);
+	turn_note_request();
 	flow(cl);
 }
 

@@ -26,7 +26,7 @@ struct reconcile_in {
 	char *const			*skip;		/* UIDs left out of this load, sorted */
 	size_t				 nskip;
 	const char			(*fps)[65];	/* per occurrence, or NULL: computed here */
-	int				 same_context;	/* templates and config of the last load */
+	int				 same_context;	/* config and templates: the bytes of the last load */
 };
 
 /* A reconcile in slices (struct rec in reconcile.c). */

@@ -52,6 +52,8 @@ bool		 tmpl_set_has(const struct tmpl_set *s, const char *name, const char *type
 int		 tmpl_set_render(const struct tmpl_set *s, const char *name,
 		    const char *type, const char *part, json_t *ctx, bool strict,
 		    char **out, char *err, size_t errlen);
+/* Puts the SHA-256 of S's names and texts in MD (32 bytes; zeros for no set). */
+void		 tmpl_set_digest(const struct tmpl_set *s, unsigned char md[32]);
 /* Another reference to S (NULL stays NULL), dropped with tmpl_set_free. */
 struct tmpl_set	*tmpl_set_ref(const struct tmpl_set *s);
 /* Drops a reference to S; the last frees it. */

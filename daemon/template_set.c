@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "template.h"
+#include "../common/digest.h"
 #include "../common/util.h"
 
 /* A file of the set: NAME.mustache, NAME.<style>.mustache or NAME.<part>.mustache. */
@@ -33,6 +35,7 @@ struct tmpl_set {
 	struct entry	*v;
 	size_t		 n;
 	int		 refs;		/* tmpl_set_ref; tmpl_set_free drops one */
+	unsigned char	 digest[DIGEST_LEN];	/* of every name and text */
 };
 
 /* Finds the template of S whose file is BASE.mustache. */
@@ -161,6 +164,16 @@ check_partials(const struct tmpl_set *s, const struct tmpl *t, char *err,
 	return 0;
 }
 
+/* Puts the SHA-256 of S's names and texts in MD (zeros for no set). */
+void
+tmpl_set_digest(const struct tmpl_set *s, unsigned char md[DIGEST_LEN])
+{
+	if (s == NULL)
+		memset(md, 0, DIGEST_LEN);
+	else
+		memcpy(md, s->digest, DIGEST_LEN);
+}
+
 /* Loads and compiles every *.mustache file in DIR; NULL with ERR naming the file. */
 struct tmpl_set *
 tmpl_set_load(const char *dir, char *err, size_t errlen)
@@ -168,9 +181,11 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 	struct tmpl_set	 *s = NULL;
 	struct dirent	**names = NULL;
 	struct entry	 *e;
+	struct digest	  dg;
 	char		  path[PATH_MAX];
 	char		 *src = NULL;
 	size_t		  len;
+	uint64_t	  len64;
 	int		  n = -1, i, rv;
 
 	if ((n = scandir(dir, &names, is_template, alphasort)) == -1) {
@@ -183,6 +198,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 		goto fail;
 	}
 	s->refs = 1;
+	digest_start(&dg);
 	for (i = 0; i < n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    names[i]->d_name) >= sizeof(path)) {
@@ -205,9 +221,15 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 		if ((e->t = tmpl_compile_labelled(src, len, path, err,
 		    errlen)) == NULL)
 			goto fail;
+		/* Name and length first: no two sets run together alike. */
+		len64 = len;
+		digest_add(&dg, e->base, strlen(e->base) + 1);
+		digest_add(&dg, &len64, sizeof(len64));
+		digest_add(&dg, src, len);
 		free(src);
 		src = NULL;
 	}
+	digest_end(&dg, s->digest);
 	for (i = 0; i < (int)s->n; i++)
 		if (check_partials(s, s->v[i].t, err, errlen) == -1)
 			goto fail;

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -9,6 +10,13 @@
 #include "log.h"
 
 #define TURN_MAX_FN	8	/* distinct flush functions */
+/*
+ * A request takes two turns (accepted, then read and answered); a slice
+ * of background work in each put 2 ms on every `status` during a reload.
+ * After two turns let go, a slice runs whatever comes, so a steady stream
+ * of requests slows a reload down but never stops it.
+ */
+#define TURN_YIELD_MAX	2
 
 static uv_prepare_t	 prep;	/* after timers, before the loop waits */
 static uv_prepare_t	 clock_prep;	/* the last one: reads the clock again */
@@ -16,6 +24,8 @@ static uv_check_t	 check;	/* after I/O callbacks */
 static int		 inited, active;
 static turn_fn		 fns[TURN_MAX_FN];
 static size_t		 nfns;
+static uint64_t		 requests, requests_seen;	/* control requests noted */
+static int		 yielded;	/* turns let go in a row */
 
 /* Runs the requested functions (they may request again: run next turn). */
 static void
@@ -99,6 +109,27 @@ turn_request(turn_fn fn)
 		uv_check_start(&check, on_check);
 		active = 1;
 	}
+}
+
+/* A control request came in during this turn. */
+void
+turn_note_request(void)
+{
+	requests++;
+}
+
+/* Whether background work should let this turn go by (see turn.h). */
+bool
+turn_yield(void)
+{
+	if (requests != requests_seen && yielded < TURN_YIELD_MAX) {
+		requests_seen = requests;
+		yielded++;
+		return (true);
+	}
+	requests_seen = requests;
+	yielded = 0;
+	return (false);
 }
 
 /* Runs what is requested now. */

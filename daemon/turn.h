@@ -6,6 +6,8 @@
 #ifndef CRIER_TURN_H
 #define CRIER_TURN_H
 
+#include <stdbool.h>
+
 #include <uv.h>
 
 typedef void	(*turn_fn)(void);
@@ -18,5 +20,13 @@ void	 turn_request(turn_fn fn);
 void	 turn_flush(void);
 /* Closes the handles (the loop frees them). */
 void	 turn_close(void);
+/* A control request came in (accepted or read) during this loop turn. */
+void	 turn_note_request(void);
+/*
+ * Whether background work (a reload's slice) should let this turn go by:
+ * a control request came in since the last call, and fewer than
+ * TURN_YIELD_MAX turns in a row were let go already.
+ */
+bool	 turn_yield(void);
 
 #endif

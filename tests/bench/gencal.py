@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Calendars for tests/bench/peers.sh.
 
-  gencal.py backlog N OUT   N occurrences to come (from tomorrow), in events
-                            of at most 1000 each (crier's max_occurrences),
-                            every 8 hours, for channel "backlog"
+  gencal.py backlog N OUT [V]  N occurrences to come (from tomorrow), in
+                            events of at most 1000 each (crier's
+                            max_occurrences), every 8 hours, for channel
+                            "backlog"; V > 0 changes every post's text
   gencal.py check N OUT     N events of a year of campaigns (2027, Europe/
                             London): weekly, Mon/Wed/Fri, weekdays, monthly,
                             fortnightly, daily series, one-offs; EXDATEs and
@@ -39,7 +40,7 @@ def ev(uid, dtstart, summary, desc, extra=""):
             % (uid, dtstart, summary, desc, extra))
 
 
-def backlog(n, out):
+def backlog(n, out, version=0):
     start = datetime.datetime.now(datetime.timezone.utc).replace(
         minute=0, second=0, microsecond=0) + datetime.timedelta(days=1)
     nev = (n + 999) // 1000
@@ -53,7 +54,8 @@ def backlog(n, out):
             f.write(ev("backlog-%d@bench.crier" % k,
                        "DTSTART:" + t.strftime("%Y%m%dT%H%M%SZ"),
                        "Queued post %d" % k,
-                       "A post in the queue\\, number %d of the backlog." % k,
+                       "A post in the queue\\, number %d of the backlog%s." %
+                       (k, " (version %d)" % version if version else ""),
                        "RRULE:FREQ=HOURLY;INTERVAL=8;COUNT=%d\r\n"
                        "X-CRIER-CHANNELS:backlog\r\n" % c))
         f.write("END:VCALENDAR\r\n")
@@ -105,4 +107,7 @@ def check(n, out):
 
 
 if __name__ == "__main__":
-    {"backlog": backlog, "check": check}[sys.argv[1]](int(sys.argv[2]), sys.argv[3])
+    if sys.argv[1] == "backlog":
+        backlog(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    else:
+        check(int(sys.argv[2]), sys.argv[3])

@@ -356,10 +356,20 @@ PYEOF
 	    save "newsletter-$q"
 }
 
+# reload_lat ID OUT: a reload, and the read verbs (show of ID) round-robin
+# until it is done, into OUT.
+reload_lat() {
+	"$BIN/ctlbench" reload "$SOCK" status='{"v":1,"cmd":"status"}' \
+	    list='{"v":1,"cmd":"list"}' agenda='{"v":1,"cmd":"agenda"}' \
+	    show="{\"v\":1,\"cmd\":\"show\",\"id\":\"$1\"}" > "$2" ||
+	    fail "reload did not complete: $(cat "$2")"
+}
+
 # ctl Q: p50/p99 of each verb (a connection per request, as crierctl), the
-# same during a reload of the backlog calendar, then P posts pipelined.
+# same during a reload of the backlog calendar unchanged, then during one
+# with every post's text changed, then P posts pipelined.
 sc_ctl() {
-	local q=$1 n p id out
+	local q=$1 n p id out b
 	n=${CTL_N:-$(size 30 200)}
 	p=${PIPELINE_N:-$(size 500 10000)}
 	backlog_daemon "$q" "[channel hook]" "type = outbox"
@@ -374,23 +384,29 @@ sc_ctl() {
 		    fail "${v%%:*} failed"
 	done
 	if [ "$q" -gt 0 ]; then
-		"$BIN/ctlbench" reload "$SOCK" status='{"v":1,"cmd":"status"}' \
-		    list='{"v":1,"cmd":"list"}' agenda='{"v":1,"cmd":"agenda"}' \
-		    show="{\"v\":1,\"cmd\":\"show\",\"id\":\"$id\"}" > "$T/reload.json" ||
-		    fail "reload did not complete: $(cat "$T/reload.json")"
+		reload_lat "$id" "$T/reload.json"
+		# The same with every post's text changed: all of them written.
+		"$PY" "$top_srcdir/tests/bench/gencal.py" backlog "$q" \
+		    "$T/backlog.ics.new" 2 && mv "$T/backlog.ics.new" "$T/backlog.ics"
+		reload_lat "$id" "$T/reload2.json"
+		b=$(ctl --json list --limit 1 --channel backlog | jget 'd["deliveries"][0]["id"]')
+		[ "$(ctl --json show "$b" | jget '"(version 2)" in d["delivery"]["text"]')" = True ] ||
+		    fail "the changed calendar was not applied"
 	else
 		echo null > "$T/reload.json"
+		echo null > "$T/reload2.json"
 	fi
 	"$BIN/ctlbench" pipeline "$SOCK" "$p" \
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"pipelined post","in":"40d"}' \
 	    > "$T/pipe.json" || fail "pipelined posts: $(cat "$T/pipe.json")"
-	"$PY" - "$out" "$T/reload.json" "$T/pipe.json" "$q" <<'PYEOF' | save "ctl-$q"
+	"$PY" - "$out" "$T/reload.json" "$T/pipe.json" "$q" "$T/reload2.json" <<'PYEOF' | save "ctl-$q"
 import json, sys
 verbs = {}
 for l in open(sys.argv[1]):
     verbs.update(json.loads(l))
 print(json.dumps({"q": int(sys.argv[4]), "verbs": verbs,
                   "during_reload": json.load(open(sys.argv[2])),
+                  "during_changed_reload": json.load(open(sys.argv[5])),
                   "pipeline": json.load(open(sys.argv[3]))}))
 PYEOF
 }

@@ -73,12 +73,15 @@ def main():
         for v in ("status", "list", "agenda", "show"):
             p = r["verbs"][v]["p99_ms"]
             row(4, "`%s` p99, %s" % (v, qname(r["q"])), p, None, None, "<= 5 ms", p <= 5, "ms")
-        rl = r.get("during_reload")
-        if rl:
+        for key, what in (("during_reload", "a reload of %d unchanged occurrences"),
+                          ("during_changed_reload", "a reload of %d occurrences, every one changed")):
+            rl = r.get(key)
+            if not rl:
+                continue
             for v in ("status", "list", "agenda", "show"):
                 p = rl[v]["p99_ms"]
-                row(4, "`%s` p99 during a reload of %d occurrences (%d samples, reload %.1f s)"
-                    % (v, r["q"], rl[v]["n"], rl["reload_seconds"]), p, None, None,
+                row(4, "`%s` p99 during %s (%d samples, reload %.1f s)"
+                    % (v, what % r["q"], rl[v]["n"], rl["reload_seconds"]), p, None, None,
                     "<= 5 ms", p <= 5, "ms")
             m = max(rl[v]["max_ms"] for v in ("status", "list", "agenda", "show", "status_poll"))
             row(4, "longest request during that reload (a loop stall shows here)%s"

@@ -86,7 +86,7 @@ scheduled() {
 }
 
 cfg() {
-	write_config "horizon = 400d" "[channel outbox]" "type = outbox" \
+	write_config "horizon = 400d" "$@" "[channel outbox]" "type = outbox" \
 	    "[calendar big]" "path = $CAL" "channels = outbox"
 }
 
@@ -96,7 +96,9 @@ start_daemon
 settled || fail "$N occurrences not loaded"
 [ "$(scheduled)" -ge $(( N + 1 )) ] || fail "not all scheduled: $(scheduled)"
 
-# 1. A reload re-renders every row; status is answered between its slices.
+# 1. A reload of a configuration that changed (if only by a comment)
+#    renders every row again; status is answered between its slices.
+cfg "# edited"
 before=$(ctl --json status | jget 'd["calendars"][0]["loaded_at"]')
 r0=$(date +%s)
 ctl reload >/dev/null || fail "reload refused"
