@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "campaign.h"
+#include "background.h"
 #include "reconcile.h"
 #include "redact.h"
 #include "calendar/calendar.h"
@@ -98,14 +99,17 @@ static int			 retry_inited;
  */
 static uv_check_t		 slicer;
 static uv_idle_t		 spinner;
+static uv_timer_t		 ckpt_wait;	/* slices wait for the WAL's copy */
 static int			 slicer_inited;
 
+#define CAMP_CKPT_POLL	2	/* ms between looks while the WAL is being copied */
 #define CAMP_SLICE_US	1000	/* the longest a slice holds the loop, about: a request waits for one */
 
 #define CAMP_STORE_RETRY_MS	15000
 
 static void	load(struct camp *);
 static void	finish(struct camp *, int);
+static void	slice(uv_check_t *);
 
 /* Replaces the calendar's error message (NULL clears it). */
 static void
@@ -122,6 +126,7 @@ work(uv_work_t *w)
 	struct camp	*cp = w->data;
 	size_t		 i;
 
+	background_thread();
 	cp->err[0] = '\0';
 	if (cp->path != NULL)
 		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));
@@ -403,6 +408,7 @@ spent_work(uv_work_t *w)
 {
 	struct spent	*sp = w->data;
 
+	background_thread();
 	if (sp->occ != NULL)
 		cal_occurrences_free(sp->occ, sp->nocc);
 	cal_free(sp->cal);
@@ -453,6 +459,15 @@ spin(uv_idle_t *h)
 	(void)h;
 }
 
+/* Timer callback: the slices go on (the checkpoint they waited for may be over). */
+static void
+slices_again(uv_timer_t *t)
+{
+	(void)t;
+	uv_check_start(&slicer, slice);
+	uv_idle_start(&spinner, spin);
+}
+
 /* After each poll: one slice of the first load being applied, then the loop turns again. */
 static void
 slice(uv_check_t *h)
@@ -476,6 +491,17 @@ slice(uv_check_t *h)
 	}
 	if (turn_yield())
 		return;		/* a control request first (the spinner turns the loop again) */
+	if (reconcile_applying(cp->job) && store_checkpoint_pending()) {
+		/* The WAL is copied before it grows on: wait, not spinning. */
+		if (store_checkpoint_due())
+			store_checkpoint();
+		if (store_checkpoint_pending()) {
+			uv_check_stop(h);
+			uv_idle_stop(&spinner);
+			uv_timer_start(&ckpt_wait, slices_again, CAMP_CKPT_POLL, 0);
+			return;
+		}
+	}
 	rc = reconcile_step(cp->job, CAMP_SLICE_US);
 	if (rc != 1) {
 		finish(cp, rc);
@@ -797,7 +823,8 @@ camp_init(const struct crierd_ctx *ctx)
 	if (!retry_inited && uv_timer_init(ctx->loop, &retry_timer) == 0)
 		retry_inited = 1;
 	if (!slicer_inited && uv_check_init(ctx->loop, &slicer) == 0 &&
-	    uv_idle_init(ctx->loop, &spinner) == 0)
+	    uv_idle_init(ctx->loop, &spinner) == 0 &&
+	    uv_timer_init(ctx->loop, &ckpt_wait) == 0)
 		slicer_inited = 1;
 	for (i = 0; i < c->ncalendars; i++)
 		camp_add(&c->calendars[i]);
@@ -892,8 +919,10 @@ camp_shutdown(void)
 	if (slicer_inited) {
 		uv_check_stop(&slicer);
 		uv_idle_stop(&spinner);
+		uv_timer_stop(&ckpt_wait);
 		uv_close((uv_handle_t *)&slicer, NULL);
 		uv_close((uv_handle_t *)&spinner, NULL);
+		uv_close((uv_handle_t *)&ckpt_wait, NULL);
 		slicer_inited = 0;
 	}
 	for (i = 0; i < napplied; i++)

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "pubcal.h"
+#include "background.h"
 #include "conf.h"
 #include "context.h"
 #include "log.h"
@@ -96,6 +97,7 @@ work_write(uv_work_t *w)
 {
 	struct pubjob	*j = w->data;
 
+	background_thread();
 	j->rc = published_write(j->path, j->posts, j->n, NULL, PUBCAL_NAME,
 	    j->err, sizeof(j->err));
 }

@@ -298,6 +298,13 @@ store_checkpoint_due(void)
 	return (store_sql_checkpoint_due());
 }
 
+/* Whether the WAL is due to be copied or being copied. */
+int
+store_checkpoint_pending(void)
+{
+	return (store_sql_checkpoint_due() || store_sql_checkpoint_busy());
+}
+
 /* Copies the WAL into the database (the scheduler calls it off the send path). */
 void
 store_checkpoint(void)

@@ -151,6 +151,14 @@ uint64_t store_failures(void);
 /* Whether the WAL is due to be copied into the database; the copy (not in a batch). */
 int	 store_checkpoint_due(void);
 void	 store_checkpoint(void);
+/*
+ * Whether the WAL should stop growing for now: due to be copied, or being
+ * copied. A bulk writer (a reload) that waits meanwhile lets the copy
+ * catch up, so the WAL starts over small instead of growing until a
+ * commit must copy it on the loop (10-26 ms each, 49 in a first load of
+ * 100k occurrences).
+ */
+int	 store_checkpoint_pending(void);
 /* Groups the changes until store_commit() into one transaction. */
 int	 store_begin(void);
 int	 store_commit(void);

@@ -23,6 +23,7 @@ static struct {
 	pthread_t	 thread;
 	int		 started;	/* the thread runs */
 	int		 wanted;	/* a checkpoint is asked for */
+	int		 busy;		/* asked for or under way */
 	int		 quit;
 	char		 path[4096];
 	struct store_ckpt_result last;
@@ -76,6 +77,7 @@ ckpt_main(void *arg)
 		pthread_mutex_lock(&ck.mu);
 		ck.last = r;
 		ck.have_last = 1;
+		ck.busy = ck.wanted;	/* another one was asked for meanwhile */
 	}
 	pthread_mutex_unlock(&ck.mu);
 	sqlite3_close(c);
@@ -98,7 +100,7 @@ store_ckpt_request(const char *path)
 			ck.started = 1;
 	}
 	if (rc == 0) {
-		ck.wanted = 1;
+		ck.wanted = ck.busy = 1;
 		pthread_cond_signal(&ck.cv);
 	}
 	pthread_mutex_unlock(&ck.mu);
@@ -119,6 +121,18 @@ store_ckpt_last(struct store_ckpt_result *r)
 	return (have);
 }
 
+/* Whether a checkpoint is asked for or under way. */
+int
+store_ckpt_busy(void)
+{
+	int	busy;
+
+	pthread_mutex_lock(&ck.mu);
+	busy = ck.started && ck.busy;
+	pthread_mutex_unlock(&ck.mu);
+	return (busy);
+}
+
 /* Ends the thread, after the checkpoint under way if any. */
 void
 store_ckpt_stop(void)
@@ -134,7 +148,7 @@ store_ckpt_stop(void)
 	pthread_join(ck.thread, NULL);
 	pthread_mutex_lock(&ck.mu);
 	ck.started = 0;
-	ck.wanted = 0;
+	ck.wanted = ck.busy = 0;
 	ck.have_last = 0;
 	pthread_mutex_unlock(&ck.mu);
 }

@@ -15,6 +15,7 @@ struct store_ckpt_result {
 
 int	store_ckpt_request(const char *path);
 int	store_ckpt_last(struct store_ckpt_result *r);
+int	store_ckpt_busy(void);
 void	store_ckpt_stop(void);
 
 #endif

@@ -542,6 +542,13 @@ store_sql_checkpoint_due(void)
 	return (ckpt_due);
 }
 
+/* Whether the checkpoint thread has one asked for or under way. */
+int
+store_sql_checkpoint_busy(void)
+{
+	return (store_ckpt_busy());
+}
+
 /* Logs what the last background checkpoint did, if not logged yet. */
 static void
 ckpt_log(void)

@@ -87,6 +87,7 @@ uint64_t	 store_sql_commits(uint64_t *frames);
 uint64_t	 store_sql_prepared(void);
 /* Whether the WAL is due to be checkpointed, and the checkpoint (off the send path). */
 int		 store_sql_checkpoint_due(void);
+int		 store_sql_checkpoint_busy(void);
 void		 store_sql_checkpoint(void);
 
 #endif
