@@ -48,8 +48,12 @@ static int64_t			 refused_logged;	/* ms, rate limit */
 static long			 refused_quiet;
 
 static size_t			 nopen;		/* not closing */
+static uv_idle_t		 resume;	/* answers what waits for the next turn */
+static int			 resume_inited;
 
 static void	client_process(struct client *);
+static void	flow(struct client *);
+static void	maybe_finish(struct client *);
 static void	client_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void	client_alloc(uv_handle_t *, size_t, uv_buf_t *);
 
@@ -128,7 +132,7 @@ ctlconn_close(struct client *cl)
 	uv_close((uv_handle_t *)&cl->idle, client_closed);
 }
 
-/* Closes every connection. */
+/* Closes every connection (at shutdown). */
 void
 ctlconn_close_all(void)
 {
@@ -136,6 +140,34 @@ ctlconn_close_all(void)
 
 	LIST_FOREACH(cl, &clients, entry)
 		ctlconn_close(cl);
+	if (resume_inited) {
+		uv_idle_stop(&resume);
+		uv_close((uv_handle_t *)&resume, NULL);
+		resume_inited = 0;
+	}
+}
+
+/* Idle callback, before the loop polls: the requests left from the last turn. */
+static void
+on_resume(uv_idle_t *h)
+{
+	struct client	*cl;
+	int		 left = 0;
+
+	/* A closed client stays on the list until its close callback. */
+	LIST_FOREACH(cl, &clients, entry) {
+		if (!cl->more || cl->closing)
+			continue;
+		cl->more = 0;
+		client_process(cl);
+		if (!cl->closing) {
+			flow(cl);
+			maybe_finish(cl);
+		}
+		left |= cl->more;
+	}
+	if (!left)
+		uv_idle_stop(h);
 }
 
 /* The idle timer: no complete request, and no reply bytes taken, for too long. */
@@ -175,7 +207,8 @@ static void
 flow(struct client *cl)
 {
 	int	want = !cl->closing && !cl->eof && !cl->drain_close &&
-	    cl->queued <= CTLCONN_MAX_QUEUE && cl->len < CTL_MAX_REQUEST;
+	    !cl->more && cl->queued <= CTLCONN_MAX_QUEUE &&
+	    cl->len < CTL_MAX_REQUEST;
 
 	if (want && !cl->reading) {
 		if (uv_read_start((uv_stream_t *)&cl->pipe, client_alloc,
@@ -387,17 +420,30 @@ client_process(struct client *cl)
 {
 	char	*nl;
 	size_t	 off = 0, n;
+	int64_t	 end = when_mono_us() + CTLCONN_TURN_US;
 
 	/* The buffer is compacted once, not after each line. */
 	while (!cl->closing && !cl->drain_close &&
 	    cl->queued <= CTLCONN_MAX_QUEUE &&
 	    (nl = memchr(cl->buf + off, '\n', cl->len - off)) != NULL) {
+		if (off > 0 && when_mono_us() >= end && (resume_inited ||
+		    uv_idle_init(cl->pipe.loop, &resume) == 0)) {
+			/* The rest next turn; not read further meanwhile. */
+			resume_inited = 1;
+			cl->more = 1;
+			uv_idle_start(&resume, on_resume);
+			log_debug("ctl: uid %d pid %d: the requests after "
+			    "%llu wait for the next turn", (int)cl->uid,
+			    (int)cl->pid, (unsigned long long)cl->requests);
+			break;
+		}
 		n = (size_t)(nl - (cl->buf + off));
 		answer(cl, cl->buf + off, n);
 		off += n + 1;
 	}
 	consume(cl, off);
-	if (cl->closing || cl->drain_close || cl->queued > CTLCONN_MAX_QUEUE)
+	if (cl->more || cl->closing || cl->drain_close ||
+	    cl->queued > CTLCONN_MAX_QUEUE)
 		return;
 	if (cl->len == CTL_MAX_REQUEST) {
 		/* No newline within the limit: refuse, and end this connection. */

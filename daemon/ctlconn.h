@@ -17,6 +17,12 @@
 #define CTLCONN_MAX_QUEUE	(1024 * 1024)	/* unsent reply bytes before we
 						   stop reading a client */
 #define CTLCONN_PER_UID		16		/* default max_clients_per_uid */
+/*
+ * Requests answered for one connection in one turn of the loop, about:
+ * the rest wait for the next turn, so one that pipelines thousands (80 ms
+ * of posts in one turn) holds up no due post and no other client.
+ */
+#define CTLCONN_TURN_US		2000
 #define CTLCONN_RESERVED	16		/* of CTL_MAX_CLIENTS, for root
 						   and the service user */
 #define CTLCONN_MAX_GROUPS	256
@@ -47,6 +53,7 @@ struct client {
 	int			 hold;		/* the reply being made is held */
 	size_t			 idle_unwritten; /* of those, when the timer started */
 	uint64_t		 requests;	/* answered so far */
+	int			 more;		/* complete requests wait for the next turn */
 	int			 follow;	/* log --follow: events are streamed */
 	int64_t			 last_seq;	/* the last event streamed */
 };

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 write_config "[channel pipe]" "type = outbox" "[channel other]" "type = outbox"
-start_daemon
+start_daemon -v
 
 # pipe.py SOCK PID CONNS N [BAD LIST DB]: CONNS connections each write N
 # requests at once, then read every reply; the moment the last reply of all
@@ -135,6 +135,11 @@ missing=$(comm -23 "$T/acked" "$T/stored" | wc -l)
 [ "$(wc -l < "$T/stored")" = 2999 ] || fail "$(wc -l < "$T/stored") stored, not 2999"
 [ "$(ctl --json status | jget 'd["counts"]["scheduled"]')" = 2999 ] ||
 	fail "status counts $(ctl --json status | jget 'd["counts"]')"
+# 3 000 posts are more than one turn of the loop answers for one
+# connection (about 2 ms): the rest waited for the next turns, and the
+# replies above came complete and in order all the same.
+grep -q 'wait for the next turn' "$LOG" ||
+	fail "3 000 pipelined posts were all answered in one turn of the loop"
 
 # 2. Four connections at once, 800 posts each: one commit may hold posts
 # of several connections; each connection's replies come in its order.
