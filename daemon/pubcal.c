@@ -1,7 +1,8 @@
 /*
  * The published-posts calendar kept under state_dir: debounced on a timer,
- * read from the store on the loop, rendered and written atomically on the
- * thread pool so an fsync never stalls sending.
+ * read from crier.db through a connection of its own, rendered and written
+ * atomically, all on the thread pool, so neither the read (up to 10 000
+ * rows) nor an fsync stalls sending.
  */
 #include <config.h>
 
@@ -27,6 +28,7 @@
 struct pubjob {
 	uv_work_t		 work;
 	char			*path;
+	char			*db;		/* crier.db, read by the worker */
 	struct store_sent	*rows;
 	size_t			 n;
 	struct published_post	*posts;
@@ -52,14 +54,12 @@ cut_utf8(char *s, size_t max)
 	s[n] = '\0';
 }
 
-/* Reads the newest sent posts into J's rows and posts; -1 on a store error. */
-static int
-load(struct pubjob *j)
+/* Makes J's posts of its rows. */
+static void
+posts_of_rows(struct pubjob *j)
 {
 	size_t	i;
 
-	if (store_published_list(PUBCAL_MAX_POSTS, &j->rows, &j->n) == -1)
-		return (-1);
 	j->posts = xcalloc(j->n ? j->n : 1, sizeof(*j->posts));
 	for (i = 0; i < j->n; i++) {
 		struct store_sent	*s = &j->rows[i];
@@ -76,6 +76,15 @@ load(struct pubjob *j)
 		p->source_uid = s->uid;
 		p->summary = s->summary;
 	}
+}
+
+/* Reads the newest sent posts into J's rows and posts, on the loop; -1 on a store error. */
+static int
+load(struct pubjob *j)
+{
+	if (store_published_list(PUBCAL_MAX_POSTS, &j->rows, &j->n) == -1)
+		return (-1);
+	posts_of_rows(j);
 	return (0);
 }
 
@@ -88,16 +97,27 @@ job_free(struct pubjob *j)
 	store_published_free(j->rows, j->n);
 	free(j->posts);
 	free(j->path);
+	free(j->db);
 	free(j);
 }
 
-/* On the thread pool: renders and replaces the file. */
+/* On the thread pool: reads the sent posts, renders and replaces the file. */
 static void
 work_write(uv_work_t *w)
 {
 	struct pubjob	*j = w->data;
+	char		 err[400];
 
 	background_thread();
+	if (store_published_read(j->db, PUBCAL_MAX_POSTS, &j->rows, &j->n,
+	    err, sizeof(err)) == -1) {
+		/* The file stays as it was. */
+		snprintf(j->err, sizeof(j->err), "cannot read the sent posts: "
+		    "%s", err);
+		j->rc = -1;
+		return;
+	}
+	posts_of_rows(j);
 	j->rc = published_write(j->path, j->posts, j->n, NULL, PUBCAL_NAME,
 	    j->err, sizeof(j->err));
 }
@@ -139,11 +159,7 @@ fire(uv_timer_t *t)
 	if (asprintf(&j->path, "%s/%s", pc_ctx->conf->state_dir,
 	    PUBCAL_FILE) == -1)
 		abort();
-	if (load(j) == -1) {
-		log_warnx("published calendar: cannot read the sent posts");
-		job_free(j);
-		return;
-	}
+	j->db = xstrdup(store_db_path());
 	j->work.data = j;
 	if (uv_queue_work(pc_ctx->loop, &j->work, work_write, work_done) != 0) {
 		log_warnx("published calendar: cannot queue the write");

@@ -298,6 +298,13 @@ store_checkpoint_due(void)
 	return (store_sql_checkpoint_due());
 }
 
+/* The database file's path. */
+const char *
+store_db_path(void)
+{
+	return (store_sql_path());
+}
+
 /* Whether the WAL is due to be copied or being copied. */
 int
 store_checkpoint_pending(void)

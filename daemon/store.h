@@ -148,6 +148,8 @@ void	 store_close(void);
 const char *store_problem(void);
 /* How many database operations have failed since the start. */
 uint64_t store_failures(void);
+/* The database file's path, for a thread's connection of its own. */
+const char *store_db_path(void);
 /* Whether the WAL is due to be copied into the database; the copy (not in a batch). */
 int	 store_checkpoint_due(void);
 void	 store_checkpoint(void);

@@ -21,6 +21,12 @@ struct store_sent {
 
 /* The MAX most recently sent posts, newest first; free with store_published_free. */
 int	 store_published_list(size_t max, struct store_sent **out, size_t *n);
+/*
+ * The same read from database file DB through a connection of the
+ * caller's own (a worker thread's); -1 with ERR.
+ */
+int	 store_published_read(const char *db, size_t max,
+	    struct store_sent **out, size_t *n, char *err, size_t errlen);
 void	 store_published_free(struct store_sent *s, size_t n);
 
 #endif

@@ -688,6 +688,13 @@ store_sql_close(void)
 	db = NULL;
 }
 
+/* The database file's path (as opened). */
+const char *
+store_sql_path(void)
+{
+	return (db_path);
+}
+
 /* Whether a database is open. */
 int
 store_sql_is_open(void)

@@ -23,6 +23,8 @@ int		 store_sql_open(const char *path, char *err, size_t errlen);
 void		 store_sql_close(void);
 /* Whether a database is open. */
 int		 store_sql_is_open(void);
+/* The database file's path (as opened). */
+const char	*store_sql_path(void);
 /* Fills ERR with "PATH: WHAT: SQLite's message (OS reason)". */
 void		 store_sql_open_error(const char *what, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "daemon/store.h"
+#include "daemon/store_published.h"
 #include "daemon/store_sql.h"
 #include "daemon/log.h"
 #include "tests/unit/unit.h"
@@ -58,6 +60,93 @@ add(const char *uid, const char *ch, int64_t due, enum dstate state, char *id)
 	if (id != NULL)
 		strcpy(id, d.id);
 }
+
+/* Marks ID sent at SENT_AT. */
+static void
+sent_at(const char *id, int64_t at)
+{
+	struct store_update	u;
+
+	memset(&u, 0, sizeof(u));
+	u.sent_at = at;
+	ck_assert_int_eq(store_transition(id, BIT(DS_SCHEDULED), DS_SENDING,
+	    NULL, STORE_ACTOR_DAEMON, "sending", NULL, NULL), 0);
+	ck_assert_int_eq(store_transition(id, BIT(DS_SENDING), DS_SENT, &u,
+	    STORE_ACTOR_DAEMON, "sent", NULL, NULL), 0);
+}
+
+/* What a worker thread read with store_published_read. */
+struct pubread {
+	const char		*db;
+	struct store_sent	*rows;
+	size_t			 n;
+	int			 rc;
+	char			 err[400];
+};
+
+/* Thread: reads the sent posts through a connection of its own. */
+static void *
+pub_thread(void *arg)
+{
+	struct pubread	*p = arg;
+
+	p->rc = store_published_read(p->db, 10, &p->rows, &p->n, p->err,
+	    sizeof(p->err));
+	return (NULL);
+}
+
+/*
+ * The published calendar's rows are read on a worker thread through a
+ * connection of its own: newest first, at most MAX, only what is
+ * committed, and not held up by the loop's open write transaction.
+ */
+START_TEST(test_published_read)
+{
+	struct pubread	 p;
+	pthread_t	 th;
+	char		 a[13], b[13], c[13], d[13];
+
+	add("p1", "box", 1000, DS_SCHEDULED, a);
+	add("p2", "box", 1000, DS_SCHEDULED, b);
+	add("p3", "box", 1000, DS_SCHEDULED, c);
+	add("p4", "box", 1000, DS_SCHEDULED, d);
+	sent_at(a, 5000);
+	sent_at(b, 7000);
+	sent_at(c, 6000);
+	/* The loop holds the write lock, with D sent but not committed. */
+	ck_assert_int_eq(store_begin(), 0);
+	sent_at(d, 9000);
+	memset(&p, 0, sizeof(p));
+	p.db = store_db_path();
+	ck_assert_int_eq(pthread_create(&th, NULL, pub_thread, &p), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(p.rc == 0, "%s", p.err);
+	ck_assert_uint_eq(p.n, 3);
+	ck_assert_str_eq(p.rows[0].id, b);
+	ck_assert_str_eq(p.rows[1].id, c);
+	ck_assert_str_eq(p.rows[2].id, a);
+	ck_assert_int_eq(p.rows[0].sent_at, 7000);
+	ck_assert_str_eq(p.rows[0].text, "hello");
+	ck_assert_str_eq(p.rows[0].channel, "box");
+	store_published_free(p.rows, p.n);
+	ck_assert_int_eq(store_commit(), 0);
+	/* Committed now: the next read has it first. */
+	memset(&p, 0, sizeof(p));
+	p.db = store_db_path();
+	ck_assert_int_eq(pthread_create(&th, NULL, pub_thread, &p), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_eq(p.n, 4);
+	ck_assert_str_eq(p.rows[0].id, d);
+	store_published_free(p.rows, p.n);
+	/* A database that is not there: an error naming it, no rows. */
+	memset(&p, 0, sizeof(p));
+	p.db = "/nonexistent/crier.db";
+	pub_thread(&p);
+	ck_assert_int_eq(p.rc, -1);
+	ck_assert_ptr_nonnull(strstr(p.err, "/nonexistent/crier.db"));
+	ck_assert_uint_eq(p.n, 0);
+}
+END_TEST
 
 START_TEST(test_ids)
 {
@@ -916,6 +1005,7 @@ store_suite(void)
 	tcase_add_test(tc, test_persist_and_schema);
 	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_suppressions);
+	tcase_add_test(tc, test_published_read);
 	suite_add_tcase(s, tc);
 	return (s);
 }
