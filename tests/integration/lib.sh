@@ -164,9 +164,17 @@ write_ics() {
 	} > "$1.tmp" && mv "$1.tmp" "$1"
 }
 
-# The id of the delivery of event uid $1 on channel $2 (instance $3, default 0).
+# The id of the delivery of event uid $1 on channel $2 (instance $3,
+# default 0), waited for up to 15 s: a calendar is loaded on a worker
+# thread at a lower priority, later than a post made at the same time.
 delivery_of() {
-	ctl --json list --limit 10000 | jget "[x['id'] for x in d['deliveries'] if x['uid']=='$1' and x['channel']=='$2'][${3:-0}]"
+	local i id
+	for i in $(seq 1 150); do
+		id=$(ctl --json list --limit 10000 2>/dev/null | jget "([x['id'] for x in d['deliveries'] if x['uid']=='$1' and x['channel']=='$2'] + [''] * (${3:-0} + 1))[${3:-0}]" 2>/dev/null)
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	echo "$id"
 }
 
 # The deliveries of `show --json` for each id "$@", as one JSON list.
