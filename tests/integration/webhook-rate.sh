@@ -50,9 +50,11 @@ check 'b - a < 1.5' "$1" "$2" "rated: the first two were not sent at once"
 set -- $(send_times rated)
 [ $# = 4 ] || fail "rated: $# sending marks"
 # A mark is committed up to 20 ms before its request leaves (schedule.c's
-# SCHED_EARLY: the fsync off the instant); the token is taken for that instant.
-check 'b - a >= 1.975' "$1" "$3" "rated: third too early"
-check 'b - a >= 3.975' "$1" "$4" "rated: fourth too early"
+# SCHED_EARLY: the fsync off the instant); the token is taken for that
+# instant. The first mark's own time may be a few ms after its token's
+# (6 ms under ASan in one CI run), so 50 ms are allowed in all.
+check 'b - a >= 1.95' "$1" "$3" "rated: third too early"
+check 'b - a >= 3.95' "$1" "$4" "rated: fourth too early"
 first=$1
 last=$4
 
@@ -63,7 +65,7 @@ post_id --channel rated --text "rated after restart" >/dev/null
 wait_for "all_sent rated 5" 20 || fail "rated: not sent after restart"
 [ "$(req_times /rated | wc -l)" = 5 ] || fail "rated: $(req_times /rated | wc -l) requests after restart"
 set -- $(send_times rated)
-check 'b - a >= 5.975' "$first" "$5" "rated: fifth too early"
+check 'b - a >= 5.95' "$first" "$5" "rated: fifth too early"
 check 'b - a >= 1.5' "$last" "$5" "rated: the restart refilled the bucket"
 
 # One request at a time by default: 1 s answers come one after another.
