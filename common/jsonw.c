@@ -8,49 +8,9 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "sbuf.h"
 
 #define JSONW_MAX_DEPTH	2048	/* jansson's own limit */
-#define JSONW_FIRST	8192	/* a `list` reply is some 40 KiB */
-
-/* The text so far; OOM once a growth failed (nothing is added after). */
-struct out {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-/* Makes room for N more bytes and the NUL; 0 if there is none. */
-static int
-grow(struct out *b, size_t n)
-{
-	size_t	 cap = b->cap ? b->cap : JSONW_FIRST;
-	char	*np;
-
-	if (b->oom || n > SIZE_MAX / 4 - b->len) {
-		b->oom = 1;
-		return (0);
-	}
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	if ((np = realloc(b->p, cap)) == NULL) {
-		b->oom = 1;
-		return (0);
-	}
-	b->p = np;
-	b->cap = cap;
-	return (1);
-}
-
-/* Appends P[0..N) to B. */
-static inline void
-put(struct out *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap && !grow(b, n))
-		return;
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
 /* Length of the UTF-8 sequence at S (N bytes left), 0 if it is not valid UTF-8. */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
@@ -90,13 +50,13 @@ utf8_len(const unsigned char *s, size_t n)
 
 /* Appends the quoted, escaped string S of N bytes to B; -1 if S is not UTF-8. */
 static int
-put_string(struct out *b, const char *str, size_t n)
+put_string(struct sbuf *b, const char *str, size_t n)
 {
 	const unsigned char	*s = (const unsigned char *)str;
 	size_t			 i = 0, run, k;
 	char			 esc[8];
 
-	put(b, "\"", 1);
+	sbuf_add(b, "\"", 1);
 	while (i < n) {
 		/* The longest run that goes out as it is. */
 		for (run = i; run < n; run++) {
@@ -108,31 +68,31 @@ put_string(struct out *b, const char *str, size_t n)
 				run += k - 1;
 			}
 		}
-		put(b, s + i, run - i);
+		sbuf_add(b, s + i, run - i);
 		if (run == n)
 			break;
 		switch (s[run]) {
-		case '"':	put(b, "\\\"", 2); break;
-		case '\\':	put(b, "\\\\", 2); break;
-		case '\b':	put(b, "\\b", 2); break;
-		case '\f':	put(b, "\\f", 2); break;
-		case '\n':	put(b, "\\n", 2); break;
-		case '\r':	put(b, "\\r", 2); break;
-		case '\t':	put(b, "\\t", 2); break;
+		case '"':	sbuf_add(b, "\\\"", 2); break;
+		case '\\':	sbuf_add(b, "\\\\", 2); break;
+		case '\b':	sbuf_add(b, "\\b", 2); break;
+		case '\f':	sbuf_add(b, "\\f", 2); break;
+		case '\n':	sbuf_add(b, "\\n", 2); break;
+		case '\r':	sbuf_add(b, "\\r", 2); break;
+		case '\t':	sbuf_add(b, "\\t", 2); break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)s[run]);
-			put(b, esc, 6);
+			sbuf_add(b, esc, 6);
 			break;
 		}
 		i = run + 1;
 	}
-	put(b, "\"", 1);
+	sbuf_add(b, "\"", 1);
 	return (0);
 }
 
 /* Appends V's text to B; -1 where json_dumps would fail. */
 static int
-put_value(struct out *b, const json_t *v, int depth)
+put_value(struct sbuf *b, const json_t *v, int depth)
 {
 	const char	*key;
 	json_t		*item;
@@ -145,56 +105,56 @@ put_value(struct out *b, const json_t *v, int depth)
 		return (-1);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		put(b, "{", 1);
+		sbuf_add(b, "{", 1);
 		/* jansson keeps keys in insertion order and dumps them so. */
 		for (it = json_object_iter((json_t *)v); it != NULL;
 		    it = json_object_iter_next((json_t *)v, it)) {
 			key = json_object_iter_key(it);
 			if (!first)
-				put(b, ",", 1);
+				sbuf_add(b, ",", 1);
 			first = 0;
 			if (put_string(b, key, json_object_iter_key_len(it)) == -1)
 				return (-1);
-			put(b, ":", 1);
+			sbuf_add(b, ":", 1);
 			if (put_value(b, json_object_iter_value(it), depth + 1) == -1)
 				return (-1);
 		}
-		put(b, "}", 1);
+		sbuf_add(b, "}", 1);
 		return (0);
 	case JSON_ARRAY:
-		put(b, "[", 1);
+		sbuf_add(b, "[", 1);
 		n = json_array_size(v);
 		for (i = 0; i < n; i++) {
 			if (i > 0)
-				put(b, ",", 1);
+				sbuf_add(b, ",", 1);
 			item = json_array_get(v, i);
 			if (put_value(b, item, depth + 1) == -1)
 				return (-1);
 		}
-		put(b, "]", 1);
+		sbuf_add(b, "]", 1);
 		return (0);
 	case JSON_STRING:
 		return (put_string(b, json_string_value(v), json_string_length(v)));
 	case JSON_INTEGER:
 		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-		put(b, num, n);
+		sbuf_add(b, num, n);
 		return (0);
 	case JSON_REAL:
 		/* Rare in replies: jansson's own digits. */
 		if ((real = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) == NULL)
 			return (-1);
-		put(b, real, strlen(real));
+		sbuf_str(b, real);
 		free(real);
 		return (0);
 	case JSON_TRUE:
-		put(b, "true", 4);
+		sbuf_add(b, "true", 4);
 		return (0);
 	case JSON_FALSE:
-		put(b, "false", 5);
+		sbuf_add(b, "false", 5);
 		return (0);
 	case JSON_NULL:
-		put(b, "null", 4);
+		sbuf_add(b, "null", 4);
 		return (0);
 	}
 	return (-1);
@@ -204,19 +164,18 @@ put_value(struct out *b, const json_t *v, int depth)
 char *
 jsonw_dump(const json_t *v, int nl, size_t *len)
 {
-	struct out	b;
+	struct sbuf	b;
 
 	memset(&b, 0, sizeof(b));
 	if (v == NULL || put_value(&b, v, 0) == -1)
 		goto fail;
 	if (nl)
-		put(&b, "\n", 1);
-	if (b.oom || (b.p == NULL && !grow(&b, 0)))
+		sbuf_add(&b, "\n", 1);
+	if (b.oom || b.p == NULL)
 		goto fail;
-	b.p[b.len] = '\0';
 	*len = b.len;
 	return (b.p);
 fail:
-	free(b.p);
+	sbuf_free(&b);
 	return (NULL);
 }

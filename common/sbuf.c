@@ -6,9 +6,9 @@
 
 #include "sbuf.h"
 
-/* Appends P[0..N) to B; on failure B remembers it and stays as it was. */
+/* Appends P[0..N) to B, growing it; on failure B remembers it and stays as it was. */
 void
-sbuf_add(struct sbuf *b, const void *p, size_t n)
+sbuf_grow_add(struct sbuf *b, const void *p, size_t n)
 {
 	size_t	 cap;
 	char	*np;
