@@ -1,11 +1,11 @@
 /*
- * Background threads at a lower CPU priority (nice 10). On two cores a
- * calendar's expansion, a checkpoint and the loop each want one: a slice
- * of 1 ms of the loop's work took 14-18 ms of wall time during the first
- * load of 100k occurrences, the loop thread waiting for a core. At nice 10
- * the kernel gives the loop about nine times the share of a background
- * thread when they meet on a core; the background work still runs when
- * the loop waits. Linux applies setpriority to the one thread named.
+ * Background threads at a lower CPU priority (nice 10): the kernel gives
+ * the loop about nine times the share of such a thread when they meet on
+ * a core, and the background work still runs when the loop waits. Not a
+ * calendar's parse and expansion: a load then lagged well behind a busy
+ * loop (two tests raced it under ASan). Not the checkpoint thread either:
+ * its fsync holds the WAL inode lock that the loop's writes wait for.
+ * Linux applies setpriority to the one thread named.
  */
 #include <config.h>
 

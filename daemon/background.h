@@ -1,7 +1,7 @@
 /*
- * Threads that work in the background (a calendar's parse and expansion,
- * the WAL checkpoint, the published calendar's write) yield the CPU to the
- * loop thread (background.c).
+ * Threads that work in the background (freeing a calendar's last load,
+ * the published calendar's read and write) yield the CPU to the loop
+ * thread (background.c).
  */
 #ifndef CRIER_BACKGROUND_H
 #define CRIER_BACKGROUND_H

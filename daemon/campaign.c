@@ -126,7 +126,6 @@ work(uv_work_t *w)
 	struct camp	*cp = w->data;
 	size_t		 i;
 
-	background_thread();
 	cp->err[0] = '\0';
 	if (cp->path != NULL)
 		cp->cal = cal_load_file(cp->path, cp->tz, cp->err, sizeof(cp->err));

@@ -166,7 +166,7 @@ write_ics() {
 
 # The id of the delivery of event uid $1 on channel $2 (instance $3,
 # default 0), waited for up to 15 s: a calendar is loaded on a worker
-# thread at a lower priority, later than a post made at the same time.
+# thread, and may come later than a post made at the same time.
 delivery_of() {
 	local i id
 	for i in $(seq 1 150); do

@@ -33,8 +33,8 @@ start_daemon
 id_of() {
 	ctl --json list --channel "$1" | jget 'd["deliveries"][0]["id"]'
 }
-wait_for "[ \"\$(state_of $(id_of starttls))\" = sent ]" 30 || fail "starttls: $(state_of "$(id_of starttls)")"
-wait_for "[ \"\$(state_of $(id_of smtps))\" = sent ]" 30 || fail "smtps: $(state_of "$(id_of smtps)")"
+wait_for "[ \"\$(state_of \$(id_of starttls))\" = sent ]" 30 || fail "starttls: $(state_of "$(id_of starttls)")"
+wait_for "[ \"\$(state_of \$(id_of smtps))\" = sent ]" 30 || fail "smtps: $(state_of "$(id_of smtps)")"
 [ "$(smtp_count a)" = 3 ] || fail "starttls: $(smtp_count a) messages"
 [ "$(smtp_count b)" = 3 ] || fail "smtps: $(smtp_count b) messages"
 "$PY" - "$T/a.mail/index.json" "$T/b.mail/index.json" <<'PYEOF' || fail "tls/auth"
