@@ -35,6 +35,22 @@ secs_until(const char *s)
 	return ((int64_t)timegm(&tm) - (int64_t)time(NULL));
 }
 
+/* status: how long the daemon's event loop was busy at a stretch. */
+static void
+print_loop(json_t *l)
+{
+	if (!json_is_object(l))
+		return;
+	printf("loop      %lld turns, %.1f s busy, longest %.1f ms",
+	    (long long)json_integer_value(json_object_get(l, "turns")),
+	    json_real_value(json_object_get(l, "busy_seconds")),
+	    json_real_value(json_object_get(l, "longest_turn_ms")));
+	if (json_is_string(json_object_get(l, "longest_turn_at")))
+		printf(" (%s)", print_field(l, "longest_turn_at"));
+	printf(", %lld over 10 ms\n",
+	    (long long)json_integer_value(json_object_get(l, "turns_over_10ms")));
+}
+
 /* status: what the daemon is doing. */
 void
 print_status(json_t *r)
@@ -55,6 +71,7 @@ print_status(json_t *r)
 		printf("STORAGE   %s\n", print_field(r, "storage"));
 	if (json_is_string(json_object_get(d, "peers")))
 		printf("peers     %s\n", print_field(d, "peers"));
+	print_loop(json_object_get(d, "loop"));
 	printf("\nchannels:\n");
 	json_array_foreach(json_object_get(r, "channels"), i, v) {
 		printf("  %-20s %-10s %-8s %s\n", print_field(v, "name"), print_field(v, "type"),

@@ -511,6 +511,17 @@ chan_ready(void)
 			chans[i].ops->ready(&chans[i]);
 }
 
+/* Shutdown: every channel type ends what it has under way (ops->stop). */
+void
+chan_stop(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NTYPES; i++)
+		if (chan_types[i]->stop != NULL)
+			chan_types[i]->stop();
+}
+
 /* The channel named NAME, or NULL. */
 struct channel *
 chan_find(const char *name)

@@ -212,7 +212,8 @@ struct channel_ops {
 	bool			 email;		/* rendered per recipient from the
 						   newsletter templates (post.email) */
 	bool			 local;		/* no network: not bounded by
-						   concurrency or max_in_flight */
+						   concurrency or max_in_flight,
+						   but SCHED_LOCAL_MAX */
 	enum len_rule		 len_rule;	/* how its posts are measured */
 	size_t			 default_limit;	/* 0: none */
 	const struct chan_key	*keys;		/* type-specific keys, NULL-name terminated */
@@ -250,6 +251,13 @@ struct channel_ops {
 	 */
 	int	(*start)(struct channel *ch, const struct post *p,
 		    chan_done_fn done, void *arg, char *err, size_t errlen);
+	/*
+	 * At shutdown, before the deliveries under way are dropped: calls
+	 * DONE, with r->aborted set, for every start of this type that has
+	 * not called it yet (start channels not ended by http_shutdown or
+	 * mailer_shutdown). May be NULL.
+	 */
+	void	(*stop)(void);
 	/*
 	 * The network's length limit as last learnt (a cache under
 	 * state_dir, no network), 0 if unknown; used when the channel sets
@@ -377,6 +385,8 @@ int		 chan_kv_get(const char *name, const char *key, char **value,
 int		 chan_kv_put(const char *name, const struct chan_kv *kv, size_t n);
 /* Tells each channel that the loop runs and HTTP is up (ops->ready). */
 void		 chan_ready(void);
+/* Shutdown: every channel type ends what it has under way (ops->stop). */
+void		 chan_stop(void);
 /* The ops for channel type TYPE, or NULL. */
 const struct channel_ops *chan_ops_find(const char *type);
 /* Number of channel types and the I-th one (the table, for tests and docs). */

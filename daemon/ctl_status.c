@@ -24,6 +24,7 @@
 #include "store.h"
 #include "store_view.h"
 #include "thread.h"
+#include "turn.h"
 #include "when.h"
 
 #define BIT(s)		(1u << (s))
@@ -33,6 +34,23 @@
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
 #define AGENDA_ROWS	100	/* posts shown unless --limit says otherwise (as list) */
+
+/* What the event loop's turns cost since the start (turn_stats), as JSON. */
+static json_t *
+loop_json(void)
+{
+	struct turn_stats	st;
+
+	turn_stats(&st);
+	return (json_pack("{s:I, s:f, s:f, s:o, s:I, s:I, s:I}",
+	    "turns", (json_int_t)st.turns,
+	    "busy_seconds", st.busy_us / 1e6,
+	    "longest_turn_ms", st.longest_us / 1e3,
+	    "longest_turn_at", reply_time(st.longest_at),
+	    "turns_over_5ms", (json_int_t)st.over[0],
+	    "turns_over_10ms", (json_int_t)st.over[1],
+	    "turns_over_50ms", (json_int_t)st.over[2]));
+}
 
 /* status: the daemon, its channels and calendars, counts per state. */
 json_t *
@@ -53,6 +71,7 @@ ctl_status(struct client *cl, json_t *req)
 	json_object_set_new(d, "config", reply_str(c->file));
 	json_object_set_new(d, "state_dir", reply_str(c->state_dir));
 	json_object_set_new(d, "timezone", reply_str(c->timezone));
+	json_object_set_new(d, "loop", loop_json());
 	json_object_set_new(r, "daemon", d);
 	jc = json_object();
 	for (i = 0; i < DS_NSTATES; i++)

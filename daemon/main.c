@@ -380,6 +380,7 @@ main(int argc, char *argv[])
 	engage_shutdown();
 	pubcal_shutdown();
 	http_shutdown();
+	chan_stop();
 	sched_shutdown();
 	/*
 	 * Close what is left (signals) and let a calendar job see

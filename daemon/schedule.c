@@ -55,6 +55,12 @@
 #define SCHED_EARLY	20	/* ms */
 #define SCHED_WARM	30000	/* ms: libcurl is set up this long before a network delivery is due */
 #define SCHED_CKPT_DELAY 20	/* ms after a commit: its requests are on the wire */
+/*
+ * Local deliveries (the outbox) under way at once per channel: their
+ * files are written on libuv's thread pool, which DNS lookups and calendar
+ * loads share (4 threads).
+ */
+#define SCHED_LOCAL_MAX	4
 
 /*
  * An outcome to book at the end of the loop turn (with the others of the
@@ -73,6 +79,7 @@ struct unbooked {
 static uv_loop_t		*sched_loop;
 static uv_timer_t		 sched_timer;
 static uv_timer_t		 ckpt_timer;	/* the WAL checkpoint, after the requests left */
+static uv_idle_t		 more_idle;	/* fire() again next turn: a batch left more */
 static int			 sched_inited;
 static const struct crierd_ctx	*sched_ctx;	/* configuration, templates */
 static struct chrt		**rts;
@@ -93,6 +100,7 @@ static int64_t			 armed_for;	/* the due instant the timer is early for, wall ms 
 static int64_t			 early = SCHED_EARLY;
 
 static void	fire(uv_timer_t *);
+static void	on_more(uv_idle_t *);
 
 /* A positive number of ms from environment variable NAME, or DEF. */
 static int64_t
@@ -122,6 +130,7 @@ sched_init(const struct crierd_ctx *ctx)
 	early = env_ms("CRIER_TEST_EARLY_MS", SCHED_EARLY);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
 	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
+	    uv_idle_init(sched_loop, &more_idle) != 0 ||
 	    sched_launch_init(sched_loop) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
@@ -675,7 +684,11 @@ run_channel(struct channel *ch, int64_t now, int *more)
 	}
 	while (!stop && rt->not_before <= now) {
 		want = SCHED_MAX_BATCH;
-		if (http) {
+		if (!http) {
+			if (rt->in_flight >= SCHED_LOCAL_MAX)
+				break;	/* one that ends kicks the scheduler */
+			want = (size_t)(SCHED_LOCAL_MAX - rt->in_flight);
+		} else {
 			slots = chan_concurrency(ch) - rt->in_flight;
 			busy = sending_count() + (int)(nstarts + sched_launch_waiting());
 			if (sched_ctx->conf->max_in_flight - busy < slots)
@@ -709,11 +722,6 @@ run_channel(struct channel *ch, int64_t now, int *more)
 			return (-1);
 		if (n < want)
 			break;
-		if (!http) {
-			/* A full batch of local deliveries: let the loop breathe. */
-			*more = 1;
-			break;
-		}
 	}
 	return (0);
 }
@@ -821,10 +829,26 @@ fire(uv_timer_t *t)
 		log_info("scheduler: the store works again; going on");
 	store_wait = 0;
 	store_retry_at = 0;
-	if (more)
-		uv_timer_start(&sched_timer, fire, 0, 0);
-	else
+	if (more) {
+		/*
+		 * Not a timer of 0 ms: libuv (1.44) runs a timer restarted
+		 * from its own callback again in the same pass, so 20 000
+		 * posts on the outbox went out in one turn of 33 s, no
+		 * request answered meanwhile. An idle handle runs once per
+		 * turn, after the loop has looked at its sockets.
+		 */
+		uv_timer_stop(&sched_timer);
+		uv_idle_start(&more_idle, on_more);
+	} else
 		sched_kick();
+}
+
+/* Idle callback: the rest of what fire() found, a turn later. */
+static void
+on_more(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	fire(&sched_timer);
 }
 
 /* When channel CH next has something it may start, or -1 (nothing, or a
@@ -836,6 +860,8 @@ channel_wakeup(struct channel *ch, int64_t now)
 	struct retry_bucket	 b;
 	int64_t		 t, w;
 
+	if (!rt->sc.paused && ch->ops->local && rt->in_flight >= SCHED_LOCAL_MAX)
+		return (-1);
 	if (!rt->sc.paused && !ch->ops->local &&
 	    (rt->in_flight >= chan_concurrency(ch) ||
 	    sending_count() + (int)sched_launch_waiting() >= sched_ctx->conf->max_in_flight))
@@ -867,6 +893,8 @@ sched_kick(void)
 	if (!sched_inited || sched_ctx == NULL)
 		return;
 	ckpt_arm();	/* posts and other changes grow the WAL too */
+	if (uv_is_active((uv_handle_t *)&more_idle))
+		return;	/* fire() runs next turn anyway, and kicks after */
 	uv_timer_stop(&sched_timer);
 	names = channel_names();
 	if (store_next_wakeup_for(NULL, names, &t) == 0)
@@ -964,5 +992,7 @@ sched_shutdown(void)
 	uv_close((uv_handle_t *)&sched_timer, NULL);
 	uv_timer_stop(&ckpt_timer);
 	uv_close((uv_handle_t *)&ckpt_timer, NULL);
+	uv_idle_stop(&more_idle);
+	uv_close((uv_handle_t *)&more_idle, NULL);
 	sched_inited = 0;
 }

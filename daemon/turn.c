@@ -8,6 +8,7 @@
 
 #include "turn.h"
 #include "log.h"
+#include "when.h"
 
 #define TURN_MAX_FN	8	/* distinct flush functions */
 /*
@@ -26,6 +27,10 @@ static turn_fn		 fns[TURN_MAX_FN];
 static size_t		 nfns;
 static uint64_t		 requests, requests_seen;	/* control requests noted */
 static int		 yielded;	/* turns let go in a row */
+static bool		 full;		/* turn_set_full */
+static struct turn_stats stats;	/* what the turns cost (turn_stats) */
+static uint64_t		 last_ns, last_idle_ns;	/* at the end of the last turn */
+static const uint64_t	 over_ms[TURN_NOVER] = { 5, 10, 50 };
 
 /* Runs the requested functions (they may request again: run next turn). */
 static void
@@ -63,6 +68,36 @@ on_check(uv_check_t *h)
 }
 
 /*
+ * Counts the turn that ends now: its time since the last one ended, less
+ * what the loop spent waiting in epoll (libuv's idle time). That is how
+ * long a request or a due post that came in at its start could wait.
+ */
+static void
+measure(uv_loop_t *loop)
+{
+	uint64_t	now = uv_hrtime(), idle = uv_metrics_idle_time(loop);
+	uint64_t	busy_us, wall = now - last_ns, waited = idle - last_idle_ns;
+	size_t		i;
+
+	if (last_ns != 0 && now >= last_ns && idle >= last_idle_ns) {
+		busy_us = (waited < wall ? wall - waited : 0) / 1000;
+		stats.turns++;
+		stats.busy_us += busy_us;
+		if (busy_us > stats.longest_us) {
+			stats.longest_us = busy_us;
+			stats.longest_at = when_now();
+		}
+		for (i = 0; i < TURN_NOVER; i++)
+			if (busy_us > over_ms[i] * 1000)
+				stats.over[i]++;
+		if (busy_us > 10000)
+			log_debug("loop: a turn took %.1f ms", busy_us / 1000.0);
+	}
+	last_ns = now;
+	last_idle_ns = idle;
+}
+
+/*
  * Prepare callback, after every other: libuv computes how long to wait
  * from the time it read before running timers, so a callback that took
  * 5 ms (a WAL checkpoint, a reload slice) would make the next timer, a
@@ -73,13 +108,16 @@ static void
 on_clock(uv_prepare_t *h)
 {
 	uv_update_time(h->loop);
+	measure(h->loop);
 }
 
 /* Sets up the handles on LOOP. */
 int
 turn_init(uv_loop_t *loop)
 {
-	if (uv_prepare_init(loop, &clock_prep) != 0 ||
+	/* Without it uv_metrics_idle_time() stays 0 (measure). */
+	if (uv_loop_configure(loop, UV_METRICS_IDLE_TIME) != 0 ||
+	    uv_prepare_init(loop, &clock_prep) != 0 ||
 	    uv_prepare_start(&clock_prep, on_clock) != 0 ||
 	    uv_prepare_init(loop, &prep) != 0 || uv_check_init(loop, &check) != 0)
 		return (-1);
@@ -132,12 +170,33 @@ turn_yield(void)
 	return (false);
 }
 
+/* Work deferred to the turn's end is at its bound (or, FULL false, done). */
+void
+turn_set_full(bool f)
+{
+	full = f;
+}
+
+/* Whether control requests should wait for the next turn (turn_set_full). */
+bool
+turn_full(void)
+{
+	return (full);
+}
+
 /* Runs what is requested now. */
 void
 turn_flush(void)
 {
 	while (nfns > 0)
 		run();
+}
+
+/* What the loop's turns cost since the start, into ST. */
+void
+turn_stats(struct turn_stats *st)
+{
+	*st = stats;
 }
 
 /* Closes the handles. */

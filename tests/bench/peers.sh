@@ -206,6 +206,7 @@ sc_lateness() {
 	done_ms=$(now_ms)
 	[ "$done_ms" -lt $((first * 1000)) ] ||
 	    fail "posting took until after the first due time; nothing measured"
+	loop_snap "$T/loop0.json"
 	perf_start "lateness-$q"
 	# Nothing runs meanwhile (as nothing runs beside the floor program):
 	# polling the sink's log 20 times a second took a core from crierd
@@ -214,12 +215,14 @@ sc_lateness() {
 	wait_for "[ \$(grep -c '^/crier ' '$T/sink.log') -ge $n ]" 120 ||
 	    fail "only $(grep -c '^/crier ' "$T/sink.log") of $n posts arrived"
 	perf_stop
+	loop_snap "$T/loop1.json"
 	first=$(( $(date +%s) + 2 ))
 	"$BIN/floor" "http://127.0.0.1:$P/floor" "$n" "$first" 1 || fail "floor failed"
 	grep -q ' bad ' "$T/sink.log" && fail "sink: $(grep ' bad ' "$T/sink.log" | head -1)"
 	c=$(late_stats "$T/sink.log" /crier)
 	f=$(late_stats "$T/sink.log" /floor)
-	echo "{\"q\": $q, \"posts\": $n, \"crier\": $c, \"floor\": $f}" | save "lateness-$q"
+	echo "{\"q\": $q, \"posts\": $n, \"crier\": $c, \"floor\": $f,
+	    \"loop\": $(loop_delta "$T/loop0.json" "$T/loop1.json")}" | save "lateness-$q"
 }
 
 # Starts nginx on 127.0.0.1 (its own port and config in $T/nginx); sets NGINX_PORT.
@@ -361,13 +364,45 @@ PYEOF
 	    save "newsletter-$q"
 }
 
+# loop_snap FILE: crierd's own measure of its loop turns so far (status:
+# daemon.loop, see turn_stats in daemon/turn.h).
+loop_snap() {
+	ctl --json status | jget 'd["daemon"]["loop"]' > "$1" ||
+	    fail "status (loop)"
+}
+
+# loop_delta A B: the turns between snapshots A and B as JSON: how many,
+# their busy time, how many were busy over 5, 10 and 50 ms, and the
+# longest since the start if it fell between them.
+loop_delta() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print(json.dumps({"turns": b["turns"] - a["turns"],
+                  "busy_seconds": round(b["busy_seconds"] - a["busy_seconds"], 3),
+                  "over_5ms": b["turns_over_5ms"] - a["turns_over_5ms"],
+                  "over_10ms": b["turns_over_10ms"] - a["turns_over_10ms"],
+                  "over_50ms": b["turns_over_50ms"] - a["turns_over_50ms"],
+                  "longest_ms": b["longest_turn_ms"]
+                  if b["longest_turn_at"] != a["longest_turn_at"] else None,
+                  "longest_before_ms": a["longest_turn_ms"]}))
+PYEOF
+}
+
 # reload_lat ID OUT: a reload, and the read verbs (show of ID) round-robin
-# until it is done, into OUT.
+# until it is done, into OUT, with what crierd measured of its own loop
+# turns meanwhile ("loop", as loop_delta).
 reload_lat() {
+	loop_snap "$T/loop0.json"
 	"$BIN/ctlbench" reload "$SOCK" status='{"v":1,"cmd":"status"}' \
 	    list='{"v":1,"cmd":"list"}' agenda='{"v":1,"cmd":"agenda"}' \
-	    show="{\"v\":1,\"cmd\":\"show\",\"id\":\"$1\"}" > "$2" ||
-	    fail "reload did not complete: $(cat "$2")"
+	    show="{\"v\":1,\"cmd\":\"show\",\"id\":\"$1\"}" > "$2.lat" ||
+	    fail "reload did not complete: $(cat "$2.lat")"
+	loop_snap "$T/loop1.json"
+	"$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+r["loop"] = json.loads(sys.argv[2])
+print(json.dumps(r))' "$2.lat" "$(loop_delta "$T/loop0.json" "$T/loop1.json")" > "$2"
 }
 
 # ctl Q: p50/p99 of each verb (a connection per request, as crierctl), the
@@ -401,9 +436,15 @@ sc_ctl() {
 		echo null > "$T/reload.json"
 		echo null > "$T/reload2.json"
 	fi
+	loop_snap "$T/loop0.json"
 	"$BIN/ctlbench" pipeline "$SOCK" "$p" \
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"pipelined post","in":"40d"}' \
-	    > "$T/pipe.json" || fail "pipelined posts: $(cat "$T/pipe.json")"
+	    > "$T/pipe.lat" || fail "pipelined posts: $(cat "$T/pipe.lat")"
+	loop_snap "$T/loop1.json"
+	"$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+r["loop"] = json.loads(sys.argv[2])
+print(json.dumps(r))' "$T/pipe.lat" "$(loop_delta "$T/loop0.json" "$T/loop1.json")" > "$T/pipe.json"
 	"$PY" - "$out" "$T/reload.json" "$T/pipe.json" "$q" "$T/reload2.json" <<'PYEOF' | save "ctl-$q"
 import json, sys
 verbs = {}

@@ -14,8 +14,10 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <uv.h>
 
 #include "daemon/channel.h"
+#include "daemon/conf.h"
 #include "daemon/length.h"
 #include "daemon/render.h"
 #include "daemon/template.h"
@@ -311,6 +313,122 @@ START_TEST(test_sources_are_adapters)
 }
 END_TEST
 
+/* What an outbox start's DONE was called with, and how often. */
+struct done_rec {
+	int			calls;
+	struct chan_result	r;
+};
+
+/* chan_done_fn: counts the call into ARG (a done_rec). */
+static void
+on_done(void *arg, const struct chan_result *r)
+{
+	struct done_rec	*d = arg;
+
+	d->calls++;
+	d->r = *r;
+}
+
+/* Opens the channels of a config with one outbox `box` writing to DIR; *C to free. */
+static struct channel *
+open_box(const char *dir, struct config **c)
+{
+	struct channel	*ch;
+	char		 buf[2 * PATH_MAX], err[512];
+
+	snprintf(buf, sizeof(buf), "[crier]\nstate_dir = %s\n[channel box]\n"
+	    "type = outbox\ndir = %s\n", tmpdir, dir);
+	put("crier.conf", buf);
+	snprintf(buf, sizeof(buf), "%s/crier.conf", tmpdir);
+	*c = conf_load(buf, true, &chan_config_rules, err, sizeof(err));
+	ck_assert_msg(*c != NULL, "%s", err);
+	ck_assert_msg(chan_init(*c, false, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(ch = chan_find("box"));
+	return (ch);
+}
+
+/* A post P of id ID to the box, due 2027-01-01T00:00:00Z. */
+static void
+box_post(struct post *p, const char *id)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->channel = "box";
+	p->due = 1798761600000LL;
+	p->text = "hello";
+	p->attempt = 1;
+}
+
+/*
+ * The outbox writes on the thread pool: DONE is called once, on the loop,
+ * after the files are there; at shutdown (chan_stop) a write under way
+ * ends as interrupted at once and DONE is not called again when it ends.
+ */
+START_TEST(test_outbox_async)
+{
+	struct config	*c;
+	struct channel	*ch;
+	struct post	 p;
+	struct done_rec	 a, b;
+	char		 buf[2 * PATH_MAX], err[512], *text;
+
+	ch = open_box(tmpdir, &c);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	box_post(&p, "0123456789ab");
+	ck_assert_int_eq(chan_start(ch, &p, on_done, &a, err, sizeof(err)), 0);
+	ck_assert_int_eq(a.calls, 0);	/* not before the loop runs */
+	ck_assert_int_eq(uv_run(uv_default_loop(), UV_RUN_DEFAULT), 0);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert_int_eq(a.r.outcome, CHAN_SENT);
+	ck_assert_str_eq(a.r.remote_id, "20270101T000000Z-0123456789ab.txt");
+	snprintf(buf, sizeof(buf), "%s/20270101T000000Z-0123456789ab.txt", tmpdir);
+	text = slurp(buf);
+	ck_assert_str_eq(text, "hello\n");
+	free(text);
+	snprintf(buf, sizeof(buf), "%s/20270101T000000Z-0123456789ab.json", tmpdir);
+	text = slurp(buf);
+	ck_assert_ptr_nonnull(strstr(text, "\"text\": \"hello\""));
+	free(text);
+
+	p.id = "abcdef012345";
+	ck_assert_int_eq(chan_start(ch, &p, on_done, &b, err, sizeof(err)), 0);
+	chan_stop();
+	ck_assert_int_eq(b.calls, 1);
+	ck_assert(b.r.aborted);
+	ck_assert_int_eq(uv_run(uv_default_loop(), UV_RUN_DEFAULT), 0);
+	ck_assert_int_eq(b.calls, 1);	/* not again when the write ended */
+	ck_assert_int_eq(a.calls, 1);
+	chan_shutdown();
+	conf_free(c);
+}
+END_TEST
+
+/* A write that fails (the directory is gone) is a transient outcome naming the file. */
+START_TEST(test_outbox_write_fails)
+{
+	struct config	*c;
+	struct channel	*ch;
+	struct post	 p;
+	struct done_rec	 a;
+	char		 dir[PATH_MAX + 16], err[512];
+
+	snprintf(dir, sizeof(dir), "%s/box", tmpdir);
+	ch = open_box(dir, &c);
+	ck_assert_int_eq(rmdir(dir), 0);
+	memset(&a, 0, sizeof(a));
+	box_post(&p, "0123456789ab");
+	ck_assert_int_eq(chan_start(ch, &p, on_done, &a, err, sizeof(err)), 0);
+	ck_assert_int_eq(uv_run(uv_default_loop(), UV_RUN_DEFAULT), 0);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert_int_eq(a.r.outcome, CHAN_TRANSIENT);
+	ck_assert_msg(strstr(a.r.error, "20270101T000000Z-0123456789ab.json") != NULL &&
+	    strstr(a.r.error, "No such file or directory") != NULL, "%s", a.r.error);
+	chan_shutdown();
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 channels_suite(void)
 {
@@ -323,6 +441,8 @@ channels_suite(void)
 	tcase_add_test(tc, test_variants_follow_table);
 	tcase_add_test(tc, test_set_reference);
 	tcase_add_test(tc, test_sources_are_adapters);
+	tcase_add_test(tc, test_outbox_async);
+	tcase_add_test(tc, test_outbox_write_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
