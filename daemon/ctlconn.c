@@ -420,19 +420,42 @@ consume(struct client *cl, size_t used)
 	idle_restart(cl);
 }
 
+/*
+ * When this loop turn's time for control requests ends: every connection
+ * shares it, or 16 connections of one uid pipelining could hold a turn
+ * for 32 ms. Before the first turn is counted (or with no loop), each
+ * call has its own.
+ */
+static int64_t
+turn_deadline(void)
+{
+	static uint64_t	turn;
+	static int64_t	end;
+	uint64_t	now = turn_number();
+
+	if (now == 0 || now != turn) {
+		turn = now;
+		end = when_mono_us() + CTLCONN_TURN_US;
+	}
+	return (end);
+}
+
 /* Answers the complete requests in CL's buffer while its queue allows. */
 static void
 client_process(struct client *cl)
 {
 	char	*nl;
 	size_t	 off = 0, n;
-	int64_t	 end = when_mono_us() + CTLCONN_TURN_US;
+	int64_t	 end = turn_deadline();
+	/* Its one request past the turn's time was answered already. */
+	int	 again = turn_number() != 0 && cl->served_turn == turn_number();
 
 	/* The buffer is compacted once, not after each line. */
 	while (!cl->closing && !cl->drain_close &&
 	    cl->queued <= CTLCONN_MAX_QUEUE &&
 	    (nl = memchr(cl->buf + off, '\n', cl->len - off)) != NULL) {
-		if (off > 0 && (when_mono_us() >= end || turn_full()) &&
+		if ((off > 0 || again) &&
+		    (when_mono_us() >= end || turn_full()) &&
 		    (resume_inited ||
 		    uv_idle_init(cl->pipe.loop, &resume) == 0)) {
 			/* The rest next turn; not read further meanwhile. */
@@ -445,6 +468,7 @@ client_process(struct client *cl)
 			break;
 		}
 		n = (size_t)(nl - (cl->buf + off));
+		cl->served_turn = turn_number();
 		answer(cl, cl->buf + off, n);
 		off += n + 1;
 	}

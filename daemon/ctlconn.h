@@ -18,9 +18,10 @@
 						   stop reading a client */
 #define CTLCONN_PER_UID		16		/* default max_clients_per_uid */
 /*
- * Requests answered for one connection in one turn of the loop, about:
- * the rest wait for the next turn, so one that pipelines thousands (80 ms
- * of posts in one turn) holds up no due post and no other client.
+ * Time for control requests in one turn of the loop, about, all
+ * connections together (each still gets one request a turn): the rest
+ * wait for the next turn, so one that pipelines thousands (80 ms of posts
+ * in one turn) holds up no due post and no other client.
  */
 #define CTLCONN_TURN_US		2000
 #define CTLCONN_RESERVED	16		/* of CTL_MAX_CLIENTS, for root
@@ -54,6 +55,7 @@ struct client {
 	size_t			 idle_unwritten; /* of those, when the timer started */
 	uint64_t		 requests;	/* answered so far */
 	int			 more;		/* complete requests wait for the next turn */
+	uint64_t		 served_turn;	/* the loop turn it was last answered in */
 	int			 follow;	/* log --follow: events are streamed */
 	int64_t			 last_seq;	/* the last event streamed */
 };

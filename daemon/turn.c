@@ -192,6 +192,13 @@ turn_flush(void)
 		run();
 }
 
+/* How many turns of the loop have ended; 0 before the first (or with no loop). */
+uint64_t
+turn_number(void)
+{
+	return (stats.turns);
+}
+
 /* What the loop's turns cost since the start, into ST. */
 void
 turn_stats(struct turn_stats *st)

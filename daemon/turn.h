@@ -40,6 +40,8 @@ void	 turn_flush(void);
  */
 void	 turn_set_full(bool full);
 bool	 turn_full(void);
+/* How many turns of the loop have ended; 0 before the first (or with no loop). */
+uint64_t turn_number(void);
 /* What the loop's turns cost since the start, into ST. */
 void	 turn_stats(struct turn_stats *st);
 /* Closes the handles (the loop frees them). */

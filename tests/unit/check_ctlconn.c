@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 #include <uv.h>
 
 #include "daemon/ctlconn.h"
+#include "daemon/turn.h"
 #include "tests/unit/unit.h"
 
 /* The initial namespace maps every uid as itself. */
@@ -57,7 +59,11 @@ END_TEST
 
 #define BIG_REPLY	300000	/* bytes: four of them pass CTLCONN_MAX_QUEUE */
 
+#define SLOW_MAX	64	/* "slow" requests one test sends */
+
 static uv_loop_t	 loop;
+static uint64_t		 slow_turn[SLOW_MAX];	/* the turn each was answered in */
+static int		 nslow;
 static uv_pipe_t	 server;
 static char		 dir[64], sockpath[128];
 static int		 ndispatched, ngone;
@@ -73,6 +79,13 @@ dispatch(struct client *cl, const char *line, size_t len)
 	char	*big;
 
 	ndispatched++;
+	if (len >= 4 && memcmp(line, "slow", 4) == 0 && nslow < SLOW_MAX) {
+		struct timespec	ts = { 0, 1000000 };	/* 1 ms of work */
+
+		slow_turn[nslow++] = turn_number();
+		while (nanosleep(&ts, &ts) == -1)
+			;
+	}
 	if (len >= 4 && memcmp(line, "hold", 4) == 0)
 		ctlconn_hold(cl);
 	if (len >= 7 && memcmp(line, "holdbig", 7) == 0) {
@@ -278,6 +291,50 @@ START_TEST(test_held_close)
 }
 END_TEST
 
+/*
+ * The time for requests in a loop turn (CTLCONN_TURN_US, 2 ms) is shared
+ * by every connection, each still getting one request a turn: four
+ * connections pipelining requests of 1 ms get at most 3 + 3 answered in a
+ * turn (with a budget each, up to 12 were).
+ */
+START_TEST(test_turn_budget_shared)
+{
+	char	buf[4][4096], req[16 * 12 + 1];
+	size_t	len[4] = { 0, 0, 0, 0 };
+	int	fd[4], i, j, rounds, most = 0, n;
+
+	serve();
+	ck_assert_int_eq(turn_init(&loop), 0);
+	for (i = 0, req[0] = '\0'; i < 12; i++)
+		strcat(req, "slow\n");
+	for (i = 0; i < 4; i++)
+		fd[i] = dial();
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(write(fd[i], req, strlen(req)), (ssize_t)strlen(req));
+	for (rounds = 0; nslow < 48 && rounds < 10000; rounds++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	ck_assert_int_eq(nslow, 48);
+	for (i = 0; i < nslow; i++) {
+		for (j = 0, n = 0; j < nslow; j++)
+			n += slow_turn[j] == slow_turn[i];
+		if (n > most)
+			most = n;
+	}
+	ck_assert_msg(most <= 6, "%d requests of 1 ms answered in one turn", most);
+	for (i = 0; i < 4; i++) {
+		buf[i][0] = '\0';
+		for (rounds = 0; lines(buf[i]) < 12 && rounds < 1000; rounds++) {
+			pump();
+			drain(fd[i], buf[i], sizeof(buf[i]), &len[i]);
+		}
+		ck_assert_uint_eq(lines(buf[i]), 12);
+		close(fd[i]);
+	}
+	turn_close();
+	unserve();
+}
+END_TEST
+
 /* The test suite. */
 static Suite *
 ctlconn_suite(void)
@@ -291,6 +348,7 @@ ctlconn_suite(void)
 	tcase_add_test(tc, test_held_budget);
 	tcase_add_test(tc, test_held_half_close);
 	tcase_add_test(tc, test_held_close);
+	tcase_add_test(tc, test_turn_budget_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }
