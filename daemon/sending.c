@@ -41,7 +41,7 @@ struct job {
 };
 
 static LIST_HEAD(, job)	jobs = LIST_HEAD_INITIALIZER(jobs);
-static int		njobs;
+static int		njobs;	/* network ones: local ones are not counted */
 static struct job	*starting;	/* the job in chan_start, if any */
 
 /* Adds EVENT to the history of the job ARG's delivery. */
@@ -74,7 +74,8 @@ job_end(void *arg, const struct chan_result *r)
 	bool		 later = job != starting;
 
 	LIST_REMOVE(job, entry);
-	njobs--;
+	if (!job->ops->local)
+		njobs--;
 	if (!later)
 		starting = NULL;
 	job->done(&job->d, job->ops, r, later);
@@ -205,12 +206,13 @@ sending_start(struct channel *ch, struct delivery *d,
 	job->ops = ch->ops;
 	job->done = done;
 	LIST_INSERT_HEAD(&jobs, job, entry);
-	njobs++;
+	if (!job->ops->local)
+		njobs++;
 	err[0] = '\0';
 	starting = job;
 	if (job_post(ch, job, tmpls, err, sizeof(err)) == 0 &&
 	    chan_start(ch, &job->p, job_end, job, err, sizeof(err)) == 0) {
-		/* JOB may be gone already: a local channel ends at once. */
+		/* JOB may be gone already: a channel may end at once. */
 		starting = NULL;
 		return;
 	}
@@ -221,7 +223,7 @@ sending_start(struct channel *ch, struct delivery *d,
 	job_end(job, &r);
 }
 
-/* Number of deliveries on their way. */
+/* Number of network deliveries on their way (what max_in_flight bounds). */
 int
 sending_count(void)
 {

@@ -27,7 +27,7 @@ typedef void (*sending_done_fn)(const struct delivery *d,
  */
 void	 sending_start(struct channel *ch, struct delivery *d,
 	    const struct tmpl_set *tmpls, sending_done_fn done);
-/* Number of deliveries on their way. */
+/* Number of network deliveries on their way (what max_in_flight bounds). */
 int	 sending_count(void);
 /* Frees what is left (http_shutdown has normally ended everything). */
 void	 sending_shutdown(void);
