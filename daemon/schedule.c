@@ -822,6 +822,7 @@ fire(uv_timer_t *t)
 		    store_wait * 2 > SCHED_STORE_WAIT_MAX ? SCHED_STORE_WAIT_MAX :
 		    store_wait * 2;
 		store_retry_at = when_now() + store_wait;
+		uv_idle_stop(&more_idle);	/* not before the wait is over */
 		uv_timer_start(&sched_timer, fire, (uint64_t)store_wait, 0);
 		return;
 	}
