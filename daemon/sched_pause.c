@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +26,10 @@ undo(struct chrt *rt, int was, char *old)
 int
 sched_pause(const char *name, const char *reason, int actor, int *held)
 {
-	struct chrt		*rt = sched_chrt_get(name);
-	struct store_filter	 f;
-	struct delivery		*ds = NULL;
-	size_t			 n = 0, i;
-	int			 s, k, cnt = 0, was = rt->sc.paused;
-	char			*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
+	struct chrt	*rt = sched_chrt_get(name);
+	int		 n, k, cnt = 0, was = rt->sc.paused;
+	char		*old = rt->sc.reason ? strdup(rt->sc.reason) : NULL;
+	char		 detail[640];
 
 	if (store_begin() == -1) {
 		free(old);
@@ -41,18 +40,15 @@ sched_pause(const char *name, const char *reason, int actor, int *held)
 	if (sched_chrt_save(rt) == -1 ||
 	    store_log(NULL, name, actor, "paused", reason) == -1)
 		goto fail;
+	/* As sched_hold_paused would, each, but in two statements a state. */
+	snprintf(detail, sizeof(detail), "channel paused%s%s",
+	    reason ? ": " : "", reason ? reason : "");
 	for (k = 0; k < 2; k++) {
-		s = k == 0 ? DS_SCHEDULED : DS_RETRYING;
-		memset(&f, 0, sizeof(f));
-		f.state = s;
-		f.channel = name;
-		if (store_list(&f, &ds, &n) == -1)
+		if ((n = store_hold_all(name, k == 0 ? DS_SCHEDULED :
+		    DS_RETRYING, SCHED_PAUSED, STORE_ACTOR_DAEMON, "held",
+		    detail)) == -1)
 			goto fail;
-		for (i = 0; i < n; i++) {
-			sched_hold_paused(ds[i].id, SCHED_BIT(s), reason, NULL);
-			cnt++;
-		}
-		store_deliveries_free(ds, n);
+		cnt += n;
 	}
 	if (store_commit() == -1)
 		goto fail;

@@ -210,6 +210,13 @@ int	 store_counts(int64_t counts[DS_NSTATES]);
 /* Releases CHANNEL's deliveries held for HOLD_REASON, logging each; how many. */
 int	 store_release(const char *channel, const char *hold_reason,
 	    int actor, const char *event, const char *detail);
+/*
+ * Holds for HOLD_REASON CHANNEL's deliveries in state FROM, logging EVENT
+ * (DETAIL) by ACTOR for each; how many.
+ */
+int	 store_hold_all(const char *channel, enum dstate from,
+	    const char *hold_reason, int actor, const char *event,
+	    const char *detail);
 /* Appends an event not tied to a transition. */
 int	 store_log(const char *delivery, const char *channel, int actor,
 	    const char *event, const char *detail);

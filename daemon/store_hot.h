@@ -197,5 +197,12 @@
 #define HOT_RELEASE "UPDATE deliveries SET state = 'scheduled'," \
 	" updated = ?3, hold_reason = NULL, next_attempt = 0" \
 	HOT_RELEASE_WHERE
+/* pause: a channel's deliveries in one state held, in two statements. */
+#define HOT_HOLD_WHERE " WHERE channel = ?1 AND state = ?2"
+#define HOT_HOLD_EVENTS "INSERT INTO events (at, delivery, channel," \
+	" event, detail, actor, delivery_rid) SELECT ?3, id, channel, ?5, ?6," \
+	" ?4, rid FROM deliveries" HOT_HOLD_WHERE " ORDER BY due, rid"
+#define HOT_HOLD "UPDATE deliveries SET state = 'held', updated = ?3," \
+	" hold_reason = ?7, next_attempt = 0" HOT_HOLD_WHERE
 
 #endif

@@ -48,6 +48,8 @@ static const struct store_stmt hot[] = {
 	{ "agenda, one state and channel", HOT_VIEW_AGENDA_BOTH },
 	{ "resume: events", HOT_RELEASE_EVENTS },
 	{ "resume: release", HOT_RELEASE },
+	{ "pause: events", HOT_HOLD_EVENTS },
+	{ "pause: hold", HOT_HOLD },
 };
 
 /* The hot statements; *N of them. */
