@@ -69,7 +69,6 @@ int
 sched_resume(const char *name, int actor, int *released)
 {
 	struct chrt		*rt = sched_chrt_get(name);
-	struct store_filter	 f;
 	struct delivery		*ds = NULL;
 	size_t			 n = 0, i;
 	int			 cnt = 0, was = rt->sc.paused;
@@ -89,10 +88,8 @@ sched_resume(const char *name, int actor, int *released)
 	if ((cnt = store_release(name, SCHED_PAUSED, actor, "resumed",
 	    "channel resumed")) == -1)
 		goto fail;
-	memset(&f, 0, sizeof(f));
-	f.state = DS_HELD;
-	f.channel = name;
-	if (store_list(&f, &ds, &n) == -1)
+	/* What is left held for the pause: not every held row of the channel. */
+	if (store_list_held_for(name, SCHED_PAUSED, &ds, &n) == -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		struct store_update	u;

@@ -186,6 +186,9 @@ int	 store_set_content(const char *id, int64_t due, const char *summary,
 int	 store_list_calendar(const char *name, struct delivery **out, size_t *n);
 /* Lists deliveries matching F ordered by due, id. */
 int	 store_list(const struct store_filter *f, struct delivery **out, size_t *n);
+/* CHANNEL's deliveries held for HOLD_REASON, ordered by due. */
+int	 store_list_held_for(const char *channel, const char *hold_reason,
+	    struct delivery **out, size_t *n);
 /* Deliveries ready at NOW: scheduled and due, or retrying and their time come. */
 int	 store_due(int64_t now, size_t max, struct delivery **out, size_t *n);
 /* The next instant something becomes ready; 1 if nothing is waiting. */

@@ -88,6 +88,11 @@
 #define HOT_LIST_BOTH "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
 	" WHERE state = ?1 AND channel = ?2 AND" HOT_LIST_TAIL
 
+/* resume: what a release left held for the pause (calendar-held, invalid). */
+#define HOT_HELD_FOR "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
+	" WHERE channel = ?1 AND state = 'held' AND hold_reason = ?2" \
+	" ORDER BY due, id"
+
 /* show / get. */
 #define HOT_GET "SELECT " HOT_DELIVERY_COLS " FROM deliveries WHERE id = ?"
 #define HOT_EVENTS_FOR "SELECT seq, at, delivery, channel, event, detail," \

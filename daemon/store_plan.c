@@ -50,6 +50,7 @@ static const struct store_stmt hot[] = {
 	{ "resume: release", HOT_RELEASE },
 	{ "pause: events", HOT_HOLD_EVENTS },
 	{ "pause: hold", HOT_HOLD },
+	{ "resume: what stays held", HOT_HELD_FOR },
 };
 
 /* The hot statements; *N of them. */

@@ -164,6 +164,33 @@ write_ics() {
 	} > "$1.tmp" && mv "$1.tmp" "$1"
 }
 
+# post_many CHANNEL COUNT IN [PREFIX FIRST]: COUNT posts to CHANNEL, due
+# in IN ("2s", "1d"), their texts "PREFIX FIRST+i" ("post i" by default),
+# pipelined on one connection; fails the test unless every one is OK.
+post_many() {
+	"$PY" - "$SOCK" "$1" "$2" "$3" "${4:-post}" "${5:-0}" <<'PYEOF' ||
+import json, socket, sys
+path, chan, n, due, prefix, first = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    sys.argv[4], sys.argv[5], int(sys.argv[6])
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.sendall("".join(json.dumps({"v": 1, "cmd": "post", "channel": [chan],
+    "text": "%s %d" % (prefix, first + i), "in": due}) + "\n" for i in range(n)).encode())
+buf, got = b"", 0
+while got < n:
+    b = s.recv(1 << 20)
+    if not b:
+        sys.exit("closed after %d replies" % got)
+    buf += b
+    *lines, buf = buf.split(b"\n")
+    for l in lines:
+        if not json.loads(l).get("ok"):
+            sys.exit("refused: %s" % l)
+        got += 1
+PYEOF
+	    fail "$2 pipelined posts to $1"
+}
+
 # The id of the delivery of event uid $1 on channel $2 (instance $3,
 # default 0), waited for up to 15 s: a calendar is loaded on a worker
 # thread, and may come later than a post made at the same time.

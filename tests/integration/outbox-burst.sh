@@ -17,25 +17,7 @@ BOX="$STATE/outbox/box"
 # connection, due in 2 s on the paused channel box; waits until all are held.
 burst() {
 	ctl pause box >/dev/null || fail "pause"
-	"$PY" - "$SOCK" "$1" "$2" <<'PYEOF' || fail "pipelined posts"
-import json, socket, sys
-path, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_UNIX)
-s.connect(path)
-s.sendall("".join(json.dumps({"v": 1, "cmd": "post", "channel": ["box"],
-    "text": "burst %d" % (first + i), "in": "2s"}) + "\n" for i in range(n)).encode())
-buf, got = b"", 0
-while got < n:
-    b = s.recv(1 << 20)
-    if not b:
-        sys.exit("closed after %d replies" % got)
-    buf += b
-    *lines, buf = buf.split(b"\n")
-    for l in lines:
-        if not json.loads(l).get("ok"):
-            sys.exit("refused: %s" % l)
-        got += 1
-PYEOF
+	post_many box "$2" 2s burst "$1"
 	wait_for "[ \"\$(ctl --json status | jget 'd[\"counts\"][\"held\"]')\" = $2 ]" 60 ||
 	    fail "the $2 posts were not held on the paused channel"
 }
