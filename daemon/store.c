@@ -354,6 +354,38 @@ store_log(const char *delivery, const char *channel, int actor,
 }
 
 /*
+ * The end of a move of many deliveries of CHANNEL from FROM to TO in the
+ * open transaction: NE events were written for N moved (-1 if a statement
+ * failed); they must agree. Commits; how many moved, or -1 (rolled back).
+ */
+static int
+move_all_end(const char *what, const char *channel, enum dstate from,
+    enum dstate to, int ne, int n)
+{
+	if (ne == -1 || n == -1) {
+		store_sql_failed("%s %s: %s", what, channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n != ne) {
+		store_sql_failed("%s %s: %d events for %d deliveries", what,
+		    channel, ne, n);
+		goto fail;
+	}
+	store_qcount_add(channel, dstate_names[from], -n);
+	store_qcount_add(channel, dstate_names[to], n);
+	if (store_sql_tx_commit() == -1) {
+		store_sql_failed("%s %s: %s", what, channel, store_sql_errmsg());
+		goto fail;
+	}
+	if (n > 0 && event_hook != NULL)
+		event_hook();
+	return (n);
+fail:
+	store_sql_tx_rollback();
+	return (-1);
+}
+
+/*
  * Moves every delivery of CHANNEL held for HOLD_REASON that its calendar
  * lets go back to scheduled, logging EVENT (DETAIL) by ACTOR for each, in
  * two statements whatever their number; how many moved, or -1.
@@ -363,34 +395,15 @@ store_release(const char *channel, const char *hold_reason, int actor,
     const char *event, const char *detail)
 {
 	int64_t	now = when_now();
-	int	ne, n;
+	int	ne, n = -1;
 
 	if (store_sql_tx_begin() == -1)
 		return (-1);
 	if ((ne = store_sql_write(NULL, HOT_RELEASE_EVENTS, "ssIiss", channel,
-	    hold_reason, now, actor, event, detail)) == -1 ||
-	    (n = store_sql_write(NULL, HOT_RELEASE, "ssI", channel, hold_reason,
-	    now)) == -1) {
-		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
-		goto fail;
-	}
-	if (n != ne) {
-		store_sql_failed("release %s: %d events for %d deliveries",
-		    channel, ne, n);
-		goto fail;
-	}
-	store_qcount_add(channel, dstate_names[DS_HELD], -n);
-	store_qcount_add(channel, dstate_names[DS_SCHEDULED], n);
-	if (store_sql_tx_commit() == -1) {
-		store_sql_failed("release %s: %s", channel, store_sql_errmsg());
-		goto fail;
-	}
-	if (n > 0 && event_hook != NULL)
-		event_hook();
-	return (n);
-fail:
-	store_sql_tx_rollback();
-	return (-1);
+	    hold_reason, now, actor, event, detail)) != -1)
+		n = store_sql_write(NULL, HOT_RELEASE, "ssI", channel,
+		    hold_reason, now);
+	return (move_all_end("release", channel, DS_HELD, DS_SCHEDULED, ne, n));
 }
 
 /*
@@ -404,34 +417,15 @@ store_hold_all(const char *channel, enum dstate from, const char *hold_reason,
     int actor, const char *event, const char *detail)
 {
 	int64_t	now = when_now();
-	int	ne, n;
+	int	ne, n = -1;
 
 	if (store_sql_tx_begin() == -1)
 		return (-1);
 	if ((ne = store_sql_write(NULL, HOT_HOLD_EVENTS, "ssIiss", channel,
-	    dstate_names[from], now, actor, event, detail)) == -1 ||
-	    (n = store_sql_write(NULL, HOT_HOLD, "ssIiss" "s", channel,
-	    dstate_names[from], now, actor, event, detail, hold_reason)) == -1) {
-		store_sql_failed("hold %s: %s", channel, store_sql_errmsg());
-		goto fail;
-	}
-	if (n != ne) {
-		store_sql_failed("hold %s: %d events for %d deliveries",
-		    channel, ne, n);
-		goto fail;
-	}
-	store_qcount_add(channel, dstate_names[from], -n);
-	store_qcount_add(channel, dstate_names[DS_HELD], n);
-	if (store_sql_tx_commit() == -1) {
-		store_sql_failed("hold %s: %s", channel, store_sql_errmsg());
-		goto fail;
-	}
-	if (n > 0 && event_hook != NULL)
-		event_hook();
-	return (n);
-fail:
-	store_sql_tx_rollback();
-	return (-1);
+	    dstate_names[from], now, actor, event, detail)) != -1)
+		n = store_sql_write(NULL, HOT_HOLD, "ssIiss" "s", channel,
+		    dstate_names[from], now, actor, event, detail, hold_reason);
+	return (move_all_end("hold", channel, from, DS_HELD, ne, n));
 }
 
 /* Calls FN after each event row is written. */

@@ -389,6 +389,15 @@ print(json.dumps({"turns": b["turns"] - a["turns"],
 PYEOF
 }
 
+# with_loop FILE: the JSON object in FILE with "loop" added: loop_delta of
+# $T/loop0.json and $T/loop1.json.
+with_loop() {
+	"$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+r["loop"] = json.loads(sys.argv[2])
+print(json.dumps(r))' "$1" "$(loop_delta "$T/loop0.json" "$T/loop1.json")"
+}
+
 # reload_lat ID OUT: a reload, and the read verbs (show of ID) round-robin
 # until it is done, into OUT, with what crierd measured of its own loop
 # turns meanwhile ("loop", as loop_delta).
@@ -399,10 +408,7 @@ reload_lat() {
 	    show="{\"v\":1,\"cmd\":\"show\",\"id\":\"$1\"}" > "$2.lat" ||
 	    fail "reload did not complete: $(cat "$2.lat")"
 	loop_snap "$T/loop1.json"
-	"$PY" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-r["loop"] = json.loads(sys.argv[2])
-print(json.dumps(r))' "$2.lat" "$(loop_delta "$T/loop0.json" "$T/loop1.json")" > "$2"
+	with_loop "$2.lat" > "$2"
 }
 
 # ctl Q: p50/p99 of each verb (a connection per request, as crierctl), the
@@ -441,10 +447,7 @@ sc_ctl() {
 	    '{"v":1,"cmd":"post","channel":["hook"],"text":"pipelined post","in":"40d"}' \
 	    > "$T/pipe.lat" || fail "pipelined posts: $(cat "$T/pipe.lat")"
 	loop_snap "$T/loop1.json"
-	"$PY" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-r["loop"] = json.loads(sys.argv[2])
-print(json.dumps(r))' "$T/pipe.lat" "$(loop_delta "$T/loop0.json" "$T/loop1.json")" > "$T/pipe.json"
+	with_loop "$T/pipe.lat" > "$T/pipe.json"
 	"$PY" - "$out" "$T/reload.json" "$T/pipe.json" "$q" "$T/reload2.json" <<'PYEOF' | save "ctl-$q"
 import json, sys
 verbs = {}

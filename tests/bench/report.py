@@ -36,6 +36,15 @@ def fmt(v, unit):
     return str(v)
 
 
+def longest(lp):
+    """The longest loop turn of a "loop" delta (peers.sh loop_delta): its
+    length if it fell in the measured part, else a bound (the longest since
+    the start came before)."""
+    if lp["longest_ms"] is not None:
+        return "%.1f ms" % lp["longest_ms"]
+    return "<= %.1f ms" % lp["longest_before_ms"]
+
+
 def qname(q):
     return "empty" if q == 0 else ("%dk queued" % (q // 1000) if q >= 1000 else "%d queued" % q)
 
@@ -55,8 +64,7 @@ def main():
         row(1, "lateness p99, %d posts 1 s apart, %s%s" % (
             r["posts"], qname(r["q"]),
             " (loop: %d turns busy over 5 ms, longest %s)" % (
-                lp["over_5ms"], "%.1f ms" % lp["longest_ms"] if lp["longest_ms"] is not None
-                else "<= %.1f ms" % lp["longest_before_ms"]) if lp else ""),
+                lp["over_5ms"], longest(lp)) if lp else ""),
             c, f, c / f if f else None, "<= floor + 1 ms", c <= f + 1, "ms")
     for r in by(runs, "webhooks"):
         n, a = r["requests"], r["crier"]["arrived_seconds"]
@@ -96,9 +104,7 @@ def main():
             if lp:
                 # crierd's own measure of its turns (status: daemon.loop).
                 row(4, "loop turns busy over 10 ms during that reload (of %d; %d over 5 ms,"
-                    " longest %s)" % (lp["turns"], lp["over_5ms"],
-                                      "%.1f ms" % lp["longest_ms"] if lp["longest_ms"] is not None
-                                      else "<= %.1f ms" % lp["longest_before_ms"]),
+                    " longest %s)" % (lp["turns"], lp["over_5ms"], longest(lp)),
                     lp["over_10ms"], None, None, "0", lp["over_10ms"] == 0, "")
         p = r["verbs"]["post"]["p99_ms"]
         row(5, "`post` p99, %s" % qname(r["q"]), p, None, None, "<= 2 ms", p <= 2, "ms")
