@@ -24,11 +24,17 @@
 #include "when.h"
 #include "../common/jsonw.h"
 #include "../common/proto.h"
+#include "../common/util.h"
 
 struct ctl_write {
 	uv_write_t	 req;
 	char		*data;
 	size_t		 len;
+	struct client	*cl;
+};
+
+/* A reply promised for later (ctlconn_later); CL NULL once the connection is gone. */
+struct ctlconn_later {
 	struct client	*cl;
 };
 
@@ -110,6 +116,8 @@ client_closed(uv_handle_t *h)
 	if (--cl->open_handles > 0)
 		return;
 	held_free(cl);
+	if (cl->later != NULL)
+		cl->later->cl = NULL;	/* its owner still answers it */
 	LIST_REMOVE(cl, entry);
 	nclients--;
 	if (gone_fn != NULL)
@@ -194,7 +202,7 @@ idle_restart(struct client *cl)
 {
 	if (cl->closing)
 		return;
-	if (cl->follow && !cl->eof)
+	if ((cl->follow && !cl->eof) || cl->later != NULL)
 		uv_timer_stop(&cl->idle);
 	else {
 		cl->idle_unwritten = cl->pipe.write_queue_size;
@@ -207,7 +215,7 @@ static void
 flow(struct client *cl)
 {
 	int	want = !cl->closing && !cl->eof && !cl->drain_close &&
-	    !cl->more && cl->queued <= CTLCONN_MAX_QUEUE &&
+	    !cl->more && cl->later == NULL && cl->queued <= CTLCONN_MAX_QUEUE &&
 	    cl->len < CTL_MAX_REQUEST;
 
 	if (want && !cl->reading) {
@@ -224,7 +232,7 @@ flow(struct client *cl)
 static void
 maybe_finish(struct client *cl)
 {
-	if (cl->closing || cl->queued > 0)
+	if (cl->closing || cl->queued > 0 || cl->later != NULL)
 		return;
 	if (cl->drain_close || (cl->eof && cl->len == 0 && !cl->follow))
 		ctlconn_close(cl);
@@ -394,6 +402,44 @@ ctlconn_release(void)
 			held_write(cl);
 }
 
+/* The reply to CL's request being answered is promised for later. */
+struct ctlconn_later *
+ctlconn_later(struct client *cl)
+{
+	struct ctlconn_later	*l = xcalloc(1, sizeof(*l));
+
+	l->cl = cl;
+	cl->later = l;
+	uv_timer_stop(&cl->idle);
+	return (l);
+}
+
+/* Sends R as L's reply; CL's requests that waited are answered from the next turn. */
+void
+ctlconn_later_answer(struct ctlconn_later *l, json_t *r)
+{
+	struct client	*cl = l->cl;
+
+	free(l);
+	if (cl == NULL) {
+		json_decref(r);
+		return;
+	}
+	cl->later = NULL;
+	cl->requests++;
+	ctlconn_send(cl, r);
+	if (cl->closing)
+		return;
+	idle_restart(cl);
+	if (resume_inited || uv_idle_init(cl->pipe.loop, &resume) == 0) {
+		resume_inited = 1;
+		cl->more = 1;
+		uv_idle_start(&resume, on_resume);
+	}
+	flow(cl);
+	maybe_finish(cl);
+}
+
 /* Answers the request LINE of LEN bytes (no newline) from CL. */
 static void
 answer(struct client *cl, const char *line, size_t len)
@@ -451,7 +497,7 @@ client_process(struct client *cl)
 	int	 again = turn_number() != 0 && cl->served_turn == turn_number();
 
 	/* The buffer is compacted once, not after each line. */
-	while (!cl->closing && !cl->drain_close &&
+	while (!cl->closing && !cl->drain_close && cl->later == NULL &&
 	    cl->queued <= CTLCONN_MAX_QUEUE &&
 	    (nl = memchr(cl->buf + off, '\n', cl->len - off)) != NULL) {
 		if ((off > 0 || again) &&
@@ -473,7 +519,7 @@ client_process(struct client *cl)
 		off += n + 1;
 	}
 	consume(cl, off);
-	if (cl->more || cl->closing || cl->drain_close ||
+	if (cl->more || cl->closing || cl->drain_close || cl->later != NULL ||
 	    cl->queued > CTLCONN_MAX_QUEUE)
 		return;
 	if (cl->len == CTL_MAX_REQUEST) {
@@ -567,7 +613,7 @@ evictable(uid_t uid, int *count)
 		if (cl->closing || !cl->cred_ok || cl->uid != uid)
 			continue;
 		(*count)++;
-		if (!cl->follow && cl->queued == 0)
+		if (!cl->follow && cl->queued == 0 && cl->later == NULL)
 			victim = cl;
 	}
 	return (victim);

@@ -29,6 +29,7 @@
 #define CTLCONN_MAX_GROUPS	256
 
 struct ctlconn_held;
+struct ctlconn_later;
 
 struct client {
 	uv_pipe_t		 pipe;
@@ -56,6 +57,8 @@ struct client {
 	uint64_t		 requests;	/* answered so far */
 	int			 more;		/* complete requests wait for the next turn */
 	uint64_t		 served_turn;	/* the loop turn it was last answered in */
+	struct ctlconn_later	*later;		/* a reply promised: the next
+						   requests wait for it */
 	int			 follow;	/* log --follow: events are streamed */
 	int64_t			 last_seq;	/* the last event streamed */
 };
@@ -85,6 +88,14 @@ void		 ctlconn_send(struct client *cl, json_t *r);
 void		 ctlconn_hold(struct client *cl);
 /* Writes every connection's held replies, in order, one write each. */
 void		 ctlconn_release(void);
+/*
+ * The reply to the request CL is being answered comes later, through
+ * ctlconn_later_answer() (the dispatcher returns NULL meanwhile); CL's
+ * next requests wait for it, and its idle timer does not run.
+ */
+struct ctlconn_later *ctlconn_later(struct client *cl);
+/* Sends R (consumed) as the reply L promised (L freed); dropped if the connection went away. */
+void		 ctlconn_later_answer(struct ctlconn_later *l, json_t *r);
 /* Closes CL's connection now. */
 void		 ctlconn_close(struct client *cl);
 /* Reply bytes queued for CL and not yet written. */

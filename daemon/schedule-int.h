@@ -53,6 +53,10 @@ struct start {
 void		 sched_start_now(struct channel *ch, struct delivery *d);
 /* Sleeps until wall-clock instant MS if it is still ahead (at most SCHED_EARLY ms). */
 void		 sched_sleep_until(int64_t ms);
+/* Arms the checkpoint timer if the WAL is due to be copied (off the send path). */
+void		 sched_ckpt_arm(void);
+/* A positive number (of ms) from environment variable NAME (tests), or DEF. */
+int64_t		 sched_env_ms(const char *name, int64_t def);
 
 
 #endif

@@ -102,9 +102,9 @@ static int64_t			 early = SCHED_EARLY;
 static void	fire(uv_timer_t *);
 static void	on_more(uv_idle_t *);
 
-/* A positive number of ms from environment variable NAME, or DEF. */
-static int64_t
-env_ms(const char *name, int64_t def)
+/* A positive number (of ms) from environment variable NAME, or DEF. */
+int64_t
+sched_env_ms(const char *name, int64_t def)
 {
 	const char	*v = getenv(name);
 	char		*end;
@@ -125,13 +125,14 @@ sched_init(const struct crierd_ctx *ctx)
 {
 	sched_ctx = ctx;
 	sched_loop = ctx->loop;
-	retry_base = env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
-	max_age = env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
-	early = env_ms("CRIER_TEST_EARLY_MS", SCHED_EARLY);
+	retry_base = sched_env_ms("CRIER_TEST_BACKOFF_MS", SCHED_RETRY_BASE);
+	max_age = sched_env_ms("CRIER_TEST_RETRY_MAX_AGE_MS", SCHED_MAX_AGE);
+	early = sched_env_ms("CRIER_TEST_EARLY_MS", SCHED_EARLY);
 	if (uv_timer_init(sched_loop, &sched_timer) != 0 ||
 	    uv_timer_init(sched_loop, &ckpt_timer) != 0 ||
 	    uv_idle_init(sched_loop, &more_idle) != 0 ||
 	    sched_launch_init(sched_loop) != 0 ||
+	    sched_pause_init(sched_loop) != 0 ||
 	    turn_init(sched_loop) != 0)
 		return (-1);
 	sched_inited = 1;
@@ -297,7 +298,7 @@ book(const struct delivery *d, const struct chan_result *r)
 		sched_hold_paused(d->id, BIT(DS_SENDING), detail, &u);
 		if (store_failures() != failures)
 			return (-1);
-		sched_pause(d->channel, detail, STORE_ACTOR_DAEMON, NULL);
+		sched_pause(d->channel, detail, STORE_ACTOR_DAEMON, NULL, NULL);
 		return (0);
 	case CHAN_PERMANENT:
 		u.last_error = r->error;
@@ -738,8 +739,8 @@ checkpoint(uv_timer_t *t)
 }
 
 /* Arms the checkpoint timer if the WAL is due to be copied. */
-static void
-ckpt_arm(void)
+void
+sched_ckpt_arm(void)
 {
 	if (store_checkpoint_due() && !uv_is_active((uv_handle_t *)&ckpt_timer))
 		uv_timer_start(&ckpt_timer, checkpoint, SCHED_CKPT_DELAY, 0);
@@ -810,7 +811,7 @@ fire(uv_timer_t *t)
 			if (nstarts > 0)
 				starts_go(now);
 		}
-		ckpt_arm();
+		sched_ckpt_arm();
 	}
 	rr++;
 	if (err || store_failures() != failures) {
@@ -893,7 +894,7 @@ sched_kick(void)
 
 	if (!sched_inited || sched_ctx == NULL)
 		return;
-	ckpt_arm();	/* posts and other changes grow the WAL too */
+	sched_ckpt_arm();	/* posts and other changes grow the WAL too */
 	if (uv_is_active((uv_handle_t *)&more_idle))
 		return;	/* fire() runs next turn anyway, and kicks after */
 	uv_timer_stop(&sched_timer);
@@ -943,6 +944,20 @@ sched_kick(void)
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 
+/* sched_kick, unless the armed timer comes well before DUE (it looks at DUE then). */
+void
+sched_kick_due(int64_t due)
+{
+	if (sched_inited && uv_is_active((uv_handle_t *)&sched_timer) &&
+	    !uv_is_active((uv_handle_t *)&more_idle) &&
+	    when_now() + (int64_t)uv_timer_get_due_in(&sched_timer) <
+	    due - SCHED_WARM - early) {
+		sched_ckpt_arm();	/* as sched_kick would */
+		return;
+	}
+	sched_kick();
+}
+
 /* Settles what a previous run left behind; what the store refused is settled later. */
 int
 sched_recover(void)
@@ -955,6 +970,7 @@ sched_recover(void)
 	if (recover_pending)
 		log_warnx("scheduler: what the last run left behind is settled "
 		    "once the store works again");
+	sched_pause_recover();
 	return (0);
 }
 
@@ -970,6 +986,7 @@ sched_shutdown(void)
 	stopping = 1;
 	turn_close();	/* books the outcomes of the last turn */
 	sched_launch_shutdown();	/* what waits for its instant goes back */
+	sched_pause_shutdown();
 	while ((ub = TAILQ_FIRST(&unbooked)) != NULL) {
 		/* Still `sending` in the store: the next start settles it. */
 		TAILQ_REMOVE(&unbooked, ub, entry);

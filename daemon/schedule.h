@@ -38,19 +38,39 @@ int	sched_init(const struct crierd_ctx *ctx);
 int	sched_recover(void);
 /* Re-arms the timer for the earliest waiting delivery (after any change). */
 void	sched_kick(void);
+/*
+ * After a change that makes something due at DUE at the earliest (a post):
+ * sched_kick, unless the timer wakes the scheduler well before DUE anyway
+ * (a post a month ahead costs no look at every channel's queue).
+ */
+void	sched_kick_due(int64_t due);
 /* Backoff before attempt ATTEMPTS + 1, in ms, with jitter. */
 int64_t	sched_backoff(int attempts);
+/* Called once the rows of a pause or resume are all moved: N of them, or -1 if crierd stopped first. */
+typedef void	(*sched_moved_fn)(void *arg, int n);
 /*
  * Pauses channel NAME (REASON shown in status): its scheduled and retrying
- * deliveries become held until sched_resume. *HELD gets how many.
+ * deliveries become held until sched_resume. The pause and the first
+ * slice of them are committed before it returns; a larger channel's rest
+ * goes on a slice a loop turn. DONE (if not NULL) hears how many were
+ * held once they all are: before this returns when they fit in a slice.
  */
-int	sched_pause(const char *name, const char *reason, int actor, int *held);
-/* Un-pauses NAME: what its pause held is scheduled again; *RELEASED: how many. */
-int	sched_resume(const char *name, int actor, int *released);
+int	sched_pause(const char *name, const char *reason, int actor,
+	    sched_moved_fn done, void *arg);
+/* Un-pauses NAME: what its pause held is scheduled again, as sched_pause moves them. */
+int	sched_resume(const char *name, int actor, sched_moved_fn done,
+	    void *arg);
 /* Channel NAME's state: paused and why, its latest error, requests under way. */
 void	sched_channel_info(const char *name, bool *paused, const char **reason,
 	    const char **last_error, int *in_flight);
 void	sched_shutdown(void);
+
+/* sched_pause.c, the scheduler's own: sets up its slicing on LOOP; -1 on error. */
+int	sched_pause_init(uv_loop_t *loop);
+/* Finishes what an interrupted pause or resume left (at the start). */
+void	sched_pause_recover(void);
+/* Ends the slicing; what is left is moved at the next start. */
+void	sched_pause_shutdown(void);
 
 /*
  * sched_launch.c, the scheduler's own: committed starts (struct start,

@@ -386,45 +386,49 @@ fail:
 }
 
 /*
- * Moves every delivery of CHANNEL held for HOLD_REASON that its calendar
- * lets go back to scheduled, logging EVENT (DETAIL) by ACTOR for each, in
- * two statements whatever their number; how many moved, or -1.
+ * Moves the MAX soonest (-1: every) deliveries of CHANNEL held for
+ * HOLD_REASON that their calendar lets go back to scheduled, logging EVENT
+ * (DETAIL) by ACTOR for each, in two statements whatever their number; how
+ * many moved, or -1.
  */
 int
 store_release(const char *channel, const char *hold_reason, int actor,
-    const char *event, const char *detail)
+    const char *event, const char *detail, int max)
 {
 	int64_t	now = when_now();
 	int	ne, n = -1;
 
 	if (store_sql_tx_begin() == -1)
 		return (-1);
-	if ((ne = store_sql_write(NULL, HOT_RELEASE_EVENTS, "ssIiss", channel,
-	    hold_reason, now, actor, event, detail)) != -1)
-		n = store_sql_write(NULL, HOT_RELEASE, "ssI", channel,
-		    hold_reason, now);
+	if ((ne = store_sql_write(NULL, HOT_RELEASE_EVENTS, "ssIissi", channel,
+	    hold_reason, now, actor, event, detail, max)) != -1)
+		n = store_sql_write(NULL, HOT_RELEASE, "ssIissi", channel,
+		    hold_reason, now, actor, event, detail, max);
 	return (move_all_end("release", channel, DS_HELD, DS_SCHEDULED, ne, n));
 }
 
 /*
- * Holds for HOLD_REASON every delivery of CHANNEL in state FROM, logging
- * EVENT (DETAIL) by ACTOR for each, in two statements whatever their
- * number (a `pause` of 100 000 did them one by one: 2.9 s on the loop, and
- * every row read into memory first); how many, or -1.
+ * Holds for HOLD_REASON the MAX soonest (-1: every) deliveries of CHANNEL
+ * in state FROM, logging EVENT (DETAIL) by ACTOR for each, in two
+ * statements whatever their number (a `pause` of 100 000 did them one by
+ * one: 2.9 s on the loop, and every row read into memory first); how
+ * many, or -1.
  */
 int
 store_hold_all(const char *channel, enum dstate from, const char *hold_reason,
-    int actor, const char *event, const char *detail)
+    int actor, const char *event, const char *detail, int max)
 {
 	int64_t	now = when_now();
 	int	ne, n = -1;
 
 	if (store_sql_tx_begin() == -1)
 		return (-1);
-	if ((ne = store_sql_write(NULL, HOT_HOLD_EVENTS, "ssIiss", channel,
-	    dstate_names[from], now, actor, event, detail)) != -1)
-		n = store_sql_write(NULL, HOT_HOLD, "ssIiss" "s", channel,
-		    dstate_names[from], now, actor, event, detail, hold_reason);
+	if ((ne = store_sql_write(NULL, HOT_HOLD_EVENTS, "ssIisssi", channel,
+	    dstate_names[from], now, actor, event, detail, hold_reason,
+	    max)) != -1)
+		n = store_sql_write(NULL, HOT_HOLD, "ssIisssi", channel,
+		    dstate_names[from], now, actor, event, detail, hold_reason,
+		    max);
 	return (move_all_end("hold", channel, from, DS_HELD, ne, n));
 }
 

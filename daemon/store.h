@@ -186,9 +186,9 @@ int	 store_set_content(const char *id, int64_t due, const char *summary,
 int	 store_list_calendar(const char *name, struct delivery **out, size_t *n);
 /* Lists deliveries matching F ordered by due, id. */
 int	 store_list(const struct store_filter *f, struct delivery **out, size_t *n);
-/* CHANNEL's deliveries held for HOLD_REASON, ordered by due. */
+/* The MAX soonest (-1: all) of CHANNEL's deliveries held for HOLD_REASON, ordered by due. */
 int	 store_list_held_for(const char *channel, const char *hold_reason,
-	    struct delivery **out, size_t *n);
+	    int max, struct delivery **out, size_t *n);
 /* Deliveries ready at NOW: scheduled and due, or retrying and their time come. */
 int	 store_due(int64_t now, size_t max, struct delivery **out, size_t *n);
 /* The next instant something becomes ready; 1 if nothing is waiting. */
@@ -210,16 +210,19 @@ void	 store_channel_clear(struct store_channel *sc);
 void	 store_set_event_hook(void (*fn)(void));
 /* Number of deliveries in each state. */
 int	 store_counts(int64_t counts[DS_NSTATES]);
-/* Releases CHANNEL's deliveries held for HOLD_REASON, logging each; how many. */
-int	 store_release(const char *channel, const char *hold_reason,
-	    int actor, const char *event, const char *detail);
 /*
- * Holds for HOLD_REASON CHANNEL's deliveries in state FROM, logging EVENT
- * (DETAIL) by ACTOR for each; how many.
+ * Releases the MAX soonest (-1: all) of CHANNEL's deliveries held for
+ * HOLD_REASON that their calendar lets go, logging each; how many.
+ */
+int	 store_release(const char *channel, const char *hold_reason,
+	    int actor, const char *event, const char *detail, int max);
+/*
+ * Holds for HOLD_REASON the MAX soonest (-1: all) of CHANNEL's deliveries
+ * in state FROM, logging EVENT (DETAIL) by ACTOR for each; how many.
  */
 int	 store_hold_all(const char *channel, enum dstate from,
 	    const char *hold_reason, int actor, const char *event,
-	    const char *detail);
+	    const char *detail, int max);
 /* Appends an event not tied to a transition. */
 int	 store_log(const char *delivery, const char *channel, int actor,
 	    const char *event, const char *detail);

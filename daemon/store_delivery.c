@@ -276,15 +276,15 @@ store_list(const struct store_filter *f, struct delivery **out, size_t *n)
 	    f->limit ? (int64_t)f->limit : (int64_t)-1), out, n));
 }
 
-/* CHANNEL's deliveries held for HOLD_REASON, ordered by due. */
+/* The MAX soonest (-1: all) of CHANNEL's deliveries held for HOLD_REASON, ordered by due. */
 int
-store_list_held_for(const char *channel, const char *hold_reason,
+store_list_held_for(const char *channel, const char *hold_reason, int max,
     struct delivery **out, size_t *n)
 {
 	struct deliveries	a = { NULL, 0, 0 };
 
 	return (deliveries_out(&a, store_sql_read("query", HOT_HELD_FOR,
-	    row_append, &a, "ss", channel, hold_reason), out, n));
+	    row_append, &a, "ssi", channel, hold_reason, max), out, n));
 }
 
 /* Deliveries ready to go at NOW. */

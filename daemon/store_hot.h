@@ -91,7 +91,7 @@
 /* resume: what a release left held for the pause (calendar-held, invalid). */
 #define HOT_HELD_FOR "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \
 	" WHERE channel = ?1 AND state = 'held' AND hold_reason = ?2" \
-	" ORDER BY due, id"
+	" ORDER BY due, id LIMIT ?3"
 
 /* show / get. */
 #define HOT_GET "SELECT " HOT_DELIVERY_COLS " FROM deliveries WHERE id = ?"
@@ -193,17 +193,24 @@
  * calendar lets go (not "invalid", not "held") goes back to `scheduled`
  * in one statement, after one statement logs event ?5 (?6) for each.
  */
-#define HOT_RELEASE_WHERE " WHERE channel = ?1 AND state = 'held'" \
-	" AND hold_reason = ?2 AND cal_state IS NOT 'invalid'" \
-	" AND cal_state IS NOT 'held'"
+/*
+ * resume: the next ?7 (-1: all) of a channel's deliveries held for the
+ * pause that the calendar lets go, soonest first, in two statements. Both
+ * pick the same rows: nothing changes between them, in one transaction.
+ */
+#define HOT_RELEASE_WHERE " WHERE rid IN (SELECT rid FROM deliveries" \
+	" WHERE channel = ?1 AND state = 'held' AND hold_reason = ?2" \
+	" AND cal_state IS NOT 'invalid' AND cal_state IS NOT 'held'" \
+	" ORDER BY due, rid LIMIT ?7)"
 #define HOT_RELEASE_EVENTS "INSERT INTO events (at, delivery, channel," \
 	" event, detail, actor, delivery_rid) SELECT ?3, id, channel, ?5, ?6," \
 	" ?4, rid FROM deliveries" HOT_RELEASE_WHERE " ORDER BY due, rid"
 #define HOT_RELEASE "UPDATE deliveries SET state = 'scheduled'," \
 	" updated = ?3, hold_reason = NULL, next_attempt = 0" \
 	HOT_RELEASE_WHERE
-/* pause: a channel's deliveries in one state held, in two statements. */
-#define HOT_HOLD_WHERE " WHERE channel = ?1 AND state = ?2"
+/* pause: the next ?8 (-1: all) of a channel's deliveries in one state held, likewise. */
+#define HOT_HOLD_WHERE " WHERE rid IN (SELECT rid FROM deliveries" \
+	" WHERE channel = ?1 AND state = ?2 ORDER BY due, rid LIMIT ?8)"
 #define HOT_HOLD_EVENTS "INSERT INTO events (at, delivery, channel," \
 	" event, detail, actor, delivery_rid) SELECT ?3, id, channel, ?5, ?6," \
 	" ?4, rid FROM deliveries" HOT_HOLD_WHERE " ORDER BY due, rid"

@@ -1,5 +1,6 @@
 #!/bin/sh
-# A post queued with --in 3s is written to the outbox when due, and list says sent.
+# A post queued with --in 3s is written to the outbox when due, and list
+# says sent; one due soon after later ones are queued goes too.
 . "$(dirname "$0")/lib.sh"
 
 write_config
@@ -50,6 +51,15 @@ expect_out "$id"
 expect_rc 0 ctl list
 expect_out "$id"
 expect_out "sent"
+
+# A post a month ahead, while the scheduler sleeps until a week-ahead one,
+# does not wake it; one due in 2 s still does (the scheduler sleeps at most
+# 5 minutes: a post a month ahead makes it look at no queue).
+expect_rc 0 ctl --json post --channel outbox --text "next week" --in 7d
+expect_rc 0 ctl --json post --channel outbox --text "next month" --in 30d
+expect_rc 0 ctl --json post --channel outbox --text "soon after them" --in 2s
+soon=$(echo "$OUT" | jget 'd["ids"][0]')
+wait_for "ls $box/*$soon.txt" 15 || fail "a post due in 2 s after later ones was not sent: $(state_of "$soon")"
 
 stop_daemon
 [ -e "$SOCK" ] && fail "socket left behind after SIGTERM"

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,7 @@ static int		 nslow;
 static uv_pipe_t	 server;
 static char		 dir[64], sockpath[128];
 static int		 ndispatched, ngone;
+static struct ctlconn_later *later;	/* the last "later" request's */
 
 /*
  * The dispatcher under test: echoes each line; "hold..." lines hold their
@@ -85,6 +87,11 @@ dispatch(struct client *cl, const char *line, size_t len)
 		slow_turn[nslow++] = turn_number();
 		while (nanosleep(&ts, &ts) == -1)
 			;
+	}
+	if (len >= 5 && memcmp(line, "later", 5) == 0) {
+		later = ctlconn_later(cl);
+		json_decref(r);
+		return (NULL);
 	}
 	if (len >= 4 && memcmp(line, "hold", 4) == 0)
 		ctlconn_hold(cl);
@@ -292,6 +299,99 @@ START_TEST(test_held_close)
 END_TEST
 
 /*
+ * A reply promised for later: the connection's next requests are not even
+ * dispatched until it is sent, then they are answered after it, in order;
+ * other connections are answered meanwhile.
+ */
+START_TEST(test_later_order)
+{
+	char	buf[4096], obuf[256];
+	size_t	len = 0, olen = 0;
+	int	fd, other;
+
+	serve();
+	fd = dial();
+	other = dial();
+	ck_assert_int_eq(write(fd, "now 1\nlater 2\nnow 3\nnow 4\n", 26), 26);
+	pump();
+	ck_assert_int_eq(ndispatched, 2);
+	ck_assert_ptr_nonnull(later);
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"echo\":\"now 1\",\"v\":1}\n");
+	ck_assert_int_eq(write(other, "now 5\n", 6), 6);
+	pump();
+	drain(other, obuf, sizeof(obuf), &olen);
+	ck_assert_str_eq(obuf, "{\"echo\":\"now 5\",\"v\":1}\n");
+	ck_assert_int_eq(ndispatched, 3);
+	ctlconn_later_answer(later, json_pack("{s:s}", "done", "later 2"));
+	later = NULL;
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"echo\":\"now 1\",\"v\":1}\n"
+	    "{\"done\":\"later 2\",\"v\":1}\n{\"echo\":\"now 3\",\"v\":1}\n"
+	    "{\"echo\":\"now 4\",\"v\":1}\n");
+	ck_assert_int_eq(ndispatched, 5);
+	close(fd);
+	close(other);
+	unserve();
+}
+END_TEST
+
+/*
+ * A client that half-closes (or closes) gets its promised reply before the
+ * end; one that crierd closes leaves the promise to be answered into
+ * nothing (the leak checker watches).
+ */
+START_TEST(test_later_close)
+{
+	char	buf[4096];
+	size_t	len = 0;
+	int	fd;
+
+	signal(SIGPIPE, SIG_IGN);	/* as crierd: a write to a closed client fails */
+	serve();
+	fd = dial();
+	ck_assert_int_eq(write(fd, "later 1", 7), 7);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	pump();
+	ck_assert_ptr_nonnull(later);
+	ck_assert_int_eq(ngone, 0);	/* not closed before its reply */
+	ctlconn_later_answer(later, json_pack("{s:i}", "n", 1));
+	pump();
+	drain(fd, buf, sizeof(buf), &len);
+	ck_assert_str_eq(buf, "{\"n\":1,\"v\":1}\n");
+	ck_assert_int_eq(ngone, 1);
+	close(fd);
+
+	later = NULL;
+	fd = dial();
+	ck_assert_int_eq(write(fd, "later 2\n", 8), 8);
+	pump();
+	ck_assert_ptr_nonnull(later);
+	close(fd);
+	pump();
+	ck_assert_int_eq(ngone, 1);	/* its end reads as a half-close */
+	ctlconn_later_answer(later, json_pack("{s:i}", "n", 2));
+	later = NULL;
+	pump();
+	ck_assert_int_eq(ngone, 2);	/* the reply could not be written */
+
+	/* Closed by crierd (at a stop) before the promise is kept. */
+	fd = dial();
+	ck_assert_int_eq(write(fd, "later 3\n", 8), 8);
+	pump();
+	ck_assert_ptr_nonnull(later);
+	ctlconn_close(ctlconn_first());
+	pump();
+	ck_assert_int_eq(ngone, 3);
+	ctlconn_later_answer(later, json_pack("{s:i}", "n", 3));
+	later = NULL;
+	close(fd);
+	unserve();
+}
+END_TEST
+
+/*
  * The time for requests in a loop turn (CTLCONN_TURN_US, 2 ms) is shared
  * by every connection, each still getting one request a turn: four
  * connections pipelining requests of 1 ms get at most 3 + 3 answered in a
@@ -348,6 +448,8 @@ ctlconn_suite(void)
 	tcase_add_test(tc, test_held_budget);
 	tcase_add_test(tc, test_held_half_close);
 	tcase_add_test(tc, test_held_close);
+	tcase_add_test(tc, test_later_order);
+	tcase_add_test(tc, test_later_close);
 	tcase_add_test(tc, test_turn_budget_shared);
 	suite_add_tcase(s, tc);
 	return s;

@@ -754,7 +754,7 @@ START_TEST(test_release)
 		strcpy(ids[i], d.id);
 	}
 	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
-	    "channel resumed"), 2);
+	    "channel resumed", -1), 2);
 	for (i = 0; i < 6; i++) {
 		ck_assert_int_eq(store_get(ids[i], &d), 0);
 		ck_assert_msg(d.state == rows[i].after, "%s is %d", rows[i].uid,
@@ -776,7 +776,7 @@ START_TEST(test_release)
 	ck_assert_int_eq(counts[DS_HELD], 4);
 	/* Nothing left to release: none moves, nothing is logged. */
 	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
-	    "channel resumed"), 0);
+	    "channel resumed", -1), 0);
 	ck_assert_int_eq(store_events_for(ids[0], &ev, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	store_events_free(ev, n);
@@ -813,7 +813,7 @@ START_TEST(test_release_large)
 	ck_assert_int_eq(store_commit(), 0);
 	ck_assert_int_eq(store_begin(), 0);
 	ck_assert_int_eq(store_release("hook", "paused", 1000, "resumed",
-	    "channel resumed"), n);
+	    "channel resumed", -1), n);
 	ck_assert_int_eq(store_commit(), 0);
 	ck_assert_int_eq(store_counts(counts), 0);
 	ck_assert_int_eq(counts[DS_SCHEDULED], n);
