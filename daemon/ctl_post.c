@@ -258,7 +258,6 @@ ctl_post_flush(void)
 	struct pending	*p;
 	uint64_t	 failures = store_failures();
 	size_t		 i, stored = 0;
-	int64_t		 soonest = INT64_MAX;
 	int		 lost = 0;
 
 	if (STAILQ_EMPTY(&pendings))
@@ -287,13 +286,10 @@ ctl_post_flush(void)
 			pending_fail(p, store_error(failures));
 		else if (!p->failed) {
 			stored++;
-			for (i = 0; i < p->n; i++) {
+			for (i = 0; i < p->n; i++)
 				log_info("ctl: uid %d: post %s to %s%s", p->actor,
 				    p->d[i].id, p->d[i].channel, p->hold ?
 				    " (held)" : "");
-				if (p->d[i].due < soonest)
-					soonest = p->d[i].due;
-			}
 		}
 		pending_free(p);
 	}
@@ -301,7 +297,7 @@ ctl_post_flush(void)
 	npending = 0;
 	turn_set_full(false);
 	if (stored > 0)
-		sched_kick_due(soonest);
+		sched_kick();
 	ctlconn_release();
 }
 

@@ -944,20 +944,6 @@ sched_kick(void)
 	uv_timer_start(&sched_timer, fire, (uint64_t)delay, 0);
 }
 
-/* sched_kick, unless the armed timer comes well before DUE (it looks at DUE then). */
-void
-sched_kick_due(int64_t due)
-{
-	if (sched_inited && uv_is_active((uv_handle_t *)&sched_timer) &&
-	    !uv_is_active((uv_handle_t *)&more_idle) &&
-	    when_now() + (int64_t)uv_timer_get_due_in(&sched_timer) <
-	    due - SCHED_WARM - early) {
-		sched_ckpt_arm();	/* as sched_kick would */
-		return;
-	}
-	sched_kick();
-}
-
 /* Settles what a previous run left behind; what the store refused is settled later. */
 int
 sched_recover(void)

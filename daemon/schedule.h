@@ -38,12 +38,6 @@ int	sched_init(const struct crierd_ctx *ctx);
 int	sched_recover(void);
 /* Re-arms the timer for the earliest waiting delivery (after any change). */
 void	sched_kick(void);
-/*
- * After a change that makes something due at DUE at the earliest (a post):
- * sched_kick, unless the timer wakes the scheduler well before DUE anyway
- * (a post a month ahead costs no look at every channel's queue).
- */
-void	sched_kick_due(int64_t due);
 /* Backoff before attempt ATTEMPTS + 1, in ms, with jitter. */
 int64_t	sched_backoff(int attempts);
 /* Called once the rows of a pause or resume are all moved: N of them, or -1 if crierd stopped first. */

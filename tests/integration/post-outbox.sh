@@ -52,9 +52,8 @@ expect_rc 0 ctl list
 expect_out "$id"
 expect_out "sent"
 
-# A post a month ahead, while the scheduler sleeps until a week-ahead one,
-# does not wake it; one due in 2 s still does (the scheduler sleeps at most
-# 5 minutes: a post a month ahead makes it look at no queue).
+# A post due in 2 s, made while the scheduler sleeps until posts a week
+# and a month ahead, wakes it (it sleeps up to 5 minutes at a time).
 expect_rc 0 ctl --json post --channel outbox --text "next week" --in 7d
 expect_rc 0 ctl --json post --channel outbox --text "next month" --in 30d
 expect_rc 0 ctl --json post --channel outbox --text "soon after them" --in 2s
