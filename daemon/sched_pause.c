@@ -40,7 +40,7 @@ struct pjob {
 	int			 phase;		/* resume: 0 release, 1 what stays held */
 	int			 actor;
 	int			 loud;		/* logged even if nothing moved */
-	char			 reason[128];	/* the pause's */
+	char			 reason[640];	/* the pause's, for the log */
 	char			 detail[640];	/* of each `held` event */
 	int			 count;		/* moved so far */
 	sched_moved_fn		 done;
