@@ -402,6 +402,20 @@ ctlconn_release(void)
 			held_write(cl);
 }
 
+/* CL's requests still in its buffer are answered from the next turn; -1 if that cannot be arranged. */
+static int
+next_turn(struct client *cl)
+{
+	if (!resume_inited) {
+		if (uv_idle_init(cl->pipe.loop, &resume) != 0)
+			return (-1);
+		resume_inited = 1;
+	}
+	cl->more = 1;
+	uv_idle_start(&resume, on_resume);
+	return (0);
+}
+
 /* The reply to CL's request being answered is promised for later. */
 struct ctlconn_later *
 ctlconn_later(struct client *cl)
@@ -431,11 +445,7 @@ ctlconn_later_answer(struct ctlconn_later *l, json_t *r)
 	if (cl->closing)
 		return;
 	idle_restart(cl);
-	if (resume_inited || uv_idle_init(cl->pipe.loop, &resume) == 0) {
-		resume_inited = 1;
-		cl->more = 1;
-		uv_idle_start(&resume, on_resume);
-	}
+	(void)next_turn(cl);
 	flow(cl);
 	maybe_finish(cl);
 }
@@ -502,12 +512,8 @@ client_process(struct client *cl)
 	    (nl = memchr(cl->buf + off, '\n', cl->len - off)) != NULL) {
 		if ((off > 0 || again) &&
 		    (when_mono_us() >= end || turn_full()) &&
-		    (resume_inited ||
-		    uv_idle_init(cl->pipe.loop, &resume) == 0)) {
-			/* The rest next turn; not read further meanwhile. */
-			resume_inited = 1;
-			cl->more = 1;
-			uv_idle_start(&resume, on_resume);
+		    next_turn(cl) == 0) {
+			/* Not read further meanwhile. */
 			log_debug("ctl: uid %d pid %d: the requests after "
 			    "%llu wait for the next turn", (int)cl->uid,
 			    (int)cl->pid, (unsigned long long)cl->requests);

@@ -222,9 +222,10 @@ release_slice(struct pjob *j, int *moved, int *phase)
 static int
 job_slice(struct pjob *j, int *moved, int *phase)
 {
+	if (!j->pause)
+		return (release_slice(j, moved, phase));
 	*phase = j->phase;
-	return (j->pause ? hold_slice(j, moved) : release_slice(j, moved,
-	    phase));
+	return (hold_slice(j, moved));
 }
 
 /* Retry timer: the store may work again. */

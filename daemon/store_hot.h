@@ -189,14 +189,11 @@
 	" text = ?, cal_state = ?, last_error = ?, updated = ? WHERE id = ?"
 
 /*
- * resume: every delivery of channel ?1 held for reason ?2 that its
- * calendar lets go (not "invalid", not "held") goes back to `scheduled`
- * in one statement, after one statement logs event ?5 (?6) for each.
- */
-/*
- * resume: the next ?7 (-1: all) of a channel's deliveries held for the
- * pause that the calendar lets go, soonest first, in two statements. Both
- * pick the same rows: nothing changes between them, in one transaction.
+ * resume: the next ?7 (-1: all) deliveries of channel ?1 held for reason
+ * ?2 that the calendar lets go (not "invalid", not "held"), soonest
+ * first, go back to `scheduled` in one statement, after one statement
+ * logs event ?5 (?6) for each. Both pick the same rows: nothing changes
+ * between them, in one transaction.
  */
 #define HOT_RELEASE_WHERE " WHERE rid IN (SELECT rid FROM deliveries" \
 	" WHERE channel = ?1 AND state = 'held' AND hold_reason = ?2" \
