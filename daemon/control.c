@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "context.h"
 #include "ctl_post.h"
+#include "ctl_sliced.h"
 #include "ctl_verbs.h"
 #include "ctlconn.h"
 #include "log.h"
@@ -33,6 +34,7 @@
 
 #define LIST_MAX	10000
 #define LOG_DEFAULT	50
+#define LOG_SLICE	400	/* events a slice of a longer log (about 2 ms) */
 
 typedef json_t	*(*ctl_handler)(struct client *, json_t *);
 
@@ -97,13 +99,38 @@ follow_hook(void)
 		uv_timer_start(&ctl_follow_timer, follow_flush, 0, 0);
 }
 
+/* ctl_sliced's slicer for log: the cursor ARG's next MAX events into ITEMS. */
+static int
+log_slice(void *arg, size_t max, json_t *items)
+{
+	struct store_event	*ev = NULL;
+	size_t			 n = 0, i;
+	int			 rc;
+
+	if ((rc = store_events_cursor_next(arg, max, &ev, &n)) == -1)
+		return (-1);
+	for (i = 0; i < n; i++)
+		json_array_append_new(items, reply_event(&ev[i]));
+	store_events_free(ev, n);
+	return (rc);
+}
+
+/* Closes log's cursor ARG. */
+static void
+log_cursor_free(void *arg)
+{
+	store_cursor_close(arg);
+}
+
 /* log: the newest delivery events, oldest first. */
 json_t *
 ctl_log(struct client *cl, json_t *req)
 {
 	struct store_event	*ev = NULL;
+	struct store_cursor	*cur;
 	size_t			 n = 0, i, limit = LOG_DEFAULT;
 	json_t			*arr, *r, *lim;
+	char			 err[512];
 
 	if ((lim = json_object_get(req, "limit")) != NULL) {
 		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
@@ -111,6 +138,15 @@ ctl_log(struct client *cl, json_t *req)
 			return (reply_error("bad_request", "--limit: a number from "
 			    "1 to %d", LIST_MAX));
 		limit = (size_t)json_integer_value(lim);
+	}
+	if (limit > ctl_sliced_rows(LOG_SLICE) &&
+	    !json_is_true(json_object_get(req, "follow"))) {
+		/* More than a turn's worth: a slice a turn, as list. */
+		if ((cur = store_events_cursor(limit, err, sizeof(err))) != NULL)
+			return (ctl_sliced(cl, reply_ok(), "events",
+			    ctl_sliced_rows(LOG_SLICE), log_slice,
+			    log_cursor_free, cur));
+		log_warnx("log: %s; read in one turn", err);
 	}
 	if (store_events(0, limit, &ev, &n) == -1)
 		return (reply_error("internal", "database error"));
@@ -367,6 +403,7 @@ void
 ctl_shutdown(void)
 {
 	ctl_post_flush();
+	ctl_sliced_shutdown();
 	ctlconn_close_all();
 	if (ctl_follow_inited) {
 		store_set_event_hook(NULL);

@@ -16,9 +16,11 @@
 #include "control.h"
 #include "conf.h"
 #include "context.h"
+#include "ctl_sliced.h"
 #include "delivery.h"
 #include "engage.h"
 #include "length.h"
+#include "log.h"
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
@@ -33,6 +35,7 @@
 #define LIST_MAX	10000
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
+#define LIST_SLICE	200	/* rows a slice of a bigger list (about 2 ms) */
 #define AGENDA_ROWS	100	/* posts shown unless --limit says otherwise (as list) */
 
 /* What the event loop's turns cost since the start (turn_stats), as JSON. */
@@ -104,15 +107,57 @@ ctl_status(struct client *cl, json_t *req)
 	return (r);
 }
 
+/* Appends list's N rows DS to ARR. */
+static void
+list_rows(const struct delivery *ds, size_t n, json_t *arr)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		json_t	*jd = reply_delivery(&ds[i]);
+
+		if (ds[i].state == DS_SENT)
+			json_object_set_new(jd, "engagement",
+			    engage_json(ds[i].id));
+		json_array_append_new(arr, jd);
+	}
+}
+
+/* ctl_sliced's slicer for list: the cursor ARG's next MAX rows into ITEMS. */
+static int
+list_slice(void *arg, size_t max, json_t *items)
+{
+	struct delivery	*ds = NULL;
+	size_t		 n = 0;
+	int		 rc;
+
+	if ((rc = store_view_cursor_next(arg, max, &ds, &n)) == -1) {
+		log_warnx("list: reading the deliveries failed");
+		return (-1);
+	}
+	list_rows(ds, n, items);
+	store_deliveries_free(ds, n);
+	return (rc);
+}
+
+/* Closes list's cursor ARG. */
+static void
+list_cursor_free(void *arg)
+{
+	store_cursor_close(arg);
+}
+
 /* list: deliveries by due time, filtered. */
 json_t *
 ctl_list(struct client *cl, json_t *req)
 {
 	struct store_filter	 f;
+	struct store_cursor	*cur;
 	struct delivery		*ds = NULL;
-	size_t			 n = 0, i;
+	size_t			 n = 0;
 	const char		*s;
 	json_t			*arr, *r, *lim;
+	char			 err[512];
 
 	memset(&f, 0, sizeof(f));
 	f.state = -1;
@@ -134,20 +179,23 @@ ctl_list(struct client *cl, json_t *req)
 			    "1 to %d", LIST_MAX));
 		f.limit = (size_t)json_integer_value(lim);
 	}
-	if (store_view_list(&f, &ds, &n, NULL) == -1)
-		return (reply_error("internal", "database error"));
-	arr = json_array();
-	for (i = 0; i < n; i++) {
-		json_t	*jd = reply_delivery(&ds[i]);
-
-		if (ds[i].state == DS_SENT)
-			json_object_set_new(jd, "engagement",
-			    engage_json(ds[i].id));
-		json_array_append_new(arr, jd);
-	}
-	store_deliveries_free(ds, n);
 	r = reply_ok();
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
+	if (f.limit > ctl_sliced_rows(LIST_SLICE)) {
+		/* More than a turn's worth: read on a cursor, a slice a turn. */
+		if ((cur = store_view_cursor(&f, err, sizeof(err))) != NULL)
+			return (ctl_sliced(cl, r, "deliveries",
+			    ctl_sliced_rows(LIST_SLICE), list_slice, list_cursor_free,
+			    cur));
+		log_warnx("list: %s; read in one turn", err);
+	}
+	if (store_view_list(&f, &ds, &n, NULL) == -1) {
+		json_decref(r);
+		return (reply_error("internal", "database error"));
+	}
+	arr = json_array();
+	list_rows(ds, n, arr);
+	store_deliveries_free(ds, n);
 	json_object_set_new(r, "deliveries", arr);
 	return (r);
 }
@@ -306,33 +354,22 @@ day_label(struct icaltimetype *t, char *buf, size_t len)
 static json_t *
 agenda_next(int64_t after, int64_t now)
 {
-	struct store_filter	 f;
-	struct delivery		*ds = NULL;
+	struct delivery		 d;
 	struct icaltimetype	 t;
-	size_t			 n = 0, i;
-	json_t			*it = json_null();
+	json_t			*it;
 	char			 hm[8], label[64];
 
-	memset(&f, 0, sizeof(f));
-	f.state = -1;
-	f.from = after;
-	f.limit = LIST_MAX;
-	if (store_view_list(&f, &ds, &n, NULL) == -1)
-		return (it);
-	for (i = 0; i < n; i++) {
-		if ((PENDING_MASK & BIT(ds[i].state)) == 0)
-			continue;
-		reply_local_time(ds[i].due, &t);
-		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
-		day_label(&t, label, sizeof(label));
-		it = reply_delivery(&ds[i]);
-		json_object_set_new(it, "time", json_string(hm));
-		json_object_set_new(it, "label", json_string(label));
-		json_object_set_new(it, "days", json_integer((json_int_t)
-		    ((ds[i].due - now) / 86400000 + 1)));
-		break;
-	}
-	store_deliveries_free(ds, n);
+	if (store_view_next_pending(after, &d) != 0)
+		return (json_null());
+	reply_local_time(d.due, &t);
+	snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+	day_label(&t, label, sizeof(label));
+	it = reply_delivery(&d);
+	json_object_set_new(it, "time", json_string(hm));
+	json_object_set_new(it, "label", json_string(label));
+	json_object_set_new(it, "days", json_integer((json_int_t)
+	    ((d.due - now) / 86400000 + 1)));
+	store_delivery_clear(&d);
 	return (it);
 }
 

@@ -41,7 +41,9 @@ struct ctlconn_later {
 /* A reply held until ctlconn_release(). */
 struct ctlconn_held {
 	STAILQ_ENTRY(ctlconn_held)	 entry;
-	json_t				*r;
+	json_t				*r;		/* or, written already: */
+	char				*line;
+	size_t				 len;
 	size_t				 weight;	/* counted in queued */
 };
 
@@ -103,6 +105,7 @@ held_free(struct client *cl)
 		STAILQ_REMOVE_HEAD(&cl->held, entry);
 		cl->queued -= h->weight;
 		json_decref(h->r);
+		free(h->line);
 		free(h);
 	}
 }
@@ -334,6 +337,25 @@ held_add(struct client *cl, json_t *r)
 	flow(cl);
 }
 
+/* Queues the finished reply LINE of LEN bytes (consumed) behind CL's held replies. */
+static void
+held_add_line(struct client *cl, char *line, size_t len)
+{
+	struct ctlconn_held	*h;
+
+	if (cl->closing || (h = calloc(1, sizeof(*h))) == NULL) {
+		free(line);
+		if (!cl->closing)
+			ctlconn_close(cl);
+		return;
+	}
+	h->line = line;
+	h->len = h->weight = len;
+	STAILQ_INSERT_TAIL(&cl->held, h, entry);
+	cl->queued += h->weight;
+	flow(cl);
+}
+
 /* Sends reply R (consumed) as one line, behind any held replies. */
 void
 ctlconn_send(struct client *cl, json_t *r)
@@ -368,7 +390,12 @@ held_write(struct client *cl)
 	while ((h = STAILQ_FIRST(&cl->held)) != NULL) {
 		STAILQ_REMOVE_HEAD(&cl->held, entry);
 		cl->queued -= h->weight;
-		line = line_of(h->r, &n);
+		if (h->r != NULL)
+			line = line_of(h->r, &n);
+		else {
+			line = h->line;
+			n = h->len;
+		}
 		free(h);
 		if (line == NULL)
 			goto fail;
@@ -432,16 +459,42 @@ ctlconn_later(struct client *cl)
 void
 ctlconn_later_answer(struct ctlconn_later *l, json_t *r)
 {
+	size_t	len = 0;
+	char	*line;
+
+	if (l->cl == NULL) {
+		free(l);
+		json_decref(r);
+		return;
+	}
+	line = line_of(r, &len);
+	ctlconn_later_answer_line(l, line, len);
+}
+
+/* Whether the connection L's reply was promised to went away. */
+int
+ctlconn_later_gone(const struct ctlconn_later *l)
+{
+	return (l->cl == NULL || l->cl->closing);
+}
+
+/* Sends LINE (LEN bytes with its newline, consumed; NULL: out of memory) as L's reply. */
+void
+ctlconn_later_answer_line(struct ctlconn_later *l, char *line, size_t len)
+{
 	struct client	*cl = l->cl;
 
 	free(l);
 	if (cl == NULL) {
-		json_decref(r);
+		free(line);
 		return;
 	}
 	cl->later = NULL;
 	cl->requests++;
-	ctlconn_send(cl, r);
+	if (line != NULL && !STAILQ_EMPTY(&cl->held))
+		held_add_line(cl, line, len);
+	else
+		client_write(cl, line, len);
 	if (cl->closing)
 		return;
 	idle_restart(cl);

@@ -96,6 +96,14 @@ void		 ctlconn_release(void);
 struct ctlconn_later *ctlconn_later(struct client *cl);
 /* Sends R (consumed) as the reply L promised (L freed); dropped if the connection went away. */
 void		 ctlconn_later_answer(struct ctlconn_later *l, json_t *r);
+/*
+ * The same with the reply already written out: LINE (LEN bytes, ending in
+ * a newline, the protocol version in it; consumed) is sent as it is.
+ */
+void		 ctlconn_later_answer_line(struct ctlconn_later *l, char *line,
+		    size_t len);
+/* Whether the connection L was promised to has gone (the answer would be dropped). */
+int		 ctlconn_later_gone(const struct ctlconn_later *l);
 /* Closes CL's connection now. */
 void		 ctlconn_close(struct client *cl);
 /* Reply bytes queued for CL and not yet written. */

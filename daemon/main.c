@@ -374,6 +374,11 @@ main(int argc, char *argv[])
 
 	/* Torn down in the reverse order of setting up. */
 	uv_timer_stop(&watchdog);
+	/*
+	 * A pause or resume still moving rows answers its client ("stopping":
+	 * stored, finished at the next start) while the connection is open.
+	 */
+	sched_stopping();
 	ctl_shutdown();
 	camp_shutdown();
 	mailer_shutdown();

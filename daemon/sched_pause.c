@@ -371,7 +371,7 @@ sched_pause_recover(void)
 
 /* Stopping: what is left is moved at the next start; callers hear -1. */
 void
-sched_pause_shutdown(void)
+sched_pause_stopping(void)
 {
 	struct pjob	*j;
 
@@ -381,6 +381,15 @@ sched_pause_shutdown(void)
 		TAILQ_REMOVE(&jobs, j, entry);
 		job_end(j, 1);
 	}
+}
+
+/* Tears down the slicing (after sched_pause_stopping, if not called before). */
+void
+sched_pause_shutdown(void)
+{
+	if (!pause_inited)
+		return;
+	sched_pause_stopping();
 	uv_idle_stop(&slice_idle);
 	uv_close((uv_handle_t *)&slice_idle, NULL);
 	uv_timer_stop(&retry_timer);

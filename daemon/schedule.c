@@ -960,6 +960,14 @@ sched_recover(void)
 	return (0);
 }
 
+/* The stop begins, before the connections close: pauses and resumes under way answer. */
+void
+sched_stopping(void)
+{
+	if (sched_inited)
+		sched_pause_stopping();
+}
+
 /* Stops the timer (the loop closes it) and frees the channels' state. */
 void
 sched_shutdown(void)

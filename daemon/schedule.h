@@ -57,12 +57,16 @@ int	sched_resume(const char *name, int actor, sched_moved_fn done,
 /* Channel NAME's state: paused and why, its latest error, requests under way. */
 void	sched_channel_info(const char *name, bool *paused, const char **reason,
 	    const char **last_error, int *in_flight);
+/* The stop begins: a pause or resume under way answers its client now. */
+void	sched_stopping(void);
 void	sched_shutdown(void);
 
 /* sched_pause.c, the scheduler's own: sets up its slicing on LOOP; -1 on error. */
 int	sched_pause_init(uv_loop_t *loop);
 /* Finishes what an interrupted pause or resume left (at the start). */
 void	sched_pause_recover(void);
+/* Answers the callers of the pauses and resumes under way: the rest at the next start. */
+void	sched_pause_stopping(void);
 /* Ends the slicing; what is left is moved at the next start. */
 void	sched_pause_shutdown(void);
 

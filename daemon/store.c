@@ -577,6 +577,40 @@ store_events(int64_t after, size_t limit, struct store_event **out, size_t *n)
 	    limit ? (int64_t)limit : (int64_t)-1), out, n));
 }
 
+/* log's LIMIT newest events, oldest first, on a cursor: one snapshot, read a slice at a time. */
+struct store_cursor *
+store_events_cursor(size_t limit, char *err, size_t errlen)
+{
+	return (store_sql_cursor("SELECT seq, at, delivery, channel, event,"
+	    " detail, actor FROM events WHERE seq >= COALESCE((SELECT seq FROM"
+	    " events ORDER BY seq DESC LIMIT 1 OFFSET ?1 - 1), 0) ORDER BY seq",
+	    err, errlen, "I", (int64_t)limit));
+}
+
+/* The next events of cursor C, at most MAX, into *OUT (*N): 1 if more may follow, 0 at the end, -1 on error. */
+int
+store_events_cursor_next(struct store_cursor *c, size_t max,
+    struct store_event **out, size_t *n)
+{
+	struct events	a = { NULL, 0, 0 };
+	int		rc;
+
+	if ((rc = store_sql_cursor_next(c, max, row_event, &a)) == -1) {
+		store_events_free(a.v, a.n);
+		return (-1);
+	}
+	*out = a.v;
+	*n = a.n;
+	return (rc);
+}
+
+/* Closes cursor C (NULL: nothing). */
+void
+store_cursor_close(struct store_cursor *c)
+{
+	store_sql_cursor_close(c);
+}
+
 /* Every event of delivery ID, oldest first. */
 int
 store_events_for(const char *id, struct store_event **out, size_t *n)

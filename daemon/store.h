@@ -228,6 +228,17 @@ int	 store_log(const char *delivery, const char *channel, int actor,
 	    const char *event, const char *detail);
 /* The LIMIT newest events after sequence AFTER, oldest first. */
 int	 store_events(int64_t after, size_t limit, struct store_event **out, size_t *n);
+/*
+ * The same LIMIT newest (AFTER 0) read a slice at a time over several
+ * loop turns, on a cursor of its own (one snapshot until closed with
+ * store_cursor_close): NULL with ERR if it cannot be opened; _next reads
+ * at most MAX, 1 if more may follow, 0 at the end, -1 on error.
+ */
+struct store_cursor;
+struct store_cursor *store_events_cursor(size_t limit, char *err, size_t errlen);
+int	 store_events_cursor_next(struct store_cursor *c, size_t max,
+	    struct store_event **out, size_t *n);
+void	 store_cursor_close(struct store_cursor *c);
 /* Every event of delivery ID, oldest first. */
 int	 store_events_for(const char *id, struct store_event **out, size_t *n);
 void	 store_delivery_clear(struct delivery *d);

@@ -185,6 +185,22 @@
 	" deliveries WHERE channel = ?2 AND" HOT_LIST_TAIL
 #define HOT_VIEW_AGENDA_BOTH "SELECT " HOT_VIEW_COLS ", ends FROM" \
 	" deliveries WHERE state = ?1 AND channel = ?2 AND" HOT_LIST_TAIL
+/*
+ * agenda's "next": the soonest row still to go out (scheduled, retrying,
+ * held) due at ?1 or later, with list's columns: three index MINs, then
+ * the rows at that instant (a scan by due would pass every row sent,
+ * cancelled or failed on the way).
+ */
+#define HOT_VIEW_NEXT_PENDING "SELECT " HOT_VIEW_COLS " FROM deliveries" \
+	" WHERE due = (SELECT MIN(t) FROM (" \
+	"  SELECT MIN(due) AS t FROM deliveries" \
+	"   WHERE state = 'scheduled' AND due >= ?1" \
+	"  UNION ALL SELECT MIN(due) FROM deliveries" \
+	"   WHERE state = 'retrying' AND due >= ?1" \
+	"  UNION ALL SELECT MIN(due) FROM deliveries" \
+	"   WHERE state = 'held' AND due >= ?1))" \
+	" AND state IN ('scheduled', 'retrying', 'held')" \
+	" ORDER BY channel, id LIMIT 1"
 #define HOT_SET_CONTENT "UPDATE deliveries SET due = ?, summary = ?," \
 	" text = ?, cal_state = ?, last_error = ?, updated = ? WHERE id = ?"
 

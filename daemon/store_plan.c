@@ -46,6 +46,7 @@ static const struct store_stmt hot[] = {
 	{ "agenda, one state", HOT_VIEW_AGENDA_STATE },
 	{ "agenda, one channel", HOT_VIEW_AGENDA_CHANNEL },
 	{ "agenda, one state and channel", HOT_VIEW_AGENDA_BOTH },
+	{ "agenda, the next post after the window", HOT_VIEW_NEXT_PENDING },
 	{ "resume: events", HOT_RELEASE_EVENTS },
 	{ "resume: release", HOT_RELEASE },
 	{ "pause: events", HOT_HOLD_EVENTS },

@@ -353,16 +353,13 @@ stmt_forget(void)
 	}
 }
 
-/* Prepares SQL and binds the arguments FMT lists from AP; NULL (recorded) on error. */
-static sqlite3_stmt *
-prepare(const char *sql, const char *fmt, va_list ap)
+/* Binds to ST (of SQL) the arguments FMT lists from AP. */
+static void
+bind_args(sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt	*st;
 	const char	*s;
 	int		 i;
 
-	if ((st = stmt_get(sql)) == NULL)
-		return (NULL);
 	for (i = 1; *fmt != '\0'; fmt++, i++) {
 		switch (*fmt) {
 		case 's':
@@ -387,7 +384,78 @@ prepare(const char *sql, const char *fmt, va_list ap)
 			fatalx("store: bad argument letter '%c' for %s", *fmt, sql);
 		}
 	}
+}
+
+/* Prepares SQL and binds the arguments FMT lists from AP; NULL (recorded) on error. */
+static sqlite3_stmt *
+prepare(const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = stmt_get(sql)) == NULL)
+		return (NULL);
+	bind_args(st, sql, fmt, ap);
 	return (st);
+}
+
+/* A query read some rows at a time (store_sql_cursor). */
+struct store_cursor {
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+};
+
+/* Opens a cursor over SQL's rows with FMT's arguments, on a read-only connection of its own. */
+struct store_cursor *
+store_sql_cursor(const char *sql, char *err, size_t errlen, const char *fmt,
+    ...)
+{
+	struct store_cursor	*c = xcalloc(1, sizeof(*c));
+	va_list			 ap;
+
+	if (sqlite3_open_v2(db_path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA cache_size=-256", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, sql, -1, &c->st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: a read-only connection: %s", db_path,
+		    c->db != NULL ? sqlite3_errmsg(c->db) : "cannot open");
+		store_sql_cursor_close(c);
+		return (NULL);
+	}
+	va_start(ap, fmt);
+	bind_args(c->st, sql, fmt, ap);
+	va_end(ap);
+	return (c);
+}
+
+/* Hands C's next rows, at most MAX, to ROW: 1 if more may follow, 0 at the end, -1 on error. */
+int
+store_sql_cursor_next(struct store_cursor *c, size_t max, store_sql_row_fn row,
+    void *arg)
+{
+	size_t	n = 0;
+	int	rc = SQLITE_ROW;
+
+	while (n < max && (rc = sqlite3_step(c->st)) == SQLITE_ROW) {
+		row(c->st, arg);
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("store: %s: %s", db_path, sqlite3_errmsg(c->db));
+		return (-1);
+	}
+	return (rc == SQLITE_ROW);
+}
+
+/* Closes cursor C (NULL: nothing), ending its snapshot. */
+void
+store_sql_cursor_close(struct store_cursor *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_finalize(c->st);
+	sqlite3_close(c->db);
+	free(c);
 }
 
 /* Runs a statement that returns no rows. */

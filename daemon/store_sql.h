@@ -45,6 +45,20 @@ int		 store_sql_write(const char *what, const char *sql,
  */
 int		 store_sql_read(const char *what, const char *sql,
 		    store_sql_row_fn row, void *arg, const char *fmt, ...);
+/*
+ * A query read some rows at a time, over several loop turns: its own
+ * read-only connection and statement, so one snapshot of the database
+ * until it is closed, whatever the loop's connection commits meanwhile.
+ * store_sql_cursor returns NULL with ERR if it cannot be opened (FMT as
+ * for store_sql_read); store_sql_cursor_next hands at most MAX rows to
+ * ROW and returns 1 if more may follow, 0 at the end, -1 on error.
+ */
+struct store_cursor;
+struct store_cursor *store_sql_cursor(const char *sql, char *err,
+		    size_t errlen, const char *fmt, ...);
+int		 store_sql_cursor_next(struct store_cursor *c, size_t max,
+		    store_sql_row_fn row, void *arg);
+void		 store_sql_cursor_close(struct store_cursor *c);
 /* A malloc'd copy of column I of ST, or NULL. */
 char		*store_sql_text(sqlite3_stmt *st, int i);
 /* SQLite's message and primary result code for the last error. */

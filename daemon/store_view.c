@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,19 @@ row_list(sqlite3_stmt *st, void *arg)
 	l->n++;
 }
 
+/* The statement of list (of agenda with ENDS) for filter F. */
+static const char *
+list_sql(const struct store_filter *f, int ends)
+{
+	if (ends)
+		return (f->state >= 0 && f->channel != NULL ?
+		    HOT_VIEW_AGENDA_BOTH : f->state >= 0 ? HOT_VIEW_AGENDA_STATE :
+		    f->channel != NULL ? HOT_VIEW_AGENDA_CHANNEL : HOT_VIEW_AGENDA);
+	return (f->state >= 0 && f->channel != NULL ? HOT_VIEW_LIST_BOTH :
+	    f->state >= 0 ? HOT_VIEW_LIST_STATE : f->channel != NULL ?
+	    HOT_VIEW_LIST_CHANNEL : HOT_VIEW_LIST);
+}
+
 /* Lists deliveries matching F with the columns list and agenda print (and ENDS). */
 int
 store_view_list(const struct store_filter *f, struct delivery **out,
@@ -138,16 +152,9 @@ store_view_list(const struct store_filter *f, struct delivery **out,
 	const char	*sql;
 	int		 rc;
 
-	if (ends != NULL) {
-		if ((l.ends = calloc(1, sizeof(*l.ends))) == NULL)
-			abort();
-		sql = f->state >= 0 && f->channel != NULL ? HOT_VIEW_AGENDA_BOTH :
-		    f->state >= 0 ? HOT_VIEW_AGENDA_STATE : f->channel != NULL ?
-		    HOT_VIEW_AGENDA_CHANNEL : HOT_VIEW_AGENDA;
-	} else
-		sql = f->state >= 0 && f->channel != NULL ? HOT_VIEW_LIST_BOTH :
-		    f->state >= 0 ? HOT_VIEW_LIST_STATE : f->channel != NULL ?
-		    HOT_VIEW_LIST_CHANNEL : HOT_VIEW_LIST;
+	if (ends != NULL && (l.ends = calloc(1, sizeof(*l.ends))) == NULL)
+		abort();
+	sql = list_sql(f, ends != NULL);
 	rc = store_sql_read("query", sql, row_list, &l, "ssIII", f->state >= 0 ?
 	    dstate_names[f->state] : NULL, f->channel, f->from != 0 ? f->from :
 	    INT64_MIN, f->to != 0 ? f->to : INT64_MAX, f->limit ?
@@ -161,6 +168,51 @@ store_view_list(const struct store_filter *f, struct delivery **out,
 	*n = l.n;
 	if (ends != NULL)
 		*ends = l.ends;
+	return (0);
+}
+
+/* Opens a cursor over the rows list shows for F (store_sql_cursor: one snapshot). */
+struct store_cursor *
+store_view_cursor(const struct store_filter *f, char *err, size_t errlen)
+{
+	return (store_sql_cursor(list_sql(f, 0), err, errlen, "ssIII",
+	    f->state >= 0 ? dstate_names[f->state] : NULL, f->channel,
+	    f->from != 0 ? f->from : INT64_MIN, f->to != 0 ? f->to : INT64_MAX,
+	    f->limit ? (int64_t)f->limit : (int64_t)-1));
+}
+
+/* Reads C's next rows, at most MAX, into *OUT (*N): 1 if more may follow, 0 at the end, -1 on error. */
+int
+store_view_cursor_next(struct store_cursor *c, size_t max,
+    struct delivery **out, size_t *n)
+{
+	struct list	 l = { NULL, NULL, 0, 0 };
+	int		 rc;
+
+	if ((rc = store_sql_cursor_next(c, max, row_list, &l)) == -1) {
+		store_deliveries_free(l.v, l.n);
+		return (-1);
+	}
+	*out = l.v;
+	*n = l.n;
+	return (rc);
+}
+
+/* The soonest delivery still to go out due at FROM or later into *OUT; 1 if none. */
+int
+store_view_next_pending(int64_t from, struct delivery *out)
+{
+	struct list	 l = { NULL, NULL, 0, 0 };
+
+	if (store_sql_read("query", HOT_VIEW_NEXT_PENDING, row_list, &l, "I",
+	    from) == -1) {
+		store_deliveries_free(l.v, l.n);
+		return (-1);
+	}
+	if (l.n == 0)
+		return (1);
+	*out = l.v[0];
+	free(l.v);
 	return (0);
 }
 

@@ -29,12 +29,14 @@ events() {
 	    jget "sum(1 for e in d['events'] if e['event'] == '$1' and e['channel'] == 'box' and e.get('delivery'))"
 }
 
-# drive.py SOCK PID VERB [KILL]: sends VERB for box and `status` on one
-# connection, while another polls status; prints JSON of what each saw.
-# With KILL, crierd gets SIGKILL once the poll sees part of the rows moved.
+# drive.py SOCK PID VERB [kill|term]: sends VERB for box and `status` on
+# one connection, while another polls status; prints JSON of what each saw.
+# With kill (term), crierd gets SIGKILL (SIGTERM) once the poll sees part
+# of the rows moved; with term, the reply VERB then got is printed.
 cat > "$T/drive.py" <<'PYEOF'
 import json, os, signal, socket, sys
-path, pid, verb, kill = sys.argv[1], int(sys.argv[2]), sys.argv[3], len(sys.argv) > 4
+path, pid, verb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+kill = sys.argv[4] if len(sys.argv) > 4 else None
 n = int(os.environ["N"])
 
 def conn():
@@ -57,9 +59,20 @@ while not replies:
     st = ask(b, bf, {"v": 1, "cmd": "status"})
     moved = st["counts"].get("held" if verb == "pause" else "scheduled", 0)
     seen.append(moved)
-    if kill and 0 < moved < n:
+    if kill == "kill" and 0 < moved < n:
         os.kill(pid, signal.SIGKILL)
         print(json.dumps({"killed_at": moved}))
+        sys.exit(0)
+    if kill == "term" and 0 < moved < n:
+        os.kill(pid, signal.SIGTERM)
+        a.setblocking(True)
+        while b"\n" not in buf:
+            got = a.recv(1 << 16)
+            if not got:
+                break
+            buf += got
+        print(json.dumps({"stopped_at": moved, "reply": json.loads(buf.split(b"\n")[0])
+                          if b"\n" in buf else None}))
         sys.exit(0)
     try:
         got = a.recv(1 << 16)
@@ -141,6 +154,23 @@ kill_mid() {
 	wait_for "[ \"\$(counts)\" = '$2' ]" 30 ||
 	    fail "after a kill -9 mid-$1: $(counts), not $2"
 }
+
+# A stop in the middle of a resume: its client is told (not a closed
+# connection), and the next start finishes it.
+"$PY" "$T/drive.py" "$SOCK" "$CRIERD_PID" resume term > "$T/term.json" ||
+    fail "resume: $(cat "$T/term.json")"
+grep -q stopped_at "$T/term.json" ||
+    fail "the resume ended before a status saw it half done: $(cat "$T/term.json")"
+[ "$(jget 'd["reply"] and d["reply"].get("code")' < "$T/term.json")" = stopping ] ||
+    fail "a resume cut short by a stop got: $(cat "$T/term.json")"
+wait "$CRIERD_PID"
+rc=$?
+CRIERD_PID=
+[ "$rc" = 0 ] || fail "crierd exited $rc on a stop mid-resume"
+start_daemon
+wait_for "[ \"\$(counts)\" = '0 $N' ]" 30 ||
+    fail "after a stop mid-resume: $(counts), not 0 $N"
+ctl pause box > /dev/null || fail "pause box again"
 
 # The next start releases what an interrupted resume left.
 kill_mid resume "0 $N"

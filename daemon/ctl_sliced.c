@@ -1,0 +1,261 @@
+/*
+ * Replies made a slice a turn. `list --limit 10000` at 100k queued held
+ * the loop 118-160 ms in one turn (SQL, jansson objects, the dump): a due
+ * post waited that long, and 16 connections of one uid could make a turn
+ * of 2 s. Now each slice's items are written out as they come, and the
+ * slices of all such replies share SLICED_TURN_US a turn.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "ctl_sliced.h"
+#include "log.h"
+#include "reply.h"
+#include "when.h"
+#include "../common/jsonw.h"
+#include "../common/proto.h"
+#include "../common/util.h"
+
+#define SLICED_TURN_US	4000	/* for every sliced reply together, at most about */
+
+/* A reply being made. */
+struct sjob {
+	TAILQ_ENTRY(sjob)	 entry;
+	struct ctlconn_later	*later;
+	json_t			*head;		/* the reply without its array */
+	char			*field;
+	size_t			 slice;
+	ctl_slice_fn		 next;
+	ctl_slice_free_fn	 free_fn;
+	void			*arg;
+	char			*buf;		/* the items so far, written out */
+	size_t			 len, cap;
+	size_t			 nitems;
+};
+
+static TAILQ_HEAD(, sjob)	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static size_t			 njobs;
+static uv_idle_t		 slice_idle;
+static int			 idle_inited;
+
+/* Appends the items of array A, written out, to J's text; -1 if they cannot be written. */
+static int
+add_items(struct sjob *j, json_t *a)
+{
+	size_t	 n = 0;
+	char	*t;
+
+	if (json_array_size(a) == 0)
+		return (0);
+	if ((t = jsonw_dump(a, 0, &n)) == NULL || n < 2) {
+		free(t);
+		return (-1);
+	}
+	/* "[x,y]": what is inside, after a comma when items came before. */
+	if (j->len + n + 1 > j->cap) {
+		j->cap = (j->len + n + 1) * 2;
+		j->buf = xreallocarray(j->buf, j->cap, 1);
+	}
+	if (j->nitems > 0)
+		j->buf[j->len++] = ',';
+	memcpy(j->buf + j->len, t + 1, n - 2);
+	j->len += n - 2;
+	j->nitems += json_array_size(a);
+	free(t);
+	return (0);
+}
+
+/* J's whole reply line (*LEN bytes): its head, the version, the array, a newline. */
+static char *
+finish_line(struct sjob *j, size_t *len)
+{
+	char	*h, *line;
+	size_t	 hn = 0, kn, off;
+
+	json_object_set_new(j->head, "v", json_integer(CRIER_PROTO_VERSION));
+	if ((h = jsonw_dump(j->head, 0, &hn)) == NULL || hn < 2) {
+		free(h);
+		return (NULL);
+	}
+	kn = strlen(j->field) + 4;	/* ,"FIELD":[ less the comma */
+	line = xcalloc(1, hn + kn + j->len + 4);
+	memcpy(line, h, hn - 1);	/* without its closing brace */
+	off = hn - 1;
+	off += (size_t)sprintf(line + off, "%s\"%s\":[", hn > 2 ? "," : "",
+	    j->field);
+	memcpy(line + off, j->buf, j->len);
+	off += j->len;
+	memcpy(line + off, "]}\n", 3);
+	*len = off + 3;
+	free(h);
+	return (line);
+}
+
+/* Frees J and what its slicer holds. */
+static void
+job_free(struct sjob *j)
+{
+	j->free_fn(j->arg);
+	json_decref(j->head);
+	free(j->field);
+	free(j->buf);
+	free(j);
+}
+
+/* Answers J's client (RC 0: the reply, -1: an error) and frees J. */
+static void
+job_end(struct sjob *j, int rc)
+{
+	char	*line;
+	size_t	 len = 0;
+
+	if (rc == 0 && (line = finish_line(j, &len)) != NULL)
+		ctlconn_later_answer_line(j->later, line, len);
+	else
+		ctlconn_later_answer(j->later, reply_error("internal",
+		    "database error (crierd's log says more)"));
+	job_free(j);
+}
+
+/* J's next slice: 1 if more may follow, 0 at the end, -1 on error. */
+static int
+job_step(struct sjob *j)
+{
+	json_t	*items = json_array();
+	int	 rc;
+
+	rc = j->next(j->arg, j->slice, items);
+	if (rc >= 0 && add_items(j, items) == -1)
+		rc = -1;
+	json_decref(items);
+	return (rc);
+}
+
+/* Idle callback: a slice of each reply in turn, while this turn's time lasts. */
+static void
+on_slice(uv_idle_t *h)
+{
+	struct sjob	*j;
+	int64_t		 t0 = when_mono_us(), end = t0 + SLICED_TURN_US, t = t0;
+	int64_t		 last = 0;	/* the last slice took */
+	size_t		 i;
+	int		 rc;
+
+	/*
+	 * A slice of each reply at most, and of one at least; another only
+	 * if one as long as the last still ends in time. The slice done goes
+	 * to the back: every reply gets its turn.
+	 */
+	for (i = 0; i < njobs && (i == 0 || t + last <= end); ) {
+		j = TAILQ_FIRST(&jobs);
+		TAILQ_REMOVE(&jobs, j, entry);
+		njobs--;
+		if (ctlconn_later_gone(j->later)) {
+			ctlconn_later_answer_line(j->later, NULL, 0);
+			job_free(j);
+			continue;
+		}
+		i++;
+		if ((rc = job_step(j)) == 1) {
+			TAILQ_INSERT_TAIL(&jobs, j, entry);
+			njobs++;
+		} else
+			job_end(j, rc);
+		last = when_mono_us() - t;
+		t += last;
+	}
+	if (njobs == 0)
+		uv_idle_stop(h);
+}
+
+/* Items a slice: DEF, or CRIER_TEST_LIST_SLICE (tests only). */
+size_t
+ctl_sliced_rows(size_t def)
+{
+	static size_t	 n;
+	static int	 read;
+	const char	*v;
+
+	if (!read) {
+		read = 1;
+		if ((v = getenv("CRIER_TEST_LIST_SLICE")) != NULL && atoi(v) > 0) {
+			n = (size_t)atoi(v);
+			log_warnx("CRIER_TEST_LIST_SLICE=%zu: for tests only", n);
+		}
+	}
+	return (n > 0 ? n : def);
+}
+
+/* Answers CL with HEAD and FIELD filled by NEXT, a slice a turn (NULL: promised). */
+json_t *
+ctl_sliced(struct client *cl, json_t *head, const char *field, size_t slice,
+    ctl_slice_fn next, ctl_slice_free_fn free_fn, void *arg)
+{
+	struct sjob	*j;
+	json_t		*items = json_array();
+	int		 rc;
+
+	rc = next(arg, slice, items);
+	if (rc <= 0) {
+		/* It fitted in one slice (or failed): answered now. */
+		free_fn(arg);
+		if (rc < 0) {
+			json_decref(items);
+			json_decref(head);
+			return (reply_error("internal", "database error (crierd's "
+			    "log says more)"));
+		}
+		json_object_set_new(head, field, items);
+		return (head);
+	}
+	if (!idle_inited) {
+		if (uv_idle_init(cl->pipe.loop, &slice_idle) != 0)
+			fatalx("ctl: cannot set up sliced replies");
+		idle_inited = 1;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->head = head;
+	j->field = xstrdup(field);
+	j->slice = slice;
+	j->next = next;
+	j->free_fn = free_fn;
+	j->arg = arg;
+	j->later = ctlconn_later(cl);
+	rc = add_items(j, items);
+	json_decref(items);
+	if (rc == -1) {
+		job_end(j, -1);
+		return (NULL);
+	}
+	TAILQ_INSERT_TAIL(&jobs, j, entry);
+	njobs++;
+	uv_idle_start(&slice_idle, on_slice);
+	return (NULL);
+}
+
+/* Stopping: each reply still being made is answered "stopping"; the handle is closed. */
+void
+ctl_sliced_shutdown(void)
+{
+	struct sjob	*j;
+
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, j, entry);
+		njobs--;
+		ctlconn_later_answer(j->later, reply_error("stopping",
+		    "crierd is stopping"));
+		job_free(j);
+	}
+	if (idle_inited) {
+		uv_idle_stop(&slice_idle);
+		uv_close((uv_handle_t *)&slice_idle, NULL);
+		idle_inited = 0;
+	}
+}

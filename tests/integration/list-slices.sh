@@ -1,0 +1,172 @@
+#!/bin/sh
+# A list (or log) longer than a slice is read a slice a loop turn on a
+# cursor of its own (one list --limit 10000 held the loop 100-160 ms): it has every
+# row once, in order, as the database has them when it began; other
+# clients are answered meanwhile, and their changes do not show in it; the
+# same connection's next request is answered after it; a client that goes
+# away, or a stop, in the middle ends it cleanly.
+. "$(dirname "$0")/lib.sh"
+
+N=${LIST_SLICES_N:-600}
+SLICE=10
+export CRIER_TEST_LIST_SLICE=$SLICE
+write_config "[channel box]" "type = outbox"
+start_daemon
+post_many box "$N" 1d
+export N
+
+# Every row once, in the database's order, the fields the small list has.
+ctl --json list --limit "$N" > "$T/all.json" || fail "list --limit $N"
+ctl --json list --limit 5 > "$T/five.json" || fail "list --limit 5"
+"$PY" - "$STATE/crier.db" "$T/all.json" "$T/five.json" <<'PYEOF' || fail "the sliced list is wrong"
+import json, os, sqlite3, sys
+n = int(os.environ["N"])
+rows = json.load(open(sys.argv[2]))["deliveries"]
+ids = [r["id"] for r in rows]
+want = [r[0] for r in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT id FROM deliveries ORDER BY due, channel, id")]
+if len(ids) != n or len(set(ids)) != n:
+    sys.exit("%d rows, %d ids, not %d" % (len(ids), len(set(ids)), n))
+if ids != want:
+    sys.exit("not in the database's order")
+five = json.load(open(sys.argv[3]))["deliveries"]
+if rows[:5] != five:
+    sys.exit("the first rows differ from list --limit 5: %s / %s" % (rows[0], five[0]))
+PYEOF
+
+# log too: the newest events in order, the same as the short log's, over
+# at least a turn a slice.
+t0=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+ctl --json log --limit 500 > "$T/log.json" || fail "log --limit 500"
+t1=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+ctl --json log --limit 5 > "$T/log5.json" || fail "log --limit 5"
+"$PY" - "$STATE/crier.db" "$T/log.json" "$T/log5.json" <<'PYEOF' || fail "the sliced log is wrong"
+import json, sqlite3, sys
+ev = json.load(open(sys.argv[2]))["events"]
+want = [r[0] for r in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT seq FROM events ORDER BY seq DESC LIMIT 500")][::-1]
+if [e["seq"] for e in ev] != want:
+    sys.exit("%d events, not the newest 500 in order" % len(ev))
+if ev[-5:] != json.load(open(sys.argv[3]))["events"]:
+    sys.exit("the last events differ from log --limit 5")
+PYEOF
+[ $((t1 - t0)) -ge $((500 / SLICE)) ] ||
+    fail "the log of 500 took $((t1 - t0)) loop turns, not at least $((500 / SLICE))"
+
+# drive.py SOCK MODE: connection A asks for the list and then status;
+# connection B meanwhile posts one due before all, cancels the last row,
+# and polls status. MODE close: A goes away after its request; term:
+# crierd gets SIGTERM once B has been answered during the list.
+cat > "$T/drive.py" <<'PYEOF'
+import json, os, signal, socket, sys
+path, mode, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+n = int(os.environ["N"])
+
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    return s, s.makefile("rb")
+
+def ask(f, s, req):
+    s.sendall((json.dumps(dict(req, v=1)) + "\n").encode())
+    return json.loads(f.readline())
+
+a, af = conn()
+b, bf = conn()
+last = ask(bf, b, {"cmd": "list", "limit": n})["deliveries"][-1]["id"]
+turns0 = ask(bf, b, {"cmd": "status"})["daemon"]["loop"]["turns"]
+a.sendall((json.dumps({"v": 1, "cmd": "list", "limit": n}) + "\n" +
+           json.dumps({"v": 1, "cmd": "status"}) + "\n").encode())
+if mode == "close":
+    a.close()
+    print(json.dumps({"status": ask(bf, b, {"cmd": "status"})["ok"]}))
+    sys.exit(0)
+a.setblocking(False)
+buf, replies, seen, changed, early_ids = b"", [], 0, False, []
+while not replies:
+    st = ask(bf, b, {"cmd": "status"})
+    if not changed:
+        # A's list was read before this status: it has begun, and these
+        # must not show in it.
+        changed = True
+        early = ask(bf, b, {"cmd": "post", "channel": ["box"], "text": "early", "in": "1h"})
+        cancel = ask(bf, b, {"cmd": "cancel", "id": last})
+        early_ids = early.get("ids", [])
+        if not early["ok"] or not cancel["ok"] or not early_ids:
+            sys.exit("post/cancel: %s %s" % (early, cancel))
+        if mode == "term":
+            os.kill(pid, signal.SIGTERM)
+            a.setblocking(True)
+            while b"\n" not in buf:
+                got = a.recv(1 << 20)
+                if not got:
+                    break
+                buf += got
+            print(json.dumps({"reply": json.loads(buf.split(b"\n")[0])
+                              if b"\n" in buf else None}))
+            sys.exit(0)
+    seen += 1
+    try:
+        got = a.recv(1 << 20)
+    except BlockingIOError:
+        continue
+    if not got:
+        sys.exit("closed before the reply")
+    buf += got
+    *lines, buf = buf.split(b"\n")
+    replies += [json.loads(l) for l in lines]
+a.setblocking(True)
+while len(replies) < 2:
+    got = a.recv(1 << 20)
+    if not got:
+        sys.exit("closed after %d replies" % len(replies))
+    buf += got
+    *lines, buf = buf.split(b"\n")
+    replies += [json.loads(l) for l in lines]
+turns1 = ask(bf, b, {"cmd": "status"})["daemon"]["loop"]["turns"]
+rows = replies[0]["deliveries"]
+print(json.dumps({"ok": replies[0]["ok"], "rows": len(rows), "changed": changed,
+    "seen": seen, "turns": turns1 - turns0,
+    "early_in": [r["id"] for r in rows if r["id"] in early_ids],
+    "last_state": [r["state"] for r in rows if r["id"] == last],
+    "status_after": replies[1]["counts"]}))
+PYEOF
+
+"$PY" "$T/drive.py" "$SOCK" run "$CRIERD_PID" > "$T/run.json" ||
+    fail "list during changes: $(cat "$T/run.json")"
+[ "$(jget 'd["ok"] and d["changed"]' < "$T/run.json")" = True ] ||
+    fail "the list was answered before another client could change anything: $(cat "$T/run.json")"
+[ "$(jget 'd["rows"]' < "$T/run.json")" = "$N" ] ||
+    fail "the list had $(jget 'd["rows"]' < "$T/run.json") rows, not the $N there were when it began"
+[ "$(jget 'd["last_state"]' < "$T/run.json")" = '["scheduled"]' ] ||
+    fail "a row cancelled during the list shows as $(jget 'd["last_state"]' < "$T/run.json")"
+[ "$(jget 'd["early_in"]' < "$T/run.json")" = "[]" ] ||
+    fail "a post made during the list shows in it"
+[ "$(jget 'd["turns"]' < "$T/run.json")" -ge $((N / SLICE)) ] ||
+    fail "the list of $N took $(jget 'd["turns"]' < "$T/run.json") loop turns, not at least $((N / SLICE))"
+# The status behind it on the same connection saw the changes: it came after.
+[ "$(jget 'd["status_after"].get("cancelled")' < "$T/run.json")" = 1 ] ||
+    fail "the request behind the list was answered before it: $(cat "$T/run.json")"
+# A list made after them has them: one more row, the new post first.
+ctl --json list --limit "$((N + 1))" > "$T/after.json"
+[ "$(jget 'len(d["deliveries"])' < "$T/after.json")" = "$((N + 1))" ] ||
+    fail "after: $(jget 'len(d["deliveries"])' < "$T/after.json") rows, not $((N + 1))"
+[ "$(jget 'd["deliveries"][-1]["state"]' < "$T/after.json")" = cancelled ] ||
+    fail "after: the last row is $(jget 'd["deliveries"][-1]["state"]' < "$T/after.json"), not cancelled"
+
+# A client that goes away in the middle: crierd goes on.
+"$PY" "$T/drive.py" "$SOCK" close "$CRIERD_PID" > "$T/close.json" ||
+    fail "close mid-list: $(cat "$T/close.json")"
+[ "$(jget 'd["status"]' < "$T/close.json")" = True ] || fail "status after a close mid-list"
+ctl status > /dev/null || fail "crierd is gone after a client left mid-list"
+
+# A stop in the middle: the client is told.
+"$PY" "$T/drive.py" "$SOCK" term "$CRIERD_PID" > "$T/term.json" ||
+    fail "stop mid-list: $(cat "$T/term.json")"
+[ "$(jget 'd["reply"] and d["reply"].get("code")' < "$T/term.json")" = stopping ] ||
+    fail "a list cut short by a stop got: $(cat "$T/term.json")"
+wait "$CRIERD_PID"
+rc=$?
+CRIERD_PID=
+[ "$rc" = 0 ] || fail "crierd exited $rc on a stop mid-list"
+echo "PASS: $TEST_NAME"
