@@ -28,6 +28,7 @@
 #include "thread.h"
 #include "turn.h"
 #include "when.h"
+#include "../common/util.h"
 
 #define BIT(s)		(1u << (s))
 #define PENDING_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD))
@@ -36,6 +37,7 @@
 #define AGENDA_DEFAULT	7
 #define AGENDA_MAX	400
 #define LIST_SLICE	200	/* rows a slice of a bigger list (about 2 ms) */
+#define AGENDA_SLICE	200	/* rows a slice of a longer agenda (about 2 ms) */
 #define AGENDA_ROWS	100	/* posts shown unless --limit says otherwise (as list) */
 
 /* What the event loop's turns cost since the start (turn_stats), as JSON. */
@@ -131,7 +133,7 @@ list_slice(void *arg, size_t max, json_t *items)
 	size_t		 n = 0;
 	int		 rc;
 
-	if ((rc = store_view_cursor_next(arg, max, &ds, &n)) == -1) {
+	if ((rc = store_view_cursor_next(arg, max, &ds, &n, NULL)) == -1) {
 		log_warnx("list: reading the deliveries failed");
 		return (-1);
 	}
@@ -183,7 +185,7 @@ ctl_list(struct client *cl, json_t *req)
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	if (f.limit > ctl_sliced_rows(LIST_SLICE)) {
 		/* More than a turn's worth: read on a cursor, a slice a turn. */
-		if ((cur = store_view_cursor(&f, err, sizeof(err))) != NULL)
+		if ((cur = store_view_cursor(&f, 0, err, sizeof(err))) != NULL)
 			return (ctl_sliced(cl, r, "deliveries",
 			    ctl_sliced_rows(LIST_SLICE), list_slice, list_cursor_free,
 			    cur));
@@ -373,17 +375,110 @@ agenda_next(int64_t after, int64_t now)
 	return (it);
 }
 
+/* An agenda being made: its rows grouped into days as they are read. */
+struct agenda {
+	json_t			*r;		/* the reply (not owned) */
+	struct store_cursor	*cur;		/* when read a slice a turn */
+	json_t			*day;		/* the day being filled */
+	char			 last[16];	/* its date */
+	size_t			 limit, rows;	/* shown, at most */
+	int			 more;		/* a row past the limit came */
+	int			 ndays;
+	int64_t			 from, to;	/* the window */
+};
+
+/* Adds the N rows DS (with their ENDS) to A; each day that is complete goes to DAYS. */
+static void
+agenda_rows(struct agenda *a, const struct delivery *ds, char **ends,
+    size_t n, json_t *days)
+{
+	struct icaltimetype	 t;
+	json_t			*it;
+	char			 date[16], hm[8], label[64];
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (a->rows == a->limit) {
+			a->more = 1;	/* the one more than the limit asked */
+			continue;
+		}
+		a->rows++;
+		reply_local_time(ds[i].due, &t);
+		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
+		if (a->day == NULL || strcmp(date, a->last) != 0) {
+			if (a->day != NULL)
+				json_array_append_new(days, a->day);
+			day_label(&t, label, sizeof(label));
+			a->day = json_pack("{s:s, s:s, s:[]}", "date", date,
+			    "label", label, "items");
+			a->ndays++;
+			snprintf(a->last, sizeof(a->last), "%s", date);
+		}
+		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
+		it = reply_delivery(&ds[i]);
+		json_object_set_new(it, "time", json_string(hm));
+		if (ds[i].calendar != NULL)
+			agenda_end(it, ends[i], &t);
+		json_array_append_new(json_object_get(a->day, "items"), it);
+	}
+}
+
+/* All of A's rows are read: its last day goes to DAYS, and the reply says what is left out. */
+static void
+agenda_done(struct agenda *a, json_t *days)
+{
+	if (a->day != NULL)
+		json_array_append_new(days, a->day);
+	a->day = NULL;
+	/* Never cut silently: the reply says when posts of the window are left out. */
+	json_object_set_new(a->r, "more", json_boolean(a->more));
+	if (a->ndays == 0)
+		json_object_set_new(a->r, "next", agenda_next(a->to, a->from));
+}
+
+/* ctl_sliced's slicer for agenda: the next MAX rows of the agenda ARG, its complete days into DAYS. */
+static int
+agenda_slice(void *arg, size_t max, json_t *days)
+{
+	struct agenda	*a = arg;
+	struct delivery	*ds = NULL;
+	char		**ends = NULL;
+	size_t		 n = 0;
+	int		 rc;
+
+	if ((rc = store_view_cursor_next(a->cur, max, &ds, &n, &ends)) == -1) {
+		log_warnx("agenda: reading the deliveries failed");
+		return (-1);
+	}
+	agenda_rows(a, ds, ends, n, days);
+	store_deliveries_free(ds, n);
+	store_view_ends_free(ends, n);
+	if (rc == 0)
+		agenda_done(a, days);
+	return (rc);
+}
+
+/* Frees the agenda ARG (its cursor and a day not handed over). */
+static void
+agenda_free(void *arg)
+{
+	struct agenda	*a = arg;
+
+	store_cursor_close(a->cur);
+	json_decref(a->day);
+	free(a);
+}
+
 /* agenda: the coming days, grouped by day in the display zone. */
 json_t *
 ctl_agenda(struct client *cl, json_t *req)
 {
 	struct store_filter	 f;
 	struct delivery		*ds = NULL;
-	struct icaltimetype	 t;
-	char			**ends = NULL;
-	json_t			*days, *day = NULL, *items = NULL, *r, *jd, *it;
-	char			 date[16], last[16] = "", hm[8], label[64];
-	size_t			 n = 0, i, limit = AGENDA_ROWS;
+	struct agenda		*a;
+	char			**ends = NULL, err[512];
+	json_t			*days, *r, *jd;
+	size_t			 n = 0, limit = AGENDA_ROWS;
 	json_int_t		 ndays = AGENDA_DEFAULT;
 
 	if ((jd = json_object_get(req, "days")) != NULL) {
@@ -405,38 +500,35 @@ ctl_agenda(struct client *cl, json_t *req)
 	f.from = when_now();
 	f.to = f.from + (int64_t)ndays * 86400 * 1000;
 	f.limit = limit + 1;	/* one more says whether any are left out */
-	if (store_view_list(&f, &ds, &n, &ends) == -1)
-		return (reply_error("internal", "database error"));
-	days = json_array();
-	for (i = 0; i < n && i < limit; i++) {
-		reply_local_time(ds[i].due, &t);
-		snprintf(date, sizeof(date), "%04d-%02d-%02d", t.year, t.month, t.day);
-		if (strcmp(date, last) != 0) {
-			day_label(&t, label, sizeof(label));
-			items = json_array();
-			day = json_pack("{s:s, s:s, s:o}", "date", date, "label",
-			    label, "items", items);
-			json_array_append_new(days, day);
-			snprintf(last, sizeof(last), "%s", date);
-		}
-		snprintf(hm, sizeof(hm), "%02d:%02d", t.hour, t.minute);
-		it = reply_delivery(&ds[i]);
-		json_object_set_new(it, "time", json_string(hm));
-		if (ds[i].calendar != NULL)
-			agenda_end(it, ends[i], &t);
-		json_array_append_new(items, it);
-	}
-	store_deliveries_free(ds, n);
-	store_view_ends_free(ends, n);
 	r = reply_ok();
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
-	json_object_set_new(r, "days", days);
 	json_object_set_new(r, "window_days", json_integer(ndays));
-	/* Never cut silently: the reply says when posts of the window are left out. */
 	json_object_set_new(r, "limit", json_integer((json_int_t)limit));
-	json_object_set_new(r, "more", json_boolean(n > limit));
-	if (json_array_size(days) == 0)
-		json_object_set_new(r, "next", agenda_next(f.to, f.from));
+	a = xcalloc(1, sizeof(*a));
+	a->r = r;
+	a->limit = limit;
+	a->from = f.from;
+	a->to = f.to;
+	if (limit > ctl_sliced_rows(AGENDA_SLICE)) {
+		/* More than a turn's worth: a slice a turn, as list. */
+		if ((a->cur = store_view_cursor(&f, 1, err, sizeof(err))) != NULL)
+			return (ctl_sliced(cl, r, "days",
+			    ctl_sliced_rows(AGENDA_SLICE), agenda_slice,
+			    agenda_free, a));
+		log_warnx("agenda: %s; read in one turn", err);
+	}
+	if (store_view_list(&f, &ds, &n, &ends) == -1) {
+		agenda_free(a);
+		json_decref(r);
+		return (reply_error("internal", "database error"));
+	}
+	days = json_array();
+	agenda_rows(a, ds, ends, n, days);
+	agenda_done(a, days);
+	store_deliveries_free(ds, n);
+	store_view_ends_free(ends, n);
+	agenda_free(a);
+	json_object_set_new(r, "days", days);
 	return (r);
 }
 

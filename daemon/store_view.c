@@ -171,30 +171,36 @@ store_view_list(const struct store_filter *f, struct delivery **out,
 	return (0);
 }
 
-/* Opens a cursor over the rows list shows for F (store_sql_cursor: one snapshot). */
+/* Opens a cursor over the rows list (agenda with ENDS) shows for F (store_sql_cursor: one snapshot). */
 struct store_cursor *
-store_view_cursor(const struct store_filter *f, char *err, size_t errlen)
+store_view_cursor(const struct store_filter *f, int ends, char *err,
+    size_t errlen)
 {
-	return (store_sql_cursor(list_sql(f, 0), err, errlen, "ssIII",
+	return (store_sql_cursor(list_sql(f, ends), err, errlen, "ssIII",
 	    f->state >= 0 ? dstate_names[f->state] : NULL, f->channel,
 	    f->from != 0 ? f->from : INT64_MIN, f->to != 0 ? f->to : INT64_MAX,
 	    f->limit ? (int64_t)f->limit : (int64_t)-1));
 }
 
-/* Reads C's next rows, at most MAX, into *OUT (*N): 1 if more may follow, 0 at the end, -1 on error. */
+/* Reads C's next rows, at most MAX, into *OUT (*N) and *ENDS: 1 if more may follow, 0 at the end, -1 on error. */
 int
 store_view_cursor_next(struct store_cursor *c, size_t max,
-    struct delivery **out, size_t *n)
+    struct delivery **out, size_t *n, char ***ends)
 {
 	struct list	 l = { NULL, NULL, 0, 0 };
 	int		 rc;
 
+	if (ends != NULL && (l.ends = calloc(1, sizeof(*l.ends))) == NULL)
+		abort();
 	if ((rc = store_sql_cursor_next(c, max, row_list, &l)) == -1) {
 		store_deliveries_free(l.v, l.n);
+		store_view_ends_free(l.ends, l.n);
 		return (-1);
 	}
 	*out = l.v;
 	*n = l.n;
+	if (ends != NULL)
+		*ends = l.ends;
 	return (rc);
 }
 

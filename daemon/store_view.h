@@ -40,17 +40,18 @@ int	 store_view_list(const struct store_filter *f, struct delivery **out,
 	    size_t *n, char ***ends);
 void	 store_view_ends_free(char **ends, size_t n);
 /*
- * list's rows a slice at a time (a big --limit is answered over several
- * loop turns): a cursor on a read-only connection of its own, one
- * snapshot until closed (store_cursor_close). store_view_cursor returns
- * NULL with ERR if it cannot open one; store_view_cursor_next reads at
- * most MAX rows (free with store_deliveries_free), 1 if more may follow,
- * 0 at the end, -1 on error.
+ * list's (agenda's, with ENDS) rows a slice at a time (a big --limit is
+ * answered over several loop turns): a cursor on a read-only connection
+ * of its own, one snapshot until closed (store_cursor_close).
+ * store_view_cursor returns NULL with ERR if it cannot open one;
+ * store_view_cursor_next reads at most MAX rows (free with
+ * store_deliveries_free, and *ENDS, when asked, as store_view_list's),
+ * 1 if more may follow, 0 at the end, -1 on error.
  */
 struct store_cursor *store_view_cursor(const struct store_filter *f,
-	    char *err, size_t errlen);
+	    int ends, char *err, size_t errlen);
 int	 store_view_cursor_next(struct store_cursor *c, size_t max,
-	    struct delivery **out, size_t *n);
+	    struct delivery **out, size_t *n, char ***ends);
 
 /*
  * agenda's next post: the soonest delivery due at FROM or later still to

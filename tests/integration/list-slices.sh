@@ -160,6 +160,38 @@ ctl --json list --limit "$((N + 1))" > "$T/after.json"
 [ "$(jget 'd["status"]' < "$T/close.json")" = True ] || fail "status after a close mid-list"
 ctl status > /dev/null || fail "crierd is gone after a client left mid-list"
 
+# agenda too, with its posts grouped by day across slices: 30 more posts
+# a day later make a second day (with the N, the early one and the one
+# cancelled, N + 31 in the window).
+post_many box 30 2d later
+t0=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+ctl --json agenda --days 3 --limit $((N + 31)) > "$T/agenda.json" || fail "agenda"
+t1=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+ctl --json agenda --days 3 --limit $((N + 30)) > "$T/agenda-less.json" || fail "agenda"
+ctl --json agenda --days 3 --limit 5 > "$T/agenda5.json" || fail "agenda --limit 5"
+"$PY" - "$STATE/crier.db" "$T/agenda.json" "$T/agenda-less.json" "$T/agenda5.json" <<'PYEOF' || fail "the sliced agenda is wrong"
+import json, os, sqlite3, sys
+n = int(os.environ["N"]) + 31
+a, less, five = (json.load(open(f)) for f in sys.argv[2:5])
+items = [it for d in a["days"] for it in d["items"]]
+want = [r[0] for r in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT id FROM deliveries ORDER BY due, channel, id")]
+if [it["id"] for it in items] != want or len(want) != n:
+    sys.exit("%d items, not the %d of the window in order" % (len(items), n))
+if len(a["days"]) < 2 or len(set(d["date"] for d in a["days"])) != len(a["days"]):
+    sys.exit("days: %s" % [(d["date"], len(d["items"])) for d in a["days"]])
+if a["more"] or not less["more"] or not five["more"]:
+    sys.exit("more: %s %s %s" % (a["more"], less["more"], five["more"]))
+if sum(len(d["items"]) for d in less["days"]) != n - 1:
+    sys.exit("limit %d showed %d" % (n - 1, sum(len(d["items"]) for d in less["days"])))
+if five["days"][0]["items"] != a["days"][0]["items"][:5] or \
+        {k: v for k, v in five["days"][0].items() if k != "items"} != \
+        {k: v for k, v in a["days"][0].items() if k != "items"}:
+    sys.exit("the first items differ from agenda --limit 5")
+PYEOF
+[ $((t1 - t0)) -ge $((N / SLICE)) ] ||
+    fail "the agenda of $((N + 31)) took $((t1 - t0)) loop turns, not at least $((N / SLICE))"
+
 # A stop in the middle: the client is told.
 "$PY" "$T/drive.py" "$SOCK" term "$CRIERD_PID" > "$T/term.json" ||
     fail "stop mid-list: $(cat "$T/term.json")"
