@@ -8,12 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 
 N=${LIST_SLICES_N:-600}
-SLICE=10
+SLICE=1
 export CRIER_TEST_LIST_SLICE=$SLICE
 write_config "[channel box]" "type = outbox"
 start_daemon
 post_many box "$N" 1d
-export N
+export N top_srcdir
 
 # Every row once, in the database's order, the fields the small list has.
 ctl --json list --limit "$N" > "$T/all.json" || fail "list --limit $N"
@@ -58,78 +58,53 @@ PYEOF
 # and polls status. MODE close: A goes away after its request; term:
 # crierd gets SIGTERM once B has been answered during the list.
 cat > "$T/drive.py" <<'PYEOF'
-import json, os, signal, socket, sys
+import json, os, signal, sys
+sys.path.insert(0, os.environ["top_srcdir"] + "/tests/integration")
+from ctl_lines import Replies, ask, conn
 path, mode, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 n = int(os.environ["N"])
 
-def conn():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    return s, s.makefile("rb")
-
-def ask(f, s, req):
-    s.sendall((json.dumps(dict(req, v=1)) + "\n").encode())
-    return json.loads(f.readline())
-
-a, af = conn()
-b, bf = conn()
-last = ask(bf, b, {"cmd": "list", "limit": n})["deliveries"][-1]["id"]
-turns0 = ask(bf, b, {"cmd": "status"})["daemon"]["loop"]["turns"]
+a, af = conn(path)
+b, bf = conn(path)
+last = ask(b, bf, {"cmd": "list", "limit": n})["deliveries"][-1]["id"]
+turns0 = ask(b, bf, {"cmd": "status"})["daemon"]["loop"]["turns"]
 a.sendall((json.dumps({"v": 1, "cmd": "list", "limit": n}) + "\n" +
            json.dumps({"v": 1, "cmd": "status"}) + "\n").encode())
 if mode == "close":
     a.close()
-    print(json.dumps({"status": ask(bf, b, {"cmd": "status"})["ok"]}))
+    print(json.dumps({"status": ask(b, bf, {"cmd": "status"})["ok"]}))
     sys.exit(0)
-a.setblocking(False)
-buf, replies, seen, changed, early_ids = b"", [], 0, False, []
-while not replies:
-    st = ask(bf, b, {"cmd": "status"})
+got = Replies(a)
+seen, changed, early_ids = 0, False, []
+while not got.replies:
     if not changed:
         # A's list was read before this status: it has begun, and these
         # must not show in it.
+        ask(b, bf, {"cmd": "status"})
         changed = True
-        early = ask(bf, b, {"cmd": "post", "channel": ["box"], "text": "early", "in": "1h"})
-        cancel = ask(bf, b, {"cmd": "cancel", "id": last})
+        early = ask(b, bf, {"cmd": "post", "channel": ["box"], "text": "early", "in": "1h"})
+        cancel = ask(b, bf, {"cmd": "cancel", "id": last})
         early_ids = early.get("ids", [])
         if not early["ok"] or not cancel["ok"] or not early_ids:
             sys.exit("post/cancel: %s %s" % (early, cancel))
         if mode == "term":
             os.kill(pid, signal.SIGTERM)
-            a.setblocking(True)
-            while b"\n" not in buf:
-                got = a.recv(1 << 20)
-                if not got:
-                    break
-                buf += got
-            print(json.dumps({"reply": json.loads(buf.split(b"\n")[0])
-                              if b"\n" in buf else None}))
+            got.wait(1)
+            print(json.dumps({"reply": got.first_or_none()}))
             sys.exit(0)
+    ask(b, bf, {"cmd": "status"})
     seen += 1
-    try:
-        got = a.recv(1 << 20)
-    except BlockingIOError:
-        continue
-    if not got:
+    if not got.poll():
         sys.exit("closed before the reply")
-    buf += got
-    *lines, buf = buf.split(b"\n")
-    replies += [json.loads(l) for l in lines]
-a.setblocking(True)
-while len(replies) < 2:
-    got = a.recv(1 << 20)
-    if not got:
-        sys.exit("closed after %d replies" % len(replies))
-    buf += got
-    *lines, buf = buf.split(b"\n")
-    replies += [json.loads(l) for l in lines]
-turns1 = ask(bf, b, {"cmd": "status"})["daemon"]["loop"]["turns"]
-rows = replies[0]["deliveries"]
-print(json.dumps({"ok": replies[0]["ok"], "rows": len(rows), "changed": changed,
+if not got.wait(2):
+    sys.exit("closed after %d replies" % len(got.replies))
+turns1 = ask(b, bf, {"cmd": "status"})["daemon"]["loop"]["turns"]
+rows = got.replies[0]["deliveries"]
+print(json.dumps({"ok": got.replies[0]["ok"], "rows": len(rows), "changed": changed,
     "seen": seen, "turns": turns1 - turns0,
     "early_in": [r["id"] for r in rows if r["id"] in early_ids],
     "last_state": [r["state"] for r in rows if r["id"] == last],
-    "status_after": replies[1]["counts"]}))
+    "status_after": got.replies[1]["counts"]}))
 PYEOF
 
 "$PY" "$T/drive.py" "$SOCK" run "$CRIERD_PID" > "$T/run.json" ||

@@ -34,29 +34,22 @@ events() {
 # With kill (term), crierd gets SIGKILL (SIGTERM) once the poll sees part
 # of the rows moved; with term, the reply VERB then got is printed.
 cat > "$T/drive.py" <<'PYEOF'
-import json, os, signal, socket, sys
+import json, os, signal, sys
+sys.path.insert(0, os.environ["top_srcdir"] + "/tests/integration")
+from ctl_lines import Replies, ask, conn
 path, pid, verb = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 kill = sys.argv[4] if len(sys.argv) > 4 else None
 n = int(os.environ["N"])
 
-def conn():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    return s, s.makefile("rb")
-
-def ask(s, f, req):
-    s.sendall((json.dumps(req) + "\n").encode())
-    return json.loads(f.readline())
-
-a, af = conn()
-b, bf = conn()
+a, af = conn(path)
+b, bf = conn(path)
 a.sendall((json.dumps({"v": 1, "cmd": verb, "channel": "box"}) + "\n" +
            json.dumps({"v": 1, "cmd": "status"}) + "\n").encode())
-a.setblocking(False)
-seen, buf, replies = [], b"", []
-while not replies:
+got = Replies(a)
+seen = []
+while not got.replies:
     # The poll, on its own connection, until the reply comes.
-    st = ask(b, bf, {"v": 1, "cmd": "status"})
+    st = ask(b, bf, {"cmd": "status"})
     moved = st["counts"].get("held" if verb == "pause" else "scheduled", 0)
     seen.append(moved)
     if kill == "kill" and 0 < moved < n:
@@ -65,35 +58,16 @@ while not replies:
         sys.exit(0)
     if kill == "term" and 0 < moved < n:
         os.kill(pid, signal.SIGTERM)
-        a.setblocking(True)
-        while b"\n" not in buf:
-            got = a.recv(1 << 16)
-            if not got:
-                break
-            buf += got
-        print(json.dumps({"stopped_at": moved, "reply": json.loads(buf.split(b"\n")[0])
-                          if b"\n" in buf else None}))
+        got.wait(1)
+        print(json.dumps({"stopped_at": moved, "reply": got.first_or_none()}))
         sys.exit(0)
-    try:
-        got = a.recv(1 << 16)
-    except BlockingIOError:
-        continue
-    if not got:
+    if not got.poll():
         sys.exit("closed before the reply")
-    buf += got
-    *lines, buf = buf.split(b"\n")
-    replies += [json.loads(l) for l in lines]
-a.setblocking(True)
-while len(replies) < 2:
-    got = a.recv(1 << 16)
-    if not got:
-        sys.exit("closed after %d replies" % len(replies))
-    buf += got
-    *lines, buf = buf.split(b"\n")
-    replies += [json.loads(l) for l in lines]
-print(json.dumps({"replies": replies, "seen": seen}))
+if not got.wait(2):
+    sys.exit("closed after %d replies" % len(got.replies))
+print(json.dumps({"replies": got.replies, "seen": seen}))
 PYEOF
-export N
+export N top_srcdir
 
 # The pause: answered once all are held; others are answered meanwhile.
 t0=$(turns)
@@ -116,14 +90,12 @@ jget "[m for m in d['seen'] if 0 < m < $N]" < "$T/pause.json" | grep -q '[0-9]' 
 # A resume, then a pause while it still releases: the resume answers with
 # what it released so far, and the pause holds those again.
 "$PY" - "$SOCK" > "$T/both.json" <<'PYEOF' || fail "resume then pause: $(cat "$T/both.json")"
-import json, os, socket, sys
+import json, os, sys
+sys.path.insert(0, os.environ["top_srcdir"] + "/tests/integration")
+from ctl_lines import conn
 n = int(os.environ["N"])
-def conn():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    return s, s.makefile("rb")
-a, af = conn()
-b, bf = conn()
+a, af = conn(sys.argv[1])
+b, bf = conn(sys.argv[1])
 a.sendall((json.dumps({"v": 1, "cmd": "resume", "channel": "box"}) + "\n").encode())
 while True:
     b.sendall(b'{"v":1,"cmd":"status"}\n')
