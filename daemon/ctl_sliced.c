@@ -44,6 +44,12 @@ static TAILQ_HEAD(, sjob)	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
 static size_t			 njobs;
 static uv_idle_t		 slice_idle;
 static int			 idle_inited;
+/*
+ * Tests only: the rows a slice, and a sleep before each slice after the
+ * first, so that a test's other client surely acts while a reply is made.
+ */
+static size_t			 test_rows;
+static unsigned			 test_sleep_ms;
 
 /* Appends the items of array A, written out, to J's text; -1 if they cannot be written. */
 static int
@@ -131,6 +137,8 @@ job_step(struct sjob *j)
 	json_t	*items = json_array();
 	int	 rc;
 
+	if (test_sleep_ms > 0)
+		uv_sleep(test_sleep_ms);
 	rc = j->next(j->arg, j->slice, items);
 	if (rc >= 0 && add_items(j, items) == -1)
 		rc = -1;
@@ -175,22 +183,33 @@ on_slice(uv_idle_t *h)
 		uv_idle_stop(h);
 }
 
+/* Reads the tests' settings once: CRIER_TEST_LIST_SLICE, CRIER_TEST_SLICE_SLEEP_MS. */
+static void
+test_env(void)
+{
+	static int	 read;
+	const char	*v;
+
+	if (read)
+		return;
+	read = 1;
+	if ((v = getenv("CRIER_TEST_LIST_SLICE")) != NULL && atoi(v) > 0) {
+		test_rows = (size_t)atoi(v);
+		log_warnx("CRIER_TEST_LIST_SLICE=%zu: for tests only", test_rows);
+	}
+	if ((v = getenv("CRIER_TEST_SLICE_SLEEP_MS")) != NULL && atoi(v) > 0) {
+		test_sleep_ms = (unsigned)atoi(v);
+		log_warnx("CRIER_TEST_SLICE_SLEEP_MS=%u: for tests only",
+		    test_sleep_ms);
+	}
+}
+
 /* Items a slice: DEF, or CRIER_TEST_LIST_SLICE (tests only). */
 size_t
 ctl_sliced_rows(size_t def)
 {
-	static size_t	 n;
-	static int	 read;
-	const char	*v;
-
-	if (!read) {
-		read = 1;
-		if ((v = getenv("CRIER_TEST_LIST_SLICE")) != NULL && atoi(v) > 0) {
-			n = (size_t)atoi(v);
-			log_warnx("CRIER_TEST_LIST_SLICE=%zu: for tests only", n);
-		}
-	}
-	return (n > 0 ? n : def);
+	test_env();
+	return (test_rows > 0 ? test_rows : def);
 }
 
 /* Answers CL with HEAD and FIELD filled by NEXT, a slice a turn (NULL: promised). */
