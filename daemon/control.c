@@ -115,13 +115,6 @@ log_slice(void *arg, size_t max, json_t *items)
 	return (rc);
 }
 
-/* Closes log's cursor ARG. */
-static void
-log_cursor_free(void *arg)
-{
-	store_cursor_close(arg);
-}
-
 /* log: the newest delivery events, oldest first. */
 json_t *
 ctl_log(struct client *cl, json_t *req)
@@ -145,7 +138,7 @@ ctl_log(struct client *cl, json_t *req)
 		if ((cur = store_events_cursor(limit, err, sizeof(err))) != NULL)
 			return (ctl_sliced(cl, reply_ok(), "events",
 			    ctl_sliced_rows(LOG_SLICE), log_slice,
-			    log_cursor_free, cur));
+			    ctl_sliced_cursor_free, cur));
 		log_warnx("log: %s; read in one turn", err);
 	}
 	if (store_events(0, limit, &ev, &n) == -1)

@@ -18,6 +18,7 @@
 #include "ctl_sliced.h"
 #include "log.h"
 #include "reply.h"
+#include "store.h"
 #include "when.h"
 #include "../common/jsonw.h"
 #include "../common/proto.h"
@@ -166,6 +167,7 @@ on_slice(uv_idle_t *h)
 		TAILQ_REMOVE(&jobs, j, entry);
 		njobs--;
 		if (ctlconn_later_gone(j->later)) {
+			/* Its client left: the promise is freed, nothing sent. */
 			ctlconn_later_answer_line(j->later, NULL, 0);
 			job_free(j);
 			continue;
@@ -257,6 +259,13 @@ ctl_sliced(struct client *cl, json_t *head, const char *field, size_t slice,
 	njobs++;
 	uv_idle_start(&slice_idle, on_slice);
 	return (NULL);
+}
+
+/* ctl_slice_free_fn for a slicer whose ARG is a store cursor (list, log). */
+void
+ctl_sliced_cursor_free(void *arg)
+{
+	store_cursor_close(arg);
 }
 
 /* Stopping: each reply still being made is answered "stopping"; the handle is closed. */

@@ -29,6 +29,8 @@ json_t	*ctl_sliced(struct client *cl, json_t *head, const char *field,
 	    void *arg);
 /* Items a slice: DEF, or the CRIER_TEST_LIST_SLICE of tests. */
 size_t	 ctl_sliced_rows(size_t def);
+/* Closes the store cursor ARG: the ctl_slice_free_fn of list's and log's slicers. */
+void	 ctl_sliced_cursor_free(void *arg);
 /* Stopping: replies still being made are answered "stopping" and dropped. */
 void	 ctl_sliced_shutdown(void);
 

@@ -142,13 +142,6 @@ list_slice(void *arg, size_t max, json_t *items)
 	return (rc);
 }
 
-/* Closes list's cursor ARG. */
-static void
-list_cursor_free(void *arg)
-{
-	store_cursor_close(arg);
-}
-
 /* list: deliveries by due time, filtered. */
 json_t *
 ctl_list(struct client *cl, json_t *req)
@@ -187,8 +180,8 @@ ctl_list(struct client *cl, json_t *req)
 		/* More than a turn's worth: read on a cursor, a slice a turn. */
 		if ((cur = store_view_cursor(&f, 0, err, sizeof(err))) != NULL)
 			return (ctl_sliced(cl, r, "deliveries",
-			    ctl_sliced_rows(LIST_SLICE), list_slice, list_cursor_free,
-			    cur));
+			    ctl_sliced_rows(LIST_SLICE), list_slice,
+			    ctl_sliced_cursor_free, cur));
 		log_warnx("list: %s; read in one turn", err);
 	}
 	if (store_view_list(&f, &ds, &n, NULL) == -1) {
