@@ -74,6 +74,7 @@ print("check: %d ends as the wall clock says" % len(exp))
 PY
 
 start_daemon
+wait_loaded
 expect_rc 0 ctl --json agenda --days 400
 echo "$OUT" > "$T/agenda.json"
 "$PY" - "$T/agenda.json" "$T/expected.json" <<'PY' || fail "agenda ends"

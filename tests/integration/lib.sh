@@ -127,6 +127,17 @@ wait_for() {
 	return 1
 }
 
+# Waits up to $1 seconds (default 15) until every calendar has been loaded
+# and applied, or refused: crierd answers before its first loads end (they
+# run on a worker thread), so a test that reads the queue waits for them.
+wait_loaded() {
+	wait_for "ctl --json status | \"\$PY\" -c 'import json, sys
+c = json.load(sys.stdin)[\"calendars\"]
+sys.exit(not c or not all((x[\"loaded_at\"] or x[\"error\"]) and
+    not x[\"loading\"] and not x[\"applying\"] for x in c))'" "${1:-15}" ||
+	    fail "calendars not loaded: $(ctl --json status | jget 'd["calendars"]')"
+}
+
 # Expects command "$@" to exit with status $EXPECT_RC; output in $OUT.
 expect_rc() {
 	local want=$1
