@@ -136,9 +136,10 @@ ctl_log(struct client *cl, json_t *req)
 	    !json_is_true(json_object_get(req, "follow"))) {
 		/* More than a turn's worth: a slice a turn, as list. */
 		if ((cur = store_events_cursor(limit, err, sizeof(err))) != NULL)
-			return (ctl_sliced(cl, reply_ok(), "events",
-			    ctl_sliced_rows(LOG_SLICE), log_slice,
-			    ctl_sliced_cursor_free, cur));
+			return (ctl_sliced(cl, reply_ok(),
+			    &(struct ctl_slicer){ NULL, "events",
+			    ctl_sliced_rows(LOG_SLICE), log_slice, NULL,
+			    ctl_sliced_cursor_free }, cur));
 		log_warnx("log: %s; read in one turn", err);
 	}
 	if (store_events(0, limit, &ev, &n) == -1)

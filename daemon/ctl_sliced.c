@@ -31,10 +31,7 @@ struct sjob {
 	TAILQ_ENTRY(sjob)	 entry;
 	struct ctlconn_later	*later;
 	json_t			*head;		/* the reply without its array */
-	char			*field;
-	size_t			 slice;
-	ctl_slice_fn		 next;
-	ctl_slice_free_fn	 free_fn;
+	struct ctl_slicer	 s;		/* its strings our own copies */
 	void			*arg;
 	char			*buf;		/* the items so far, written out */
 	size_t			 len, cap;
@@ -79,29 +76,72 @@ add_items(struct sjob *j, json_t *a)
 	return (0);
 }
 
+/* The object of reply HEAD that holds S's array. */
+static json_t *
+holder(json_t *head, const struct ctl_slicer *s)
+{
+	return (s->within != NULL ? json_object_get(head, s->within) : head);
+}
+
+/* Object O written out with ,"KEY":VAL (VLEN bytes) before its closing brace. */
+static char *
+obj_splice(json_t *o, const char *key, const char *val, size_t vlen, size_t *len)
+{
+	char	*t, *line;
+	size_t	 n = 0, off;
+
+	if ((t = jsonw_dump(o, 0, &n)) == NULL || n < 2) {
+		free(t);
+		return (NULL);
+	}
+	line = xcalloc(1, n + strlen(key) + vlen + 8);
+	memcpy(line, t, n - 1);		/* without its closing brace */
+	off = n - 1;
+	off += (size_t)sprintf(line + off, "%s\"%s\":", n > 2 ? "," : "", key);
+	memcpy(line + off, val, vlen);
+	off += vlen;
+	line[off++] = '}';
+	*len = off;
+	free(t);
+	return (line);
+}
+
 /* J's whole reply line (*LEN bytes): its head, the version, the array, a newline. */
 static char *
 finish_line(struct sjob *j, size_t *len)
 {
-	char	*h, *line;
-	size_t	 hn = 0, kn, off;
+	json_t	*in;
+	char	*arr, *inner, *line = NULL;
+	size_t	 an, n = 0;
 
 	json_object_set_new(j->head, "v", json_integer(CRIER_PROTO_VERSION));
-	if ((h = jsonw_dump(j->head, 0, &hn)) == NULL || hn < 2) {
-		free(h);
+	if ((in = holder(j->head, &j->s)) == NULL)
 		return (NULL);
+	if (j->s.end != NULL)
+		j->s.end(j->arg, in);
+	arr = xcalloc(1, j->len + 3);
+	arr[0] = '[';
+	memcpy(arr + 1, j->buf, j->len);
+	arr[j->len + 1] = ']';
+	an = j->len + 2;
+	if (j->s.within == NULL)
+		line = obj_splice(j->head, j->s.field, arr, an, &n);
+	else {
+		/* The holder written out with the array, then put in the head's text. */
+		json_incref(in);
+		json_object_del(j->head, j->s.within);
+		if ((inner = obj_splice(in, j->s.field, arr, an, &n)) != NULL)
+			line = obj_splice(j->head, j->s.within, inner, n, &n);
+		free(inner);
+		json_decref(in);
 	}
-	kn = strlen(j->field) + 4;	/* ,"FIELD":[ less the comma */
-	line = xcalloc(1, hn + kn + j->len + 4);
-	memcpy(line, h, hn - 1);	/* without its closing brace */
-	off = hn - 1;
-	off += (size_t)sprintf(line + off, "%s\"%s\":[", hn > 2 ? "," : "",
-	    j->field);
-	memcpy(line + off, j->buf, j->len);
-	off += j->len;
-	memcpy(line + off, "]}\n", 3);
-	*len = off + 3;
-	free(h);
+	free(arr);
+	if (line == NULL)
+		return (NULL);
+	line = xreallocarray(line, n + 2, 1);
+	line[n++] = '\n';
+	line[n] = '\0';
+	*len = n;
 	return (line);
 }
 
@@ -109,9 +149,10 @@ finish_line(struct sjob *j, size_t *len)
 static void
 job_free(struct sjob *j)
 {
-	j->free_fn(j->arg);
+	j->s.free_fn(j->arg);
 	json_decref(j->head);
-	free(j->field);
+	free((char *)j->s.within);
+	free((char *)j->s.field);
 	free(j->buf);
 	free(j);
 }
@@ -140,7 +181,7 @@ job_step(struct sjob *j)
 
 	if (test_sleep_ms > 0)
 		uv_sleep(test_sleep_ms);
-	rc = j->next(j->arg, j->slice, items);
+	rc = j->s.next(j->arg, j->s.slice, items);
 	if (rc >= 0 && add_items(j, items) == -1)
 		rc = -1;
 	json_decref(items);
@@ -214,26 +255,31 @@ ctl_sliced_rows(size_t def)
 	return (test_rows > 0 ? test_rows : def);
 }
 
-/* Answers CL with HEAD and FIELD filled by NEXT, a slice a turn (NULL: promised). */
+/* Answers CL with HEAD and S's array, a slice a turn (NULL: promised). */
 json_t *
-ctl_sliced(struct client *cl, json_t *head, const char *field, size_t slice,
-    ctl_slice_fn next, ctl_slice_free_fn free_fn, void *arg)
+ctl_sliced(struct client *cl, json_t *head, const struct ctl_slicer *s,
+    void *arg)
 {
 	struct sjob	*j;
-	json_t		*items = json_array();
+	json_t		*items = json_array(), *in;
 	int		 rc;
 
-	rc = next(arg, slice, items);
+	rc = s->next(arg, s->slice, items);
 	if (rc <= 0) {
 		/* It fitted in one slice (or failed): answered now. */
-		free_fn(arg);
+		if (rc == 0 && (in = holder(head, s)) != NULL) {
+			if (s->end != NULL)
+				s->end(arg, in);
+			json_object_set(in, s->field, items);
+		} else
+			rc = -1;
+		s->free_fn(arg);
+		json_decref(items);
 		if (rc < 0) {
-			json_decref(items);
 			json_decref(head);
 			return (reply_error("internal", "database error (crierd's "
 			    "log says more)"));
 		}
-		json_object_set_new(head, field, items);
 		return (head);
 	}
 	if (!idle_inited) {
@@ -243,10 +289,9 @@ ctl_sliced(struct client *cl, json_t *head, const char *field, size_t slice,
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->head = head;
-	j->field = xstrdup(field);
-	j->slice = slice;
-	j->next = next;
-	j->free_fn = free_fn;
+	j->s = *s;
+	j->s.within = s->within != NULL ? xstrdup(s->within) : NULL;
+	j->s.field = xstrdup(s->field);
 	j->arg = arg;
 	j->later = ctlconn_later(cl);
 	rc = add_items(j, items);

@@ -38,6 +38,7 @@
 #define AGENDA_MAX	400
 #define LIST_SLICE	200	/* rows a slice of a bigger list (about 2 ms) */
 #define AGENDA_SLICE	200	/* rows a slice of a longer agenda (about 2 ms) */
+#define RCPT_SLICE	1000	/* a newsletter's recipients a slice of show (about 2 ms) */
 #define AGENDA_ROWS	100	/* posts shown unless --limit says otherwise (as list) */
 
 /* What the event loop's turns cost since the start (turn_stats), as JSON. */
@@ -179,9 +180,9 @@ ctl_list(struct client *cl, json_t *req)
 	if (f.limit > ctl_sliced_rows(LIST_SLICE)) {
 		/* More than a turn's worth: read on a cursor, a slice a turn. */
 		if ((cur = store_view_cursor(&f, 0, err, sizeof(err))) != NULL)
-			return (ctl_sliced(cl, r, "deliveries",
-			    ctl_sliced_rows(LIST_SLICE), list_slice,
-			    ctl_sliced_cursor_free, cur));
+			return (ctl_sliced(cl, r, &(struct ctl_slicer){ NULL,
+			    "deliveries", ctl_sliced_rows(LIST_SLICE),
+			    list_slice, NULL, ctl_sliced_cursor_free }, cur));
 		log_warnx("list: %s; read in one turn", err);
 	}
 	if (store_view_list(&f, &ds, &n, NULL) == -1) {
@@ -195,33 +196,66 @@ ctl_list(struct client *cl, json_t *req)
 	return (r);
 }
 
-/* Adds a newsletter's recipients of delivery ID to JD, with counts per state. */
-static void
-recipients_json(const char *id, json_t *jd)
-{
-	struct store_rcpt	*rc = NULL;
-	size_t			 n = 0, i;
-	json_t			*arr, *counts, *c;
+/* A newsletter's recipients being read for show, with their counts per state. */
+struct rcpt_slicer {
+	struct store_cursor	*cur;
+	json_t			*counts;
+};
 
-	if (store_rcpt_list(id, &rc, &n) == -1 || n == 0) {
-		store_rcpts_free(rc, n);
-		return;
-	}
-	arr = json_array();
-	counts = json_object();
+/* Appends the N recipients RC to ITEMS and counts them in RS; frees RC. */
+static void
+rcpt_items(struct rcpt_slicer *rs, struct store_rcpt *rc, size_t n,
+    json_t *items)
+{
+	size_t	 i;
+	json_t	*c;
+
 	for (i = 0; i < n; i++) {
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, "
+		json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:o, s:o, "
 		    "s:i, s:o}", "email", rc[i].email, "name", reply_str(rc[i].name),
 		    "state", rc[i].state, "error", reply_str(rc[i].error),
 		    "message_id", reply_str(rc[i].message_id), "attempts",
 		    rc[i].attempts, "sent_at", reply_time(rc[i].sent_at)));
-		c = json_object_get(counts, rc[i].state);
-		json_object_set_new(counts, rc[i].state, json_integer(
+		c = json_object_get(rs->counts, rc[i].state);
+		json_object_set_new(rs->counts, rc[i].state, json_integer(
 		    c != NULL ? json_integer_value(c) + 1 : 1));
 	}
 	store_rcpts_free(rc, n);
-	json_object_set_new(jd, "recipients", arr);
-	json_object_set_new(jd, "recipient_counts", counts);
+}
+
+/* ctl_sliced's slicer for show: the next MAX recipients into ITEMS, counted. */
+static int
+rcpt_slice(void *arg, size_t max, json_t *items)
+{
+	struct rcpt_slicer	*rs = arg;
+	struct store_rcpt	*rc = NULL;
+	size_t			 n = 0;
+	int			 more;
+
+	if ((more = store_rcpt_cursor_next(rs->cur, max, &rc, &n)) == -1)
+		return (-1);
+	rcpt_items(rs, rc, n, items);
+	return (more);
+}
+
+/* ctl_sliced's end for show: the counts of the recipients listed. */
+static void
+rcpt_end(void *arg, json_t *delivery)
+{
+	struct rcpt_slicer	*rs = arg;
+
+	json_object_set(delivery, "recipient_counts", rs->counts);
+}
+
+/* Frees show's recipient slicer ARG. */
+static void
+rcpt_free(void *arg)
+{
+	struct rcpt_slicer	*rs = arg;
+
+	store_cursor_close(rs->cur);
+	json_decref(rs->counts);
+	free(rs);
 }
 
 /* The operator's standing decisions on delivery ID. */
@@ -255,7 +289,10 @@ ctl_show(struct client *cl, json_t *req)
 	size_t			 nev = 0, i;
 	json_t			*r, *jd, *arr;
 	struct channel		*ch;
-	char			 rs[256];
+	struct rcpt_slicer	*rs;
+	struct store_rcpt	*rc = NULL;
+	size_t			 n = 0;
+	char			 remote[256], err[512];
 
 	if ((r = reply_resolve_id(req, id)) != NULL)
 		return (r);
@@ -267,7 +304,8 @@ ctl_show(struct client *cl, json_t *req)
 	if (d.remote_id != NULL && (ch = chan_find(d.channel)) != NULL &&
 	    ch->ops->remote_state != NULL)
 		json_object_set_new(jd, "remote_state", reply_str(
-		    ch->ops->remote_state(ch, d.remote_id, rs, sizeof(rs))));
+		    ch->ops->remote_state(ch, d.remote_id, remote,
+		    sizeof(remote))));
 	json_object_set_new(jd, "next_attempt", d.state == DS_RETRYING ?
 	    reply_time(d.next_attempt) : json_null());
 	json_object_set_new(jd, "sent_at", reply_time(d.sent_at));
@@ -281,7 +319,6 @@ ctl_show(struct client *cl, json_t *req)
 	json_object_set_new(jd, "overrides", overrides_json(id));
 	json_object_set_new(jd, "engagement", engage_json(id));
 	store_delivery_clear(&d);
-	recipients_json(id, jd);
 	arr = json_array();
 	if (store_events_for(id, &ev, &nev) == 0) {
 		for (i = 0; i < nev; i++)
@@ -292,7 +329,32 @@ ctl_show(struct client *cl, json_t *req)
 	r = reply_ok();
 	json_object_set_new(r, "timezone", json_string(reply_ctx()->conf->timezone));
 	json_object_set_new(r, "delivery", jd);
-	return (r);
+	if (store_rcpt_any(id) != 1)
+		return (r);
+	/*
+	 * A newsletter's recipients, a slice a turn: 10 000 of them took
+	 * 21 ms in one turn. They are read on a snapshot of their own, so
+	 * the counts always add up to the list.
+	 */
+	rs = xcalloc(1, sizeof(*rs));
+	rs->counts = json_object();
+	if ((rs->cur = store_rcpt_cursor(id, err, sizeof(err))) == NULL) {
+		log_warnx("show %s: %s; recipients read in one turn", id, err);
+		if (store_rcpt_list(id, &rc, &n) == -1) {
+			rcpt_free(rs);
+			json_decref(r);
+			return (reply_error("internal", "database error"));
+		}
+		arr = json_array();
+		rcpt_items(rs, rc, n, arr);
+		json_object_set_new(jd, "recipients", arr);
+		rcpt_end(rs, jd);
+		rcpt_free(rs);
+		return (r);
+	}
+	return (ctl_sliced(cl, r, &(struct ctl_slicer){ "delivery",
+	    "recipients", ctl_sliced_rows(RCPT_SLICE), rcpt_slice, rcpt_end,
+	    rcpt_free }, rs));
 }
 
 /*
@@ -505,9 +567,9 @@ ctl_agenda(struct client *cl, json_t *req)
 	if (limit > ctl_sliced_rows(AGENDA_SLICE)) {
 		/* More than a turn's worth: a slice a turn, as list. */
 		if ((a->cur = store_view_cursor(&f, 1, err, sizeof(err))) != NULL)
-			return (ctl_sliced(cl, r, "days",
-			    ctl_sliced_rows(AGENDA_SLICE), agenda_slice,
-			    agenda_free, a));
+			return (ctl_sliced(cl, r, &(struct ctl_slicer){ NULL,
+			    "days", ctl_sliced_rows(AGENDA_SLICE),
+			    agenda_slice, NULL, agenda_free }, a));
 		log_warnx("agenda: %s; read in one turn", err);
 	}
 	if (store_view_list(&f, &ds, &n, &ends) == -1) {

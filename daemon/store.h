@@ -271,6 +271,13 @@ struct store_rcpt {
 int	 store_rcpt_put(const char *id, const struct store_rcpt *r);
 /* Every recipient recorded for delivery ID, by email; free with store_rcpts_free. */
 int	 store_rcpt_list(const char *id, struct store_rcpt **out, size_t *n);
+/* 1 if delivery ID has recipients recorded, 0 if not, -1 on error. */
+int	 store_rcpt_any(const char *id);
+/* A cursor over delivery ID's recipients by email (NULL: ERR says why); store_cursor_close. */
+struct store_cursor *store_rcpt_cursor(const char *id, char *err, size_t errlen);
+/* C's next recipients, at most MAX: 1 if more may follow, 0 at the end, -1 on error. */
+int	 store_rcpt_cursor_next(struct store_cursor *c, size_t max,
+	    struct store_rcpt **out, size_t *n);
 void	 store_rcpts_free(struct store_rcpt *r, size_t n);
 /* Adds (ON) or removes lower-cased EMAIL from the suppression list; 1 if no change. */
 int	 store_suppress(const char *email, bool on, int actor);

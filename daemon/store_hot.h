@@ -147,6 +147,7 @@
 #define HOT_RCPT_LIST "SELECT email, name, state, error, message_id," \
 	" attempts, sent_at, updated FROM recipients WHERE delivery = ?" \
 	" ORDER BY email"
+#define HOT_RCPT_ANY "SELECT 1 FROM recipients WHERE delivery = ? LIMIT 1"
 
 /* The calendar's rows and one occurrence's (reconcile). */
 #define HOT_LIST_CALENDAR "SELECT " HOT_DELIVERY_COLS " FROM deliveries" \

@@ -34,6 +34,7 @@ static const struct store_stmt hot[] = {
 	{ "transition, same due", HOT_TRANSITION_SAME_DUE },
 	{ "recipient update", HOT_RCPT_PUT },
 	{ "recipients", HOT_RCPT_LIST },
+	{ "has recipients", HOT_RCPT_ANY },
 	{ "calendar rows", HOT_LIST_CALENDAR },
 	{ "occurrence rows", HOT_LIST_OCCURRENCE },
 	{ "calendar content", HOT_SET_CONTENT },

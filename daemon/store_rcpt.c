@@ -77,6 +77,39 @@ store_rcpt_list(const char *id, struct store_rcpt **out, size_t *n)
 	return (0);
 }
 
+/* 1 if delivery ID has recipients recorded, 0 if not, -1 on error. */
+int
+store_rcpt_any(const char *id)
+{
+	return (store_sql_read(NULL, HOT_RCPT_ANY, NULL, NULL, "s", id));
+}
+
+/* A cursor over delivery ID's recipients by email, on a snapshot of its own (NULL: ERR says why). */
+struct store_cursor *
+store_rcpt_cursor(const char *id, char *err, size_t errlen)
+{
+	return (store_sql_cursor(HOT_RCPT_LIST, err, errlen, "s", id));
+}
+
+/* C's next recipients, at most MAX, into *OUT (*N): 1 if more may follow, 0 at the end, -1 on error. */
+int
+store_rcpt_cursor_next(struct store_cursor *c, size_t max,
+    struct store_rcpt **out, size_t *n)
+{
+	struct rcpts	a = { NULL, 0, 0 };
+	int		rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_sql_cursor_next(c, max, row_rcpt, &a)) == -1) {
+		store_rcpts_free(a.v, a.n);
+		return (-1);
+	}
+	*out = a.v;
+	*n = a.n;
+	return (rc);
+}
+
 /* Frees N recipients at R. */
 void
 store_rcpts_free(struct store_rcpt *r, size_t n)

@@ -512,7 +512,7 @@ cmd_burst(const char *sock, const char *req, const char *file, long nlines,
     long nsent)
 {
 	json_t	*r;
-	double	 t0, arrived = -1, sent = -1;
+	double	 t0, replied, arrived = -1, sent = -1;
 	long	 base = 0, n;
 	int	 nofile = strcmp(file, "-") == 0;
 
@@ -520,6 +520,7 @@ cmd_burst(const char *sock, const char *req, const char *file, long nlines,
 		base = count_lines(file);
 	t0 = mono();
 	json_decref(must(sock, req, NULL));
+	replied = mono() - t0;
 	while (!nofile && mono() < t0 + 1200) {
 		if (count_lines(file) - base >= nlines) {
 			arrived = mono() - t0;
@@ -538,8 +539,9 @@ cmd_burst(const char *sock, const char *req, const char *file, long nlines,
 		}
 		usleep(nofile ? 5000 : 20000);
 	}
-	emit(json_pack("{s:I, s:f, s:f}", "lines", (json_int_t)nlines,
-	    "arrived_seconds", arrived, "sent_seconds", sent));
+	emit(json_pack("{s:I, s:f, s:f, s:f}", "lines", (json_int_t)nlines,
+	    "replied_seconds", replied, "arrived_seconds", arrived,
+	    "sent_seconds", sent));
 	return ((nofile || arrived >= 0) && sent >= 0 ? 0 : 1);
 }
 
