@@ -83,65 +83,74 @@ holder(json_t *head, const struct ctl_slicer *s)
 	return (s->within != NULL ? json_object_get(head, s->within) : head);
 }
 
-/* Object O written out with ,"KEY":VAL (VLEN bytes) before its closing brace. */
+/* Object O written out without its closing brace (*LEN bytes); NULL on error. */
 static char *
-obj_splice(json_t *o, const char *key, const char *val, size_t vlen, size_t *len)
+open_object(json_t *o, size_t *len)
 {
-	char	*t, *line;
-	size_t	 n = 0, off;
+	char	*t;
+	size_t	 n = 0;
 
 	if ((t = jsonw_dump(o, 0, &n)) == NULL || n < 2) {
 		free(t);
 		return (NULL);
 	}
-	line = xcalloc(1, n + strlen(key) + vlen + 8);
-	memcpy(line, t, n - 1);		/* without its closing brace */
-	off = n - 1;
-	off += (size_t)sprintf(line + off, "%s\"%s\":", n > 2 ? "," : "", key);
-	memcpy(line + off, val, vlen);
-	off += vlen;
-	line[off++] = '}';
-	*len = off;
-	free(t);
-	return (line);
+	*len = n - 1;
+	return (t);
 }
 
-/* J's whole reply line (*LEN bytes): its head, the version, the array, a newline. */
+/* Appends N bytes at P to LINE at *OFF. */
+static void
+put(char *line, size_t *off, const void *p, size_t n)
+{
+	memcpy(line + *off, p, n);
+	*off += n;
+}
+
+/*
+ * J's whole reply line (*LEN bytes): its head, the version, the array, a
+ * newline. The array's text, megabytes for a long one, is copied once.
+ */
 static char *
 finish_line(struct sjob *j, size_t *len)
 {
 	json_t	*in;
-	char	*arr, *inner, *line = NULL;
-	size_t	 an, n = 0;
+	char	*outer = NULL, *inner = NULL, *line = NULL, key[80];
+	size_t	 on = 0, in_n = 0, off = 0;
+	int	 kn;
 
 	json_object_set_new(j->head, "v", json_integer(CRIER_PROTO_VERSION));
 	if ((in = holder(j->head, &j->s)) == NULL)
 		return (NULL);
 	if (j->s.end != NULL)
 		j->s.end(j->arg, in);
-	arr = xcalloc(1, j->len + 3);
-	arr[0] = '[';
-	memcpy(arr + 1, j->buf, j->len);
-	arr[j->len + 1] = ']';
-	an = j->len + 2;
-	if (j->s.within == NULL)
-		line = obj_splice(j->head, j->s.field, arr, an, &n);
-	else {
-		/* The holder written out with the array, then put in the head's text. */
+	if (j->s.within != NULL) {
+		/* The head without the holder, then the holder in it. */
 		json_incref(in);
 		json_object_del(j->head, j->s.within);
-		if ((inner = obj_splice(in, j->s.field, arr, an, &n)) != NULL)
-			line = obj_splice(j->head, j->s.within, inner, n, &n);
-		free(inner);
-		json_decref(in);
+		if ((outer = open_object(j->head, &on)) == NULL)
+			goto done;
 	}
-	free(arr);
-	if (line == NULL)
-		return (NULL);
-	line = xreallocarray(line, n + 2, 1);
-	line[n++] = '\n';
-	line[n] = '\0';
-	*len = n;
+	if ((inner = open_object(in, &in_n)) == NULL)
+		goto done;
+	line = xcalloc(1, on + in_n + 2 * sizeof(key) + j->len + 8);
+	if (outer != NULL) {
+		put(line, &off, outer, on);
+		kn = snprintf(key, sizeof(key), "%s\"%s\":", on > 1 ? "," : "",
+		    j->s.within);
+		put(line, &off, key, (size_t)kn);
+	}
+	put(line, &off, inner, in_n);
+	kn = snprintf(key, sizeof(key), "%s\"%s\":[", in_n > 1 ? "," : "",
+	    j->s.field);
+	put(line, &off, key, (size_t)kn);
+	put(line, &off, j->buf, j->len);
+	put(line, &off, outer != NULL ? "]}}\n" : "]}\n", outer != NULL ? 4 : 3);
+	*len = off;
+done:
+	if (j->s.within != NULL)
+		json_decref(in);
+	free(outer);
+	free(inner);
 	return (line);
 }
 

@@ -7,11 +7,14 @@
  */
 #include <config.h>
 
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "channel.h"
 #include "log.h"
@@ -21,10 +24,14 @@
 #include "render.h"
 #include "store.h"
 #include "template.h"
+#include "turn.h"
 #include "when.h"
 #include "../common/util.h"
 
 #define NEWSLETTER_MAX_LOGGED	20	/* recipients file problems per delivery */
+#define PLAN_SLICE_US		2000	/* planning a turn, about (50 000 took 86 ms at once) */
+#define PLAN_READ_ROWS		2000	/* stored recipients read a slice */
+#define PLAN_CHECK_EVERY	256	/* recipients planned between looks at the clock */
 
 struct newsletter {
 	char			*id;
@@ -36,13 +43,50 @@ struct newsletter {
 	struct tmpl_set		*tmpls;		/* a reference, may be NULL */
 	struct tmpl		*unsub;		/* unsubscribe_url, may be NULL */
 	char			*utm;		/* rendered utm parameters, NULL: none */
+	/* Copies: a reload during the send frees the configuration. */
+	char			*style;		/* the channel's rendering style */
+	char			*source;	/* its recipients_file */
 	struct render_email	 re;
 	struct rcpt_list	 rl;
 	struct email_rcpt	*er;
 	int			*attempts;	/* per recipient, as stored */
 	struct post_email	 email;
 	struct chan_journal	 journal;
+	/* Planning, a slice a turn when the list is long (plan_step). */
+	TAILQ_ENTRY(newsletter)	 plan_entry;
+	bool			 planning;	/* on the plans list */
+	struct store_cursor	*have_cur;	/* stored recipients still being read */
+	struct store_rcpt	*have;		/* those read, by email */
+	size_t			 nhave;
+	size_t			 planned;	/* recipients of rl planned */
+	size_t			 left;		/* of those, still to get it */
+	newsletter_ready_fn	 ready;
+	void			*ready_arg;
 };
+
+/* Newsletters being planned, a slice each a turn. */
+static TAILQ_HEAD(, newsletter)	plans = TAILQ_HEAD_INITIALIZER(plans);
+static uv_idle_t		plan_idle;
+static int			plan_idle_inited;
+static size_t			test_plan_slice;	/* CRIER_TEST_PLAN_SLICE */
+
+/* The recipients a slice plans at most: CRIER_TEST_PLAN_SLICE (tests only), else no bound but the time. */
+static size_t
+plan_slice_max(void)
+{
+	static int	 read;
+	const char	*v;
+
+	if (!read) {
+		read = 1;
+		if ((v = getenv("CRIER_TEST_PLAN_SLICE")) != NULL && atoi(v) > 0) {
+			test_plan_slice = (size_t)atoi(v);
+			log_warnx("CRIER_TEST_PLAN_SLICE=%zu: for tests only",
+			    test_plan_slice);
+		}
+	}
+	return (test_plan_slice > 0 ? test_plan_slice : SIZE_MAX);
+}
 
 static const char *const fate_names[] = {
 	[RCPT_PENDING] = "pending",
@@ -205,28 +249,56 @@ by_email(const void *a, const void *b)
 }
 
 /*
- * Sorts out who is still to get NL: recorded recipients sent, failed,
- * suppressed or uncertain are done; `sending` ones (DATA had begun when
- * crierd died) become uncertain, never sent twice.
+ * Reads the next stored recipients of NL's delivery (by email) into
+ * nl->have: 1 if more may follow, 0 when all are read, -1 on error.
  */
 static int
-plan(struct newsletter *nl)
+plan_read(struct newsletter *nl, size_t max)
 {
-	struct store_rcpt	*have = NULL, key, *h;
-	size_t			 nhave = 0, i, left = 0;
-	int			 bad = 0;
+	struct store_rcpt	*rc = NULL;
+	size_t			 n = 0;
+	int			 more;
 
-	if (store_rcpt_list(nl->id, &have, &nhave) == -1)
+	if ((more = store_rcpt_cursor_next(nl->have_cur, max, &rc, &n)) == -1)
 		return (-1);
-	if (store_begin() == -1) {
-		store_rcpts_free(have, nhave);
-		return (-1);
+	if (n > 0) {
+		nl->have = xreallocarray(nl->have, nl->nhave + n,
+		    sizeof(*nl->have));
+		memcpy(nl->have + nl->nhave, rc, n * sizeof(*rc));
+		nl->nhave += n;
 	}
-	for (i = 0; i < nl->rl.n; i++) {
+	free(rc);	/* its strings are nl->have's now */
+	if (more == 0) {
+		store_cursor_close(nl->have_cur);
+		nl->have_cur = NULL;
+	}
+	return (more);
+}
+
+/*
+ * Sorts out recipients of NL from nl->planned on, until the clock passes
+ * END (0: all of them), in one transaction: recorded recipients sent,
+ * failed, suppressed or uncertain are done; `sending` ones (DATA had begun
+ * when crierd died) become uncertain, never sent twice; the others are
+ * recorded pending. 1 if more are left, 0 when all are planned, -1 on error.
+ */
+static int
+plan_some(struct newsletter *nl, int64_t end)
+{
+	struct store_rcpt	 key, *h;
+	size_t			 i, max = end != 0 ? plan_slice_max() : SIZE_MAX;
+
+	if (store_begin() == -1)
+		return (-1);
+	for (i = nl->planned; i < nl->rl.n; i++) {
+		if (end != 0 && i > nl->planned && (i - nl->planned >= max ||
+		    ((i - nl->planned) % PLAN_CHECK_EVERY == 0 &&
+		    when_mono_us() >= end)))
+			break;
 		memset(&key, 0, sizeof(key));
 		key.email = nl->rl.v[i].key;
-		h = nhave ? bsearch(&key, have, nhave, sizeof(*have),
-		    by_email) : NULL;
+		h = nl->nhave ? bsearch(&key, nl->have, nl->nhave,
+		    sizeof(*nl->have), by_email) : NULL;
 		if (h != NULL) {
 			nl->attempts[i] = h->attempts;
 			if (strcmp(h->state, "sending") == 0) {
@@ -244,14 +316,86 @@ plan(struct newsletter *nl)
 		} else
 			record(nl, i, RCPT_PENDING, NULL, NULL, false);
 		nl->er[i].todo = true;
-		left++;
+		nl->left++;
 	}
 	if (store_commit() == -1)
-		bad = -1;
-	store_rcpts_free(have, nhave);
+		return (-1);
+	nl->planned = i;
+	if (i < nl->rl.n)
+		return (1);
+	store_rcpts_free(nl->have, nl->nhave);
+	nl->have = NULL;
+	nl->nhave = 0;
 	log_info("delivery %s: newsletter to %zu recipients, %zu to go",
-	    nl->id, nl->rl.n, left);
-	return (bad);
+	    nl->id, nl->rl.n, nl->left);
+	return (0);
+}
+
+/*
+ * Plans NL until the clock passes END (0: to the end): the stored
+ * recipients are read first, then the list is sorted out against them.
+ * 1 if more is left, 0 when NL is planned, -1 on error.
+ */
+static int
+plan_step(struct newsletter *nl, int64_t end)
+{
+	int	 rc;
+
+	while (nl->have_cur != NULL) {
+		if ((rc = plan_read(nl, end == 0 ? SIZE_MAX :
+		    plan_slice_max() < PLAN_READ_ROWS ? plan_slice_max() :
+		    PLAN_READ_ROWS)) == -1)
+			return (-1);
+		if (rc == 1 && end != 0 && (when_mono_us() >= end ||
+		    plan_slice_max() != SIZE_MAX))
+			return (1);
+	}
+	return (plan_some(nl, end));
+}
+
+/* Idle callback: a slice of each newsletter being planned, then hands on those done. */
+static void
+on_plan(uv_idle_t *h)
+{
+	struct newsletter	*nl, *next;
+	newsletter_ready_fn	 ready;
+	int			 rc;
+
+	if (turn_yield())
+		return;		/* a control request goes first */
+	for (nl = TAILQ_FIRST(&plans); nl != NULL; nl = next) {
+		next = TAILQ_NEXT(nl, plan_entry);
+		if ((rc = plan_step(nl, when_mono_us() + PLAN_SLICE_US)) == 1)
+			continue;
+		TAILQ_REMOVE(&plans, nl, plan_entry);
+		nl->planning = false;
+		ready = nl->ready;
+		nl->ready = NULL;
+		/* READY may close NL (the channel refused to start). */
+		ready(nl->ready_arg, rc);
+	}
+	if (TAILQ_EMPTY(&plans))
+		uv_idle_stop(h);
+}
+
+/*
+ * Sorts out who is still to get NL, a slice of about PLAN_SLICE_US first;
+ * 1 if more is left for later turns (newsletter_planning), -1 on error.
+ */
+static int
+plan(struct newsletter *nl)
+{
+	char	 err[512];
+
+	if ((nl->have_cur = store_rcpt_cursor(nl->id, err, sizeof(err))) ==
+	    NULL) {
+		/* No cursor (no read connection): all of it now. */
+		log_warnx("delivery %s: %s; planned in one turn", nl->id, err);
+		if (store_rcpt_list(nl->id, &nl->have, &nl->nhave) == -1)
+			return (-1);
+		return (plan_step(nl, 0));
+	}
+	return (plan_step(nl, when_mono_us() + PLAN_SLICE_US));
 }
 
 /* Prepares email post P on CH: recipients planned, render inputs kept. */
@@ -285,12 +429,13 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	    load_utm(nl, ch, p, err, errlen) == -1)
 		goto fail;
 	file = conf_chan_get(ch->cfg, "recipients_file", NULL);
+	nl->style = xstrdup(chan_style_of(ch));
 	if (file == NULL) {
 		/* A list service (listmonk) has its own subscribers. */
 		nl->email.render = render;
 		nl->email.arg = nl;
 		nl->re.tmpls = nl->tmpls;
-		nl->re.style = chan_style_of(ch);
+		nl->re.style = nl->style;
 		nl->re.template = nl->tmpl;
 		nl->re.ctx = nl->ctx;
 		nl->re.summary = nl->summary;
@@ -319,25 +464,50 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	}
 	nl->email.rcpts = nl->er;
 	nl->email.nrcpts = nl->rl.n;
-	nl->email.source = file;
+	nl->source = xstrdup(file);
+	nl->email.source = nl->source;
 	nl->email.render = render;
 	nl->email.arg = nl;
 	nl->re.tmpls = nl->tmpls;
-	nl->re.style = chan_style_of(ch);
+	nl->re.style = nl->style;
 	nl->re.template = nl->tmpl;
 	nl->re.ctx = nl->ctx;
 	nl->re.unsub = nl->unsub;
 	nl->re.summary = nl->summary;
 	nl->re.text = nl->text;
 	nl->re.utm = nl->utm;
-	if (plan(nl) == -1) {
+	switch (plan(nl)) {
+	case -1:
 		snprintf(err, errlen, "cannot record the recipients");
 		goto fail;
+	case 1:
+		/* The rest a slice a turn: newsletter_planning says when. */
+		nl->planning = true;
+		TAILQ_INSERT_TAIL(&plans, nl, plan_entry);
+		if (!plan_idle_inited) {
+			if (uv_idle_init(uv_default_loop(), &plan_idle) != 0)
+				fatalx("newsletter: cannot set up planning");
+			plan_idle_inited = 1;
+		}
+		uv_idle_start(&plan_idle, on_plan);
+		break;
 	}
 	return (nl);
 fail:
 	newsletter_close(nl);
 	return (NULL);
+}
+
+/* 1 if NL is still being planned: READY(ARG, 0 or -1) comes once it is; else 0. */
+int
+newsletter_planning(struct newsletter *nl, newsletter_ready_fn ready,
+    void *arg)
+{
+	if (!nl->planning)
+		return (0);
+	nl->ready = ready;
+	nl->ready_arg = arg;
+	return (1);
 }
 
 /* The recipients and their rendering. */
@@ -360,12 +530,21 @@ newsletter_close(struct newsletter *nl)
 {
 	if (nl == NULL)
 		return;
+	if (nl->planning) {
+		TAILQ_REMOVE(&plans, nl, plan_entry);
+		if (TAILQ_EMPTY(&plans))
+			uv_idle_stop(&plan_idle);
+	}
+	store_cursor_close(nl->have_cur);
+	store_rcpts_free(nl->have, nl->nhave);
 	free(nl->id);
 	free(nl->channel);
 	free(nl->summary);
 	free(nl->text);
 	free(nl->tmpl);
 	free(nl->utm);
+	free(nl->style);
+	free(nl->source);
 	json_decref(nl->ctx);
 	tmpl_set_free(nl->tmpls);
 	if (nl->unsub != NULL)

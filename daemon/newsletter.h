@@ -21,6 +21,16 @@ struct newsletter;
 struct newsletter *newsletter_open(const struct channel *ch,
 		    const struct post *p, const struct tmpl_set *tmpls,
 		    char *err, size_t errlen);
+/* NL's recipients are planned (RC 0), or could not be recorded (-1). */
+typedef void	(*newsletter_ready_fn)(void *arg, int rc);
+
+/*
+ * 1 if NL's recipients are still being planned, a slice a loop turn (a
+ * long list): READY(ARG, RC) comes once they are, and the post must not
+ * be started before. 0 if they are planned already.
+ */
+int		 newsletter_planning(struct newsletter *nl,
+		    newsletter_ready_fn ready, void *arg);
 /* The recipients and their rendering, for post.email. */
 const struct post_email *newsletter_email(const struct newsletter *nl);
 /* The journal writing each recipient's fate to the store, for post.journal. */

@@ -190,12 +190,53 @@ job_post(struct channel *ch, struct job *job, const struct tmpl_set *tmpls,
 	return (0);
 }
 
+/*
+ * Starts JOB's post on CH, or (ERR0 not NULL, or the channel refuses it)
+ * ends JOB as OUTCOME with why it cannot go.
+ */
+static void
+job_start(struct channel *ch, struct job *job, enum chan_outcome outcome,
+    const char *err0)
+{
+	struct chan_result	 r;
+	char			 err[512];
+
+	snprintf(err, sizeof(err), "%s", err0 != NULL ? err0 : "");
+	if (err0 == NULL &&
+	    chan_start(ch, &job->p, job_end, job, err, sizeof(err)) == 0)
+		return;		/* JOB may be gone already: a channel may end at once */
+	memset(&r, 0, sizeof(r));
+	r.outcome = err0 != NULL ? outcome : CHAN_PERMANENT;
+	snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
+	    "cannot start the delivery");
+	job_end(job, &r);
+}
+
+/*
+ * newsletter_ready_fn: JOB's recipients are planned, its post starts now
+ * (on its channel as configured now: a reload may have come meanwhile).
+ */
+static void
+job_planned(void *arg, int rc)
+{
+	struct job	*job = arg;
+	struct channel	*ch = chan_find(job->d.channel);
+
+	if (rc == -1)
+		job_start(ch, job, CHAN_TRANSIENT, "cannot record the "
+		    "recipients");
+	else if (ch == NULL || ch->ops != job->ops)
+		job_start(ch, job, CHAN_TRANSIENT, "the channel changed while "
+		    "its recipients were planned");
+	else
+		job_start(ch, job, CHAN_PERMANENT, NULL);
+}
+
 /* Sends D on CH: one path for every channel type. */
 void
 sending_start(struct channel *ch, struct delivery *d,
     const struct tmpl_set *tmpls, sending_done_fn done)
 {
-	struct chan_result	 r;
 	struct job		*job;
 	char			 err[512];
 
@@ -210,17 +251,14 @@ sending_start(struct channel *ch, struct delivery *d,
 		njobs++;
 	err[0] = '\0';
 	starting = job;
-	if (job_post(ch, job, tmpls, err, sizeof(err)) == 0 &&
-	    chan_start(ch, &job->p, job_end, job, err, sizeof(err)) == 0) {
-		/* JOB may be gone already: a channel may end at once. */
-		starting = NULL;
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.outcome = CHAN_PERMANENT;
-	snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
-	    "cannot start the delivery");
-	job_end(job, &r);
+	if (job_post(ch, job, tmpls, err, sizeof(err)) == -1)
+		job_start(ch, job, CHAN_PERMANENT, err[0] ? err :
+		    "cannot start the delivery");
+	else if (job->nl == NULL ||
+	    !newsletter_planning(job->nl, job_planned, job))
+		job_start(ch, job, CHAN_PERMANENT, NULL);
+	/* else a long list of recipients is planned first, a slice a turn */
+	starting = NULL;
 }
 
 /* Number of network deliveries on their way (what max_in_flight bounds). */
