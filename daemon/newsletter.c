@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #define PLAN_SLICE_US		2000	/* planning a turn, about (50 000 took 86 ms at once) */
 #define PLAN_READ_ROWS		2000	/* stored recipients read a slice */
 #define PLAN_CHECK_EVERY	256	/* recipients planned between looks at the clock */
+#define LOAD_INLINE_BYTES	(64 * 1024)	/* a recipients file read on the loop (about 1 ms) */
 
 struct newsletter {
 	char			*id;
@@ -62,7 +64,17 @@ struct newsletter {
 	size_t			 left;		/* of those, still to get it */
 	newsletter_ready_fn	 ready;
 	void			*ready_arg;
+	/* A long recipients file is read on a worker thread (load_work). */
+	uv_work_t		 work;
+	bool			 loading;	/* the worker has it */
+	bool			 orphan;	/* closed meanwhile: load_done frees it */
+	int			 load_rc;
+	char			 load_err[400];
 };
+
+static int	loaded(struct newsletter *, char *, size_t);
+static void	load_work(uv_work_t *);
+static void	load_done(uv_work_t *, int);
 
 /* Newsletters being planned, a slice each a turn. */
 static TAILQ_HEAD(, newsletter)	plans = TAILQ_HEAD_INITIALIZER(plans);
@@ -372,7 +384,8 @@ on_plan(uv_idle_t *h)
 		ready = nl->ready;
 		nl->ready = NULL;
 		/* READY may close NL (the channel refused to start). */
-		ready(nl->ready_arg, rc);
+		ready(nl->ready_arg, rc == -1 ? "cannot record the recipients" :
+		    NULL, false);
 	}
 	if (TAILQ_EMPTY(&plans))
 		uv_idle_stop(h);
@@ -406,7 +419,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	struct newsletter	*nl;
 	const char		*file, *v;
 	char			 msg[400];
-	size_t			 i;
+	struct stat		 sb;
 
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
 		abort();
@@ -443,10 +456,39 @@ newsletter_open(const struct channel *ch, const struct post *p,
 		nl->re.utm = nl->utm;
 		return (nl);
 	}
+	nl->source = xstrdup(file);
+	nl->work.data = nl;
+	if (stat(file, &sb) == 0 && sb.st_size > LOAD_INLINE_BYTES &&
+	    uv_queue_work(uv_default_loop(), &nl->work, load_work,
+	    load_done) == 0) {
+		/* newsletter_planning says when it is read and planned. */
+		nl->loading = nl->planning = true;
+		return (nl);
+	}
 	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
+	if (loaded(nl, err, errlen) == -1)
+		goto fail;
+	return (nl);
+fail:
+	newsletter_close(nl);
+	return (NULL);
+}
+
+/*
+ * NL's recipients file is read: its problems go to the history, and the
+ * list is planned, a first slice now. 0 if it is planned, 1 if the rest
+ * comes a slice a turn (NL on the plans list), -1 with ERR.
+ */
+static int
+loaded(struct newsletter *nl, char *err, size_t errlen)
+{
+	char	 msg[400];
+	size_t	 i;
+	int	 rc;
+
 	for (i = 0; i < nl->rl.nproblems && i < NEWSLETTER_MAX_LOGGED; i++)
 		event(nl, "recipients_file", nl->rl.problems[i]);
 	if (nl->rl.nproblems > NEWSLETTER_MAX_LOGGED) {
@@ -464,7 +506,6 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	}
 	nl->email.rcpts = nl->er;
 	nl->email.nrcpts = nl->rl.n;
-	nl->source = xstrdup(file);
 	nl->email.source = nl->source;
 	nl->email.render = render;
 	nl->email.arg = nl;
@@ -476,11 +517,11 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	nl->re.summary = nl->summary;
 	nl->re.text = nl->text;
 	nl->re.utm = nl->utm;
-	switch (plan(nl)) {
-	case -1:
+	if ((rc = plan(nl)) == -1) {
 		snprintf(err, errlen, "cannot record the recipients");
-		goto fail;
-	case 1:
+		return (-1);
+	}
+	if (rc == 1) {
 		/* The rest a slice a turn: newsletter_planning says when. */
 		nl->planning = true;
 		TAILQ_INSERT_TAIL(&plans, nl, plan_entry);
@@ -490,12 +531,45 @@ newsletter_open(const struct channel *ch, const struct post *p,
 			plan_idle_inited = 1;
 		}
 		uv_idle_start(&plan_idle, on_plan);
-		break;
 	}
-	return (nl);
-fail:
-	newsletter_close(nl);
-	return (NULL);
+	return (rc);
+}
+
+/* Worker thread: reads the recipients file of the newsletter in REQ. */
+static void
+load_work(uv_work_t *req)
+{
+	struct newsletter	*nl = req->data;
+
+	nl->load_rc = recipients_load(nl->source, &nl->rl, nl->load_err,
+	    sizeof(nl->load_err));
+}
+
+/* The recipients file of the newsletter in REQ is read: plans it, or says why not. */
+static void
+load_done(uv_work_t *req, int status)
+{
+	struct newsletter	*nl = req->data;
+	newsletter_ready_fn	 ready;
+	char			 err[512];
+	int			 rc;
+
+	nl->loading = false;
+	if (nl->orphan) {
+		newsletter_close(nl);
+		return;
+	}
+	if (status != 0 || nl->load_rc == -1) {
+		snprintf(err, sizeof(err), "%s", status != 0 ? "the recipients "
+		    "file was not read: crierd is stopping" : nl->load_err);
+		rc = -2;
+	} else if ((rc = loaded(nl, err, sizeof(err))) == 1)
+		return;		/* on the plans list now */
+	nl->planning = false;
+	ready = nl->ready;
+	nl->ready = NULL;
+	/* READY may close NL. */
+	ready(nl->ready_arg, rc == 0 ? NULL : err, rc == -2);
 }
 
 /* 1 if NL is still being planned: READY(ARG, 0 or -1) comes once it is; else 0. */
@@ -530,7 +604,13 @@ newsletter_close(struct newsletter *nl)
 {
 	if (nl == NULL)
 		return;
-	if (nl->planning) {
+	if (nl->loading) {
+		/* The worker still writes into NL: load_done frees it. */
+		uv_cancel((uv_req_t *)&nl->work);
+		nl->orphan = true;
+		return;
+	}
+	if (nl->planning && !nl->orphan) {
 		TAILQ_REMOVE(&plans, nl, plan_entry);
 		if (TAILQ_EMPTY(&plans))
 			uv_idle_stop(&plan_idle);

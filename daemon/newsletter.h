@@ -2,6 +2,7 @@
 #ifndef CRIER_NEWSLETTER_H
 #define CRIER_NEWSLETTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct channel;
@@ -21,13 +22,19 @@ struct newsletter;
 struct newsletter *newsletter_open(const struct channel *ch,
 		    const struct post *p, const struct tmpl_set *tmpls,
 		    char *err, size_t errlen);
-/* NL's recipients are planned (RC 0), or could not be recorded (-1). */
-typedef void	(*newsletter_ready_fn)(void *arg, int rc);
+/*
+ * NL's recipients are read and planned (ERR NULL), or not: ERR says why,
+ * PERMANENT if the post cannot go as it is (the recipients file cannot
+ * be read), else it may be tried again (the store failed).
+ */
+typedef void	(*newsletter_ready_fn)(void *arg, const char *err,
+		    bool permanent);
 
 /*
- * 1 if NL's recipients are still being planned, a slice a loop turn (a
- * long list): READY(ARG, RC) comes once they are, and the post must not
- * be started before. 0 if they are planned already.
+ * 1 if NL's recipients are still being read (a long recipients file, on a
+ * worker thread) or planned (a slice a loop turn): READY(ARG, ...) comes
+ * once they are, and the post must not be started before. 0 if they are
+ * planned already.
  */
 int		 newsletter_planning(struct newsletter *nl,
 		    newsletter_ready_fn ready, void *arg);

@@ -213,18 +213,18 @@ job_start(struct channel *ch, struct job *job, enum chan_outcome outcome,
 }
 
 /*
- * newsletter_ready_fn: JOB's recipients are planned, its post starts now
- * (on its channel as configured now: a reload may have come meanwhile).
+ * newsletter_ready_fn: JOB's recipients are read and planned, its post
+ * starts now (on its channel as configured now: a reload may have come).
  */
 static void
-job_planned(void *arg, int rc)
+job_planned(void *arg, const char *err, bool permanent)
 {
 	struct job	*job = arg;
 	struct channel	*ch = chan_find(job->d.channel);
 
-	if (rc == -1)
-		job_start(ch, job, CHAN_TRANSIENT, "cannot record the "
-		    "recipients");
+	if (err != NULL)
+		job_start(ch, job, permanent ? CHAN_PERMANENT : CHAN_TRANSIENT,
+		    err);
 	else if (ch == NULL || ch->ops != job->ops)
 		job_start(ch, job, CHAN_TRANSIENT, "the channel changed while "
 		    "its recipients were planned");
