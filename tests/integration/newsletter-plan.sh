@@ -102,6 +102,21 @@ assert len(c) == n, len(c)
 PYEOF
 }
 
+# resumed JSON SUBJECT HOW: crierd was stopped (HOW kill, or term: it must
+# exit 0) before any message of the newsletter JSON names went; the next
+# start sends one to each.
+resumed() {
+	wait "$CRIERD_PID" 2>/dev/null
+	rc=$?
+	CRIERD_PID=
+	[ "$3" = kill ] || [ "$rc" = 0 ] || fail "crierd exited $rc on a stop: $2"
+	ID=$(jget 'd["id"]' < "$1")
+	[ "$(smtp_count s)" = "$before" ] || fail "messages went before the list was planned: $2"
+	start_daemon
+	wait_state "$ID" sent 120
+	check "$ID" "$2" || fail "one message each after: $2"
+}
+
 # Planned in slices; status answered meanwhile; nothing goes out before
 # the whole list is planned; then everyone gets one message.
 "$PY" "$T/watch.py" "$STATE/crier.db" "$SOCK" run "Planned in slices" "$CRIERD_PID" > "$T/run.json" ||
@@ -134,13 +149,7 @@ check "$ID" "Reloaded while planned" || fail "after a reload mid-planning"
 before=$(smtp_count s)
 "$PY" "$T/watch.py" "$STATE/crier.db" "$SOCK" kill "Killed while planned" "$CRIERD_PID" > "$T/kill.json" ||
     fail "watch: $(cat "$T/kill.json")"
-wait "$CRIERD_PID" 2>/dev/null
-CRIERD_PID=
-ID=$(jget 'd["id"]' < "$T/kill.json")
-[ "$(smtp_count s)" = "$before" ] || fail "messages went before the list was planned"
-start_daemon
-wait_state "$ID" sent 120
-check "$ID" "Killed while planned" || fail "after a kill -9 mid-planning"
+resumed "$T/kill.json" "Killed while planned" kill
 
 # A stop while the recipients file is read (on a worker thread): crierd
 # waits for the read, exits 0 and frees everything; the next start sends.
@@ -154,29 +163,13 @@ r = ask(s, f, {"cmd": "post", "channel": ["newsletter"], "text": "Stopped while 
 os.kill(int(sys.argv[2]), signal.SIGTERM)
 print(json.dumps({"id": r["ids"][0]}))
 PYEOF
-wait "$CRIERD_PID"
-rc=$?
-CRIERD_PID=
-[ "$rc" = 0 ] || fail "crierd exited $rc on a stop while a recipients file was read"
-ID=$(jget 'd["id"]' < "$T/early.json")
-[ "$(smtp_count s)" = "$before" ] || fail "messages went before the list was read"
-start_daemon
-wait_state "$ID" sent 120
-check "$ID" "Stopped while read" || fail "after a stop while the list was read"
+resumed "$T/early.json" "Stopped while read" term
 
 # A stop in the middle of the planning: crierd exits 0, the next start
 # finishes.
 before=$(smtp_count s)
 "$PY" "$T/watch.py" "$STATE/crier.db" "$SOCK" term "Stopped while planned" "$CRIERD_PID" > "$T/term.json" ||
     fail "watch: $(cat "$T/term.json")"
-wait "$CRIERD_PID"
-rc=$?
-CRIERD_PID=
-[ "$rc" = 0 ] || fail "crierd exited $rc on a stop mid-planning"
-ID=$(jget 'd["id"]' < "$T/term.json")
-[ "$(smtp_count s)" = "$before" ] || fail "messages went before the list was planned"
-start_daemon
-wait_state "$ID" sent 120
-check "$ID" "Stopped while planned" || fail "after a stop mid-planning"
+resumed "$T/term.json" "Stopped while planned" term
 stop_daemon
 echo "PASS: $TEST_NAME"
