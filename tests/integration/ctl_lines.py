@@ -3,6 +3,9 @@ requests on one connection while another polls (standard library only).
 
   conn(PATH)            a connection and its reader
   ask(S, F, REQ)        REQ (the version added) on S; F's next reply
+  send(S, *REQS)        REQS (the version added) on S at once, unanswered
+  left_midway(A, B, BF) closes A, whose reply is being made, and prints
+                        whether B still gets status answered (then exits)
   Replies(S)            what comes back on S, a whole line at a time:
     .poll()             reads what is there without waiting; False if S
                         was closed
@@ -12,6 +15,7 @@ requests on one connection while another polls (standard library only).
 
 import json
 import socket
+import sys
 
 
 def conn(path):
@@ -23,6 +27,16 @@ def conn(path):
 def ask(s, f, req):
     s.sendall((json.dumps(dict(req, v=1)) + "\n").encode())
     return json.loads(f.readline())
+
+
+def send(s, *reqs):
+    s.sendall("".join(json.dumps(dict(r, v=1)) + "\n" for r in reqs).encode())
+
+
+def left_midway(a, b, bf):
+    a.close()
+    print(json.dumps({"status": ask(b, bf, {"cmd": "status"})["ok"]}))
+    sys.exit(0)
 
 
 class Replies:

@@ -63,7 +63,7 @@ PYEOF
 cat > "$T/drive.py" <<'PYEOF'
 import json, os, signal, sys
 sys.path.insert(0, os.environ["top_srcdir"] + "/tests/integration")
-from ctl_lines import Replies, ask, conn
+from ctl_lines import Replies, ask, conn, left_midway, send
 path, mode, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 n = int(os.environ["N"])
 
@@ -71,12 +71,9 @@ a, af = conn(path)
 b, bf = conn(path)
 last = ask(b, bf, {"cmd": "list", "limit": n})["deliveries"][-1]["id"]
 turns0 = ask(b, bf, {"cmd": "status"})["daemon"]["loop"]["turns"]
-a.sendall((json.dumps({"v": 1, "cmd": "list", "limit": n}) + "\n" +
-           json.dumps({"v": 1, "cmd": "status"}) + "\n").encode())
+send(a, {"cmd": "list", "limit": n}, {"cmd": "status"})
 if mode == "close":
-    a.close()
-    print(json.dumps({"status": ask(b, bf, {"cmd": "status"})["ok"]}))
-    sys.exit(0)
+    left_midway(a, b, bf)
 got = Replies(a)
 seen, changed, early_ids = 0, False, []
 while not got.replies:

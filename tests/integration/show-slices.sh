@@ -72,18 +72,15 @@ expect_out "r150@example.org"
 cat > "$T/drive.py" <<'PYEOF'
 import json, os, signal, sys
 sys.path.insert(0, os.environ["top_srcdir"] + "/tests/integration")
-from ctl_lines import Replies, ask, conn
+from ctl_lines import Replies, ask, conn, left_midway, send
 path, mode, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 did = os.environ["ID"]
 
 a, af = conn(path)
 b, bf = conn(path)
-a.sendall((json.dumps({"v": 1, "cmd": "show", "id": did}) + "\n" +
-           json.dumps({"v": 1, "cmd": "status"}) + "\n").encode())
+send(a, {"cmd": "show", "id": did}, {"cmd": "status"})
 if mode == "close":
-    a.close()
-    print(json.dumps({"status": ask(b, bf, {"cmd": "status"})["ok"]}))
-    sys.exit(0)
+    left_midway(a, b, bf)
 got = Replies(a)
 seen = 0
 while not got.replies:
