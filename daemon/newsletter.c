@@ -462,7 +462,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	    uv_queue_work(uv_default_loop(), &nl->work, load_work,
 	    load_done) == 0) {
 		/* newsletter_planning says when it is read and planned. */
-		nl->loading = nl->planning = true;
+		nl->loading = true;
 		return (nl);
 	}
 	if (recipients_load(file, &nl->rl, msg, sizeof(msg)) == -1) {
@@ -565,19 +565,18 @@ load_done(uv_work_t *req, int status)
 		rc = -2;
 	} else if ((rc = loaded(nl, err, sizeof(err))) == 1)
 		return;		/* on the plans list now */
-	nl->planning = false;
 	ready = nl->ready;
 	nl->ready = NULL;
 	/* READY may close NL. */
 	ready(nl->ready_arg, rc == 0 ? NULL : err, rc == -2);
 }
 
-/* 1 if NL is still being planned: READY(ARG, 0 or -1) comes once it is; else 0. */
+/* 1 if NL is still being read or planned: READY(ARG, ...) comes once it is; else 0. */
 int
 newsletter_planning(struct newsletter *nl, newsletter_ready_fn ready,
     void *arg)
 {
-	if (!nl->planning)
+	if (!nl->loading && !nl->planning)
 		return (0);
 	nl->ready = ready;
 	nl->ready_arg = arg;
@@ -610,7 +609,7 @@ newsletter_close(struct newsletter *nl)
 		nl->orphan = true;
 		return;
 	}
-	if (nl->planning && !nl->orphan) {
+	if (nl->planning) {
 		TAILQ_REMOVE(&plans, nl, plan_entry);
 		if (TAILQ_EMPTY(&plans))
 			uv_idle_stop(&plan_idle);

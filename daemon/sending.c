@@ -190,26 +190,29 @@ job_post(struct channel *ch, struct job *job, const struct tmpl_set *tmpls,
 	return (0);
 }
 
-/*
- * Starts JOB's post on CH, or (ERR0 not NULL, or the channel refuses it)
- * ends JOB as OUTCOME with why it cannot go.
- */
+/* Ends JOB before it started, as OUTCOME with ERR. */
 static void
-job_start(struct channel *ch, struct job *job, enum chan_outcome outcome,
-    const char *err0)
+job_fail(struct job *job, enum chan_outcome outcome, const char *err)
 {
 	struct chan_result	 r;
-	char			 err[512];
 
-	snprintf(err, sizeof(err), "%s", err0 != NULL ? err0 : "");
-	if (err0 == NULL &&
-	    chan_start(ch, &job->p, job_end, job, err, sizeof(err)) == 0)
-		return;		/* JOB may be gone already: a channel may end at once */
 	memset(&r, 0, sizeof(r));
-	r.outcome = err0 != NULL ? outcome : CHAN_PERMANENT;
+	r.outcome = outcome;
 	snprintf(r.error, sizeof(r.error), "%s", err[0] ? err :
 	    "cannot start the delivery");
 	job_end(job, &r);
+}
+
+/* Starts JOB's post on CH; one the channel refuses ends failed. */
+static void
+job_start(struct channel *ch, struct job *job)
+{
+	char	 err[512];
+
+	err[0] = '\0';
+	if (chan_start(ch, &job->p, job_end, job, err, sizeof(err)) != 0)
+		job_fail(job, CHAN_PERMANENT, err);
+	/* else JOB may be gone already: a channel may end at once */
 }
 
 /*
@@ -223,13 +226,12 @@ job_planned(void *arg, const char *err, bool permanent)
 	struct channel	*ch = chan_find(job->d.channel);
 
 	if (err != NULL)
-		job_start(ch, job, permanent ? CHAN_PERMANENT : CHAN_TRANSIENT,
-		    err);
+		job_fail(job, permanent ? CHAN_PERMANENT : CHAN_TRANSIENT, err);
 	else if (ch == NULL || ch->ops != job->ops)
-		job_start(ch, job, CHAN_TRANSIENT, "the channel changed while "
-		    "its recipients were planned");
+		job_fail(job, CHAN_TRANSIENT, "the channel changed while its "
+		    "recipients were planned");
 	else
-		job_start(ch, job, CHAN_PERMANENT, NULL);
+		job_start(ch, job);
 }
 
 /* Sends D on CH: one path for every channel type. */
@@ -252,11 +254,10 @@ sending_start(struct channel *ch, struct delivery *d,
 	err[0] = '\0';
 	starting = job;
 	if (job_post(ch, job, tmpls, err, sizeof(err)) == -1)
-		job_start(ch, job, CHAN_PERMANENT, err[0] ? err :
-		    "cannot start the delivery");
+		job_fail(job, CHAN_PERMANENT, err);
 	else if (job->nl == NULL ||
 	    !newsletter_planning(job->nl, job_planned, job))
-		job_start(ch, job, CHAN_PERMANENT, NULL);
+		job_start(ch, job);
 	/* else a long list of recipients is planned first, a slice a turn */
 	starting = NULL;
 }
