@@ -306,6 +306,7 @@ sc_webhooks() {
 	    \"curl_cpu_seconds\": $(awk '{ printf "%.2f", $1 + $2 }' "$T/curl.time"),
 	    \"nginx_cpu_seconds_curl\": $(ticks_s "$n2" "$n3"),
 	    \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\",
+	    \"cpus\": $(nproc),
 	    \"post_pipeline\": $(cat "$T/posts.json"),
 	    \"curl_seconds\": $(echo "$t0 $t1" | awk '{ printf "%.4f", ($2 - $1) / 1e9 }')}" |
 	    save "webhooks-$q"

@@ -72,6 +72,14 @@ def main():
         ref = n / r["curl_seconds"]
         row(2, "%d webhooks due at once to nginx, %s (vs curl --parallel-max 16)"
             % (n, qname(r["q"])), c, ref, c / ref if c else None, ">= 0.8x", bool(c and c / ref >= 0.8), "/s")
+        # What the machine allows at best: crierd's and nginx's CPU time
+        # for the burst spread perfectly over every core.
+        cpu = r.get("crier_cpu_seconds", 0) + r.get("nginx_cpu_seconds", 0)
+        if cpu > 0 and "cpus" in r:
+            best = n / (cpu / r["cpus"])
+            row(2, "  the most the CPU allows: crierd's %.2f s + nginx's %.2f s of CPU over %d cores"
+                % (r["crier_cpu_seconds"], r["nginx_cpu_seconds"], r["cpus"]), best, ref,
+                best / ref, "(for reference)", None, "/s")
     for r in by(runs, "newsletter"):
         n, s = r["recipients"], r["crier"]["sent_seconds"]
         c = n / s if s > 0 else None
