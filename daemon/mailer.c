@@ -119,6 +119,7 @@ LIST_HEAD(mailers, mailer);
 static uv_async_t	 ml_async;
 static uv_timer_t	 ml_timer;
 static bool		 ml_inited;
+static uv_loop_t	*ml_loop;	/* the loop mailer_init set up on */
 static bool		 ml_stopping;	/* loop thread: mailer_shutdown runs */
 static uv_mutex_t	 ml_lock;	/* the queue and ml_closed */
 static bool		 ml_closed;	/* the async handle is gone */
@@ -791,7 +792,15 @@ mailer_init(uv_loop_t *loop)
 	ml_closed = false;
 	ml_stopping = false;
 	ml_inited = true;
+	ml_loop = loop;
 	return (0);
+}
+
+/* The daemon's loop once the mailers are set up and until they stop; NULL otherwise (--check). */
+uv_loop_t *
+mailer_loop(void)
+{
+	return (ml_inited && !ml_stopping ? ml_loop : NULL);
 }
 
 /* True once mailer_shutdown has begun. */

@@ -99,6 +99,8 @@ int		 mailer_init(uv_loop_t *loop);
 void		 mailer_shutdown(void);
 /* True once mailer_shutdown has begun. */
 bool		 mailer_stopping(void);
+/* The daemon's loop once the mailers are set up and until they stop; NULL otherwise (--check). */
+uv_loop_t	*mailer_loop(void);
 /* Starts a mailer thread for C, reporting to OPS with ARG; NULL with ERR. */
 struct mailer	*mailer_open(const struct mailer_conf *c,
 		    const struct mailer_ops *ops, void *arg, char *err,

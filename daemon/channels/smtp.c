@@ -165,6 +165,92 @@ sessions_parse(const char *v)
 	return ((int)n);
 }
 
+/* A recipients file read and checked on the thread pool. */
+struct rcheck {
+	uv_work_t	 work;
+	char		*channel;
+	char		*path;
+	int		 rc;
+	struct rcpt_list rl;
+	char		 err[512];
+};
+
+/* Logs what checking channel CHANNEL's recipients file found (RC -1: ERR; else RL's problems). */
+static void
+rcheck_log(const char *channel, int rc, const char *err,
+    const struct rcpt_list *rl)
+{
+	size_t	i;
+
+	if (rc == -1) {
+		log_warnx("channel %s: %s", channel, err);
+		return;
+	}
+	for (i = 0; i < rl->nproblems; i++)
+		log_warnx("channel %s: recipients_file %s", channel,
+		    rl->problems[i]);
+}
+
+/* Thread pool: reads and parses the file (CRIER_TEST_RCHECK_MS: slower, for tests). */
+static void
+rcheck_work(uv_work_t *w)
+{
+	struct rcheck	*r = w->data;
+	const char	*t = getenv("CRIER_TEST_RCHECK_MS");
+
+	if (t != NULL && atoi(t) > 0)
+		uv_sleep((unsigned)atoi(t));
+	r->rc = recipients_load(r->path, &r->rl, r->err, sizeof(r->err));
+}
+
+/* Loop: logs what the thread pool found and frees the job. */
+static void
+rcheck_done(uv_work_t *w, int status)
+{
+	struct rcheck	*r = w->data;
+
+	if (status == 0)
+		rcheck_log(r->channel, r->rc, r->err, &r->rl);
+	if (r->rc == 0)
+		recipients_list_free(&r->rl);
+	free(r->channel);
+	free(r->path);
+	free(r);
+}
+
+/*
+ * Checks channel CHANNEL's recipients file PATH; a bad line is reported,
+ * not fatal. In the running daemon (a reload) the file, up to 64 MiB, is
+ * read and parsed on the thread pool and its problems logged when done:
+ * on the loop a list of 60 000 took a turn of 10 ms. With --check and at
+ * the start, here.
+ */
+static void
+rcheck(const char *channel, const char *path)
+{
+	struct rcheck	*r;
+	struct rcpt_list rl;
+	uv_loop_t	*loop = mailer_loop();
+	char		 msg[512];
+	int		 rc;
+
+	if (loop != NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->channel = xstrdup(channel);
+		r->path = xstrdup(path);
+		r->work.data = r;
+		if (uv_queue_work(loop, &r->work, rcheck_work, rcheck_done) == 0)
+			return;
+		free(r->channel);
+		free(r->path);
+		free(r);
+	}
+	rc = recipients_load(path, &rl, msg, sizeof(msg));
+	rcheck_log(channel, rc, msg, &rl);
+	if (rc == 0)
+		recipients_list_free(&rl);
+}
+
 /* Checks url/starttls, the addresses, AUTH keys and the unsubscribe template. */
 static int
 smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
@@ -173,9 +259,7 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 	const char	*url = conf_chan_get(cc, "url", NULL);
 	const char	*st = conf_chan_get(cc, "starttls", NULL);
 	const char	*v, *scheme;
-	struct rcpt_list rl;
 	char		 msg[400], *n, *a;
-	size_t		 i;
 
 	(void)c;
 	if ((scheme = smtp_scheme(url)) == NULL) {
@@ -243,16 +327,7 @@ smtp_check(const struct cfg_channel *cc, const struct config *c, char *err,
 		    "%d", v, SMTP_MAX_SESSIONS);
 		return (-1);
 	}
-	/* A bad line is reported (here: --check, start, reload), not fatal. */
-	v = conf_chan_get(cc, "recipients_file", NULL);
-	if (recipients_load(v, &rl, msg, sizeof(msg)) == -1)
-		log_warnx("channel %s: %s", cc->name, msg);
-	else {
-		for (i = 0; i < rl.nproblems; i++)
-			log_warnx("channel %s: recipients_file %s", cc->name,
-			    rl.problems[i]);
-		recipients_list_free(&rl);
-	}
+	rcheck(cc->name, conf_chan_get(cc, "recipients_file", NULL));
 	return (0);
 }
 
