@@ -99,32 +99,79 @@ follow_hook(void)
 		uv_timer_start(&ctl_follow_timer, follow_flush, 0, 0);
 }
 
-/* ctl_sliced's slicer for log: the cursor ARG's next MAX events into ITEMS. */
+/* A long log read a slice a turn; with --follow, its client streams from LAST on. */
+struct log_job {
+	struct store_cursor	*cur;
+	struct client		*cl;	/* --follow: streams once answered */
+	int64_t			 last;	/* the newest event in the reply */
+};
+
+/* ctl_sliced's slicer for log: the next MAX events of ARG's cursor into ITEMS. */
 static int
 log_slice(void *arg, size_t max, json_t *items)
 {
+	struct log_job		*lj = arg;
 	struct store_event	*ev = NULL;
 	size_t			 n = 0, i;
 	int			 rc;
 
-	if ((rc = store_events_cursor_next(arg, max, &ev, &n)) == -1)
+	if ((rc = store_events_cursor_next(lj->cur, max, &ev, &n)) == -1)
 		return (-1);
 	for (i = 0; i < n; i++)
 		json_array_append_new(items, reply_event(&ev[i]));
+	if (n > 0)
+		lj->last = ev[n - 1].seq;
 	store_events_free(ev, n);
 	return (rc);
 }
 
-/* log: the newest delivery events, oldest first. */
+/* Makes CL a follower streaming the events after LAST; says so in reply R. */
+static void
+follow_start(struct client *cl, int64_t last, json_t *r)
+{
+	if (cl->follow)
+		return;
+	cl->follow = 1;
+	ctl_nfollowers++;
+	cl->last_seq = last;
+	json_object_set_new(r, "following", json_true());
+	/* What was logged while the reply was made goes out after it. */
+	follow_hook();
+}
+
+/* ctl_sliced's end for log --follow: the reply is whole, its client (alive) follows. */
+static void
+log_end(void *arg, json_t *obj)
+{
+	struct log_job	*lj = arg;
+
+	if (lj->cl != NULL)
+		follow_start(lj->cl, lj->last, obj);
+}
+
+/* ctl_sliced's free for log: the cursor and the job. */
+static void
+log_free(void *arg)
+{
+	struct log_job	*lj = arg;
+
+	store_cursor_close(lj->cur);
+	free(lj);
+}
+
+/* log: the newest delivery events, oldest first (--follow: then each new one). */
 json_t *
 ctl_log(struct client *cl, json_t *req)
 {
 	struct store_event	*ev = NULL;
+	struct log_job		*lj;
 	struct store_cursor	*cur;
 	size_t			 n = 0, i, limit = LOG_DEFAULT;
 	json_t			*arr, *r, *lim;
+	int			 follow;
 	char			 err[512];
 
+	follow = json_is_true(json_object_get(req, "follow"));
 	if ((lim = json_object_get(req, "limit")) != NULL) {
 		if (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
 		    json_integer_value(lim) > LIST_MAX)
@@ -132,14 +179,21 @@ ctl_log(struct client *cl, json_t *req)
 			    "1 to %d", LIST_MAX));
 		limit = (size_t)json_integer_value(lim);
 	}
-	if (limit > ctl_sliced_rows(LOG_SLICE) &&
-	    !json_is_true(json_object_get(req, "follow"))) {
-		/* More than a turn's worth: a slice a turn, as list. */
-		if ((cur = store_events_cursor(limit, err, sizeof(err))) != NULL)
+	if (limit > ctl_sliced_rows(LOG_SLICE)) {
+		/*
+		 * More than a turn's worth: a slice a turn, as list. The
+		 * cursor's snapshot ends the reply; a follower streams what
+		 * came after it once the reply is out.
+		 */
+		if ((cur = store_events_cursor(limit, err, sizeof(err))) != NULL) {
+			lj = xcalloc(1, sizeof(*lj));
+			lj->cur = cur;
+			lj->cl = follow ? cl : NULL;
 			return (ctl_sliced(cl, reply_ok(),
 			    &(struct ctl_slicer){ NULL, "events",
-			    ctl_sliced_rows(LOG_SLICE), log_slice, NULL,
-			    ctl_sliced_cursor_free }, cur));
+			    ctl_sliced_rows(LOG_SLICE), log_slice, log_end,
+			    log_free }, lj));
+		}
 		log_warnx("log: %s; read in one turn", err);
 	}
 	if (store_events(0, limit, &ev, &n) == -1)
@@ -149,19 +203,8 @@ ctl_log(struct client *cl, json_t *req)
 		json_array_append_new(arr, reply_event(&ev[i]));
 	r = reply_ok();
 	json_object_set_new(r, "events", arr);
-	if (json_is_true(json_object_get(req, "follow")) && !cl->follow) {
-		/* From now on each new event goes out as one line. */
-		cl->follow = 1;
-		ctl_nfollowers++;
-		cl->last_seq = n > 0 ? ev[n - 1].seq : 0;
-		if (n == 0) {
-			store_events_free(ev, n);
-			ev = NULL;
-			if (store_events(0, 1, &ev, &n) == 0 && n > 0)
-				cl->last_seq = ev[n - 1].seq;
-		}
-		json_object_set_new(r, "following", json_true());
-	}
+	if (follow)
+		follow_start(cl, n > 0 ? ev[n - 1].seq : 0, r);
 	store_events_free(ev, n);
 	return (r);
 }

@@ -81,8 +81,14 @@ static TAILQ_HEAD(, newsletter)	plans = TAILQ_HEAD_INITIALIZER(plans);
 static uv_idle_t		plan_idle;
 static int			plan_idle_inited;
 static size_t			test_plan_slice;	/* CRIER_TEST_PLAN_SLICE */
+static unsigned			test_plan_sleep;	/* CRIER_TEST_PLAN_SLEEP_MS */
 
-/* The recipients a slice plans at most: CRIER_TEST_PLAN_SLICE (tests only), else no bound but the time. */
+/*
+ * The recipients a slice plans at most: CRIER_TEST_PLAN_SLICE (tests
+ * only), else no bound but the time. CRIER_TEST_PLAN_SLEEP_MS (read
+ * here too) makes each slice wait first (on_plan), so that a test surely
+ * acts in the middle.
+ */
 static size_t
 plan_slice_max(void)
 {
@@ -95,6 +101,12 @@ plan_slice_max(void)
 			test_plan_slice = (size_t)atoi(v);
 			log_warnx("CRIER_TEST_PLAN_SLICE=%zu: for tests only",
 			    test_plan_slice);
+		}
+		if ((v = getenv("CRIER_TEST_PLAN_SLEEP_MS")) != NULL &&
+		    atoi(v) > 0) {
+			test_plan_sleep = (unsigned)atoi(v);
+			log_warnx("CRIER_TEST_PLAN_SLEEP_MS=%u: for tests only",
+			    test_plan_sleep);
 		}
 	}
 	return (test_plan_slice > 0 ? test_plan_slice : SIZE_MAX);
@@ -375,6 +387,9 @@ on_plan(uv_idle_t *h)
 
 	if (turn_yield())
 		return;		/* a control request goes first */
+	(void)plan_slice_max();	/* reads the tests' settings */
+	if (test_plan_sleep > 0)
+		uv_sleep(test_plan_sleep);
 	for (nl = TAILQ_FIRST(&plans); nl != NULL; nl = next) {
 		next = TAILQ_NEXT(nl, plan_entry);
 		if ((rc = plan_step(nl, when_mono_us() + PLAN_SLICE_US)) == 1)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A list (or log) longer than a slice is read a slice a loop turn on a
+# A list (or log, with --follow too) longer than a slice is read a slice a loop turn on a
 # cursor of its own (one list --limit 10000 held the loop 100-160 ms): it has every
 # row once, in order, as the database has them when it began; other
 # clients are answered meanwhile, and their changes do not show in it; the
@@ -166,6 +166,42 @@ if five["days"][0]["items"] != a["days"][0]["items"][:5] or \
 PYEOF
 [ $((t1 - t0)) -ge $((N / SLICE)) ] ||
     fail "the agenda of $((N + 31)) took $((t1 - t0)) loop turns, not at least $((N / SLICE))"
+
+# log --follow too: its 500 a slice a turn; what is logged meanwhile (a
+# post) is streamed after the reply, once, and the reply has none of it.
+t0=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+ctl --json log --follow --limit 500 > "$T/follow.out" 2>&1 &
+FOLLOW=$!
+sleep 0.1
+ctl --json post --channel box --text "logged while the log is made" --in 2d > "$T/mid.json" ||
+    fail "post during log --follow"
+MID=$(jget 'd["ids"][0]' < "$T/mid.json")
+wait_for "grep -q '$MID' '$T/follow.out'" 30 || fail "log --follow: no event of $MID: $(head -c 300 "$T/follow.out")"
+t1=$(ctl --json status | jget 'd["daemon"]["loop"]["turns"]')
+kill "$FOLLOW" 2>/dev/null
+wait "$FOLLOW" 2>/dev/null
+"$PY" - "$STATE/crier.db" "$T/follow.out" "$MID" <<'PYEOF' || fail "log --follow: $(head -c 600 "$T/follow.out")"
+import json, sqlite3, sys
+lines = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+first, rest = lines[0], lines[1:]
+if not (first.get("ok") and first.get("following")):
+    sys.exit("the first line is not the reply: %s" % str(first)[:200])
+ev = first["events"]
+if len(ev) != 500 or any(e["delivery"] == sys.argv[3] for e in ev):
+    sys.exit("the reply: %d events, or one of the post made after it began" % len(ev))
+streamed = [l["event"] for l in rest]
+if not streamed or any("event" not in l for l in rest):
+    sys.exit("the stream: %s" % rest[:3])
+seqs = [e["seq"] for e in ev] + [e["seq"] for e in streamed]
+db = [r[0] for r in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT seq FROM events WHERE seq >= ? ORDER BY seq", (seqs[0],))]
+if seqs != db[:len(seqs)]:
+    sys.exit("reply + stream are not the database's events, each once, in order")
+if not any(e["delivery"] == sys.argv[3] for e in streamed):
+    sys.exit("the post's event was not streamed")
+PYEOF
+[ $((t1 - t0)) -ge $((500 / SLICE)) ] ||
+    fail "log --follow of 500 took $((t1 - t0)) loop turns, not at least $((500 / SLICE))"
 
 # A stop in the middle: the client is told.
 "$PY" "$T/drive.py" "$SOCK" term "$CRIERD_PID" > "$T/term.json" ||
