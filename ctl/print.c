@@ -309,6 +309,29 @@ print_measure(json_t *p)
 	    "  DOES NOT FIT");
 }
 
+/* A newsletter's message as it goes out (preview's "email"), if P has one. */
+static void
+print_email(json_t *p)
+{
+	json_t	*e = json_object_get(p, "email"), *html;
+
+	if (!json_is_object(e))
+		return;
+	if (json_is_string(json_object_get(e, "error"))) {
+		printf("── the message cannot be rendered: %s\n",
+		    print_field(e, "error"));
+		return;
+	}
+	printf("── the message to %s, as it goes out\nSubject: %s\n%s\n",
+	    print_field(e, "recipient"), print_field(e, "subject"),
+	    print_field(e, "text"));
+	if (json_is_string(json_object_get(e, "unsubscribe_url")))
+		printf("── unsubscribe: %s\n", print_field(e, "unsubscribe_url"));
+	if (json_is_string(html = json_object_get(e, "html")))
+		printf("── and an HTML part of %zu bytes (--json shows it)\n",
+		    strlen(json_string_value(html)));
+}
+
 /* preview: the rendered text and its length per channel. */
 void
 print_preview(json_t *r)
@@ -331,6 +354,7 @@ print_preview(json_t *r)
 			printf("── %lld characters, no limit\n",
 			    (long long)json_integer_value(json_object_get(p, "length")));
 		print_parts(p);
+		print_email(p);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include "engage.h"
 #include "length.h"
 #include "log.h"
+#include "newsletter.h"
 #include "reply.h"
 #include "schedule.h"
 #include "store.h"
@@ -32,6 +33,9 @@
 
 #define BIT(s)		(1u << (s))
 #define PENDING_MASK	(BIT(DS_SCHEDULED) | BIT(DS_RETRYING) | BIT(DS_HELD))
+/* Who a newsletter's preview is rendered for ({{recipient.*}}). */
+#define PREVIEW_EMAIL	"reader@example.org"
+#define PREVIEW_NAME	"A. Reader"
 #define LIST_DEFAULT	100
 #define LIST_MAX	10000
 #define AGENDA_DEFAULT	7
@@ -587,6 +591,40 @@ ctl_agenda(struct client *cl, json_t *req)
 	return (r);
 }
 
+/*
+ * The message email delivery D sends on CH, rendered as it goes out (the
+ * template and context kept for it, utm tags, unsubscribe_url) for a
+ * placeholder recipient: {subject, text, html, unsubscribe_url}, or
+ * {error}.
+ */
+static json_t *
+preview_email(const struct channel *ch, const struct delivery *d)
+{
+	struct email_parts	 ep;
+	struct post		 p;
+	json_t			*o;
+	char			 err[512];
+
+	memset(&p, 0, sizeof(p));
+	p.id = d->id;
+	p.channel = d->channel;
+	p.due = d->due;
+	p.calendar = d->calendar;
+	p.uid = d->uid;
+	p.recurrence_id = d->recurrence_id;
+	p.summary = d->summary;
+	p.text = d->text != NULL ? d->text : "";
+	p.attempt = d->attempts + 1;
+	if (newsletter_preview(ch, &p, reply_ctx()->tmpls, PREVIEW_EMAIL,
+	    PREVIEW_NAME, &ep, err, sizeof(err)) == -1)
+		return (json_pack("{s:s}", "error", err));
+	o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "recipient",
+	    PREVIEW_EMAIL, "subject", ep.subject ? ep.subject : "", "text",
+	    ep.text, "html", ep.html, "unsubscribe_url", ep.unsub_url);
+	chan_email_parts_clear(&ep);
+	return (o != NULL ? o : json_pack("{s:s}", "error", "not UTF-8 text"));
+}
+
 /* One delivery's rendered text measured for its channel. */
 static json_t *
 preview_json(const struct delivery *d)
@@ -609,6 +647,8 @@ preview_json(const struct delivery *d)
 	compose_len_json(o, &lr);
 	if ((parts = thread_json(ch, d->text)) != NULL)
 		json_object_set_new(o, "parts", parts);
+	if (ch->ops->email)
+		json_object_set_new(o, "email", preview_email(ch, d));
 	return (o);
 }
 

@@ -426,15 +426,32 @@ plan(struct newsletter *nl)
 	return (plan_step(nl, when_mono_us() + PLAN_SLICE_US));
 }
 
-/* Prepares email post P on CH: recipients planned, render inputs kept. */
-struct newsletter *
-newsletter_open(const struct channel *ch, const struct post *p,
+/* Points NL's render_email at what it holds (its messages are rendered from it). */
+static void
+set_render(struct newsletter *nl)
+{
+	nl->re.tmpls = nl->tmpls;
+	nl->re.style = nl->style;
+	nl->re.template = nl->tmpl;
+	nl->re.ctx = nl->ctx;
+	nl->re.unsub = nl->unsub;
+	nl->re.summary = nl->summary;
+	nl->re.text = nl->text;
+	nl->re.utm = nl->utm;
+}
+
+/*
+ * What every message of email post P on CH is rendered from: the template
+ * and context kept for P, its utm parameters, CH's unsubscribe_url; NULL
+ * with ERR.
+ */
+static struct newsletter *
+prepare(const struct channel *ch, const struct post *p,
     const struct tmpl_set *tmpls, char *err, size_t errlen)
 {
 	struct newsletter	*nl;
-	const char		*file, *v;
+	const char		*v;
 	char			 msg[400];
-	struct stat		 sb;
 
 	if ((nl = calloc(1, sizeof(*nl))) == NULL)
 		abort();
@@ -443,11 +460,7 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	nl->summary = xstrdup(p->summary);
 	nl->text = xstrdup(p->text);
 	nl->tmpls = tmpl_set_ref(tmpls);
-	nl->journal.arg = nl;
-	nl->journal.recipient = record;
-	nl->journal.suppressed = suppressed;
-	nl->journal.event = event;
-	nl->journal.batch = batch;
+	nl->style = xstrdup(chan_style_of(ch));
 	if ((v = conf_chan_get(ch->cfg, "unsubscribe_url", NULL)) != NULL &&
 	    (nl->unsub = tmpl_compile(v, strlen(v), msg, sizeof(msg))) == NULL) {
 		snprintf(err, errlen, "unsubscribe_url: %s", msg);
@@ -456,21 +469,55 @@ newsletter_open(const struct channel *ch, const struct post *p,
 	if (load_context(nl, err, errlen) == -1 ||
 	    load_utm(nl, ch, p, err, errlen) == -1)
 		goto fail;
-	file = conf_chan_get(ch->cfg, "recipients_file", NULL);
-	nl->style = xstrdup(chan_style_of(ch));
-	if (file == NULL) {
-		/* A list service (listmonk) has its own subscribers. */
-		nl->email.render = render;
-		nl->email.arg = nl;
-		nl->re.tmpls = nl->tmpls;
-		nl->re.style = nl->style;
-		nl->re.template = nl->tmpl;
-		nl->re.ctx = nl->ctx;
-		nl->re.summary = nl->summary;
-		nl->re.text = nl->text;
-		nl->re.utm = nl->utm;
-		return (nl);
-	}
+	set_render(nl);
+	return (nl);
+fail:
+	newsletter_close(nl);
+	return (NULL);
+}
+
+/*
+ * Renders the message email post P on CH sends, as it goes out (utm tags
+ * and all), for recipient EMAIL, NAME into OUT (free with
+ * chan_email_parts_clear): what `preview` shows; -1 with ERR.
+ */
+int
+newsletter_preview(const struct channel *ch, const struct post *p,
+    const struct tmpl_set *tmpls, const char *email, const char *name,
+    struct email_parts *out, char *err, size_t errlen)
+{
+	struct newsletter	*nl;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((nl = prepare(ch, p, tmpls, err, errlen)) == NULL)
+		return (-1);
+	rc = render_email_rcpt(&nl->re, email, name, out, err, errlen);
+	newsletter_close(nl);
+	return (rc);
+}
+
+/* Opens email post P on CH (newsletter.h). */
+struct newsletter *
+newsletter_open(const struct channel *ch, const struct post *p,
+    const struct tmpl_set *tmpls, char *err, size_t errlen)
+{
+	struct newsletter	*nl;
+	const char		*file;
+	char			 msg[400];
+	struct stat		 sb;
+
+	if ((nl = prepare(ch, p, tmpls, err, errlen)) == NULL)
+		return (NULL);
+	nl->journal.arg = nl;
+	nl->journal.recipient = record;
+	nl->journal.suppressed = suppressed;
+	nl->journal.event = event;
+	nl->journal.batch = batch;
+	nl->email.render = render;
+	nl->email.arg = nl;
+	if ((file = conf_chan_get(ch->cfg, "recipients_file", NULL)) == NULL)
+		return (nl);	/* a list service (listmonk): its own subscribers */
 	nl->source = xstrdup(file);
 	nl->work.data = nl;
 	if (stat(file, &sb) == 0 && sb.st_size > LOAD_INLINE_BYTES &&
@@ -522,16 +569,6 @@ loaded(struct newsletter *nl, char *err, size_t errlen)
 	nl->email.rcpts = nl->er;
 	nl->email.nrcpts = nl->rl.n;
 	nl->email.source = nl->source;
-	nl->email.render = render;
-	nl->email.arg = nl;
-	nl->re.tmpls = nl->tmpls;
-	nl->re.style = nl->style;
-	nl->re.template = nl->tmpl;
-	nl->re.ctx = nl->ctx;
-	nl->re.unsub = nl->unsub;
-	nl->re.summary = nl->summary;
-	nl->re.text = nl->text;
-	nl->re.utm = nl->utm;
 	if ((rc = plan(nl)) == -1) {
 		snprintf(err, errlen, "cannot record the recipients");
 		return (-1);

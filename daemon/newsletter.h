@@ -9,6 +9,7 @@ struct channel;
 struct chan_journal;
 struct post;
 struct post_email;
+struct email_parts;
 struct tmpl_set;
 struct newsletter;
 
@@ -38,6 +39,15 @@ typedef void	(*newsletter_ready_fn)(void *arg, const char *err,
  */
 int		 newsletter_planning(struct newsletter *nl,
 		    newsletter_ready_fn ready, void *arg);
+/*
+ * Renders the message email post P on CH sends, as it goes out (utm tags
+ * and all), for recipient EMAIL, NAME into OUT (free with
+ * chan_email_parts_clear): what `preview` shows; -1 with ERR.
+ */
+int		 newsletter_preview(const struct channel *ch,
+		    const struct post *p, const struct tmpl_set *tmpls,
+		    const char *email, const char *name,
+		    struct email_parts *out, char *err, size_t errlen);
 /* The recipients and their rendering, for post.email. */
 const struct post_email *newsletter_email(const struct newsletter *nl);
 /* The journal writing each recipient's fate to the store, for post.journal. */

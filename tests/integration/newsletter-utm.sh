@@ -4,7 +4,8 @@
 # links of its HTML part tagged (the calendar's utm wins over the
 # channel's; "&amp;" in HTML), a link tagged already and the recipient's
 # unsubscribe link (body and List-Unsubscribe) stay as they are; an ad-hoc
-# post gets the channel's utm; a bad utm is a --check problem.
+# post gets the channel's utm; a bad utm is a --check problem; `preview`
+# shows the message as it goes out (for a placeholder reader).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/smtp-lib.sh"
 . "$top_srcdir/tests/peers/mock.sh"
@@ -71,5 +72,35 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.eml")):
     assert "utm_source=channel" not in text + page, (text, page)
 assert seen == 3, seen
 PYEOF
+
+# preview shows the message as it goes out: rendered for a placeholder
+# reader, it is r01's message but for the recipient, tags and all.
+cid=$(ctl --json list --channel newsletter | jget '[x["id"] for x in d["deliveries"] if x.get("calendar")][0]')
+ctl --json preview "$cid" > "$T/preview.json" || fail "preview $cid"
+"$PY" - "$T/s.mail" "$T/preview.json" <<'PYEOF' || fail "preview: $(head -c 1500 "$T/preview.json")"
+import email, email.policy, glob, json, sys
+pv = json.load(open(sys.argv[2]))["previews"][0]
+e = pv["email"]
+assert e["recipient"] == "reader@example.org", e
+assert "utm_medium" not in pv["text"], pv["text"]	# the stored text: untagged
+def as_r01(s):
+    return (s.replace("reader%40example.org", "r01%40example.org")
+            .replace("reader@example.org", "r01@example.org")
+            .replace("A. Reader", "Reader 01"))
+for path in glob.glob(sys.argv[1] + "/*.eml"):
+    m = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+    if m["To"].addresses[0].addr_spec == "r01@example.org" and "Ad hoc" not in str(m["Subject"]):
+        break
+else:
+    sys.exit("no message to r01")
+assert as_r01(e["subject"]) == str(m["Subject"]), (e["subject"], str(m["Subject"]))
+assert as_r01(e["text"]).strip() == m.get_body(("plain",)).get_content().strip(), (e["text"], m.get_body(("plain",)).get_content())
+assert as_r01(e["html"]).strip() == m.get_body(("html",)).get_content().strip(), "html differs"
+assert e["unsubscribe_url"] == "https://example.org/u?e=reader@example.org&l=weekly", e
+PYEOF
+ctl preview "$cid" > "$T/preview.txt" || fail "preview $cid (text)"
+grep -qF "the message to reader@example.org, as it goes out" "$T/preview.txt" &&
+    grep -qF "https://ogp.example/report?y=2026&utm_source=newsletter&utm_medium=email&utm_campaign=news" "$T/preview.txt" ||
+    fail "preview's text: $(cat "$T/preview.txt")"
 stop_daemon
 echo "PASS: $TEST_NAME"
