@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "channel.h"
+#include "store.h"
 #include "store_kv.h"
 #include "http.h"
 #include "log.h"
@@ -813,6 +814,22 @@ chan_start(struct channel *ch, const struct post *p, chan_done_fn done,
 	if (ch->ops->start != NULL)
 		return (ch->ops->start(ch, p, done, arg, err, errlen));
 	return (call_start(ch, p, done, arg, err, errlen));
+}
+
+/* P (zeroed first) with delivery D's fields; D's strings are borrowed. */
+void
+chan_post_of(struct post *p, const struct delivery *d)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = d->id;
+	p->channel = d->channel;
+	p->due = d->due;
+	p->calendar = d->calendar;
+	p->uid = d->uid;
+	p->recurrence_id = d->recurrence_id;
+	p->summary = d->summary;
+	p->text = d->text != NULL ? d->text : "";
+	p->attempt = d->attempts + 1;
 }
 
 /* Frees what P holds and zeroes it. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "conf.h"
+
+struct delivery;
 #include "length.h"
 
 struct media;			/* media.h */
@@ -411,6 +413,8 @@ bool		 chan_style_ok(const char *name);
  */
 int		 chan_start(struct channel *ch, const struct post *p,
 		    chan_done_fn done, void *arg, char *err, size_t errlen);
+/* P (zeroed first) with delivery D's fields: id, channel, due, event, text, attempt; D's strings are borrowed. */
+void		 chan_post_of(struct post *p, const struct delivery *d);
 /* Frees what P holds and zeroes it. */
 void		 chan_email_parts_clear(struct email_parts *p);
 /* Validates channel CC of config C (keys, values, secrets); ERR names file, line, key. */

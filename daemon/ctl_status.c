@@ -605,16 +605,7 @@ preview_email(const struct channel *ch, const struct delivery *d)
 	json_t			*o;
 	char			 err[512];
 
-	memset(&p, 0, sizeof(p));
-	p.id = d->id;
-	p.channel = d->channel;
-	p.due = d->due;
-	p.calendar = d->calendar;
-	p.uid = d->uid;
-	p.recurrence_id = d->recurrence_id;
-	p.summary = d->summary;
-	p.text = d->text != NULL ? d->text : "";
-	p.attempt = d->attempts + 1;
+	chan_post_of(&p, d);
 	if (newsletter_preview(ch, &p, reply_ctx()->tmpls, PREVIEW_EMAIL,
 	    PREVIEW_NAME, &ep, err, sizeof(err)) == -1)
 		return (json_pack("{s:s}", "error", err));

@@ -83,32 +83,33 @@ static int			plan_idle_inited;
 static size_t			test_plan_slice;	/* CRIER_TEST_PLAN_SLICE */
 static unsigned			test_plan_sleep;	/* CRIER_TEST_PLAN_SLEEP_MS */
 
-/*
- * The recipients a slice plans at most: CRIER_TEST_PLAN_SLICE (tests
- * only), else no bound but the time. CRIER_TEST_PLAN_SLEEP_MS (read
- * here too) makes each slice wait first (on_plan), so that a test surely
- * acts in the middle.
- */
-static size_t
-plan_slice_max(void)
+/* Reads the tests' settings once: CRIER_TEST_PLAN_SLICE, CRIER_TEST_PLAN_SLEEP_MS. */
+static void
+plan_test_env(void)
 {
 	static int	 read;
 	const char	*v;
 
-	if (!read) {
-		read = 1;
-		if ((v = getenv("CRIER_TEST_PLAN_SLICE")) != NULL && atoi(v) > 0) {
-			test_plan_slice = (size_t)atoi(v);
-			log_warnx("CRIER_TEST_PLAN_SLICE=%zu: for tests only",
-			    test_plan_slice);
-		}
-		if ((v = getenv("CRIER_TEST_PLAN_SLEEP_MS")) != NULL &&
-		    atoi(v) > 0) {
-			test_plan_sleep = (unsigned)atoi(v);
-			log_warnx("CRIER_TEST_PLAN_SLEEP_MS=%u: for tests only",
-			    test_plan_sleep);
-		}
+	if (read)
+		return;
+	read = 1;
+	if ((v = getenv("CRIER_TEST_PLAN_SLICE")) != NULL && atoi(v) > 0) {
+		test_plan_slice = (size_t)atoi(v);
+		log_warnx("CRIER_TEST_PLAN_SLICE=%zu: for tests only",
+		    test_plan_slice);
 	}
+	if ((v = getenv("CRIER_TEST_PLAN_SLEEP_MS")) != NULL && atoi(v) > 0) {
+		test_plan_sleep = (unsigned)atoi(v);
+		log_warnx("CRIER_TEST_PLAN_SLEEP_MS=%u: for tests only",
+		    test_plan_sleep);
+	}
+}
+
+/* The recipients a slice plans at most: CRIER_TEST_PLAN_SLICE (tests only), else no bound but the time. */
+static size_t
+plan_slice_max(void)
+{
+	plan_test_env();
 	return (test_plan_slice > 0 ? test_plan_slice : SIZE_MAX);
 }
 
@@ -387,9 +388,9 @@ on_plan(uv_idle_t *h)
 
 	if (turn_yield())
 		return;		/* a control request goes first */
-	(void)plan_slice_max();	/* reads the tests' settings */
+	plan_test_env();
 	if (test_plan_sleep > 0)
-		uv_sleep(test_plan_sleep);
+		uv_sleep(test_plan_sleep);	/* tests: a test acts mid-planning */
 	for (nl = TAILQ_FIRST(&plans); nl != NULL; nl = next) {
 		next = TAILQ_NEXT(nl, plan_entry);
 		if ((rc = plan_step(nl, when_mono_us() + PLAN_SLICE_US)) == 1)

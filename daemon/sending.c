@@ -158,16 +158,7 @@ job_post(struct channel *ch, struct job *job, const struct tmpl_set *tmpls,
 	const struct delivery	*d = &job->d;
 	struct post		*p = &job->p;
 
-	memset(p, 0, sizeof(*p));
-	p->id = d->id;
-	p->channel = d->channel;
-	p->due = d->due;
-	p->calendar = d->calendar;
-	p->uid = d->uid;
-	p->recurrence_id = d->recurrence_id;
-	p->summary = d->summary;
-	p->text = d->text ? d->text : "";
-	p->attempt = d->attempts + 1;
+	chan_post_of(p, d);
 	job->journal.arg = job;
 	job->journal.event = job_event;
 	p->journal = &job->journal;
